@@ -1,0 +1,58 @@
+"""Statements compiled once per database dialect and run straight through the driver.
+
+The engine's write path runs the same handful of statements for every transition;
+building and caching a Core statement costs more than the database does for these small
+writes, so each is compiled once per dialect and executed with ``exec_driver_sql``, with
+the column types' own bind processors applied to the parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, CursorResult
+from sqlalchemy.sql import ClauseElement
+
+
+_Param = tuple[str, str, "Callable[[Any], Any] | None", Any]
+
+
+class Prepared:
+    """A Core statement, compiled lazily for each dialect it meets."""
+
+    __slots__ = ("_compiled", "statement")
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, bool, list[_Param]]] = {}
+
+    def _compile(self, conn: Connection) -> tuple[str, bool, list[_Param]]:
+        dialect = conn.dialect
+        compiled = self.statement.compile(dialect=dialect)
+        positional = bool(compiled.positional)
+        names = list(compiled.positiontup or []) if positional else list(compiled.binds)
+        params: list[_Param] = []
+        for name in names:
+            bind = compiled.binds[name]
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            # Literals in the statement (``status == "open"``) are anonymous binds
+            # carrying their own value; named ``bindparam()``s come from the caller.
+            params.append((name, bind.key, processor, None if bind.required else bind.value))
+        entry = (compiled.string, positional, params)
+        self._compiled[dialect.name] = entry
+        return entry
+
+    def __call__(self, conn: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
+        entry = self._compiled.get(conn.dialect.name) or self._compile(conn)
+        sql, positional, params = entry
+        if positional:
+            args: Any = tuple(_value(values, key, proc, lit) for _, key, proc, lit in params)
+        else:
+            args = {name: _value(values, key, proc, lit) for name, key, proc, lit in params}
+        return conn.exec_driver_sql(sql, args)
+
+
+def _value(values: Mapping[str, Any], key: str, proc: Any, literal: Any) -> Any:
+    value = values[key] if literal is None else values.get(key, literal)
+    return proc(value) if proc else value

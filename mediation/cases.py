@@ -1,0 +1,607 @@
+"""Opening and advancing cases: every change is one database transaction.
+
+``open_case`` records the dispute, its parties, the first proceeding and its first event.
+``advance`` fires one trigger: it locks the proceeding row, checks the trigger and its
+guards through the flow's shared Machine, changes the state, appends the event, opens,
+closes or extends deadlines and performs any hand-off — all of it or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, text, update
+
+from mediation._sql import Prepared
+from mediation._types import dumps
+from mediation.clock import business_date
+from mediation.errors import (
+    ConflictError,
+    FieldProblem,
+    NotFoundError,
+    TransitionNotAllowed,
+    ValidationError,
+)
+from mediation.intake import Intake
+from mediation.machine import Controller, FlowMachine, load
+from mediation.models import Deadline, Dispute, Event, Organisation, Party, Proceeding
+from mediation.periods import compute_due
+from mediation.store import Store
+from mediation.workflows import DeadlineRule, HandOff, Transition
+
+_P = Proceeding.__table__
+_E = Event.__table__
+_D = Deadline.__table__
+_O = Organisation.__table__
+
+_LOCK = Prepared(
+    select(
+        _P.c.id,
+        _P.c.dispute_id,
+        _P.c.flow,
+        _P.c.state,
+        _P.c.version,
+        _P.c.organisation_id,
+        _P.c.level,
+        _P.c.facts,
+        _P.c.mediator,
+        _P.c.mediators,
+        _P.c.case_number,
+        _P.c.outcome,
+    )
+    .where(_P.c.id == bindparam("pid"))
+    .with_for_update()
+)
+_UPDATE = Prepared(
+    update(_P)
+    .where(_P.c.id == bindparam("pid"), _P.c.version == bindparam("v0"))
+    .values(
+        state=bindparam("state"),
+        version=bindparam("v1"),
+        updated_at=bindparam("now"),
+        facts=bindparam("facts"),
+        mediator=bindparam("mediator"),
+        mediators=bindparam("mediators"),
+        outcome=bindparam("outcome"),
+        closed_at=bindparam("closed_at"),
+    )
+)
+_EVENT_COLUMNS = (
+    "dispute_id",
+    "proceeding_id",
+    "seq",
+    "trigger",
+    "from_state",
+    "to_state",
+    "actor",
+    "note",
+    "payload",
+    "occurred_at",
+)
+_INSERT_EVENT = Prepared(insert(_E).values({c: bindparam(c) for c in _EVENT_COLUMNS}))
+_DEADLINE_COLUMNS = (
+    "proceeding_id",
+    "kind",
+    "label",
+    "period",
+    "legal_basis",
+    "duty",
+    "starts_on",
+    "due",
+    "provisional",
+    "status",
+    "extensions",
+)
+_INSERT_DEADLINE = Prepared(insert(_D).values({c: bindparam(c) for c in _DEADLINE_COLUMNS}))
+_STOP_DEADLINE = Prepared(
+    update(_D)
+    .where(
+        _D.c.proceeding_id == bindparam("pid"),
+        _D.c.kind == bindparam("kind"),
+        _D.c.status == "open",
+    )
+    .values(status=bindparam("status"), closed_at=bindparam("now"))
+)
+_DUE_OF = Prepared(
+    select(_D.c.due).where(
+        _D.c.proceeding_id == bindparam("pid"),
+        _D.c.kind == bindparam("kind"),
+        _D.c.status == "open",
+    )
+)
+_EXTEND_DEADLINE = Prepared(
+    update(_D)
+    .where(
+        _D.c.proceeding_id == bindparam("pid"),
+        _D.c.kind == bindparam("kind"),
+        _D.c.status == "open",
+    )
+    .values(due=bindparam("due"), extensions=_D.c.extensions + 1)
+)
+_NEXT_SERIAL = Prepared(
+    text(
+        "INSERT INTO case_counter (organisation_id, year, last) VALUES (:org, :year, 1) "
+        "ON CONFLICT (organisation_id, year) DO UPDATE SET last = case_counter.last + 1 "
+        "RETURNING last"
+    )
+)
+_DISPUTE_COLUMNS = (
+    "title",
+    "summary",
+    "claims",
+    "dispute_type",
+    "channel",
+    "referring_organ",
+    "referral_ref",
+    "risk_level",
+    "received_at",
+    "created_at",
+    "created_by",
+)
+_INSERT_DISPUTE = Prepared(
+    insert(Dispute.__table__)
+    .values({c: bindparam(c) for c in _DISPUTE_COLUMNS})
+    .returning(Dispute.__table__.c.id)
+)
+_PARTY_COLUMNS = (
+    "dispute_id",
+    "role",
+    "kind",
+    "ordinal",
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "id_type",
+    "id_number",
+    "phone",
+    "address",
+    "occupation",
+    "legal_representative",
+)
+_INSERT_PARTY = Prepared(insert(Party.__table__).values({c: bindparam(c) for c in _PARTY_COLUMNS}))
+_PROCEEDING_COLUMNS = (
+    "dispute_id",
+    "parent_id",
+    "handoff_reason",
+    "flow",
+    "state",
+    "organisation_id",
+    "level",
+    "case_year",
+    "case_serial",
+    "case_number",
+    "application_mode",
+    "mediator",
+    "mediators",
+    "facts",
+    "opened_at",
+    "updated_at",
+    "version",
+)
+_INSERT_PROCEEDING = Prepared(
+    insert(_P).values({c: bindparam(c) for c in _PROCEEDING_COLUMNS}).returning(_P.c.id)
+)
+_ORG_BY_CODE = Prepared(
+    select(_O.c.id, _O.c.code, _O.c.level, _O.c.parent_id, _O.c.name).where(
+        _O.c.code == bindparam("code")
+    )
+)
+_ORG_BY_ID = Prepared(
+    select(_O.c.id, _O.c.code, _O.c.level, _O.c.parent_id, _O.c.name).where(
+        _O.c.id == bindparam("id")
+    )
+)
+
+
+@dataclass
+class Opened:
+    """The result of opening a case."""
+
+    dispute_id: int
+    proceeding_id: int
+    case_number: str
+    state: str
+    state_label: str
+    deadlines: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Advanced:
+    """The result of firing one trigger."""
+
+    proceeding_id: int
+    case_number: str
+    trigger: str
+    trigger_label: str
+    from_state: str
+    to_state: str
+    to_state_label: str
+    seq: int
+    deadlines_started: list[dict[str, Any]] = field(default_factory=list)
+    deadlines_stopped: list[dict[str, Any]] = field(default_factory=list)
+    handed_off_to: Opened | None = None
+
+
+def case_number(year: int, org_code: str, case_word: str, serial: int) -> str:
+    """（2026）城关人调字第12号 (domain.md §5: year, committee code, serial per year)."""
+    return f"（{year}）{org_code}{case_word}字第{serial}号"
+
+
+def _org(conn: Connection, *, code: str | None = None, id: int | None = None) -> Any:
+    if code is not None:
+        row = _ORG_BY_CODE(conn, {"code": code}).first()
+        if row is None:
+            raise NotFoundError(
+                f"no organisation with code {code!r}",
+                hint="list them with `mediation org list`; add one with `mediation org add`",
+            )
+        return row
+    return _ORG_BY_ID(conn, {"id": id}).one()
+
+
+def _start_proceeding(
+    conn: Connection,
+    *,
+    dispute_id: int,
+    org: Any,
+    flow: FlowMachine,
+    state: str,
+    entry_trigger: str,
+    actor: str,
+    now: datetime,
+    application_mode: str,
+    payload: dict[str, Any],
+    parent_id: int | None = None,
+    handoff_reason: str | None = None,
+) -> Opened:
+    today = business_date(now)
+    serial = _NEXT_SERIAL(conn, {"org": org.id, "year": today.year}).scalar_one()
+    number = case_number(today.year, org.code, flow.flow.case_word, serial)
+    pid = _INSERT_PROCEEDING(
+        conn,
+        {
+            "dispute_id": dispute_id,
+            "parent_id": parent_id,
+            "handoff_reason": handoff_reason,
+            "flow": flow.flow.name,
+            "state": state,
+            "organisation_id": org.id,
+            "level": org.level,
+            "case_year": today.year,
+            "case_serial": serial,
+            "case_number": number,
+            "application_mode": application_mode,
+            "mediator": None,
+            "mediators": [],
+            "facts": {},
+            "opened_at": now,
+            "updated_at": now,
+            "version": 1,
+        },
+    ).scalar_one()
+    _INSERT_EVENT(
+        conn,
+        {
+            "dispute_id": dispute_id,
+            "proceeding_id": pid,
+            "seq": 1,
+            "trigger": entry_trigger,
+            "from_state": None,
+            "to_state": state,
+            "actor": actor,
+            "note": handoff_reason,
+            "payload": payload,
+            "occurred_at": now,
+        },
+    )
+    started = _start_deadlines(conn, flow.starts.get(entry_trigger, ()), pid, today)
+    return Opened(dispute_id, pid, number, state, flow.flow.state_label(state), started)
+
+
+def _start_deadlines(
+    conn: Connection, rules: Any, pid: int, today: date
+) -> list[dict[str, Any]]:
+    started = []
+    for rule in rules:
+        due = compute_due(today, rule.period)
+        row = {
+            "proceeding_id": pid,
+            "kind": rule.kind,
+            "label": rule.label,
+            "period": rule.period.label,
+            "legal_basis": rule.legal_basis,
+            "duty": rule.duty,
+            "starts_on": today,
+            "due": due.due,
+            "provisional": due.provisional,
+            "status": "open",
+            "extensions": 0,
+        }
+        _INSERT_DEADLINE(conn, row)
+        started.append(row)
+    return started
+
+
+def open_case(store: Store, intake: Intake, *, actor: str, now: datetime) -> Opened:
+    """Record a new dispute and open its first proceeding, in one transaction."""
+    flow = load(intake.flow)
+    with store.write() as conn:
+        org = _org(conn, code=intake.organisation)
+        dispute_id = _INSERT_DISPUTE(
+            conn,
+            {
+                "title": intake.title,
+                "summary": intake.summary,
+                "claims": intake.claims,
+                "dispute_type": intake.dispute_type,
+                "channel": intake.channel,
+                "referring_organ": intake.referring_organ,
+                "referral_ref": intake.referral_ref,
+                "risk_level": intake.risk_level,
+                "received_at": intake.received_at or now,
+                "created_at": now,
+                "created_by": actor,
+            },
+        ).scalar_one()
+        for ordinal, party in enumerate(intake.parties):
+            _INSERT_PARTY(
+                conn,
+                {**party.__dict__, "dispute_id": dispute_id, "ordinal": ordinal},
+            )
+        return _start_proceeding(
+            conn,
+            dispute_id=dispute_id,
+            org=org,
+            flow=flow,
+            state=flow.flow.initial,
+            entry_trigger="open",
+            actor=actor,
+            now=now,
+            application_mode=intake.application_mode,
+            payload={"channel": intake.channel, "application_mode": intake.application_mode},
+        )
+
+
+def resolve(conn: Connection, ref: str | int) -> tuple[int, int]:
+    """(proceeding id, version) of a case given by case number or internal id.
+
+    :raises NotFoundError: naming what was looked for.
+    """
+    ref_text = str(ref).strip()
+    if ref_text.isdigit():
+        cond = _P.c.id == int(ref_text)
+    else:
+        cond = _P.c.case_number == ref_text
+    row = conn.execute(select(_P.c.id, _P.c.version).where(cond)).first()
+    if row is None:
+        raise NotFoundError(
+            f"no case {ref_text!r}",
+            hint="give the case number, e.g. （2026）城关人调字第1号, or the id from `mediation case list`",
+        )
+    return row.id, row.version
+
+
+def _trigger_list(flow: FlowMachine, state: str) -> str:
+    seen: dict[str, str] = {}
+    for t in flow.allowed(state):
+        seen.setdefault(t.trigger, t.label)
+    if not seen:
+        return "（无：本程序已结束）"
+    return "、".join(f"{trig}（{label}）" for trig, label in seen.items())
+
+
+def _last_change(conn: Connection, pid: int) -> str:
+    row = conn.execute(
+        select(_E.c.actor, _E.c.trigger, _E.c.occurred_at)
+        .where(_E.c.proceeding_id == pid)
+        .order_by(_E.c.seq.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return ""
+    at = row.occurred_at.astimezone(business_tz()).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{row.actor} 于 {at} 执行了 {row.trigger}"
+
+
+def business_tz() -> Any:
+    from mediation.clock import BUSINESS_TZ
+
+    return BUSINESS_TZ
+
+
+def _missing(transition: Transition, payload: dict[str, Any]) -> list[FieldProblem]:
+    problems = []
+    for name in transition.requires:
+        value = payload.get(name)
+        if value is None or (isinstance(value, (str, list, dict)) and not value):
+            problems.append(
+                FieldProblem(name, "缺少必填字段", f"pass it in --data FILE for {transition.trigger}")
+            )
+    return problems
+
+
+def advance(
+    store: Store,
+    ref: str | int,
+    trigger: str,
+    *,
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+    payload: dict[str, Any] | None = None,
+    expect_version: int | None = None,
+) -> Advanced:
+    """Fire ``trigger`` on the case ``ref`` in one transaction.
+
+    :param expect_version: the version the caller saw; when the case changed since and the
+        trigger is no longer allowed, the caller lost a race: :class:`ConflictError`.
+    :raises TransitionNotAllowed: naming the current state and the triggers allowed now.
+    :raises ValidationError: when the payload lacks a field the transition requires.
+    """
+    payload = dict(payload or {})
+    with store.write() as conn:
+        if isinstance(ref, int):
+            pid = ref
+        else:
+            pid, _ = resolve(conn, ref)
+        row = _LOCK(conn, {"pid": pid}).first()
+        if row is None:
+            raise NotFoundError(f"no case with id {pid}")
+        flow = load(row.flow)
+        state = row.state
+        transition = flow.transition(trigger, state)
+        if transition is None:
+            label = flow.flow.state_label(state)
+            allowed = _trigger_list(flow, state)
+            if expect_version is not None and row.version != expect_version:
+                raise ConflictError(
+                    f"冲突：案件 {row.case_number} 在您操作期间已被他人变更"
+                    f"（{_last_change(conn, pid)}），现为「{label}」，{trigger} 不再可用",
+                    hint=f"reload with `mediation case show`; allowed now: {allowed}",
+                )
+            known = any(t.trigger == trigger for t in flow.flow.transitions)
+            what = "不能在此状态执行" if known else "不是本流程的操作"
+            raise TransitionNotAllowed(
+                f"案件 {row.case_number} 当前状态为「{label}」（{state}），{trigger} {what}",
+                hint=f"allowed now: {allowed}",
+            )
+        problems = _missing(transition, payload)
+        if problems:
+            raise ValidationError(problems, source=f"{trigger} 的数据")
+        today = business_date(now)
+        facts = json.loads(row.facts) if isinstance(row.facts, str) else dict(row.facts)
+        ctl = Controller(
+            state=state,
+            trigger=trigger,
+            proceeding=row._asdict(),
+            payload=payload,
+            conn=conn,
+            now=now,
+            today=today,
+            actor=actor,
+            facts=facts,
+        )
+        if not flow.fire(ctl):
+            raise TransitionNotAllowed(
+                f"案件 {row.case_number}：{transition.label}的条件不满足："
+                + "；".join(ctl.failures),
+                hint="correct the data and try again",
+            )
+        dest = ctl.state
+        dest_state = flow.flow.state(dest)
+        if payload:
+            facts[trigger] = payload
+        mediators = ctl.updates.get("mediators")
+        if mediators is None:
+            mediators = (
+                json.loads(row.mediators) if isinstance(row.mediators, str) else row.mediators
+            )
+        v1 = row.version + 1
+        changed = _UPDATE(
+            conn,
+            {
+                "pid": pid,
+                "v0": row.version,
+                "state": dest,
+                "v1": v1,
+                "now": now,
+                "facts": facts,
+                "mediator": ctl.updates.get("mediator", row.mediator),
+                "mediators": mediators,
+                "outcome": transition.outcome or row.outcome,
+                "closed_at": now if dest_state.final else None,
+            },
+        ).rowcount
+        if changed != 1:  # only possible if something bypassed the row lock
+            raise ConflictError(
+                f"冲突：案件 {row.case_number} 已被他人变更", hint="run the command again"
+            )
+        result = Advanced(
+            proceeding_id=pid,
+            case_number=row.case_number,
+            trigger=trigger,
+            trigger_label=transition.label,
+            from_state=state,
+            to_state=dest,
+            to_state_label=dest_state.label,
+            seq=v1,
+        )
+        event_payload = payload
+        for kind, new_due in ctl.deadline_changes:
+            old_due = _DUE_OF(conn, {"pid": pid, "kind": kind}).scalar()
+            _EXTEND_DEADLINE(conn, {"pid": pid, "kind": kind, "due": new_due})
+            event_payload = {**event_payload, "previous_due": str(old_due)}
+        for rule in flow.flow.deadlines:
+            if state in rule.runs_in and dest not in rule.runs_in:
+                result.deadlines_stopped.append(_stop_deadline(conn, rule, pid, today, now))
+        if transition.handoff is not None:
+            result.handed_off_to = _hand_off(
+                conn, transition.handoff, row, payload, actor=actor, now=now
+            )
+            event_payload = {**event_payload, "handed_off_to": result.handed_off_to.case_number}
+        _INSERT_EVENT(
+            conn,
+            {
+                "dispute_id": row.dispute_id,
+                "proceeding_id": pid,
+                "seq": v1,
+                "trigger": trigger,
+                "from_state": state,
+                "to_state": dest,
+                "actor": actor,
+                "note": note,
+                "payload": event_payload,
+                "occurred_at": now,
+            },
+        )
+        result.deadlines_started = _start_deadlines(conn, flow.starts.get(trigger, ()), pid, today)
+        return result
+
+
+def _stop_deadline(
+    conn: Connection, rule: DeadlineRule, pid: int, today: date, now: datetime
+) -> dict[str, Any]:
+    due = _DUE_OF(conn, {"pid": pid, "kind": rule.kind}).scalar()
+    if due is None:
+        return {"kind": rule.kind, "status": None}
+    if isinstance(due, str):
+        due = date.fromisoformat(due)
+    status = ("met" if today <= due else "late") if rule.duty else "closed"
+    _STOP_DEADLINE(conn, {"pid": pid, "kind": rule.kind, "status": status, "now": now})
+    return {"kind": rule.kind, "label": rule.label, "due": due, "status": status}
+
+
+def _hand_off(
+    conn: Connection,
+    handoff: HandOff,
+    row: Any,
+    payload: dict[str, Any],
+    *,
+    actor: str,
+    now: datetime,
+) -> Opened:
+    """Open the next proceeding of the same dispute, linked to ``row``."""
+    here = _org(conn, id=row.organisation_id)
+    if handoff.organisation == "parent":
+        target = _org(conn, id=here.parent_id)
+    else:
+        target = _org(conn, code=str(payload.get("organisation", "")))
+    reason = str(payload.get("reason") or "")
+    return _start_proceeding(
+        conn,
+        dispute_id=row.dispute_id,
+        org=target,
+        flow=load(handoff.flow),
+        state=handoff.entry_state,
+        entry_trigger=handoff.entry_trigger,
+        actor=actor,
+        now=now,
+        application_mode="referral",
+        payload={"from_case": row.case_number, "from_organisation": here.code, "reason": reason},
+        parent_id=row.id,
+        handoff_reason=reason,
+    )

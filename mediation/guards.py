@@ -1,0 +1,184 @@
+"""Named guards and effects that flows refer to (``Transition.guards`` / ``.effects``).
+
+A guard returns ``None`` when the transition may go ahead, or a message (Chinese, for the
+user) saying why not. An effect changes the controller (``updates``, ``facts``,
+``deadline_changes``), which the engine writes in the same transaction as the event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from mediation.models import Deadline, Organisation, Party
+
+if TYPE_CHECKING:
+    from mediation.machine import Controller
+
+Guard = Callable[["Controller"], "str | None"]
+Effect = Callable[["Controller"], None]
+
+GUARDS: dict[str, Guard] = {}
+EFFECTS: dict[str, Effect] = {}
+
+SELECTIONS = {"chosen": "当事人选择", "designated": "调委会指定"}  # 人民调解法 art. 19
+SESSION_KINDS = {"investigation": "调查", "mediation": "调解"}
+PERFORMANCE = {
+    "performed": "已履行",
+    "partly_performed": "部分履行",
+    "in_progress": "正在履行",
+    "not_performed": "未履行",
+}
+
+
+def guard(func: Guard) -> Guard:
+    GUARDS[func.__name__] = func
+    return func
+
+
+def effect(func: Effect) -> Effect:
+    EFFECTS[func.__name__] = func
+    return func
+
+
+def _choice(value: object, allowed: dict[str, str], field: str) -> str | None:
+    if value in allowed:
+        return None
+    options = "、".join(f"{k}（{v}）" for k, v in allowed.items())
+    return f"{field} 为 {value!r}，应为 {options} 之一"
+
+
+def _parse_date(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _parties(ctl: Controller) -> list[tuple[str, str]]:
+    t = Party.__table__
+    rows = ctl.conn.execute(
+        select(t.c.name, t.c.role).where(t.c.dispute_id == ctl.proceeding["dispute_id"])
+    )
+    return [(r.name, r.role) for r in rows]
+
+
+def _open_deadline(ctl: Controller, kind: str) -> date | None:
+    t = Deadline.__table__
+    return ctl.conn.execute(
+        select(t.c.due).where(
+            t.c.proceeding_id == ctl.proceeding["id"], t.c.kind == kind, t.c.status == "open"
+        )
+    ).scalar()
+
+
+def as_list(value: object) -> list[str]:
+    """A list of names from a JSON list or a string separated by 、 , ， or ;."""
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v.strip() for v in re.split(r"[、,，;；]", str(value or "")) if v.strip()]
+
+
+# -- guards ---------------------------------------------------------------------------
+
+
+@guard
+def names_a_party(ctl: Controller) -> str | None:
+    names = [name for name, _ in _parties(ctl)]
+    if ctl.payload.get("party") in names:
+        return None
+    return f"party 应为本纠纷的当事人之一：{'、'.join(names)}"
+
+
+@guard
+def selection_is_known(ctl: Controller) -> str | None:
+    if not as_list(ctl.payload.get("mediators")):
+        return "mediators 不能为空（填写调解员姓名）"
+    return _choice(ctl.payload.get("selection"), SELECTIONS, "selection")
+
+
+@guard
+def session_kind_is_known(ctl: Controller) -> str | None:
+    return _choice(ctl.payload.get("kind"), SESSION_KINDS, "kind")
+
+
+@guard
+def performance_is_known(ctl: Controller) -> str | None:
+    return _choice(ctl.payload.get("performance"), PERFORMANCE, "performance")
+
+
+@guard
+def both_sides_consent(ctl: Controller) -> str | None:
+    agreed = set(as_list(ctl.payload.get("consented_by")))
+    roles = {role for name, role in _parties(ctl) if name in agreed}
+    if {"applicant", "respondent"} <= roles:
+        return None
+    return "延长调解期限须经双方当事人同意：consented_by 应包含申请人和被申请人的姓名"
+
+
+@guard
+def new_due_is_later(ctl: Controller) -> str | None:
+    new_due = _parse_date(ctl.payload.get("new_due"))
+    if new_due is None:
+        return "new_due 应为日期（YYYY-MM-DD）"
+    current = _open_deadline(ctl, "mediation_period")
+    if current is None:
+        return "没有正在计算的调解期限可以延长"
+    if new_due <= current:
+        return f"new_due {new_due} 应晚于当前期限 {current}"
+    return None
+
+
+@guard
+def performance_deadline_is_date(ctl: Controller) -> str | None:
+    if _parse_date(ctl.payload.get("performance_deadline")) is None:
+        return "performance_deadline（履行期限）应为日期（YYYY-MM-DD）"
+    return None
+
+
+@guard
+def has_parent_committee(ctl: Controller) -> str | None:
+    t = Organisation.__table__
+    parent = ctl.conn.execute(
+        select(t.c.parent_id).where(t.c.id == ctl.proceeding["organisation_id"])
+    ).scalar()
+    if parent is None:
+        return "本调委会没有上级调委会，无法上报（用 `mediation org add --parent` 登记上级）"
+    return None
+
+
+@guard
+def within_confirmation_window(ctl: Controller) -> str | None:
+    due = _open_deadline(ctl, "confirmation_window")
+    if due is None:
+        return "没有找到申请司法确认的期限（协议是否为书面协议？）"
+    if ctl.today > due:
+        return f"申请司法确认须在协议生效之日起三十日内提出，已于 {due} 届满"
+    return None
+
+
+# -- effects --------------------------------------------------------------------------
+
+
+@effect
+def set_mediators(ctl: Controller) -> None:
+    names = as_list(ctl.payload["mediators"])
+    ctl.updates["mediators"] = names
+    ctl.updates["mediator"] = names[0]
+
+
+@effect
+def record_agreement(ctl: Controller) -> None:
+    ctl.facts["agreement"] = {
+        "kind": "written" if ctl.trigger == "agree_written" else "oral",
+        "effective_on": ctl.today.isoformat(),
+    }
+
+
+@effect
+def extend_deadline(ctl: Controller) -> None:
+    ctl.deadline_changes.append(("mediation_period", date.fromisoformat(ctl.payload["new_due"])))

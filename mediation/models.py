@@ -1,0 +1,192 @@
+"""The schema: SQLModel tables for disputes, their proceedings, parties and history.
+
+A *dispute* (纠纷) keeps one identity across every *proceeding* (one run of one flow at
+one organisation); the append-only *event* table is the history; *deadline* rows are the
+statutory clocks that the scheduler and the overdue report read. Changes to this file
+need an Alembic revision in ``mediation/migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from mediation._types import JSONText, Timestamp
+
+
+def _ts(nullable: bool = False) -> Any:
+    return Field(default=None, sa_type=Timestamp, nullable=nullable)
+
+
+class Organisation(SQLModel, table=True):
+    """A mediation committee, centre, court, bureau or police station."""
+
+    __tablename__ = "organisation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=40, description="short code used in case numbers")
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=40, description="taxonomy.ORGANISATION_KINDS")
+    level: str = Field(max_length=20, description="taxonomy.LEVELS")
+    parent_id: int | None = Field(default=None, foreign_key="organisation.id")
+    created_at: datetime = _ts()
+
+
+class User(SQLModel, table=True):
+    """Someone who acts on cases; every event names one."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(unique=True, max_length=80)
+    name: str = Field(default="", max_length=100)
+    role: str = Field(default="mediator", max_length=20, description="taxonomy.ROLES")
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    active: bool = Field(default=True)
+    created_at: datetime = _ts()
+
+
+class Dispute(SQLModel, table=True):
+    """One dispute (纠纷): the identity every proceeding and hand-off shares."""
+
+    __tablename__ = "dispute"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    summary: str = Field(default="", sa_type=Text)
+    claims: str = Field(default="", sa_type=Text, description="申请事项")
+    dispute_type: str = Field(max_length=40, description="taxonomy.DISPUTE_TYPES")
+    channel: str = Field(max_length=40, description="taxonomy.CHANNELS")
+    referring_organ: str | None = Field(default=None, max_length=200)
+    referral_ref: str | None = Field(default=None, max_length=100)
+    risk_level: str = Field(default="green", max_length=10)
+    received_at: datetime = _ts()
+    created_at: datetime = _ts()
+    created_by: str = Field(max_length=80)
+
+
+class Party(SQLModel, table=True):
+    """申请人 / 被申请人 / 第三人 of a dispute: a person or an organisation."""
+
+    __tablename__ = "party"
+    __table_args__ = (Index("ix_party_dispute", "dispute_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dispute_id: int = Field(foreign_key="dispute.id")
+    role: str = Field(max_length=20, description="taxonomy.PARTY_ROLES")
+    kind: str = Field(default="person", max_length=20, description="taxonomy.PARTY_KINDS")
+    ordinal: int = Field(default=0)
+    name: str = Field(max_length=200)
+    gender: str | None = Field(default=None, max_length=10)
+    ethnicity: str | None = Field(default=None, max_length=40)
+    birth_date: date | None = None
+    id_type: str | None = Field(default=None, max_length=40)
+    id_number: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=40)
+    address: str | None = Field(default=None, max_length=300)
+    occupation: str | None = Field(default=None, max_length=100)
+    legal_representative: str | None = Field(default=None, max_length=100)
+
+
+class Proceeding(SQLModel, table=True):
+    """One run of one flow for a dispute at one organisation (a case, 案件)."""
+
+    __tablename__ = "proceeding"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "case_year", "case_serial", name="uq_case_serial"),
+        Index("ix_proceeding_dispute", "dispute_id"),
+        Index("ix_proceeding_state", "flow", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dispute_id: int = Field(foreign_key="dispute.id")
+    parent_id: int | None = Field(default=None, foreign_key="proceeding.id")
+    handoff_reason: str | None = Field(default=None, sa_type=Text)
+    flow: str = Field(max_length=40)
+    state: str = Field(max_length=40)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    level: str = Field(max_length=20)
+    case_year: int
+    case_serial: int
+    case_number: str = Field(unique=True, max_length=80)
+    application_mode: str = Field(default="written", max_length=20)
+    mediator: str | None = Field(default=None, max_length=100, description="responsible mediator")
+    mediators: list[str] = Field(default_factory=list, sa_column=Column(JSONText, nullable=False))
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONText, nullable=False))
+    outcome: str | None = Field(default=None, max_length=40, description="taxonomy.OUTCOMES")
+    opened_at: datetime = _ts()
+    closed_at: datetime | None = _ts(nullable=True)
+    updated_at: datetime = _ts()
+    version: int = Field(default=1, description="bumped by every transition; optimistic lock")
+
+
+class CaseCounter(SQLModel, table=True):
+    """The last case serial issued by an organisation in a year."""
+
+    __tablename__ = "case_counter"
+
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Event(SQLModel, table=True):
+    """An append-only record of one transition (or a recorded action without one)."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        UniqueConstraint("proceeding_id", "seq", name="uq_event_seq"),
+        Index("ix_event_dispute", "dispute_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    dispute_id: int = Field(foreign_key="dispute.id")
+    proceeding_id: int = Field(foreign_key="proceeding.id")
+    seq: int = Field(description="1, 2, 3... within the proceeding; equals its version")
+    trigger: str = Field(max_length=60)
+    from_state: str | None = Field(default=None, max_length=40)
+    to_state: str = Field(max_length=40)
+    actor: str = Field(max_length=80)
+    note: str | None = Field(default=None, sa_type=Text)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONText, nullable=False))
+    occurred_at: datetime = _ts()
+
+
+class Deadline(SQLModel, table=True):
+    """A statutory clock running on a proceeding, with its legal basis."""
+
+    __tablename__ = "deadline"
+    __table_args__ = (
+        Index("ix_deadline_status_due", "status", "due"),
+        Index("ix_deadline_proceeding", "proceeding_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    proceeding_id: int = Field(foreign_key="proceeding.id")
+    kind: str = Field(max_length=60)
+    label: str = Field(max_length=100)
+    period: str = Field(max_length=40, description="as the law states it, e.g. 1个月")
+    legal_basis: str = Field(max_length=300)
+    duty: bool = Field(default=True, description="an obligation of the organisation (overdue-able)")
+    starts_on: date
+    due: date
+    provisional: bool = Field(default=False, description="due rests on a year without calendar")
+    status: str = Field(default="open", max_length=20, description="taxonomy.DEADLINE_STATUSES")
+    closed_at: datetime | None = _ts(nullable=True)
+    extensions: int = 0
+
+
+TABLES = [
+    Organisation.__table__,
+    User.__table__,
+    Dispute.__table__,
+    Party.__table__,
+    Proceeding.__table__,
+    CaseCounter.__table__,
+    Event.__table__,
+    Deadline.__table__,
+]
+metadata = SQLModel.metadata

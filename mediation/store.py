@@ -1,0 +1,170 @@
+"""The database: connection set-up, transactions, and schema upgrades.
+
+SQLite (the default, one file) runs in WAL mode with ``synchronous=FULL`` (a committed
+transition survives power loss), a busy timeout, and ``BEGIN IMMEDIATE`` for every write
+transaction, so that two processes serialise instead of losing an update. PostgreSQL runs
+at READ COMMITTED with rows locked ``FOR UPDATE`` by the engine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from mediation.errors import SchemaError, UsageError
+
+#: How long a write waits for another process's transaction before giving up.
+BUSY_TIMEOUT_SECONDS = 30
+
+
+def default_db_path() -> Path:
+    """``mediation.db`` in the user's data directory (created on demand)."""
+    from platformdirs import user_data_path
+
+    return user_data_path("mediation", appauthor=False) / "mediation.db"
+
+
+def resolve_url(db: str | None) -> str:
+    """The database URL from ``--db``, ``MEDIATION_DB`` or the default SQLite file.
+
+    A bare path means a SQLite file; ``postgresql://`` URLs use the psycopg 3 driver.
+    """
+    raw = db or os.environ.get("MEDIATION_DB") or str(default_db_path())
+    if "://" not in raw:
+        path = Path(raw).expanduser()
+        return f"sqlite:///{path}"
+    url = make_url(raw)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    elif url.drivername.startswith("sqlite"):
+        pass
+    elif not url.drivername.startswith("postgresql"):
+        raise UsageError(
+            f"unsupported database URL scheme {url.drivername!r}",
+            hint="use a SQLite file path, sqlite:///PATH or postgresql://USER@HOST/DB",
+        )
+    return url.render_as_string(hide_password=False)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide where transactions begin (see "begin").
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("mediation_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Store:
+    """One database: hands out read and write transactions on one reused connection.
+
+    A ``Store`` belongs to one thread; processes each open their own.
+    """
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        kwargs: dict[str, Any] = {"echo": echo}
+        if url.startswith("sqlite"):
+            path = make_url(url).database
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine = create_engine(url, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            _configure_sqlite(self.engine)
+        self._conn: Connection | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = self.engine.connect()
+        elif self._conn.invalidated:
+            self._conn.rollback()
+        return self._conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: all of it commits, or none of it does."""
+        conn = self._connection().execution_options(mediation_write=True)
+        with conn.begin():
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only snapshot."""
+        conn = self._connection().execution_options(mediation_write=False)
+        with conn.begin():
+            yield conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------
+
+    def upgrade(self, revision: str = "head") -> tuple[str | None, str | None]:
+        """Bring the schema to ``revision``; return (before, after) revisions."""
+        from mediation import migrations
+
+        return migrations.upgrade(self, revision)
+
+    def revision(self) -> str | None:
+        """The schema revision stored in the database (None for an empty database)."""
+        from sqlalchemy import inspect, text
+
+        with self.read() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+    def require_current(self) -> None:
+        """Refuse to work on a database whose schema is not the current one.
+
+        :raises SchemaError: with the command that fixes it.
+        """
+        from mediation.migrations import HEAD
+
+        found = self.revision()
+        if found == HEAD:
+            return
+        if found is None:
+            raise SchemaError(
+                f"no mediation database at {self.display_url}",
+                hint="run `mediation init` (or `mediation db upgrade`) first",
+            )
+        raise SchemaError(
+            f"database schema is at revision {found}, this version needs {HEAD}",
+            hint="run `mediation db upgrade`",
+        )
+
+    @property
+    def display_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)

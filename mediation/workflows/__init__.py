@@ -1,0 +1,55 @@
+"""Flows, one module each, declared as data (see :mod:`mediation.workflows._spec`).
+
+Add a flow by writing a module that defines ``FLOW`` and listing it in ``FLOW_MODULES``;
+the engine validates it when it is first loaded.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from mediation.errors import NotFoundError
+from mediation.workflows._spec import (
+    DeadlineRule,
+    DocumentSpec,
+    Flow,
+    HandOff,
+    State,
+    Transition,
+)
+
+__all__ = [
+    "FLOW_MODULES",
+    "DeadlineRule",
+    "DocumentSpec",
+    "Flow",
+    "HandOff",
+    "State",
+    "Transition",
+    "flow_names",
+    "get_flow",
+]
+
+#: flow name → module defining ``FLOW``.
+FLOW_MODULES: dict[str, str] = {
+    "peoples": "mediation.workflows.peoples",
+}
+
+
+def flow_names() -> list[str]:
+    return list(FLOW_MODULES)
+
+
+def get_flow(name: str) -> Flow:
+    """The declared flow ``name`` (not yet validated: see ``mediation.machine``).
+
+    :raises NotFoundError: for an unknown flow, listing the known ones.
+    """
+    module = FLOW_MODULES.get(name)
+    if module is None:
+        raise NotFoundError(
+            f"unknown flow {name!r}",
+            hint=f"known flows: {', '.join(FLOW_MODULES)} (see `mediation workflow list`)",
+        )
+    flow: Flow = import_module(module).FLOW
+    return flow

@@ -1,0 +1,117 @@
+"""The vocabulary a flow is declared in: states, transitions, deadlines, documents.
+
+A flow module builds one :class:`Flow` from these and nothing else; the engine
+(:mod:`mediation.machine`) loads every flow the same way and validates it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from mediation.periods import Period
+
+
+@dataclass(frozen=True)
+class State:
+    """A state a mediator speaks of; ``final`` states close the proceeding."""
+
+    name: str
+    label: str
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """A transition that closes this proceeding and opens the next one, same dispute.
+
+    :param flow: the flow of the next proceeding.
+    :param organisation: where it goes: ``parent`` (one level up the ladder) or
+        ``payload`` (the organisation code given in the payload field ``organisation``).
+    :param entry_trigger: recorded as the first event of the next proceeding; deadline
+        rules that start on it start its clock.
+    :param entry_state: the state the next proceeding starts in.
+    """
+
+    flow: str
+    organisation: Literal["parent", "payload"]
+    entry_trigger: str
+    entry_state: str
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A trigger that moves a proceeding from any of ``source`` to ``dest``.
+
+    ``dest=None`` records the action without changing state (a mediation session).
+    ``requires`` names payload fields the user must supply; ``guards`` and ``effects``
+    name functions registered in :mod:`mediation.guards`.
+    """
+
+    trigger: str
+    source: tuple[str, ...]
+    dest: str | None
+    label: str
+    requires: tuple[str, ...] = ()
+    guards: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    outcome: str | None = None
+    handoff: HandOff | None = None
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """A statutory clock: starts on ``starts_on`` triggers, runs while in ``runs_in``.
+
+    ``duty`` clocks bind the organisation and are reported when overdue; others are
+    windows for the parties (e.g. applying for judicial confirmation).
+    """
+
+    kind: str
+    label: str
+    period: Period
+    legal_basis: str
+    starts_on: tuple[str, ...]
+    runs_in: frozenset[str]
+    duty: bool = True
+    extended_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentSpec:
+    """A document of the case file, available once the proceeding reached ``after``."""
+
+    kind: str
+    label: str
+    legal_basis: str
+    after: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One flow, declared as data."""
+
+    name: str
+    label: str
+    legal_basis: str
+    case_word: str  # the 字 of the case number: （2026）X人调字第N号
+    initial: str
+    states: tuple[State, ...]
+    transitions: tuple[Transition, ...]
+    deadlines: tuple[DeadlineRule, ...] = ()
+    documents: tuple[DocumentSpec, ...] = ()
+    description: str = ""
+    _by_name: dict[str, State] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name.update({s.name: s for s in self.states})
+
+    def state(self, name: str) -> State:
+        return self._by_name[name]
+
+    def state_label(self, name: str | None) -> str:
+        if name is None:
+            return ""
+        found = self._by_name.get(name)
+        return found.label if found else name
