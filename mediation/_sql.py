@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Connection, CursorResult
 from sqlalchemy.sql import ClauseElement
 
-
 _Param = tuple[str, str, "Callable[[Any], Any] | None", Any]
 
 

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, text, update
 
 from mediation._sql import Prepared
-from mediation._types import dumps
 from mediation.clock import business_date
 from mediation.errors import (
     ConflictError,

@@ -42,7 +42,7 @@ class UsageError(MediationError):
 class FieldProblem:
     """One problem with one field of an input file."""
 
-    __slots__ = ("field", "problem", "fix")
+    __slots__ = ("field", "fix", "problem")
 
     def __init__(self, field: str, problem: str, fix: str) -> None:
         self.field, self.problem, self.fix = field, problem, fix

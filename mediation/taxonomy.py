@@ -7,8 +7,8 @@ Storage keeps the English code; the CLI, reports and documents show the label.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 
 def _table(*pairs: tuple[str, str]) -> Mapping[str, str]:

@@ -1,0 +1,610 @@
+"""The ``mediation`` command: parses, calls the library, renders the result.
+
+Heavy modules (the ORM, the engine, document rendering) are imported inside the commands
+that need them, so ``mediation --help`` stays quick. Errors are printed with a hint and
+exit with the code named in :class:`mediation.errors.ExitCode`.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from mediation.errors import MediationError
+
+if TYPE_CHECKING:
+    from mediation.clock import Clock
+    from mediation.store import Store
+
+app = typer.Typer(
+    name="mediation",
+    help="多元纠纷调解工作流引擎 · Multi-channel dispute-mediation workflow engine.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema: create and upgrade.", no_args_is_help=True)
+org_app = typer.Typer(help="Organisations: committees and centres on the level ladder.", no_args_is_help=True)
+case_app = typer.Typer(help="Cases: open, list, show, advance.", no_args_is_help=True)
+workflow_app = typer.Typer(help="Flows: the declared state machines.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+app.add_typer(case_app, name="case")
+app.add_typer(workflow_app, name="workflow")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+@dataclass
+class Settings:
+    """What the root options set for every command."""
+
+    db: str | None
+    actor: str
+
+    def store(self, *, require_current: bool = True) -> Store:
+        from mediation.store import Store, resolve_url
+
+        store = Store(resolve_url(self.db))
+        if require_current:
+            store.require_current()
+        return store
+
+    @property
+    def clock(self) -> Clock:
+        from mediation.clock import clock_from_env
+
+        return clock_from_env()
+
+
+_current: Settings | None = None
+
+
+def _settings() -> Settings:
+    """The settings the root callback parsed for this invocation."""
+    return _current or Settings(db=None, actor=_default_actor(None))
+
+
+def _default_actor(given: str | None) -> str:
+    if given:
+        return given
+    env = os.environ.get("MEDIATION_USER")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def handled(func: F) -> F:
+    """Turn library errors into a message on stderr and the documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except MediationError as exc:
+            typer.echo(f"错误：{exc.message}", err=True)
+            if exc.hint:
+                typer.echo(f"  → {exc.hint}", err=True)
+            raise typer.Exit(int(exc.exit_code)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _echo(text: str) -> None:
+    typer.echo(text)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar="MEDIATION_DB", help="Database: a SQLite path or URL, or postgresql://..."),
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option("--as", envvar="MEDIATION_USER", help="Acting user recorded on every change (default: OS login)."),
+    ] = None,
+) -> None:
+    """多元纠纷调解工作流引擎 · Multi-channel dispute-mediation workflow engine."""
+    global _current
+    _current = ctx.obj = Settings(db=db, actor=_default_actor(actor))
+
+
+# -- init / db ------------------------------------------------------------------------
+
+
+@app.command()
+@handled
+def init(
+    org_code: Annotated[str | None, typer.Option(help="Also register this committee (code used in case numbers).")] = None,
+    org_name: Annotated[str | None, typer.Option(help="The committee's full name.")] = None,
+    level: Annotated[str, typer.Option(help="village | township | county | city")] = "village",
+    json_out: JsonOpt = False,
+) -> None:
+    """Create the database (or bring it up to date), optionally with a first committee.
+
+    Example: mediation init --org-code 桥头 --org-name 桥头村人民调解委员会 --level village
+    """
+    from mediation.output import to_json
+
+    settings = _settings()
+    store = settings.store(require_current=False)
+    before, after = store.upgrade()
+    result: dict[str, Any] = {"database": store.display_url, "revision_before": before, "revision": after}
+    if org_code:
+        from mediation.organisations import add_organisation
+
+        result["organisation"] = add_organisation(
+            store, code=org_code, name=org_name or org_code, level=level, now=settings.clock.now()
+        )
+    store.close()
+    if json_out:
+        _echo(to_json(result))
+        return
+    _echo(f"数据库已就绪：{result['database']}（schema {after}）")
+    if org_code:
+        _echo(f"已登记调委会：{org_code}")
+
+
+@db_app.command("upgrade")
+@handled
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help="Target revision (default: the newest).")] = "head",
+) -> None:
+    """Bring an existing database's schema up to date (safe to run at any time).
+
+    Example: mediation --db postgresql://mediation@db/centre db upgrade
+    """
+    store = _settings().store(require_current=False)
+    before, after = store.upgrade(revision)
+    store.close()
+    if before == after:
+        _echo(f"schema already at {after}: nothing to do")
+    else:
+        _echo(f"schema upgraded: {before or '(empty)'} → {after}")
+
+
+@db_app.command("status")
+@handled
+def db_status(json_out: JsonOpt = False) -> None:
+    """Show the database URL and its schema revision against the one this version needs.
+
+    Example: mediation db status
+    """
+    from mediation.migrations import HEAD
+    from mediation.output import to_json
+
+    store = _settings().store(require_current=False)
+    found = store.revision()
+    data = {"database": store.display_url, "revision": found, "required": HEAD, "current": found == HEAD}
+    store.close()
+    if json_out:
+        _echo(to_json(data))
+    else:
+        _echo(f"{data['database']}: revision {found or '(none)'}, required {HEAD}"
+              + ("" if found == HEAD else " — run `mediation db upgrade`"))
+
+
+# -- organisations --------------------------------------------------------------------
+
+
+@org_app.command("add")
+@handled
+def org_add(
+    code: Annotated[str, typer.Argument(help="Short code used in case numbers, e.g. 城关.")],
+    name: Annotated[str, typer.Argument(help="Full name, e.g. 城关镇人民调解委员会.")],
+    level: Annotated[str, typer.Option(help="village | township | county | city")],
+    kind: Annotated[str, typer.Option(help="people_committee | professional_committee | centre | ...")] = "people_committee",
+    parent: Annotated[str | None, typer.Option(help="Code of the organisation one level up.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Register a committee, centre or organ.
+
+    Example: mediation org add 城关 城关镇人民调解委员会 --level township --parent 青山
+    """
+    from mediation.organisations import add_organisation
+    from mediation.output import to_json
+
+    settings = _settings()
+    store = settings.store()
+    row = add_organisation(store, code=code, name=name, level=level, kind=kind, parent=parent,
+                           now=settings.clock.now())
+    store.close()
+    _echo(to_json(row) if json_out else f"已登记：{code} {name}")
+
+
+@org_app.command("list")
+@handled
+def org_list(json_out: JsonOpt = False) -> None:
+    """List organisations with their level, parent and number of cases.
+
+    Example: mediation org list --json
+    """
+    from mediation.output import table, to_json
+    from mediation.queries import list_organisations
+
+    store = _settings().store()
+    rows = list_organisations(store)
+    store.close()
+    if json_out:
+        _echo(to_json(rows))
+        return
+    _echo(table([(r["code"], r["name"], r["level_label"], r["parent"] or "", r["cases"]) for r in rows],
+                ["代码", "名称", "层级", "上级", "案件数"]))
+
+
+# -- cases ----------------------------------------------------------------------------
+
+
+def _read_data(path: Path | None, sets: list[str] | None) -> dict[str, Any]:
+    from mediation.errors import FieldProblem, ValidationError
+    from mediation.intake import read_file
+
+    data: dict[str, Any] = read_file(path) if path else {}
+    for item in sets or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValidationError(
+                [FieldProblem(f"--set {item}", "应为 KEY=VALUE", "e.g. --set reason=双方分歧过大")],
+                source="command line",
+            )
+        data[key.strip()] = value
+    return data
+
+
+def _prompt_intake() -> dict[str, Any]:
+    from mediation import taxonomy
+
+    def choose(what: str, table: Any, default: str) -> str:
+        options = " ".join(f"{k}={v}" for k, v in table.items())
+        _echo(f"{what}: {options}")
+        return str(typer.prompt(what, default=default))
+
+    data: dict[str, Any] = {
+        "organisation": typer.prompt("调委会代码 organisation"),
+        "dispute_type": choose("纠纷类型 dispute_type", taxonomy.DISPUTE_TYPES, "neighbourhood"),
+        "channel": choose("来源 channel", taxonomy.CHANNELS, "walk_in"),
+        "application_mode": choose("申请方式 application_mode", taxonomy.APPLICATION_MODES, "written"),
+        "title": typer.prompt("纠纷名称 title"),
+        "summary": typer.prompt("纠纷简要情况 summary", default=""),
+        "claims": typer.prompt("申请事项 claims", default=""),
+        "parties": [],
+    }
+    for role in ("applicant", "respondent"):
+        label = taxonomy.PARTY_ROLES[role]
+        party: dict[str, Any] = {"role": role, "name": typer.prompt(f"{label}姓名 name")}
+        for key, question in (("id_number", "身份证号码"), ("phone", "联系电话"), ("address", "住址")):
+            answer = typer.prompt(f"{label}{question} {key}", default="", show_default=False)
+            if answer:
+                party[key] = answer
+        data["parties"].append(party)
+    return data
+
+
+@case_app.command("open")
+@handled
+def case_open(
+    from_file: Annotated[Path | None, typer.Option("--from", help="Intake file (JSON or TOML).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Open a case from an intake file, or by answering prompts in a terminal.
+
+    Example: mediation case open --from data/examples/intake.toml
+    """
+    from mediation import intake
+    from mediation.cases import open_case
+    from mediation.output import to_json
+
+    if from_file is None:
+        if not sys.stdin.isatty():
+            raise MediationError("no intake file given", hint="pass --from FILE (see data/examples/)")
+        record = intake.validate(_prompt_intake(), source="prompts")
+    else:
+        record = intake.load(from_file)
+    settings = _settings()
+    store = settings.store()
+    opened = open_case(store, record, actor=settings.actor, now=settings.clock.now())
+    store.close()
+    if json_out:
+        _echo(to_json(opened))
+        return
+    _echo(f"已立案：{opened.case_number}（纠纷 #{opened.dispute_id}，案件 id {opened.proceeding_id}），"
+          f"状态：{opened.state_label}")
+
+
+@case_app.command("list")
+@handled
+def case_list(
+    flow: Annotated[str | None, typer.Option(help="Only this flow, e.g. peoples.")] = None,
+    state: Annotated[str | None, typer.Option(help="Only this state, e.g. mediating.")] = None,
+    org: Annotated[str | None, typer.Option(help="Only this organisation code.")] = None,
+    level: Annotated[str | None, typer.Option(help="village | township | county | city")] = None,
+    mediator: Annotated[str | None, typer.Option(help="Only cases of this mediator.")] = None,
+    status: Annotated[str, typer.Option(help="open | closed | all")] = "all",
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
+    json_out: JsonOpt = False,
+) -> None:
+    """List cases, newest first.
+
+    Example: mediation case list --state mediating --org 城关
+    """
+    from mediation.output import table, to_json, when
+    from mediation.queries import list_cases
+
+    if status not in ("open", "closed", "all"):
+        raise MediationError(f"unknown --status {status!r}", hint="use open, closed or all")
+    store = _settings().store()
+    rows = list_cases(store, flow=flow, state=state, org=org, level=level, mediator=mediator,
+                      status=status, limit=limit)
+    store.close()
+    if json_out:
+        _echo(to_json(rows))
+        return
+    if not rows:
+        _echo("（没有符合条件的案件）")
+        return
+    _echo(table([(r["id"], r["case_number"], r["state_label"], r["dispute_type_label"], r["title"],
+                  r["mediator"] or "", when(r["opened_at"])) for r in rows],
+                ["id", "案号", "状态", "类型", "纠纷", "调解员", "立案时间"]))
+
+
+@case_app.command("show")
+@handled
+def case_show(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    reveal: Annotated[bool, typer.Option(help="Show ID numbers, phones and addresses unmasked.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show a case: dispute, parties (masked), deadlines and what can be done next.
+
+    Example: mediation case show "（2026）城关人调字第1号"
+    """
+    from mediation.output import fields, to_json, when
+    from mediation.queries import case_detail
+
+    settings = _settings()
+    store = settings.store()
+    data = case_detail(store, case, reveal=reveal, today=settings.clock.today())
+    store.close()
+    if json_out:
+        _echo(to_json(data))
+        return
+    p, d = data["proceeding"], data["dispute"]
+    lines = [
+        ("案号", p["case_number"]),
+        ("案件 id / 纠纷", f"{p['id']} / #{d['id']}"),
+        ("流程", p["flow_label"]),
+        ("状态", f"{p['state_label']}（{p['state']}）"),
+        ("调委会", f"{p['organisation']['name']}（{p['level_label']}）"),
+        ("调解员", "、".join(p["mediators"]) or "（未指派）"),
+        ("纠纷", d["title"]),
+        ("类型 / 来源", f"{d['dispute_type_label']} / {d['channel_label']}"),
+        ("立案", when(p["opened_at"])),
+    ]
+    if p["closed_at"]:
+        lines.append(("结束", f"{when(p['closed_at'])}（{p['outcome_label']}）"))
+    _echo(fields(lines))
+    _echo("\n当事人：")
+    for party in data["parties"]:
+        extra = " ".join(x for x in (party["id_number"], party["phone"], party["address"]) if x)
+        _echo(f"  {party['role_label']} {party['name']} {extra}".rstrip())
+    if data["deadlines"]:
+        _echo("\n期限：")
+        for dl in data["deadlines"]:
+            flag = "（暂定）" if dl["provisional"] else ""
+            overdue = f" 已逾期{dl['days_overdue']}日" if dl.get("days_overdue") else ""
+            _echo(f"  {dl['label']} {dl['period']} 至 {dl['due']}{flag} {dl['status_label']}{overdue}"
+                  f" — {dl['legal_basis']}")
+    if data["related_proceedings"]:
+        _echo("\n同一纠纷的其他程序：")
+        for r in data["related_proceedings"]:
+            _echo(f"  {r['case_number']}（{r['state_label']}）")
+    _echo("\n可执行操作：" + ("、".join(f"{n['trigger']}（{n['label']}）" for n in data["next"]) or "无"))
+
+
+@case_app.command("history")
+@handled
+def case_history(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Show the recorded events of a case, oldest first.
+
+    Example: mediation case history 1
+    """
+    from mediation.output import table, to_json, when
+    from mediation.queries import history
+
+    store = _settings().store()
+    data = history(store, case)
+    store.close()
+    if json_out:
+        _echo(to_json(data))
+        return
+    _echo(data["case_number"])
+    _echo(table([(e["seq"], when(e["occurred_at"]), e["trigger"], e["from_label"] or "—", e["to_label"],
+                  e["actor"], e["note"] or "") for e in data["events"]],
+                ["#", "时间", "操作", "原状态", "新状态", "操作人", "备注"]))
+
+
+@case_app.command("next")
+@handled
+def case_next(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """List the triggers allowed now, with their labels and the data each requires.
+
+    Example: mediation case next 1
+    """
+    from mediation.output import table, to_json
+    from mediation.queries import next_triggers
+
+    store = _settings().store()
+    data = next_triggers(store, case)
+    store.close()
+    if json_out:
+        _echo(to_json(data))
+        return
+    _echo(f"{data['case_number']} 当前状态：{data['state_label']}")
+    if not data["next"]:
+        _echo("（本程序已结束，没有可执行的操作）")
+        return
+    _echo(table([(n["trigger"], n["label"], n["dest_label"], ", ".join(n["requires"]))
+                 for n in data["next"]], ["操作", "说明", "结果状态", "需提供的数据"]))
+
+
+@case_app.command("advance")
+@handled
+def case_advance(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    trigger: Annotated[str, typer.Argument(help="Trigger to fire (see `mediation case next`).")],
+    note: Annotated[str | None, typer.Option(help="A note recorded with the event.")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="JSON or TOML file with the trigger's data.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE data field (repeatable).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Fire one trigger on a case: one transaction, recorded as an event.
+
+    Example: mediation case advance 1 reject --set reason=已由法院受理 --set redirect_to=青山县人民法院
+    """
+    from mediation.cases import advance
+    from mediation.output import to_json
+    from mediation.queries import require_case
+    from mediation.taxonomy import DEADLINE_STATUSES, label
+
+    payload = _read_data(data, set_)
+    settings = _settings()
+    store = settings.store()
+    pid, version = require_case(store, case)
+    result = advance(store, pid, trigger, actor=settings.actor, now=settings.clock.now(),
+                     note=note, payload=payload, expect_version=version)
+    store.close()
+    if json_out:
+        _echo(to_json(result))
+        return
+    _echo(f"{result.case_number}：{result.trigger_label}（{result.trigger}）"
+          f" {result.from_state} → {result.to_state_label}（{result.to_state}）")
+    for dl in result.deadlines_stopped:
+        if dl.get("status"):
+            status = label(DEADLINE_STATUSES, dl["status"])
+            _echo(f"  期限结束：{dl['label']}（至 {dl['due']}）{status}")
+    for dl in result.deadlines_started:
+        flag = "（暂定）" if dl["provisional"] else ""
+        _echo(f"  期限开始：{dl['label']} {dl['period']}，至 {dl['due']}{flag} — {dl['legal_basis']}")
+    if result.handed_off_to:
+        h = result.handed_off_to
+        _echo(f"  移交：{h.case_number}（{h.state_label}）")
+
+
+# -- workflows ------------------------------------------------------------------------
+
+
+@workflow_app.command("list")
+@handled
+def workflow_list(json_out: JsonOpt = False) -> None:
+    """List the flows with their states.
+
+    Example: mediation workflow list --json
+    """
+    from mediation.machine import load
+    from mediation.output import table, to_json
+    from mediation.workflows import flow_names
+
+    flows = [load(name).flow for name in flow_names()]
+    data = [
+        {
+            "name": f.name,
+            "label": f.label,
+            "legal_basis": f.legal_basis,
+            "states": [{"name": s.name, "label": s.label, "final": s.final} for s in f.states],
+        }
+        for f in flows
+    ]
+    if json_out:
+        _echo(to_json(data))
+        return
+    _echo(table([(f["name"], f["label"], len(f["states"]), f["legal_basis"]) for f in data],
+                ["flow", "名称", "状态数", "法律依据"]))
+
+
+@workflow_app.command("show")
+@handled
+def workflow_show(
+    flow: Annotated[str, typer.Argument(help="Flow name, e.g. peoples.")],
+    format: Annotated[str, typer.Option("--format", help="text | mermaid")] = "text",
+    json_out: JsonOpt = False,
+) -> None:
+    """Show a flow's states, transitions and deadlines, or its Mermaid diagram.
+
+    Example: mediation workflow show peoples --format mermaid
+    """
+    from mediation.machine import load, mermaid
+    from mediation.output import table, to_json
+
+    if format not in ("text", "mermaid"):
+        raise MediationError(f"unknown --format {format!r}", hint="use text or mermaid")
+    f = load(flow).flow
+    if format == "mermaid":
+        _echo(mermaid(f).rstrip("\n"))
+        return
+    if json_out:
+        _echo(to_json(f))
+        return
+    _echo(f"{f.label}（{f.name}） — {f.legal_basis}\n")
+    _echo(table([(s.name, s.label, "终态" if s.final else "") for s in f.states], ["状态", "名称", ""]))
+    _echo("")
+    _echo(table([(t.trigger, t.label, ", ".join(t.source), t.dest or "（不变）", t.legal_basis)
+                 for t in f.transitions], ["操作", "说明", "从", "到", "依据"]))
+    if f.deadlines:
+        _echo("")
+        _echo(table([(d.kind, d.label, d.period.label, ", ".join(d.starts_on), d.legal_basis)
+                     for d in f.deadlines], ["期限", "名称", "期间", "起算", "依据"]))
+
+
+# -- demo -----------------------------------------------------------------------------
+
+
+@app.command()
+@handled
+def demo(
+    cases: Annotated[int, typer.Option("--cases", help="How many demo cases to open.")] = 20,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 2026,
+    quiet: Annotated[bool, typer.Option(help="Only print the summary.")] = False,
+) -> None:
+    """Create demo data (committees on every level, cases in every state) and walk one
+    case through the whole people's mediation flow, printing each step.
+
+    Example: mediation --db demo.db demo --cases 50 --seed 7
+    """
+    from mediation.demo import run_demo
+
+    settings = _settings()
+    store = settings.store(require_current=False)
+    store.upgrade()
+    run_demo(store, cases=cases, seed=seed, now=settings.clock.now(), actor=settings.actor,
+             say=(lambda _line: None) if quiet else _echo)
+    store.close()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="mediation")
+
+
+if __name__ == "__main__":
+    main()

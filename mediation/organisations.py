@@ -1,0 +1,72 @@
+"""Organisations: committees, centres and the organs cases are handed to, on the ladder
+村/社区 → 乡镇/街道 → 县/区 → 市 (domain.md §2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from mediation import taxonomy
+from mediation.errors import FieldProblem, NotFoundError, ValidationError
+from mediation.models import Organisation
+from mediation.store import Store
+
+_O = Organisation.__table__
+_LADDER = list(taxonomy.LEVELS)
+
+
+def add_organisation(
+    store: Store,
+    *,
+    code: str,
+    name: str,
+    level: str,
+    kind: str = "people_committee",
+    parent: str | None = None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Register an organisation; its parent, if any, must sit higher on the ladder.
+
+    :raises ValidationError: for an unknown level or kind, a taken code, or a bad parent.
+    """
+    problems = []
+    if level not in taxonomy.LEVELS:
+        problems.append(FieldProblem("level", f"未知层级 {level!r}", f"use {', '.join(_LADDER)}"))
+    if kind not in taxonomy.ORGANISATION_KINDS:
+        kinds = ", ".join(taxonomy.ORGANISATION_KINDS)
+        problems.append(FieldProblem("kind", f"未知类型 {kind!r}", f"use one of {kinds}"))
+    if not code.strip() or len(code) > 40:
+        problems.append(FieldProblem("code", "代码为空或过长", "use 1-40 characters, e.g. 城关"))
+    if problems:
+        raise ValidationError(problems, source="organisation")
+    with store.write() as conn:
+        if conn.execute(select(_O.c.id).where(_O.c.code == code)).first():
+            raise ValidationError(
+                [FieldProblem("code", f"代码 {code!r} 已被使用", "choose another code")],
+                source="organisation",
+            )
+        parent_id = None
+        if parent:
+            row = conn.execute(select(_O.c.id, _O.c.level).where(_O.c.code == parent)).first()
+            if row is None:
+                raise NotFoundError(f"no organisation {parent!r}", hint="add the parent first")
+            if _LADDER.index(row.level) <= _LADDER.index(level):
+                raise ValidationError(
+                    [
+                        FieldProblem(
+                            "parent",
+                            f"上级 {parent} 的层级（{row.level}）不高于 {level}",
+                            "name an organisation one level up",
+                        )
+                    ],
+                    source="organisation",
+                )
+            parent_id = row.id
+        new_id = conn.execute(
+            insert(_O)
+            .values(code=code, name=name, kind=kind, level=level, parent_id=parent_id, created_at=now)
+            .returning(_O.c.id)
+        ).scalar_one()
+    return {"id": new_id, "code": code, "name": name, "kind": kind, "level": level, "parent": parent}
