@@ -69,8 +69,11 @@ def make_db(path: Path) -> Store:
     with store.write() as conn:
         conn.execute(
             insert(Organisation.__table__).values(
-                code="CG", name="城关镇人民调解委员会", kind="people_committee",
-                level="township", created_at=START,
+                code="CG",
+                name="城关镇人民调解委员会",
+                kind="people_committee",
+                level="township",
+                created_at=START,
             )
         )
     return store
@@ -83,8 +86,9 @@ def run_engine(store: Store, n: int) -> float:
         now = START + timedelta(minutes=i)
         opened = cases.open_case(store, record, actor="bench", now=now)
         for trigger, payload in STEPS:
-            cases.advance(store, opened.proceeding_id, trigger, actor="bench", now=now,
-                          payload=payload)
+            cases.advance(
+                store, opened.proceeding_id, trigger, actor="bench", now=now, payload=payload
+            )
     return time.perf_counter() - t0
 
 
@@ -108,8 +112,17 @@ def run_baseline(path: Path, n: int) -> float:
             db.execute(
                 "INSERT INTO party (dispute_id, role, kind, ordinal, name, id_type, id_number,"
                 " phone, birth_date) VALUES (?,?,?,?,?,?,?,?,?)",
-                (did, p["role"], "person", k, p["name"], "resident_id", p.get("id_number"),
-                 p.get("phone"), "1949-12-31"),
+                (
+                    did,
+                    p["role"],
+                    "person",
+                    k,
+                    p["name"],
+                    "resident_id",
+                    p.get("id_number"),
+                    p.get("phone"),
+                    "1949-12-31",
+                ),
             )
         (serial,) = db.execute(
             "INSERT INTO case_counter (organisation_id, year, last) VALUES (1, 2026, 1)"
@@ -120,8 +133,22 @@ def run_baseline(path: Path, n: int) -> float:
             "INSERT INTO proceeding (dispute_id, flow, state, organisation_id, level, case_year,"
             " case_serial, case_number, application_mode, mediators, facts, opened_at,"
             " updated_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-            (did, "peoples", "applied", 1, "township", 2026, serial,
-             f"（2026）CG人调字第{serial}号-b", "written", "[]", "{}", now, now, 1),
+            (
+                did,
+                "peoples",
+                "applied",
+                1,
+                "township",
+                2026,
+                serial,
+                f"（2026）CG人调字第{serial}号-b",
+                "written",
+                "[]",
+                "{}",
+                now,
+                now,
+                1,
+            ),
         ).fetchone()
         db.execute(
             "INSERT INTO event (dispute_id, proceeding_id, seq, trigger, from_state, to_state,"
@@ -141,8 +168,18 @@ def run_baseline(path: Path, n: int) -> float:
             db.execute(
                 "UPDATE proceeding SET state=?, version=?, updated_at=?, facts=?, mediator=?,"
                 " mediators=?, outcome=?, closed_at=? WHERE id=? AND version=?",
-                (dest, version + 1, now, dumps(facts), "王调解", '["王调解"]', None, None,
-                 pid, version),
+                (
+                    dest,
+                    version + 1,
+                    now,
+                    dumps(facts),
+                    "王调解",
+                    '["王调解"]',
+                    None,
+                    None,
+                    pid,
+                    version,
+                ),
             )
             if trigger == "agree_written":
                 db.execute(
@@ -164,8 +201,19 @@ def run_baseline(path: Path, n: int) -> float:
                     "INSERT INTO deadline (proceeding_id, kind, label, period, legal_basis, duty,"
                     " starts_on, due, provisional, status, extensions)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (pid, trigger, "调解期限", "1个月", "若干规定 art. 33", 1, "2026-03-02",
-                     "2026-04-02", 0, "open", 0),
+                    (
+                        pid,
+                        trigger,
+                        "调解期限",
+                        "1个月",
+                        "若干规定 art. 33",
+                        1,
+                        "2026-03-02",
+                        "2026-04-02",
+                        0,
+                        "open",
+                        0,
+                    ),
                 )
             db.execute("COMMIT")
     elapsed = time.perf_counter() - t0

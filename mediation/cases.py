@@ -301,9 +301,7 @@ def _start_proceeding(
     return Opened(dispute_id, pid, number, state, flow.flow.state_label(state), started)
 
 
-def _start_deadlines(
-    conn: Connection, rules: Any, pid: int, today: date
-) -> list[dict[str, Any]]:
+def _start_deadlines(conn: Connection, rules: Any, pid: int, today: date) -> list[dict[str, Any]]:
     started = []
     for rule in rules:
         due = compute_due(today, rule.period)
@@ -418,7 +416,9 @@ def _missing(transition: Transition, payload: dict[str, Any]) -> list[FieldProbl
         value = payload.get(name)
         if value is None or (isinstance(value, (str, list, dict)) and not value):
             problems.append(
-                FieldProblem(name, "缺少必填字段", f"pass it in --data FILE for {transition.trigger}")
+                FieldProblem(
+                    name, "缺少必填字段", f"pass it in --data FILE for {transition.trigger}"
+                )
             )
     return problems
 

@@ -32,7 +32,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema: create and upgrade.", no_args_is_help=True)
-org_app = typer.Typer(help="Organisations: committees and centres on the level ladder.", no_args_is_help=True)
+org_app = typer.Typer(
+    help="Organisations: committees and centres on the level ladder.", no_args_is_help=True
+)
 case_app = typer.Typer(help="Cases: open, list, show, advance.", no_args_is_help=True)
 workflow_app = typer.Typer(help="Flows: the declared state machines.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -112,11 +114,19 @@ def root(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", envvar="MEDIATION_DB", help="Database: a SQLite path or URL, or postgresql://..."),
+        typer.Option(
+            "--db",
+            envvar="MEDIATION_DB",
+            help="Database: a SQLite path or URL, or postgresql://...",
+        ),
     ] = None,
     actor: Annotated[
         str | None,
-        typer.Option("--as", envvar="MEDIATION_USER", help="Acting user recorded on every change (default: OS login)."),
+        typer.Option(
+            "--as",
+            envvar="MEDIATION_USER",
+            help="Acting user recorded on every change (default: OS login).",
+        ),
     ] = None,
 ) -> None:
     """多元纠纷调解工作流引擎 · Multi-channel dispute-mediation workflow engine."""
@@ -130,7 +140,9 @@ def root(
 @app.command()
 @handled
 def init(
-    org_code: Annotated[str | None, typer.Option(help="Also register this committee (code used in case numbers).")] = None,
+    org_code: Annotated[
+        str | None, typer.Option(help="Also register this committee (code used in case numbers).")
+    ] = None,
     org_name: Annotated[str | None, typer.Option(help="The committee's full name.")] = None,
     level: Annotated[str, typer.Option(help="village | township | county | city")] = "village",
     json_out: JsonOpt = False,
@@ -144,7 +156,11 @@ def init(
     settings = _settings()
     store = settings.store(require_current=False)
     before, after = store.upgrade()
-    result: dict[str, Any] = {"database": store.display_url, "revision_before": before, "revision": after}
+    result: dict[str, Any] = {
+        "database": store.display_url,
+        "revision_before": before,
+        "revision": after,
+    }
     if org_code:
         from mediation.organisations import add_organisation
 
@@ -190,13 +206,20 @@ def db_status(json_out: JsonOpt = False) -> None:
 
     store = _settings().store(require_current=False)
     found = store.revision()
-    data = {"database": store.display_url, "revision": found, "required": HEAD, "current": found == HEAD}
+    data = {
+        "database": store.display_url,
+        "revision": found,
+        "required": HEAD,
+        "current": found == HEAD,
+    }
     store.close()
     if json_out:
         _echo(to_json(data))
     else:
-        _echo(f"{data['database']}: revision {found or '(none)'}, required {HEAD}"
-              + ("" if found == HEAD else " — run `mediation db upgrade`"))
+        _echo(
+            f"{data['database']}: revision {found or '(none)'}, required {HEAD}"
+            + ("" if found == HEAD else " — run `mediation db upgrade`")
+        )
 
 
 # -- organisations --------------------------------------------------------------------
@@ -208,8 +231,12 @@ def org_add(
     code: Annotated[str, typer.Argument(help="Short code used in case numbers, e.g. 城关.")],
     name: Annotated[str, typer.Argument(help="Full name, e.g. 城关镇人民调解委员会.")],
     level: Annotated[str, typer.Option(help="village | township | county | city")],
-    kind: Annotated[str, typer.Option(help="people_committee | professional_committee | centre | ...")] = "people_committee",
-    parent: Annotated[str | None, typer.Option(help="Code of the organisation one level up.")] = None,
+    kind: Annotated[
+        str, typer.Option(help="people_committee | professional_committee | centre | ...")
+    ] = "people_committee",
+    parent: Annotated[
+        str | None, typer.Option(help="Code of the organisation one level up.")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Register a committee, centre or organ.
@@ -221,8 +248,9 @@ def org_add(
 
     settings = _settings()
     store = settings.store()
-    row = add_organisation(store, code=code, name=name, level=level, kind=kind, parent=parent,
-                           now=settings.clock.now())
+    row = add_organisation(
+        store, code=code, name=name, level=level, kind=kind, parent=parent, now=settings.clock.now()
+    )
     store.close()
     _echo(to_json(row) if json_out else f"已登记：{code} {name}")
 
@@ -243,8 +271,12 @@ def org_list(json_out: JsonOpt = False) -> None:
     if json_out:
         _echo(to_json(rows))
         return
-    _echo(table([(r["code"], r["name"], r["level_label"], r["parent"] or "", r["cases"]) for r in rows],
-                ["代码", "名称", "层级", "上级", "案件数"]))
+    _echo(
+        table(
+            [(r["code"], r["name"], r["level_label"], r["parent"] or "", r["cases"]) for r in rows],
+            ["代码", "名称", "层级", "上级", "案件数"],
+        )
+    )
 
 
 # -- cases ----------------------------------------------------------------------------
@@ -278,7 +310,9 @@ def _prompt_intake() -> dict[str, Any]:
         "organisation": typer.prompt("调委会代码 organisation"),
         "dispute_type": choose("纠纷类型 dispute_type", taxonomy.DISPUTE_TYPES, "neighbourhood"),
         "channel": choose("来源 channel", taxonomy.CHANNELS, "walk_in"),
-        "application_mode": choose("申请方式 application_mode", taxonomy.APPLICATION_MODES, "written"),
+        "application_mode": choose(
+            "申请方式 application_mode", taxonomy.APPLICATION_MODES, "written"
+        ),
         "title": typer.prompt("纠纷名称 title"),
         "summary": typer.prompt("纠纷简要情况 summary", default=""),
         "claims": typer.prompt("申请事项 claims", default=""),
@@ -287,7 +321,11 @@ def _prompt_intake() -> dict[str, Any]:
     for role in ("applicant", "respondent"):
         label = taxonomy.PARTY_ROLES[role]
         party: dict[str, Any] = {"role": role, "name": typer.prompt(f"{label}姓名 name")}
-        for key, question in (("id_number", "身份证号码"), ("phone", "联系电话"), ("address", "住址")):
+        for key, question in (
+            ("id_number", "身份证号码"),
+            ("phone", "联系电话"),
+            ("address", "住址"),
+        ):
             answer = typer.prompt(f"{label}{question} {key}", default="", show_default=False)
             if answer:
                 party[key] = answer
@@ -298,7 +336,9 @@ def _prompt_intake() -> dict[str, Any]:
 @case_app.command("open")
 @handled
 def case_open(
-    from_file: Annotated[Path | None, typer.Option("--from", help="Intake file (JSON or TOML).")] = None,
+    from_file: Annotated[
+        Path | None, typer.Option("--from", help="Intake file (JSON or TOML).")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Open a case from an intake file, or by answering prompts in a terminal.
@@ -311,7 +351,9 @@ def case_open(
 
     if from_file is None:
         if not sys.stdin.isatty():
-            raise MediationError("no intake file given", hint="pass --from FILE (see data/examples/)")
+            raise MediationError(
+                "no intake file given", hint="pass --from FILE (see data/examples/)"
+            )
         record = intake.validate(_prompt_intake(), source="prompts")
     else:
         record = intake.load(from_file)
@@ -322,8 +364,10 @@ def case_open(
     if json_out:
         _echo(to_json(opened))
         return
-    _echo(f"已立案：{opened.case_number}（纠纷 #{opened.dispute_id}，案件 id {opened.proceeding_id}），"
-          f"状态：{opened.state_label}")
+    _echo(
+        f"已立案：{opened.case_number}（纠纷 #{opened.dispute_id}，案件 id {opened.proceeding_id}），"
+        f"状态：{opened.state_label}"
+    )
 
 
 @case_app.command("list")
@@ -348,8 +392,16 @@ def case_list(
     if status not in ("open", "closed", "all"):
         raise MediationError(f"unknown --status {status!r}", hint="use open, closed or all")
     store = _settings().store()
-    rows = list_cases(store, flow=flow, state=state, org=org, level=level, mediator=mediator,
-                      status=status, limit=limit)
+    rows = list_cases(
+        store,
+        flow=flow,
+        state=state,
+        org=org,
+        level=level,
+        mediator=mediator,
+        status=status,
+        limit=limit,
+    )
     store.close()
     if json_out:
         _echo(to_json(rows))
@@ -357,16 +409,32 @@ def case_list(
     if not rows:
         _echo("（没有符合条件的案件）")
         return
-    _echo(table([(r["id"], r["case_number"], r["state_label"], r["dispute_type_label"], r["title"],
-                  r["mediator"] or "", when(r["opened_at"])) for r in rows],
-                ["id", "案号", "状态", "类型", "纠纷", "调解员", "立案时间"]))
+    _echo(
+        table(
+            [
+                (
+                    r["id"],
+                    r["case_number"],
+                    r["state_label"],
+                    r["dispute_type_label"],
+                    r["title"],
+                    r["mediator"] or "",
+                    when(r["opened_at"]),
+                )
+                for r in rows
+            ],
+            ["id", "案号", "状态", "类型", "纠纷", "调解员", "立案时间"],
+        )
+    )
 
 
 @case_app.command("show")
 @handled
 def case_show(
     case: Annotated[str, typer.Argument(help="Case number or id.")],
-    reveal: Annotated[bool, typer.Option(help="Show ID numbers, phones and addresses unmasked.")] = False,
+    reveal: Annotated[
+        bool, typer.Option(help="Show ID numbers, phones and addresses unmasked.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Show a case: dispute, parties (masked), deadlines and what can be done next.
@@ -407,13 +475,18 @@ def case_show(
         for dl in data["deadlines"]:
             flag = "（暂定）" if dl["provisional"] else ""
             overdue = f" 已逾期{dl['days_overdue']}日" if dl.get("days_overdue") else ""
-            _echo(f"  {dl['label']} {dl['period']} 至 {dl['due']}{flag} {dl['status_label']}{overdue}"
-                  f" — {dl['legal_basis']}")
+            _echo(
+                f"  {dl['label']} {dl['period']} 至 {dl['due']}{flag} {dl['status_label']}{overdue}"
+                f" — {dl['legal_basis']}"
+            )
     if data["related_proceedings"]:
         _echo("\n同一纠纷的其他程序：")
         for r in data["related_proceedings"]:
             _echo(f"  {r['case_number']}（{r['state_label']}）")
-    _echo("\n可执行操作：" + ("、".join(f"{n['trigger']}（{n['label']}）" for n in data["next"]) or "无"))
+    _echo(
+        "\n可执行操作："
+        + ("、".join(f"{n['trigger']}（{n['label']}）" for n in data["next"]) or "无")
+    )
 
 
 @case_app.command("history")
@@ -436,9 +509,23 @@ def case_history(
         _echo(to_json(data))
         return
     _echo(data["case_number"])
-    _echo(table([(e["seq"], when(e["occurred_at"]), e["trigger"], e["from_label"] or "—", e["to_label"],
-                  e["actor"], e["note"] or "") for e in data["events"]],
-                ["#", "时间", "操作", "原状态", "新状态", "操作人", "备注"]))
+    _echo(
+        table(
+            [
+                (
+                    e["seq"],
+                    when(e["occurred_at"]),
+                    e["trigger"],
+                    e["from_label"] or "—",
+                    e["to_label"],
+                    e["actor"],
+                    e["note"] or "",
+                )
+                for e in data["events"]
+            ],
+            ["#", "时间", "操作", "原状态", "新状态", "操作人", "备注"],
+        )
+    )
 
 
 @case_app.command("next")
@@ -464,8 +551,15 @@ def case_next(
     if not data["next"]:
         _echo("（本程序已结束，没有可执行的操作）")
         return
-    _echo(table([(n["trigger"], n["label"], n["dest_label"], ", ".join(n["requires"]))
-                 for n in data["next"]], ["操作", "说明", "结果状态", "需提供的数据"]))
+    _echo(
+        table(
+            [
+                (n["trigger"], n["label"], n["dest_label"], ", ".join(n["requires"]))
+                for n in data["next"]
+            ],
+            ["操作", "说明", "结果状态", "需提供的数据"],
+        )
+    )
 
 
 @case_app.command("advance")
@@ -474,8 +568,12 @@ def case_advance(
     case: Annotated[str, typer.Argument(help="Case number or id.")],
     trigger: Annotated[str, typer.Argument(help="Trigger to fire (see `mediation case next`).")],
     note: Annotated[str | None, typer.Option(help="A note recorded with the event.")] = None,
-    data: Annotated[Path | None, typer.Option("--data", help="JSON or TOML file with the trigger's data.")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE data field (repeatable).")] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="JSON or TOML file with the trigger's data.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="KEY=VALUE data field (repeatable).")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Fire one trigger on a case: one transaction, recorded as an event.
@@ -491,21 +589,33 @@ def case_advance(
     settings = _settings()
     store = settings.store()
     pid, version = require_case(store, case)
-    result = advance(store, pid, trigger, actor=settings.actor, now=settings.clock.now(),
-                     note=note, payload=payload, expect_version=version)
+    result = advance(
+        store,
+        pid,
+        trigger,
+        actor=settings.actor,
+        now=settings.clock.now(),
+        note=note,
+        payload=payload,
+        expect_version=version,
+    )
     store.close()
     if json_out:
         _echo(to_json(result))
         return
-    _echo(f"{result.case_number}：{result.trigger_label}（{result.trigger}）"
-          f" {result.from_state} → {result.to_state_label}（{result.to_state}）")
+    _echo(
+        f"{result.case_number}：{result.trigger_label}（{result.trigger}）"
+        f" {result.from_state} → {result.to_state_label}（{result.to_state}）"
+    )
     for dl in result.deadlines_stopped:
         if dl.get("status"):
             status = label(DEADLINE_STATUSES, dl["status"])
             _echo(f"  期限结束：{dl['label']}（至 {dl['due']}）{status}")
     for dl in result.deadlines_started:
         flag = "（暂定）" if dl["provisional"] else ""
-        _echo(f"  期限开始：{dl['label']} {dl['period']}，至 {dl['due']}{flag} — {dl['legal_basis']}")
+        _echo(
+            f"  期限开始：{dl['label']} {dl['period']}，至 {dl['due']}{flag} — {dl['legal_basis']}"
+        )
     if result.handed_off_to:
         h = result.handed_off_to
         _echo(f"  移交：{h.case_number}（{h.state_label}）")
@@ -538,8 +648,12 @@ def workflow_list(json_out: JsonOpt = False) -> None:
     if json_out:
         _echo(to_json(data))
         return
-    _echo(table([(f["name"], f["label"], len(f["states"]), f["legal_basis"]) for f in data],
-                ["flow", "名称", "状态数", "法律依据"]))
+    _echo(
+        table(
+            [(f["name"], f["label"], len(f["states"]), f["legal_basis"]) for f in data],
+            ["flow", "名称", "状态数", "法律依据"],
+        )
+    )
 
 
 @workflow_app.command("show")
@@ -566,14 +680,32 @@ def workflow_show(
         _echo(to_json(f))
         return
     _echo(f"{f.label}（{f.name}） — {f.legal_basis}\n")
-    _echo(table([(s.name, s.label, "终态" if s.final else "") for s in f.states], ["状态", "名称", ""]))
+    _echo(
+        table(
+            [(s.name, s.label, "终态" if s.final else "") for s in f.states], ["状态", "名称", ""]
+        )
+    )
     _echo("")
-    _echo(table([(t.trigger, t.label, ", ".join(t.source), t.dest or "（不变）", t.legal_basis)
-                 for t in f.transitions], ["操作", "说明", "从", "到", "依据"]))
+    _echo(
+        table(
+            [
+                (t.trigger, t.label, ", ".join(t.source), t.dest or "（不变）", t.legal_basis)
+                for t in f.transitions
+            ],
+            ["操作", "说明", "从", "到", "依据"],
+        )
+    )
     if f.deadlines:
         _echo("")
-        _echo(table([(d.kind, d.label, d.period.label, ", ".join(d.starts_on), d.legal_basis)
-                     for d in f.deadlines], ["期限", "名称", "期间", "起算", "依据"]))
+        _echo(
+            table(
+                [
+                    (d.kind, d.label, d.period.label, ", ".join(d.starts_on), d.legal_basis)
+                    for d in f.deadlines
+                ],
+                ["期限", "名称", "期间", "起算", "依据"],
+            )
+        )
 
 
 # -- demo -----------------------------------------------------------------------------
@@ -596,8 +728,14 @@ def demo(
     settings = _settings()
     store = settings.store(require_current=False)
     store.upgrade()
-    run_demo(store, cases=cases, seed=seed, now=settings.clock.now(), actor=settings.actor,
-             say=(lambda _line: None) if quiet else _echo)
+    run_demo(
+        store,
+        cases=cases,
+        seed=seed,
+        now=settings.clock.now(),
+        actor=settings.actor,
+        say=(lambda _line: None) if quiet else _echo,
+    )
     store.close()
 
 

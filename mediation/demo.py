@@ -52,11 +52,26 @@ _TITLES = {
 }
 # Rough mix of people's-mediation caseloads (domain.md §1-2): neighbours and families lead.
 _TYPE_WEIGHTS = {
-    "neighbourhood": 24, "marriage_family": 20, "housing_homestead": 10, "contract": 10,
-    "damages": 9, "labour": 7, "land_forest": 6, "consumer": 5, "property_management": 5,
-    "traffic": 2, "other": 2,
+    "neighbourhood": 24,
+    "marriage_family": 20,
+    "housing_homestead": 10,
+    "contract": 10,
+    "damages": 9,
+    "labour": 7,
+    "land_forest": 6,
+    "consumer": 5,
+    "property_management": 5,
+    "traffic": 2,
+    "other": 2,
 }
-_CHANNEL_WEIGHTS = {"walk_in": 45, "grid": 20, "hotline": 12, "initiative": 10, "online": 8, "phone": 5}
+_CHANNEL_WEIGHTS = {
+    "walk_in": 45,
+    "grid": 20,
+    "hotline": 12,
+    "initiative": 10,
+    "online": 8,
+    "phone": 5,
+}
 
 
 def _person(rng: random.Random, role: str) -> dict[str, Any]:
@@ -72,7 +87,8 @@ def _person(rng: random.Random, role: str) -> dict[str, Any]:
         "gender": gender,
         "ethnicity": "汉族",
         "id_number": body + check_digit(body),
-        "phone": rng.choice(["138", "139", "150", "158", "187", "189"]) + f"{rng.randrange(10**8):08d}",
+        "phone": rng.choice(["138", "139", "150", "158", "187", "189"])
+        + f"{rng.randrange(10**8):08d}",
         "address": f"浙江省江城市青山县城关镇{rng.choice(['桥头村', '河西社区'])}{rng.randrange(1, 200)}号",
         "occupation": rng.choice(["农民", "个体经营", "职员", "退休", "务工"]),
     }
@@ -98,7 +114,9 @@ def demo_intake(rng: random.Random, org: str) -> dict[str, Any]:
     }
 
 
-def _payload(t: Transition, rng: random.Random, record: dict[str, Any], day: date) -> dict[str, Any]:
+def _payload(
+    t: Transition, rng: random.Random, record: dict[str, Any], day: date
+) -> dict[str, Any]:
     names = [p["name"] for p in record["parties"]]
     data: dict[str, Any] = {
         "reason": rng.choice(["双方分歧较大", "案情复杂，需上级协调", "当事人要求"]),
@@ -148,7 +166,9 @@ def _ensure_organisations(store: Store, now: datetime) -> None:
         existing = set(conn.execute(select(table.c.code)).scalars())
     for code, name, level, kind, parent in ORGANISATIONS:
         if code not in existing:
-            add_organisation(store, code=code, name=name, level=level, kind=kind, parent=parent, now=now)
+            add_organisation(
+                store, code=code, name=name, level=level, kind=kind, parent=parent, now=now
+            )
 
 
 def run_demo(
@@ -168,24 +188,46 @@ def run_demo(
     say("调委会：" + " → ".join(f"{c}（{n}）" for c, n, *_ in reversed(ORGANISATIONS[:4])))
 
     # One case walked through the whole flow, narrated step by step.
-    walk = ["accept", "assign", "inform", "record_session", "record_session", "agree_written",
-            "follow_up", "apply_confirmation", "confirmation_granted", "archive"]
+    walk = [
+        "accept",
+        "assign",
+        "inform",
+        "record_session",
+        "record_session",
+        "agree_written",
+        "follow_up",
+        "apply_confirmation",
+        "confirmation_granted",
+        "archive",
+    ]
     record = demo_intake(rng, "桥头")
     start = now - timedelta(days=len(walk) * 2 + 2)
     opened = open_case(store, intake.validate(record), actor=actor, now=start)
-    say(f"\n立案：{opened.case_number}「{record['title']}」 {record['parties'][0]['name']} 诉 "
-        f"{record['parties'][1]['name']}，状态：{opened.state_label}")
+    say(
+        f"\n立案：{opened.case_number}「{record['title']}」 {record['parties'][0]['name']} 诉 "
+        f"{record['parties'][1]['name']}，状态：{opened.state_label}"
+    )
     state = opened.state
     for i, trigger in enumerate(walk, 1):
         at = start + timedelta(days=2 * i)
         t = flow.transition(trigger, state)
         assert t is not None, (trigger, state)
-        result = advance(store, opened.proceeding_id, trigger, actor=actor, now=at,
-                         payload=_payload(t, rng, record, at.date()))
-        say(f"  {at:%Y-%m-%d} {result.trigger_label}：{flow.flow.state_label(state)} → "
-            f"{result.to_state_label}")
+        result = advance(
+            store,
+            opened.proceeding_id,
+            trigger,
+            actor=actor,
+            now=at,
+            payload=_payload(t, rng, record, at.date()),
+        )
+        say(
+            f"  {at:%Y-%m-%d} {result.trigger_label}：{flow.flow.state_label(state)} → "
+            f"{result.to_state_label}"
+        )
         for dl in result.deadlines_started:
-            say(f"      期限开始 {dl['label']} {dl['period']} 至 {dl['due']}（{dl['legal_basis']}）")
+            say(
+                f"      期限开始 {dl['label']} {dl['period']} 至 {dl['due']}（{dl['legal_basis']}）"
+            )
         for dl in result.deadlines_stopped:
             if dl.get("status"):
                 say(f"      期限结束 {dl['label']}：{label(DEADLINE_STATUSES, dl['status'])}")
@@ -203,8 +245,14 @@ def run_demo(
         for t in path:
             at += timedelta(days=rng.choice([0, 1, 1, 2, 3]), hours=rng.randrange(1, 5))
             at = min(at, now)
-            advance(store, opened.proceeding_id, t.trigger, actor=actor, now=at,
-                    payload=_payload(t, rng, record, at.date()))
+            advance(
+                store,
+                opened.proceeding_id,
+                t.trigger,
+                actor=actor,
+                now=at,
+                payload=_payload(t, rng, record, at.date()),
+            )
         reached[target] += 1
     summary = "、".join(f"{flow.flow.state_label(s)} {n}" for s, n in reached.items())
     say(f"\n已生成 {cases + 1} 件演示案件：{summary}")

@@ -105,7 +105,9 @@ def read_file(path: Path) -> dict[str, Any]:
             data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
-        problem = FieldProblem("(file)", f"不是有效的 UTF-8 {kind}：{exc}", f"fix the {kind} syntax")
+        problem = FieldProblem(
+            "(file)", f"不是有效的 UTF-8 {kind}：{exc}", f"fix the {kind} syntax"
+        )
         raise ValidationError([problem], source=str(path)) from exc
     if not isinstance(data, dict):
         problem = FieldProblem("(file)", "顶层应为对象/表", "see data/examples/intake.toml")
@@ -138,8 +140,15 @@ def _unknown_keys(
             problems.append(FieldProblem(f"{prefix}{key}", "未知字段", fix))
 
 
-def _text(data: Mapping[str, Any], key: str, where: str, problems: list[FieldProblem],
-          *, required: bool = False, max_len: int = 200) -> str | None:
+def _text(
+    data: Mapping[str, Any],
+    key: str,
+    where: str,
+    problems: list[FieldProblem],
+    *,
+    required: bool = False,
+    max_len: int = 200,
+) -> str | None:
     value = data.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -205,7 +214,9 @@ def _party(raw: Any, i: int, problems: list[FieldProblem]) -> PartyRecord | None
         digits = phone.replace("-", "").replace(" ", "").lstrip("+")
         if not digits.isdigit() or not 7 <= len(digits) <= 15:
             problems.append(
-                FieldProblem(at + "phone", f"电话号码 {phone!r} 格式不对", "7–15 digits, e.g. 13812345678")
+                FieldProblem(
+                    at + "phone", f"电话号码 {phone!r} 格式不对", "7–15 digits, e.g. 13812345678"
+                )
             )
     legal_rep = _text(raw, "legal_representative", at + "legal_representative", problems)
     if kind == "organisation" and not legal_rep:
@@ -284,20 +295,20 @@ def validate(data: Mapping[str, Any], *, source: str = "intake") -> Intake:
     raw_parties = data.get("parties")
     parties: list[PartyRecord] = []
     if not isinstance(raw_parties, list) or not raw_parties:
-        problems.append(FieldProblem("parties", "缺少当事人", "list at least one applicant and one respondent"))
+        problems.append(
+            FieldProblem("parties", "缺少当事人", "list at least one applicant and one respondent")
+        )
     else:
         for i, raw in enumerate(raw_parties):
             party = _party(raw, i, problems)
             if party is not None:
                 parties.append(party)
-        roles = {
-            p.get("role") if isinstance(p, dict) else None for p in raw_parties
-        }
+        roles = {p.get("role") if isinstance(p, dict) else None for p in raw_parties}
         roles = {_code_quiet(r) for r in roles}
         for needed, label in (("applicant", "申请人"), ("respondent", "被申请人")):
             if needed not in roles:
                 problems.append(
-                    FieldProblem("parties", f"缺少{label}", f"add a party with role = \"{needed}\"")
+                    FieldProblem("parties", f"缺少{label}", f'add a party with role = "{needed}"')
                 )
     if problems:
         raise ValidationError(problems, source=source)

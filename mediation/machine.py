@@ -91,7 +91,9 @@ def check_flow(flow: Flow, *, known_flows: list[str] | None = None) -> list[Prob
     if len(names) != len(flow.states):
         problems.append(Problem("F000", "a state is declared twice", "give each state one name"))
     if flow.initial not in names:
-        problems.append(Problem("F001", f"initial state {flow.initial!r} is not declared", "add it"))
+        problems.append(
+            Problem("F001", f"initial state {flow.initial!r} is not declared", "add it")
+        )
     seen: set[tuple[str, str]] = set()
     for t in flow.transitions:
         for src in t.source:
@@ -125,11 +127,15 @@ def check_flow(flow: Flow, *, known_flows: list[str] | None = None) -> list[Prob
         if t.handoff is not None:
             if t.handoff.flow not in known_flows:
                 problems.append(
-                    Problem("F008", f"{t.trigger}: hand-off to unknown flow", "list it in workflows")
+                    Problem(
+                        "F008", f"{t.trigger}: hand-off to unknown flow", "list it in workflows"
+                    )
                 )
             if t.dest not in finals:
                 problems.append(
-                    Problem("F008", f"{t.trigger}: a hand-off must end in a final state", "fix dest")
+                    Problem(
+                        "F008", f"{t.trigger}: a hand-off must end in a final state", "fix dest"
+                    )
                 )
 
     entries = {flow.initial} | {

@@ -151,7 +151,9 @@ class Event(SQLModel, table=True):
     to_state: str = Field(max_length=40)
     actor: str = Field(max_length=80)
     note: str | None = Field(default=None, sa_type=Text)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONText, nullable=False))
+    payload: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONText, nullable=False)
+    )
     occurred_at: datetime = _ts()
 
 

@@ -66,7 +66,16 @@ def add_organisation(
             parent_id = row.id
         new_id = conn.execute(
             insert(_O)
-            .values(code=code, name=name, kind=kind, level=level, parent_id=parent_id, created_at=now)
+            .values(
+                code=code, name=name, kind=kind, level=level, parent_id=parent_id, created_at=now
+            )
             .returning(_O.c.id)
         ).scalar_one()
-    return {"id": new_id, "code": code, "name": name, "kind": kind, "level": level, "parent": parent}
+    return {
+        "id": new_id,
+        "code": code,
+        "name": name,
+        "kind": kind,
+        "level": level,
+        "parent": parent,
+    }

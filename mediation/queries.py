@@ -64,9 +64,9 @@ def case_detail(
         pid, _ = resolve(conn, ref)
         p = dict(conn.execute(select(_P).where(_P.c.id == pid)).one()._mapping)
         dispute = dict(
-            conn.execute(
-                select(Dispute.__table__).where(Dispute.__table__.c.id == p["dispute_id"])
-            ).one()._mapping
+            conn.execute(select(Dispute.__table__).where(Dispute.__table__.c.id == p["dispute_id"]))
+            .one()
+            ._mapping
         )
         parties = [
             party_view(r, reveal=reveal)
@@ -76,7 +76,9 @@ def case_detail(
                 .order_by(Party.__table__.c.ordinal)
             )
         ]
-        org = conn.execute(select(_O.c.code, _O.c.name).where(_O.c.id == p["organisation_id"])).one()
+        org = conn.execute(
+            select(_O.c.code, _O.c.name).where(_O.c.id == p["organisation_id"])
+        ).one()
         deadlines = deadlines_of(conn, pid, today)
         related = [
             dict(r._mapping)
@@ -128,7 +130,9 @@ def next_triggers_for(flow_name: str, state: str) -> list[dict[str, Any]]:
 def next_triggers(store: Store, ref: str) -> dict[str, Any]:
     with store.read() as conn:
         pid, _ = resolve(conn, ref)
-        row = conn.execute(select(_P.c.case_number, _P.c.flow, _P.c.state).where(_P.c.id == pid)).one()
+        row = conn.execute(
+            select(_P.c.case_number, _P.c.flow, _P.c.state).where(_P.c.id == pid)
+        ).one()
     return {
         "case_number": row.case_number,
         "state": row.state,

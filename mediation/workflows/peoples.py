@@ -278,9 +278,13 @@ FLOW = Flow(
         ),
     ),
     documents=(
-        DocumentSpec("application", "人民调解申请书", "人民调解文书格式（司法部 2010）", ("applied",)),
+        DocumentSpec(
+            "application", "人民调解申请书", "人民调解文书格式（司法部 2010）", ("applied",)
+        ),
         DocumentSpec("registration", "人民调解受理登记表", "人民调解法 art. 17", ("accepted",)),
-        DocumentSpec("rights_notice", "当事人权利义务告知书", "人民调解法 arts. 23-24", ("informed",)),
+        DocumentSpec(
+            "rights_notice", "当事人权利义务告知书", "人民调解法 arts. 23-24", ("informed",)
+        ),
         DocumentSpec("investigation", "调查记录", "人民调解文书格式", ("mediating",)),
         DocumentSpec("record", "人民调解记录", "人民调解法 art. 27", ("mediating",)),
         DocumentSpec("agreement", "人民调解协议书", "人民调解法 art. 29", ("agreed_written",)),
