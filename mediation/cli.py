@@ -339,6 +339,10 @@ def case_open(
     from_file: Annotated[
         Path | None, typer.Option("--from", help="Intake file (JSON or TOML).")
     ] = None,
+    interactive: Annotated[
+        bool,
+        typer.Option("--interactive", "-i", help="Ask for the fields even when not in a terminal."),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Open a case from an intake file, or by answering prompts in a terminal.
@@ -350,9 +354,9 @@ def case_open(
     from mediation.output import to_json
 
     if from_file is None:
-        if not sys.stdin.isatty():
+        if not (interactive or sys.stdin.isatty()):
             raise MediationError(
-                "no intake file given", hint="pass --from FILE (see data/examples/)"
+                "no intake file given", hint="pass --from FILE (see data/examples/), or -i to be asked"
             )
         record = intake.validate(_prompt_intake(), source="prompts")
     else:

@@ -20,7 +20,9 @@ def _default(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     if hasattr(value, "__dataclass_fields__"):
-        return {k: getattr(value, k) for k in value.__dataclass_fields__}
+        return {k: getattr(value, k) for k in value.__dataclass_fields__ if not k.startswith("_")}
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
     return str(value)
 
 
