@@ -486,9 +486,9 @@ def advance(
         )
         if not flow.fire(ctl):
             raise TransitionNotAllowed(
-                f"案件 {row.case_number}：{transition.label}的条件不满足："
-                + "；".join(ctl.failures),
-                hint="correct the data and try again",
+                f"案件 {row.case_number} 当前状态为「{flow.flow.state_label(state)}」（{state}），"
+                f"{transition.label}（{trigger}）的条件不满足：" + "；".join(ctl.failures),
+                hint=f"correct the data and try again; allowed now: {_trigger_list(flow, state)}",
             )
         dest = ctl.state
         dest_state = flow.flow.state(dest)
