@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, text, update
 
 from mediation._sql import Prepared
+from mediation.calendar import WorkCalendar
 from mediation.clock import business_date
 from mediation.errors import (
     ConflictError,
@@ -118,7 +119,8 @@ _EXTEND_DEADLINE = Prepared(
         _D.c.kind == bindparam("kind"),
         _D.c.status == "open",
     )
-    .values(due=bindparam("due"), extensions=_D.c.extensions + 1)
+    # The agreed date is what the parties consented to: no longer provisional.
+    .values(due=bindparam("due"), extensions=_D.c.extensions + 1, provisional=False)
 )
 _NEXT_SERIAL = Prepared(
     text(
@@ -254,6 +256,7 @@ def _start_proceeding(
     now: datetime,
     application_mode: str,
     payload: dict[str, Any],
+    cal: WorkCalendar,
     parent_id: int | None = None,
     handoff_reason: str | None = None,
 ) -> Opened:
@@ -297,14 +300,16 @@ def _start_proceeding(
             "occurred_at": now,
         },
     )
-    started = _start_deadlines(conn, flow.starts.get(entry_trigger, ()), pid, today)
+    started = _start_deadlines(conn, flow.starts.get(entry_trigger, ()), pid, today, cal)
     return Opened(dispute_id, pid, number, state, flow.flow.state_label(state), started)
 
 
-def _start_deadlines(conn: Connection, rules: Any, pid: int, today: date) -> list[dict[str, Any]]:
+def _start_deadlines(
+    conn: Connection, rules: Any, pid: int, today: date, cal: WorkCalendar
+) -> list[dict[str, Any]]:
     started = []
     for rule in rules:
-        due = compute_due(today, rule.period)
+        due = compute_due(today, rule.period, cal)
         row = {
             "proceeding_id": pid,
             "kind": rule.kind,
@@ -326,6 +331,7 @@ def _start_deadlines(conn: Connection, rules: Any, pid: int, today: date) -> lis
 def open_case(store: Store, intake: Intake, *, actor: str, now: datetime) -> Opened:
     """Record a new dispute and open its first proceeding, in one transaction."""
     flow = load(intake.flow)
+    cal = store.calendar()
     with store.write() as conn:
         org = _org(conn, code=intake.organisation)
         dispute_id = _INSERT_DISPUTE(
@@ -360,6 +366,7 @@ def open_case(store: Store, intake: Intake, *, actor: str, now: datetime) -> Ope
             now=now,
             application_mode=intake.application_mode,
             payload={"channel": intake.channel, "application_mode": intake.application_mode},
+            cal=cal,
         )
 
 
@@ -442,6 +449,7 @@ def advance(
     :raises ValidationError: when the payload lacks a field the transition requires.
     """
     payload = dict(payload or {})
+    cal = store.calendar()
     with store.write() as conn:
         if isinstance(ref, int):
             pid = ref
@@ -539,7 +547,7 @@ def advance(
                 result.deadlines_stopped.append(_stop_deadline(conn, rule, pid, today, now))
         if transition.handoff is not None:
             result.handed_off_to = _hand_off(
-                conn, transition.handoff, row, payload, actor=actor, now=now
+                conn, transition.handoff, row, payload, actor=actor, now=now, cal=cal
             )
             event_payload = {**event_payload, "handed_off_to": result.handed_off_to.case_number}
         _INSERT_EVENT(
@@ -557,7 +565,9 @@ def advance(
                 "occurred_at": now,
             },
         )
-        result.deadlines_started = _start_deadlines(conn, flow.starts.get(trigger, ()), pid, today)
+        result.deadlines_started = _start_deadlines(
+            conn, flow.starts.get(trigger, ()), pid, today, cal
+        )
         return result
 
 
@@ -582,6 +592,7 @@ def _hand_off(
     *,
     actor: str,
     now: datetime,
+    cal: WorkCalendar,
 ) -> Opened:
     """Open the next proceeding of the same dispute, linked to ``row``."""
     here = _org(conn, id=row.organisation_id)
@@ -603,4 +614,5 @@ def _hand_off(
         payload={"from_case": row.case_number, "from_organisation": here.code, "reason": reason},
         parent_id=row.id,
         handoff_reason=reason,
+        cal=cal,
     )

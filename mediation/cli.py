@@ -37,10 +37,14 @@ org_app = typer.Typer(
 )
 case_app = typer.Typer(help="Cases: open, list, show, advance.", no_args_is_help=True)
 workflow_app = typer.Typer(help="Flows: the declared state machines.", no_args_is_help=True)
+calendar_app = typer.Typer(help="Holiday calendar: load and show years.", no_args_is_help=True)
+deadline_app = typer.Typer(help="Statutory periods: compute due dates.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(case_app, name="case")
 app.add_typer(workflow_app, name="workflow")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(deadline_app, name="deadline")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -356,7 +360,8 @@ def case_open(
     if from_file is None:
         if not (interactive or sys.stdin.isatty()):
             raise MediationError(
-                "no intake file given", hint="pass --from FILE (see data/examples/), or -i to be asked"
+                "no intake file given",
+                hint="pass --from FILE (see data/examples/), or -i to be asked",
             )
         record = intake.validate(_prompt_intake(), source="prompts")
     else:
@@ -593,6 +598,7 @@ def case_advance(
     settings = _settings()
     store = settings.store()
     pid, version = require_case(store, case)
+    _warn_calendar(store.calendar(), settings.clock.today())
     result = advance(
         store,
         pid,
@@ -710,6 +716,133 @@ def workflow_show(
                 ["期限", "名称", "期间", "起算", "依据"],
             )
         )
+
+
+# -- calendar and deadlines ----------------------------------------------------------
+
+
+def _warn_calendar(cal: Any, today: Any) -> None:
+    from mediation.calendar import missing_next_year_warning
+
+    warning = missing_next_year_warning(today, cal)
+    if warning:
+        typer.echo(warning, err=True)
+
+
+@calendar_app.command("load")
+@handled
+def calendar_load(
+    file: Annotated[
+        Path,
+        typer.Argument(help="Year calendar file (TOML or JSON), e.g. data/holidays/2027.toml."),
+    ],
+    json_out: JsonOpt = False,
+) -> None:
+    """Load a year's holiday calendar and recompute provisional deadlines (one transaction).
+
+    Example: mediation calendar load data/holidays/2027.toml
+    """
+    from mediation.calendar import read_year_file
+    from mediation.deadlines import load_calendar_year
+    from mediation.output import to_json
+
+    year = read_year_file(file)
+    settings = _settings()
+    store = settings.store()
+    result = load_calendar_year(store, year, actor=settings.actor, now=settings.clock.now())
+    store.close()
+    if json_out:
+        _echo(to_json(result))
+        return
+    verb = "已更新" if result["replaced"] else "已载入"
+    _echo(
+        f"{verb} {year.year} 年节假日安排（{len(year.holidays)} 天放假，{len(year.workdays)} 天调休上班）"
+    )
+    _echo(f"重新计算的期限：{len(result['recomputed'])} 件")
+    for r in result["recomputed"]:
+        _echo(f"  {r['case_number']} {r['kind']}：{r['previous_due']} → {r['due']}")
+
+
+@calendar_app.command("show")
+@handled
+def calendar_show(
+    year: Annotated[int, typer.Argument(help="Year, e.g. 2026.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Show a year's weekday holidays and weekend working days, and where they come from.
+
+    Example: mediation calendar show 2026
+    """
+    from mediation.output import to_json
+
+    cal = _calendar_for_settings()
+    data = cal.year_view(year)
+    if json_out:
+        _echo(to_json(data))
+        return
+    source = {
+        "loaded": "已载入的数据文件",
+        "package": "chinesecalendar 软件包",
+        "provisional": "暂定（仅周末及固定节日）",
+    }
+    _echo(f"{year} 年：{source[data['source']]} {data['document']}".rstrip())
+    _echo("工作日放假：" + (" ".join(d.isoformat() for d in data["weekday_holidays"]) or "无"))
+    _echo("周末调休上班：" + (" ".join(d.isoformat() for d in data["weekend_workdays"]) or "无"))
+
+
+def _calendar_for_settings() -> Any:
+    """The database's calendar when there is a database, else the package's alone."""
+    from mediation.calendar import default_calendar
+    from mediation.errors import SchemaError
+
+    try:
+        store = _settings().store()
+    except SchemaError:
+        return default_calendar()
+    cal = store.calendar()
+    store.close()
+    return cal
+
+
+@deadline_app.command("compute")
+@handled
+def deadline_compute(
+    start: Annotated[
+        str, typer.Argument(help="Date of the triggering event (YYYY-MM-DD); not counted.")
+    ],
+    days: Annotated[int | None, typer.Option("--days", help="N days (日).")] = None,
+    working_days: Annotated[
+        int | None, typer.Option("--working-days", help="N working days (个工作日).")
+    ] = None,
+    months: Annotated[int | None, typer.Option("--months", help="N months (个月).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Compute a due date with exactly the engine's rules (start day not counted, month-end
+    clamping, a last rest day rolls to the next working day, 调休 counted).
+
+    Example: mediation deadline compute 2026-01-30 --months 1 --json
+    """
+    from datetime import date
+
+    from mediation.deadlines import compute
+    from mediation.errors import FieldProblem, ValidationError
+    from mediation.output import to_json
+
+    try:
+        start_date = date.fromisoformat(start)
+    except ValueError:
+        raise ValidationError(
+            [FieldProblem("START", f"{start!r} 不是日期", "write YYYY-MM-DD")],
+            source="command line",
+        ) from None
+    cal = _calendar_for_settings()
+    result = compute(start_date, days=days, working_days=working_days, months=months, cal=cal)
+    _warn_calendar(cal, _settings().clock.today())
+    if json_out:
+        _echo(to_json({"due": result["due"], "provisional": result["provisional"]}))
+        return
+    flag = "（暂定：该年节假日安排尚未载入）" if result["provisional"] else ""
+    _echo(f"{result['start']} 起 {result['period']}，至 {result['due']}{flag}")
 
 
 # -- demo -----------------------------------------------------------------------------

@@ -181,6 +181,19 @@ class Deadline(SQLModel, table=True):
     extensions: int = 0
 
 
+class CalendarYear(SQLModel, table=True):
+    """A year's holiday calendar loaded from a data file (``mediation calendar load``)."""
+
+    __tablename__ = "calendar_year"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    source: str = Field(default="", max_length=300, description="the State Council notice")
+    holidays: list[str] = Field(default_factory=list, sa_column=Column(JSONText, nullable=False))
+    workdays: list[str] = Field(default_factory=list, sa_column=Column(JSONText, nullable=False))
+    loaded_at: datetime = _ts()
+    loaded_by: str = Field(max_length=80)
+
+
 TABLES = [
     Organisation.__table__,
     User.__table__,
@@ -190,5 +203,6 @@ TABLES = [
     CaseCounter.__table__,
     Event.__table__,
     Deadline.__table__,
+    CalendarYear.__table__,
 ]
 metadata = SQLModel.metadata

@@ -11,13 +11,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from mediation.errors import SchemaError, UsageError
+
+if TYPE_CHECKING:
+    from mediation.calendar import WorkCalendar
 
 #: How long a write waits for another process's transaction before giving up.
 BUSY_TIMEOUT_SECONDS = 30
@@ -90,6 +94,7 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
         self._conn: Connection | None = None
+        self._calendar: WorkCalendar | None = None
 
     @property
     def dialect(self) -> str:
@@ -115,6 +120,36 @@ class Store:
         conn = self._connection().execution_options(mediation_write=False)
         with conn.begin():
             yield conn
+
+    def calendar(self) -> WorkCalendar:
+        """The working-day calendar: the package plus the years loaded into this database.
+
+        Read once per store; :meth:`forget_calendar` makes the next call read it again.
+        Call it outside a transaction.
+        """
+        if self._calendar is None:
+            from sqlalchemy import select
+
+            from mediation.calendar import WorkCalendar, YearCalendar
+            from mediation.models import CalendarYear
+
+            t = CalendarYear.__table__
+            cal = WorkCalendar()
+            with self.read() as conn:
+                for row in conn.execute(select(t.c.year, t.c.holidays, t.c.workdays, t.c.source)):
+                    cal.add_year(
+                        YearCalendar(
+                            year=row.year,
+                            holidays=frozenset(date.fromisoformat(d) for d in row.holidays),
+                            workdays=frozenset(date.fromisoformat(d) for d in row.workdays),
+                            source=row.source,
+                        )
+                    )
+            self._calendar = cal
+        return self._calendar
+
+    def forget_calendar(self) -> None:
+        self._calendar = None
 
     def close(self) -> None:
         if self._conn is not None:
@@ -152,6 +187,13 @@ class Store:
         """
         from mediation.migrations import HEAD
 
+        if self.dialect == "sqlite":
+            path = make_url(self.url).database
+            if path and path != ":memory:" and not Path(path).exists():
+                raise SchemaError(
+                    f"no mediation database at {path}",
+                    hint="run `mediation init` (or `mediation demo`) first, or pass --db",
+                )
         found = self.revision()
         if found == HEAD:
             return
