@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import getpass
+import io
 import os
 import sys
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from mediation.errors import MediationError
+from mediation.errors import ExitCode, MediationError
 
 if TYPE_CHECKING:
     from mediation.clock import Clock
@@ -39,12 +40,16 @@ case_app = typer.Typer(help="Cases: open, list, show, advance.", no_args_is_help
 workflow_app = typer.Typer(help="Flows: the declared state machines.", no_args_is_help=True)
 calendar_app = typer.Typer(help="Holiday calendar: load and show years.", no_args_is_help=True)
 deadline_app = typer.Typer(help="Statutory periods: compute due dates.", no_args_is_help=True)
+report_app = typer.Typer(
+    help="Supervisors' reports: overdue and due-soon deadlines.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(case_app, name="case")
 app.add_typer(workflow_app, name="workflow")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(deadline_app, name="deadline")
+app.add_typer(report_app, name="report")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -845,6 +850,154 @@ def deadline_compute(
     _echo(f"{result['start']} 起 {result['period']}，至 {result['due']}{flag}")
 
 
+# -- reports --------------------------------------------------------------------------
+
+_REPORT_FORMATS = ("table", "csv", "json", "html", "pdf")
+
+
+def _run_report(
+    *,
+    title: str,
+    as_of: str | None,
+    within: int | None,
+    org: str | None,
+    level: str | None,
+    mediator: str | None,
+    flow: str | None,
+    fmt: str,
+    output: Path | None,
+) -> int:
+    """Write a deadline report; return its number of rows. Nothing is written for none."""
+    from datetime import date
+
+    from mediation import reports
+    from mediation.errors import FieldProblem, ValidationError
+
+    if fmt not in _REPORT_FORMATS:
+        raise MediationError(
+            f"unknown --format {fmt!r}", hint=f"use one of {', '.join(_REPORT_FORMATS)}"
+        )
+    if fmt == "pdf" and output is None:
+        raise MediationError("a PDF needs a file", hint="add -o report.pdf")
+    settings = _settings()
+    try:
+        day = date.fromisoformat(as_of) if as_of else settings.clock.today()
+    except ValueError:
+        raise ValidationError(
+            [FieldProblem("--as-of", f"{as_of!r} 不是日期", "write YYYY-MM-DD")],
+            source="command line",
+        ) from None
+    filters = reports.Filters(org=org, level=level, mediator=mediator, flow=flow)
+    soon = within is not None
+    store = settings.store()
+    if fmt == "csv":
+        buffer = io.StringIO()
+        count = reports.write_csv(store, buffer, as_of=day, filters=filters, within=within)
+        store.close()
+        if count:
+            _write_out(buffer.getvalue(), output)
+        return count
+    rows = reports.overdue_rows(store, as_of=day, filters=filters, within=within)
+    store.close()
+    if not rows:
+        return 0
+    if fmt == "json":
+        from mediation.output import to_json
+
+        _write_out(to_json({"as_of": day, "title": title, "rows": rows}), output)
+    elif fmt == "html":
+        _write_out(reports.as_html(rows, as_of=day, title=title, remaining=soon), output)
+    elif fmt == "pdf":
+        assert output is not None
+        output.write_bytes(reports.as_pdf(rows, as_of=day, title=title, remaining=soon))
+    else:
+        _write_out(reports.as_table(rows, as_of=day, title=title, remaining=soon), output)
+    return len(rows)
+
+
+def _write_out(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+ReportOrg = Annotated[str | None, typer.Option("--org", help="Only this organisation code.")]
+ReportLevel = Annotated[
+    str | None, typer.Option("--level", help="village | township | county | city")
+]
+ReportMediator = Annotated[
+    str | None, typer.Option("--mediator", help="Only this mediator's cases.")
+]
+ReportFlow = Annotated[str | None, typer.Option("--flow", help="Only this flow, e.g. peoples.")]
+ReportFormat = Annotated[str, typer.Option("--format", help="table | csv | json | html | pdf")]
+ReportOutput = Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file.")]
+ReportAsOf = Annotated[str | None, typer.Option("--as-of", help="Report date (default: today).")]
+
+
+@report_app.command("overdue")
+@handled
+def report_overdue(
+    as_of: ReportAsOf = None,
+    org: ReportOrg = None,
+    level: ReportLevel = None,
+    mediator: ReportMediator = None,
+    flow: ReportFlow = None,
+    fmt: ReportFormat = "table",
+    output: ReportOutput = None,
+    fail_if_any: Annotated[
+        bool, typer.Option("--fail-if-any", help="Exit 8 when anything is overdue (for cron).")
+    ] = False,
+) -> None:
+    """Overdue statutory deadlines by organisation, with days overdue, legal basis and the
+    responsible mediator. Prints nothing and exits 0 when nothing is overdue (cron-friendly).
+
+    Example: mediation report overdue --format csv -o overdue.csv
+    """
+    count = _run_report(
+        title="超期案件督办表",
+        as_of=as_of,
+        within=None,
+        org=org,
+        level=level,
+        mediator=mediator,
+        flow=flow,
+        fmt=fmt,
+        output=output,
+    )
+    if count and fail_if_any:
+        raise typer.Exit(int(ExitCode.FOUND_OVERDUE))
+
+
+@report_app.command("due-soon")
+@handled
+def report_due_soon(
+    within: Annotated[int, typer.Option("--within", help="Days ahead, counting today.")] = 7,
+    as_of: ReportAsOf = None,
+    org: ReportOrg = None,
+    level: ReportLevel = None,
+    mediator: ReportMediator = None,
+    flow: ReportFlow = None,
+    fmt: ReportFormat = "table",
+    output: ReportOutput = None,
+) -> None:
+    """Deadlines falling due within N days (today included); prints nothing when none.
+
+    Example: mediation report due-soon --within 3 --org 城关
+    """
+    _run_report(
+        title="即将到期案件提醒表",
+        as_of=as_of,
+        within=within,
+        org=org,
+        level=level,
+        mediator=mediator,
+        flow=flow,
+        fmt=fmt,
+        output=output,
+    )
+
+
 # -- demo -----------------------------------------------------------------------------
 
 
@@ -873,6 +1026,13 @@ def demo(
         actor=settings.actor,
         say=(lambda _line: None) if quiet else _echo,
     )
+    if not quiet:
+        from mediation import reports
+
+        today = settings.clock.today()
+        rows = reports.overdue_rows(store, as_of=today)
+        _echo("\n$ mediation report overdue")
+        _echo(reports.as_table(rows, as_of=today, title="超期案件督办表") if rows else "（无超期案件）")
     store.close()
 
 

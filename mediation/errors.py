@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     NOT_ALLOWED = 5  #: the trigger is not allowed in the case's state, or a guard failed
     CONFLICT = 6  #: another user changed the case at the same moment; nothing was written
     SCHEMA = 7  #: the database is missing or its schema is out of date
+    FOUND_OVERDUE = 8  #: ``report overdue --fail-if-any`` found overdue deadlines
 
 
 class MediationError(Exception):

@@ -1,0 +1,299 @@
+"""Supervisors' reports: overdue deadlines (督办) and deadlines due soon.
+
+A row is one open deadline that binds the organisation (``duty``) and whose last day has
+passed (``due < as_of``): the organisation, the case, the deadline with its legal basis,
+how many days overdue, and the responsible mediator. Parties' names, ID numbers, phones
+and addresses are not part of these reports at all. Rows come sorted by organisation,
+then most overdue first, so each organisation's list reads as one block.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, TextIO
+
+from sqlalchemy import bindparam, select
+
+from mediation import taxonomy
+from mediation._sql import Prepared
+from mediation.models import Deadline, Dispute, Organisation, Proceeding
+from mediation.store import Store
+
+_D = Deadline.__table__
+_P = Proceeding.__table__
+_O = Organisation.__table__
+_T = Dispute.__table__
+
+COLUMNS = (
+    "organisation",
+    "organisation_name",
+    "level",
+    "case_number",
+    "flow",
+    "state",
+    "deadline",
+    "period",
+    "due",
+    "days_overdue",
+    "provisional",
+    "legal_basis",
+    "mediator",
+    "dispute_type",
+)
+HEADERS_ZH = {
+    "organisation": "调委会代码",
+    "organisation_name": "调委会",
+    "level": "层级",
+    "case_number": "案号",
+    "flow": "流程",
+    "state": "状态",
+    "deadline": "期限",
+    "period": "期间",
+    "due": "届满日",
+    "days_overdue": "逾期天数",
+    "provisional": "暂定",
+    "legal_basis": "法律依据",
+    "mediator": "承办调解员",
+    "dispute_type": "纠纷类型",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which deadlines a report covers."""
+
+    org: str | None = None
+    level: str | None = None
+    mediator: str | None = None
+    flow: str | None = None
+
+
+def _statement(f: Filters, *, soon: bool) -> Prepared:
+    q = (
+        select(
+            _O.c.code,
+            _O.c.name,
+            _P.c.level,
+            _P.c.case_number,
+            _P.c.flow,
+            _P.c.state,
+            _D.c.label,
+            _D.c.period,
+            _D.c.due,
+            _D.c.provisional,
+            _D.c.legal_basis,
+            _P.c.mediator,
+            _T.c.dispute_type,
+        )
+        .select_from(_D)
+        .join(_P, _P.c.id == _D.c.proceeding_id)
+        .join(_O, _O.c.id == _P.c.organisation_id)
+        .join(_T, _T.c.id == _P.c.dispute_id)
+        .where(_D.c.status == bindparam("status"), _D.c.duty.is_(True))
+    )
+    if soon:
+        q = q.where(_D.c.due >= bindparam("as_of"), _D.c.due <= bindparam("until"))
+        q = q.order_by(_O.c.code, _D.c.due, _P.c.case_number)
+    else:
+        q = q.where(_D.c.due < bindparam("as_of"))
+        q = q.order_by(_O.c.code, _D.c.due, _P.c.case_number)
+    if f.org:
+        q = q.where(_O.c.code == bindparam("org"))
+    if f.level:
+        q = q.where(_P.c.level == bindparam("level"))
+    if f.mediator:
+        q = q.where(_P.c.mediator == bindparam("mediator"))
+    if f.flow:
+        q = q.where(_P.c.flow == bindparam("flow"))
+    return Prepared(q)
+
+
+#: One compiled statement per combination of filters in use.
+_CACHE: dict[tuple[bool, ...], Prepared] = {}
+
+
+def _rows(store: Store, f: Filters, as_of: date, within: int | None) -> Iterator[tuple[Any, ...]]:
+    """Raw report rows, already in report order: (…, due as date, …)."""
+    from mediation.machine import load
+
+    soon = within is not None
+    key = (bool(f.org), bool(f.level), bool(f.mediator), bool(f.flow), soon)
+    stmt = _CACHE.get(key) or _CACHE.setdefault(key, _statement(f, soon=soon))
+    params: dict[str, Any] = {
+        "status": "open",
+        "as_of": as_of,
+        "org": f.org,
+        "level": f.level,
+        "mediator": f.mediator,
+        "flow": f.flow,
+    }
+    if soon:
+        params["until"] = as_of + timedelta(days=within or 0)
+    flow_labels: dict[str, Any] = {}
+    levels = taxonomy.LEVELS
+    types = taxonomy.DISPUTE_TYPES
+    ordinal = as_of.toordinal()
+    with store.read() as conn:
+        result = stmt(conn, params)
+        while True:
+            chunk = result.fetchmany(5000)
+            if not chunk:
+                break
+            for (
+                code,
+                name,
+                level,
+                number,
+                flow,
+                state,
+                label,
+                period,
+                due,
+                prov,
+                basis,
+                mediator,
+                dtype,
+            ) in chunk:
+                if isinstance(due, str):
+                    due = date.fromisoformat(due)
+                flow_spec = flow_labels.get(flow)
+                if flow_spec is None:
+                    flow_spec = flow_labels[flow] = load(flow).flow
+                yield (
+                    code,
+                    name,
+                    levels.get(level, level),
+                    number,
+                    flow_spec.label,
+                    flow_spec.state_label(state),
+                    label,
+                    period,
+                    due,
+                    ordinal - due.toordinal(),
+                    bool(prov),
+                    basis,
+                    mediator or "",
+                    types.get(dtype, dtype),
+                )
+
+
+def overdue_rows(
+    store: Store, *, as_of: date, filters: Filters = Filters(), within: int | None = None
+) -> list[dict[str, Any]]:
+    """Overdue rows (or, with ``within``, rows due within that many days) as dicts."""
+    return [dict(zip(COLUMNS, r, strict=True)) for r in _rows(store, filters, as_of, within)]
+
+
+def write_csv(
+    store: Store,
+    out: TextIO,
+    *,
+    as_of: date,
+    filters: Filters = Filters(),
+    within: int | None = None,
+) -> int:
+    """Stream the report as CSV (header in Chinese); return the number of rows."""
+    writer = csv.writer(out)
+    rows = _rows(store, filters, as_of, within)
+    first = next(rows, None)
+    if first is None:
+        return 0
+    writer.writerow([HEADERS_ZH[c] for c in COLUMNS])
+    writer.writerow(first)
+    count = 1
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+def as_table(
+    rows: list[dict[str, Any]], *, as_of: date, title: str, remaining: bool = False
+) -> str:
+    """Plain text, one block per organisation; ``remaining`` shows days left instead."""
+    from mediation.output import table
+
+    out = io.StringIO()
+    out.write(f"{title}（截至 {as_of}，共 {len(rows)} 项）\n")
+    group: str | None = None
+    block: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if block:
+            first = block[0]
+            out.write(
+                f"\n{first['organisation_name']}（{first['organisation']}，{first['level']}）"
+                f" {len(block)} 项\n"
+            )
+            out.write(
+                table(
+                    [
+                        (
+                            r["case_number"],
+                            r["state"],
+                            r["deadline"],
+                            r["due"].isoformat() + ("（暂定）" if r["provisional"] else ""),
+                            -r["days_overdue"] if remaining else r["days_overdue"],
+                            r["mediator"],
+                            r["legal_basis"],
+                        )
+                        for r in block
+                    ],
+                    [
+                        "案号",
+                        "状态",
+                        "期限",
+                        "届满日",
+                        "剩余天数" if remaining else "逾期天数",
+                        "调解员",
+                        "法律依据",
+                    ],
+                )
+            )
+            out.write("\n")
+
+    for r in rows:
+        if r["organisation"] != group:
+            flush()
+            group, block = r["organisation"], []
+        block.append(r)
+    flush()
+    return out.getvalue()
+
+
+def as_html(rows: list[dict[str, Any]], *, as_of: date, title: str, remaining: bool = False) -> str:
+    """A self-contained HTML page (autoescaped), in Chinese."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("mediation", "templates"), autoescape=select_autoescape(["html"])
+    )
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault(r["organisation"], []).append(r)
+    return env.get_template("report_overdue.html").render(
+        title=title,
+        as_of=as_of,
+        groups=groups,
+        total=len(rows),
+        remaining=remaining,
+        days_header="剩余天数" if remaining else "逾期天数",
+    )
+
+
+def as_pdf(
+    rows: list[dict[str, Any]], *, as_of: date, title: str, remaining: bool = False
+) -> bytes:
+    """The HTML version rendered to PDF by WeasyPrint; fetches nothing from anywhere."""
+    from weasyprint import HTML
+
+    def no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise ValueError(f"the report fetches no resources (asked for {url!r})")
+
+    html = as_html(rows, as_of=as_of, title=title, remaining=remaining)
+    pdf: bytes = HTML(string=html, url_fetcher=no_fetch).write_pdf()
+    return pdf
