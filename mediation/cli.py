@@ -174,7 +174,12 @@ def init(
         from mediation.organisations import add_organisation
 
         result["organisation"] = add_organisation(
-            store, code=org_code, name=org_name or org_code, level=level, now=settings.clock.now()
+            store,
+            code=org_code,
+            name=org_name or org_code,
+            level=level,
+            now=settings.clock.now(),
+            exist_ok=True,
         )
     store.close()
     if json_out:
@@ -1032,7 +1037,11 @@ def demo(
         today = settings.clock.today()
         rows = reports.overdue_rows(store, as_of=today)
         _echo("\n$ mediation report overdue")
-        _echo(reports.as_table(rows, as_of=today, title="超期案件督办表") if rows else "（无超期案件）")
+        _echo(
+            reports.as_table(rows, as_of=today, title="超期案件督办表")
+            if rows
+            else "（无超期案件）"
+        )
     store.close()
 
 

@@ -26,8 +26,11 @@ def add_organisation(
     kind: str = "people_committee",
     parent: str | None = None,
     now: datetime,
+    exist_ok: bool = False,
 ) -> dict[str, Any]:
     """Register an organisation; its parent, if any, must sit higher on the ladder.
+
+    With ``exist_ok`` an identical existing registration is returned instead of refused.
 
     :raises ValidationError: for an unknown level or kind, a taken code, or a bad parent.
     """
@@ -42,7 +45,24 @@ def add_organisation(
     if problems:
         raise ValidationError(problems, source="organisation")
     with store.write() as conn:
-        if conn.execute(select(_O.c.id).where(_O.c.code == code)).first():
+        same = conn.execute(
+            select(_O.c.id, _O.c.name, _O.c.level, _O.c.kind).where(_O.c.code == code)
+        ).first()
+        if (
+            same is not None
+            and exist_ok
+            and (same.name, same.level, same.kind) == (name, level, kind)
+        ):
+            return {
+                "id": same.id,
+                "code": code,
+                "name": name,
+                "kind": kind,
+                "level": level,
+                "parent": parent,
+                "existing": True,
+            }
+        if same is not None:
             raise ValidationError(
                 [FieldProblem("code", f"代码 {code!r} 已被使用", "choose another code")],
                 source="organisation",

@@ -105,7 +105,8 @@ class Flow:
     _by_name: dict[str, State] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._by_name.update({s.name: s for s in self.states})
+        # Always a fresh table: dataclasses.replace() hands over the original's field.
+        object.__setattr__(self, "_by_name", {s.name: s for s in self.states})
 
     def state(self, name: str) -> State:
         return self._by_name[name]
