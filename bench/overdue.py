@@ -197,7 +197,7 @@ def baseline(path: Path, out: io.StringIO) -> int:
                 period,
                 d,
                 ordinal - d.toordinal(),
-                bool(prov),
+                "是" if prov else "否",
                 basis,
                 med or "",
             )
