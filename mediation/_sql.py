@@ -42,14 +42,29 @@ class Prepared:
         self._compiled[dialect.name] = entry
         return entry
 
-    def __call__(self, conn: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
+    def _args(self, conn: Connection, values: Mapping[str, Any]) -> tuple[str, Any]:
         entry = self._compiled.get(conn.dialect.name) or self._compile(conn)
         sql, positional, params = entry
         if positional:
-            args: Any = tuple(_value(values, key, proc, lit) for _, key, proc, lit in params)
-        else:
-            args = {name: _value(values, key, proc, lit) for name, key, proc, lit in params}
-        return conn.exec_driver_sql(sql, args)
+            return sql, tuple(_value(values, key, proc, lit) for _, key, proc, lit in params)
+        return sql, {name: _value(values, key, proc, lit) for name, key, proc, lit in params}
+
+    def __call__(self, conn: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
+        return conn.exec_driver_sql(*self._args(conn, values))
+
+    def tuples(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """All result rows as the driver's plain tuples, for bulk reads (reports).
+
+        Runs on the connection's own DBAPI cursor, inside the transaction ``conn`` is in;
+        values come back as the driver gives them (ISO strings for dates on SQLite).
+        """
+        sql, args = self._args(conn, values)
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, args)
+            return cursor.fetchall()  # type: ignore[no-any-return]
+        finally:
+            cursor.close()
 
 
 def _value(values: Mapping[str, Any], key: str, proc: Any, literal: Any) -> Any:

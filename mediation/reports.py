@@ -13,6 +13,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import Any, TextIO
 
 from sqlalchemy import bindparam, select
@@ -108,16 +109,18 @@ def _statement(f: Filters, *, soon: bool) -> Prepared:
 _CACHE: dict[tuple[bool, ...], Prepared] = {}
 
 
-def _rows(store: Store, f: Filters, as_of: date, within: int | None) -> list[tuple[Any, ...]]:
-    """Report rows in report order: by organisation code, then due date, then case."""
+def _rows(
+    store: Store, f: Filters, as_of: date, within: int | None, *, for_csv: bool = False
+) -> list[tuple[Any, ...]]:
+    """Report rows in report order: by organisation code, then due date, then case.
+
+    ``for_csv`` keeps dates as ISO text and says 是/否 for provisional.
+    """
     from mediation.machine import load
 
     soon = within is not None
     key = (bool(f.org), bool(f.level), bool(f.mediator), bool(f.flow), soon)
     stmt = _CACHE.get(key) or _CACHE.setdefault(key, _statement(f, soon=soon))
-    levels = taxonomy.LEVELS
-    ordinal = as_of.toordinal()
-    flows: dict[str, Any] = {}
     with store.read() as conn:
         orgs = {r.id: (r.code, r.name) for r in conn.execute(select(_O.c.id, _O.c.code, _O.c.name))}
         org_id = next((i for i, (code, _) in orgs.items() if code == f.org), -1)
@@ -130,14 +133,22 @@ def _rows(store: Store, f: Filters, as_of: date, within: int | None) -> list[tup
             "mediator": f.mediator,
             "flow": f.flow,
         }
-        raw = stmt(conn, params).fetchall()
+        raw = stmt.tuples(conn, params)
+    levels = taxonomy.LEVELS
+    flows: dict[str, Any] = {}
+    states: dict[tuple[str, str], str] = {}
+    provisional = {True: "是", False: "否"} if for_csv else None  # 1 and 0 hash alike
+    ordinal = as_of.toordinal()
+    to_date = date.fromisoformat
     rows = []
     for org, level, number, flow, state, label, period, due, prov, basis, mediator in raw:
-        if isinstance(due, str):
-            due = date.fromisoformat(due)
+        day = to_date(due) if isinstance(due, str) else due
         spec = flows.get(flow)
         if spec is None:
             spec = flows[flow] = load(flow).flow
+        state_label = states.get((flow, state))
+        if state_label is None:
+            state_label = states[(flow, state)] = spec.state_label(state)
         code, name = orgs[org]
         rows.append(
             (
@@ -146,17 +157,17 @@ def _rows(store: Store, f: Filters, as_of: date, within: int | None) -> list[tup
                 levels.get(level, level),
                 number,
                 spec.label,
-                spec.state_label(state),
+                state_label,
                 label,
                 period,
-                due,
-                ordinal - due.toordinal(),
-                bool(prov),
+                (day.isoformat() if not isinstance(due, str) else due) if for_csv else day,
+                ordinal - day.toordinal(),
+                provisional[prov] if provisional else bool(prov),
                 basis,
                 mediator or "",
             )
         )
-    rows.sort(key=lambda r: (r[0], r[8], r[3]))
+    rows.sort(key=itemgetter(0, 8, 3))
     return rows
 
 
@@ -176,12 +187,11 @@ def write_csv(
     within: int | None = None,
 ) -> int:
     """Stream the report as CSV (header in Chinese); return the number of rows."""
-    rows = _rows(store, filters, as_of, within)
+    rows = _rows(store, filters, as_of, within, for_csv=True)
     if rows:
         writer = csv.writer(out)
         writer.writerow([HEADERS_ZH[c] for c in COLUMNS])
-        yes_no = {True: "是", False: "否"}
-        writer.writerows(r[:10] + (yes_no[r[10]],) + r[11:] for r in rows)
+        writer.writerows(rows)
     return len(rows)
 
 
