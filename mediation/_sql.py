@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, CursorResult
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 _Param = tuple[str, str, "Callable[[Any], Any] | None", Any]
 
@@ -28,7 +29,7 @@ class Prepared:
 
     def _compile(self, conn: Connection) -> tuple[str, bool, list[_Param]]:
         dialect = conn.dialect
-        compiled = self.statement.compile(dialect=dialect)
+        compiled: SQLCompiler = self.statement.compile(dialect=dialect)  # type: ignore[assignment]
         positional = bool(compiled.positional)
         names = list(compiled.positiontup or []) if positional else list(compiled.binds)
         params: list[_Param] = []

@@ -27,15 +27,22 @@ from mediation.errors import (
 )
 from mediation.intake import Intake
 from mediation.machine import Controller, FlowMachine, load
-from mediation.models import Deadline, Dispute, Event, Organisation, Party, Proceeding
+from mediation.models import (
+    deadline_table,
+    dispute_table,
+    event_table,
+    organisation_table,
+    party_table,
+    proceeding_table,
+)
 from mediation.periods import compute_due
 from mediation.store import Store
 from mediation.workflows import DeadlineRule, HandOff, Transition
 
-_P = Proceeding.__table__
-_E = Event.__table__
-_D = Deadline.__table__
-_O = Organisation.__table__
+_P = proceeding_table
+_E = event_table
+_D = deadline_table
+_O = organisation_table
 
 _LOCK = Prepared(
     select(
@@ -143,9 +150,9 @@ _DISPUTE_COLUMNS = (
     "created_by",
 )
 _INSERT_DISPUTE = Prepared(
-    insert(Dispute.__table__)
+    insert(dispute_table)
     .values({c: bindparam(c) for c in _DISPUTE_COLUMNS})
-    .returning(Dispute.__table__.c.id)
+    .returning(dispute_table.c.id)
 )
 _PARTY_COLUMNS = (
     "dispute_id",
@@ -163,7 +170,7 @@ _PARTY_COLUMNS = (
     "occupation",
     "legal_representative",
 )
-_INSERT_PARTY = Prepared(insert(Party.__table__).values({c: bindparam(c) for c in _PARTY_COLUMNS}))
+_INSERT_PARTY = Prepared(insert(party_table).values({c: bindparam(c) for c in _PARTY_COLUMNS}))
 _PROCEEDING_COLUMNS = (
     "dispute_id",
     "parent_id",

@@ -10,13 +10,18 @@ from sqlalchemy import Connection, insert, select, update
 
 from mediation.calendar import WorkCalendar, YearCalendar
 from mediation.machine import load
-from mediation.models import CalendarYear, Deadline, Event, Proceeding
+from mediation.models import (
+    calendar_year_table,
+    deadline_table,
+    event_table,
+    proceeding_table,
+)
 from mediation.periods import compute_due
 from mediation.store import Store
 
-_D = Deadline.__table__
-_P = Proceeding.__table__
-_Y = CalendarYear.__table__
+_D = deadline_table
+_P = proceeding_table
+_Y = calendar_year_table
 
 
 def load_calendar_year(
@@ -96,7 +101,7 @@ def recompute_provisional(
             "calendar_year": reason,
         }
         conn.execute(
-            insert(Event.__table__).values(
+            insert(event_table).values(
                 dispute_id=r.dispute_id,
                 proceeding_id=r.proceeding_id,
                 seq=version,

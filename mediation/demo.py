@@ -17,7 +17,7 @@ from sqlalchemy import select
 from mediation import intake
 from mediation.cases import advance, open_case
 from mediation.machine import FlowMachine, load
-from mediation.models import Organisation
+from mediation.models import organisation_table
 from mediation.organisations import add_organisation
 from mediation.personal import check_digit
 from mediation.store import Store
@@ -161,7 +161,7 @@ def path_to(flow: FlowMachine, target: str) -> list[Transition]:
 
 
 def _ensure_organisations(store: Store, now: datetime) -> None:
-    table = Organisation.__table__
+    table = organisation_table
     with store.read() as conn:
         existing = set(conn.execute(select(table.c.code)).scalars())
     for code, name, level, kind, parent in ORGANISATIONS:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from mediation.models import Deadline, Organisation, Party
+from mediation.models import deadline_table, organisation_table, party_table
 
 if TYPE_CHECKING:
     from mediation.machine import Controller
@@ -60,7 +60,7 @@ def _parse_date(value: object) -> date | None:
 
 
 def _parties(ctl: Controller) -> list[tuple[str, str]]:
-    t = Party.__table__
+    t = party_table
     rows = ctl.conn.execute(
         select(t.c.name, t.c.role).where(t.c.dispute_id == ctl.proceeding["dispute_id"])
     )
@@ -68,7 +68,7 @@ def _parties(ctl: Controller) -> list[tuple[str, str]]:
 
 
 def _open_deadline(ctl: Controller, kind: str) -> date | None:
-    t = Deadline.__table__
+    t = deadline_table
     return ctl.conn.execute(
         select(t.c.due).where(
             t.c.proceeding_id == ctl.proceeding["id"], t.c.kind == kind, t.c.status == "open"
@@ -142,7 +142,7 @@ def performance_deadline_is_date(ctl: Controller) -> str | None:
 
 @guard
 def has_parent_committee(ctl: Controller) -> str | None:
-    t = Organisation.__table__
+    t = organisation_table
     parent = ctl.conn.execute(
         select(t.c.parent_id).where(t.c.id == ctl.proceeding["organisation_id"])
     ).scalar()

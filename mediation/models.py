@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Table, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from mediation._types import JSONText, Timestamp
@@ -194,15 +194,19 @@ class CalendarYear(SQLModel, table=True):
     loaded_by: str = Field(max_length=80)
 
 
-TABLES = [
-    Organisation.__table__,
-    User.__table__,
-    Dispute.__table__,
-    Party.__table__,
-    Proceeding.__table__,
-    CaseCounter.__table__,
-    Event.__table__,
-    Deadline.__table__,
-    CalendarYear.__table__,
-]
+def _table(model: type[SQLModel]) -> Table:
+    return model.__table__  # type: ignore[attr-defined]
+
+
+# The Core tables, typed, for the engine's and reports' SQL.
+organisation_table = _table(Organisation)
+user_table = _table(User)
+dispute_table = _table(Dispute)
+party_table = _table(Party)
+proceeding_table = _table(Proceeding)
+case_counter_table = _table(CaseCounter)
+event_table = _table(Event)
+deadline_table = _table(Deadline)
+calendar_year_table = _table(CalendarYear)
+
 metadata = SQLModel.metadata

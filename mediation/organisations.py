@@ -10,10 +10,10 @@ from sqlalchemy import insert, select
 
 from mediation import taxonomy
 from mediation.errors import FieldProblem, NotFoundError, ValidationError
-from mediation.models import Organisation
+from mediation.models import organisation_table
 from mediation.store import Store
 
-_O = Organisation.__table__
+_O = organisation_table
 _LADDER = list(taxonomy.LEVELS)
 
 

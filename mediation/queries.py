@@ -14,14 +14,21 @@ from sqlalchemy import Connection, func, select
 from mediation import taxonomy
 from mediation.cases import resolve
 from mediation.errors import NotFoundError
-from mediation.models import Deadline, Dispute, Event, Organisation, Party, Proceeding
+from mediation.models import (
+    deadline_table,
+    dispute_table,
+    event_table,
+    organisation_table,
+    party_table,
+    proceeding_table,
+)
 from mediation.personal import mask_address, mask_id, mask_phone
 from mediation.store import Store
 
-_P = Proceeding.__table__
-_D = Deadline.__table__
-_E = Event.__table__
-_O = Organisation.__table__
+_P = proceeding_table
+_D = deadline_table
+_E = event_table
+_O = organisation_table
 
 
 def _flow_label(flow: str, state: str | None) -> str:
@@ -64,16 +71,16 @@ def case_detail(
         pid, _ = resolve(conn, ref)
         p = dict(conn.execute(select(_P).where(_P.c.id == pid)).one()._mapping)
         dispute = dict(
-            conn.execute(select(Dispute.__table__).where(Dispute.__table__.c.id == p["dispute_id"]))
+            conn.execute(select(dispute_table).where(dispute_table.c.id == p["dispute_id"]))
             .one()
             ._mapping
         )
         parties = [
             party_view(r, reveal=reveal)
             for r in conn.execute(
-                select(Party.__table__)
-                .where(Party.__table__.c.dispute_id == p["dispute_id"])
-                .order_by(Party.__table__.c.ordinal)
+                select(party_table)
+                .where(party_table.c.dispute_id == p["dispute_id"])
+                .order_by(party_table.c.ordinal)
             )
         ]
         org = conn.execute(
@@ -180,11 +187,11 @@ def list_cases(
             _P.c.closed_at,
             _P.c.dispute_id,
             _O.c.code.label("organisation"),
-            Dispute.__table__.c.title,
-            Dispute.__table__.c.dispute_type,
+            dispute_table.c.title,
+            dispute_table.c.dispute_type,
         )
         .join(_O, _O.c.id == _P.c.organisation_id)
-        .join(Dispute.__table__, Dispute.__table__.c.id == _P.c.dispute_id)
+        .join(dispute_table, dispute_table.c.id == _P.c.dispute_id)
         .order_by(_P.c.id.desc())
         .limit(limit)
     )
@@ -212,7 +219,7 @@ def list_cases(
 
 def list_organisations(store: Store) -> list[dict[str, Any]]:
     with store.read() as conn:
-        counts = dict(
+        counts: dict[int, int] = dict(
             conn.execute(
                 select(_P.c.organisation_id, func.count()).group_by(_P.c.organisation_id)
             ).all()

@@ -20,12 +20,12 @@ from sqlalchemy import bindparam, select
 
 from mediation import taxonomy
 from mediation._sql import Prepared
-from mediation.models import Deadline, Organisation, Proceeding
+from mediation.models import deadline_table, organisation_table, proceeding_table
 from mediation.store import Store
 
-_D = Deadline.__table__
-_P = Proceeding.__table__
-_O = Organisation.__table__
+_D = deadline_table
+_P = proceeding_table
+_O = organisation_table
 
 COLUMNS = (
     "organisation",

@@ -133,9 +133,9 @@ class Store:
             from sqlalchemy import select
 
             from mediation.calendar import WorkCalendar, YearCalendar
-            from mediation.models import CalendarYear
+            from mediation.models import calendar_year_table
 
-            t = CalendarYear.__table__
+            t = calendar_year_table
             cal = WorkCalendar()
             with self.read() as conn:
                 for row in conn.execute(select(t.c.year, t.c.holidays, t.c.workdays, t.c.source)):
