@@ -63,7 +63,8 @@ class Prepared:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(sql, args)
-            return cursor.fetchall()  # type: ignore[no-any-return]
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
         finally:
             cursor.close()
 
