@@ -1029,7 +1029,8 @@ def demo(
         seed=seed,
         now=settings.clock.now(),
         actor=settings.actor,
-        say=(lambda _line: None) if quiet else _echo,
+        say=_echo,
+        quiet=quiet,
     )
     if not quiet:
         from mediation import reports

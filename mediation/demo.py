@@ -179,8 +179,13 @@ def run_demo(
     now: datetime,
     actor: str,
     say: Callable[[str], None],
+    quiet: bool = False,
 ) -> Counter[str]:
-    """Create demo data; narrate one full case through ``say``. Returns states reached."""
+    """Create demo data; narrate one full case through ``say`` (only the summary when
+    ``quiet``). Returns the states reached."""
+    summary_only = say
+    if quiet:
+        say = lambda _line: None  # noqa: E731
     rng = random.Random(seed)
     flow = load("peoples")
     _ensure_organisations(store, now)
@@ -255,6 +260,6 @@ def run_demo(
             )
         reached[target] += 1
     summary = "、".join(f"{flow.flow.state_label(s)} {n}" for s, n in reached.items())
-    say(f"\n已生成 {cases + 1} 件演示案件：{summary}")
+    summary_only(f"{'' if quiet else chr(10)}已生成 {cases + 1} 件演示案件：{summary}")
     say("下一步：mediation case list · mediation case show 1 · mediation case history 1")
     return reached

@@ -252,7 +252,7 @@ def validate(data: Mapping[str, Any], *, source: str = "intake") -> Intake:
     flow = data.get("flow", "peoples")
     from mediation.workflows import FLOW_MODULES
 
-    if flow not in FLOW_MODULES:
+    if not isinstance(flow, str) or flow not in FLOW_MODULES:
         problems.append(
             FieldProblem("flow", f"未知流程 {flow!r}", f"use one of: {', '.join(FLOW_MODULES)}")
         )
@@ -303,8 +303,7 @@ def validate(data: Mapping[str, Any], *, source: str = "intake") -> Intake:
             party = _party(raw, i, problems)
             if party is not None:
                 parties.append(party)
-        roles = {p.get("role") if isinstance(p, dict) else None for p in raw_parties}
-        roles = {_code_quiet(r) for r in roles}
+        roles = {_code_quiet(p.get("role")) for p in raw_parties if isinstance(p, dict)}
         for needed, label in (("applicant", "申请人"), ("respondent", "被申请人")):
             if needed not in roles:
                 problems.append(
@@ -331,6 +330,8 @@ def validate(data: Mapping[str, Any], *, source: str = "intake") -> Intake:
 
 
 def _code_quiet(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
     if value in taxonomy.PARTY_ROLES:
         return str(value)
     for code, label in taxonomy.PARTY_ROLES.items():

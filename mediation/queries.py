@@ -45,6 +45,8 @@ def party_view(row: Any, *, reveal: bool = False) -> dict[str, Any]:
         data["id_number"] = mask_id(data["id_number"]) or None
         data["phone"] = mask_phone(data["phone"]) or None
         data["address"] = mask_address(data["address"]) or None
+        # The birth date is the part of the ID number the mask hides.
+        data["birth_date"] = None
     data["role_label"] = taxonomy.label(taxonomy.PARTY_ROLES, data["role"])
     return data
 

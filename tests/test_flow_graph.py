@@ -183,7 +183,7 @@ def test_peoples_deadlines_cite_the_law():
     period = rules["mediation_period"]
     assert period.period == Period(1, "months")
     assert "若干规定 art. 33" in period.legal_basis
-    assert period.starts_on == ("accept", "receive_escalation")
+    assert period.starts_on == ("accept", "receive_escalation", "remediate")
     assert period.runs_in == frozenset({"accepted", "assigned", "informed", "mediating"})
     assert period.extended_by == ("extend",)
     assert period.duty is True

@@ -263,7 +263,8 @@ FLOW = Flow(
             label="调解期限",
             period=Period(1, "months"),
             legal_basis="人民调解工作若干规定 art. 33（一般在一个月内调结）",
-            starts_on=("accept", "receive_escalation"),
+            # Re-mediation after a rejected confirmation is a fresh attempt: a new month.
+            starts_on=("accept", "receive_escalation", "remediate"),
             runs_in=frozenset(_WORKING),
             extended_by=("extend",),
         ),
