@@ -30,6 +30,8 @@ class Prepared:
     def _compile(self, conn: Connection) -> tuple[str, bool, list[_Param]]:
         dialect = conn.dialect
         compiled: SQLCompiler = self.statement.compile(dialect=dialect)  # type: ignore[assignment]
+        if "POSTCOMPILE" in compiled.string:
+            raise ValueError("Prepared cannot run expanding IN (...) parameters; use or_()")
         positional = bool(compiled.positional)
         names = list(compiled.positiontup or []) if positional else list(compiled.binds)
         params: list[_Param] = []
@@ -38,7 +40,7 @@ class Prepared:
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             # Literals in the statement (``status == "open"``) are anonymous binds
             # carrying their own value; named ``bindparam()``s come from the caller.
-            params.append((name, bind.key, processor, None if bind.required else bind.value))
+            params.append((name, bind.key, processor, _REQUIRED if bind.required else bind.value))
         entry = (compiled.string, positional, params)
         self._compiled[dialect.name] = entry
         return entry
@@ -69,6 +71,10 @@ class Prepared:
             cursor.close()
 
 
+#: Marks a named bindparam() whose value the caller must give (a literal may be None).
+_REQUIRED = object()
+
+
 def _value(values: Mapping[str, Any], key: str, proc: Any, literal: Any) -> Any:
-    value = values[key] if literal is None else values.get(key, literal)
+    value = values[key] if literal is _REQUIRED else values.get(key, literal)
     return proc(value) if proc else value

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, text, update
+from sqlalchemy import Connection, bindparam, insert, or_, select, text, update
 
 from mediation._sql import Prepared
 from mediation.calendar import WorkCalendar
@@ -35,7 +35,7 @@ from mediation.models import (
     party_table,
     proceeding_table,
 )
-from mediation.periods import compute_due
+from mediation.periods import Period, compute_due
 from mediation.store import Store
 from mediation.workflows import DeadlineRule, HandOff, Transition
 
@@ -103,21 +103,48 @@ _DEADLINE_COLUMNS = (
     "extensions",
 )
 _INSERT_DEADLINE = Prepared(insert(_D).values({c: bindparam(c) for c in _DEADLINE_COLUMNS}))
+# Not ``IN (...)``: expanding parameters cannot be compiled once (see mediation._sql).
+_running = or_(_D.c.status == "open", _D.c.status == "paused")
 _STOP_DEADLINE = Prepared(
+    update(_D)
+    .where(
+        _D.c.proceeding_id == bindparam("pid"),
+        _D.c.kind == bindparam("kind"),
+        _running,
+    )
+    .values(status=bindparam("status"), closed_at=bindparam("now"), paused_on=None)
+)
+_DUE_OF = Prepared(
+    select(_D.c.due).where(
+        _D.c.proceeding_id == bindparam("pid"),
+        _D.c.kind == bindparam("kind"),
+        _running,
+    )
+)
+_PAUSE_DEADLINE = Prepared(
     update(_D)
     .where(
         _D.c.proceeding_id == bindparam("pid"),
         _D.c.kind == bindparam("kind"),
         _D.c.status == "open",
     )
-    .values(status=bindparam("status"), closed_at=bindparam("now"))
+    .values(status="paused", paused_on=bindparam("today"))
 )
-_DUE_OF = Prepared(
-    select(_D.c.due).where(
+_PAUSED = Prepared(
+    select(_D.c.due, _D.c.paused_on).where(
         _D.c.proceeding_id == bindparam("pid"),
         _D.c.kind == bindparam("kind"),
-        _D.c.status == "open",
+        _D.c.status == "paused",
     )
+)
+_RESUME_DEADLINE = Prepared(
+    update(_D)
+    .where(
+        _D.c.proceeding_id == bindparam("pid"),
+        _D.c.kind == bindparam("kind"),
+        _D.c.status == "paused",
+    )
+    .values(status="open", paused_on=None, due=bindparam("due"), provisional=bindparam("prov"))
 )
 _EXTEND_DEADLINE = Prepared(
     update(_D)
@@ -552,6 +579,13 @@ def advance(
         for rule in flow.flow.deadlines:
             if state in rule.runs_in and dest not in rule.runs_in:
                 result.deadlines_stopped.append(_stop_deadline(conn, rule, pid, today, now))
+        for rule in flow.pauses.get(trigger, ()):
+            if _PAUSE_DEADLINE(conn, {"pid": pid, "kind": rule.kind, "today": today}).rowcount:
+                event_payload = {**event_payload, "deadline_paused": rule.kind}
+        for rule in flow.resumes.get(trigger, ()):
+            resumed = _resume_deadline(conn, rule, pid, today, cal)
+            if resumed:
+                event_payload = {**event_payload, "deadline_resumed": resumed}
         if transition.handoff is not None:
             result.handed_off_to = _hand_off(
                 conn, transition.handoff, row, payload, actor=actor, now=now, cal=cal
@@ -576,6 +610,31 @@ def advance(
             conn, flow.starts.get(trigger, ()), pid, today, cal
         )
         return result
+
+
+def _resume_deadline(
+    conn: Connection, rule: DeadlineRule, pid: int, today: date, cal: WorkCalendar
+) -> dict[str, Any] | None:
+    """Restart a paused clock: the time it stood still does not count (domain.md §4)."""
+    row = _PAUSED(conn, {"pid": pid, "kind": rule.kind}).first()
+    if row is None:
+        return None
+    due, paused_on = (d if isinstance(d, date) else date.fromisoformat(d) for d in row)
+    if rule.period.unit == "working_days":
+        left = sum(
+            cal.is_working_day(paused_on + timedelta(days=i))[0]
+            for i in range(1, (due - paused_on).days + 1)
+        )
+        new = compute_due(today, Period(left, "working_days"), cal)
+    else:
+        new = compute_due(today, Period(max((due - paused_on).days, 0), "days"), cal)
+    _RESUME_DEADLINE(conn, {"pid": pid, "kind": rule.kind, "due": new.due, "prov": new.provisional})
+    return {
+        "kind": rule.kind,
+        "paused_on": paused_on.isoformat(),
+        "previous_due": due.isoformat(),
+        "due": new.due.isoformat(),
+    }
 
 
 def _stop_deadline(

@@ -40,6 +40,9 @@ case_app = typer.Typer(help="Cases: open, list, show, advance.", no_args_is_help
 workflow_app = typer.Typer(help="Flows: the declared state machines.", no_args_is_help=True)
 calendar_app = typer.Typer(help="Holiday calendar: load and show years.", no_args_is_help=True)
 deadline_app = typer.Typer(help="Statutory periods: compute due dates.", no_args_is_help=True)
+scheduler_app = typer.Typer(
+    help="The deadline scheduler: reminders, overdue marks, consequences.", no_args_is_help=True
+)
 report_app = typer.Typer(
     help="Supervisors' reports: overdue and due-soon deadlines.", no_args_is_help=True
 )
@@ -50,6 +53,7 @@ app.add_typer(workflow_app, name="workflow")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(deadline_app, name="deadline")
 app.add_typer(report_app, name="report")
+app.add_typer(scheduler_app, name="scheduler")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -1001,6 +1005,52 @@ def report_due_soon(
         fmt=fmt,
         output=output,
     )
+
+
+# -- scheduler --------------------------------------------------------------------------
+
+
+@scheduler_app.command("run")
+@handled
+def scheduler_run(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one dispatch and exit (for cron).")
+    ] = False,
+    interval: Annotated[int, typer.Option("--interval", help="Seconds between runs.")] = 300,
+    json_out: JsonOpt = False,
+) -> None:
+    """Send reminders, mark overdue deadlines and fire statutory consequences, now and then
+    every --interval seconds. Safe to stop, restart, or run on two machines.
+
+    Example: MEDIATION_NOTIFY_LOG=/var/log/mediation/notices.log mediation scheduler run
+    """
+    from mediation import scheduler
+    from mediation.notifiers import notifiers_from_env
+    from mediation.output import to_json
+
+    settings = _settings()
+    store = settings.store()
+    notifiers = notifiers_from_env()
+
+    def show(result: scheduler.DispatchResult) -> None:
+        if json_out:
+            _echo(to_json(result))
+        elif not result.ran:
+            _echo("另一个调度进程正在运行，本次跳过")
+        else:
+            _echo(
+                f"提醒 {result.reminders} · 超期 {result.overdue} · 自动处理 "
+                f"{len(result.consequences)} · 已发送 {result.delivered}"
+                + (f" · 发送失败 {result.failed_deliveries}" if result.failed_deliveries else "")
+            )
+
+    if once:
+        show(scheduler.dispatch(store, now=settings.clock.now(), notifiers=notifiers))
+    else:
+        scheduler.run_forever(
+            store, clock=settings.clock, notifiers=notifiers, interval=interval, on_result=show
+        )
+    store.close()
 
 
 # -- demo -----------------------------------------------------------------------------

@@ -173,6 +173,21 @@ def check_flow(flow: Flow, *, known_flows: list[str] | None = None) -> list[Prob
                 problems.append(
                     Problem("F007", f"deadline {rule.kind}: unknown state {st!r}", "fix it")
                 )
+        for trig in (*rule.paused_by, *rule.resumed_by, *rule.extended_by):
+            if trig not in triggers:
+                problems.append(
+                    Problem("F007", f"deadline {rule.kind}: unknown trigger {trig!r}", "fix it")
+                )
+        if rule.on_expiry is not None and not any(
+            t.trigger == rule.on_expiry and set(t.source) & rule.runs_in for t in flow.transitions
+        ):
+            problems.append(
+                Problem(
+                    "F011",
+                    f"deadline {rule.kind}: on_expiry {rule.on_expiry!r} cannot fire while it runs",
+                    "name a trigger allowed in the states of runs_in",
+                )
+            )
         if not rule.legal_basis:
             problems.append(
                 Problem("F010", f"deadline {rule.kind} names no legal basis", "cite the article")
@@ -217,9 +232,16 @@ class FlowMachine:
                 self._allowed[src].append(t)
                 self._by_key[(t.trigger, src)] = t
         self.starts: dict[str, list[Any]] = {}
+        self.pauses: dict[str, list[Any]] = {}
+        self.resumes: dict[str, list[Any]] = {}
         for rule in flow.deadlines:
             for trig in rule.starts_on:
                 self.starts.setdefault(trig, []).append(rule)
+            for trig in rule.paused_by:
+                self.pauses.setdefault(trig, []).append(rule)
+            for trig in rule.resumed_by:
+                self.resumes.setdefault(trig, []).append(rule)
+        self.rules = {rule.kind: rule for rule in flow.deadlines}
 
     def allowed(self, state: str) -> list[Transition]:
         """The transitions that may be fired in ``state`` (guards not yet checked)."""

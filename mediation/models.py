@@ -179,6 +179,35 @@ class Deadline(SQLModel, table=True):
     status: str = Field(default="open", max_length=20, description="taxonomy.DEADLINE_STATUSES")
     closed_at: datetime | None = _ts(nullable=True)
     extensions: int = 0
+    paused_on: date | None = Field(default=None, description="clock stopped since (鉴定 etc.)")
+    reminded_at: datetime | None = _ts(nullable=True)
+    overdue_at: datetime | None = _ts(nullable=True)
+
+
+class Outbox(SQLModel, table=True):
+    """A notification the scheduler decided on, delivered by the notifiers.
+
+    One row per (deadline, kind): the decision is made exactly once, whatever the number
+    of scheduler runs or machines; delivery is retried until ``sent_at`` is set.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("deadline_id", "kind", name="uq_outbox_once"),
+        Index("ix_outbox_unsent", "sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20, description="reminder | overdue | consequence")
+    deadline_id: int = Field(foreign_key="deadline.id")
+    proceeding_id: int = Field(foreign_key="proceeding.id")
+    organisation_id: int = Field(foreign_key="organisation.id")
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_type=Text)
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=Text)
 
 
 class CalendarYear(SQLModel, table=True):
@@ -208,5 +237,6 @@ case_counter_table = _table(CaseCounter)
 event_table = _table(Event)
 deadline_table = _table(Deadline)
 calendar_year_table = _table(CalendarYear)
+outbox_table = _table(Outbox)
 
 metadata = SQLModel.metadata

@@ -33,6 +33,7 @@ __all__ = [
 #: flow name → module defining ``FLOW``.
 FLOW_MODULES: dict[str, str] = {
     "peoples": "mediation.workflows.peoples",
+    "medical_committee": "mediation.workflows.medical_committee",
 }
 
 

@@ -76,6 +76,15 @@ class DeadlineRule:
     runs_in: frozenset[str]
     duty: bool = True
     extended_by: tuple[str, ...] = ()
+    #: Triggers that stop the clock (appraisal, hearing) and those that restart it; the
+    #: paused time does not count.
+    paused_by: tuple[str, ...] = ()
+    resumed_by: tuple[str, ...] = ()
+    #: Days before the due date the scheduler reminds the organisation.
+    remind_before: int = 3
+    #: A trigger the scheduler fires once the due date has passed (a statutory
+    #: consequence, e.g. 医调委 expiry = deemed failure); None for none.
+    on_expiry: str | None = None
 
 
 @dataclass(frozen=True)
