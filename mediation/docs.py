@@ -43,6 +43,7 @@ _MARKERS = re.compile(
     r"<!-- BEGIN GENERATED: (?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- END GENERATED: (?P=name) -->",
     re.DOTALL,
 )
+_ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _EXAMPLE = re.compile(r"^\s*Example:\s*(?P<example>\S.*?)\s*$", re.MULTILINE)
 
 
@@ -88,10 +89,15 @@ def _walk(command: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...]
         yield path, command
 
 
+def markdown_inline(text: str) -> str:
+    """Docstring text as Markdown: reST ``literals`` become `code`."""
+    return re.sub(r"``(.+?)``", r"`\1`", text)
+
+
 def first_paragraph(text: str) -> str:
-    """The first paragraph of a docstring, on one line."""
+    """The first paragraph of a docstring, on one line, as Markdown."""
     paragraph = inspect.cleandoc(text or "").split("\n\n", 1)[0]
-    return " ".join(paragraph.split())
+    return markdown_inline(" ".join(paragraph.split()))
 
 
 def cli_commands(group: Any = None) -> list[CommandDoc]:
@@ -120,13 +126,18 @@ def _option_takes_value(param: Any) -> bool:
     return not (getattr(param, "is_flag", False) or getattr(param, "count", False))
 
 
-def example_command_path(example: str, group: Any = None) -> tuple[str, ...]:
+def example_command_path(
+    example: str, group: Any = None, *, parse_arguments: bool = True
+) -> tuple[str, ...]:
     """The command path an example line runs, checked against the real parser.
 
-    Options of the groups (``--db``, ``--as``) are skipped with their values; the rest of
+    Leading environment assignments (``MEDIATION_NOW=... mediation ...``) and the options
+    of the groups (``--db``, ``--as``) are skipped with their values; the rest of
     the line is parsed by the command itself, so an unknown option, a missing argument or
     a bad value fails here just as it would for a user.
 
+    :param parse_arguments: ``False`` only resolves the command path, for lines with
+        placeholders such as ``mediation case show CASE --reveal``.
     :raises DocsError: when the line does not start with ``mediation`` or does not parse.
     """
     group = cli_group() if group is None else group
@@ -134,9 +145,17 @@ def example_command_path(example: str, group: Any = None) -> tuple[str, ...]:
         words = shlex.split(example)
     except ValueError as exc:
         raise DocsError(f"{example!r}: {exc}") from exc
+    while words and _ENV_ASSIGNMENT.match(words[0]):
+        words.pop(0)  # `MEDIATION_DB=... mediation ...`: the shell's, not the command's
     if not words or words[0] != PROG:
-        raise DocsError(f"{example!r}: an example starts with `{PROG}`")
-    command, path, rest = group, (), words[1:]
+        raise DocsError(f"{example!r}: an example runs `{PROG}`")
+    command, rest = group, words[1:]
+    path: tuple[str, ...] = ()
+    help_names = {"--help", *group.context_settings.get("help_option_names", ())}
+    if help_names & set(rest):
+        # `--help` shows help wherever it appears; resolve the path in front of it only.
+        rest = rest[: min(rest.index(h) for h in help_names if h in rest)]
+        parse_arguments = False
     while _is_group(command):
         options = {
             opt: param
@@ -153,16 +172,21 @@ def example_command_path(example: str, group: Any = None) -> tuple[str, ...]:
                     raise DocsError(f"{example!r}: {word} needs a value")
                 rest.pop(0)
         if not rest:
+            if not parse_arguments:
+                return path
             raise DocsError(f"{example!r}: names no command after `{' '.join((PROG, *path))}`")
         name = rest.pop(0)
         sub = command.commands.get(name)
         if sub is None:
             raise DocsError(f"{example!r}: no command `{' '.join((PROG, *path, name))}`")
         command, path = sub, (*path, name)
+    if not parse_arguments:
+        return path
     try:
         command.make_context(" ".join((PROG, *path)), list(rest))
     except Exception as exc:  # the parser's own errors: unknown option, missing argument...
-        message = getattr(exc, "format_message", lambda: str(exc))()
+        format_message = getattr(exc, "format_message", None)
+        message = format_message() if callable(format_message) else str(exc)
         raise DocsError(f"{example!r}: {message}") from exc
     return path
 
@@ -262,7 +286,7 @@ def exit_codes() -> list[ExitCodeDoc]:
         member = re.match(r"(?P<name>[A-Za-z_]\w*)\s*=[^#]*(?:#:?\s*(?P<comment>.*))?$", stripped)
         if member:
             trailing = (member["comment"] or "").strip()
-            comments[member["name"]] = " ".join([*pending, trailing]).strip()
+            comments[member["name"]] = markdown_inline(" ".join([*pending, trailing]).strip())
         pending = []
     return [ExitCodeDoc(int(m), m.name, comments.get(m.name, "")) for m in ExitCode]
 
@@ -295,6 +319,55 @@ def _destination(flow: Flow, transition: Any) -> str:
             f" starting in `{handoff.entry_state}` (event `{handoff.entry_trigger}`)"
         )
     return text
+
+
+#: Optional clock controls of a deadline rule: attribute → column heading. A column is
+#: shown only for a flow where some rule uses it.
+_DEADLINE_EXTRAS = {
+    "extended_by": "Extended by",
+    "paused_by": "Paused by",
+    "resumed_by": "Resumed by",
+    "on_expiry": "On expiry",
+}
+
+
+def _deadline_table(flow: Flow) -> str:
+    extras = [
+        attr
+        for attr in _DEADLINE_EXTRAS
+        if any(getattr(rule, attr, None) for rule in flow.deadlines)
+    ]
+
+    def extra(rule: Any, attr: str) -> str:
+        value = getattr(rule, attr, None)
+        if not value:
+            return ""
+        return _code(value) if isinstance(value, str) else _codes(value)
+
+    state_order = [s.name for s in flow.states]
+    return _table(
+        (
+            "Kind",
+            "名称",
+            "Period",
+            "Starts on",
+            "Runs while in",
+            *(_DEADLINE_EXTRAS[a] for a in extras),
+            "Legal basis",
+        ),
+        (
+            (
+                _code(d.kind) + (" (duty)" if d.duty else " (window)"),
+                d.label,
+                d.period.label,
+                _codes(d.starts_on),
+                _codes(s for s in state_order if s in d.runs_in),
+                *(extra(d, a) for a in extras),
+                d.legal_basis,
+            )
+            for d in flow.deadlines
+        ),
+    )
 
 
 def _render_flow(flow: Flow, diagram: str) -> str:
@@ -340,21 +413,7 @@ def _render_flow(flow: Flow, diagram: str) -> str:
             f"**Deadlines** of `{flow.name}` (a *duty* binds the committee and is reported"
             " when overdue; a *window* is the parties' time to act):",
             "",
-            _table(
-                ("Kind", "名称", "Period", "Starts on", "Runs while in", "Extended by", "Legal basis"),
-                (
-                    (
-                        _code(d.kind) + (" (duty)" if d.duty else " (window)"),
-                        d.label,
-                        d.period.label,
-                        _codes(d.starts_on),
-                        _codes(sorted(d.runs_in, key=[s.name for s in flow.states].index)),
-                        _codes(d.extended_by),
-                        d.legal_basis,
-                    )
-                    for d in flow.deadlines
-                ),
-            ),
+            _deadline_table(flow),
         ]
     parts += [
         "",

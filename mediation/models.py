@@ -188,7 +188,10 @@ class Outbox(SQLModel, table=True):
     """A notification the scheduler decided on, delivered by the notifiers.
 
     One row per (deadline, kind): the decision is made exactly once, whatever the number
-    of scheduler runs or machines; delivery is retried until ``sent_at`` is set.
+    of scheduler runs or machines. A dispatcher claims a row (``claimed_at``) before
+    sending it, so two never send the same notice; a claim older than the lease (a
+    dispatcher that died mid-send) is taken over, and delivery is retried until
+    ``sent_at`` is set.
     """
 
     __tablename__ = "outbox"
@@ -205,6 +208,7 @@ class Outbox(SQLModel, table=True):
     subject: str = Field(max_length=300)
     body: str = Field(sa_type=Text)
     created_at: datetime = _ts()
+    claimed_at: datetime | None = _ts(nullable=True)
     sent_at: datetime | None = _ts(nullable=True)
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=Text)

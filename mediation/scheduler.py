@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, insert, or_, select, text, update
 
 from mediation.clock import Clock, business_date
 from mediation.errors import ConflictError, TransitionNotAllowed
@@ -210,21 +210,40 @@ def _candidates_expired(conn: Connection, today: date) -> list[Any]:
     )
 
 
+#: How long a claim on an outbox row holds before another dispatcher may take it over.
+CLAIM_LEASE = timedelta(minutes=10)
+
+
 def deliver(
     store: Store, notifiers: list[Notifier], now: datetime, limit: int = 500
 ) -> tuple[int, int]:
-    """Send queued notifications; a row is marked sent once every notifier took it."""
+    """Send queued notifications: claim a row, send it to every notifier, mark it sent.
+
+    A failure releases the claim and records the error; the next run tries again.
+    """
     with store.read() as conn:
-        rows = list(
+        ids = list(
             conn.execute(
-                select(_X.c.id, _X.c.kind, _X.c.subject, _X.c.body, _X.c.organisation_id)
-                .where(_X.c.sent_at.is_(None))
-                .order_by(_X.c.id)
-                .limit(limit)
-            )
+                select(_X.c.id).where(_X.c.sent_at.is_(None)).order_by(_X.c.id).limit(limit)
+            ).scalars()
         )
     sent = failed = 0
-    for row in rows:
+    for outbox_id in ids:
+        with store.write() as conn:
+            claimed = conn.execute(
+                update(_X)
+                .where(
+                    _X.c.id == outbox_id,
+                    _X.c.sent_at.is_(None),
+                    or_(_X.c.claimed_at.is_(None), _X.c.claimed_at < now - CLAIM_LEASE),
+                )
+                .values(claimed_at=now, attempts=_X.c.attempts + 1)
+            ).rowcount
+            row = conn.execute(
+                select(_X.c.kind, _X.c.subject, _X.c.body).where(_X.c.id == outbox_id)
+            ).one()
+        if not claimed:
+            continue  # another dispatcher is sending it
         try:
             for notifier in notifiers:
                 notifier.send(row.subject, row.body, kind=row.kind, at=now)
@@ -233,14 +252,12 @@ def deliver(
             with store.write() as conn:
                 conn.execute(
                     update(_X)
-                    .where(_X.c.id == row.id)
-                    .values(attempts=_X.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}")
+                    .where(_X.c.id == outbox_id)
+                    .values(claimed_at=None, last_error=f"{type(exc).__name__}: {exc}")
                 )
             continue
         with store.write() as conn:
-            conn.execute(
-                update(_X).where(_X.c.id == row.id).values(sent_at=now, attempts=_X.c.attempts + 1)
-            )
+            conn.execute(update(_X).where(_X.c.id == outbox_id).values(sent_at=now))
         sent += 1
     return sent, failed
 
