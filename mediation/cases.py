@@ -458,7 +458,9 @@ def _missing(transition: Transition, payload: dict[str, Any]) -> list[FieldProbl
         if value is None or (isinstance(value, (str, list, dict)) and not value):
             problems.append(
                 FieldProblem(
-                    name, "缺少必填字段", f"pass it in --data FILE for {transition.trigger}"
+                    name,
+                    "缺少必填字段",
+                    f"give it with --set {name}=... or in --data FILE for {transition.trigger}",
                 )
             )
     return problems

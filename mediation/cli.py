@@ -72,7 +72,11 @@ class Settings:
 
         store = Store(resolve_url(self.db))
         if require_current:
-            store.require_current()
+            try:
+                store.require_current()
+            except MediationError:
+                store.close()
+                raise
         return store
 
     @property
@@ -215,7 +219,8 @@ def db_upgrade(
 @db_app.command("status")
 @handled
 def db_status(json_out: JsonOpt = False) -> None:
-    """Show the database URL and its schema revision against the one this version needs.
+    """Show the database URL and its schema revision against the one this version needs;
+    exits 7 when the schema is missing or out of date.
 
     Example: mediation db status
     """
@@ -238,6 +243,8 @@ def db_status(json_out: JsonOpt = False) -> None:
             f"{data['database']}: revision {found or '(none)'}, required {HEAD}"
             + ("" if found == HEAD else " — run `mediation db upgrade`")
         )
+    if found != HEAD:
+        raise typer.Exit(int(ExitCode.SCHEMA))
 
 
 # -- organisations --------------------------------------------------------------------

@@ -11,7 +11,7 @@ from enum import IntEnum
 class ExitCode(IntEnum):
     """Exit codes of the ``mediation`` command (documented in README)."""
 
-    OK = 0
+    OK = 0  #: success (for reports: nothing to report)
     ERROR = 1  #: unexpected failure
     USAGE = 2  #: wrong command-line usage
     INVALID_INPUT = 3  #: an intake or data file failed validation; nothing was written

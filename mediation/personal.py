@@ -61,7 +61,9 @@ def mask_phone(phone: str | None) -> str:
 
 
 def mask_address(address: str | None) -> str:
-    """Keep the first six characters (the district), mask the rest."""
+    """Keep the region (the first six characters, or three of a short address); mask the
+    rest with at most six asterisks."""
     if not address:
         return ""
-    return address[:6] + ("＊" * min(len(address) - 6, 6) if len(address) > 6 else "")
+    keep = 6 if len(address) > 9 else min(3, len(address) - 1)
+    return address[:keep] + "*" * min(len(address) - keep, 6)

@@ -86,9 +86,6 @@ class Store:
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo}
         if url.startswith("sqlite"):
-            path = make_url(url).database
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
         else:
             kwargs["pool_pre_ping"] = True
@@ -171,6 +168,11 @@ class Store:
         """Bring the schema to ``revision``; return (before, after) revisions."""
         from mediation import migrations
 
+        if self.dialect == "sqlite":
+            # Only creating a database makes its folder; reading a missing one must not.
+            path = make_url(self.url).database
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
         return migrations.upgrade(self, revision)
 
     def revision(self) -> str | None:
