@@ -16,6 +16,14 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, or_, select, text, update
 
 from mediation._sql import Prepared
+from mediation._tables import (
+    deadline_table,
+    dispute_table,
+    event_table,
+    organisation_table,
+    party_table,
+    proceeding_table,
+)
 from mediation.calendar import WorkCalendar
 from mediation.clock import business_date
 from mediation.errors import (
@@ -27,15 +35,8 @@ from mediation.errors import (
 )
 from mediation.intake import Intake
 from mediation.machine import Controller, FlowMachine, load
-from mediation.models import (
-    deadline_table,
-    dispute_table,
-    event_table,
-    organisation_table,
-    party_table,
-    proceeding_table,
-)
 from mediation.periods import Period, compute_due
+from mediation.refs import resolve
 from mediation.store import Store
 from mediation.workflows import DeadlineRule, HandOff, Transition
 
@@ -402,25 +403,6 @@ def open_case(store: Store, intake: Intake, *, actor: str, now: datetime) -> Ope
             payload={"channel": intake.channel, "application_mode": intake.application_mode},
             cal=cal,
         )
-
-
-def resolve(conn: Connection, ref: str | int) -> tuple[int, int]:
-    """(proceeding id, version) of a case given by case number or internal id.
-
-    :raises NotFoundError: naming what was looked for.
-    """
-    ref_text = str(ref).strip()
-    if ref_text.isdigit():
-        cond = _P.c.id == int(ref_text)
-    else:
-        cond = _P.c.case_number == ref_text
-    row = conn.execute(select(_P.c.id, _P.c.version).where(cond)).first()
-    if row is None:
-        raise NotFoundError(
-            f"no case {ref_text!r}",
-            hint="give the case number, e.g. （2026）城关人调字第1号, or the id from `mediation case list`",
-        )
-    return row.id, row.version
 
 
 def _trigger_list(flow: FlowMachine, state: str) -> str:

@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from mediation.calendar import WorkCalendar, YearCalendar
-from mediation.machine import load
-from mediation.models import (
+from mediation._tables import (
     calendar_year_table,
     deadline_table,
     event_table,
     proceeding_table,
 )
+from mediation.calendar import WorkCalendar, YearCalendar
+from mediation.machine import load
 from mediation.periods import compute_due
 from mediation.store import Store
 

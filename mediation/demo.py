@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 
 from mediation import intake
+from mediation._tables import organisation_table
 from mediation.cases import advance, open_case
 from mediation.machine import FlowMachine, load
-from mediation.models import organisation_table
 from mediation.organisations import add_organisation
 from mediation.personal import check_digit
 from mediation.store import Store

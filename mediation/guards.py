@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from mediation.models import deadline_table, organisation_table, party_table
+from mediation._tables import deadline_table, organisation_table, party_table
 
 if TYPE_CHECKING:
     from mediation.machine import Controller

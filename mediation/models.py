@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from mediation._types import JSONText, Timestamp
@@ -21,7 +21,7 @@ def _ts(nullable: bool = False) -> Any:
     return Field(default=None, sa_type=Timestamp, nullable=nullable)
 
 
-class Organisation(SQLModel, table=True):
+class Organisation(SQLModel, table=True, defer_build=True):
     """A mediation committee, centre, court, bureau or police station."""
 
     __tablename__ = "organisation"
@@ -35,7 +35,7 @@ class Organisation(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
-class User(SQLModel, table=True):
+class User(SQLModel, table=True, defer_build=True):
     """Someone who acts on cases; every event names one."""
 
     __tablename__ = "app_user"
@@ -49,7 +49,7 @@ class User(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
-class Dispute(SQLModel, table=True):
+class Dispute(SQLModel, table=True, defer_build=True):
     """One dispute (纠纷): the identity every proceeding and hand-off shares."""
 
     __tablename__ = "dispute"
@@ -68,7 +68,7 @@ class Dispute(SQLModel, table=True):
     created_by: str = Field(max_length=80)
 
 
-class Party(SQLModel, table=True):
+class Party(SQLModel, table=True, defer_build=True):
     """申请人 / 被申请人 / 第三人 of a dispute: a person or an organisation."""
 
     __tablename__ = "party"
@@ -91,7 +91,7 @@ class Party(SQLModel, table=True):
     legal_representative: str | None = Field(default=None, max_length=100)
 
 
-class Proceeding(SQLModel, table=True):
+class Proceeding(SQLModel, table=True, defer_build=True):
     """One run of one flow for a dispute at one organisation (a case, 案件)."""
 
     __tablename__ = "proceeding"
@@ -123,7 +123,7 @@ class Proceeding(SQLModel, table=True):
     version: int = Field(default=1, description="bumped by every transition; optimistic lock")
 
 
-class CaseCounter(SQLModel, table=True):
+class CaseCounter(SQLModel, table=True, defer_build=True):
     """The last case serial issued by an organisation in a year."""
 
     __tablename__ = "case_counter"
@@ -133,7 +133,7 @@ class CaseCounter(SQLModel, table=True):
     last: int = 0
 
 
-class Event(SQLModel, table=True):
+class Event(SQLModel, table=True, defer_build=True):
     """An append-only record of one transition (or a recorded action without one)."""
 
     __tablename__ = "event"
@@ -157,7 +157,7 @@ class Event(SQLModel, table=True):
     occurred_at: datetime = _ts()
 
 
-class Deadline(SQLModel, table=True):
+class Deadline(SQLModel, table=True, defer_build=True):
     """A statutory clock running on a proceeding, with its legal basis."""
 
     __tablename__ = "deadline"
@@ -184,7 +184,7 @@ class Deadline(SQLModel, table=True):
     overdue_at: datetime | None = _ts(nullable=True)
 
 
-class Outbox(SQLModel, table=True):
+class Outbox(SQLModel, table=True, defer_build=True):
     """A notification the scheduler decided on, delivered by the notifiers.
 
     One row per (deadline, kind): the decision is made exactly once, whatever the number
@@ -214,7 +214,7 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_type=Text)
 
 
-class CalendarYear(SQLModel, table=True):
+class CalendarYear(SQLModel, table=True, defer_build=True):
     """A year's holiday calendar loaded from a data file (``mediation calendar load``)."""
 
     __tablename__ = "calendar_year"
@@ -227,20 +227,45 @@ class CalendarYear(SQLModel, table=True):
     loaded_by: str = Field(max_length=80)
 
 
-def _table(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[attr-defined]
+# Runtime code uses the Core mirror generated from these classes (mediation/_tables.py,
+# see mediation/_tablegen.py); re-exported here for convenience.
+from mediation._tables import (  # noqa: E402
+    app_user_table,
+    calendar_year_table,
+    case_counter_table,
+    deadline_table,
+    dispute_table,
+    event_table,
+    organisation_table,
+    outbox_table,
+    party_table,
+    proceeding_table,
+)
 
-
-# The Core tables, typed, for the engine's and reports' SQL.
-organisation_table = _table(Organisation)
-user_table = _table(User)
-dispute_table = _table(Dispute)
-party_table = _table(Party)
-proceeding_table = _table(Proceeding)
-case_counter_table = _table(CaseCounter)
-event_table = _table(Event)
-deadline_table = _table(Deadline)
-calendar_year_table = _table(CalendarYear)
-outbox_table = _table(Outbox)
+user_table = app_user_table
+__all__ = [
+    "CalendarYear",
+    "CaseCounter",
+    "Deadline",
+    "Dispute",
+    "Event",
+    "Organisation",
+    "Outbox",
+    "Party",
+    "Proceeding",
+    "User",
+    "app_user_table",
+    "calendar_year_table",
+    "case_counter_table",
+    "deadline_table",
+    "dispute_table",
+    "event_table",
+    "metadata",
+    "organisation_table",
+    "outbox_table",
+    "party_table",
+    "proceeding_table",
+    "user_table",
+]
 
 metadata = SQLModel.metadata

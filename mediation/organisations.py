@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from mediation import taxonomy
+from mediation._tables import organisation_table
 from mediation.errors import FieldProblem, NotFoundError, ValidationError
-from mediation.models import organisation_table
 from mediation.store import Store
 
 _O = organisation_table

@@ -12,9 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from mediation import taxonomy
-from mediation.cases import resolve
-from mediation.errors import NotFoundError
-from mediation.models import (
+from mediation._tables import (
     deadline_table,
     dispute_table,
     event_table,
@@ -22,8 +20,11 @@ from mediation.models import (
     party_table,
     proceeding_table,
 )
+from mediation.errors import NotFoundError
 from mediation.personal import mask_address, mask_id, mask_phone
+from mediation.refs import resolve
 from mediation.store import Store
+from mediation.workflows import get_flow
 
 _P = proceeding_table
 _D = deadline_table
@@ -32,9 +33,7 @@ _O = organisation_table
 
 
 def _flow_label(flow: str, state: str | None) -> str:
-    from mediation.machine import load
-
-    return load(flow).flow.state_label(state)
+    return get_flow(flow).state_label(state)
 
 
 def party_view(row: Any, *, reveal: bool = False) -> dict[str, Any]:
@@ -67,8 +66,6 @@ def case_detail(
     store: Store, ref: str, *, reveal: bool = False, today: date | None = None
 ) -> dict[str, Any]:
     """Everything about one case: proceeding, dispute, parties, deadlines, next triggers."""
-    from mediation.machine import load
-
     with store.read() as conn:
         pid, _ = resolve(conn, ref)
         p = dict(conn.execute(select(_P).where(_P.c.id == pid)).one()._mapping)
@@ -97,9 +94,9 @@ def case_detail(
                 .order_by(_P.c.id)
             )
         ]
-    flow = load(p["flow"])
-    p["state_label"] = flow.flow.state_label(p["state"])
-    p["flow_label"] = flow.flow.label
+    flow = get_flow(p["flow"])
+    p["state_label"] = flow.state_label(p["state"])
+    p["flow_label"] = flow.label
     p["level_label"] = taxonomy.label(taxonomy.LEVELS, p["level"])
     p["outcome_label"] = taxonomy.label(taxonomy.OUTCOMES, p["outcome"])
     p["organisation"] = {"code": org.code, "name": org.name}
@@ -118,18 +115,16 @@ def case_detail(
 
 
 def next_triggers_for(flow_name: str, state: str) -> list[dict[str, Any]]:
-    from mediation.machine import load
-
-    flow = load(flow_name)
+    flow = get_flow(flow_name)
     out: dict[str, dict[str, Any]] = {}
-    for t in flow.allowed(state):
+    for t in flow.outgoing(state):
         if t.trigger in out:
             continue
         out[t.trigger] = {
             "trigger": t.trigger,
             "label": t.label,
             "dest": t.dest or state,
-            "dest_label": flow.flow.state_label(t.dest or state),
+            "dest_label": flow.state_label(t.dest or state),
             "requires": list(t.requires),
             "legal_basis": t.legal_basis,
         }

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, select
 
 from mediation import taxonomy
 from mediation._sql import Prepared
-from mediation.models import deadline_table, organisation_table, proceeding_table
+from mediation._tables import deadline_table, organisation_table, proceeding_table
 from mediation.store import Store
 
 _D = deadline_table

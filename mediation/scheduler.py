@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, or_, select, text, update
 
+from mediation._tables import deadline_table, outbox_table, proceeding_table
 from mediation.clock import Clock, business_date
 from mediation.errors import ConflictError, TransitionNotAllowed
 from mediation.machine import load
-from mediation.models import deadline_table, outbox_table, proceeding_table
 
 if TYPE_CHECKING:
     from mediation.notifiers import Notifier

@@ -129,8 +129,8 @@ class Store:
         if self._calendar is None:
             from sqlalchemy import select
 
+            from mediation._tables import calendar_year_table
             from mediation.calendar import WorkCalendar, YearCalendar
-            from mediation.models import calendar_year_table
 
             t = calendar_year_table
             cal = WorkCalendar()
@@ -177,12 +177,20 @@ class Store:
 
     def revision(self) -> str | None:
         """The schema revision stored in the database (None for an empty database)."""
-        from sqlalchemy import inspect, text
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
 
-        with self.read() as conn:
-            if not inspect(conn).has_table("alembic_version"):
-                return None
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        # A plain query rather than schema reflection, which costs the CLI a slow import.
+        try:
+            with self.read() as conn:
+                found: str | None = conn.execute(
+                    text("SELECT version_num FROM alembic_version")
+                ).scalar()
+                return found
+        except DBAPIError as exc:
+            if "alembic_version" in str(exc.orig):
+                return None  # no such table: an empty database
+            raise
 
     def require_current(self) -> None:
         """Refuse to work on a database whose schema is not the current one.

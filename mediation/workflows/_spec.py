@@ -120,6 +120,10 @@ class Flow:
     def state(self, name: str) -> State:
         return self._by_name[name]
 
+    def outgoing(self, state: str) -> list[Transition]:
+        """The transitions declared out of ``state`` (guards not checked), in order."""
+        return [t for t in self.transitions if state in t.source]
+
     def state_label(self, name: str | None) -> str:
         if name is None:
             return ""
