@@ -49,6 +49,7 @@ def _group(help: str) -> typer.Typer:
 db_app = _group("Database schema: create and upgrade.")
 org_app = _group("Organisations: committees and centres on the level ladder.")
 case_app = _group("Cases: open, list, show, advance.")
+dispute_app = _group("Disputes: one identity across every proceeding and hand-off.")
 workflow_app = _group("Flows: the declared state machines.")
 calendar_app = _group("Holiday calendar: load and show years.")
 deadline_app = _group("Statutory periods: compute due dates.")
@@ -58,6 +59,7 @@ _GROUPS = {
     "db": db_app,
     "org": org_app,
     "case": case_app,
+    "dispute": dispute_app,
     "workflow": workflow_app,
     "calendar": calendar_app,
     "deadline": deadline_app,
@@ -529,6 +531,57 @@ def case_show(
         "\n可执行操作："
         + ("、".join(f"{n['trigger']}（{n['label']}）" for n in data["next"]) or "无")
     )
+
+
+@dispute_app.command("show")
+@handled
+def dispute_show(
+    dispute: Annotated[
+        str, typer.Argument(help="Dispute id (纠纷 #N), or case:CASE for a case's dispute.")
+    ],
+    reveal: Annotated[
+        bool, typer.Option(help="Show ID numbers, phones and addresses unmasked.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show a dispute and the lineage of its proceedings (hand-offs, escalations) as a tree.
+
+    Example: mediation dispute show case:1
+    """
+    from mediation.output import to_json, when
+    from mediation.queries import dispute_lineage
+
+    store = _settings().store()
+    data = dispute_lineage(store, dispute, reveal=reveal)
+    store.close()
+    if json_out:
+        _echo(to_json(data))
+        return
+    d = data["dispute"]
+    _echo(
+        f"纠纷 #{d['id']}「{d['title']}」 {d['dispute_type_label']} · 来源：{d['channel_label']}"
+        + (f"（{d['referring_organ']} {d['referral_ref']}）" if d["referring_organ"] else "")
+    )
+    _echo("当事人：" + "；".join(f"{p['role_label']} {p['name']}" for p in data["parties"]))
+    by_id = {p["id"]: p for p in data["proceedings"]}
+
+    def draw(pid: int, prefix: str, last: bool, top: bool) -> None:
+        p = by_id[pid]
+        branch = "" if top else ("└─ " if last else "├─ ")
+        closed = f" → {when(p['closed_at'])}" if p["closed_at"] else ""
+        why = f"（{p['handoff_reason']}）" if p["handoff_reason"] and not top else ""
+        _echo(
+            f"{prefix}{branch}{p['case_number']} {p['flow_label']} @ {p['organisation_name']}"
+            f"（{p['level_label']}） 「{p['state_label']}」 {when(p['opened_at'])}{closed}{why}"
+        )
+        kids = p["children"]
+        for i, kid in enumerate(kids):
+            child_prefix = prefix if top else prefix + ("   " if last else "│  ")
+            draw(kid, child_prefix, i == len(kids) - 1, False)
+
+    for p in data["proceedings"]:
+        if p["parent_id"] is None:
+            draw(p["id"], "", True, True)
 
 
 @case_app.command("history")

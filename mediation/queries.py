@@ -214,6 +214,70 @@ def list_cases(
     return rows
 
 
+def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str, Any]:
+    """A dispute with every proceeding it went through, as a tree of hand-offs.
+
+    ``ref`` is the dispute id, or the case number / id of any of its proceedings with a
+    ``case:`` prefix (``case:（2026）桥头人调字第3号``).
+    """
+    with store.read() as conn:
+        text = str(ref).strip()
+        if text.startswith("case:"):
+            pid, _ = resolve(conn, text[5:])
+            dispute_id = conn.execute(select(_P.c.dispute_id).where(_P.c.id == pid)).scalar_one()
+        elif text.isdigit():
+            dispute_id = int(text)
+        else:
+            raise NotFoundError(
+                f"not a dispute id: {text!r}",
+                hint="give the dispute id (纠纷 #N in `case show`) or case:CASE-NUMBER",
+            )
+        row = conn.execute(select(dispute_table).where(dispute_table.c.id == dispute_id)).first()
+        if row is None:
+            raise NotFoundError(f"no dispute #{dispute_id}", hint="see `mediation case list`")
+        dispute = dict(row._mapping)
+        parties = [
+            party_view(r, reveal=reveal)
+            for r in conn.execute(
+                select(party_table)
+                .where(party_table.c.dispute_id == dispute_id)
+                .order_by(party_table.c.ordinal)
+            )
+        ]
+        procs = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(
+                    _P.c.id,
+                    _P.c.parent_id,
+                    _P.c.case_number,
+                    _P.c.flow,
+                    _P.c.state,
+                    _P.c.level,
+                    _P.c.outcome,
+                    _P.c.opened_at,
+                    _P.c.closed_at,
+                    _P.c.handoff_reason,
+                    _O.c.code.label("organisation"),
+                    _O.c.name.label("organisation_name"),
+                )
+                .join(_O, _O.c.id == _P.c.organisation_id)
+                .where(_P.c.dispute_id == dispute_id)
+                .order_by(_P.c.id)
+            )
+        ]
+    for p in procs:
+        flow = get_flow(p["flow"])
+        p["flow_label"] = flow.label
+        p["state_label"] = flow.state_label(p["state"])
+        p["level_label"] = taxonomy.label(taxonomy.LEVELS, p["level"])
+        p["outcome_label"] = taxonomy.label(taxonomy.OUTCOMES, p["outcome"])
+        p["children"] = [c["id"] for c in procs if c["parent_id"] == p["id"]]
+    dispute["dispute_type_label"] = taxonomy.label(taxonomy.DISPUTE_TYPES, dispute["dispute_type"])
+    dispute["channel_label"] = taxonomy.label(taxonomy.CHANNELS, dispute["channel"])
+    return {"dispute": dispute, "parties": parties, "proceedings": procs}
+
+
 def list_organisations(store: Store) -> list[dict[str, Any]]:
     with store.read() as conn:
         counts: dict[int, int] = dict(
