@@ -365,44 +365,48 @@ def _start_deadlines(
 
 def open_case(store: Store, intake: Intake, *, actor: str, now: datetime) -> Opened:
     """Record a new dispute and open its first proceeding, in one transaction."""
-    flow = load(intake.flow)
     cal = store.calendar()
     with store.write() as conn:
-        org = _org(conn, code=intake.organisation)
-        dispute_id = _INSERT_DISPUTE(
-            conn,
-            {
-                "title": intake.title,
-                "summary": intake.summary,
-                "claims": intake.claims,
-                "dispute_type": intake.dispute_type,
-                "channel": intake.channel,
-                "referring_organ": intake.referring_organ,
-                "referral_ref": intake.referral_ref,
-                "risk_level": intake.risk_level,
-                "received_at": intake.received_at or now,
-                "created_at": now,
-                "created_by": actor,
-            },
-        ).scalar_one()
-        for ordinal, party in enumerate(intake.parties):
-            _INSERT_PARTY(
-                conn,
-                {**party.__dict__, "dispute_id": dispute_id, "ordinal": ordinal},
-            )
-        return _start_proceeding(
-            conn,
-            dispute_id=dispute_id,
-            org=org,
-            flow=flow,
-            state=flow.flow.initial,
-            entry_trigger="open",
-            actor=actor,
-            now=now,
-            application_mode=intake.application_mode,
-            payload={"channel": intake.channel, "application_mode": intake.application_mode},
-            cal=cal,
-        )
+        return open_in(conn, intake, actor=actor, now=now, cal=cal)
+
+
+def open_in(
+    conn: Connection, intake: Intake, *, actor: str, now: datetime, cal: WorkCalendar
+) -> Opened:
+    """:func:`open_case` inside a transaction the caller holds (bulk imports)."""
+    flow = load(intake.flow)
+    org = _org(conn, code=intake.organisation)
+    dispute_id = _INSERT_DISPUTE(
+        conn,
+        {
+            "title": intake.title,
+            "summary": intake.summary,
+            "claims": intake.claims,
+            "dispute_type": intake.dispute_type,
+            "channel": intake.channel,
+            "referring_organ": intake.referring_organ,
+            "referral_ref": intake.referral_ref,
+            "risk_level": intake.risk_level,
+            "received_at": intake.received_at or now,
+            "created_at": now,
+            "created_by": actor,
+        },
+    ).scalar_one()
+    for ordinal, party in enumerate(intake.parties):
+        _INSERT_PARTY(conn, {**party.__dict__, "dispute_id": dispute_id, "ordinal": ordinal})
+    return _start_proceeding(
+        conn,
+        dispute_id=dispute_id,
+        org=org,
+        flow=flow,
+        state=flow.flow.initial,
+        entry_trigger="open",
+        actor=actor,
+        now=now,
+        application_mode=intake.application_mode,
+        payload={"channel": intake.channel, "application_mode": intake.application_mode},
+        cal=cal,
+    )
 
 
 def _trigger_list(flow: FlowMachine, state: str) -> str:
