@@ -131,21 +131,29 @@ def check_flow(flow: Flow, *, known_flows: list[str] | None = None) -> list[Prob
                         "F008", f"{t.trigger}: hand-off to unknown flow", "list it in workflows"
                     )
                 )
-            if t.dest not in finals:
+            if t.handoff.closes and t.dest not in finals:
                 problems.append(
                     Problem(
                         "F008", f"{t.trigger}: a hand-off must end in a final state", "fix dest"
                     )
                 )
+            if t.handoff.organisation == "payload" and "organisation" not in t.requires:
+                problems.append(
+                    Problem(
+                        "F008",
+                        f"{t.trigger}: the hand-off's organisation comes from the payload",
+                        'add "organisation" to requires',
+                    )
+                )
 
-    entries = {flow.initial} | {
-        t.handoff.entry_state for t in flow.transitions if t.handoff and t.handoff.flow == flow.name
-    }
-    entry_triggers = {"open"} | {
-        t.handoff.entry_trigger
-        for t in flow.transitions
-        if t.handoff and t.handoff.flow == flow.name
-    }
+    # Proceedings also start where hand-offs from any flow (this one included) enter it.
+    handoffs = [t.handoff for t in flow.transitions if t.handoff]
+    for other in known_flows:
+        if other != flow.name:
+            handoffs += [t.handoff for t in get_flow(other).transitions if t.handoff]
+    into_here = [h for h in handoffs if h.flow == flow.name]
+    entries = {flow.initial} | {h.entry_state for h in into_here}
+    entry_triggers = {"open"} | {h.entry_trigger for h in into_here}
     reachable = set(entries) & names
     queue = deque(reachable)
     while queue:

@@ -145,6 +145,12 @@ OUTCOMES = _table(
     ("withdrawn", "撤回/要求终止"),
     ("referred_police", "移送公安机关"),
     ("escalated", "上报上级调委会"),
+    ("transferred", "移交其他程序"),
+    ("returned", "退回法院"),
+    ("confirmed", "司法确认有效"),
+    ("dismissed", "司法确认申请被驳回"),
+    ("not_accepted", "不予受理"),
+    ("concluded", "办结"),
     ("archived", "结案归档"),
 )
 

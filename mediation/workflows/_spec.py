@@ -23,11 +23,12 @@ class State:
 
 @dataclass(frozen=True)
 class HandOff:
-    """A transition that closes this proceeding and opens the next one, same dispute.
+    """A transition that opens the next proceeding of the same dispute, linked to this one.
 
     :param flow: the flow of the next proceeding.
     :param organisation: where it goes: ``parent`` (one level up the ladder) or
-        ``payload`` (the organisation code given in the payload field ``organisation``).
+        ``payload`` (the organisation code given in the payload field ``organisation``,
+        which the transition must then require).
     :param entry_trigger: recorded as the first event of the next proceeding; deadline
         rules that start on it start its clock.
     :param entry_state: the state the next proceeding starts in.
@@ -37,6 +38,9 @@ class HandOff:
     organisation: Literal["parent", "payload"]
     entry_trigger: str
     entry_state: str
+    #: Whether this proceeding ends with the hand-off (transfer, escalation). A petition
+    #: diverted to mediation stays open to receive the result: ``closes=False``.
+    closes: bool = True
 
 
 @dataclass(frozen=True)
