@@ -17,7 +17,7 @@ from transitions import Machine
 
 from mediation.errors import FlowDefinitionError
 from mediation.guards import EFFECTS, GUARDS
-from mediation.workflows import Flow, Transition, flow_names, get_flow
+from mediation.workflows import FLOW_MODULES, Flow, Transition, flow_names, get_flow
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -149,7 +149,7 @@ def check_flow(flow: Flow, *, known_flows: list[str] | None = None) -> list[Prob
     # Proceedings also start where hand-offs from any flow (this one included) enter it.
     handoffs = [t.handoff for t in flow.transitions if t.handoff]
     for other in known_flows:
-        if other != flow.name:
+        if other != flow.name and other in FLOW_MODULES:
             handoffs += [t.handoff for t in get_flow(other).transitions if t.handoff]
     into_here = [h for h in handoffs if h.flow == flow.name]
     entries = {flow.initial} | {h.entry_state for h in into_here}
