@@ -72,6 +72,9 @@ deadline_table = Table(
     Column("closed_at", Timestamp(), nullable=True),
     Column("extensions", Integer(), nullable=False),
     Column("paused_on", Date(), nullable=True),
+    Column("counted_from", Date(), nullable=True),
+    Column("period_count", Integer(), nullable=True),
+    Column("period_unit", String(20), nullable=True),
     Column("reminded_at", Timestamp(), nullable=True),
     Column("overdue_at", Timestamp(), nullable=True),
     Index("ix_deadline_proceeding", "proceeding_id"),
@@ -131,6 +134,7 @@ outbox_table = Table(
     Column("id", Integer(), primary_key=True, nullable=False),
     Column("kind", String(20), nullable=False),
     Column("deadline_id", Integer(), ForeignKey("deadline.id"), nullable=False),
+    Column("due", Date(), nullable=False),
     Column("proceeding_id", Integer(), ForeignKey("proceeding.id"), nullable=False),
     Column("organisation_id", Integer(), ForeignKey("organisation.id"), nullable=False),
     Column("subject", String(300), nullable=False),
@@ -140,7 +144,7 @@ outbox_table = Table(
     Column("sent_at", Timestamp(), nullable=True),
     Column("attempts", Integer(), nullable=False),
     Column("last_error", Text(), nullable=True),
-    UniqueConstraint("deadline_id", "kind", name="uq_outbox_once"),
+    UniqueConstraint("deadline_id", "kind", "due", name="uq_outbox_once"),
     Index("ix_outbox_unsent", "sent_at"),
 )
 

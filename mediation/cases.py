@@ -102,6 +102,9 @@ _DEADLINE_COLUMNS = (
     "provisional",
     "status",
     "extensions",
+    "counted_from",
+    "period_count",
+    "period_unit",
 )
 _INSERT_DEADLINE = Prepared(insert(_D).values({c: bindparam(c) for c in _DEADLINE_COLUMNS}))
 # Not ``IN (...)``: expanding parameters cannot be compiled once (see mediation._sql).
@@ -145,7 +148,18 @@ _RESUME_DEADLINE = Prepared(
         _D.c.kind == bindparam("kind"),
         _D.c.status == "paused",
     )
-    .values(status="open", paused_on=None, due=bindparam("due"), provisional=bindparam("prov"))
+    .values(
+        status="open",
+        paused_on=None,
+        due=bindparam("due"),
+        provisional=bindparam("prov"),
+        counted_from=bindparam("today"),
+        period_count=bindparam("left"),
+        period_unit=bindparam("unit"),
+        # A new due date: reminders and overdue notices are due again.
+        reminded_at=None,
+        overdue_at=None,
+    )
 )
 _EXTEND_DEADLINE = Prepared(
     update(_D)
@@ -155,7 +169,13 @@ _EXTEND_DEADLINE = Prepared(
         _D.c.status == "open",
     )
     # The agreed date is what the parties consented to: no longer provisional.
-    .values(due=bindparam("due"), extensions=_D.c.extensions + 1, provisional=False)
+    .values(
+        due=bindparam("due"),
+        extensions=_D.c.extensions + 1,
+        provisional=False,
+        reminded_at=None,
+        overdue_at=None,
+    )
 )
 _NEXT_SERIAL = Prepared(
     text(
@@ -357,6 +377,9 @@ def _start_deadlines(
             "provisional": due.provisional,
             "status": "open",
             "extensions": 0,
+            "counted_from": today,
+            "period_count": rule.period.count,
+            "period_unit": rule.period.unit,
         }
         _INSERT_DEADLINE(conn, row)
         started.append(row)
@@ -470,134 +493,157 @@ def advance(
     :raises TransitionNotAllowed: naming the current state and the triggers allowed now.
     :raises ValidationError: when the payload lacks a field the transition requires.
     """
-    payload = dict(payload or {})
     cal = store.calendar()
     with store.write() as conn:
-        if isinstance(ref, int):
-            pid = ref
-        else:
-            pid, _ = resolve(conn, ref)
-        row = _LOCK(conn, {"pid": pid}).first()
-        if row is None:
-            raise NotFoundError(f"no case with id {pid}")
-        flow = load(row.flow)
-        state = row.state
-        transition = flow.transition(trigger, state)
-        if transition is None:
-            label = flow.flow.state_label(state)
-            allowed = _trigger_list(flow, state)
-            if expect_version is not None and row.version != expect_version:
-                raise ConflictError(
-                    f"冲突：案件 {row.case_number} 在您操作期间已被他人变更"
-                    f"（{_last_change(conn, pid)}），现为「{label}」，{trigger} 不再可用",
-                    hint=f"reload with `mediation case show`; allowed now: {allowed}",
-                )
-            known = any(t.trigger == trigger for t in flow.flow.transitions)
-            what = "不能在此状态执行" if known else "不是本流程的操作"
-            raise TransitionNotAllowed(
-                f"案件 {row.case_number} 当前状态为「{label}」（{state}），{trigger} {what}",
-                hint=f"allowed now: {allowed}",
-            )
-        problems = _missing(transition, payload)
-        if problems:
-            raise ValidationError(problems, source=f"{trigger} 的数据")
-        today = business_date(now)
-        facts = json.loads(row.facts) if isinstance(row.facts, str) else dict(row.facts)
-        ctl = Controller(
-            state=state,
-            trigger=trigger,
-            proceeding=row._asdict(),
-            payload=payload,
-            conn=conn,
-            now=now,
-            today=today,
+        return advance_in(
+            conn,
+            ref,
+            trigger,
             actor=actor,
-            facts=facts,
+            now=now,
+            note=note,
+            payload=payload,
+            expect_version=expect_version,
+            cal=cal,
         )
-        if not flow.fire(ctl):
-            raise TransitionNotAllowed(
-                f"案件 {row.case_number} 当前状态为「{flow.flow.state_label(state)}」（{state}），"
-                f"{transition.label}（{trigger}）的条件不满足：" + "；".join(ctl.failures),
-                hint=f"correct the data and try again; allowed now: {_trigger_list(flow, state)}",
-            )
-        dest = ctl.state
-        dest_state = flow.flow.state(dest)
-        if payload:
-            facts[trigger] = payload
-        mediators = ctl.updates.get("mediators")
-        if mediators is None:
-            mediators = (
-                json.loads(row.mediators) if isinstance(row.mediators, str) else row.mediators
-            )
-        v1 = row.version + 1
-        changed = _UPDATE(
-            conn,
-            {
-                "pid": pid,
-                "v0": row.version,
-                "state": dest,
-                "v1": v1,
-                "now": now,
-                "facts": facts,
-                "mediator": ctl.updates.get("mediator", row.mediator),
-                "mediators": mediators,
-                "outcome": transition.outcome or row.outcome,
-                "closed_at": now if dest_state.final else None,
-            },
-        ).rowcount
-        if changed != 1:  # only possible if something bypassed the row lock
+
+
+def advance_in(
+    conn: Connection,
+    ref: str | int,
+    trigger: str,
+    *,
+    actor: str,
+    now: datetime,
+    cal: WorkCalendar,
+    note: str | None = None,
+    payload: dict[str, Any] | None = None,
+    expect_version: int | None = None,
+) -> Advanced:
+    """:func:`advance` inside a transaction the caller holds (the scheduler queues its
+    notice in the same transaction as the consequence)."""
+    payload = dict(payload or {})
+    if isinstance(ref, int):
+        pid = ref
+    else:
+        pid, _ = resolve(conn, ref)
+    row = _LOCK(conn, {"pid": pid}).first()
+    if row is None:
+        raise NotFoundError(f"no case with id {pid}")
+    flow = load(row.flow)
+    state = row.state
+    transition = flow.transition(trigger, state)
+    if transition is None:
+        label = flow.flow.state_label(state)
+        allowed = _trigger_list(flow, state)
+        if expect_version is not None and row.version != expect_version:
             raise ConflictError(
-                f"冲突：案件 {row.case_number} 已被他人变更", hint="run the command again"
+                f"冲突：案件 {row.case_number} 在您操作期间已被他人变更"
+                f"（{_last_change(conn, pid)}），现为「{label}」，{trigger} 不再可用",
+                hint=f"reload with `mediation case show`; allowed now: {allowed}",
             )
-        result = Advanced(
-            proceeding_id=pid,
-            case_number=row.case_number,
-            trigger=trigger,
-            trigger_label=transition.label,
-            from_state=state,
-            to_state=dest,
-            to_state_label=dest_state.label,
-            seq=v1,
+        known = any(t.trigger == trigger for t in flow.flow.transitions)
+        what = "不能在此状态执行" if known else "不是本流程的操作"
+        raise TransitionNotAllowed(
+            f"案件 {row.case_number} 当前状态为「{label}」（{state}），{trigger} {what}",
+            hint=f"allowed now: {allowed}",
         )
-        event_payload = payload
-        for kind, new_due in ctl.deadline_changes:
-            old_due = _DUE_OF(conn, {"pid": pid, "kind": kind}).scalar()
-            _EXTEND_DEADLINE(conn, {"pid": pid, "kind": kind, "due": new_due})
-            event_payload = {**event_payload, "previous_due": str(old_due)}
-        for rule in flow.flow.deadlines:
-            if state in rule.runs_in and dest not in rule.runs_in:
-                result.deadlines_stopped.append(_stop_deadline(conn, rule, pid, today, now))
-        for rule in flow.pauses.get(trigger, ()):
-            if _PAUSE_DEADLINE(conn, {"pid": pid, "kind": rule.kind, "today": today}).rowcount:
-                event_payload = {**event_payload, "deadline_paused": rule.kind}
-        for rule in flow.resumes.get(trigger, ()):
-            resumed = _resume_deadline(conn, rule, pid, today, cal)
-            if resumed:
-                event_payload = {**event_payload, "deadline_resumed": resumed}
-        if transition.handoff is not None:
-            result.handed_off_to = _hand_off(
-                conn, transition.handoff, row, payload, actor=actor, now=now, cal=cal
-            )
-            event_payload = {**event_payload, "handed_off_to": result.handed_off_to.case_number}
-        _INSERT_EVENT(
-            conn,
-            {
-                "dispute_id": row.dispute_id,
-                "proceeding_id": pid,
-                "seq": v1,
-                "trigger": trigger,
-                "from_state": state,
-                "to_state": dest,
-                "actor": actor,
-                "note": note,
-                "payload": event_payload,
-                "occurred_at": now,
-            },
+    problems = _missing(transition, payload)
+    if problems:
+        raise ValidationError(problems, source=f"{trigger} 的数据")
+    today = business_date(now)
+    facts = json.loads(row.facts) if isinstance(row.facts, str) else dict(row.facts)
+    ctl = Controller(
+        state=state,
+        trigger=trigger,
+        proceeding=row._asdict(),
+        payload=payload,
+        conn=conn,
+        now=now,
+        today=today,
+        actor=actor,
+        facts=facts,
+    )
+    if not flow.fire(ctl):
+        raise TransitionNotAllowed(
+            f"案件 {row.case_number} 当前状态为「{flow.flow.state_label(state)}」（{state}），"
+            f"{transition.label}（{trigger}）的条件不满足：" + "；".join(ctl.failures),
+            hint=f"correct the data and try again; allowed now: {_trigger_list(flow, state)}",
         )
-        result.deadlines_started = _start_deadlines(
-            conn, flow.starts.get(trigger, ()), pid, today, cal
+    dest = ctl.state
+    dest_state = flow.flow.state(dest)
+    if payload:
+        facts[trigger] = payload
+    mediators = ctl.updates.get("mediators")
+    if mediators is None:
+        mediators = json.loads(row.mediators) if isinstance(row.mediators, str) else row.mediators
+    v1 = row.version + 1
+    changed = _UPDATE(
+        conn,
+        {
+            "pid": pid,
+            "v0": row.version,
+            "state": dest,
+            "v1": v1,
+            "now": now,
+            "facts": facts,
+            "mediator": ctl.updates.get("mediator", row.mediator),
+            "mediators": mediators,
+            "outcome": transition.outcome or row.outcome,
+            "closed_at": now if dest_state.final else None,
+        },
+    ).rowcount
+    if changed != 1:  # only possible if something bypassed the row lock
+        raise ConflictError(
+            f"冲突：案件 {row.case_number} 已被他人变更", hint="run the command again"
         )
-        return result
+    result = Advanced(
+        proceeding_id=pid,
+        case_number=row.case_number,
+        trigger=trigger,
+        trigger_label=transition.label,
+        from_state=state,
+        to_state=dest,
+        to_state_label=dest_state.label,
+        seq=v1,
+    )
+    event_payload = payload
+    for kind, new_due in ctl.deadline_changes:
+        old_due = _DUE_OF(conn, {"pid": pid, "kind": kind}).scalar()
+        _EXTEND_DEADLINE(conn, {"pid": pid, "kind": kind, "due": new_due})
+        event_payload = {**event_payload, "previous_due": str(old_due)}
+    for rule in flow.flow.deadlines:
+        if state in rule.runs_in and dest not in rule.runs_in:
+            result.deadlines_stopped.append(_stop_deadline(conn, rule, pid, today, now))
+    for rule in flow.pauses.get(trigger, ()):
+        if _PAUSE_DEADLINE(conn, {"pid": pid, "kind": rule.kind, "today": today}).rowcount:
+            event_payload = {**event_payload, "deadline_paused": rule.kind}
+    for rule in flow.resumes.get(trigger, ()):
+        resumed = _resume_deadline(conn, rule, pid, today, cal)
+        if resumed:
+            event_payload = {**event_payload, "deadline_resumed": resumed}
+    if transition.handoff is not None:
+        result.handed_off_to = _hand_off(
+            conn, transition.handoff, row, payload, actor=actor, now=now, cal=cal
+        )
+        event_payload = {**event_payload, "handed_off_to": result.handed_off_to.case_number}
+    _INSERT_EVENT(
+        conn,
+        {
+            "dispute_id": row.dispute_id,
+            "proceeding_id": pid,
+            "seq": v1,
+            "trigger": trigger,
+            "from_state": state,
+            "to_state": dest,
+            "actor": actor,
+            "note": note,
+            "payload": event_payload,
+            "occurred_at": now,
+        },
+    )
+    result.deadlines_started = _start_deadlines(conn, flow.starts.get(trigger, ()), pid, today, cal)
+    return result
 
 
 def _resume_deadline(
@@ -609,14 +655,26 @@ def _resume_deadline(
         return None
     due, paused_on = (d if isinstance(d, date) else date.fromisoformat(d) for d in row)
     if rule.period.unit == "working_days":
+        unit = "working_days"
         left = sum(
             cal.is_working_day(paused_on + timedelta(days=i))[0]
             for i in range(1, (due - paused_on).days + 1)
         )
-        new = compute_due(today, Period(left, "working_days"), cal)
     else:
-        new = compute_due(today, Period(max((due - paused_on).days, 0), "days"), cal)
-    _RESUME_DEADLINE(conn, {"pid": pid, "kind": rule.kind, "due": new.due, "prov": new.provisional})
+        unit, left = "days", max((due - paused_on).days, 0)
+    new = compute_due(today, Period(left, unit), cal)  # type: ignore[arg-type]
+    _RESUME_DEADLINE(
+        conn,
+        {
+            "pid": pid,
+            "kind": rule.kind,
+            "due": new.due,
+            "prov": new.provisional,
+            "today": today,
+            "left": left,
+            "unit": unit,
+        },
+    )
     return {
         "kind": rule.kind,
         "paused_on": paused_on.isoformat(),

@@ -16,7 +16,7 @@ from mediation._tables import (
 )
 from mediation.calendar import WorkCalendar, YearCalendar
 from mediation.machine import load
-from mediation.periods import compute_due
+from mediation.periods import Period, compute_due
 from mediation.store import Store
 
 _D = deadline_table
@@ -64,6 +64,9 @@ def recompute_provisional(
             _D.c.due,
             _D.c.proceeding_id,
             _D.c.extensions,
+            _D.c.counted_from,
+            _D.c.period_count,
+            _D.c.period_unit,
             _P.c.flow,
             _P.c.state,
             _P.c.version,
@@ -84,12 +87,20 @@ def recompute_provisional(
             # An extended deadline carries the date the parties agreed, not a computed one.
             conn.execute(update(_D).where(_D.c.id == r.id).values(provisional=False))
             continue
-        due = compute_due(r.starts_on, rule.period, cal)
-        conn.execute(
-            update(_D).where(_D.c.id == r.id).values(due=due.due, provisional=due.provisional)
-        )
+        # The clock as last set: from its start, or from where a pause resumed it.
+        if r.counted_from is not None and r.period_count is not None and r.period_unit:
+            period = Period(r.period_count, r.period_unit)
+            due = compute_due(r.counted_from, period, cal)
+        else:
+            due = compute_due(r.starts_on, rule.period, cal)
         if due.due == r.due:
+            conn.execute(update(_D).where(_D.c.id == r.id).values(provisional=due.provisional))
             continue
+        conn.execute(
+            update(_D)
+            .where(_D.c.id == r.id)
+            .values(due=due.due, provisional=due.provisional, reminded_at=None, overdue_at=None)
+        )
         version = versions.get(r.proceeding_id, r.version) + 1
         versions[r.proceeding_id] = version
         conn.execute(update(_P).where(_P.c.id == r.proceeding_id).values(version=version))

@@ -152,6 +152,17 @@ def has_parent_committee(ctl: Controller) -> str | None:
 
 
 @guard
+def mediation_period_expired(ctl: Controller) -> str | None:
+    """Deemed failure only once the period has run out (医疗纠纷预防和处理条例 art. 38)."""
+    due = _open_deadline(ctl, "mediation_period")
+    if due is None:
+        return "没有正在计算的调解期限"
+    if ctl.today <= due:
+        return f"调解期限至 {due} 才届满，尚不能视为调解不成（可用 terminate 终止调解）"
+    return None
+
+
+@guard
 def within_confirmation_window(ctl: Controller) -> str | None:
     due = _open_deadline(ctl, "confirmation_window")
     if due is None:

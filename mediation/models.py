@@ -180,6 +180,11 @@ class Deadline(SQLModel, table=True, defer_build=True):
     closed_at: datetime | None = _ts(nullable=True)
     extensions: int = 0
     paused_on: date | None = Field(default=None, description="clock stopped since (鉴定 etc.)")
+    counted_from: date | None = Field(
+        default=None, description="the due date is period_count period_unit from this day"
+    )
+    period_count: int | None = None
+    period_unit: str | None = Field(default=None, max_length=20)
     reminded_at: datetime | None = _ts(nullable=True)
     overdue_at: datetime | None = _ts(nullable=True)
 
@@ -187,7 +192,7 @@ class Deadline(SQLModel, table=True, defer_build=True):
 class Outbox(SQLModel, table=True, defer_build=True):
     """A notification the scheduler decided on, delivered by the notifiers.
 
-    One row per (deadline, kind): the decision is made exactly once, whatever the number
+    One row per (deadline, kind, due date): the decision is made exactly once, whatever the number
     of scheduler runs or machines. A dispatcher claims a row (``claimed_at``) before
     sending it, so two never send the same notice; a claim older than the lease (a
     dispatcher that died mid-send) is taken over, and delivery is retried until
@@ -196,13 +201,14 @@ class Outbox(SQLModel, table=True, defer_build=True):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        UniqueConstraint("deadline_id", "kind", name="uq_outbox_once"),
+        UniqueConstraint("deadline_id", "kind", "due", name="uq_outbox_once"),
         Index("ix_outbox_unsent", "sent_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=20, description="reminder | overdue | consequence")
     deadline_id: int = Field(foreign_key="deadline.id")
+    due: date = Field(description="the deadline's due date the notice was decided for")
     proceeding_id: int = Field(foreign_key="proceeding.id")
     organisation_id: int = Field(foreign_key="organisation.id")
     subject: str = Field(max_length=300)

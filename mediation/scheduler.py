@@ -85,6 +85,7 @@ def _queue(conn: Connection, row: Any, kind: str, subject: str, body: str, now: 
         insert(_X).values(
             kind=kind,
             deadline_id=row.id,
+            due=row.due,
             proceeding_id=row.proceeding_id,
             organisation_id=row.organisation_id,
             subject=subject,
@@ -147,40 +148,43 @@ def mark_and_queue(store: Store, now: datetime) -> tuple[int, int]:
 def fire_consequences(store: Store, now: datetime) -> list[dict[str, Any]]:
     """Fire each flow's ``on_expiry`` trigger for clocks that ran out; each in its own
     transaction, as the user ``scheduler``."""
-    from mediation.cases import advance
+    from mediation.cases import advance_in
 
     today = business_date(now)
     with store.read() as conn:
         rows = _candidates_expired(conn, today)
+    cal = store.calendar()
     fired = []
     for row in rows:
         rule = load(row.flow).rules.get(row.kind)
         if rule is None or rule.on_expiry is None:
             continue
         try:
-            result = advance(
-                store,
-                row.proceeding_id,
-                rule.on_expiry,
-                actor=SCHEDULER_ACTOR,
-                now=now,
-                note=f"{row.label}已于 {row.due} 届满：{rule.legal_basis}",
-                payload={"deadline": row.kind, "due": row.due.isoformat()},
-            )
+            # The consequence and its notice: one transaction, so neither is ever lost.
+            with store.write() as conn:
+                result = advance_in(
+                    conn,
+                    row.proceeding_id,
+                    rule.on_expiry,
+                    actor=SCHEDULER_ACTOR,
+                    now=now,
+                    cal=cal,
+                    note=f"{row.label}已于 {row.due} 届满：{rule.legal_basis}",
+                    payload={"deadline": row.kind, "due": row.due.isoformat()},
+                )
+                _queue(
+                    conn,
+                    row,
+                    "consequence",
+                    f"期满自动处理：{result.case_number} {result.to_state_label}",
+                    f"案件 {result.case_number} 的{row.label}已于 {row.due} 届满，"
+                    f"依{rule.legal_basis}，已自动记录为「{result.to_state_label}」。",
+                    now,
+                )
         except (TransitionNotAllowed, ConflictError) as exc:
             # Someone (another dispatcher, or a mediator) changed the case first.
             log.info("consequence for case id %s not fired: %s", row.proceeding_id, exc.message)
             continue
-        with store.write() as conn:
-            _queue(
-                conn,
-                row,
-                "consequence",
-                f"期满自动处理：{result.case_number} {result.to_state_label}",
-                f"案件 {result.case_number} 的{row.label}已于 {row.due} 届满，"
-                f"依{rule.legal_basis}，已自动记录为「{result.to_state_label}」。",
-                now,
-            )
         fired.append(
             {
                 "case_number": result.case_number,

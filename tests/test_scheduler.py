@@ -295,3 +295,87 @@ def test_the_daemon_runs_at_start_and_keeps_running(store, db_url, tmp_path: Pat
     assert len(log.read_text().splitlines()) == 1
     runs = [line for line in out.splitlines() if line.startswith("提醒")]
     assert len(runs) >= 2, out
+
+
+def test_loading_a_calendar_keeps_the_time_a_pause_gave_back(store):
+    from mediation.calendar import parse_year
+    from mediation.deadlines import load_calendar_year
+
+    pid = _medical(store, accepted=at("2026-12-01"))  # 30 working days reach into 2027
+    for trig, data in (
+        ("assign", {"mediators": ["周明"], "selection": "designated"}),
+        ("inform", {}),
+        ("record_session", {"kind": "mediation", "summary": "首次调解"}),
+        ("start_appraisal", {"appraisal_body": "某司法鉴定中心", "matter": "因果关系"}),
+    ):
+        cases.advance(store, pid, trig, actor="t", now=at("2026-12-10"), payload=data)
+    resumed = cases.advance(
+        store,
+        pid,
+        "finish_appraisal",
+        actor="t",
+        now=at("2027-03-01"),
+        payload={"conclusion": "存在因果关系"},
+    )
+    assert resumed.to_state == "mediating"
+    year = parse_year({"year": 2027, "holidays": ["2027-01-01..2027-01-03", "2027-03-05"]})
+    load_calendar_year(store, year, actor="t", now=at("2027-03-02"))
+    t = event_table
+    with store.read() as conn:
+        payloads = conn.execute(
+            select(t.c.trigger, t.c.payload).where(t.c.proceeding_id == pid).order_by(t.c.seq)
+        ).all()
+    resume = next(p for trig, p in payloads if trig == "finish_appraisal")["deadline_resumed"]
+    recompute = [p for trig, p in payloads if trig == "recompute_deadline"]
+    # Counted again from the resumption, with the loaded holiday on 3/5: one day later.
+    assert recompute and recompute[-1]["previous_due"] == resume["due"]
+    assert recompute[-1]["due"] > resume["due"]
+    fired = dispatch(store, now=at("2027-03-10"), notifiers=[])
+    assert fired.consequences == []
+
+
+def test_deemed_failure_by_hand_waits_for_the_period_to_run_out(store):
+    from mediation.errors import TransitionNotAllowed
+
+    pid = _medical(store, accepted=T0)  # due 2026-04-14
+    try:
+        cases.advance(store, pid, "deem_failed", actor="t", now=at("2026-03-03"))
+    except TransitionNotAllowed as exc:
+        assert "尚不能视为调解不成" in exc.message
+    else:
+        raise AssertionError("deem_failed went through on day 1")
+    result = cases.advance(store, pid, "deem_failed", actor="t", now=at("2026-04-15"))
+    assert result.to_state == "deemed_failed"
+    assert result.deadlines_stopped[0]["status"] == "late"
+
+
+def test_an_extension_rearms_reminders_and_overdue_notices(store):
+    pid = _peoples(store, accepted=T0)  # due 2026-04-02
+    assert dispatch(store, now=at("2026-03-30"), notifiers=[]).reminders == 1
+    assert dispatch(store, now=at("2026-04-03"), notifiers=[]).overdue == 1
+    cases.advance(
+        store,
+        pid,
+        "extend",
+        actor="t",
+        now=at("2026-04-03", 10),
+        payload={
+            "reason": "双方同意继续",
+            "consented_by": ["张三", "李四"],
+            "new_due": "2026-05-06",
+        },
+    )
+    assert dispatch(store, now=at("2026-05-03"), notifiers=[]).reminders == 1
+    assert dispatch(store, now=at("2026-05-07"), notifiers=[]).overdue == 1
+    assert sorted((k, d) for _, k, d in _outbox_with_due(store)) == [
+        ("overdue", "2026-04-02"),
+        ("overdue", "2026-05-06"),
+        ("reminder", "2026-04-02"),
+        ("reminder", "2026-05-06"),
+    ]
+
+
+def _outbox_with_due(store) -> list[tuple[int, str, str]]:
+    t = outbox_table
+    with store.read() as conn:
+        return [(r.deadline_id, r.kind, r.due.isoformat()) for r in conn.execute(select(t))]

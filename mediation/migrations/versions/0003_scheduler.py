@@ -19,6 +19,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("deadline") as batch_op:
         batch_op.add_column(sa.Column("paused_on", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("counted_from", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("period_count", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("period_unit", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("overdue_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
@@ -26,6 +29,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("deadline_id", sa.Integer(), nullable=False),
+        sa.Column("due", sa.Date(), nullable=False),
         sa.Column("proceeding_id", sa.Integer(), nullable=False),
         sa.Column("organisation_id", sa.Integer(), nullable=False),
         sa.Column("subject", sa.String(length=300), nullable=False),
@@ -39,7 +43,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["proceeding_id"], ["proceeding.id"]),
         sa.ForeignKeyConstraint(["organisation_id"], ["organisation.id"]),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("deadline_id", "kind", name="uq_outbox_once"),
+        sa.UniqueConstraint("deadline_id", "kind", "due", name="uq_outbox_once"),
     )
     op.create_index("ix_outbox_unsent", "outbox", ["sent_at"])
 
@@ -50,4 +54,7 @@ def downgrade() -> None:
     with op.batch_alter_table("deadline") as batch_op:
         batch_op.drop_column("overdue_at")
         batch_op.drop_column("reminded_at")
+        batch_op.drop_column("period_unit")
+        batch_op.drop_column("period_count")
+        batch_op.drop_column("counted_from")
         batch_op.drop_column("paused_on")
