@@ -472,7 +472,20 @@ def _missing(transition: Transition, payload: dict[str, Any]) -> list[FieldProbl
                     f"give it with --set {name}=... or in --data FILE for {transition.trigger}",
                 )
             )
+        elif not _is_text(value):
+            problems.append(
+                FieldProblem(name, f"应为文本，实为 {type(value).__name__}", "write it as text")
+            )
     return problems
+
+
+def _is_text(value: Any) -> bool:
+    """Payload values are text, a list of texts (names), or a date from a TOML file."""
+    if isinstance(value, list):
+        return all(isinstance(v, str) and len(v) <= 2000 for v in value)
+    if isinstance(value, date):
+        return True
+    return isinstance(value, str) and len(value) <= 20000
 
 
 def advance(

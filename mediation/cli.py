@@ -164,6 +164,10 @@ def root(
 ) -> None:
     """多元纠纷调解工作流引擎 · Multi-channel dispute-mediation workflow engine."""
     global _current
+    if actor is not None and not 0 < len(actor) <= 80:
+        raise typer.BadParameter(
+            "the acting user's name must be 1-80 characters", param_hint="--as"
+        )
     _current = ctx.obj = Settings(db=db, actor=_default_actor(actor))
 
 
@@ -425,7 +429,9 @@ def case_list(
     level: Annotated[str | None, typer.Option(help="village | township | county | city")] = None,
     mediator: Annotated[str | None, typer.Option(help="Only cases of this mediator.")] = None,
     status: Annotated[str, typer.Option(help="open | closed | all")] = "all",
-    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
+    limit: Annotated[
+        int, typer.Option(help="At most this many, newest first.", min=1, max=100_000)
+    ] = 50,
     json_out: JsonOpt = False,
 ) -> None:
     """List cases, newest first.
@@ -918,7 +924,7 @@ def calendar_load(
 @calendar_app.command("show")
 @handled
 def calendar_show(
-    year: Annotated[int, typer.Argument(help="Year, e.g. 2026.")],
+    year: Annotated[int, typer.Argument(help="Year, e.g. 2026.", min=1949, max=2200)],
     json_out: JsonOpt = False,
 ) -> None:
     """Show a year's weekday holidays and weekend working days, and where they come from.
@@ -962,11 +968,16 @@ def deadline_compute(
     start: Annotated[
         str, typer.Argument(help="Date of the triggering event (YYYY-MM-DD); not counted.")
     ],
-    days: Annotated[int | None, typer.Option("--days", help="N days (日).")] = None,
-    working_days: Annotated[
-        int | None, typer.Option("--working-days", help="N working days (个工作日).")
+    days: Annotated[
+        int | None, typer.Option("--days", help="N days (日).", min=0, max=36_600)
     ] = None,
-    months: Annotated[int | None, typer.Option("--months", help="N months (个月).")] = None,
+    working_days: Annotated[
+        int | None,
+        typer.Option("--working-days", help="N working days (个工作日).", min=0, max=10_000),
+    ] = None,
+    months: Annotated[
+        int | None, typer.Option("--months", help="N months (个月).", min=0, max=1_200)
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Compute a due date with exactly the engine's rules (start day not counted, month-end
@@ -1056,7 +1067,7 @@ def _run_report(
         _write_out(reports.as_html(rows, as_of=day, title=title, remaining=soon), output)
     elif fmt == "pdf":
         assert output is not None
-        output.write_bytes(reports.as_pdf(rows, as_of=day, title=title, remaining=soon))
+        _write_file(output, reports.as_pdf(rows, as_of=day, title=title, remaining=soon))
     else:
         _write_out(reports.as_table(rows, as_of=day, title=title, remaining=soon), output)
     return len(rows)
@@ -1065,8 +1076,18 @@ def _run_report(
 def _write_out(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text, nl=not text.endswith("\n"))
-    else:
-        output.write_text(text, encoding="utf-8")
+        return
+    _write_file(output, text.encode("utf-8"))
+
+
+def _write_file(output: Path, data: bytes) -> None:
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise MediationError(
+            f"cannot write {output}: {exc.strerror}",
+            hint="check that the folder exists and is writable",
+        ) from None
 
 
 ReportOrg = Annotated[str | None, typer.Option("--org", help="Only this organisation code.")]
@@ -1119,7 +1140,9 @@ def report_overdue(
 @report_app.command("due-soon")
 @handled
 def report_due_soon(
-    within: Annotated[int, typer.Option("--within", help="Days ahead, counting today.")] = 7,
+    within: Annotated[
+        int, typer.Option("--within", help="Days ahead, counting today.", min=0, max=3_660)
+    ] = 7,
     as_of: ReportAsOf = None,
     org: ReportOrg = None,
     level: ReportLevel = None,

@@ -68,5 +68,13 @@ def clock_from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> 
     env = os.environ if environ is None else environ
     pinned = env.get("MEDIATION_NOW")
     if pinned:
-        return FixedClock(parse_datetime(pinned))
+        try:
+            return FixedClock(parse_datetime(pinned))
+        except ValueError:
+            from mediation.errors import UsageError
+
+            raise UsageError(
+                f"MEDIATION_NOW={pinned!r} is not an ISO 8601 date or time",
+                hint="e.g. MEDIATION_NOW=2026-03-02T09:00:00+08:00, or unset it",
+            ) from None
     return Clock()

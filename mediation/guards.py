@@ -46,13 +46,15 @@ def effect(func: Effect) -> Effect:
 
 
 def _choice(value: object, allowed: dict[str, str], field: str) -> str | None:
-    if value in allowed:
+    if isinstance(value, str) and value in allowed:
         return None
     options = "、".join(f"{k}（{v}）" for k, v in allowed.items())
     return f"{field} 为 {value!r}，应为 {options} 之一"
 
 
 def _parse_date(value: object) -> date | None:
+    if isinstance(value, date):  # a TOML date
+        return value
     try:
         return date.fromisoformat(str(value))
     except ValueError:
@@ -96,8 +98,11 @@ def names_a_party(ctl: Controller) -> str | None:
 
 @guard
 def selection_is_known(ctl: Controller) -> str | None:
-    if not as_list(ctl.payload.get("mediators")):
+    names = as_list(ctl.payload.get("mediators"))
+    if not names:
         return "mediators 不能为空（填写调解员姓名）"
+    if any(len(n) > 100 for n in names):
+        return "mediators 中的姓名过长（每人不超过100字）"
     return _choice(ctl.payload.get("selection"), SELECTIONS, "selection")
 
 
@@ -192,4 +197,6 @@ def record_agreement(ctl: Controller) -> None:
 
 @effect
 def extend_deadline(ctl: Controller) -> None:
-    ctl.deadline_changes.append(("mediation_period", date.fromisoformat(ctl.payload["new_due"])))
+    new_due = _parse_date(ctl.payload["new_due"])
+    assert new_due is not None  # checked by new_due_is_later
+    ctl.deadline_changes.append(("mediation_period", new_due))

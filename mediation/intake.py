@@ -203,7 +203,7 @@ def _party(raw: Any, i: int, problems: list[FieldProblem]) -> PartyRecord | None
             problems.append(
                 FieldProblem(
                     at + "birth_date",
-                    f"与身份证号码中的出生日期 {birth_date_of(id_number)} 不一致",
+                    "与身份证号码中的出生日期不一致",
                     "correct one of them",
                 )
             )
@@ -212,10 +212,9 @@ def _party(raw: Any, i: int, problems: list[FieldProblem]) -> PartyRecord | None
     phone = _text(raw, "phone", at + "phone", problems, max_len=40)
     if phone is not None:
         digits = phone.replace("-", "").replace(" ", "").lstrip("+")
-        if not digits.isdigit() or not 7 <= len(digits) <= 15:
+        if not (digits.isascii() and digits.isdigit()) or not 7 <= len(digits) <= 15:
             problems.append(
-                FieldProblem(
-                    at + "phone", f"电话号码 {phone!r} 格式不对", "7–15 digits, e.g. 13812345678"
+                FieldProblem(at + "phone", "电话号码格式不对", "7–15 digits, e.g. 13812345678"
                 )
             )
     legal_rep = _text(raw, "legal_representative", at + "legal_representative", problems)

@@ -23,7 +23,7 @@ def resident_id_problem(number: str) -> str | None:
     if len(number) != 18:
         return f"应为18位，实为{len(number)}位"
     body, last = number[:17], number[17].upper()
-    if not body.isdigit() or not (last.isdigit() or last == "X"):
+    if not (body.isascii() and body.isdigit()) or last not in "0123456789X":
         return "前17位应为数字，最后一位为数字或X"
     try:
         birth = date(int(body[6:10]), int(body[10:12]), int(body[12:14]))

@@ -225,7 +225,7 @@ def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str
         if text.startswith("case:"):
             pid, _ = resolve(conn, text[5:])
             dispute_id = conn.execute(select(_P.c.dispute_id).where(_P.c.id == pid)).scalar_one()
-        elif text.isdigit():
+        elif text.isascii() and text.isdigit() and len(text) <= 15:
             dispute_id = int(text)
         else:
             raise NotFoundError(

@@ -17,7 +17,7 @@ def resolve(conn: Connection, ref: str | int) -> tuple[int, int]:
     :raises NotFoundError: naming what was looked for.
     """
     ref_text = str(ref).strip()
-    if ref_text.isdigit():
+    if ref_text.isascii() and ref_text.isdigit() and len(ref_text) <= 15:
         cond = _P.c.id == int(ref_text)
     else:
         cond = _P.c.case_number == ref_text

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, select
 from mediation import taxonomy
 from mediation._sql import Prepared
 from mediation._tables import deadline_table, organisation_table, proceeding_table
+from mediation.errors import NotFoundError, UsageError
 from mediation.store import Store
 
 _D = deadline_table
@@ -61,12 +62,22 @@ HEADERS_ZH = {
 
 @dataclass(frozen=True)
 class Filters:
-    """Which deadlines a report covers."""
+    """Which deadlines a report covers; an unknown level or flow is refused, not ignored."""
 
     org: str | None = None
     level: str | None = None
     mediator: str | None = None
     flow: str | None = None
+
+    def __post_init__(self) -> None:
+        from mediation.workflows import FLOW_MODULES
+
+        if self.level is not None and self.level not in taxonomy.LEVELS:
+            raise UsageError(
+                f"unknown --level {self.level!r}", hint=f"use {', '.join(taxonomy.LEVELS)}"
+            )
+        if self.flow is not None and self.flow not in FLOW_MODULES:
+            raise UsageError(f"unknown --flow {self.flow!r}", hint=f"use {', '.join(FLOW_MODULES)}")
 
 
 def _statement(f: Filters, *, soon: bool) -> Prepared:
@@ -123,7 +134,10 @@ def _rows(
     stmt = _CACHE.get(key) or _CACHE.setdefault(key, _statement(f, soon=soon))
     with store.read() as conn:
         orgs = {r.id: (r.code, r.name) for r in conn.execute(select(_O.c.id, _O.c.code, _O.c.name))}
-        org_id = next((i for i, (code, _) in orgs.items() if code == f.org), -1)
+        org_id = next((i for i, (code, _) in orgs.items() if code == f.org), None)
+        if f.org and org_id is None:
+            # A typo in a cron line must not read as "nothing overdue".
+            raise NotFoundError(f"no organisation {f.org!r}", hint="see `mediation org list`")
         params: dict[str, Any] = {
             "status": "open",
             "as_of": as_of,

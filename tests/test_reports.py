@@ -91,7 +91,7 @@ def test_fail_if_any_and_filters(loaded, db_url, runner):
         (["--mediator", "周明"], [loaded["a"]]),
         (["--level", "village"], [loaded["a"]]),
         (["--flow", "peoples"], [loaded["b"], loaded["a"]]),
-        (["--flow", "other"], []),
+        (["--flow", "medical_committee"], []),
     ):
         out = _cli(
             runner, db_url, "report", "overdue", "--as-of", "2026-04-08", "--format", "json", *args
@@ -99,6 +99,18 @@ def test_fail_if_any_and_filters(loaded, db_url, runner):
         assert out.exit_code == 0, out.output
         got = [r["case_number"] for r in json.loads(out.output)["rows"]] if out.output else []
         assert got == expected, args
+
+
+def test_a_mistyped_filter_is_an_error_not_an_empty_report(loaded, db_url, runner):
+    for args, code in (
+        (["--org", "桥头X"], 4),
+        (["--level", "town"], 2),
+        (["--flow", "people"], 2),
+    ):
+        out = _cli(
+            runner, db_url, "report", "overdue", "--as-of", "2026-04-08", "--fail-if-any", *args
+        )
+        assert out.exit_code == code, (args, out.output)
 
 
 def test_due_soon(loaded, db_url, runner):

@@ -35,7 +35,14 @@ def upgrade(store: Store, revision: str = "head") -> tuple[str | None, str | Non
 
     before = store.revision()
     cfg = alembic_config(store)
-    with store.write() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    from alembic.util import CommandError
+
+    from mediation.errors import UsageError
+
+    try:
+        with store.write() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except CommandError as exc:
+        raise UsageError(f"cannot upgrade to {revision!r}: {exc}", hint="omit --revision") from None
     return before, store.revision()
