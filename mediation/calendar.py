@@ -19,9 +19,10 @@ from typing import Any
 
 from mediation.errors import FieldProblem, ValidationError
 
-#: Fixed-date statutory holidays (全国年节及纪念日放假办法): New Year, Labour Day and the
-#: first three days of National Day. Lunar holidays cannot be placed without the calendar.
-FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (10, 1), (10, 2), (10, 3)})
+#: Fixed-date statutory holidays (全国年节及纪念日放假办法, as revised in 2024 with effect
+#: from 2025): New Year's Day, Labour Day (1-2 May) and National Day (1-3 October). The
+#: lunar holidays cannot be placed without the year's calendar.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 #: The years the installed ``chinesecalendar`` package knows, probed once.
 _package_years: tuple[int, int] | None = None

@@ -25,7 +25,7 @@ from mediation._tables import (
     proceeding_table,
 )
 from mediation.calendar import WorkCalendar
-from mediation.clock import business_date
+from mediation.clock import BUSINESS_TZ, business_date
 from mediation.errors import (
     ConflictError,
     FieldProblem,
@@ -450,14 +450,8 @@ def _last_change(conn: Connection, pid: int) -> str:
     ).first()
     if row is None:
         return ""
-    at = row.occurred_at.astimezone(business_tz()).strftime("%Y-%m-%d %H:%M:%S")
+    at = row.occurred_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S")
     return f"{row.actor} 于 {at} 执行了 {row.trigger}"
-
-
-def business_tz() -> Any:
-    from mediation.clock import BUSINESS_TZ
-
-    return BUSINESS_TZ
 
 
 def _missing(transition: Transition, payload: dict[str, Any]) -> list[FieldProblem]:

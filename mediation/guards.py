@@ -118,11 +118,16 @@ def performance_is_known(ctl: Controller) -> str | None:
 
 @guard
 def both_sides_consent(ctl: Controller) -> str | None:
+    """Every applicant and respondent named in ``consented_by`` (third parties need not)."""
     agreed = set(as_list(ctl.payload.get("consented_by")))
-    roles = {role for name, role in _parties(ctl) if name in agreed}
-    if {"applicant", "respondent"} <= roles:
+    missing = [
+        name
+        for name, role in _parties(ctl)
+        if role in ("applicant", "respondent") and name not in agreed
+    ]
+    if not missing:
         return None
-    return "延长调解期限须经双方当事人同意：consented_by 应包含申请人和被申请人的姓名"
+    return f"延长调解期限须经双方当事人同意：consented_by 缺少 {'、'.join(missing)}"
 
 
 @guard

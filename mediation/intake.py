@@ -214,8 +214,7 @@ def _party(raw: Any, i: int, problems: list[FieldProblem]) -> PartyRecord | None
         digits = phone.replace("-", "").replace(" ", "").lstrip("+")
         if not (digits.isascii() and digits.isdigit()) or not 7 <= len(digits) <= 15:
             problems.append(
-                FieldProblem(at + "phone", "电话号码格式不对", "7–15 digits, e.g. 13812345678"
-                )
+                FieldProblem(at + "phone", "电话号码格式不对", "7–15 digits, e.g. 13812345678")
             )
     legal_rep = _text(raw, "legal_representative", at + "legal_representative", problems)
     if kind == "organisation" and not legal_rep:

@@ -73,6 +73,11 @@ class SmtpNotifier:
             if self.starttls:
                 smtp.starttls()
             if self.user:
+                if not self.starttls:
+                    raise UsageError(
+                        "refusing to send the SMTP password unencrypted",
+                        hint="set MEDIATION_SMTP_STARTTLS=1 (or drop MEDIATION_SMTP_USER)",
+                    )
                 smtp.login(self.user, self.password or "")
             smtp.send_message(msg)
 

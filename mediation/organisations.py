@@ -72,13 +72,14 @@ def add_organisation(
             row = conn.execute(select(_O.c.id, _O.c.level).where(_O.c.code == parent)).first()
             if row is None:
                 raise NotFoundError(f"no organisation {parent!r}", hint="add the parent first")
-            if _LADDER.index(row.level) <= _LADDER.index(level):
+            # Escalation goes one level up (若干规定 art. 21): the parent is the next rung.
+            if _LADDER.index(row.level) != _LADDER.index(level) + 1:
                 raise ValidationError(
                     [
                         FieldProblem(
                             "parent",
-                            f"上级 {parent} 的层级（{row.level}）不高于 {level}",
-                            "name an organisation one level up",
+                            f"上级 {parent} 的层级（{row.level}）不是 {level} 的上一级",
+                            "name an organisation exactly one level up the ladder",
                         )
                     ],
                     source="organisation",

@@ -129,3 +129,46 @@ def test_messages_do_not_echo_personal_data(store, db_url, runner, tmp_path: Pat
     assert out.exit_code == 3
     assert "1381234x678" not in out.output and "1949-12-31" not in out.output
     assert "parties[0].phone" in out.output and "parties[0].birth_date" in out.output
+
+
+def test_extension_needs_every_party_even_with_shared_names(store):
+    from mediation.errors import TransitionNotAllowed
+
+    record = intake_record(
+        parties=[
+            {"role": "applicant", "name": "张伟"},
+            {"role": "applicant", "name": "王芳"},
+            {"role": "respondent", "name": "张伟"},
+        ]
+    )
+    opened = cases.open_case(store, intake.validate(record), actor="t", now=T0)
+    cases.advance(store, opened.proceeding_id, "accept", actor="t", now=T0)
+    data = {"reason": "r", "new_due": "2026-05-30"}
+    with pytest.raises(TransitionNotAllowed, match="王芳"):
+        cases.advance(
+            store,
+            opened.proceeding_id,
+            "extend",
+            actor="t",
+            now=T0,
+            payload={**data, "consented_by": ["张伟"]},
+        )
+    done = cases.advance(
+        store,
+        opened.proceeding_id,
+        "extend",
+        actor="t",
+        now=T0,
+        payload={**data, "consented_by": ["张伟", "王芳"]},
+    )
+    assert done.to_state == "accepted"
+
+
+def test_a_committee_hangs_exactly_one_level_up(store):
+    from mediation.errors import ValidationError
+    from mediation.organisations import add_organisation
+
+    with pytest.raises(ValidationError, match="parent"):
+        add_organisation(
+            store, code="跳级村", name="跳级村调委会", level="village", parent="青山", now=T0
+        )
