@@ -4,12 +4,14 @@
 Thirty working days from acceptance (art. 38); appraisal (鉴定) time does not count; the
 committee and both sides may agree to extend; expiry without agreement is deemed failure,
 which the scheduler records on its own. Parties are told they may seek judicial
-confirmation (art. 39).
+confirmation (art. 39), which they may then apply for like any people's-mediation agreement
+(人民调解法 art. 33).
 """
 
 from __future__ import annotations
 
 from mediation.periods import Period
+from mediation.workflows import _common as common
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
 
 _WORKING = ("accepted", "assigned", "informed", "mediating")
@@ -36,66 +38,18 @@ FLOW = Flow(
         State("deemed_failed", "期满视为调解不成"),
         State("withdrawn", "当事人撤回"),
         State("followed_up", "已回访"),
+        State("confirmation_applied", "已申请司法确认"),
+        State("confirmed", "司法确认有效"),
+        State("confirmation_rejected", "司法确认被驳回"),
         State("archived", "结案归档", final=True),
     ),
     transitions=(
-        Transition(
-            "accept", ("applied",), "accepted", "受理", legal_basis="医疗纠纷预防和处理条例 art. 31"
-        ),
-        Transition(
-            "reject",
-            ("applied",),
-            "rejected",
-            "不予受理",
-            requires=("reason", "redirect_to"),
-            outcome="rejected",
-            legal_basis="人民调解工作若干规定 art. 22",
-        ),
-        Transition(
-            "refuse",
-            ("applied", "accepted", "assigned", "informed"),
-            "refused",
-            "一方当事人不同意调解",
-            requires=("party", "reason"),
-            guards=("names_a_party",),
-            outcome="refused",
-            legal_basis="医疗纠纷预防和处理条例 art. 31；人民调解法 art. 17",
-        ),
-        Transition(
-            "assign",
-            ("accepted",),
-            "assigned",
-            "指派调解员",
-            requires=("mediators", "selection"),
-            guards=("selection_is_known",),
-            effects=("set_mediators",),
-            legal_basis="人民调解法 art. 19",
-        ),
-        Transition(
-            "inform",
-            ("assigned",),
-            "informed",
-            "告知权利义务",
-            legal_basis="人民调解法 arts. 23-24",
-        ),
-        Transition(
-            "record_session",
-            ("informed",),
-            "mediating",
-            "记录调查/调解",
-            requires=("kind", "summary"),
-            guards=("session_kind_is_known",),
-            legal_basis="医疗纠纷预防和处理条例 art. 33",
-        ),
-        Transition(
-            "record_session",
-            ("mediating",),
-            None,
-            "记录调查/调解",
-            requires=("kind", "summary"),
-            guards=("session_kind_is_known",),
-            legal_basis="医疗纠纷预防和处理条例 art. 33",
-        ),
+        common.accept("医疗纠纷预防和处理条例 art. 31"),
+        common.REJECT,
+        common.refuse("一方当事人不同意调解", "医疗纠纷预防和处理条例 art. 31；人民调解法 art. 17"),
+        common.ASSIGN,
+        common.INFORM,
+        *common.sessions("医疗纠纷预防和处理条例 art. 33"),
         Transition(
             "start_appraisal",
             ("mediating",),
@@ -112,45 +66,14 @@ FLOW = Flow(
             requires=("conclusion",),
             legal_basis=_ART38,
         ),
-        Transition(
-            "extend",
-            _WORKING,
-            None,
-            "医调委与医患双方约定延长调解期限",
-            requires=("reason", "consented_by", "new_due"),
-            guards=("both_sides_consent", "new_due_is_later"),
-            effects=("extend_deadline",),
-            legal_basis=_ART38,
-        ),
-        Transition(
-            "agree_written",
-            ("mediating",),
-            "agreed_written",
+        common.extend("医调委与医患双方约定延长调解期限", _ART38, _WORKING),
+        # Parties must be told they may seek judicial confirmation (条例 art. 39).
+        common.agree_written(
             "达成调解协议并告知可申请司法确认",
-            requires=(
-                "facts",
-                "issues",
-                "responsibility",
-                "terms",
-                "performance_method",
-                "performance_place",
-                "performance_deadline",
-                "confirmation_notice",
-            ),
-            guards=("performance_deadline_is_date",),
-            effects=("record_agreement",),
-            outcome="agreement_written",
-            legal_basis="医疗纠纷预防和处理条例 art. 39；人民调解法 art. 29",
+            "医疗纠纷预防和处理条例 art. 39；人民调解法 art. 29",
+            extra=("confirmation_notice",),
         ),
-        Transition(
-            "terminate",
-            ("assigned", "informed", "mediating"),
-            "terminated",
-            "调解不成，终止调解",
-            requires=("reason", "other_routes"),
-            outcome="terminated",
-            legal_basis="人民调解法 art. 26",
-        ),
+        common.TERMINATE,
         Transition(
             "deem_failed",
             _WORKING,
@@ -160,40 +83,18 @@ FLOW = Flow(
             outcome="terminated",
             legal_basis=f"{_ART38}（超过调解期限未达成调解协议的，视为调解不成）",
         ),
-        Transition(
-            "withdraw",
-            (*_WORKING, "appraising"),
-            "withdrawn",
-            "当事人撤回申请或要求终止调解",
-            requires=("party", "reason"),
-            guards=("names_a_party",),
-            outcome="withdrawn",
-            legal_basis="人民调解法 art. 23",
-        ),
-        Transition(
-            "follow_up",
-            ("agreed_written",),
-            "followed_up",
-            "履行情况回访",
-            requires=("performance", "summary"),
-            guards=("performance_is_known",),
-            legal_basis="人民调解法 art. 31",
-        ),
-        Transition(
-            "follow_up",
-            ("followed_up",),
-            None,
-            "履行情况回访",
-            requires=("performance", "summary"),
-            guards=("performance_is_known",),
-            legal_basis="人民调解法 art. 31",
-        ),
-        Transition(
-            "archive",
-            ("terminated", "deemed_failed", "withdrawn", "followed_up"),
-            "archived",
-            "立卷归档",
-            legal_basis="人民调解法 art. 27",
+        common.withdraw((*_WORKING, "appraising")),
+        *common.follow_ups(("agreed_written",)),
+        *common.CONFIRMATION,
+        common.archive(
+            (
+                "terminated",
+                "deemed_failed",
+                "withdrawn",
+                "followed_up",
+                "confirmed",
+                "confirmation_rejected",
+            )
         ),
     ),
     deadlines=(
@@ -202,7 +103,8 @@ FLOW = Flow(
             label="医疗纠纷调解期限",
             period=Period(30, "working_days"),
             legal_basis=f"{_ART38}（自受理之日起30个工作日内完成调解）",
-            starts_on=("accept",),
+            # Re-mediation after a rejected confirmation is a fresh attempt.
+            starts_on=("accept", "remediate"),
             runs_in=frozenset({*_WORKING, "appraising"}),
             extended_by=("extend",),
             paused_by=("start_appraisal",),
@@ -210,6 +112,7 @@ FLOW = Flow(
             remind_before=5,
             on_expiry="deem_failed",
         ),
+        common.CONFIRMATION_WINDOW,
     ),
     documents=(
         DocumentSpec("registration", "人民调解受理登记表", "人民调解法 art. 17", ("accepted",)),
@@ -221,6 +124,12 @@ FLOW = Flow(
             "termination", "终止调解告知书", "人民调解法 art. 26", ("terminated", "deemed_failed")
         ),
         DocumentSpec("follow_up", "回访记录", "人民调解法 art. 31", ("followed_up",)),
+        DocumentSpec(
+            "confirmation_application",
+            "司法确认申请书",
+            "人民调解法 art. 33；民事诉讼法解释 art. 354",
+            ("confirmation_applied",),
+        ),
         DocumentSpec("cover", "卷宗封面及目录", "人民调解法 art. 27", ("archived",)),
     ),
 )

@@ -1,0 +1,219 @@
+"""Steps every people's-mediation flow shares (人民调解法), declared once.
+
+A flow module composes its transitions from these and its own; where a flow's statute
+words a step differently, it overrides the label or legal basis with
+``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+from mediation.periods import Period
+from mediation.workflows._spec import DeadlineRule, Transition
+
+#: 人民调解法 art. 29: the fields a written agreement must state.
+AGREEMENT_FIELDS = (
+    "facts",
+    "issues",
+    "responsibility",
+    "terms",
+    "performance_method",
+    "performance_place",
+    "performance_deadline",
+)
+
+
+def accept(legal_basis: str = "人民调解法 art. 17") -> Transition:
+    return Transition("accept", ("applied",), "accepted", "受理", legal_basis=legal_basis)
+
+
+REJECT = Transition(
+    "reject",
+    ("applied",),
+    "rejected",
+    "不予受理",
+    requires=("reason", "redirect_to"),
+    outcome="rejected",
+    legal_basis="人民调解工作若干规定 art. 22",
+)
+
+
+def refuse(
+    label: str = "一方当事人明确拒绝调解", legal_basis: str = "人民调解法 art. 17"
+) -> Transition:
+    return Transition(
+        "refuse",
+        ("applied", "accepted", "assigned", "informed"),
+        "refused",
+        label,
+        requires=("party", "reason"),
+        guards=("names_a_party",),
+        outcome="refused",
+        legal_basis=legal_basis,
+    )
+
+
+ASSIGN = Transition(
+    "assign",
+    ("accepted",),
+    "assigned",
+    "指派调解员",
+    requires=("mediators", "selection"),
+    guards=("selection_is_known",),
+    effects=("set_mediators",),
+    legal_basis="人民调解法 art. 19",
+)
+INFORM = Transition(
+    "inform", ("assigned",), "informed", "告知权利义务", legal_basis="人民调解法 arts. 23-24"
+)
+
+
+def sessions(legal_basis: str = "人民调解法 arts. 21-22") -> tuple[Transition, Transition]:
+    """The first session (告知 → 调解中) and each further one (recorded, no state change)."""
+    first = Transition(
+        "record_session",
+        ("informed",),
+        "mediating",
+        "记录调查/调解",
+        requires=("kind", "summary"),
+        guards=("session_kind_is_known",),
+        legal_basis=legal_basis,
+    )
+    return first, Transition(
+        "record_session",
+        ("mediating",),
+        None,
+        first.label,
+        requires=first.requires,
+        guards=first.guards,
+        legal_basis=legal_basis,
+    )
+
+
+def extend(label: str, legal_basis: str, source: tuple[str, ...]) -> Transition:
+    return Transition(
+        "extend",
+        source,
+        None,
+        label,
+        requires=("reason", "consented_by", "new_due"),
+        guards=("both_sides_consent", "new_due_is_later"),
+        effects=("extend_deadline",),
+        legal_basis=legal_basis,
+    )
+
+
+def agree_written(
+    label: str = "达成书面调解协议",
+    legal_basis: str = "人民调解法 art. 29",
+    extra: tuple[str, ...] = (),
+) -> Transition:
+    return Transition(
+        "agree_written",
+        ("mediating",),
+        "agreed_written",
+        label,
+        requires=(*AGREEMENT_FIELDS, *extra),
+        guards=("performance_deadline_is_date",),
+        effects=("record_agreement",),
+        outcome="agreement_written",
+        legal_basis=legal_basis,
+    )
+
+
+TERMINATE = Transition(
+    "terminate",
+    ("assigned", "informed", "mediating"),
+    "terminated",
+    "调解不成，终止调解",
+    requires=("reason", "other_routes"),
+    outcome="terminated",
+    legal_basis="人民调解法 art. 26",
+)
+
+
+def withdraw(source: tuple[str, ...]) -> Transition:
+    return Transition(
+        "withdraw",
+        source,
+        "withdrawn",
+        "当事人撤回申请或要求终止调解",
+        requires=("party", "reason"),
+        guards=("names_a_party",),
+        outcome="withdrawn",
+        legal_basis="人民调解法 art. 23",
+    )
+
+
+def follow_ups(source: tuple[str, ...]) -> tuple[Transition, Transition]:
+    """The first follow-up visit (回访) after an agreement, and each further one."""
+    first = Transition(
+        "follow_up",
+        source,
+        "followed_up",
+        "履行情况回访",
+        requires=("performance", "summary"),
+        guards=("performance_is_known",),
+        legal_basis="人民调解法 art. 31",
+    )
+    again = Transition(
+        "follow_up",
+        ("followed_up",),
+        None,
+        first.label,
+        requires=first.requires,
+        guards=first.guards,
+        legal_basis=first.legal_basis,
+    )
+    return first, again
+
+
+#: 司法确认 of a people's-mediation agreement (人民调解法 art. 33; 民事诉讼法 arts. 205-206).
+CONFIRMATION = (
+    Transition(
+        "apply_confirmation",
+        ("agreed_written", "followed_up"),
+        "confirmation_applied",
+        "双方共同申请司法确认",
+        requires=("court",),
+        guards=("within_confirmation_window",),
+        legal_basis="人民调解法 art. 33；民事诉讼法 art. 205",
+    ),
+    Transition(
+        "confirmation_granted",
+        ("confirmation_applied",),
+        "confirmed",
+        "法院裁定调解协议有效",
+        requires=("ruling_ref",),
+        legal_basis="民事诉讼法 art. 206",
+    ),
+    Transition(
+        "confirmation_denied",
+        ("confirmation_applied",),
+        "confirmation_rejected",
+        "法院裁定驳回申请",
+        requires=("ruling_ref", "reason"),
+        legal_basis="民事诉讼法 art. 206",
+    ),
+    Transition(
+        "remediate",
+        ("confirmation_rejected",),
+        "mediating",
+        "驳回后重新调解",
+        legal_basis="民事诉讼法 art. 206",
+    ),
+)
+
+#: The parties' 30 days to apply jointly for judicial confirmation.
+CONFIRMATION_WINDOW = DeadlineRule(
+    kind="confirmation_window",
+    label="申请司法确认期限",
+    period=Period(30, "days"),
+    legal_basis="人民调解法 art. 33；民事诉讼法 art. 205（协议生效之日起三十日内）",
+    starts_on=("agree_written",),
+    runs_in=frozenset({"agreed_written", "followed_up"}),
+    duty=False,
+)
+
+
+def archive(source: tuple[str, ...]) -> Transition:
+    return Transition("archive", source, "archived", "立卷归档", legal_basis="人民调解法 art. 27")

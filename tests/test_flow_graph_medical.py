@@ -1,0 +1,68 @@
+"""The 医调委 flow's graph, written out for review (医疗纠纷预防和处理条例 arts. 31-39)."""
+
+from __future__ import annotations
+
+from mediation.machine import load
+from mediation.periods import Period
+
+WORKING = ("accepted", "assigned", "informed", "mediating")
+
+MEDICAL_EDGES = {
+    ("applied", "accept", "accepted"),
+    ("applied", "reject", "rejected"),
+    *((s, "refuse", "refused") for s in ("applied", "accepted", "assigned", "informed")),
+    ("accepted", "assign", "assigned"),
+    ("assigned", "inform", "informed"),
+    ("informed", "record_session", "mediating"),
+    ("mediating", "record_session", "mediating"),
+    ("mediating", "start_appraisal", "appraising"),  # the clock stops (art. 38)
+    ("appraising", "finish_appraisal", "mediating"),  # and runs again
+    *((s, "extend", s) for s in WORKING),
+    ("mediating", "agree_written", "agreed_written"),
+    *((s, "terminate", "terminated") for s in ("assigned", "informed", "mediating")),
+    *((s, "deem_failed", "deemed_failed") for s in WORKING),  # expiry = deemed failure
+    *((s, "withdraw", "withdrawn") for s in (*WORKING, "appraising")),
+    ("agreed_written", "follow_up", "followed_up"),
+    ("followed_up", "follow_up", "followed_up"),
+    ("agreed_written", "apply_confirmation", "confirmation_applied"),
+    ("followed_up", "apply_confirmation", "confirmation_applied"),
+    ("confirmation_applied", "confirmation_granted", "confirmed"),
+    ("confirmation_applied", "confirmation_denied", "confirmation_rejected"),
+    ("confirmation_rejected", "remediate", "mediating"),
+    *(
+        (s, "archive", "archived")
+        for s in (
+            "terminated",
+            "deemed_failed",
+            "withdrawn",
+            "followed_up",
+            "confirmed",
+            "confirmation_rejected",
+        )
+    ),
+}
+
+
+def test_medical_committee_edges():
+    machine = load("medical_committee")
+    spec = {(src, t.trigger, t.dest or src) for t in machine.flow.transitions for src in t.source}
+    assert spec == MEDICAL_EDGES
+    lib = {
+        (src, trig, tr[0].dest or src)
+        for trig, event in machine.machine.events.items()
+        for src, tr in event.transitions.items()
+    }
+    assert lib == MEDICAL_EDGES
+
+
+def test_medical_committee_clock():
+    (period, window) = load("medical_committee").flow.deadlines
+    assert period.period == Period(30, "working_days")
+    assert "art. 38" in period.legal_basis
+    assert (period.paused_by, period.resumed_by, period.on_expiry) == (
+        ("start_appraisal",),
+        ("finish_appraisal",),
+        "deem_failed",
+    )
+    assert "appraising" in period.runs_in
+    assert window.period == Period(30, "days") and not window.duty
