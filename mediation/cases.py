@@ -569,6 +569,8 @@ def advance_in(
         now=now,
         today=today,
         actor=actor,
+        rules=flow.rules,
+        cal=cal,
         facts=facts,
     )
     if not flow.fire(ctl):

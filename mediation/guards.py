@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -132,15 +132,22 @@ def both_sides_consent(ctl: Controller) -> str | None:
 
 @guard
 def new_due_is_later(ctl: Controller) -> str | None:
+    """The agreed new due date is a date after the current one of the clock being extended."""
     new_due = _parse_date(ctl.payload.get("new_due"))
     if new_due is None:
         return "new_due 应为日期（YYYY-MM-DD）"
-    current = _open_deadline(ctl, "mediation_period")
-    if current is None:
-        return "没有正在计算的调解期限可以延长"
-    if new_due <= current:
-        return f"new_due {new_due} 应晚于当前期限 {current}"
+    for rule in _extended(ctl):
+        current = _open_deadline(ctl, rule.kind)
+        if current is None:
+            return f"没有正在计算的{rule.label}可以延长"
+        if new_due <= current:
+            return f"new_due {new_due} 应晚于当前期限 {current}"
     return None
+
+
+def _extended(ctl: Controller) -> list[Any]:
+    """The deadline rules this firing's trigger extends."""
+    return [r for r in ctl.rules.values() if ctl.trigger in r.extended_by]
 
 
 @guard
@@ -162,13 +169,17 @@ def has_parent_committee(ctl: Controller) -> str | None:
 
 
 @guard
-def mediation_period_expired(ctl: Controller) -> str | None:
-    """Deemed failure only once the period has run out (医疗纠纷预防和处理条例 art. 38)."""
-    due = _open_deadline(ctl, "mediation_period")
-    if due is None:
-        return "没有正在计算的调解期限"
-    if ctl.today <= due:
-        return f"调解期限至 {due} 才届满，尚不能视为调解不成（可用 terminate 终止调解）"
+def period_expired(ctl: Controller) -> str | None:
+    """A consequence of expiry (``on_expiry``) only once its clock has run out, e.g.
+    医调委 deemed failure (医疗纠纷预防和处理条例 art. 38)."""
+    for rule in ctl.rules.values():
+        if rule.on_expiry != ctl.trigger:
+            continue
+        due = _open_deadline(ctl, rule.kind)
+        if due is None:
+            return f"没有正在计算的{rule.label}"
+        if ctl.today <= due:
+            return f"{rule.label}至 {due} 才届满，期满前不能执行此操作"
     return None
 
 
@@ -202,6 +213,15 @@ def record_agreement(ctl: Controller) -> None:
 
 @effect
 def extend_deadline(ctl: Controller) -> None:
-    new_due = _parse_date(ctl.payload["new_due"])
-    assert new_due is not None  # checked by new_due_is_later
-    ctl.deadline_changes.append(("mediation_period", new_due))
+    """To the agreed ``new_due``, or by the rule's statutory ``extension`` (e.g. +30 days)."""
+    from mediation.periods import compute_due
+
+    for rule in _extended(ctl):
+        new_due = _parse_date(ctl.payload.get("new_due"))
+        if new_due is None and rule.extension is not None:
+            current = _open_deadline(ctl, rule.kind)
+            if current is None:
+                continue
+            new_due = compute_due(current, rule.extension, ctl.cal).due
+        if new_due is not None:
+            ctl.deadline_changes.append((rule.kind, new_due))

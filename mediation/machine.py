@@ -35,6 +35,8 @@ class Controller:
     now: datetime
     today: date
     actor: str
+    rules: dict[str, Any] = field(default_factory=dict)  # kind -> DeadlineRule of the flow
+    cal: Any = None  # the WorkCalendar in force
     facts: dict[str, Any] = field(default_factory=dict)
     updates: dict[str, Any] = field(default_factory=dict)
     deadline_changes: list[tuple[str, date]] = field(default_factory=list)

@@ -341,7 +341,7 @@ def test_deemed_failure_by_hand_waits_for_the_period_to_run_out(store):
     try:
         cases.advance(store, pid, "deem_failed", actor="t", now=at("2026-03-03"))
     except TransitionNotAllowed as exc:
-        assert "尚不能视为调解不成" in exc.message
+        assert "期满前不能执行此操作" in exc.message
     else:
         raise AssertionError("deem_failed went through on day 1")
     result = cases.advance(store, pid, "deem_failed", actor="t", now=at("2026-04-15"))

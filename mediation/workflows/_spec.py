@@ -80,6 +80,9 @@ class DeadlineRule:
     runs_in: frozenset[str]
     duty: bool = True
     extended_by: tuple[str, ...] = ()
+    #: A fixed statutory extension (e.g. 信访 +30 days with approval); without it the
+    #: extending trigger must give the agreed ``new_due``.
+    extension: Period | None = None
     #: Triggers that stop the clock (appraisal, hearing) and those that restart it; the
     #: paused time does not count.
     paused_by: tuple[str, ...] = ()

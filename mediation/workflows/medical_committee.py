@@ -79,7 +79,7 @@ FLOW = Flow(
             _WORKING,
             "deemed_failed",
             "超过调解期限未达成协议，视为调解不成",
-            guards=("mediation_period_expired",),
+            guards=("period_expired",),
             outcome="terminated",
             legal_basis=f"{_ART38}（超过调解期限未达成调解协议的，视为调解不成）",
         ),
