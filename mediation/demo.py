@@ -140,6 +140,8 @@ def _payload(
         "performance": rng.choice(["performed", "performed", "partly_performed"]),
         "court": "青山县人民法院",
         "ruling_ref": f"（{day.year}）浙0681民特{rng.randrange(1, 900)}号",
+        "organisation": "城关",
+        "court_ref": f"（{day.year}）浙0681民诉前调{rng.randrange(1, 900)}号",
     }
     return {k: data[k] for k in t.requires}
 

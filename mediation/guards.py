@@ -27,6 +27,14 @@ EFFECTS: dict[str, Effect] = {}
 
 SELECTIONS = {"chosen": "当事人选择", "designated": "调委会指定"}  # 人民调解法 art. 19
 SESSION_KINDS = {"investigation": "调查", "mediation": "调解"}
+#: Petitions not to be diverted to mediation (司法部、国家信访局 2025 意见).
+EXCLUSIONS = {
+    "reserved_organ": "应由专门机关依法定途径处理",
+    "litigation_pending": "已进入诉讼、仲裁等法定程序",
+    "administrative_dispute": "属行政争议",
+    "party_refuses": "当事人不同意调解",
+}
+MEDIATION_RESULTS = {"agreement": "达成协议", "failed": "调解不成", "withdrawn": "撤回/拒绝"}
 PERFORMANCE = {
     "performed": "已履行",
     "partly_performed": "部分履行",
@@ -114,6 +122,16 @@ def session_kind_is_known(ctl: Controller) -> str | None:
 @guard
 def performance_is_known(ctl: Controller) -> str | None:
     return _choice(ctl.payload.get("performance"), PERFORMANCE, "performance")
+
+
+@guard
+def exclusion_is_known(ctl: Controller) -> str | None:
+    return _choice(ctl.payload.get("exclusion"), EXCLUSIONS, "exclusion")
+
+
+@guard
+def mediation_result_is_known(ctl: Controller) -> str | None:
+    return _choice(ctl.payload.get("result"), MEDIATION_RESULTS, "result")
 
 
 @guard

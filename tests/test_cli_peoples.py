@@ -46,6 +46,11 @@ SETS: dict[str, dict[str, str]] = {
         "police_organ": "青山县公安局城关派出所",
     },
     "escalate": {"reason": "案情复杂，需上级调委会协调"},
+    "court_referral": {
+        "organisation": "城关",
+        "court": "青山县人民法院",
+        "court_ref": "（2026）浙0681民诉前调1号",
+    },
     "follow_up": {"performance": "performed", "summary": "杂物已清理，双方满意。"},
     "apply_confirmation": {"court": "青山县人民法院"},
     "confirmation_granted": {"ruling_ref": "（2026）浙0681民特12号"},
@@ -150,9 +155,9 @@ def business_iso(moment: str) -> str:
 
 
 def handed_off_to(runner: CliRunner, db: str, case: str | int) -> int:
-    """The id of the proceeding an escalated case was handed to (from its last event)."""
+    """The id of the proceeding a case was handed to (from its last event)."""
     last = events(runner, db, case)[-1]
-    assert last["trigger"] == "escalate"
+    assert last["trigger"] in ("escalate", "court_referral")
     number = last["payload"]["handed_off_to"]
     found: int = show(runner, db, number)["proceeding"]["id"]
     return found
@@ -233,6 +238,7 @@ BRANCHES: list[tuple[list[str], str]] = [
     (["accept", "assign", "inform", "refer_police", "archive"], "archived"),
     (["accept", "assign", "inform", "record_session", "refer_police"], "referred_police"),
     (["accept", "assign", "inform", "record_session", "escalate"], "escalated"),
+    (["accept", "assign", "inform", "terminate", "court_referral"], "referred_to_court"),
     (
         ["accept", "assign", "inform", "record_session", "agree_oral", "follow_up", "archive"],
         "archived",
@@ -315,6 +321,8 @@ def test_every_transition_of_the_flow(db: str, runner: CliRunner, tmp_path: Path
         expected[case] = (final, len(triggers) + 1)
         if final == "escalated":
             expected[handed_off_to(runner, db, case)] = ("accepted", 1)
+        if final == "referred_to_court":  # a 委派调解 proceeding at 城关, same dispute
+            expected[handed_off_to(runner, db, case)] = ("received", 1)
 
     # Up the ladder: 桥头 (from accepted) → 城关 (from assigned) → 青山 (from informed) → 江城.
     ladder = open_case(runner, db, tmp_path)["proceeding_id"]
@@ -347,7 +355,7 @@ def test_every_transition_of_the_flow(db: str, runner: CliRunner, tmp_path: Path
         assert recorded[-1]["to_state"] == case["state"]
         for e in recorded:
             if e["from_state"] is None:
-                assert e["trigger"] in ("open", "receive_escalation")
+                assert e["trigger"] in ("open", "receive_escalation", "receive_court_referral")
                 continue
             assert e["to_state"] == dest_of(e["trigger"], e["from_state"])
             fired.add((e["trigger"], e["from_state"]))
@@ -751,6 +759,7 @@ def test_workflow_list_and_mermaid(db: str, runner: CliRunner) -> None:
         "rejected",
         "refused",
         "escalated",
+        "referred_to_court",
         "archived",
     }
 
@@ -775,15 +784,17 @@ def test_workflow_list_and_mermaid(db: str, runner: CliRunner) -> None:
 
 def test_demo_fills_every_state(db_url: str, runner: CliRunner) -> None:
     """The demo on an empty database (it creates the schema itself)."""
-    result = cli(runner, db_url, "demo", "--cases", "18", "--seed", "1", "--quiet")
+    cases = len(FLOW.states)
+    result = cli(runner, db_url, "demo", "--cases", str(cases), "--seed", "1", "--quiet")
     ok(result)
 
     rows = as_json(cli(runner, db_url, "case", "list", "--json", "--limit", "500"))
-    states = {r["state"] for r in rows}
+    states = {r["state"] for r in rows if r["flow"] == "peoples"}
     assert states == {s.name for s in FLOW.states}
-    # 18 cases, one per state, the narrated walk-through, and the proceeding the escalated
-    # case was handed to.
-    assert len(rows) == 20
+    # One case per state, the narrated walk-through, and the proceedings the escalated and
+    # the court-referred cases were handed to (the latter a 委派调解 proceeding).
+    assert len(rows) == cases + 3
+    assert {r["flow"] for r in rows} == {"peoples", "court_referred"}
     orgs = as_json(cli(runner, db_url, "org", "list", "--json"))
     assert {o["code"] for o in orgs} >= {"江城", "青山", "城关", "桥头", "河西"}
     walked = show(runner, db_url, 1)

@@ -80,6 +80,8 @@ PEOPLES_EDGES: set[tuple[str, str, str]] = {
     ("confirmation_rejected", "remediate", "mediating"),
     # 立卷归档 (art. 27)
     ("terminated", "archive", "archived"),
+    # 调解不成, the parties sue, the court refers it back before filing (特邀调解规定 arts. 11-12)
+    ("terminated", "court_referral", "referred_to_court"),
     ("withdrawn", "archive", "archived"),
     ("referred_police", "archive", "archived"),
     ("followed_up", "archive", "archived"),
@@ -105,9 +107,10 @@ PEOPLES_STATES = {
     "confirmed",
     "confirmation_rejected",
     "escalated",
+    "referred_to_court",
     "archived",
 }
-PEOPLES_FINALS = {"rejected", "refused", "escalated", "archived"}
+PEOPLES_FINALS = {"rejected", "refused", "escalated", "referred_to_court", "archived"}
 
 
 def _spec_edges(flow: Flow) -> set[tuple[str, str, str]]:
@@ -202,7 +205,13 @@ def test_escalation_hands_off_to_the_parent_committee_in_the_same_flow():
             organisation="parent",
             entry_trigger="receive_escalation",
             entry_state="accepted",
-        )
+        ),
+        "court_referral": HandOff(
+            flow="court_referred",
+            organisation="payload",
+            entry_trigger="receive_court_referral",
+            entry_state="received",
+        ),
     }
 
 
@@ -339,9 +348,10 @@ BROKEN: dict[str, tuple[Callable[[], Flow], set[str]]] = {
         lambda: _changed_deadline("mediation_period", legal_basis=""),
         {"F010"},
     ),
+    # Every state is still reachable: petitions diverted here enter at "applied".
     "initial state not declared": (
         lambda: dataclasses.replace(_flow(), initial="nowhere"),
-        {"F001", "F004"},
+        {"F001"},
     ),
     "state declared twice": (
         lambda: _with_states((State("applied", "重复"),)),

@@ -34,6 +34,9 @@ __all__ = [
 FLOW_MODULES: dict[str, str] = {
     "peoples": "mediation.workflows.peoples",
     "medical_committee": "mediation.workflows.medical_committee",
+    "petition": "mediation.workflows.petition",
+    "court_referred": "mediation.workflows.court_referred",
+    "judicial_confirmation": "mediation.workflows.judicial_confirmation",
 }
 
 

@@ -1,0 +1,137 @@
+"""访调对接 — a petition (信访) diverted to people's mediation (domain.md §3.5; 信访工作条例
+2022; 司法部、国家信访局 2025 意见).
+
+登记 → 受理 → 初核引导 (suitable for mediation, or one of the exclusions) → 对接移送 to a
+people's mediation committee with both parties' consent (the petition stays open) → 结果反馈
+from the committee → 办结. Disposal within 15 days of registration (art. 22); the whole
+handling within 60 days of acceptance, +30 at most with approval (art. 34).
+"""
+
+from __future__ import annotations
+
+from mediation.periods import Period
+from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, HandOff, State, Transition
+
+_OPEN = ("accepted", "assessed", "diverted", "result_received", "handled_otherwise")
+
+FLOW = Flow(
+    name="petition",
+    label="访调对接（信访事项）",
+    legal_basis="《信访工作条例》（2022）",
+    case_word="信调",
+    initial="registered",
+    description="信访工作机构登记受理、初核引导，适宜调解的民事纠纷经双方同意移送人民调解，并跟踪结果反馈。",
+    states=(
+        State("registered", "信访事项登记"),
+        State("accepted", "已受理"),
+        State("forwarded", "已转送其他机关", final=True),
+        State("assessed", "初核：适宜调解"),
+        State("handled_otherwise", "不适宜调解，依其他途径办理"),
+        State("diverted", "已移送人民调解"),
+        State("result_received", "已收到调解结果反馈"),
+        State("concluded", "办结", final=True),
+    ),
+    transitions=(
+        Transition(
+            "accept", ("registered",), "accepted", "受理", legal_basis="信访工作条例 art. 22"
+        ),
+        Transition(
+            "forward",
+            ("registered",),
+            "forwarded",
+            "转送有权处理的机关",
+            requires=("organ", "reason"),
+            outcome="transferred",
+            legal_basis="信访工作条例 art. 22",
+        ),
+        Transition(
+            "assess_suitable",
+            ("accepted",),
+            "assessed",
+            "初核引导：属适宜调解的民事纠纷",
+            requires=("summary",),
+            legal_basis="信访工作条例 art. 33",
+        ),
+        Transition(
+            "exclude",
+            ("accepted", "assessed"),
+            "handled_otherwise",
+            "不适宜调解（法定途径、涉诉、行政争议或当事人拒绝）",
+            requires=("exclusion", "reason"),
+            guards=("exclusion_is_known",),
+            legal_basis="信访工作条例 art. 33；司法部、国家信访局 2025 意见",
+        ),
+        Transition(
+            "divert",
+            ("assessed",),
+            "diverted",
+            "经双方同意移送人民调解委员会",
+            requires=("organisation", "consented_by", "reason"),
+            guards=("both_sides_consent",),
+            handoff=HandOff(
+                flow="peoples",
+                organisation="payload",
+                entry_trigger="receive_petition_referral",
+                entry_state="applied",
+                closes=False,
+            ),
+            legal_basis="信访工作条例 art. 33；司法部、国家信访局 2025 意见（对接移送）",
+        ),
+        Transition(
+            "record_result",
+            ("diverted",),
+            "result_received",
+            "调解结果反馈信访工作机构",
+            requires=("result", "summary"),
+            guards=("mediation_result_is_known",),
+            legal_basis="司法部、国家信访局 2025 意见（结果反馈）",
+        ),
+        Transition(
+            "extend_handling",
+            _OPEN,
+            None,
+            "经批准延长办理期限（不超过30日）并告知理由",
+            requires=("approved_by", "reason"),
+            effects=("extend_deadline",),
+            legal_basis="信访工作条例 art. 34",
+        ),
+        Transition(
+            "conclude",
+            ("result_received", "handled_otherwise"),
+            "concluded",
+            "出具处理意见，办结",
+            requires=("opinion",),
+            outcome="concluded",
+            legal_basis="信访工作条例 art. 34",
+        ),
+    ),
+    deadlines=(
+        DeadlineRule(
+            kind="disposal_period",
+            label="信访事项处理（转送、交办）期限",
+            period=Period(15, "days"),
+            legal_basis="信访工作条例 art. 22（收到信访事项之日起15日内）",
+            starts_on=("open",),
+            runs_in=frozenset({"registered"}),
+        ),
+        DeadlineRule(
+            kind="handling_period",
+            label="信访事项办理期限",
+            period=Period(60, "days"),
+            legal_basis="信访工作条例 art. 34（受理之日起60日内办结，经批准可延长不超过30日）",
+            starts_on=("accept",),
+            runs_in=frozenset(_OPEN),
+            extended_by=("extend_handling",),
+            extension=Period(30, "days"),
+            remind_before=10,
+        ),
+    ),
+    documents=(
+        DocumentSpec(
+            "petition_feedback",
+            "调解结果反馈函",
+            "司法部、国家信访局 2025 意见",
+            ("result_received",),
+        ),
+    ),
+)
