@@ -37,6 +37,8 @@ FLOW_MODULES: dict[str, str] = {
     "petition": "mediation.workflows.petition",
     "court_referred": "mediation.workflows.court_referred",
     "judicial_confirmation": "mediation.workflows.judicial_confirmation",
+    "labour": "mediation.workflows.labour",
+    "land_contract": "mediation.workflows.land_contract",
 }
 
 
