@@ -125,6 +125,33 @@ def performance_is_known(ctl: Controller) -> str | None:
 
 
 @guard
+def applied_within_ten_working_days(ctl: Controller) -> str | None:
+    """Traffic police mediation: applied within 10 (working) days of receiving the accident
+    determination (道路交通事故处理程序规定 arts. 86, 112)."""
+    from mediation.periods import Period, compute_due
+
+    received = _parse_date(ctl.payload.get("determination_received_on"))
+    applied = _parse_date(ctl.payload.get("applied_on"))
+    if received is None or applied is None:
+        return "determination_received_on 与 applied_on 应为日期（YYYY-MM-DD）"
+    last = compute_due(received, Period(10, "working_days"), ctl.cal).due
+    if applied < received or applied > last:
+        return f"申请应在收到事故认定书后10个工作日内（至 {last}）提出"
+    return None
+
+
+@guard
+def session_at_least_three_days_ahead(ctl: Controller) -> str | None:
+    """交调委: insurers are told of a session at least 3 days before it."""
+    session = _parse_date(ctl.payload.get("session_on"))
+    if session is None:
+        return "session_on 应为日期（YYYY-MM-DD）"
+    if (session - ctl.today).days < 3:
+        return f"调解日期 {session} 距今不足3日，应至少提前3日通知保险机构"
+    return None
+
+
+@guard
 def exclusion_is_known(ctl: Controller) -> str | None:
     return _choice(ctl.payload.get("exclusion"), EXCLUSIONS, "exclusion")
 

@@ -77,6 +77,133 @@ EDGES = {
         ("followed_up", "follow_up", "followed_up"),
         *((s, "archive", "archived") for s in ("terminated", "withdrawn", "followed_up")),
     },
+    "administrative": {
+        ("applied", "approve_filing", "approved"),
+        ("applied", "reject", "rejected"),
+        ("approved", "reject", "rejected"),
+        ("approved", "consult", "consulting"),
+        ("consulting", "other_party_consents", "accepted"),  # the other party must consent
+        ("consulting", "other_party_refuses", "refused"),
+        ("accepted", "record_session", "mediating"),
+        ("mediating", "record_session", "mediating"),
+        ("accepted", "extend", "accepted"),
+        ("mediating", "extend", "mediating"),
+        ("mediating", "agree_written", "agreed"),
+        ("accepted", "terminate", "terminated"),
+        ("mediating", "terminate", "terminated"),
+        ("agreed", "close", "closed"),
+        ("terminated", "close", "closed"),
+    },
+    "health_admin": {
+        ("applied", "accept", "accepted"),
+        ("applied", "reject", "rejected"),
+        ("accepted", "record_session", "mediating"),
+        ("mediating", "record_session", "mediating"),
+        ("mediating", "start_appraisal", "appraising"),
+        ("appraising", "finish_appraisal", "mediating"),
+        ("mediating", "agree", "agreed"),
+        ("accepted", "fail", "failed"),
+        ("mediating", "fail", "failed"),
+        ("accepted", "expire", "failed"),  # expiry = failure (条例 art. 40)
+        ("mediating", "expire", "failed"),
+        ("agreed", "close", "closed"),
+        ("failed", "close", "closed"),
+    },
+    "traffic_police": {
+        ("applied", "accept", "accepted"),
+        ("applied", "reject", "rejected"),
+        ("accepted", "start_mediation", "mediating"),
+        ("mediating", "record_session", "mediating"),
+        ("mediating", "agree", "agreed"),  # 调解书
+        ("mediating", "end", "ended"),  # 调解终结书
+    },
+    "public_order": {
+        ("accepted", "first_session", "first_held"),
+        ("first_held", "second_session", "mediating"),  # within 7 working days (art. 183)
+        ("first_held", "agree", "agreed"),
+        ("mediating", "agree", "agreed"),
+        ("agreed", "performed", "no_penalty"),
+        ("agreed", "not_performed", "penalised"),
+        ("first_held", "not_agreed", "penalised"),
+        ("mediating", "not_agreed", "penalised"),
+    },
+    **{
+        name: {
+            ("consented", "record_session", "mediating"),
+            ("mediating", "record_session", "mediating"),
+            ("consented", "extend", "consented"),
+            ("mediating", "extend", "mediating"),
+            ("mediating", "agree", "agreed"),
+            ("mediating", "record_only", "recorded"),  # art. 101
+            ("agreed", "served", "effective"),  # art. 100
+            *((s, "to_judgment", "to_judgment") for s in ("consented", "mediating", "agreed")),
+            ("consented", "withdraw_suit", "withdrawn"),
+            ("mediating", "withdraw_suit", "withdrawn"),
+        }
+        for name in ("judicial", "judicial_simple")
+    },
+    **{
+        name: {
+            ("received", "record_session", "mediating"),
+            ("mediating", "record_session", "mediating"),
+            ("received", "extend", "received"),
+            ("mediating", "extend", "mediating"),
+            ("mediating", "agree", "agreed"),
+            ("agreed", "court_decision", "court_decided"),  # art. 20
+            ("received", "back_to_trial", "back_to_trial"),  # art. 21
+            ("mediating", "back_to_trial", "back_to_trial"),
+        }
+        for name in ("entrusted", "entrusted_simple")
+    },
+    "traffic": {
+        ("applied", "accept", "accepted"),
+        ("applied", "reject", "rejected"),
+        *((s, "refuse", "refused") for s in ("applied", "accepted", "assigned", "informed")),
+        ("accepted", "assign", "assigned"),
+        ("assigned", "inform", "informed"),
+        *((s, "notify_insurer", s) for s in ("assigned", "informed", "mediating")),
+        ("informed", "record_session", "mediating"),
+        ("mediating", "record_session", "mediating"),
+        *((s, "extend", s) for s in W),
+        ("mediating", "agree_written", "agreed_written"),
+        *((s, "terminate", "terminated") for s in ("assigned", "informed", "mediating")),
+        *((s, "withdraw", "withdrawn") for s in W),
+        ("agreed_written", "follow_up", "followed_up"),
+        ("followed_up", "follow_up", "followed_up"),
+        ("agreed_written", "apply_confirmation", "confirmation_applied"),
+        ("followed_up", "apply_confirmation", "confirmation_applied"),
+        ("confirmation_applied", "confirmation_granted", "confirmed"),
+        ("confirmation_applied", "confirmation_denied", "confirmation_rejected"),
+        *(
+            (s, "archive", "archived")
+            for s in (
+                "terminated",
+                "withdrawn",
+                "followed_up",
+                "confirmed",
+                "confirmation_rejected",
+            )
+        ),
+    },
+    "online": {
+        ("applied", "choose_mediator", "assigned"),
+        ("applied", "designate_mediator", "assigned"),
+        ("assigned", "confirm", "confirmed"),
+        ("confirmed", "notify_other_party", "notified"),
+        ("notified", "record_session", "mediating"),
+        ("mediating", "record_session", "mediating"),
+        ("mediating", "start_appraisal", "appraising"),
+        ("appraising", "finish_appraisal", "mediating"),
+        ("notified", "extend", "notified"),
+        ("mediating", "extend", "mediating"),
+        ("mediating", "agree", "agreed"),
+        ("notified", "fail", "failed"),
+        ("mediating", "fail", "failed"),
+        *(
+            (s, "withdraw", "withdrawn")
+            for s in ("applied", "assigned", "confirmed", "notified", "mediating")
+        ),
+    },
 }
 
 
@@ -102,6 +229,45 @@ def test_edges(name: str) -> None:
         ("judicial_confirmation", "acceptance_period", Period(3, "days"), "司法确认规定 art. 4"),
         ("judicial_confirmation", "ruling_period", Period(15, "days"), "司法确认规定 art. 5"),
         ("labour", "mediation_period", Period(15, "days"), "劳动争议调解仲裁法 art. 14"),
+        ("administrative", "mediation_period", Period(20, "working_days"), "北京市行政调解办法"),
+        (
+            "health_admin",
+            "acceptance_period",
+            Period(5, "working_days"),
+            "医疗纠纷预防和处理条例 art. 40",
+        ),
+        (
+            "health_admin",
+            "mediation_period",
+            Period(30, "working_days"),
+            "医疗纠纷预防和处理条例 art. 40",
+        ),
+        (
+            "traffic_police",
+            "mediation_period",
+            Period(10, "working_days"),
+            "道路交通事故处理程序规定 arts. 90, 112",
+        ),
+        (
+            "public_order",
+            "second_session",
+            Period(7, "working_days"),
+            "公安机关办理行政案件程序规定 art. 183",
+        ),
+        ("judicial", "mediation_period", Period(15, "days"), "民事调解规定 art. 4"),
+        ("judicial_simple", "mediation_period", Period(7, "days"), "民事调解规定 art. 4"),
+        ("entrusted", "mediation_period", Period(15, "days"), "特邀调解规定 art. 27"),
+        ("entrusted_simple", "mediation_period", Period(7, "days"), "特邀调解规定 art. 27"),
+        ("traffic", "mediation_period", Period(1, "months"), "人民调解工作若干规定 art. 33"),
+        ("online", "selection_period", Period(2, "working_days"), "人民法院在线调解规则 art. 12"),
+        (
+            "online",
+            "confirmation_period",
+            Period(3, "working_days"),
+            "人民法院在线调解规则 art. 12",
+        ),
+        ("online", "notice_period", Period(3, "working_days"), "人民法院在线调解规则 art. 15"),
+        ("online", "mediation_period", Period(30, "days"), "人民法院在线调解规则 art. 24"),
     ],
 )
 def test_statutory_periods(name: str, kind: str, period: Period, basis: str) -> None:
@@ -160,3 +326,66 @@ def test_petition_handling_extends_by_thirty_days_with_approval(store) -> None:
         ).one()
     # +30 days from 5/6 is Friday 6/5 (信访工作条例 art. 34).
     assert (due.isoformat(), extensions) == ("2026-06-05", 1)
+
+
+def test_every_declared_flow_has_its_graph_here() -> None:
+    from mediation.workflows import flow_names
+
+    tested = set(EDGES) | {"peoples", "medical_committee"}  # those two have files of their own
+    assert set(flow_names()) == tested
+
+
+def _open(store, flow: str, org: str = "青山"):
+    from mediation import cases, intake
+    from tests.conftest import T0, intake_record
+
+    record = intake_record(organisation=org, flow=flow, dispute_type="traffic")
+    return cases.open_case(store, intake.validate(record), actor="t", now=T0)
+
+
+def test_traffic_police_application_within_ten_working_days(store) -> None:
+    from mediation import cases
+    from mediation.errors import TransitionNotAllowed
+    from tests.conftest import T0
+
+    opened = _open(store, "traffic_police")
+    late = {"determination_received_on": "2026-02-10", "applied_on": "2026-03-02"}
+    # 10 working days from 2/10 run over the Spring Festival break and end on 3/2:
+    # 2/11, 2/12, 2/13, 2/14 (调休), 2/24, 2/25, 2/26, 2/27, 2/28 (调休), 3/2.
+    done = cases.advance(store, opened.proceeding_id, "accept", actor="t", now=T0, payload=late)
+    assert done.to_state == "accepted"
+    other = _open(store, "traffic_police")
+    too_late = {"determination_received_on": "2026-02-09", "applied_on": "2026-03-02"}
+    with pytest.raises(TransitionNotAllowed, match="10个工作日"):
+        cases.advance(store, other.proceeding_id, "accept", actor="t", now=T0, payload=too_late)
+
+
+def test_insurers_are_told_three_days_ahead(store) -> None:
+    from mediation import cases
+    from mediation.errors import TransitionNotAllowed
+    from tests.conftest import T0
+
+    opened = _open(store, "traffic", org="桥头")
+    for trig, data in (
+        ("accept", {}),
+        ("assign", {"mediators": ["周明"], "selection": "designated"}),
+    ):
+        cases.advance(store, opened.proceeding_id, trig, actor="t", now=T0, payload=data)
+    with pytest.raises(TransitionNotAllowed, match="至少提前3日"):
+        cases.advance(
+            store,
+            opened.proceeding_id,
+            "notify_insurer",
+            actor="t",
+            now=T0,
+            payload={"insurer": "某财产保险公司", "session_on": "2026-03-04"},
+        )
+    ok = cases.advance(
+        store,
+        opened.proceeding_id,
+        "notify_insurer",
+        actor="t",
+        now=T0,
+        payload={"insurer": "某财产保险公司", "session_on": "2026-03-05"},
+    )
+    assert ok.to_state == "assigned"

@@ -39,6 +39,16 @@ FLOW_MODULES: dict[str, str] = {
     "judicial_confirmation": "mediation.workflows.judicial_confirmation",
     "labour": "mediation.workflows.labour",
     "land_contract": "mediation.workflows.land_contract",
+    "administrative": "mediation.workflows.administrative",
+    "health_admin": "mediation.workflows.health_admin",
+    "traffic_police": "mediation.workflows.traffic_police",
+    "public_order": "mediation.workflows.public_order",
+    "judicial": "mediation.workflows.judicial",
+    "judicial_simple": "mediation.workflows.judicial_simple",
+    "entrusted": "mediation.workflows.entrusted",
+    "entrusted_simple": "mediation.workflows.entrusted_simple",
+    "traffic": "mediation.workflows.traffic",
+    "online": "mediation.workflows.online",
 }
 
 

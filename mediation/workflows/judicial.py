@@ -1,0 +1,121 @@
+"""司法调解 — the judge or panel mediates in litigation (domain.md §3.3; 民事诉讼法 2023
+arts. 96-102; 最高人民法院关于人民法院民事调解工作若干问题的规定 art. 4).
+
+Mediation before the answer period ends: 15 days from the parties' consent (普通程序; 7 for
+简易程序, :mod:`mediation.workflows.judicial_simple`); a consented extension does not count
+toward the trial limit. A 调解书 takes effect when both parties have signed for it (art. 100);
+some agreements are only recorded (art. 101); failure, or a party reneging before service,
+leads to judgment (art. 102); or the plaintiff withdraws the suit.
+"""
+
+from __future__ import annotations
+
+from mediation.periods import Period
+from mediation.workflows import _common as common
+from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
+
+_CPL = "民事诉讼法"
+_WORKING = ("consented", "mediating")
+
+
+def build(name: str, label: str, days: int, procedure: str) -> Flow:
+    """The flow for one procedure (普通程序 15 days, 简易程序 7 days)."""
+    return Flow(
+        name=name,
+        label=label,
+        legal_basis=f"《中华人民共和国民事诉讼法》arts. 96-102；民事调解规定 art. 4（{procedure}）",
+        case_word="民初调",
+        initial="consented",
+        description="人民法院审理民事案件中，根据当事人自愿原则进行调解。",
+        states=(
+            State("consented", "当事人同意调解"),
+            State("mediating", "调解中"),
+            State("agreed", "达成协议，制作调解书"),
+            State("effective", "调解书经双方签收生效", final=True),
+            State("recorded", "协议记入笔录生效", final=True),
+            State("to_judgment", "调解不成或签收前反悔，及时判决", final=True),
+            State("withdrawn", "原告撤诉", final=True),
+        ),
+        transitions=(
+            Transition(
+                "record_session",
+                ("consented",),
+                "mediating",
+                "记录调解",
+                requires=("kind", "summary"),
+                guards=("session_kind_is_known",),
+                legal_basis=f"{_CPL} arts. 96-98",
+            ),
+            Transition(
+                "record_session",
+                ("mediating",),
+                None,
+                "记录调解",
+                requires=("kind", "summary"),
+                guards=("session_kind_is_known",),
+                legal_basis=f"{_CPL} arts. 96-98",
+            ),
+            common.extend("经双方同意延长调解期间（不计入审限）", "民事调解规定 art. 4", _WORKING),
+            Transition(
+                "agree",
+                ("mediating",),
+                "agreed",
+                "达成调解协议，制作调解书",
+                requires=common.AGREEMENT_FIELDS,
+                guards=("performance_deadline_is_date",),
+                effects=("record_agreement",),
+                legal_basis=f"{_CPL} arts. 99-100",
+            ),
+            Transition(
+                "record_only",
+                ("mediating",),
+                "recorded",
+                "不需制作调解书的协议记入笔录",
+                requires=("terms",),
+                outcome="agreement_written",
+                legal_basis=f"{_CPL} art. 101",
+            ),
+            Transition(
+                "served",
+                ("agreed",),
+                "effective",
+                "双方当事人签收调解书",
+                requires=("served_on",),
+                outcome="agreement_written",
+                legal_basis=f"{_CPL} art. 100",
+            ),
+            Transition(
+                "to_judgment",
+                ("consented", "mediating", "agreed"),
+                "to_judgment",
+                "调解未达成协议或调解书送达前一方反悔，及时判决",
+                requires=("reason",),
+                outcome="terminated",
+                legal_basis=f"{_CPL} art. 102",
+            ),
+            Transition(
+                "withdraw_suit",
+                ("consented", "mediating"),
+                "withdrawn",
+                "原告撤回起诉",
+                requires=("reason",),
+                outcome="withdrawn",
+                legal_basis=f"{_CPL} art. 148",
+            ),
+        ),
+        deadlines=(
+            DeadlineRule(
+                kind="mediation_period",
+                label=f"审前调解期限（{procedure}）",
+                period=Period(days, "days"),
+                legal_basis=f"民事调解规定 art. 4（答辩期满前调解，{procedure}{days}日，经双方同意延长的不计入审限）",
+                starts_on=("open",),
+                runs_in=frozenset(_WORKING),
+                extended_by=("extend",),
+            ),
+        ),
+        documents=(DocumentSpec("agreement", "民事调解书", f"{_CPL} art. 100", ("agreed",)),),
+    )
+
+
+FLOW = build("judicial", "司法调解（诉讼中，普通程序）", 15, "普通程序")

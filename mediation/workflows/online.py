@@ -1,0 +1,177 @@
+"""在线调解 — online pre-filing mediation through the court's platform (domain.md §3.4;
+人民法院在线调解规则 2021 arts. 12, 15, 24, 26).
+
+The parties choose a mediator within 2 working days, else the court designates one within 3
+working days; the mediator confirms within 3 working days (art. 12); the other party is
+notified within 3 working days (art. 15); the mediation period is 30 days before filing
+(15/7 after filing, art. 24); appraisal time is excluded (art. 26).
+"""
+
+from __future__ import annotations
+
+from mediation.periods import Period
+from mediation.workflows import _common as common
+from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
+
+_RULES = "人民法院在线调解规则"
+_WORKING = ("notified", "mediating")
+
+FLOW = Flow(
+    name="online",
+    label="在线调解（诉前）",
+    legal_basis=f"《{_RULES}》（2021）",
+    case_word="在线调",
+    initial="applied",
+    description="通过人民法院在线调解平台进行的诉前调解。",
+    states=(
+        State("applied", "在线申请"),
+        State("assigned", "已选定或指定调解员"),
+        State("confirmed", "调解员已确认接受"),
+        State("notified", "已通知对方当事人"),
+        State("mediating", "在线调解中"),
+        State("appraising", "鉴定中（期限中止）"),
+        State("agreed", "达成调解协议", final=True),
+        State("failed", "调解不成", final=True),
+        State("withdrawn", "撤回申请", final=True),
+    ),
+    transitions=(
+        Transition(
+            "choose_mediator",
+            ("applied",),
+            "assigned",
+            "当事人选定调解员",
+            requires=("mediators",),
+            guards=("selection_is_known",),
+            effects=("set_mediators",),
+            legal_basis=f"{_RULES} art. 12",
+        ),
+        Transition(
+            "designate_mediator",
+            ("applied",),
+            "assigned",
+            "法院指定调解员",
+            requires=("mediators", "selection"),
+            guards=("selection_is_known",),
+            effects=("set_mediators",),
+            legal_basis=f"{_RULES} art. 12",
+        ),
+        Transition(
+            "confirm", ("assigned",), "confirmed", "调解员确认接受", legal_basis=f"{_RULES} art. 12"
+        ),
+        Transition(
+            "notify_other_party",
+            ("confirmed",),
+            "notified",
+            "通知对方当事人",
+            requires=("party",),
+            guards=("names_a_party",),
+            legal_basis=f"{_RULES} art. 15",
+        ),
+        Transition(
+            "record_session",
+            ("notified",),
+            "mediating",
+            "记录在线调解",
+            requires=("kind", "summary"),
+            guards=("session_kind_is_known",),
+            legal_basis=_RULES,
+        ),
+        Transition(
+            "record_session",
+            ("mediating",),
+            None,
+            "记录在线调解",
+            requires=("kind", "summary"),
+            guards=("session_kind_is_known",),
+            legal_basis=_RULES,
+        ),
+        Transition(
+            "start_appraisal",
+            ("mediating",),
+            "appraising",
+            "鉴定（期限中止）",
+            requires=("appraisal_body", "matter"),
+            legal_basis=f"{_RULES} art. 26",
+        ),
+        Transition(
+            "finish_appraisal",
+            ("appraising",),
+            "mediating",
+            "鉴定完成（期限恢复）",
+            requires=("conclusion",),
+            legal_basis=f"{_RULES} art. 26",
+        ),
+        common.extend("双方同意延长调解期限", f"{_RULES} art. 24", _WORKING),
+        Transition(
+            "agree",
+            ("mediating",),
+            "agreed",
+            "达成调解协议",
+            requires=common.AGREEMENT_FIELDS,
+            guards=("performance_deadline_is_date",),
+            effects=("record_agreement",),
+            outcome="agreement_written",
+            legal_basis=_RULES,
+        ),
+        Transition(
+            "fail",
+            _WORKING,
+            "failed",
+            "调解不成",
+            requires=("reason", "other_routes"),
+            outcome="terminated",
+            legal_basis=f"{_RULES} art. 24",
+        ),
+        Transition(
+            "withdraw",
+            ("applied", "assigned", "confirmed", *_WORKING),
+            "withdrawn",
+            "撤回申请",
+            requires=("party", "reason"),
+            guards=("names_a_party",),
+            outcome="withdrawn",
+            legal_basis=f"{_RULES} art. 24",
+        ),
+    ),
+    deadlines=(
+        DeadlineRule(
+            kind="selection_period",
+            label="选定调解员期限",
+            period=Period(2, "working_days"),
+            legal_basis=f"{_RULES} art. 12（2个工作日内选定，逾期由法院3个工作日内指定）",
+            starts_on=("open",),
+            runs_in=frozenset({"applied"}),
+            remind_before=1,
+        ),
+        DeadlineRule(
+            kind="confirmation_period",
+            label="调解员确认期限",
+            period=Period(3, "working_days"),
+            legal_basis=f"{_RULES} art. 12（调解员3个工作日内确认）",
+            starts_on=("choose_mediator", "designate_mediator"),
+            runs_in=frozenset({"assigned"}),
+            remind_before=1,
+        ),
+        DeadlineRule(
+            kind="notice_period",
+            label="通知对方当事人期限",
+            period=Period(3, "working_days"),
+            legal_basis=f"{_RULES} art. 15（3个工作日内通知对方当事人）",
+            starts_on=("confirm",),
+            runs_in=frozenset({"confirmed"}),
+            remind_before=1,
+        ),
+        DeadlineRule(
+            kind="mediation_period",
+            label="在线调解期限（诉前）",
+            period=Period(30, "days"),
+            legal_basis=f"{_RULES} art. 24（诉前调解30日）；art. 26（鉴定期间不计入）",
+            starts_on=("notify_other_party",),
+            runs_in=frozenset({*_WORKING, "appraising"}),
+            extended_by=("extend",),
+            paused_by=("start_appraisal",),
+            resumed_by=("finish_appraisal",),
+        ),
+    ),
+    documents=(DocumentSpec("agreement", "调解协议", _RULES, ("agreed",)),),
+)
