@@ -774,7 +774,7 @@ def test_workflow_list_and_mermaid(db: str, runner: CliRunner) -> None:
             assert f"    {src} --> {t.dest or src} : {t.label}" in lines
     assert "    archived --> [*]" in lines
 
-    unknown = cli(runner, db, "workflow", "show", "administrative")
+    unknown = cli(runner, db, "workflow", "show", "arbitration")
     assert unknown.exit_code == 4, unknown.output
     assert "peoples" in unknown.stderr
 
