@@ -98,6 +98,21 @@ dispute_table = Table(
     Column("created_by", String(80), nullable=False),
 )
 
+dispute_merge_table = Table(
+    "dispute_merge",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("kept_id", Integer(), ForeignKey("dispute.id"), nullable=False),
+    Column("merged_id", Integer(), ForeignKey("dispute.id"), nullable=False),
+    Column("reason", Text(), nullable=False),
+    Column("merged_by", String(80), nullable=False),
+    Column("merged_at", Timestamp(), nullable=False),
+    Column("split_by", String(80), nullable=True),
+    Column("split_at", Timestamp(), nullable=True),
+    Column("split_reason", Text(), nullable=True),
+    Index("ix_dispute_merge_kept", "kept_id"),
+)
+
 event_table = Table(
     "event",
     metadata,
@@ -202,6 +217,7 @@ __all__ = [
     "calendar_year_table",
     "case_counter_table",
     "deadline_table",
+    "dispute_merge_table",
     "dispute_table",
     "event_table",
     "metadata",

@@ -590,6 +590,62 @@ def dispute_show(
     for p in data["proceedings"]:
         if p["parent_id"] is None:
             draw(p["id"], "", True, True)
+    for m in data["merges"]:
+        status = (
+            f"，{when(m['split_at'])} 由 {m['split_by']} 拆分：{m['split_reason']}"
+            if m["split_at"]
+            else ""
+        )
+        _echo(
+            f"合并：纠纷 #{m['merged_id']} 并入 #{m['kept_id']}（{m['merged_by']} "
+            f"{when(m['merged_at'])}：{m['reason']}{status}）"
+        )
+
+
+@dispute_app.command("merge")
+@handled
+def dispute_merge(
+    keep: Annotated[int, typer.Argument(help="The dispute to keep (its id).")],
+    merged: Annotated[int, typer.Argument(help="The same dispute reported again (its id).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why they are one dispute.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Merge a dispute reported through a second channel into the first; both intake
+    records are kept, and the merge is recorded.
+
+    Example: mediation dispute merge 12 15 --reason "12345工单与网格上报为同一纠纷"
+    """
+    from mediation.disputes import merge
+    from mediation.output import to_json
+
+    settings = _settings()
+    store = settings.store()
+    result = merge(
+        store, keep, merged, reason=reason, actor=settings.actor, now=settings.clock.now()
+    )
+    store.close()
+    _echo(to_json(result) if json_out else f"已合并：纠纷 #{merged} 并入 #{keep}")
+
+
+@dispute_app.command("split")
+@handled
+def dispute_split(
+    merged: Annotated[int, typer.Argument(help="The dispute that was merged away (its id).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the merge was wrong.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Undo a wrong merge: the dispute stands on its own again; the merge stays on record.
+
+    Example: mediation dispute split 15 --reason "当事人不同，误合并"
+    """
+    from mediation.disputes import split
+    from mediation.output import to_json
+
+    settings = _settings()
+    store = settings.store()
+    result = split(store, merged, reason=reason, actor=settings.actor, now=settings.clock.now())
+    store.close()
+    _echo(to_json(result) if json_out else f"已拆分：纠纷 #{merged} 不再并入 #{result['kept']}")
 
 
 @intake_app.command("import")

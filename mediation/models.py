@@ -233,45 +233,28 @@ class CalendarYear(SQLModel, table=True, defer_build=True):
     loaded_by: str = Field(max_length=80)
 
 
-# Runtime code uses the Core mirror generated from these classes (mediation/_tables.py,
-# see mediation/_tablegen.py); re-exported here for convenience.
-from mediation._tables import (  # noqa: E402
-    app_user_table,
-    calendar_year_table,
-    case_counter_table,
-    deadline_table,
-    dispute_table,
-    event_table,
-    organisation_table,
-    outbox_table,
-    party_table,
-    proceeding_table,
-)
+class DisputeMerge(SQLModel, table=True, defer_build=True):
+    """The same dispute reported twice, merged: ``merged`` now belongs with ``kept``.
 
-user_table = app_user_table
-__all__ = [
-    "CalendarYear",
-    "CaseCounter",
-    "Deadline",
-    "Dispute",
-    "Event",
-    "Organisation",
-    "Outbox",
-    "Party",
-    "Proceeding",
-    "User",
-    "app_user_table",
-    "calendar_year_table",
-    "case_counter_table",
-    "deadline_table",
-    "dispute_table",
-    "event_table",
-    "metadata",
-    "organisation_table",
-    "outbox_table",
-    "party_table",
-    "proceeding_table",
-    "user_table",
-]
+    Both intake records stay as they were; a wrong merge is split again by setting
+    ``split_at`` (the row stays, so the history of merging and splitting is kept).
+    """
+
+    __tablename__ = "dispute_merge"
+    __table_args__ = (Index("ix_dispute_merge_kept", "kept_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kept_id: int = Field(foreign_key="dispute.id")
+    merged_id: int = Field(foreign_key="dispute.id")
+    reason: str = Field(sa_type=Text)
+    merged_by: str = Field(max_length=80)
+    merged_at: datetime = _ts()
+    split_by: str | None = Field(default=None, max_length=80)
+    split_at: datetime | None = _ts(nullable=True)
+    split_reason: str | None = Field(default=None, sa_type=Text)
+
+
+# Runtime code uses the Core tables generated from these classes: mediation/_tables.py
+# (see mediation/_tablegen.py).
 
 metadata = SQLModel.metadata

@@ -236,6 +236,18 @@ def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str
         if row is None:
             raise NotFoundError(f"no dispute #{dispute_id}", hint="see `mediation case list`")
         dispute = dict(row._mapping)
+        from mediation.disputes import group_of, merges_of
+
+        group = group_of(conn, dispute_id)
+        merges = merges_of(conn, group)
+        merged_records = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(dispute_table)
+                .where(dispute_table.c.id.in_(group[1:]))
+                .order_by(dispute_table.c.id)
+            )
+        ]
         parties = [
             party_view(r, reveal=reveal)
             for r in conn.execute(
@@ -249,6 +261,7 @@ def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str
             for r in conn.execute(
                 select(
                     _P.c.id,
+                    _P.c.dispute_id,
                     _P.c.parent_id,
                     _P.c.case_number,
                     _P.c.flow,
@@ -262,7 +275,7 @@ def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str
                     _O.c.name.label("organisation_name"),
                 )
                 .join(_O, _O.c.id == _P.c.organisation_id)
-                .where(_P.c.dispute_id == dispute_id)
+                .where(_P.c.dispute_id.in_(group))
                 .order_by(_P.c.id)
             )
         ]
@@ -275,7 +288,13 @@ def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str
         p["children"] = [c["id"] for c in procs if c["parent_id"] == p["id"]]
     dispute["dispute_type_label"] = taxonomy.label(taxonomy.DISPUTE_TYPES, dispute["dispute_type"])
     dispute["channel_label"] = taxonomy.label(taxonomy.CHANNELS, dispute["channel"])
-    return {"dispute": dispute, "parties": parties, "proceedings": procs}
+    return {
+        "dispute": dispute,
+        "parties": parties,
+        "proceedings": procs,
+        "merged_disputes": merged_records,
+        "merges": merges,
+    }
 
 
 def list_organisations(store: Store) -> list[dict[str, Any]]:

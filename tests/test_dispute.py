@@ -63,3 +63,83 @@ def test_unknown_dispute_exits_4(store, db_url, runner):
     store.close()
     assert runner.invoke(app, ["--db", db_url, "dispute", "show", "42"]).exit_code == 4
     assert runner.invoke(app, ["--db", db_url, "dispute", "show", "abc"]).exit_code == 4
+
+
+def test_merge_two_reports_of_one_dispute_then_split_a_wrong_merge(store, db_url, runner):
+    hotline = cases.open_case(
+        store,
+        intake.validate(intake_record(channel="hotline", title="12345：楼道堆物")),
+        actor="t",
+        now=T0,
+    )
+    grid = cases.open_case(
+        store,
+        intake.validate(intake_record(channel="grid", title="网格上报：楼道堆物")),
+        actor="t",
+        now=T0,
+    )
+    store.close()
+    env = {"MEDIATION_NOW": "2026-03-03T10:00:00+08:00"}
+    merge = ["--db", db_url, "--as", "主任", "dispute", "merge"]
+    out = runner.invoke(
+        app,
+        [*merge, str(hotline.dispute_id), str(grid.dispute_id), "--reason", "同一纠纷"],
+        env=env,
+    )
+    assert out.exit_code == 0, out.output
+
+    shown = json.loads(
+        runner.invoke(
+            app, ["--db", db_url, "dispute", "show", str(hotline.dispute_id), "--json"]
+        ).output
+    )
+    assert {p["id"] for p in shown["proceedings"]} == {hotline.proceeding_id, grid.proceeding_id}
+    assert [d["channel"] for d in shown["merged_disputes"]] == ["grid"]  # both intakes kept
+    assert shown["dispute"]["channel"] == "hotline"
+    (m,) = shown["merges"]
+    assert (m["kept_id"], m["merged_id"], m["merged_by"], m["split_at"]) == (
+        hotline.dispute_id,
+        grid.dispute_id,
+        "主任",
+        None,
+    )
+
+    # Merging again, merging the other way round, or into itself is refused.
+    for a, b in ((hotline, grid), (grid, hotline), (hotline, hotline)):
+        again = runner.invoke(
+            app, [*merge, str(a.dispute_id), str(b.dispute_id), "--reason", "x"], env=env
+        )
+        assert again.exit_code == 3, again.output
+
+    split = runner.invoke(
+        app,
+        [
+            "--db",
+            db_url,
+            "--as",
+            "主任",
+            "dispute",
+            "split",
+            str(grid.dispute_id),
+            "--reason",
+            "误合并",
+        ],
+        env=env,
+    )
+    assert split.exit_code == 0, split.output
+    shown = json.loads(
+        runner.invoke(
+            app, ["--db", db_url, "dispute", "show", str(hotline.dispute_id), "--json"]
+        ).output
+    )
+    assert {p["id"] for p in shown["proceedings"]} == {hotline.proceeding_id}
+    (m,) = shown["merges"]  # the merge stays on record, split
+    assert m["split_by"] == "主任" and m["split_reason"] == "误合并"
+    text = runner.invoke(app, ["--db", db_url, "dispute", "show", str(hotline.dispute_id)]).output
+    assert "拆分：误合并" in text
+    assert (
+        runner.invoke(
+            app, ["--db", db_url, "dispute", "split", str(grid.dispute_id), "--reason", "x"]
+        ).exit_code
+        == 3
+    )

@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from mediation import cases, intake
+from mediation._tables import event_table, outbox_table
 from mediation.clock import BUSINESS_TZ
-from mediation.models import event_table, outbox_table
 from mediation.notifiers import LogFileNotifier
 from mediation.scheduler import dispatch
 from tests.conftest import T0, intake_record
