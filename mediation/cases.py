@@ -314,6 +314,7 @@ def _start_proceeding(
     cal: WorkCalendar,
     parent_id: int | None = None,
     handoff_reason: str | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> Opened:
     today = business_date(now)
     serial = _NEXT_SERIAL(conn, {"org": org.id, "year": today.year}).scalar_one()
@@ -334,7 +335,7 @@ def _start_proceeding(
             "application_mode": application_mode,
             "mediator": None,
             "mediators": [],
-            "facts": {},
+            "facts": facts or {},
             "opened_at": now,
             "updated_at": now,
             "version": 1,
@@ -633,7 +634,7 @@ def advance_in(
             event_payload = {**event_payload, "deadline_resumed": resumed}
     if transition.handoff is not None:
         result.handed_off_to = _hand_off(
-            conn, transition.handoff, row, payload, actor=actor, now=now, cal=cal
+            conn, transition.handoff, row, payload, facts, actor=actor, now=now, cal=cal
         )
         event_payload = {**event_payload, "handed_off_to": result.handed_off_to.case_number}
     _INSERT_EVENT(
@@ -710,6 +711,7 @@ def _hand_off(
     handoff: HandOff,
     row: Any,
     payload: dict[str, Any],
+    facts: dict[str, Any],
     *,
     actor: str,
     now: datetime,
@@ -736,4 +738,7 @@ def _hand_off(
         parent_id=row.id,
         handoff_reason=reason,
         cal=cal,
+        # What was established so far (the agreement, the sessions' outcome) travels with
+        # the case: the next organisation does not re-type it.
+        facts={"carried_over": {"from_case": row.case_number, **facts}},
     )

@@ -251,7 +251,7 @@ def set_mediators(ctl: Controller) -> None:
 @effect
 def record_agreement(ctl: Controller) -> None:
     ctl.facts["agreement"] = {
-        "kind": "written" if ctl.trigger == "agree_written" else "oral",
+        "kind": "oral" if ctl.trigger == "agree_oral" else "written",
         "effective_on": ctl.today.isoformat(),
     }
 

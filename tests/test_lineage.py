@@ -167,3 +167,35 @@ def test_court_referral_returns_to_court_on_expiry(store):
     assert quiet.consequences == []
     fired = dispatch(store, now=T0 + timedelta(days=31), notifiers=[])
     assert [(c["trigger"], c["to_state"]) for c in fired.consequences] == [("expire", "returned")]
+
+
+def test_the_agreement_travels_with_the_hand_off(store):
+    from mediation.organisations import add_organisation as add
+    from mediation.queries import case_detail
+
+    add(store, code="青法", name="青山县人民法院", level="county", kind="court", now=T0)
+    opened = cases.open_case(store, intake.validate(intake_record()), actor="t", now=T0)
+    pid = opened.proceeding_id
+    for trig, data in (
+        ("accept", {}),
+        ("assign", {"mediators": ["周明"], "selection": "designated"}),
+        ("terminate", {"reason": "r", "other_routes": "诉讼"}),
+        (
+            "court_referral",
+            {"organisation": "城关", "court": "青山县人民法院", "court_ref": "诉前调1号"},
+        ),
+    ):
+        result = cases.advance(store, pid, trig, actor="t", now=T0, payload=data)
+    c = result.handed_off_to.proceeding_id
+    cases.advance(
+        store, c, "record_session", actor="t", now=T0, payload={"kind": "mediation", "summary": "s"}
+    )
+    cases.advance(store, c, "agree", actor="t", now=T0, payload=AGREEMENT)
+    applied = cases.advance(
+        store, c, "apply_confirmation", actor="t", now=T0, payload={"organisation": "青法"}
+    )
+    detail = case_detail(store, str(applied.handed_off_to.proceeding_id))
+    carried = detail["proceeding"]["facts"]["carried_over"]
+    assert carried["from_case"] == applied.case_number
+    assert carried["agree"]["terms"] == AGREEMENT["terms"]
+    assert carried["agreement"]["kind"] == "written"
