@@ -25,6 +25,12 @@ EDGES = {
         ),
         ("result_received", "conclude", "concluded"),
         ("handled_otherwise", "conclude", "concluded"),
+        ("concluded", "request_review", "review_requested"),  # 复查 (art. 35)
+        ("review_requested", "answer_review", "reviewed"),
+        ("reviewed", "request_recheck", "recheck_requested"),  # 复核 (art. 36)
+        ("concluded", "close", "closed"),
+        ("reviewed", "close", "closed"),
+        ("recheck_requested", "close", "closed"),
     },
     "court_referred": {
         ("received", "record_session", "mediating"),
@@ -225,6 +231,10 @@ def test_edges(name: str) -> None:
     [
         ("petition", "disposal_period", Period(15, "days"), "信访工作条例 art. 22"),
         ("petition", "handling_period", Period(60, "days"), "信访工作条例 art. 34"),
+        ("petition", "review_window", Period(30, "days"), "信访工作条例 art. 35"),
+        ("petition", "review_period", Period(30, "days"), "信访工作条例 art. 35"),
+        ("petition", "recheck_window", Period(30, "days"), "信访工作条例 art. 36"),
+        ("petition", "recheck_period", Period(30, "days"), "信访工作条例 art. 36"),
         ("court_referred", "mediation_period", Period(30, "days"), "特邀调解规定 art. 27"),
         ("judicial_confirmation", "acceptance_period", Period(3, "days"), "司法确认规定 art. 4"),
         ("judicial_confirmation", "ruling_period", Period(15, "days"), "司法确认规定 art. 5"),

@@ -64,6 +64,7 @@ def test_petition_to_confirmed_agreement_is_one_dispute(store, db_url, runner):
     go(m, "terminate", 10, "调解员", reason="双方分歧过大", other_routes="可向人民法院起诉")
     go(petition.proceeding_id, "record_result", 11, "信访员", result="failed", summary="调解不成")
     go(petition.proceeding_id, "conclude", 12, "信访员", opinion="已告知当事人诉讼途径")
+    go(petition.proceeding_id, "close", 45, "信访员", summary="未申请复查")
 
     referred = go(
         m,
@@ -105,7 +106,7 @@ def test_petition_to_confirmed_agreement_is_one_dispute(store, db_url, runner):
         "judicial_confirmation",
     ]
     assert [procs[i]["state"] for i in chain] == [
-        "concluded",
+        "closed",
         "referred_to_court",
         "confirmation_requested",
         "confirmed",
@@ -130,6 +131,7 @@ def test_petition_to_confirmed_agreement_is_one_dispute(store, db_url, runner):
             "divert",
             "record_result",
             "conclude",
+            "close",
         ],
         m: [
             "receive_petition_referral",
