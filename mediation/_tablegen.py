@@ -69,6 +69,8 @@ def _column(column: Column[object]) -> str:
     args.append(f"nullable={column.nullable}")
     if column.unique:
         args.append("unique=True")
+    if column.server_default is not None:
+        args.append(f"server_default={column.server_default.arg!r}")  # type: ignore[attr-defined]
     return f"    Column({', '.join(args)}),"
 
 

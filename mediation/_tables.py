@@ -140,6 +140,7 @@ organisation_table = Table(
     Column("kind", String(40), nullable=False),
     Column("level", String(20), nullable=False),
     Column("parent_id", Integer(), ForeignKey("organisation.id"), nullable=True),
+    Column("periods", JSONText(), nullable=False, server_default="{}"),
     Column("created_at", Timestamp(), nullable=False),
 )
 

@@ -356,21 +356,50 @@ def _start_proceeding(
             "occurred_at": now,
         },
     )
-    started = _start_deadlines(conn, flow.starts.get(entry_trigger, ()), pid, today, cal)
+    started = _start_deadlines(
+        conn,
+        flow.starts.get(entry_trigger, ()),
+        pid,
+        today,
+        cal,
+        org_id=org.id,
+        flow=flow.flow.name,
+    )
     return Opened(dispute_id, pid, number, state, flow.flow.state_label(state), started)
 
 
+_ORG_PERIODS = Prepared(select(_O.c.periods).where(_O.c.id == bindparam("id")))
+
+
+def local_period(conn: Connection, org_id: int, flow: str, rule: DeadlineRule) -> Period:
+    """The rule's period, or the organisation's own where the law leaves it to local rules."""
+    if not rule.configurable:
+        return rule.period
+    raw = _ORG_PERIODS(conn, {"id": org_id}).scalar()
+    periods = json.loads(raw) if isinstance(raw, str) else (raw or {})
+    local = periods.get(f"{flow}.{rule.kind}")
+    return Period(int(local[0]), local[1]) if local else rule.period
+
+
 def _start_deadlines(
-    conn: Connection, rules: Any, pid: int, today: date, cal: WorkCalendar
+    conn: Connection,
+    rules: Any,
+    pid: int,
+    today: date,
+    cal: WorkCalendar,
+    *,
+    org_id: int,
+    flow: str,
 ) -> list[dict[str, Any]]:
     started = []
     for rule in rules:
-        due = compute_due(today, rule.period, cal)
+        period = local_period(conn, org_id, flow, rule)
+        due = compute_due(today, period, cal)
         row = {
             "proceeding_id": pid,
             "kind": rule.kind,
             "label": rule.label,
-            "period": rule.period.label,
+            "period": period.label,
             "legal_basis": rule.legal_basis,
             "duty": rule.duty,
             "starts_on": today,
@@ -379,8 +408,8 @@ def _start_deadlines(
             "status": "open",
             "extensions": 0,
             "counted_from": today,
-            "period_count": rule.period.count,
-            "period_unit": rule.period.unit,
+            "period_count": period.count,
+            "period_unit": period.unit,
         }
         _INSERT_DEADLINE(conn, row)
         started.append(row)
@@ -652,7 +681,15 @@ def advance_in(
             "occurred_at": now,
         },
     )
-    result.deadlines_started = _start_deadlines(conn, flow.starts.get(trigger, ()), pid, today, cal)
+    result.deadlines_started = _start_deadlines(
+        conn,
+        flow.starts.get(trigger, ()),
+        pid,
+        today,
+        cal,
+        org_id=row.organisation_id,
+        flow=flow.flow.name,
+    )
     return result
 
 

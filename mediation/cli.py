@@ -300,6 +300,38 @@ def org_add(
     _echo(to_json(row) if json_out else f"已登记：{code} {name}")
 
 
+@org_app.command("set-period")
+@handled
+def org_set_period(
+    code: Annotated[str, typer.Argument(help="Organisation code.")],
+    flow: Annotated[str, typer.Argument(help="Flow, e.g. administrative.")],
+    kind: Annotated[str, typer.Argument(help="Deadline kind, e.g. mediation_period.")],
+    days: Annotated[int | None, typer.Option("--days", min=1, max=3660)] = None,
+    working_days: Annotated[int | None, typer.Option("--working-days", min=1, max=1000)] = None,
+    months: Annotated[int | None, typer.Option("--months", min=1, max=120)] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Set this organisation's own period where the law leaves it to local rules (行政调解);
+    cases accepted from now on use it.
+
+    Example: mediation org set-period 青山司法局 administrative mediation_period --working-days 30
+    """
+    from mediation.organisations import set_period
+    from mediation.output import to_json
+
+    given = [
+        (n, u) for n, u in ((days, "days"), (working_days, "working_days"), (months, "months")) if n
+    ]
+    if len(given) != 1:
+        raise MediationError(
+            "give exactly one of --days, --working-days, --months", hint="e.g. --working-days 30"
+        )
+    store = _settings().store()
+    result = set_period(store, code=code, flow=flow, kind=kind, count=given[0][0], unit=given[0][1])
+    store.close()
+    _echo(to_json(result) if json_out else f"已设定：{code} {flow}.{kind} = {result['period']}")
+
+
 @org_app.command("list")
 @handled
 def org_list(json_out: JsonOpt = False) -> None:

@@ -32,6 +32,11 @@ class Organisation(SQLModel, table=True, defer_build=True):
     kind: str = Field(max_length=40, description="taxonomy.ORGANISATION_KINDS")
     level: str = Field(max_length=20, description="taxonomy.LEVELS")
     parent_id: int | None = Field(default=None, foreign_key="organisation.id")
+    periods: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSONText, nullable=False, server_default="{}"),
+        description="local periods for rules the law leaves to local rules: flow.kind -> [n, unit]",
+    )
     created_at: datetime = _ts()
 
 

@@ -100,3 +100,47 @@ def add_organisation(
         "level": level,
         "parent": parent,
     }
+
+
+def set_period(
+    store: Store, *, code: str, flow: str, kind: str, count: int, unit: str
+) -> dict[str, Any]:
+    """Set an organisation's own period for a rule the law leaves to local rules.
+
+    :raises ValidationError: for a rule whose period is fixed by law, or a bad length.
+    """
+    from mediation.periods import Period
+    from mediation.workflows import get_flow
+
+    rule = next((r for r in get_flow(flow).deadlines if r.kind == kind), None)
+    if rule is None:
+        raise NotFoundError(
+            f"flow {flow} has no deadline {kind!r}", hint=f"see `mediation workflow show {flow}`"
+        )
+    if not rule.configurable:
+        raise ValidationError(
+            [
+                FieldProblem(
+                    kind,
+                    f"期限由法律规定（{rule.legal_basis}），不能由本机关设定",
+                    "choose a configurable rule",
+                )
+            ],
+            source="org set-period",
+        )
+    try:
+        period = Period(count, unit)  # type: ignore[arg-type]
+        if count < 1:
+            raise ValueError("a period must be at least 1")
+    except ValueError as exc:
+        raise ValidationError(
+            [FieldProblem("period", str(exc), "e.g. --working-days 20")], source="org set-period"
+        ) from None
+    with store.write() as conn:
+        row = conn.execute(select(_O.c.id, _O.c.periods).where(_O.c.code == code)).first()
+        if row is None:
+            raise NotFoundError(f"no organisation {code!r}", hint="see `mediation org list`")
+        periods = dict(row.periods or {})
+        periods[f"{flow}.{kind}"] = [period.count, period.unit]
+        conn.execute(_O.update().where(_O.c.id == row.id).values(periods=periods))
+    return {"organisation": code, "flow": flow, "kind": kind, "period": period.label}

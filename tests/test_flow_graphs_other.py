@@ -399,3 +399,48 @@ def test_insurers_are_told_three_days_ahead(store) -> None:
         payload={"insurer": "某财产保险公司", "session_on": "2026-03-05"},
     )
     assert ok.to_state == "assigned"
+
+
+def test_an_organ_sets_its_own_administrative_period(store, db_url, runner) -> None:
+    from mediation import cases
+    from mediation.cli import app
+    from mediation.organisations import add_organisation
+    from tests.conftest import T0
+
+    add_organisation(
+        store, code="青司", name="青山县司法局", level="county", kind="admin_organ", now=T0
+    )
+    opened = _open(store, "administrative", org="青司")
+    store.close()
+    base = ["--db", db_url, "org", "set-period", "青司", "administrative", "mediation_period"]
+    out = runner.invoke(app, [*base, "--working-days", "30"])
+    assert out.exit_code == 0, out.output
+    fixed = runner.invoke(
+        app,
+        [
+            "--db",
+            db_url,
+            "org",
+            "set-period",
+            "青司",
+            "peoples",
+            "mediation_period",
+            "--months",
+            "2",
+        ],
+    )
+    assert fixed.exit_code == 3 and "法律规定" in fixed.output  # the people's month is the law's
+    from mediation.store import Store
+
+    s = Store(db_url)
+    steps = [
+        ("approve_filing", {"approved_by": "局长"}),
+        ("consult", {}),
+        ("other_party_consents", {"party": "李四"}),
+    ]
+    for trig, data in steps:
+        result = cases.advance(s, opened.proceeding_id, trig, actor="t", now=T0, payload=data)
+    (started,) = result.deadlines_started
+    # 30 working days from 2026-03-02 (not the default 20): 2026-04-14.
+    assert (started["period"], started["due"].isoformat()) == ("30个工作日", "2026-04-14")
+    s.close()

@@ -80,6 +80,9 @@ class DeadlineRule:
     runs_in: frozenset[str]
     duty: bool = True
     extended_by: tuple[str, ...] = ()
+    #: Whether an organisation may set its own period (the law leaves it to local rules,
+    #: e.g. 行政调解): ``mediation org set-period``.
+    configurable: bool = False
     #: A fixed statutory extension (e.g. 信访 +30 days with approval); without it the
     #: extending trigger must give the agreed ``new_due``.
     extension: Period | None = None

@@ -121,6 +121,7 @@ FLOW = Flow(
             runs_in=frozenset({"accepted", "mediating"}),
             extended_by=("extend",),
             extension=Period(10, "working_days"),
+            configurable=True,
         ),
     ),
     documents=(DocumentSpec("agreement", "行政调解协议书", LOCAL, ("agreed",)),),
