@@ -444,3 +444,16 @@ def test_an_organ_sets_its_own_administrative_period(store, db_url, runner) -> N
     # 30 working days from 2026-03-02 (not the default 20): 2026-04-14.
     assert (started["period"], started["due"].isoformat()) == ("30个工作日", "2026-04-14")
     s.close()
+
+
+def test_workflow_list_json_lists_every_flow_with_its_states(runner, tmp_path) -> None:
+    import json
+
+    from mediation.cli import app
+    from mediation.workflows import flow_names, get_flow
+
+    out = runner.invoke(app, ["--db", str(tmp_path / "none.db"), "workflow", "list", "--json"])
+    assert out.exit_code == 0, out.output
+    listed = {f["name"]: [s["name"] for s in f["states"]] for f in json.loads(out.output)}
+    assert listed == {n: [s.name for s in get_flow(n).states] for n in flow_names()}
+    assert len(listed) == 17
