@@ -67,13 +67,18 @@ INFORM = Transition(
 )
 
 
-def sessions(legal_basis: str = "人民调解法 arts. 21-22") -> tuple[Transition, Transition]:
-    """The first session (告知 → 调解中) and each further one (recorded, no state change)."""
+def sessions(
+    legal_basis: str = "人民调解法 arts. 21-22",
+    *,
+    first_from: str = "informed",
+    label: str = "记录调查/调解",
+) -> tuple[Transition, Transition]:
+    """The first session (``first_from`` → 调解中) and each further one (no state change)."""
     first = Transition(
         "record_session",
-        ("informed",),
+        (first_from,),
         "mediating",
-        "记录调查/调解",
+        label,
         requires=("kind", "summary"),
         guards=("session_kind_is_known",),
         legal_basis=legal_basis,
@@ -86,6 +91,28 @@ def sessions(legal_basis: str = "人民调解法 arts. 21-22") -> tuple[Transiti
         requires=first.requires,
         guards=first.guards,
         legal_basis=legal_basis,
+    )
+
+
+def appraisal(legal_basis: str, *, paused: str = "（期限中止）") -> tuple[Transition, Transition]:
+    """Appraisal (鉴定) stops the clock and its conclusion restarts it."""
+    return (
+        Transition(
+            "start_appraisal",
+            ("mediating",),
+            "appraising",
+            f"委托鉴定{paused}",
+            requires=("appraisal_body", "matter"),
+            legal_basis=f"{legal_basis}（鉴定时间不计入调解期限）",
+        ),
+        Transition(
+            "finish_appraisal",
+            ("appraising",),
+            "mediating",
+            "收到鉴定意见（期限恢复）",
+            requires=("conclusion",),
+            legal_basis=legal_basis,
+        ),
     )
 
 

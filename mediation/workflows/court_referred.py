@@ -34,24 +34,7 @@ FLOW = Flow(
         State("archived", "结案归档", final=True),
     ),
     transitions=(
-        Transition(
-            "record_session",
-            ("received",),
-            "mediating",
-            "记录调解",
-            requires=("kind", "summary"),
-            guards=("session_kind_is_known",),
-            legal_basis="特邀调解规定 art. 16",
-        ),
-        Transition(
-            "record_session",
-            ("mediating",),
-            None,
-            "记录调解",
-            requires=("kind", "summary"),
-            guards=("session_kind_is_known",),
-            legal_basis="特邀调解规定 art. 16",
-        ),
+        *common.sessions("特邀调解规定 art. 16", first_from="received", label="记录调解"),
         common.extend("双方同意延长调解期限（不再受30日限制）", "特邀调解规定 art. 27", _WORKING),
         Transition(
             "agree",

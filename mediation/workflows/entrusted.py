@@ -33,24 +33,7 @@ def build(name: str, label: str, days: int, procedure: str) -> Flow:
             State("back_to_trial", "调解不成，转入审判", final=True),
         ),
         transitions=(
-            Transition(
-                "record_session",
-                ("received",),
-                "mediating",
-                "记录调解",
-                requires=("kind", "summary"),
-                guards=("session_kind_is_known",),
-                legal_basis=f"{_RULES} art. 16",
-            ),
-            Transition(
-                "record_session",
-                ("mediating",),
-                None,
-                "记录调解",
-                requires=("kind", "summary"),
-                guards=("session_kind_is_known",),
-                legal_basis=f"{_RULES} art. 16",
-            ),
+            *common.sessions(f"{_RULES} art. 16", first_from="received", label="记录调解"),
             common.extend("双方同意延长调解期限（不计入审限）", f"{_RULES} art. 27", _WORKING),
             Transition(
                 "agree",

@@ -37,24 +37,7 @@ def build(name: str, label: str, days: int, procedure: str) -> Flow:
             State("withdrawn", "原告撤诉", final=True),
         ),
         transitions=(
-            Transition(
-                "record_session",
-                ("consented",),
-                "mediating",
-                "记录调解",
-                requires=("kind", "summary"),
-                guards=("session_kind_is_known",),
-                legal_basis=f"{_CPL} arts. 96-98",
-            ),
-            Transition(
-                "record_session",
-                ("mediating",),
-                None,
-                "记录调解",
-                requires=("kind", "summary"),
-                guards=("session_kind_is_known",),
-                legal_basis=f"{_CPL} arts. 96-98",
-            ),
+            *common.sessions(f"{_CPL} arts. 96-98", first_from="consented", label="记录调解"),
             common.extend("经双方同意延长调解期间（不计入审限）", "民事调解规定 art. 4", _WORKING),
             Transition(
                 "agree",

@@ -50,22 +50,7 @@ FLOW = Flow(
         common.ASSIGN,
         common.INFORM,
         *common.sessions("医疗纠纷预防和处理条例 art. 33"),
-        Transition(
-            "start_appraisal",
-            ("mediating",),
-            "appraising",
-            "委托医疗损害鉴定（期限中止）",
-            requires=("appraisal_body", "matter"),
-            legal_basis=f"{_ART38}（鉴定时间不计入调解期限）",
-        ),
-        Transition(
-            "finish_appraisal",
-            ("appraising",),
-            "mediating",
-            "收到鉴定意见（期限恢复）",
-            requires=("conclusion",),
-            legal_basis=_ART38,
-        ),
+        *common.appraisal(_ART38, paused="（医疗损害鉴定，期限中止）"),
         common.extend("医调委与医患双方约定延长调解期限", _ART38, _WORKING),
         # Parties must be told they may seek judicial confirmation (条例 art. 39).
         common.agree_written(
