@@ -37,7 +37,7 @@ from mediation.intake import Intake
 from mediation.machine import Controller, FlowMachine, load
 from mediation.periods import Period, compute_due
 from mediation.refs import resolve
-from mediation.store import Store
+from mediation.store import Store, calendar_in
 from mediation.workflows import DeadlineRule, HandOff, Transition
 
 _P = proceeding_table
@@ -395,6 +395,10 @@ def _start_deadlines(
     for rule in rules:
         period = local_period(conn, org_id, flow, rule)
         due = compute_due(today, period, cal)
+        if due.provisional:
+            # The calendar was read before this transaction; a year loaded meanwhile (and
+            # its recomputation already committed) must not be missed: read it again here.
+            due = compute_due(today, period, calendar_in(conn))
         row = {
             "proceeding_id": pid,
             "kind": rule.kind,

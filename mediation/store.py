@@ -115,7 +115,8 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only snapshot."""
+        """A read transaction (on SQLite a snapshot; on PostgreSQL READ COMMITTED, so each
+        statement sees what was committed before it)."""
         conn = self._connection().execution_options(mediation_write=False)
         with conn.begin():
             yield conn
@@ -127,24 +128,8 @@ class Store:
         Call it outside a transaction.
         """
         if self._calendar is None:
-            from sqlalchemy import select
-
-            from mediation._tables import calendar_year_table
-            from mediation.calendar import WorkCalendar, YearCalendar
-
-            t = calendar_year_table
-            cal = WorkCalendar()
             with self.read() as conn:
-                for row in conn.execute(select(t.c.year, t.c.holidays, t.c.workdays, t.c.source)):
-                    cal.add_year(
-                        YearCalendar(
-                            year=row.year,
-                            holidays=frozenset(date.fromisoformat(d) for d in row.holidays),
-                            workdays=frozenset(date.fromisoformat(d) for d in row.workdays),
-                            source=row.source,
-                        )
-                    )
-            self._calendar = cal
+                self._calendar = calendar_in(conn)
         return self._calendar
 
     def forget_calendar(self) -> None:
@@ -222,3 +207,23 @@ class Store:
     @property
     def display_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
+
+
+def calendar_in(conn: Connection) -> WorkCalendar:
+    """The calendar as the database holds it, read on ``conn`` (inside its transaction)."""
+    from sqlalchemy import select
+
+    from mediation._tables import calendar_year_table as t
+    from mediation.calendar import WorkCalendar, YearCalendar
+
+    cal = WorkCalendar()
+    for row in conn.execute(select(t.c.year, t.c.holidays, t.c.workdays, t.c.source)):
+        cal.add_year(
+            YearCalendar(
+                year=row.year,
+                holidays=frozenset(date.fromisoformat(d) for d in row.holidays),
+                workdays=frozenset(date.fromisoformat(d) for d in row.workdays),
+                source=row.source,
+            )
+        )
+    return cal
