@@ -292,11 +292,16 @@ def org_add(
     from mediation.output import to_json
 
     settings = _settings()
-    store = settings.store()
-    row = add_organisation(
-        store, code=code, name=name, level=level, kind=kind, parent=parent, now=settings.clock.now()
-    )
-    store.close()
+    with settings.store() as store:
+        row = add_organisation(
+            store,
+            code=code,
+            name=name,
+            level=level,
+            kind=kind,
+            parent=parent,
+            now=settings.clock.now(),
+        )
     _echo(to_json(row) if json_out else f"已登记：{code} {name}")
 
 
@@ -326,9 +331,10 @@ def org_set_period(
         raise MediationError(
             "give exactly one of --days, --working-days, --months", hint="e.g. --working-days 30"
         )
-    store = _settings().store()
-    result = set_period(store, code=code, flow=flow, kind=kind, count=given[0][0], unit=given[0][1])
-    store.close()
+    with _settings().store() as store:
+        result = set_period(
+            store, code=code, flow=flow, kind=kind, count=given[0][0], unit=given[0][1]
+        )
     _echo(to_json(result) if json_out else f"已设定：{code} {flow}.{kind} = {result['period']}")
 
 
@@ -342,9 +348,8 @@ def org_list(json_out: JsonOpt = False) -> None:
     from mediation.output import table, to_json
     from mediation.queries import list_organisations
 
-    store = _settings().store()
-    rows = list_organisations(store)
-    store.close()
+    with _settings().store() as store:
+        rows = list_organisations(store)
     if json_out:
         _echo(to_json(rows))
         return
@@ -440,9 +445,8 @@ def case_open(
     else:
         record = intake.load(from_file)
     settings = _settings()
-    store = settings.store()
-    opened = open_case(store, record, actor=settings.actor, now=settings.clock.now())
-    store.close()
+    with settings.store() as store:
+        opened = open_case(store, record, actor=settings.actor, now=settings.clock.now())
     if json_out:
         _echo(to_json(opened))
         return
@@ -475,18 +479,17 @@ def case_list(
 
     if status not in ("open", "closed", "all"):
         raise MediationError(f"unknown --status {status!r}", hint="use open, closed or all")
-    store = _settings().store()
-    rows = list_cases(
-        store,
-        flow=flow,
-        state=state,
-        org=org,
-        level=level,
-        mediator=mediator,
-        status=status,
-        limit=limit,
-    )
-    store.close()
+    with _settings().store() as store:
+        rows = list_cases(
+            store,
+            flow=flow,
+            state=state,
+            org=org,
+            level=level,
+            mediator=mediator,
+            status=status,
+            limit=limit,
+        )
     if json_out:
         _echo(to_json(rows))
         return
@@ -529,9 +532,8 @@ def case_show(
     from mediation.queries import case_detail
 
     settings = _settings()
-    store = settings.store()
-    data = case_detail(store, case, reveal=reveal, today=settings.clock.today())
-    store.close()
+    with settings.store() as store:
+        data = case_detail(store, case, reveal=reveal, today=settings.clock.today())
     if json_out:
         _echo(to_json(data))
         return
@@ -591,9 +593,8 @@ def dispute_show(
     from mediation.output import to_json, when
     from mediation.queries import dispute_lineage
 
-    store = _settings().store()
-    data = dispute_lineage(store, dispute, reveal=reveal)
-    store.close()
+    with _settings().store() as store:
+        data = dispute_lineage(store, dispute, reveal=reveal)
     if json_out:
         _echo(to_json(data))
         return
@@ -651,11 +652,10 @@ def dispute_merge(
     from mediation.output import to_json
 
     settings = _settings()
-    store = settings.store()
-    result = merge(
-        store, keep, merged, reason=reason, actor=settings.actor, now=settings.clock.now()
-    )
-    store.close()
+    with settings.store() as store:
+        result = merge(
+            store, keep, merged, reason=reason, actor=settings.actor, now=settings.clock.now()
+        )
     _echo(to_json(result) if json_out else f"已合并：纠纷 #{merged} 并入 #{keep}")
 
 
@@ -674,9 +674,8 @@ def dispute_split(
     from mediation.output import to_json
 
     settings = _settings()
-    store = settings.store()
-    result = split(store, merged, reason=reason, actor=settings.actor, now=settings.clock.now())
-    store.close()
+    with settings.store() as store:
+        result = split(store, merged, reason=reason, actor=settings.actor, now=settings.clock.now())
     _echo(to_json(result) if json_out else f"已拆分：纠纷 #{merged} 不再并入 #{result['kept']}")
 
 
@@ -710,18 +709,17 @@ def intake_import(
     from mediation.output import to_json
 
     settings = _settings()
-    store = settings.store()
-    result = import_file(
-        store,
-        file,
-        channel=channel,
-        actor=settings.actor,
-        now=settings.clock.now(),
-        org=org,
-        referring_organ=referring_organ,
-        report=report,
-    )
-    store.close()
+    with settings.store() as store:
+        result = import_file(
+            store,
+            file,
+            channel=channel,
+            actor=settings.actor,
+            now=settings.clock.now(),
+            org=org,
+            referring_organ=referring_organ,
+            report=report,
+        )
     if json_out:
         _echo(to_json(result))
     elif result.problems:
@@ -757,9 +755,8 @@ def case_history(
     from mediation.output import table, to_json, when
     from mediation.queries import history
 
-    store = _settings().store()
-    data = history(store, case)
-    store.close()
+    with _settings().store() as store:
+        data = history(store, case)
     if json_out:
         _echo(to_json(data))
         return
@@ -796,9 +793,8 @@ def case_next(
     from mediation.output import table, to_json
     from mediation.queries import next_triggers
 
-    store = _settings().store()
-    data = next_triggers(store, case)
-    store.close()
+    with _settings().store() as store:
+        data = next_triggers(store, case)
     if json_out:
         _echo(to_json(data))
         return
@@ -842,20 +838,19 @@ def case_advance(
 
     payload = _read_data(data, set_)
     settings = _settings()
-    store = settings.store()
-    pid, version = require_case(store, case)
-    _warn_calendar(store.calendar(), settings.clock.today())
-    result = advance(
-        store,
-        pid,
-        trigger,
-        actor=settings.actor,
-        now=settings.clock.now(),
-        note=note,
-        payload=payload,
-        expect_version=version,
-    )
-    store.close()
+    with settings.store() as store:
+        pid, version = require_case(store, case)
+        _warn_calendar(store.calendar(), settings.clock.today())
+        result = advance(
+            store,
+            pid,
+            trigger,
+            actor=settings.actor,
+            now=settings.clock.now(),
+            note=note,
+            payload=payload,
+            expect_version=version,
+        )
     if json_out:
         _echo(to_json(result))
         return
@@ -994,9 +989,8 @@ def calendar_load(
 
     year = read_year_file(file)
     settings = _settings()
-    store = settings.store()
-    result = load_calendar_year(store, year, actor=settings.actor, now=settings.clock.now())
-    store.close()
+    with settings.store() as store:
+        result = load_calendar_year(store, year, actor=settings.actor, now=settings.clock.now())
     if json_out:
         _echo(to_json(result))
         return
@@ -1045,9 +1039,8 @@ def _calendar_for_settings() -> Any:
         store = _settings().store()
     except SchemaError:
         return default_calendar()
-    cal = store.calendar()
-    store.close()
-    return cal
+    with store:
+        return store.calendar()
 
 
 @deadline_app.command("compute")
@@ -1135,16 +1128,15 @@ def _run_report(
         ) from None
     filters = reports.Filters(org=org, level=level, mediator=mediator, flow=flow)
     soon = within is not None
-    store = settings.store()
-    if fmt == "csv":
-        buffer = io.StringIO()
-        count = reports.write_csv(store, buffer, as_of=day, filters=filters, within=within)
-        store.close()
-        if count:
-            _write_out(buffer.getvalue(), output)
-        return count
-    rows = reports.overdue_rows(store, as_of=day, filters=filters, within=within)
-    store.close()
+    with settings.store() as store:
+        if fmt == "csv":
+            buffer = io.StringIO()
+            count = reports.write_csv(store, buffer, as_of=day, filters=filters, within=within)
+            store.close()
+            if count:
+                _write_out(buffer.getvalue(), output)
+            return count
+        rows = reports.overdue_rows(store, as_of=day, filters=filters, within=within)
     if not rows:
         return 0
     if fmt == "json":
