@@ -267,6 +267,20 @@ def db_status(json_out: JsonOpt = False) -> None:
         raise typer.Exit(int(ExitCode.SCHEMA))
 
 
+@app.command()
+@handled
+def backup(
+    file: Annotated[Path, typer.Argument(help="The new backup file (never overwritten).")],
+) -> None:
+    """Copy the SQLite database consistently while it is in use (PostgreSQL: pg_dump).
+
+    Example: mediation backup /srv/backup/centre-2026-11-23.db
+    """
+    with _settings().store() as store:
+        pages = store.backup(file)
+    _echo(f"已备份到 {file}（{pages} 页）")
+
+
 # -- organisations --------------------------------------------------------------------
 
 

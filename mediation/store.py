@@ -121,6 +121,35 @@ class Store:
         with conn.begin():
             yield conn
 
+    def backup(self, target: Path) -> int:
+        """Copy a SQLite database, consistently, while others keep using it (SQLite's online
+        backup API); return the number of pages copied.
+
+        :raises UsageError: on PostgreSQL (use pg_dump), or when ``target`` exists.
+        """
+        import sqlite3
+
+        if self.dialect != "sqlite":
+            raise UsageError(
+                "backup copies SQLite files; PostgreSQL has pg_dump",
+                hint="pg_dump --format=custom --file centre.dump DBNAME (see README)",
+            )
+        if target.exists():
+            raise UsageError(
+                f"{target} exists", hint="choose a new file name; nothing is overwritten"
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = self._connection().connection.driver_connection
+        pages = 0
+
+        def progress(_status: int, remaining: int, total: int) -> None:
+            nonlocal pages
+            pages = total - remaining
+
+        with sqlite3.connect(target) as copy:
+            source.backup(copy, pages=1024, progress=progress)  # type: ignore[union-attr]
+        return pages
+
     def calendar(self) -> WorkCalendar:
         """The working-day calendar: the package plus the years loaded into this database.
 
