@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -220,11 +220,13 @@ def period_expired(ctl: Controller) -> str | None:
     for rule in ctl.rules.values():
         if rule.on_expiry != ctl.trigger:
             continue
-        due = _open_deadline(ctl, rule.kind)
-        if due is None:
+        row = _deadline_row(ctl, rule.kind)
+        if row is None:
             return f"没有正在计算的{rule.label}"
-        if ctl.today <= due:
-            return f"{rule.label}至 {due} 才届满，期满前不能执行此操作"
+        if rule.agreed_extension_lifts_limit and row.extensions:
+            return f"双方已同意延长，{rule.label}不再适用（特邀调解规定 art. 27）"
+        if ctl.today <= row.due:
+            return f"{rule.label}至 {row.due} 才届满，期满前不能执行此操作"
     return None
 
 
@@ -258,15 +260,50 @@ def record_agreement(ctl: Controller) -> None:
 
 @effect
 def extend_deadline(ctl: Controller) -> None:
-    """To the agreed ``new_due``, or by the rule's statutory ``extension`` (e.g. +30 days)."""
-    from mediation.periods import compute_due
+    """By the rule's statutory ``extension`` (+30 days, +10 days: once, counted from the
+    period's own last day, before any roll-over to a working day), or else to the
+    ``new_due`` the parties agreed."""
+    from mediation.periods import Period, add_months, compute_due
 
     for rule in _extended(ctl):
-        new_due = _parse_date(ctl.payload.get("new_due"))
-        if new_due is None and rule.extension is not None:
-            current = _open_deadline(ctl, rule.kind)
-            if current is None:
+        new_due: date | None
+        if rule.extension is not None:
+            row = _deadline_row(ctl, rule.kind)
+            if row is None:
                 continue
-            new_due = compute_due(current, rule.extension, ctl.cal).due
+            start = row.counted_from or row.starts_on
+            count = row.period_count if row.period_count is not None else rule.period.count
+            unit = row.period_unit or rule.period.unit
+            if unit == "months":
+                nominal = add_months(start, count)
+            elif unit == "days":
+                nominal = start + timedelta(days=count)
+            else:  # working days always end on a working day
+                nominal = compute_due(start, Period(count, "working_days"), ctl.cal).due
+            new_due = compute_due(nominal, rule.extension, ctl.cal).due
+        else:
+            new_due = _parse_date(ctl.payload.get("new_due"))
         if new_due is not None:
             ctl.deadline_changes.append((rule.kind, new_due))
+
+
+def _deadline_row(ctl: Controller, kind: str) -> Any:
+    t = deadline_table
+    return ctl.conn.execute(
+        select(t).where(
+            t.c.proceeding_id == ctl.proceeding["id"], t.c.kind == kind, t.c.status == "open"
+        )
+    ).first()
+
+
+@guard
+def extension_available(ctl: Controller) -> str | None:
+    """A statutory extension (+30, +10) is granted once, with approval; an agreed one
+    needs a later ``new_due``."""
+    for rule in _extended(ctl):
+        row = _deadline_row(ctl, rule.kind)
+        if row is None:
+            return f"没有正在计算的{rule.label}可以延长"
+        if rule.extension is not None and row.extensions:
+            return f"{rule.label}已延长过（法定延长以{rule.extension.label}为限）"
+    return None

@@ -334,8 +334,20 @@ def test_petition_handling_extends_by_thirty_days_with_approval(store) -> None:
                 d.c.proceeding_id == opened.proceeding_id, d.c.kind == "handling_period"
             )
         ).one()
-    # +30 days from 5/6 is Friday 6/5 (信访工作条例 art. 34).
-    assert (due.isoformat(), extensions) == ("2026-06-05", 1)
+    # The 60 days end on 5/1 (only the last day rolls to 5/6); 30 more days from 5/1 end on
+    # Sunday 5/31, so 6/1 (信访工作条例 art. 34: at most +30).
+    assert (due.isoformat(), extensions) == ("2026-06-01", 1)
+    from mediation.errors import TransitionNotAllowed
+
+    with pytest.raises(TransitionNotAllowed, match="已延长过"):
+        cases.advance(
+            store,
+            opened.proceeding_id,
+            "extend_handling",
+            actor="主任",
+            now=T0 + timedelta(days=55),
+            payload={"approved_by": "主任", "reason": "再延"},
+        )
 
 
 def test_every_declared_flow_has_its_graph_here() -> None:

@@ -201,3 +201,36 @@ def test_the_agreement_travels_with_the_hand_off(store):
     assert carried["from_case"] == applied.case_number
     assert carried["agree"]["terms"] == AGREEMENT["terms"]
     assert carried["agreement"]["kind"] == "written"
+
+
+def test_an_agreed_extension_lifts_the_court_referral_limit(store):
+    from mediation.scheduler import dispatch
+
+    opened = cases.open_case(store, intake.validate(intake_record()), actor="t", now=T0)
+    pid = opened.proceeding_id
+    for trig, data in (
+        ("accept", {}),
+        ("assign", {"mediators": ["周明"], "selection": "designated"}),
+        ("terminate", {"reason": "r", "other_routes": "诉讼"}),
+        (
+            "court_referral",
+            {"organisation": "城关", "court": "青山县人民法院", "court_ref": "诉前调2号"},
+        ),
+    ):
+        result = cases.advance(store, pid, trig, actor="t", now=T0, payload=data)
+    c = result.handed_off_to.proceeding_id
+    cases.advance(
+        store,
+        c,
+        "extend",
+        actor="t",
+        now=T0 + timedelta(days=20),
+        payload={
+            "reason": "双方同意延长",
+            "consented_by": ["张三", "李四"],
+            "new_due": "2026-04-20",
+        },
+    )
+    # Past the agreed date too: the 30-day limit no longer applies (特邀调解规定 art. 27).
+    fired = dispatch(store, now=T0 + timedelta(days=60), notifiers=[])
+    assert fired.consequences == []

@@ -80,6 +80,9 @@ class DeadlineRule:
     runs_in: frozenset[str]
     duty: bool = True
     extended_by: tuple[str, ...] = ()
+    #: When the parties agree to extend, the limit no longer applies at all (委派调解,
+    #: 特邀调解规定 art. 27): ``on_expiry`` is not fired after such an extension.
+    agreed_extension_lifts_limit: bool = False
     #: Whether an organisation may set its own period (the law leaves it to local rules,
     #: e.g. 行政调解): ``mediation org set-period``.
     configurable: bool = False

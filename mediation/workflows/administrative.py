@@ -72,6 +72,7 @@ FLOW = Flow(
             None,
             "经机关负责人批准延长（不超过10个工作日）",
             requires=("approved_by", "reason"),
+            guards=("extension_available",),
             effects=("extend_deadline",),
             legal_basis=LOCAL,
         ),

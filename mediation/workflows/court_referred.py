@@ -92,6 +92,7 @@ FLOW = Flow(
             starts_on=("open", "receive_court_referral"),
             runs_in=frozenset(_WORKING),
             extended_by=("extend",),
+            agreed_extension_lifts_limit=True,
             on_expiry="expire",
         ),
         replace(common.CONFIRMATION_WINDOW, starts_on=("agree",), runs_in=frozenset({"agreed"})),

@@ -42,6 +42,7 @@ FLOW = Flow(
             None,
             "经批准延长审查期限（不超过10日）",
             requires=("approved_by", "reason"),
+            guards=("extension_available",),
             effects=("extend_deadline",),
             legal_basis="司法确认规定 art. 5",
         ),

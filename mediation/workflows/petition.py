@@ -96,6 +96,7 @@ FLOW = Flow(
             None,
             "经批准延长办理期限（不超过30日）并告知理由",
             requires=("approved_by", "reason"),
+            guards=("extension_available",),
             effects=("extend_deadline",),
             legal_basis="信访工作条例 art. 34",
         ),
