@@ -52,7 +52,7 @@ SETS: dict[str, dict[str, str]] = {
         "court_ref": "（2026）浙0681民诉前调1号",
     },
     "follow_up": {"performance": "performed", "summary": "杂物已清理，双方满意。"},
-    "apply_confirmation": {"court": "青山县人民法院"},
+    "apply_confirmation": {"court": "青山县人民法院", "consented_by": "张三、李四"},
     "confirmation_granted": {"ruling_ref": "（2026）浙0681民特12号"},
     "confirmation_denied": {"ruling_ref": "（2026）浙0681民特13号", "reason": "协议内容不明确"},
 }

@@ -62,7 +62,7 @@ EDGES = {
         ("mediating", "record_session", "mediating"),
         ("mediating", "agree_written", "agreed_written"),
         *((s, "terminate", "terminated") for s in ("assigned", "informed", "mediating")),
-        *((s, "lapse", "lapsed") for s in W),
+        *((s, "lapse", "lapsed") for s in ("applied", *W)),
         *((s, "withdraw", "withdrawn") for s in W),
         ("agreed_written", "follow_up", "followed_up"),
         ("followed_up", "follow_up", "followed_up"),
@@ -180,6 +180,7 @@ EDGES = {
         ("followed_up", "apply_confirmation", "confirmation_applied"),
         ("confirmation_applied", "confirmation_granted", "confirmed"),
         ("confirmation_applied", "confirmation_denied", "confirmation_rejected"),
+        ("confirmation_rejected", "remediate", "mediating"),  # re-mediate (民事诉讼法 art. 206)
         *(
             (s, "archive", "archived")
             for s in (

@@ -83,7 +83,14 @@ def test_petition_to_confirmed_agreement_is_one_dispute(store, db_url, runner):
     c = court_mediation.proceeding_id
     go(c, "record_session", 22, "特邀调解员", kind="mediation", summary="释法明理")
     go(c, "agree", 25, "特邀调解员", **AGREEMENT)
-    applied = go(c, "apply_confirmation", 26, "特邀调解员", organisation="青法")
+    applied = go(
+        c,
+        "apply_confirmation",
+        26,
+        "特邀调解员",
+        organisation="青法",
+        consented_by=["张三", "李四"],
+    )
     confirmation = applied.handed_off_to
     j = confirmation.proceeding_id
     go(j, "accept", 27, "法官")
@@ -194,7 +201,12 @@ def test_the_agreement_travels_with_the_hand_off(store):
     )
     cases.advance(store, c, "agree", actor="t", now=T0, payload=AGREEMENT)
     applied = cases.advance(
-        store, c, "apply_confirmation", actor="t", now=T0, payload={"organisation": "青法"}
+        store,
+        c,
+        "apply_confirmation",
+        actor="t",
+        now=T0,
+        payload={"organisation": "青法", "consented_by": ["张三", "李四"]},
     )
     detail = case_detail(store, str(applied.handed_off_to.proceeding_id))
     carried = detail["proceeding"]["facts"]["carried_over"]

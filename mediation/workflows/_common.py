@@ -201,8 +201,8 @@ CONFIRMATION = (
         ("agreed_written", "followed_up"),
         "confirmation_applied",
         "双方共同申请司法确认",
-        requires=("court",),
-        guards=("within_confirmation_window",),
+        requires=("court", "consented_by"),
+        guards=("within_confirmation_window", "both_sides_consent"),
         legal_basis="人民调解法 art. 33；民事诉讼法 art. 205",
     ),
     Transition(

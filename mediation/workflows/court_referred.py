@@ -70,8 +70,8 @@ FLOW = Flow(
             ("agreed",),
             "confirmation_requested",
             "双方共同向法院申请司法确认",
-            requires=("organisation",),
-            guards=("within_confirmation_window",),
+            requires=("organisation", "consented_by"),
+            guards=("within_confirmation_window", "both_sides_consent"),
             outcome="transferred",
             handoff=HandOff(
                 flow="judicial_confirmation",

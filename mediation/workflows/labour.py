@@ -49,7 +49,7 @@ FLOW = Flow(
         common.TERMINATE,
         Transition(
             "lapse",
-            _WORKING,
+            ("applied", *_WORKING),
             "lapsed",
             "十五日内未达成调解协议，告知当事人可申请仲裁",
             guards=("period_expired",),

@@ -41,7 +41,6 @@ FLOW = Flow(
             "assigned",
             "当事人选定调解员",
             requires=("mediators",),
-            guards=("selection_is_known",),
             effects=("set_mediators",),
             legal_basis=f"{_RULES} art. 12",
         ),
@@ -88,7 +87,7 @@ FLOW = Flow(
             "调解不成",
             requires=("reason", "other_routes"),
             outcome="terminated",
-            legal_basis=f"{_RULES} art. 24",
+            legal_basis=_RULES,
         ),
         Transition(
             "withdraw",
@@ -98,7 +97,7 @@ FLOW = Flow(
             requires=("party", "reason"),
             guards=("names_a_party",),
             outcome="withdrawn",
-            legal_basis=f"{_RULES} art. 24",
+            legal_basis=_RULES,
         ),
     ),
     deadlines=(

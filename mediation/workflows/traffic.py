@@ -49,15 +49,17 @@ FLOW = Flow(
             "提前3日通知保险机构参加调解",
             requires=("insurer", "session_on"),
             guards=("session_at_least_three_days_ahead",),
-            legal_basis="domain.md §3.6（交调委工作规则：保险机构提前3日通知）",
+            legal_basis="地方道路交通事故人民调解工作规则（保险机构提前3日通知，各地不一）",
         ),
         *common.sessions(),
-        common.extend("经双方同意延长调解期限", "人民调解工作若干规定 art. 33", _WORKING),
+        common.extend(
+            "经双方同意延长调解期限", "地方人民调解条例（如宁波市人民调解条例 art. 27）", _WORKING
+        ),
         common.agree_written(extra=("insurer",)),
         common.TERMINATE,
         common.withdraw(_WORKING),
         *common.follow_ups(("agreed_written",)),
-        *(t for t in common.CONFIRMATION if t.trigger != "remediate"),
+        *common.CONFIRMATION,
         common.archive(
             ("terminated", "withdrawn", "followed_up", "confirmed", "confirmation_rejected")
         ),
@@ -68,7 +70,7 @@ FLOW = Flow(
             label="交通事故调解期限",
             period=Period(1, "months"),
             legal_basis="人民调解工作若干规定 art. 33（一般在一个月内调结）",
-            starts_on=("accept",),
+            starts_on=("accept", "remediate"),
             runs_in=frozenset(_WORKING),
             extended_by=("extend",),
         ),
