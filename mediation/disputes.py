@@ -30,6 +30,15 @@ def _active_merge_of(conn: Connection, dispute_id: int) -> Any:
     ).first()
 
 
+def root_of(conn: Connection, dispute_id: int) -> int:
+    """The dispute that ``dispute_id`` was (transitively) merged into, or itself."""
+    seen = {dispute_id}
+    while (live := _active_merge_of(conn, dispute_id)) is not None and live.kept_id not in seen:
+        dispute_id = live.kept_id
+        seen.add(dispute_id)
+    return dispute_id
+
+
 def group_of(conn: Connection, dispute_id: int) -> list[int]:
     """``dispute_id`` and every dispute merged into it (transitively), kept one first."""
     group, frontier = [dispute_id], [dispute_id]

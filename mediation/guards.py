@@ -230,6 +230,36 @@ def period_expired(ctl: Controller) -> str | None:
     return None
 
 
+#: Flows that exclude each other for one dispute (医疗纠纷预防和处理条例 arts. 38, 40: a medical
+#: dispute is mediated by the 医调委 or by the health authority, not both at once).
+EXCLUSIVE_FLOWS = {"medical_committee": "health_admin", "health_admin": "medical_committee"}
+
+
+@guard
+def not_mediated_elsewhere(ctl: Controller) -> str | None:
+    from mediation._tables import proceeding_table as p
+    from mediation.disputes import group_of, root_of
+
+    other = EXCLUSIVE_FLOWS.get(ctl.proceeding["flow"])
+    if other is None:
+        return None
+    # Reports merged together are one dispute.
+    group = group_of(ctl.conn, root_of(ctl.conn, ctl.proceeding["dispute_id"]))
+    busy = ctl.conn.execute(
+        select(p.c.case_number).where(
+            p.c.dispute_id.in_(group),
+            p.c.flow == other,
+            p.c.closed_at.is_(None),
+            p.c.outcome.is_(None),  # still being mediated: no agreement, failure or withdrawal
+        )
+    ).first()
+    if busy is not None:
+        return (
+            f"该医疗纠纷已在 {busy.case_number} 中调解（医调委调解与卫生主管部门调解不得同时进行）"
+        )
+    return None
+
+
 @guard
 def within_confirmation_window(ctl: Controller) -> str | None:
     due = _open_deadline(ctl, "confirmation_window")

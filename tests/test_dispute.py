@@ -143,3 +143,45 @@ def test_merge_two_reports_of_one_dispute_then_split_a_wrong_merge(store, db_url
         ).exit_code
         == 3
     )
+
+
+def test_medical_committee_and_health_authority_exclude_each_other(store):
+    import pytest
+
+    from mediation.disputes import merge
+    from mediation.errors import TransitionNotAllowed
+    from mediation.organisations import add_organisation
+
+    add_organisation(
+        store, code="青卫", name="青山县卫生健康局", level="county", kind="admin_organ", now=T0
+    )
+    committee = cases.open_case(
+        store,
+        intake.validate(intake_record(flow="medical_committee", dispute_type="medical")),
+        actor="t",
+        now=T0,
+    )
+    cases.advance(store, committee.proceeding_id, "accept", actor="t", now=T0)
+    authority = cases.open_case(
+        store,
+        intake.validate(
+            intake_record(organisation="青卫", flow="health_admin", dispute_type="medical")
+        ),
+        actor="t",
+        now=T0,
+    )
+    merge(
+        store, committee.dispute_id, authority.dispute_id, reason="同一医疗纠纷", actor="t", now=T0
+    )
+    with pytest.raises(TransitionNotAllowed, match="不得同时进行"):
+        cases.advance(store, authority.proceeding_id, "accept", actor="t", now=T0)
+    cases.advance(
+        store,
+        committee.proceeding_id,
+        "withdraw",
+        actor="t",
+        now=T0,
+        payload={"party": "张三", "reason": "改向卫生主管部门申请"},
+    )
+    accepted = cases.advance(store, authority.proceeding_id, "accept", actor="t", now=T0)
+    assert accepted.to_state == "accepted"

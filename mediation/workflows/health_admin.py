@@ -35,7 +35,14 @@ FLOW = Flow(
         State("closed", "结案", final=True),
     ),
     transitions=(
-        Transition("accept", ("applied",), "accepted", "决定受理", legal_basis=_ART40),
+        Transition(
+            "accept",
+            ("applied",),
+            "accepted",
+            "决定受理",
+            guards=("not_mediated_elsewhere",),
+            legal_basis=_ART40,
+        ),
         replace(common.REJECT, legal_basis=f"{_ART40}（已申请医调委调解或已起诉的不予受理）"),
         *common.sessions(_ART40, first_from="accepted", label="记录调解"),
         *common.appraisal(_ART40),

@@ -10,6 +10,8 @@ confirmation (art. 39), which they may then apply for like any people's-mediatio
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mediation.periods import Period
 from mediation.workflows import _common as common
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
@@ -44,7 +46,9 @@ FLOW = Flow(
         State("archived", "结案归档", final=True),
     ),
     transitions=(
-        common.accept("医疗纠纷预防和处理条例 art. 31"),
+        replace(
+            common.accept("医疗纠纷预防和处理条例 art. 31"), guards=("not_mediated_elsewhere",)
+        ),
         common.REJECT,
         common.refuse("一方当事人不同意调解", "医疗纠纷预防和处理条例 art. 31；人民调解法 art. 17"),
         common.ASSIGN,
