@@ -51,9 +51,6 @@ class FieldProblem:
     def __str__(self) -> str:
         return f"{self.field}: {self.problem}（{self.fix}）"
 
-    def as_dict(self) -> dict[str, str]:
-        return {"field": self.field, "problem": self.problem, "fix": self.fix}
-
 
 class ValidationError(MediationError):
     """Input failed validation; ``problems`` names each field and its fix."""

@@ -129,6 +129,23 @@ def extend(label: str, legal_basis: str, source: tuple[str, ...]) -> Transition:
     )
 
 
+def approved_extension(
+    trigger: str, source: tuple[str, ...], label: str, legal_basis: str
+) -> Transition:
+    """A statutory extension granted with approval (信访 +30, 司法确认 +10): the length is the
+    deadline rule's ``extension``, and it is granted once."""
+    return Transition(
+        trigger,
+        source,
+        None,
+        label,
+        requires=("approved_by", "reason"),
+        guards=("extension_available",),
+        effects=("extend_deadline",),
+        legal_basis=legal_basis,
+    )
+
+
 def agree_written(
     label: str = "达成书面调解协议",
     legal_basis: str = "人民调解法 art. 29",

@@ -66,15 +66,8 @@ FLOW = Flow(
             legal_basis=LOCAL,
         ),
         *common.sessions(LOCAL, first_from="accepted", label="记录调解"),
-        Transition(
-            "extend",
-            ("accepted", "mediating"),
-            None,
-            "经机关负责人批准延长（不超过10个工作日）",
-            requires=("approved_by", "reason"),
-            guards=("extension_available",),
-            effects=("extend_deadline",),
-            legal_basis=LOCAL,
+        common.approved_extension(
+            "extend", ("accepted", "mediating"), "经机关负责人批准延长（不超过10个工作日）", LOCAL
         ),
         replace(common.agree_written("达成调解协议，制作行政调解协议书", LOCAL), dest="agreed"),
         Transition(

@@ -9,6 +9,7 @@ dismissed: the parties may re-mediate or sue (民事诉讼法 art. 206).
 from __future__ import annotations
 
 from mediation.periods import Period
+from mediation.workflows import _common as common
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
 
 FLOW = Flow(
@@ -36,15 +37,11 @@ FLOW = Flow(
             outcome="not_accepted",
             legal_basis="司法确认规定 art. 4；民事诉讼法解释 art. 355",
         ),
-        Transition(
+        common.approved_extension(
             "extend_ruling",
             ("accepted",),
-            None,
             "经批准延长审查期限（不超过10日）",
-            requires=("approved_by", "reason"),
-            guards=("extension_available",),
-            effects=("extend_deadline",),
-            legal_basis="司法确认规定 art. 5",
+            "司法确认规定 art. 5",
         ),
         Transition(
             "confirm",

@@ -10,6 +10,7 @@ handling within 60 days of acceptance, +30 at most with approval (art. 34).
 from __future__ import annotations
 
 from mediation.periods import Period
+from mediation.workflows import _common as common
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, HandOff, State, Transition
 
 _OPEN = ("accepted", "assessed", "diverted", "result_received", "handled_otherwise")
@@ -90,15 +91,11 @@ FLOW = Flow(
             guards=("mediation_result_is_known",),
             legal_basis="司法部、国家信访局 2025 意见（结果反馈）",
         ),
-        Transition(
+        common.approved_extension(
             "extend_handling",
             _OPEN,
-            None,
             "经批准延长办理期限（不超过30日）并告知理由",
-            requires=("approved_by", "reason"),
-            guards=("extension_available",),
-            effects=("extend_deadline",),
-            legal_basis="信访工作条例 art. 34",
+            "信访工作条例 art. 34",
         ),
         Transition(
             "conclude",
