@@ -34,6 +34,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -54,7 +55,7 @@ def _type(column: Column[object]) -> str:
         return f"String({length})" if length else "String()"
     if name == "Timestamp":
         return "Timestamp()"
-    if name in ("JSONText", "Text", "Integer", "Boolean", "Date"):
+    if name in ("JSONText", "Text", "Integer", "Boolean", "Date", "LargeBinary"):
         return f"{name}()"
     raise ValueError(f"no Core spelling for {column.table.name}.{column.name}: {name}")
 

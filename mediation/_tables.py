@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -24,16 +25,39 @@ from mediation._types import JSONText, Timestamp
 
 metadata = MetaData()
 
+access_event_table = Table(
+    "access_event",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("detail", JSONText(), nullable=False),
+    Column("occurred_at", Timestamp(), nullable=False),
+    Column("chain_seq", Integer(), nullable=True),
+    Column("hash", String(64), nullable=True),
+    UniqueConstraint("chain_seq", name="uq_access_event_chain_seq"),
+)
+
 app_user_table = Table(
     "app_user",
     metadata,
     Column("id", Integer(), primary_key=True, nullable=False),
     Column("login", String(80), nullable=False, unique=True),
     Column("name", String(100), nullable=False),
-    Column("role", String(20), nullable=False),
+    Column("roles", JSONText(), nullable=False, server_default="[]"),
     Column("organisation_id", Integer(), ForeignKey("organisation.id"), nullable=True),
     Column("active", Boolean(), nullable=False),
     Column("created_at", Timestamp(), nullable=False),
+)
+
+audit_head_table = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False, nullable=False),
+    Column("seq", Integer(), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("updated_at", Timestamp(), nullable=False),
 )
 
 calendar_year_table = Table(
@@ -113,6 +137,29 @@ dispute_merge_table = Table(
     Index("ix_dispute_merge_kept", "kept_id"),
 )
 
+document_table = Table(
+    "document",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("proceeding_id", Integer(), ForeignKey("proceeding.id"), nullable=False),
+    Column("dispute_id", Integer(), ForeignKey("dispute.id"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("seq", Integer(), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer(), nullable=False),
+    Column("pages", Integer(), nullable=False),
+    Column("content", LargeBinary(), nullable=False),
+    Column("rendered_at", Timestamp(), nullable=False),
+    Column("rendered_by", String(80), nullable=False),
+    Column("signed_at", Timestamp(), nullable=True),
+    Column("signed_by", String(80), nullable=True),
+    Column("key_fingerprint", String(64), nullable=True),
+    UniqueConstraint("proceeding_id", "kind", "seq", name="uq_document_kind_seq"),
+    Index("ix_document_rendered_at", "rendered_at"),
+)
+
 event_table = Table(
     "event",
     metadata,
@@ -127,8 +174,13 @@ event_table = Table(
     Column("note", Text(), nullable=True),
     Column("payload", JSONText(), nullable=False),
     Column("occurred_at", Timestamp(), nullable=False),
+    Column("chain_seq", Integer(), nullable=True),
+    Column("prev_hash", String(64), nullable=True),
+    Column("hash", String(64), nullable=True),
+    UniqueConstraint("chain_seq", name="uq_event_chain_seq"),
     UniqueConstraint("proceeding_id", "seq", name="uq_event_seq"),
     Index("ix_event_dispute", "dispute_id"),
+    Index("ix_event_dispute_chain", "dispute_id", "chain_seq"),
 )
 
 organisation_table = Table(
@@ -213,17 +265,56 @@ proceeding_table = Table(
     Index("ix_proceeding_state", "flow", "state"),
 )
 
+signature_table = Table(
+    "signature",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("proceeding_id", Integer(), ForeignKey("proceeding.id"), nullable=False),
+    Column("document_kind", String(40), nullable=False),
+    Column("signer_kind", String(20), nullable=False),
+    Column("party_id", Integer(), ForeignKey("party.id"), nullable=True),
+    Column("signer_name", String(100), nullable=False),
+    Column("method", String(20), nullable=False),
+    Column("signed_at", Timestamp(), nullable=False),
+    Column("image", LargeBinary(), nullable=True),
+    Column("image_type", String(40), nullable=True),
+    Column("recorded_by", String(80), nullable=False),
+    Column("recorded_at", Timestamp(), nullable=False),
+    Index("ix_signature_proceeding", "proceeding_id", "document_kind"),
+)
+
+signing_key_table = Table(
+    "signing_key",
+    metadata,
+    Column("id", Integer(), primary_key=True, nullable=False),
+    Column("organisation_id", Integer(), ForeignKey("organisation.id"), nullable=False),
+    Column("fingerprint", String(64), nullable=False, unique=True),
+    Column("subject", String(300), nullable=False),
+    Column("certificate", Text(), nullable=False),
+    Column("key_path", String(500), nullable=False),
+    Column("not_before", Timestamp(), nullable=False),
+    Column("not_after", Timestamp(), nullable=False),
+    Column("active", Boolean(), nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+    Column("created_by", String(80), nullable=False),
+)
+
 __all__ = [
+    "access_event_table",
     "app_user_table",
+    "audit_head_table",
     "calendar_year_table",
     "case_counter_table",
     "deadline_table",
     "dispute_merge_table",
     "dispute_table",
+    "document_table",
     "event_table",
     "metadata",
     "organisation_table",
     "outbox_table",
     "party_table",
     "proceeding_table",
+    "signature_table",
+    "signing_key_table",
 ]

@@ -24,6 +24,7 @@ from mediation._tables import (
     party_table,
     proceeding_table,
 )
+from mediation.audit import append_event
 from mediation.calendar import WorkCalendar
 from mediation.clock import BUSINESS_TZ, business_date
 from mediation.errors import (
@@ -77,19 +78,6 @@ _UPDATE = Prepared(
         closed_at=bindparam("closed_at"),
     )
 )
-_EVENT_COLUMNS = (
-    "dispute_id",
-    "proceeding_id",
-    "seq",
-    "trigger",
-    "from_state",
-    "to_state",
-    "actor",
-    "note",
-    "payload",
-    "occurred_at",
-)
-_INSERT_EVENT = Prepared(insert(_E).values({c: bindparam(c) for c in _EVENT_COLUMNS}))
 _DEADLINE_COLUMNS = (
     "proceeding_id",
     "kind",
@@ -341,7 +329,7 @@ def _start_proceeding(
             "version": 1,
         },
     ).scalar_one()
-    _INSERT_EVENT(
+    append_event(
         conn,
         {
             "dispute_id": dispute_id,
@@ -670,7 +658,7 @@ def advance_in(
             conn, transition.handoff, row, payload, facts, actor=actor, now=now, cal=cal
         )
         event_payload = {**event_payload, "handed_off_to": result.handed_off_to.case_number}
-    _INSERT_EVENT(
+    append_event(
         conn,
         {
             "dispute_id": row.dispute_id,

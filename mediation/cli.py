@@ -55,7 +55,11 @@ workflow_app = _group("Flows: the declared state machines.")
 calendar_app = _group("Holiday calendar: load and show years.")
 deadline_app = _group("Statutory periods: compute due dates.")
 scheduler_app = _group("The deadline scheduler: reminders, overdue marks, consequences.")
-report_app = _group("Supervisors' reports: overdue and due-soon deadlines.")
+report_app = _group("Supervisors' reports: overdue, due-soon, statistics.")
+doc_app = _group("Documents: the case file as Chinese PDF; signed agreements.")
+keys_app = _group("Committee signing keys: create or import, list.")
+user_app = _group("Users and roles: mediator, staff, supervisor, admin.")
+audit_app = _group("Tamper-evident history: verify the hash chains.")
 _GROUPS = {
     "db": db_app,
     "org": org_app,
@@ -67,6 +71,10 @@ _GROUPS = {
     "deadline": deadline_app,
     "report": report_app,
     "scheduler": scheduler_app,
+    "doc": doc_app,
+    "keys": keys_app,
+    "user": user_app,
+    "audit": audit_app,
 }
 for _name, _sub in _GROUPS.items():
     app.add_typer(_sub, name=_name)
@@ -1260,6 +1268,27 @@ def report_due_soon(
         fmt=fmt,
         output=output,
     )
+
+
+# -- report stats (issue 7) -------------------------------------------------------------
+# ANCHOR: report stats
+
+
+# -- doc / keys (issue 5) ------------------------------------------------------------------
+# ANCHOR: doc
+
+
+# ANCHOR: keys
+
+
+# -- user / audit / export / import (issue 6) -----------------------------------------
+# ANCHOR: user
+
+
+# ANCHOR: audit
+
+
+# ANCHOR: export-import
 
 
 # -- scheduler --------------------------------------------------------------------------

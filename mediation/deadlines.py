@@ -11,9 +11,9 @@ from sqlalchemy import Connection, insert, select, update
 from mediation._tables import (
     calendar_year_table,
     deadline_table,
-    event_table,
     proceeding_table,
 )
+from mediation.audit import append_event
 from mediation.calendar import WorkCalendar, YearCalendar
 from mediation.machine import load
 from mediation.periods import Period, compute_due
@@ -111,19 +111,20 @@ def recompute_provisional(
             "provisional": due.provisional,
             "calendar_year": reason,
         }
-        conn.execute(
-            insert(event_table).values(
-                dispute_id=r.dispute_id,
-                proceeding_id=r.proceeding_id,
-                seq=version,
-                trigger="recompute_deadline",
-                from_state=r.state,
-                to_state=r.state,
-                actor=actor,
-                note=f"{reason} 年节假日安排载入后重新计算期限",
-                payload=payload,
-                occurred_at=now,
-            )
+        append_event(
+            conn,
+            {
+                "dispute_id": r.dispute_id,
+                "proceeding_id": r.proceeding_id,
+                "seq": version,
+                "trigger": "recompute_deadline",
+                "from_state": r.state,
+                "to_state": r.state,
+                "actor": actor,
+                "note": f"{reason} 年节假日安排载入后重新计算期限",
+                "payload": payload,
+                "occurred_at": now,
+            },
         )
         changed.append({"case_number": r.case_number, **payload})
     return changed

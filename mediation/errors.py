@@ -20,6 +20,8 @@ class ExitCode(IntEnum):
     CONFLICT = 6  #: another user changed the case at the same moment; nothing was written
     SCHEMA = 7  #: the database is missing or its schema is out of date
     FOUND_OVERDUE = 8  #: ``report overdue --fail-if-any`` found overdue deadlines
+    PERMISSION = 9  #: the acting user lacks the role the command needs
+    TAMPERED = 10  #: ``audit verify`` or ``doc verify`` found a change, deletion or bad signature
 
 
 class MediationError(Exception):
@@ -80,6 +82,18 @@ class ConflictError(MediationError):
     """Another transaction changed the case between reading and writing it."""
 
     exit_code = ExitCode.CONFLICT
+
+
+class PermissionDenied(MediationError):
+    """The acting user may not do this (wrong role, or another organisation's case)."""
+
+    exit_code = ExitCode.PERMISSION
+
+
+class TamperedError(MediationError):
+    """A record or a signed document is not what was written."""
+
+    exit_code = ExitCode.TAMPERED
 
 
 class SchemaError(MediationError):

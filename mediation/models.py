@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from mediation._types import JSONText, Timestamp
@@ -48,7 +48,11 @@ class User(SQLModel, table=True, defer_build=True):
     id: int | None = Field(default=None, primary_key=True)
     login: str = Field(unique=True, max_length=80)
     name: str = Field(default="", max_length=100)
-    role: str = Field(default="mediator", max_length=20, description="taxonomy.ROLES")
+    roles: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSONText, nullable=False, server_default="[]"),
+        description="taxonomy.ROLES held (mediator, staff, supervisor, admin)",
+    )
     organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
     active: bool = Field(default=True)
     created_at: datetime = _ts()
@@ -145,6 +149,8 @@ class Event(SQLModel, table=True, defer_build=True):
     __table_args__ = (
         UniqueConstraint("proceeding_id", "seq", name="uq_event_seq"),
         Index("ix_event_dispute", "dispute_id"),
+        Index("ix_event_dispute_chain", "dispute_id", "chain_seq"),
+        UniqueConstraint("chain_seq", name="uq_event_chain_seq"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -160,6 +166,12 @@ class Event(SQLModel, table=True, defer_build=True):
         default_factory=dict, sa_column=Column(JSONText, nullable=False)
     )
     occurred_at: datetime = _ts()
+    # The hash chains (mediation.audit): set in the writing transaction, just before commit.
+    chain_seq: int | None = Field(default=None, description="position in the database-wide chain")
+    prev_hash: str | None = Field(
+        default=None, max_length=64, description="hash of the dispute's previous event"
+    )
+    hash: str | None = Field(default=None, max_length=64, description="sha256 of this event")
 
 
 class Deadline(SQLModel, table=True, defer_build=True):
@@ -257,6 +269,105 @@ class DisputeMerge(SQLModel, table=True, defer_build=True):
     split_by: str | None = Field(default=None, max_length=80)
     split_at: datetime | None = _ts(nullable=True)
     split_reason: str | None = Field(default=None, sa_type=Text)
+
+
+class AccessEvent(SQLModel, table=True, defer_build=True):
+    """An action that changes no case but must be accounted for: a reveal of personal
+    data, a user or role change, a key created. Chained like the case events."""
+
+    __tablename__ = "access_event"
+    __table_args__ = (UniqueConstraint("chain_seq", name="uq_access_event_chain_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    action: str = Field(max_length=40, description="reveal | user_add | user_grant | ...")
+    actor: str = Field(max_length=80)
+    subject: str = Field(default="", max_length=200, description="what it was about")
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONText, nullable=False))
+    occurred_at: datetime = _ts()
+    chain_seq: int | None = Field(default=None)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditHead(SQLModel, table=True, defer_build=True):
+    """The head of the database-wide hash chain over every event and access event."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int = 0
+    hash: str = Field(max_length=64)
+    updated_at: datetime = _ts()
+
+
+class Document(SQLModel, table=True, defer_build=True):
+    """A rendered document of a case file (卷宗): the PDF bytes and their hash.
+
+    ``seq`` numbers repeated documents of one kind (one 调查记录 per investigation). A
+    signed document is final: it is never re-rendered and nothing is stamped on it.
+    """
+
+    __tablename__ = "document"
+    __table_args__ = (
+        UniqueConstraint("proceeding_id", "kind", "seq", name="uq_document_kind_seq"),
+        Index("ix_document_rendered_at", "rendered_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    proceeding_id: int = Field(foreign_key="proceeding.id")
+    dispute_id: int = Field(foreign_key="dispute.id")
+    kind: str = Field(max_length=40, description="mediation.documents KINDS")
+    seq: int = 1
+    title: str = Field(max_length=200)
+    status: str = Field(default="rendered", max_length=20, description="rendered | signed")
+    sha256: str = Field(max_length=64, description="sha256 of content, as stored")
+    size: int = 0
+    pages: int = 0
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    rendered_at: datetime = _ts()
+    rendered_by: str = Field(max_length=80)
+    signed_at: datetime | None = _ts(nullable=True)
+    signed_by: str | None = Field(default=None, max_length=80)
+    key_fingerprint: str | None = Field(default=None, max_length=64)
+
+
+class Signature(SQLModel, table=True, defer_build=True):
+    """One signature on a case document (人民调解法 art. 29): a party, the mediator, or the
+    committee's seal; the agreement takes effect when the last one is recorded."""
+
+    __tablename__ = "signature"
+    __table_args__ = (Index("ix_signature_proceeding", "proceeding_id", "document_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    proceeding_id: int = Field(foreign_key="proceeding.id")
+    document_kind: str = Field(default="agreement", max_length=40)
+    signer_kind: str = Field(max_length=20, description="party | mediator | committee")
+    party_id: int | None = Field(default=None, foreign_key="party.id")
+    signer_name: str = Field(max_length=100)
+    method: str = Field(max_length=20, description="sign 签名 | seal 盖章 | fingerprint 按指印")
+    signed_at: datetime = _ts()
+    image: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    image_type: str | None = Field(default=None, max_length=40)
+    recorded_by: str = Field(max_length=80)
+    recorded_at: datetime = _ts()
+
+
+class SigningKey(SQLModel, table=True, defer_build=True):
+    """A committee's signing certificate; the private key stays in a file outside the
+    database (``key_path``, a PKCS#12 protected by a passphrase)."""
+
+    __tablename__ = "signing_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    fingerprint: str = Field(unique=True, max_length=64, description="sha256 of the DER cert")
+    subject: str = Field(max_length=300)
+    certificate: str = Field(sa_type=Text, description="PEM, with any CA chain after it")
+    key_path: str = Field(max_length=500)
+    not_before: datetime = _ts()
+    not_after: datetime = _ts()
+    active: bool = True
+    created_at: datetime = _ts()
+    created_by: str = Field(max_length=80)
 
 
 # Runtime code uses the Core tables generated from these classes: mediation/_tables.py

@@ -109,9 +109,13 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: all of it commits, or none of it does."""
+        from mediation import audit
+
         conn = self._connection().execution_options(mediation_write=True)
         with conn.begin():
+            audit.begin(conn)
             yield conn
+            audit.seal(conn)  # chain this transaction's events, last, under the head's lock
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
