@@ -29,6 +29,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 if TYPE_CHECKING:
     from mediation.clock import Clock
     from mediation.store import Store
+    from mediation.users import User
 
 _ROOT_SETTINGS: dict[str, Any] = {
     "name": "mediation",
@@ -90,18 +91,66 @@ class Settings:
 
     db: str | None
     actor: str
+    user: "User | None" = None
 
     def store(self, *, require_current: bool = True) -> "Store":
+        """The database, with the acting user's role checked for this command (a store
+        opened with ``require_current=False`` is checked by :meth:`authorize` once its
+        schema is up to date)."""
         from mediation.store import Store, resolve_url
 
         store = Store(resolve_url(self.db))
         if require_current:
             try:
                 store.require_current()
+                self.authorize(store)
             except MediationError:
                 store.close()
                 raise
         return store
+
+    def authorize(self, store: "Store") -> None:
+        """Check the acting user may run the current command (mediation.users)."""
+        from mediation.users import authorize
+
+        with store.read() as conn:
+            self.user = authorize(conn, self.actor, _command_name())
+
+    def check_case(self, store: "Store", pid: int, *, acting: bool = False) -> None:
+        """Refuse a mediator a case outside their organisation and assignments."""
+        from mediation._tables import proceeding_table as p
+        from mediation.errors import PermissionDenied
+        from mediation.users import may_act_on
+
+        user = self.user
+        if user is None or (not acting and user.roles - {"mediator"}):
+            return
+        with store.read() as conn:
+            row = conn.execute(
+                p.select().with_only_columns(
+                    p.c.case_number, p.c.organisation_id, p.c.mediator, p.c.mediators
+                ).where(p.c.id == pid)
+            ).first()
+        if row is not None and not may_act_on(user, row):
+            raise PermissionDenied(
+                f"{row.case_number} belongs to another organisation and is not assigned to "
+                f"{self.actor!r}",
+                hint="ask a supervisor to reassign it, or act as its mediator",
+            )
+
+    def reveal(self, store: "Store", subject: str) -> None:
+        """Allow ``--reveal`` only to permitted roles; record the reveal in the chain."""
+        from mediation.users import REVEAL_ROLES, record_reveal, require_role
+
+        with store.write() as conn:
+            require_role(conn, self.actor, REVEAL_ROLES, "--reveal (unmasked personal data)")
+            record_reveal(
+                conn,
+                actor=self.actor,
+                command=_command_name(),
+                subject=subject,
+                now=self.clock.now(),
+            )
 
     @property
     def clock(self) -> "Clock":
@@ -111,6 +160,15 @@ class Settings:
 
 
 _current: Settings | None = None
+
+
+def _command_name() -> str:
+    """The running command as users type it: ``case show``, ``report overdue``."""
+    # typer (pinned exactly) vendors click as typer._click; the context names the command.
+    from typer._click.globals import get_current_context
+
+    path = get_current_context().command_path.split()
+    return " ".join(path[1:])
 
 
 def _settings() -> Settings:
@@ -201,6 +259,7 @@ def init(
     settings = _settings()
     store = settings.store(require_current=False)
     before, after = store.upgrade()
+    settings.authorize(store)
     result: dict[str, Any] = {
         "database": store.display_url,
         "revision_before": before,
@@ -235,7 +294,13 @@ def db_upgrade(
 
     Example: mediation --db postgresql://mediation@db/centre db upgrade
     """
-    store = _settings().store(require_current=False)
+    settings = _settings()
+    store = settings.store(require_current=False)
+    if store.revision() is not None:
+        from mediation.migrations import HEAD
+
+        if store.revision() == HEAD:
+            settings.authorize(store)
     before, after = store.upgrade(revision)
     store.close()
     if before == after:
@@ -551,10 +616,14 @@ def case_show(
     Example: mediation case show "（2026）城关人调字第1号"
     """
     from mediation.output import fields, to_json, when
-    from mediation.queries import case_detail
+    from mediation.queries import case_detail, require_case
 
     settings = _settings()
     with settings.store() as store:
+        pid, _version = require_case(store, case)
+        settings.check_case(store, pid)
+        if reveal:
+            settings.reveal(store, f"case {case}")
         data = case_detail(store, case, reveal=reveal, today=settings.clock.today())
     if json_out:
         _echo(to_json(data))
@@ -615,7 +684,10 @@ def dispute_show(
     from mediation.output import to_json, when
     from mediation.queries import dispute_lineage
 
-    with _settings().store() as store:
+    settings = _settings()
+    with settings.store() as store:
+        if reveal:
+            settings.reveal(store, f"dispute {dispute}")
         data = dispute_lineage(store, dispute, reveal=reveal)
     if json_out:
         _echo(to_json(data))
@@ -775,9 +847,11 @@ def case_history(
     Example: mediation case history 1
     """
     from mediation.output import table, to_json, when
-    from mediation.queries import history
+    from mediation.queries import history, require_case
 
-    with _settings().store() as store:
+    settings = _settings()
+    with settings.store() as store:
+        settings.check_case(store, require_case(store, case)[0])
         data = history(store, case)
     if json_out:
         _echo(to_json(data))
@@ -813,9 +887,11 @@ def case_next(
     Example: mediation case next 1
     """
     from mediation.output import table, to_json
-    from mediation.queries import next_triggers
+    from mediation.queries import next_triggers, require_case
 
-    with _settings().store() as store:
+    settings = _settings()
+    with settings.store() as store:
+        settings.check_case(store, require_case(store, case)[0])
         data = next_triggers(store, case)
     if json_out:
         _echo(to_json(data))
@@ -862,6 +938,8 @@ def case_advance(
     settings = _settings()
     with settings.store() as store:
         pid, version = require_case(store, case)
+        settings.check_case(store, pid, acting=True)
+        _check_trigger_role(store, settings, pid, trigger)
         _warn_calendar(store.calendar(), settings.clock.today())
         result = advance(
             store,
@@ -892,6 +970,21 @@ def case_advance(
     if result.handed_off_to:
         h = result.handed_off_to
         _echo(f"  移交：{h.case_number}（{h.state_label}）")
+
+
+def _check_trigger_role(store: "Store", settings: Settings, pid: int, trigger: str) -> None:
+    """Some triggers need more than a mediator (approving a statutory extension)."""
+    from mediation._tables import proceeding_table as p
+    from mediation.machine import load
+    from mediation.users import require_role
+
+    with store.read() as conn:
+        flow_name = conn.execute(p.select().with_only_columns(p.c.flow).where(p.c.id == pid))
+        roles = {
+            t.role for t in load(flow_name.scalar_one()).flow.transitions if t.trigger == trigger
+        }
+        if roles - {"mediator"}:
+            require_role(conn, settings.actor, frozenset(roles - {"mediator"}), f"`{trigger}`")
 
 
 # -- workflows ------------------------------------------------------------------------
@@ -1285,7 +1378,129 @@ def report_due_soon(
 # ANCHOR: user
 
 
+RolesOpt = Annotated[
+    list[str], typer.Option("--role", help="mediator | staff | supervisor | admin (repeatable).")
+]
+
+
+def _user_line(u: Any) -> str:
+    roles = "、".join(f"{r}" for r in sorted(u.roles)) or "（无角色）"
+    return f"{u.login}\t{u.name}\t{roles}\t{u.organisation or '—'}"
+
+
+@user_app.command("add")
+@handled
+def user_add(
+    login: Annotated[str, typer.Argument(help="Login name (what --as / MEDIATION_USER give).")],
+    role: RolesOpt,
+    name: Annotated[str, typer.Option(help="Full name.")] = "",
+    org: Annotated[
+        str | None, typer.Option("--org", help="Organisation code (required for mediators).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add a user with one or more roles. The first user must be an admin; until then the
+    database is in set-up mode and every command is allowed.
+
+    Example: mediation user add zhangsan --name 张三 --role mediator --org 桥头
+    """
+    from mediation.output import to_json
+    from mediation.users import add_user
+
+    settings = _settings()
+    with settings.store() as store, store.write() as conn:
+        user = add_user(
+            conn,
+            login,
+            name=name,
+            roles=role,
+            organisation=org,
+            actor=settings.actor,
+            now=settings.clock.now(),
+        )
+    _echo(to_json(user.as_dict()) if json_out else f"已添加用户：{_user_line(user)}")
+
+
+@user_app.command("list")
+@handled
+def user_list(json_out: JsonOpt = False) -> None:
+    """List users with their roles and organisation.
+
+    Example: mediation user list --json
+    """
+    from mediation.output import to_json
+    from mediation.users import list_users
+
+    with _settings().store() as store, store.read() as conn:
+        users = list_users(conn)
+    if json_out:
+        _echo(to_json([u.as_dict() for u in users]))
+        return
+    if not users:
+        _echo("（尚无用户：数据库处于初始设置模式，所有命令均可执行）")
+    for u in users:
+        _echo(_user_line(u))
+
+
+@user_app.command("grant")
+@handled
+def user_grant(
+    login: Annotated[str, typer.Argument(help="The user's login.")],
+    roles: Annotated[list[str], typer.Argument(help="Roles to grant (or revoke).")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Remove the roles instead.")] = False,
+    org: Annotated[str | None, typer.Option("--org", help="Move to this organisation.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Grant roles to a user (or --revoke them); recorded in the audit chain.
+
+    Example: mediation user grant zhangsan supervisor
+    """
+    from mediation.output import to_json
+    from mediation.users import grant
+
+    settings = _settings()
+    with settings.store() as store, store.write() as conn:
+        user = grant(
+            conn,
+            login,
+            roles,
+            revoke=revoke,
+            organisation=org,
+            actor=settings.actor,
+            now=settings.clock.now(),
+        )
+    _echo(to_json(user.as_dict()) if json_out else f"已更新用户：{_user_line(user)}")
+
+
 # ANCHOR: audit
+
+
+@audit_app.command("verify")
+@handled
+def audit_verify(json_out: JsonOpt = False) -> None:
+    """Recompute every event's hash and both chains (each dispute's, and the database's);
+    report each edited, deleted or inserted event with where it is. Exit 10 on any break.
+
+    Example: mediation audit verify
+    """
+    from mediation.audit import verify
+    from mediation.output import to_json
+
+    with _settings().store() as store, store.read() as conn:
+        report = verify(conn)
+    if json_out:
+        _echo(to_json(report.as_dict()))
+    elif report.ok:
+        _echo(
+            f"审计链完整：{report.events} 条案件事件、{report.access_events} 条访问记录，"
+            f"{report.disputes} 个纠纷；链头 #{report.head_seq} {report.head_hash}"
+        )
+    else:
+        _echo(f"审计链被破坏：发现 {len(report.problems)} 处问题")
+        for problem in report.problems:
+            _echo(f"  {problem}")
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.TAMPERED))
 
 
 # ANCHOR: export-import
@@ -1357,6 +1572,7 @@ def demo(
     settings = _settings()
     store = settings.store(require_current=False)
     store.upgrade()
+    settings.authorize(store)
     run_demo(
         store,
         cases=cases,

@@ -62,6 +62,8 @@ class Transition:
     outcome: str | None = None
     handoff: HandOff | None = None
     legal_basis: str = ""
+    #: The role that may fire it (mediation.users): approvals need a supervisor.
+    role: str = "mediator"
 
 
 @dataclass(frozen=True)
