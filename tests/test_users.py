@@ -1,0 +1,201 @@
+"""Users and roles through the real CLI: who may run what, on which cases; reveals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer.main
+from sqlalchemy import select
+from typer.testing import CliRunner, Result
+
+from mediation import audit
+from mediation._tables import access_event_table
+from mediation.cli import app
+from mediation.store import Store
+from mediation.users import COMMAND_ROLES
+from tests.conftest import intake_record
+
+NOW = "2026-03-02T09:00:00+08:00"
+
+
+def cli(runner: CliRunner, db: str, actor: str, *args: str) -> Result:
+    return runner.invoke(app, ["--db", db, "--as", actor, *args], env={"MEDIATION_NOW": NOW})
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
+    return result
+
+
+def _commands() -> set[str]:
+    names: set[str] = set()
+
+    def walk(command, prefix: str) -> None:
+        subs = getattr(command, "commands", None)
+        if subs is None:
+            names.add(prefix.strip())
+            return
+        for name, sub in subs.items():
+            walk(sub, f"{prefix} {name}")
+
+    walk(typer.main.get_command(app), "")
+    return names
+
+
+def test_every_command_declares_who_may_run_it() -> None:
+    commands = _commands()
+    assert "case advance" in commands and "user grant" in commands
+    assert commands - COMMAND_ROLES.keys() == set()
+    assert COMMAND_ROLES.keys() - commands == set(), "roles declared for commands that do not exist"
+
+
+@pytest.fixture
+def staffed(store: Store, runner: CliRunner, db_url: str, tmp_path) -> str:
+    """An admin, two mediators of different committees, a supervisor, a member of staff."""
+    ok(cli(runner, db_url, "root", "user", "add", "admin", "--role", "admin", "--name", "管理员"))
+    for login, role, org in (
+        ("wang", "mediator", "桥头"),
+        ("li", "mediator", "城关"),
+        ("zhou", "supervisor", "青山"),
+        ("chen", "staff", "青山"),
+    ):
+        ok(cli(runner, db_url, "admin", "user", "add", login, "--role", role, "--org", org))
+    path = tmp_path / "intake.json"
+    path.write_text(json.dumps(intake_record()), encoding="utf-8")
+    ok(cli(runner, db_url, "wang", "case", "open", "--from", str(path)))
+    return db_url
+
+
+def test_set_up_mode_until_the_first_admin(store: Store, runner: CliRunner, db_url: str) -> None:
+    # No users yet: every command is allowed, and the first user must be an admin.
+    ok(cli(runner, db_url, "anyone", "report", "overdue"))
+    first = cli(
+        runner, db_url, "anyone", "user", "add", "wang", "--role", "mediator", "--org", "桥头"
+    )
+    assert first.exit_code == 2 and "the first user must be an admin" in first.stderr
+    ok(cli(runner, db_url, "anyone", "user", "add", "boss", "--role", "admin"))
+    refused = cli(runner, db_url, "anyone", "report", "overdue")
+    assert refused.exit_code == 9
+    assert "`report overdue` needs the role supervisor" in refused.stderr
+    assert "'anyone' is not a user here" in refused.stderr
+
+
+def test_each_role_does_its_own_work(staffed: str, runner: CliRunner) -> None:
+    db = staffed
+    # A mediator may not run reports or add users; the refusal names the role needed.
+    refused = cli(runner, db, "wang", "report", "overdue")
+    assert refused.exit_code == 9 and "supervisor" in refused.stderr
+    assert "mediation user grant wang supervisor" in refused.stderr
+    assert cli(runner, db, "wang", "user", "add", "x", "--role", "admin").exit_code == 9
+    assert cli(runner, db, "zhou", "org", "add", "河西", "河西社区人民调解委员会").exit_code == 9
+    ok(cli(runner, db, "zhou", "report", "overdue"))
+    # Staff do not advance cases; the mediator of the committee does.
+    assert cli(runner, db, "chen", "case", "advance", "1", "accept").exit_code == 9
+    ok(cli(runner, db, "wang", "case", "advance", "1", "accept"))
+    # An admin grants a role, and then it works; revoking takes it away again.
+    ok(cli(runner, db, "admin", "user", "grant", "wang", "supervisor"))
+    ok(cli(runner, db, "wang", "report", "overdue"))
+    ok(cli(runner, db, "admin", "user", "grant", "wang", "supervisor", "--revoke"))
+    assert cli(runner, db, "wang", "report", "overdue").exit_code == 9
+    users = json.loads(ok(cli(runner, db, "admin", "user", "list", "--json")).stdout)
+    assert {u["login"]: u["roles"] for u in users}["wang"] == ["mediator"]
+    # The last admin cannot lose the role.
+    last = cli(runner, db, "admin", "user", "grant", "admin", "admin", "--revoke")
+    assert last.exit_code == 2 and "no admin" in last.stderr
+
+
+def test_mediators_act_on_their_own_committees_cases(staffed: str, runner: CliRunner) -> None:
+    db = staffed
+    # li belongs to 城关, the case to 桥头, and li is not assigned to it.
+    for args in (
+        ("case", "show", "1"),
+        ("case", "history", "1"),
+        ("case", "advance", "1", "accept"),
+    ):
+        out = cli(runner, db, "li", *args)
+        assert out.exit_code == 9, args
+        assert "belongs to another organisation" in out.stderr
+    ok(cli(runner, db, "zhou", "case", "show", "1"))  # a supervisor sees every case
+    ok(cli(runner, db, "wang", "case", "advance", "1", "accept"))
+    # Once li is assigned to the case, li may act on it.
+    ok(
+        cli(
+            runner,
+            db,
+            "wang",
+            "case",
+            "advance",
+            "1",
+            "assign",
+            "--set",
+            "mediators=li",
+            "--set",
+            "selection=designated",
+        )
+    )
+    ok(cli(runner, db, "li", "case", "advance", "1", "inform"))
+
+
+def test_reveal_needs_a_permitted_role_and_is_recorded(
+    staffed: str, runner: CliRunner, store: Store
+) -> None:
+    db = staffed
+    masked = json.loads(ok(cli(runner, db, "wang", "case", "show", "1", "--json")).stdout)
+    assert masked["parties"][0]["id_number"] == "110105********002X"
+    refused = cli(runner, db, "wang", "case", "show", "1", "--reveal")
+    assert refused.exit_code == 9 and "--reveal" in refused.stderr
+    assert "11010519491231002X" not in refused.stdout + refused.stderr
+    shown = json.loads(
+        ok(cli(runner, db, "zhou", "case", "show", "1", "--reveal", "--json")).stdout
+    )
+    assert shown["parties"][0]["id_number"] == "11010519491231002X"
+    ok(cli(runner, db, "zhou", "dispute", "show", "1", "--reveal"))
+    with store.read() as conn:
+        reveals = conn.execute(
+            select(access_event_table.c.actor, access_event_table.c.subject).where(
+                access_event_table.c.action == "reveal"
+            )
+        ).all()
+        report = audit.verify(conn)
+    assert [(r.actor, r.subject) for r in reveals] == [("zhou", "case 1"), ("zhou", "dispute 1")]
+    assert report.ok and report.access_events == 5 + 2  # five users added, two reveals
+
+
+def test_approving_a_statutory_extension_needs_a_supervisor(
+    store: Store, runner: CliRunner, db_url: str
+) -> None:
+    from mediation import cases, intake
+    from mediation.organisations import add_organisation
+    from tests.conftest import T0
+
+    add_organisation(
+        store, code="青信", name="青山县信访局", level="county", kind="petition_bureau", now=T0
+    )
+    record = intake_record(
+        organisation="青信",
+        flow="petition",
+        channel="petition",
+        referring_organ="青山县信访局",
+        referral_ref="青信〔2026〕1号",
+    )
+    opened = cases.open_case(store, intake.validate(record), actor="t", now=T0)
+    cases.advance(store, opened.proceeding_id, "accept", actor="t", now=T0)
+    ok(cli(runner, db_url, "root", "user", "add", "admin", "--role", "admin"))
+    ok(cli(runner, db_url, "admin", "user", "add", "xu", "--role", "mediator", "--org", "青信"))
+    ok(cli(runner, db_url, "admin", "user", "add", "boss", "--role", "supervisor", "--org", "青信"))
+    args = (
+        "case",
+        "advance",
+        str(opened.proceeding_id),
+        "extend_handling",
+        "--set",
+        "approved_by=主任",
+        "--set",
+        "reason=情况复杂",
+    )
+    refused = cli(runner, db_url, "xu", *args)
+    assert (
+        refused.exit_code == 9 and "`extend_handling` needs the role supervisor" in refused.stderr
+    )
+    ok(cli(runner, db_url, "boss", *args))
