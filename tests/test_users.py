@@ -88,7 +88,12 @@ def test_each_role_does_its_own_work(staffed: str, runner: CliRunner) -> None:
     assert refused.exit_code == 9 and "supervisor" in refused.stderr
     assert "mediation user grant wang supervisor" in refused.stderr
     assert cli(runner, db, "wang", "user", "add", "x", "--role", "admin").exit_code == 9
-    assert cli(runner, db, "zhou", "org", "add", "河西", "河西社区人民调解委员会").exit_code == 9
+    assert (
+        cli(
+            runner, db, "zhou", "org", "add", "河西", "河西社区调委会", "--level", "village"
+        ).exit_code
+        == 9
+    )
     ok(cli(runner, db, "zhou", "report", "overdue"))
     # Staff do not advance cases; the mediator of the committee does.
     assert cli(runner, db, "chen", "case", "advance", "1", "accept").exit_code == 9
