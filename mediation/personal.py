@@ -6,6 +6,8 @@ ID numbers and phone numbers are shown masked by default (110105********1234,
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import date
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -67,3 +69,52 @@ def mask_address(address: str | None) -> str:
         return ""
     keep = 6 if len(address) > 9 else min(3, len(address) - 1)
     return address[:keep] + "*" * min(len(address) - keep, 6)
+
+
+# ID numbers (18 characters, the last a digit or X) and mobile numbers, wherever they
+# stand in a text: Chinese characters count as word characters, so no \b here.
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every ID number and mobile number in it masked."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id(m.group()), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
+
+
+class MaskingFilter(logging.Filter):
+    """A logging filter that masks ID and mobile numbers in every record it passes: the
+    second line of defence behind never logging them (and SQLAlchemy's hidden
+    parameters)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_text(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and record.exc_info[1] is not None:
+            import traceback
+
+            record.exc_text = mask_text("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_info = None
+        return True
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr at ``level`` (debug, info, warning, error), personal data masked."""
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        from mediation.errors import UsageError
+
+        raise UsageError(
+            f"unknown log level {level!r}", hint="use debug, info, warning or error"
+        )
+    handler = logging.StreamHandler()
+    handler.addFilter(MaskingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    # SQL statements at debug; their parameters are hidden by the engine (hide_parameters).
+    logging.getLogger("sqlalchemy.engine").setLevel(numeric)

@@ -84,7 +84,8 @@ class Store:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Parameters (names, ID numbers, phones) never reach logs or error messages.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
         else:
