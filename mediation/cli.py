@@ -200,8 +200,38 @@ def handled(func: F) -> F:
             if exc.hint:
                 typer.echo(f"  → {exc.hint}", err=True)
             raise typer.Exit(int(exc.exit_code)) from None
+        except Exception as exc:
+            refused = _database_refusal(exc)
+            if refused is None:
+                raise
+            typer.echo(f"错误：{refused.message}", err=True)
+            typer.echo(f"  → {refused.hint}", err=True)
+            raise typer.Exit(int(refused.exit_code)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _database_refusal(exc: Exception) -> MediationError | None:
+    """A database error as a message (first line only: no values, no SQL) and a hint."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+    if exc.connection_invalidated or "connection" in first.lower() and (
+        "closed" in first or "terminat" in first or "lost" in first
+    ):
+        hint = "the database connection was lost; nothing was written — run the command again"
+    elif "permission denied" in first or "must be owner" in first:
+        hint = (
+            "the database role lacks this privilege; schema changes run as the owner "
+            "(README: Database roles)"
+        )
+    else:
+        hint = "nothing was written (the transaction was rolled back)"
+    return MediationError(f"the database refused: {first}", hint=hint)
 
 
 def _echo(text: str) -> None:
@@ -353,6 +383,27 @@ def db_status(json_out: JsonOpt = False) -> None:
         )
     if found != HEAD:
         raise typer.Exit(int(ExitCode.SCHEMA))
+
+
+@db_app.command("grants")
+@handled
+def db_grants(
+    role: Annotated[str, typer.Argument(help="The application's PostgreSQL login role.")],
+    schema: Annotated[str, typer.Option(help="The schema holding the tables.")] = "public",
+) -> None:
+    """Print the SQL giving a PostgreSQL role least privilege: the application's tables
+    only, no DELETE, history append-only, no DDL (run it with psql as the owner).
+
+    Example: mediation db grants mediation_app | psql -d centre
+    """
+    from mediation.pgroles import grants_sql
+
+    try:
+        _echo(grants_sql(role, schema=schema).rstrip("\n"))
+    except ValueError as exc:
+        from mediation.errors import UsageError
+
+        raise UsageError(str(exc), hint="use a plain name: letters, digits, _") from None
 
 
 @app.command()
@@ -1386,7 +1437,134 @@ def report_due_soon(
 # ANCHOR: doc
 
 
+# ANCHOR: doc-sign
+
+
 # ANCHOR: keys
+KeyDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-dir", help="Folder for the key file (default: MEDIATION_KEY_DIR or user data)."
+    ),
+]
+
+
+def _key_result(row: dict[str, Any], json_out: bool, verb: str) -> None:
+    from mediation.output import to_json, when
+
+    if json_out:
+        _echo(to_json(row))
+        return
+    _echo(f"{verb}：{row['organisation_name']}（{row['organisation']}）的签章证书")
+    _echo(f"  指纹 SHA-256  {row['fingerprint']}")
+    _echo(f"  主题          {row['subject']}")
+    _echo(f"  有效期        {when(row['not_before'])} 至 {when(row['not_after'])}")
+    _echo(f"  密钥文件      {row['key_path']}")
+    for old in row["retired"]:
+        _echo(f"  已停用旧证书  {old[:16]}…")
+
+
+@keys_app.command("init")
+@handled
+def keys_init(
+    org: Annotated[str, typer.Argument(help="Organisation code, e.g. 青山.")],
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=36_500, help="Certificate validity in days.")
+    ] = 1825,
+    key_dir: KeyDirOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Create a committee's signing key (ECDSA P-256) and self-signed certificate; the key
+    file is protected by the passphrase in MEDIATION_KEY_PASSPHRASE and becomes the
+    organisation's active key.
+
+    Example: mediation keys init 青山 --days 1825
+    """
+    from mediation.keys import init_key, passphrase_from_env
+
+    passphrase = passphrase_from_env()
+    settings = _settings()
+    with settings.store() as store:
+        row = init_key(
+            store,
+            org,
+            passphrase=passphrase,
+            actor=settings.actor,
+            now=settings.clock.now(),
+            days=days,
+            directory=key_dir,
+        )
+    _key_result(row, json_out, "已创建")
+
+
+@keys_app.command("import")
+@handled
+def keys_import(
+    org: Annotated[str, typer.Argument(help="Organisation code, e.g. 青山.")],
+    file: Annotated[Path, typer.Argument(help="PKCS#12 file (.p12/.pfx) from a CA.")],
+    key_dir: KeyDirOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record a CA-issued PKCS#12 as the committee's active signing key; it is opened with
+    MEDIATION_KEY_PASSPHRASE and copied, protected by it, to the key folder.
+
+    Example: mediation keys import 青山 青山县调委会.p12
+    """
+    from mediation.keys import import_key, passphrase_from_env
+
+    passphrase = passphrase_from_env()
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise MediationError(
+            f"cannot read {file}: {exc.strerror}", hint="give the path of the .p12 file"
+        ) from None
+    settings = _settings()
+    with settings.store() as store:
+        row = import_key(
+            store,
+            org,
+            data,
+            passphrase=passphrase,
+            actor=settings.actor,
+            now=settings.clock.now(),
+            source=file.name,
+            directory=key_dir,
+        )
+    _key_result(row, json_out, "已导入")
+
+
+@keys_app.command("list")
+@handled
+def keys_list(json_out: JsonOpt = False) -> None:
+    """List the committees' signing certificates (active and retired), one line each.
+
+    Example: mediation keys list --json
+    """
+    from mediation.keys import list_keys
+    from mediation.output import table, to_json, when
+
+    with _settings().store() as store:
+        rows = list_keys(store)
+    if json_out:
+        _echo(to_json(rows))
+        return
+    _echo(
+        table(
+            [
+                (
+                    r["organisation"],
+                    r["fingerprint"][:16],
+                    "现用" if r["active"] else "已停用",
+                    when(r["not_after"])[:10],
+                    r["subject"],
+                    r["key_path"],
+                )
+                for r in rows
+            ],
+            ["组织", "指纹", "状态", "有效期至", "主题", "密钥文件"],
+        )
+    )
 
 
 # -- user / audit / export / import (issue 6) -----------------------------------------

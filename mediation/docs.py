@@ -524,7 +524,14 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "exit-codes": render_exit_codes,
     "flows": render_flows,
     "intake-fields": render_intake_fields,
+    "pg-grants": lambda: _source_note("mediation/pgroles.py") + "\n" + _pg_grants(),
 }
+
+
+def _pg_grants() -> str:
+    from mediation.pgroles import readme_example
+
+    return readme_example()
 
 
 # -- README -----------------------------------------------------------------------------

@@ -48,7 +48,8 @@ _ANY = "mediator staff supervisor admin"
 _allow("admin", "init", "db upgrade", "backup", "import", "demo")
 _allow("admin", "org add", "org set-period", "calendar load", "keys init", "keys import")
 _allow("admin", "user add", "user list", "user grant")
-_allow(_ANY, "db status", "org list", "calendar show", "keys list")
+_allow(_ANY, "org list", "calendar show", "keys list")
+_allow("", "db status")  # the URL and the schema revision: no case data
 _allow("mediator supervisor", "case open", "case advance", "intake import")
 _allow(_ANY, "case list", "case show", "case history", "case next", "dispute show")
 _allow("supervisor", "dispute merge", "dispute split")
@@ -56,7 +57,7 @@ _allow("supervisor", "report overdue", "report due-soon", "report stats", "sched
 _allow("supervisor admin", "audit verify", "export")
 _allow("staff", "doc render", "doc render-all", "doc sign")
 _allow("staff mediator", "doc record-signature")
-_allow("", "workflow list", "workflow show", "deadline compute", "doc verify")
+_allow("", "workflow list", "workflow show", "deadline compute", "doc verify", "db grants")
 
 #: Roles allowed to reveal personal data (``--reveal``); each reveal is an access event.
 REVEAL_ROLES = frozenset({"supervisor", "admin"})

@@ -1,0 +1,112 @@
+"""The least-privilege application role on PostgreSQL (mediation.pgroles): it runs the
+program but cannot run DDL, delete rows, or rewrite history."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
+from typer.testing import CliRunner
+
+from mediation import audit, cases, intake
+from mediation.cli import app
+from mediation.organisations import add_organisation
+from mediation.pgroles import grants_sql
+from mediation.store import Store
+from tests.conftest import PG_URL, T0, _pg_available, intake_record
+
+
+@pytest.fixture
+def app_db() -> Iterator[tuple[str, str]]:
+    """(owner URL, application URL) for a fresh schema with the application's grants."""
+    problem = _pg_available()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    suffix = uuid.uuid4().hex[:10]
+    schema, role = f"r_{suffix}", f"mediation_app_{suffix}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+    sep = "&" if "?" in PG_URL else "?"
+    owner_url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    app_url = make_url(owner_url).set(username=role).render_as_string(hide_password=False)
+    owner = Store(owner_url)
+    owner.upgrade()
+    add_organisation(owner, code="桥头", name="桥头村人民调解委员会", level="village", now=T0)
+    with owner.engine.begin() as conn:
+        conn.exec_driver_sql(grants_sql(role, schema=schema))
+    owner.close()
+    try:
+        yield owner_url, app_url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+        admin.dispose()
+
+
+def test_the_application_role_runs_cases_but_no_ddl_or_rewrites(app_db) -> None:
+    _owner_url, app_url = app_db
+    store = Store(app_url)
+    store.require_current()
+    opened = cases.open_case(store, intake.validate(intake_record()), actor="m", now=T0)
+    cases.advance(store, opened.proceeding_id, "accept", actor="m", now=T0)
+    with store.read() as conn:
+        assert audit.verify(conn).ok
+    refused = {
+        "create": "CREATE TABLE evil (id int)",
+        "alter": "ALTER TABLE event ADD COLUMN x int",
+        "drop": "DROP TABLE deadline",
+        "delete": "DELETE FROM event",
+        "rewrite": "UPDATE event SET actor = 'x'",
+        "delete party": "DELETE FROM party",
+        "migrate": "UPDATE alembic_version SET version_num = '0001'",
+    }
+    for what, sql in refused.items():
+        with (
+            pytest.raises(ProgrammingError, match=r"permission denied|must be owner"),
+            store.engine.begin() as conn,
+        ):
+            conn.execute(text(sql))
+        assert what
+    store.close()
+
+
+def test_creating_tables_as_the_application_role_fails_cleanly(app_db) -> None:
+    """No DDL at run time: `init` on a schema the role may only use is refused, cleanly."""
+    _owner_url, app_url = app_db
+    role = make_url(app_url).username
+    schema = f"e_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
+    try:
+        url = app_url.replace(app_url.split("csearch_path%3D")[1], schema)
+        out = CliRunner().invoke(app, ["--db", url, "init"])
+        assert out.exit_code == 1
+        assert "permission denied" in out.stderr and "Database roles" in out.stderr
+        assert out.exception is None or isinstance(out.exception, SystemExit)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_grants_cover_every_table() -> None:
+    from mediation._tables import metadata
+
+    sql = grants_sql("app")
+    for table in metadata.sorted_tables:
+        assert f'"public"."{table.name}"' in sql
+    assert "DELETE" not in sql
+    assert 'UPDATE (chain_seq, prev_hash, hash) ON "public"."event"' in sql
