@@ -180,7 +180,7 @@ event_table = Table(
     UniqueConstraint("chain_seq", name="uq_event_chain_seq"),
     UniqueConstraint("proceeding_id", "seq", name="uq_event_seq"),
     Index("ix_event_dispute", "dispute_id"),
-    Index("ix_event_dispute_chain", "dispute_id", "chain_seq"),
+    Index("ix_event_dispute_chain", "dispute_id", "id"),
 )
 
 organisation_table = Table(

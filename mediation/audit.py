@@ -8,12 +8,14 @@
   row holds the fold ``H(head ‖ hash)`` over all of them, so deleting whole disputes or
   the newest entries shows too.
 
-An entry's hash is the SHA-256 of its canonical JSON (keys sorted, UTF-8, timestamps in
-UTC ISO form) including its position and its dispute predecessor. The engine inserts
-events with :func:`append_event` / :func:`append_access`; :meth:`mediation.store.Store.write`
-calls :func:`seal` just before commit, which takes the head row's lock (on SQLite the
-write lock is already held), links the transaction's new entries and moves the head. The
-lock is held only for those few statements and the commit.
+An event's hash is the SHA-256 of its canonical JSON (keys sorted, UTF-8, timestamps in
+UTC ISO form) and its dispute predecessor's hash; :func:`append_event` computes it when it
+inserts the event, holding the dispute's row lock (PostgreSQL; SQLite's write lock covers
+it), so one dispute's events chain in the order they were written. Just before commit,
+:meth:`mediation.store.Store.write` calls :func:`seal`, which gives the transaction's entries
+the next positions of the database-wide chain and folds their hashes into the head: on
+PostgreSQL one ``UPDATE … RETURNING`` per entry that locks, advances and folds the head in
+the database, so the head's lock is held for a single round trip and the commit.
 
 ``mediation audit verify`` (:func:`verify`) recomputes both chains and reports every
 edited, deleted or inserted entry with where it is. What it cannot see: someone who
@@ -37,6 +39,7 @@ from mediation._sql import Prepared
 from mediation._tables import (
     access_event_table,
     audit_head_table,
+    dispute_table,
     event_table,
     proceeding_table,
 )
@@ -45,6 +48,7 @@ from mediation.clock import UTC
 
 GENESIS = "0" * 64
 _PENDING = "mediation_audit_pending"
+_LINKS = "mediation_audit_links"
 
 _E = event_table
 _A = access_event_table
@@ -63,7 +67,9 @@ EVENT_COLUMNS = (
     "occurred_at",
 )
 _INSERT_EVENT = Prepared(
-    insert(_E).values({c: bindparam(c) for c in EVENT_COLUMNS}).returning(_E.c.id)
+    insert(_E)
+    .values({c: bindparam(c) for c in (*EVENT_COLUMNS, "prev_hash", "hash")})
+    .returning(_E.c.id)
 )
 _INSERT_ACCESS = Prepared(
     insert(_A)
@@ -76,16 +82,19 @@ _INSERT_ACCESS = Prepared(
     )
     .returning(_A.c.id)
 )
-_DISPUTE_HEAD = Prepared(
+_DISPUTE_LINK = Prepared(
     select(_E.c.hash)
-    .where(_E.c.dispute_id == bindparam("dispute_id"), _E.c.chain_seq.is_not(None))
-    .order_by(_E.c.chain_seq.desc())
+    .where(_E.c.dispute_id == bindparam("dispute_id"))
+    .order_by(_E.c.id.desc())
     .limit(1)
 )
-_SEAL_EVENT = Prepared(
-    update(_E)
-    .where(_E.c.id == bindparam("eid"))
-    .values(chain_seq=bindparam("chain_seq"), prev_hash=bindparam("prev_hash"), hash=bindparam("h"))
+_LOCK_DISPUTE = Prepared(
+    select(dispute_table.c.id)
+    .where(dispute_table.c.id == bindparam("dispute_id"))
+    .with_for_update()
+)
+_POSITION_EVENT = Prepared(
+    update(_E).where(_E.c.id == bindparam("eid")).values(chain_seq=bindparam("chain_seq"))
 )
 _SEAL_ACCESS = Prepared(
     update(_A)
@@ -96,6 +105,12 @@ _MOVE_HEAD = Prepared(
     update(_H)
     .where(_H.c.id == 1)
     .values(seq=bindparam("seq"), hash=bindparam("h"), updated_at=bindparam("now"))
+)
+#: PostgreSQL: lock, advance and fold the head in one statement (sha256() is built in).
+_ADVANCE_HEAD_PG = text(
+    "UPDATE audit_head SET seq = seq + 1,"
+    " hash = encode(sha256(convert_to(hash || :h, 'UTF8')), 'hex'), updated_at = :now"
+    " WHERE id = 1 RETURNING seq"
 )
 
 
@@ -111,11 +126,9 @@ def _canonical(value: Any) -> Any:
     return json.loads(dumps(value))
 
 
-def event_hash(row: Mapping[str, Any], *, chain_seq: int, prev_hash: str) -> str:
-    """The hash of one case event, as stored (``row`` has the event's columns and id)."""
+def event_hash(row: Mapping[str, Any], *, prev_hash: str) -> str:
+    """The hash of one case event (``row`` has ``EVENT_COLUMNS``) after ``prev_hash``."""
     body = {
-        "id": row["id"],
-        "chain_seq": chain_seq,
         "prev_hash": prev_hash,
         **{c: row[c] for c in EVENT_COLUMNS if c not in ("payload", "occurred_at")},
         "payload": _canonical(row["payload"]),
@@ -124,11 +137,10 @@ def event_hash(row: Mapping[str, Any], *, chain_seq: int, prev_hash: str) -> str
     return hashlib.sha256(("event\n" + dumps(body)).encode()).hexdigest()
 
 
-def access_hash(row: Mapping[str, Any], *, chain_seq: int) -> str:
+def access_hash(row: Mapping[str, Any]) -> str:
     """The hash of one access event (a reveal, a user or key change)."""
     body = {
         "id": row["id"],
-        "chain_seq": chain_seq,
         "action": row["action"],
         "actor": row["actor"],
         "subject": row["subject"],
@@ -146,21 +158,32 @@ def fold(head: str, entry_hash: str) -> str:
 # -- writing ------------------------------------------------------------------------------
 
 
-def _pending(conn: Connection) -> list[tuple[str, dict[str, Any]]]:
-    pending: list[tuple[str, dict[str, Any]]] = conn.info.setdefault(_PENDING, [])
+def _pending(conn: Connection) -> list[tuple[str, int, str]]:
+    pending: list[tuple[str, int, str]] = conn.info.setdefault(_PENDING, [])
     return pending
 
 
 def begin(conn: Connection) -> None:
     """Start a write transaction's list of entries to seal (called by ``Store.write``)."""
     conn.info[_PENDING] = []
+    conn.info[_LINKS] = {}
 
 
 def append_event(conn: Connection, values: Mapping[str, Any]) -> int:
-    """Insert one case event (``EVENT_COLUMNS``); it is chained when the transaction
-    commits through :meth:`Store.write`. Returns its id."""
-    eid: int = _INSERT_EVENT(conn, values).scalar_one()
-    _pending(conn).append(("event", {**values, "id": eid}))
+    """Insert one case event (``EVENT_COLUMNS``) linked into its dispute's chain; it takes
+    its place in the database-wide chain when the transaction commits through
+    :meth:`Store.write`. Returns its id."""
+    links: dict[int, str] = conn.info.setdefault(_LINKS, {})
+    dispute_id = values["dispute_id"]
+    prev = links.get(dispute_id)
+    if prev is None:
+        if conn.dialect.name != "sqlite":  # SQLite: the write lock already serialises
+            _LOCK_DISPUTE(conn, {"dispute_id": dispute_id}).all()
+        prev = _DISPUTE_LINK(conn, {"dispute_id": dispute_id}).scalar() or GENESIS
+    digest = event_hash(values, prev_hash=prev)
+    eid: int = _INSERT_EVENT(conn, {**values, "prev_hash": prev, "hash": digest}).scalar_one()
+    links[dispute_id] = digest
+    _pending(conn).append(("event", eid, digest))
     return eid
 
 
@@ -182,7 +205,7 @@ def append_access(
         "occurred_at": now,
     }
     aid: int = _INSERT_ACCESS(conn, values).scalar_one()
-    _pending(conn).append(("access", {**values, "id": aid}))
+    _pending(conn).append(("access", aid, access_hash({**values, "id": aid})))
     return aid
 
 
@@ -201,29 +224,33 @@ def _lock_head(conn: Connection) -> tuple[int, str]:
     return int(row.seq), str(row.hash)
 
 
+def _position(conn: Connection, kind: str, entry_id: int, seq: int, digest: str) -> None:
+    if kind == "event":
+        _POSITION_EVENT(conn, {"eid": entry_id, "chain_seq": seq})
+    else:
+        _SEAL_ACCESS(conn, {"aid": entry_id, "chain_seq": seq, "h": digest})
+
+
 def seal(conn: Connection, *, now: datetime | None = None) -> int:
-    """Chain the entries this transaction appended; return how many. Call last, inside
-    the transaction (``Store.write`` does)."""
+    """Give this transaction's entries their chain positions and move the head; return
+    the head's position. Call last, inside the transaction (``Store.write`` does)."""
     pending = conn.info.get(_PENDING)
     if not pending:
         return 0
-    seq, head = _lock_head(conn)
-    dispute_heads: dict[int, str] = {}
-    for kind, row in pending:
-        seq += 1
-        if kind == "event":
-            dispute_id = row["dispute_id"]
-            prev = dispute_heads.get(dispute_id)
-            if prev is None:
-                prev = _DISPUTE_HEAD(conn, {"dispute_id": dispute_id}).scalar() or GENESIS
-            digest = event_hash(row, chain_seq=seq, prev_hash=prev)
-            _SEAL_EVENT(conn, {"eid": row["id"], "chain_seq": seq, "prev_hash": prev, "h": digest})
-            dispute_heads[dispute_id] = digest
-        else:
-            digest = access_hash(row, chain_seq=seq)
-            _SEAL_ACCESS(conn, {"aid": row["id"], "chain_seq": seq, "h": digest})
-        head = fold(head, digest)
-    _MOVE_HEAD(conn, {"seq": seq, "h": head, "now": now or datetime.now(UTC)})
+    now = now or datetime.now(UTC)
+    seq = 0
+    if conn.dialect.name == "postgresql" and len(pending) <= 3:
+        # Lock, advance and fold in the database: one round trip under the head's lock.
+        for kind, entry_id, digest in pending:
+            seq = conn.execute(_ADVANCE_HEAD_PG, {"h": digest, "now": now}).scalar_one()
+            _position(conn, kind, entry_id, seq, digest)
+    else:
+        seq, head = _lock_head(conn)
+        for kind, entry_id, digest in pending:
+            seq += 1
+            _position(conn, kind, entry_id, seq, digest)
+            head = fold(head, digest)
+        _MOVE_HEAD(conn, {"seq": seq, "h": head, "now": now})
     pending.clear()
     return seq
 
@@ -231,11 +258,16 @@ def seal(conn: Connection, *, now: datetime | None = None) -> int:
 def chain_existing(conn: Connection) -> int:
     """Chain every event not yet in the chain, oldest first (the upgrade that introduced
     the chains runs this once for the history written before it)."""
-    rows = conn.execute(select(_E).where(_E.c.chain_seq.is_(None)).order_by(_E.c.id)).mappings()
     begin(conn)
     pending = _pending(conn)
-    for row in rows:
-        pending.append(("event", dict(row)))
+    links: dict[int, str] = {}
+    rows = conn.execute(select(_E).where(_E.c.chain_seq.is_(None)).order_by(_E.c.id)).mappings()
+    for row in list(rows):
+        prev = links.get(row["dispute_id"], GENESIS)
+        digest = event_hash(row, prev_hash=prev)
+        conn.execute(update(_E).where(_E.c.id == row["id"]).values(prev_hash=prev, hash=digest))
+        links[row["dispute_id"]] = digest
+        pending.append(("event", row["id"], digest))
     return seal(conn)
 
 
@@ -294,7 +326,7 @@ def _events(conn: Connection, order: tuple[Any, ...]) -> Iterator[dict[str, Any]
         .outerjoin(proceeding_table, proceeding_table.c.id == _E.c.proceeding_id)
         .order_by(*order)
     )
-    for row in conn.execution_options(yield_per=5000).execute(query).mappings():
+    for row in conn.execute(query.execution_options(yield_per=5000)).mappings():
         yield dict(row)
 
 
@@ -314,7 +346,7 @@ def verify(conn: Connection, *, limit: int = 1000) -> AuditReport:
 
     def tagged_access() -> Iterator[tuple[int, int, str, dict[str, Any]]]:
         query = select(_A).order_by(_A.c.chain_seq.asc().nulls_first(), _A.c.id)
-        for row in conn.execution_options(yield_per=5000).execute(query).mappings():
+        for row in conn.execute(query.execution_options(yield_per=5000)).mappings():
             yield (row["chain_seq"] or 0, row["id"], "access", dict(row))
 
     head, expected = GENESIS, 1
@@ -334,9 +366,9 @@ def verify(conn: Connection, *, limit: int = 1000) -> AuditReport:
             add("deleted", f"chain positions {missing}", f"missing before {where}")
         expected = seq + 1
         if kind == "event":
-            digest = event_hash(row, chain_seq=seq, prev_hash=row["prev_hash"] or "")
+            digest = event_hash(row, prev_hash=row["prev_hash"] or "")
         else:
-            digest = access_hash(row, chain_seq=seq)
+            digest = access_hash(row)
         if digest != row["hash"]:
             add("edited", where, "its content no longer matches its hash")
         head = fold(head, row["hash"])
@@ -356,9 +388,9 @@ def verify(conn: Connection, *, limit: int = 1000) -> AuditReport:
     # 2. Each dispute's chain, and each proceeding's event numbers.
     dispute, prev = None, GENESIS
     last_seq: dict[int, int] = {}
-    for row in _events(conn, (_E.c.dispute_id, _E.c.chain_seq, _E.c.id)):
+    for row in _events(conn, (_E.c.dispute_id, _E.c.id)):
         if row["chain_seq"] is None:
-            continue
+            continue  # reported above
         if row["dispute_id"] != dispute:
             dispute, prev = row["dispute_id"], GENESIS
             last_seq.clear()

@@ -149,7 +149,7 @@ class Event(SQLModel, table=True, defer_build=True):
     __table_args__ = (
         UniqueConstraint("proceeding_id", "seq", name="uq_event_seq"),
         Index("ix_event_dispute", "dispute_id"),
-        Index("ix_event_dispute_chain", "dispute_id", "chain_seq"),
+        Index("ix_event_dispute_chain", "dispute_id", "id"),
         UniqueConstraint("chain_seq", name="uq_event_chain_seq"),
     )
 

@@ -117,7 +117,7 @@ def test_a_rewritten_hash_breaks_the_next_link(store: Store) -> None:
     with store.read() as conn:
         row = conn.execute(e.select().where(e.c.chain_seq == 1)).mappings().one()
     forged = {**row, "actor": "forger"}
-    digest = audit.event_hash(forged, chain_seq=1, prev_hash=audit.GENESIS)
+    digest = audit.event_hash(forged, prev_hash=audit.GENESIS)
     tamper(store, f"UPDATE event SET actor = 'forger', hash = '{digest}' WHERE chain_seq = 1")
     kinds = sorted(p.kind for p in verify(store).problems)
     assert kinds == ["deleted", "head"]

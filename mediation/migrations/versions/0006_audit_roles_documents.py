@@ -24,7 +24,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("hash", sa.String(length=64), nullable=True))
         batch.create_unique_constraint("uq_event_chain_seq", ["chain_seq"])
-    op.create_index("ix_event_dispute_chain", "event", ["dispute_id", "chain_seq"])
+    op.create_index("ix_event_dispute_chain", "event", ["dispute_id", "id"])
 
     op.create_table(
         "access_event",
