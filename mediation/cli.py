@@ -220,9 +220,8 @@ def _database_refusal(exc: Exception) -> MediationError | None:
     if not isinstance(exc, DBAPIError):
         return None
     first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
-    if exc.connection_invalidated or "connection" in first.lower() and (
-        "closed" in first or "terminat" in first or "lost" in first
-    ):
+    lost = any(word in first for word in ("closed", "terminat", "lost"))
+    if exc.connection_invalidated or ("connection" in first.lower() and lost):
         hint = "the database connection was lost; nothing was written — run the command again"
     elif "permission denied" in first or "must be owner" in first:
         hint = (
@@ -1431,13 +1430,373 @@ def report_due_soon(
 
 # -- report stats (issue 7) -------------------------------------------------------------
 # ANCHOR: report stats
+@report_app.command("stats")
+@handled
+def report_stats(
+    date_from: Annotated[
+        str | None,
+        typer.Option("--from", help="First day of opening (default: 1 January of --to's year)."),
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last day of opening (default: today).")
+    ] = None,
+    org: Annotated[
+        str | None,
+        typer.Option("--org", help="Only this organisation and those below it on the ladder."),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="level | type | channel | mediator | month")
+    ] = None,
+    as_of: ReportAsOf = None,
+    fmt: ReportFormat = "table",
+    output: ReportOutput = None,
+) -> None:
+    """Statistics of the cases opened in a period: received, accepted, settled (written /
+    oral), settlement rate, failed, transferred, durations, overdue rate, the level that
+    settled them, judicial confirmation, follow-ups and repeat disputes; HTML and PDF add
+    charts. Definitions: README, Statistics.
+
+    Example: mediation report stats --from 2026-01-01 --to 2026-06-30 --by level --format pdf -o stats.pdf
+    """
+    from datetime import date
+
+    from mediation import stats
+    from mediation.errors import FieldProblem, ValidationError
+
+    if fmt not in _REPORT_FORMATS:
+        raise MediationError(
+            f"unknown --format {fmt!r}", hint=f"use one of {', '.join(_REPORT_FORMATS)}"
+        )
+    if fmt == "pdf" and output is None:
+        raise MediationError("a PDF needs a file", hint="add -o stats.pdf")
+    settings = _settings()
+    days: dict[str, date | None] = {}
+    for name, text in (("--from", date_from), ("--to", date_to), ("--as-of", as_of)):
+        try:
+            days[name] = date.fromisoformat(text) if text else None
+        except ValueError:
+            raise ValidationError(
+                [FieldProblem(name, f"{text!r} 不是日期", "write YYYY-MM-DD")],
+                source="command line",
+            ) from None
+    today = days["--as-of"] or settings.clock.today()
+    end = days["--to"] or today
+    start = days["--from"] or date(end.year, 1, 1)
+    selection = stats.Selection(start=start, end=end, as_of=today, org=org, by=by)
+    with settings.store() as store:
+        report = stats.compute(store, selection)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        stats.write_csv(report, buffer)
+        _write_out(buffer.getvalue(), output)
+    elif fmt == "json":
+        from mediation.output import to_json
+
+        _write_out(to_json(report.as_dict()), output)
+    elif fmt == "html":
+        _write_out(stats.as_html(report), output)
+    elif fmt == "pdf":
+        assert output is not None
+        _write_file(output, stats.as_pdf(report))
+    else:
+        _write_out(stats.as_table(report), output)
+
 
 
 # -- doc / keys (issue 5) ------------------------------------------------------------------
 # ANCHOR: doc
+@doc_app.command("render")
+@handled
+def doc_render(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    kind: Annotated[
+        str,
+        typer.Argument(help="Document kind: application, registration, agreement, cover, ..."),
+    ],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Also write the PDF to this file.")
+    ] = None,
+    seq: Annotated[
+        int,
+        typer.Option("--seq", min=1, help="Which one of a repeated document (N-th visit...)."),
+    ] = 1,
+    json_out: JsonOpt = False,
+) -> None:
+    """Render one document of a case as a PDF and keep it with the case; an unsigned
+    earlier rendering is replaced, a signed one is refused (exit 5). A document whose
+    statutory fields are missing is refused with the list of them (exit 3).
+
+    Example: mediation doc render "（2026）桥头人调字第1号" agreement -o 协议书.pdf
+    """
+    from mediation.documents import render
+    from mediation.output import to_json
+
+    settings = _settings()
+    with settings.store() as store:
+        result = render(store, case, kind, actor=settings.actor, now=settings.clock.now(), seq=seq)
+    if output is not None:
+        _write_file(output, result.pdf)
+    if json_out:
+        data = {k: v for k, v in result.__dict__.items() if k != "pdf"}
+        _echo(to_json({**data, "output": str(output) if output else None}))
+        return
+    _echo(
+        f"{'已重新生成' if result.replaced else '已生成'}：{result.case_number} {result.title}"
+        f"（{result.kind} #{result.seq}，{result.pages} 页，{result.size // 1024} KB，"
+        f"文书 id {result.document_id}）"
+    )
+    if output is not None:
+        _echo(f"已写入 {output}")
+
+
+@doc_app.command("render-all")
+@handled
+def doc_render_all(
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only cases with an event on or after this date."),
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this document kind.")] = None,
+    jobs: Annotated[
+        int,
+        typer.Option("-j", "--jobs", min=0, max=64, help="Worker processes (0: one per CPU)."),
+    ] = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Render every document the cases have now (or only those of cases with events since
+    a date) with parallel worker processes and a progress bar. Signed documents are
+    skipped; documents with missing fields are listed, not rendered (exit 3).
+
+    Example: mediation doc render-all --since 2026-03-01 --kind agreement -j 2
+    """
+    from datetime import date
+
+    from mediation.documents import plan, render_all
+    from mediation.documents.service import default_jobs
+    from mediation.errors import UsageError
+    from mediation.output import to_json
+
+    try:
+        since_day = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise UsageError(f"--since {since!r} is not a date", hint="give it as YYYY-MM-DD") from None
+    settings = _settings()
+    now = settings.clock.now()
+    outcomes = []
+    with settings.store() as store:
+        work = plan(store, since=since_day, kind=kind)
+        workers = min(jobs or default_jobs(), max(len(work), 1))
+        results = render_all(store, work, actor=settings.actor, now=now, jobs=workers)
+        if json_out or not work:
+            outcomes = list(results)
+        else:
+            with typer.progressbar(
+                results, length=len(work), label="生成文书", file=sys.stderr
+            ) as bar:
+                outcomes = list(bar)
+    counts = {
+        s: sum(o.status == s for o in outcomes)
+        for s in ("rendered", "skipped_signed", "refused", "failed")
+    }
+    if json_out:
+        _echo(to_json({"counts": counts, "documents": outcomes}))
+    else:
+        _echo(
+            f"已生成 {counts['rendered']} 份 · 已签章跳过 {counts['skipped_signed']} 份 · "
+            f"缺少信息 {counts['refused']} 份"
+            + (f" · 失败 {counts['failed']} 份" if counts["failed"] else "")
+        )
+        for o in outcomes:
+            if o.status in ("refused", "failed"):
+                _echo(f"  {o.case_number} {o.kind} #{o.seq}：{o.message}")
+    if counts["failed"]:
+        raise typer.Exit(int(ExitCode.ERROR))
+    if counts["refused"]:
+        raise typer.Exit(int(ExitCode.INVALID_INPUT))
 
 
 # ANCHOR: doc-sign
+@doc_app.command("sign")
+@handled
+def doc_sign(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    kind: Annotated[str, typer.Argument(help="Document kind.")] = "agreement",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Also write the signed PDF here.")
+    ] = None,
+    seq: Annotated[
+        int | None, typer.Option("--seq", min=1, help="Which one of repeated documents.")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Apply the committee's digital seal (PAdES, a visible seal on the last page) to a
+    case's rendered document with the organisation's active key (its file is opened with
+    MEDIATION_KEY_PASSPHRASE). For the agreement every party and the mediator must have
+    signed first. A signed document is final.
+
+    Example: mediation doc sign 1 agreement -o 协议书.pdf
+    """
+    from mediation.keys import passphrase_from_env
+    from mediation.output import to_json
+    from mediation.queries import require_case
+    from mediation.signing import sign_document
+
+    passphrase = passphrase_from_env()
+    settings = _settings()
+    with settings.store() as store:
+        settings.check_case(store, require_case(store, case)[0], acting=True)
+        result = sign_document(
+            store,
+            case,
+            kind,
+            passphrase=passphrase,
+            actor=settings.actor,
+            now=settings.clock.now(),
+            seq=seq,
+        )
+    content = result.pop("content")
+    if output is not None:
+        _write_file(output, content)
+    if json_out:
+        _echo(to_json({**result, "output": str(output) if output else None}))
+        return
+    _echo(f"已签章：{result['case_number']} {result['title']}（{result['organisation']}）")
+    _echo(f"  SHA-256  {result['sha256']}（{result['size']} 字节）")
+    if result["effective_at"] is not None:
+        from mediation.output import when
+
+        _echo(f"  协议生效：{when(result['effective_at'])}（各方签署完毕）")
+    if output is not None:
+        _echo(f"  已写入 {output}")
+
+
+@doc_app.command("verify")
+@handled
+def doc_verify(
+    file: Annotated[Path, typer.Argument(help="The signed PDF.")],
+    case: Annotated[
+        str | None, typer.Option("--case", help="The case it must belong to (number or id).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check a signed PDF: signed by a recorded committee key, unchanged since (nothing
+    appended), and its hash equal to the document recorded for the case. Exit 10 when any
+    check fails.
+
+    Example: mediation doc verify 协议书.pdf --case 1
+    """
+    import dataclasses
+
+    from mediation.errors import TamperedError
+    from mediation.output import to_json
+    from mediation.signing import verify_document
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise MediationError(
+            f"cannot read {file}: {exc.strerror}", hint="give the path of the signed PDF"
+        ) from None
+    settings = _settings()
+    with settings.store() as store:
+        result = verify_document(store, data, now=settings.clock.now(), case_ref=case)
+    if json_out:
+        _echo(to_json({**dataclasses.asdict(result), "ok": result.ok}))
+    else:
+        for c in result.checks:
+            _echo(f"{'✓' if c.ok else '✗'} {c.label}：{c.detail}")
+    if not result.ok:
+        failed = result.failed
+        names = "；".join(c.label for c in failed) if failed else "签名检查未能完成"
+        raise TamperedError(
+            f"{file} 未通过验证（未通过：{names}）",
+            hint="this is not the document the committee signed; ask for the copy on record",
+        )
+    if not json_out:
+        _echo(f"验证通过：{file} 是 {result.case_number} 登记的签章文书")
+
+
+@doc_app.command("record-signature")
+@handled
+def doc_record_signature(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    signer: Annotated[str, typer.Option("--signer", help="Who signed, as recorded.")],
+    method: Annotated[
+        str, typer.Option("--method", help="sign 签名 | seal 盖章 | fingerprint 按指印")
+    ],
+    party: Annotated[bool, typer.Option("--party", help="The signer is a party.")] = False,
+    mediator: Annotated[bool, typer.Option("--mediator", help="The signer is a mediator.")] = False,
+    committee: Annotated[
+        bool, typer.Option("--committee", help="The committee's seal (signer: its name).")
+    ] = False,
+    at: Annotated[
+        str | None, typer.Option("--at", help="When it was signed (default: now).")
+    ] = None,
+    image: Annotated[
+        Path | None, typer.Option("--image", help="A scan of the signature (PNG or JPEG).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record a signature on the case's agreement: each party's (签名/盖章/按指印), the
+    mediator's, the committee's seal. The last one makes the agreement take effect.
+
+    Example: mediation doc record-signature 1 --signer 张三 --party --method fingerprint
+    """
+    from mediation.clock import parse_datetime
+    from mediation.errors import FieldProblem, UsageError, ValidationError
+    from mediation.output import to_json, when
+    from mediation.queries import require_case
+    from mediation.signatures import record_signature
+
+    flags = (("party", party), ("mediator", mediator), ("committee", committee))
+    kinds = [kind for kind, given in flags if given]
+    if len(kinds) != 1:
+        raise UsageError(
+            "give exactly one of --party, --mediator, --committee",
+            hint="e.g. --signer 张三 --party --method sign",
+        )
+    settings = _settings()
+    signed_at = None
+    if at is not None:
+        try:
+            signed_at = parse_datetime(at)
+        except ValueError:
+            raise ValidationError(
+                [FieldProblem("--at", f"{at!r} 不是日期或时间", "write 2026-03-09T15:30")],
+                source="command line",
+            ) from None
+    picture = None
+    if image is not None:
+        try:
+            picture = image.read_bytes()
+        except OSError as exc:
+            raise MediationError(
+                f"cannot read {image}: {exc.strerror}", hint="give the path of the scan"
+            ) from None
+    with settings.store() as store:
+        settings.check_case(store, require_case(store, case)[0], acting=True)
+        result = record_signature(
+            store,
+            case,
+            signer=signer,
+            signer_kind=kinds[0],
+            method=method,
+            actor=settings.actor,
+            now=settings.clock.now(),
+            signed_at=signed_at,
+            image=picture,
+        )
+    if json_out:
+        _echo(to_json(result))
+        return
+    _echo(
+        f"已记录：{result['case_number']} {result['signer']} {result['method_label']}"
+        f"（{when(result['signed_at'])}）"
+    )
+    if result["effective_at"] is not None:
+        _echo(f"  协议生效：{when(result['effective_at'])}（各方签署完毕）")
+    elif result["missing"]:
+        _echo(f"  尚待签署：{result['missing']}")
 
 
 # ANCHOR: keys
@@ -1728,7 +2087,11 @@ def export_db(
     settings = _settings()
     with settings.store() as store:
         now = settings.clock.now()
-        # ROLE CHECK: admin (for --reveal; `export` itself: supervisor or admin)
+        if reveal:  # a full copy of everyone's personal data: admins only
+            from mediation.users import require_role
+
+            with store.read() as conn:
+                require_role(conn, settings.actor, frozenset({"admin"}), "export --reveal")
         if output == "-":
             stdout = typer.get_binary_stream("stdout")
             summary = transfer.export_jsonl(
@@ -1740,7 +2103,8 @@ def export_db(
             )
     masked = "（个人信息已遮蔽，不能用于迁移）" if summary.masked else ""
     tables = sum(1 for n in summary.counts.values() if n)
-    text = f"已导出 {summary.rows} 行（{tables} 张表）到 {output}{masked}"
+    where = "标准输出" if output == "-" else output
+    text = f"已导出 {summary.rows} 行（{tables} 张表）到 {where}{masked}"
     # Written to stdout, the export is the output: the summary goes to stderr.
     typer.echo(to_json(summary) if json_out else text, err=output == "-")
 
@@ -1762,8 +2126,12 @@ def import_db(
     from mediation.output import to_json
 
     settings = _settings()
-    # ROLE CHECK: admin
     with settings.store(require_current=False) as store:
+        if store.revision() is not None:
+            from mediation.migrations import HEAD
+
+            if store.revision() == HEAD:
+                settings.authorize(store)  # (an empty target is in set-up mode)
         source = typer.get_binary_stream("stdin") if file == "-" else Path(file)
         summary = transfer.import_jsonl(store, source)
         where = store.display_url
