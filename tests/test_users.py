@@ -204,3 +204,16 @@ def test_approving_a_statutory_extension_needs_a_supervisor(
         refused.exit_code == 9 and "`extend_handling` needs the role supervisor" in refused.stderr
     )
     ok(cli(runner, db_url, "boss", *args))
+
+
+def test_a_full_export_is_for_admins_only(staffed: str, runner: CliRunner, tmp_path) -> None:
+    db = staffed
+    full, masked = tmp_path / "full.jsonl", tmp_path / "masked.jsonl"
+    refused = cli(runner, db, "zhou", "export", "--reveal", "-o", str(full))
+    assert refused.exit_code == 9 and "export --reveal needs the role admin" in refused.stderr
+    assert not full.exists()
+    ok(cli(runner, db, "zhou", "export", "-o", str(masked)))
+    assert "11010519491231002X" not in masked.read_text(encoding="utf-8")
+    assert cli(runner, db, "wang", "export", "-o", str(tmp_path / "m2.jsonl")).exit_code == 9
+    ok(cli(runner, db, "admin", "export", "--reveal", "-o", str(full)))
+    assert "11010519491231002X" in full.read_text(encoding="utf-8")
