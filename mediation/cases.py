@@ -771,3 +771,63 @@ def _hand_off(
         # the case: the next organisation does not re-type it.
         facts={"carried_over": {"from_case": row.case_number, **facts}},
     )
+
+
+def reassign(
+    store: Store,
+    ref: str | int,
+    mediators: list[str],
+    *,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """Give a running case to other mediators (a supervisor's decision), recorded as a
+    ``reassign`` event with the previous mediators; the case's state does not change.
+
+    :raises TransitionNotAllowed: when the case has ended.
+    :raises ValidationError: without a mediator or a reason.
+    """
+    names = [m.strip() for m in mediators if m.strip()]
+    problems = []
+    if not names:
+        problems.append(FieldProblem("--mediator", "缺少调解员", "name at least one mediator"))
+    if not reason.strip():
+        problems.append(FieldProblem("--reason", "缺少理由", "say why the case is reassigned"))
+    if problems:
+        raise ValidationError(problems, source="reassign")
+    with store.write() as conn:
+        pid = ref if isinstance(ref, int) else resolve(conn, ref)[0]
+        row = _LOCK(conn, {"pid": pid}).first()
+        if row is None:
+            raise NotFoundError(f"no case with id {pid}")
+        flow = load(row.flow)
+        if flow.flow.state(row.state).final:
+            raise TransitionNotAllowed(
+                f"案件 {row.case_number} 已结束（{flow.flow.state_label(row.state)}），不能改派",
+                hint="only running cases are reassigned",
+            )
+        version = row.version + 1
+        raw = row.mediators or []
+        previous = list(json.loads(raw) if isinstance(raw, str) else raw)
+        conn.execute(
+            update(_P)
+            .where(_P.c.id == pid)
+            .values(mediator=names[0], mediators=names, version=version, updated_at=now)
+        )
+        append_event(
+            conn,
+            {
+                "dispute_id": row.dispute_id,
+                "proceeding_id": pid,
+                "seq": version,
+                "trigger": "reassign",
+                "from_state": row.state,
+                "to_state": row.state,
+                "actor": actor,
+                "note": reason,
+                "payload": {"mediators": names, "previous": previous},
+                "occurred_at": now,
+            },
+        )
+    return {"case_number": row.case_number, "mediators": names, "previous": previous}

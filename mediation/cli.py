@@ -1037,6 +1037,36 @@ def case_advance(
         _echo(f"  移交：{h.case_number}（{h.state_label}）")
 
 
+@case_app.command("reassign")
+@handled
+def case_reassign(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    mediator: Annotated[
+        list[str], typer.Option("--mediator", help="The new mediator (repeatable; first leads).")
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why the case changes hands.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Give a running case to other mediators (supervisors); recorded as an event with the
+    previous mediators. The case's state and deadlines do not change.
+
+    Example: mediation case reassign 1 --mediator 李调解员 --reason 原调解员回避
+    """
+    from mediation.cases import reassign
+    from mediation.output import to_json
+
+    settings = _settings()
+    with settings.store() as store:
+        result = reassign(
+            store, case, mediator, reason=reason, actor=settings.actor, now=settings.clock.now()
+        )
+    if json_out:
+        _echo(to_json(result))
+        return
+    before = "、".join(result["previous"]) or "（未指派）"
+    _echo(f"{result['case_number']} 改派：{before} → {'、'.join(result['mediators'])}")
+
+
 def _check_trigger_role(store: "Store", settings: Settings, pid: int, trigger: str) -> None:
     """Some triggers need more than a mediator (approving a statutory extension)."""
     from mediation._tables import proceeding_table as p
@@ -1572,7 +1602,7 @@ def doc_render_all(
     from datetime import date
 
     from mediation.documents import plan, render_all
-    from mediation.documents.service import default_jobs
+    from mediation.documents.batch import default_jobs
     from mediation.errors import UsageError
     from mediation.output import to_json
 

@@ -52,7 +52,7 @@ _allow(_ANY, "org list", "calendar show", "keys list")
 _allow("", "db status")  # the URL and the schema revision: no case data
 _allow("mediator supervisor", "case open", "case advance", "intake import")
 _allow(_ANY, "case list", "case show", "case history", "case next", "dispute show")
-_allow("supervisor", "dispute merge", "dispute split")
+_allow("supervisor", "dispute merge", "dispute split", "case reassign")
 _allow("supervisor", "report overdue", "report due-soon", "report stats", "scheduler run")
 _allow("supervisor admin", "audit verify", "export")
 _allow("staff", "doc render", "doc render-all", "doc sign")

@@ -217,3 +217,37 @@ def test_a_full_export_is_for_admins_only(staffed: str, runner: CliRunner, tmp_p
     assert cli(runner, db, "wang", "export", "-o", str(tmp_path / "m2.jsonl")).exit_code == 9
     ok(cli(runner, db, "admin", "export", "--reveal", "-o", str(full)))
     assert "11010519491231002X" in full.read_text(encoding="utf-8")
+
+
+def test_a_supervisor_reassigns_a_case(staffed: str, runner: CliRunner) -> None:
+    db = staffed
+    ok(cli(runner, db, "wang", "case", "advance", "1", "accept"))
+    ok(
+        cli(
+            runner,
+            db,
+            "wang",
+            "case",
+            "advance",
+            "1",
+            "assign",
+            "--set",
+            "mediators=wang",
+            "--set",
+            "selection=designated",
+        )
+    )
+    args = ("case", "reassign", "1", "--mediator", "li", "--reason", "原调解员回避")
+    refused = cli(runner, db, "wang", *args)
+    assert refused.exit_code == 9 and "`case reassign` needs the role supervisor" in refused.stderr
+    out = ok(cli(runner, db, "zhou", *args))
+    assert "wang → li" in out.stdout
+    shown = json.loads(ok(cli(runner, db, "li", "case", "show", "1", "--json")).stdout)
+    assert shown["proceeding"]["mediators"] == ["li"] and shown["proceeding"]["state"] == "assigned"
+    history = json.loads(ok(cli(runner, db, "zhou", "case", "history", "1", "--json")).stdout)
+    last = history["events"][-1]
+    assert (last["trigger"], last["actor"], last["note"]) == ("reassign", "zhou", "原调解员回避")
+    no_reason = cli(
+        runner, db, "zhou", "case", "reassign", "1", "--mediator", "li", "--reason", " "
+    )
+    assert no_reason.exit_code == 3
