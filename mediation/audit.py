@@ -262,7 +262,7 @@ def chain_existing(conn: Connection) -> int:
     pending = _pending(conn)
     links: dict[int, str] = {}
     rows = conn.execute(select(_E).where(_E.c.chain_seq.is_(None)).order_by(_E.c.id)).mappings()
-    for row in list(rows):
+    for row in [dict(r) for r in rows]:
         prev = links.get(row["dispute_id"], GENESIS)
         digest = event_hash(row, prev_hash=prev)
         conn.execute(update(_E).where(_E.c.id == row["id"]).values(prev_hash=prev, hash=digest))

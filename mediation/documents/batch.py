@@ -1,0 +1,141 @@
+"""Rendering many cases' documents: what there is to render, and worker processes.
+
+:func:`plan` lists every document the cases have now (optionally only cases with events
+since a day, or one kind); :func:`render_all` renders them, in this process or in a pool
+of long-lived worker processes, each of which opens the database and sets WeasyPrint up
+once (one FontConfiguration per process), then renders its share. Refusals (a signed
+document, missing data) are reported as outcomes, not raised.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from mediation._tables import event_table, proceeding_table
+from mediation.clock import BUSINESS_TZ
+from mediation.documents import context as C
+from mediation.documents import kinds as K
+from mediation.documents.service import DocumentSigned, _stylesheet, render
+from mediation.errors import MediationError, UsageError, ValidationError
+from mediation.store import Store
+
+_P = proceeding_table
+
+
+@dataclass
+class Outcome:
+    """What happened to one document of a batch."""
+
+    case_number: str
+    kind: str
+    seq: int
+    status: str  # rendered | skipped_signed | refused | failed
+    message: str = ""
+    pages: int = 0
+    size: int = 0
+
+
+def plan(
+    store: Store, *, since: date | None = None, kind: str | None = None
+) -> list[tuple[int, str, int]]:
+    """(case id, kind, seq) of every document the cases have now; with ``since``, only
+    cases with an event on or after that day."""
+    if kind is not None and kind not in K.KINDS:
+        raise UsageError(f"unknown document kind {kind!r}", hint="kinds: " + ", ".join(K.KINDS))
+    query = select(_P.c.id).order_by(_P.c.id)
+    if since is not None:
+        start = datetime(since.year, since.month, since.day, tzinfo=BUSINESS_TZ)
+        recent = select(event_table.c.proceeding_id).where(event_table.c.occurred_at >= start)
+        query = query.where(_P.c.id.in_(recent))
+    work: list[tuple[int, str, int]] = []
+    with store.read() as conn:
+        for pid in conn.execute(query).scalars():
+            case = C.gather(conn, pid)
+            work.extend(
+                (pid, spec.kind, seq)
+                for spec, seq in C.available(case)
+                if kind is None or spec.kind == kind
+            )
+    return work
+
+
+_worker_store: Store | None = None
+
+
+def _worker_init(url: str) -> None:
+    """Each worker opens the database once and builds WeasyPrint once."""
+    global _worker_store
+    _worker_store = Store(url)
+    from mediation.documents import _pdf
+
+    _pdf.renderer(_stylesheet())
+
+
+def _worker_render(pid: int, kind: str, seq: int, actor: str, now: datetime) -> Outcome:
+    assert _worker_store is not None
+    return render_one(_worker_store, pid, kind, seq, actor=actor, now=now)
+
+
+def render_one(
+    store: Store, pid: int, kind: str, seq: int, *, actor: str, now: datetime
+) -> Outcome:
+    """Render one document of a batch; refusals are reported, not raised."""
+
+    try:
+        result = render(store, pid, kind, actor=actor, now=now, seq=seq)
+    except DocumentSigned as exc:
+        return Outcome(_number(store, pid), kind, seq, "skipped_signed", exc.message)
+    except ValidationError as exc:
+        return Outcome(_number(store, pid), kind, seq, "refused", exc.message)
+    except MediationError as exc:
+        return Outcome(_number(store, pid), kind, seq, "failed", exc.message)
+    return Outcome(result.case_number, kind, seq, "rendered", "", result.pages, result.size)
+
+
+def _number(store: Store, pid: int) -> str:
+    with store.read() as conn:
+        return str(conn.execute(select(_P.c.case_number).where(_P.c.id == pid)).scalar_one())
+
+
+def render_all(
+    store: Store,
+    work: list[tuple[int, str, int]],
+    *,
+    actor: str,
+    now: datetime,
+    jobs: int = 1,
+) -> Iterator[Outcome]:
+    """Render ``work`` (from :func:`plan`), yielding each outcome as it completes.
+
+    ``jobs`` > 1 uses that many long-lived worker processes (started fresh, not forked,
+    so no database connection or font state is shared); each opens the database and sets
+    WeasyPrint up once, then renders its share.
+    """
+    if jobs <= 1:
+        for pid, kind, seq in work:
+            yield render_one(store, pid, kind, seq, actor=actor, now=now)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(store.url,)
+    ) as pool:
+        futures: list[Future[Outcome]] = [
+            pool.submit(_worker_render, pid, kind, seq, actor, now) for pid, kind, seq in work
+        ]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def default_jobs() -> int:
+    """One worker per CPU the process may use."""
+    return max(
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 1
+    )

@@ -1,0 +1,125 @@
+"""What a document says: the template context of one document of one case.
+
+:func:`build` checks that the case has the document (its flow declares it and the case
+has reached it), builds its context with the kind's builder (:mod:`.forms`,
+:mod:`.outcomes`), checks that every character can be printed, and returns the context
+with the list of what is missing; :mod:`mediation.documents.service` refuses to render a
+document with problems. :mod:`mediation.documents.kinds` documents every context field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from mediation.clock import BUSINESS_TZ
+from mediation.documents import forms, outcomes
+from mediation.documents import kinds as K
+from mediation.documents.casefile import (
+    CaseFile,
+    DocumentIncomplete,
+    DocumentNotAvailable,
+    Need,
+    available,
+    cn_number,
+    gather,
+    now_available,
+    occurrences,
+    reached,
+    spec_of,
+)
+from mediation.errors import FieldProblem, UsageError
+from mediation.workflows import DocumentSpec
+
+__all__ = [
+    "Built",
+    "CaseFile",
+    "DocumentIncomplete",
+    "DocumentNotAvailable",
+    "available",
+    "build",
+    "cn_number",
+    "gather",
+    "strings",
+]
+
+
+@dataclass
+class Built:
+    """One document's context, or the problems that stop it."""
+
+    spec: DocumentSpec
+    kind: K.Kind
+    seq: int
+    context: dict[str, Any]
+    problems: list[FieldProblem]
+
+
+_BUILDERS: dict[str, Callable[[CaseFile, int, Need], dict[str, Any]]] = {
+    **forms.BUILDERS,
+    **outcomes.BUILDERS,
+}
+
+
+def build(case: CaseFile, kind: str, seq: int, *, now: datetime) -> Built:
+    """The context of document ``kind`` no. ``seq`` of ``case``, with its problems.
+
+    :raises UsageError: for an unknown kind.
+    :raises DocumentNotAvailable: when the flow has no such document, or the case has not
+        reached it (or has no ``seq``-th one).
+    """
+    if kind not in K.KINDS:
+        raise UsageError(
+            f"unknown document kind {kind!r}",
+            hint="kinds: " + ", ".join(K.KINDS),
+        )
+    spec = spec_of(case, kind)
+    if not reached(case, spec):
+        after = "、".join(case.flow.state_label(s) for s in spec.after)
+        raise DocumentNotAvailable(
+            f"{case.case_number} 尚未到达「{after}」，还没有{spec.label}",
+            hint=f"it is {case.flow.state_label(case.proceeding['state'])} now; "
+            f"its documents now: {now_available(case)}",
+        )
+    count = occurrences(case, kind)
+    if not 1 <= seq <= count:
+        raise DocumentNotAvailable(
+            f"{case.case_number} 没有第{seq}份{spec.label}（共 {count} 份）",
+            hint=f"use --seq 1..{count}" if count else "record the step it documents first",
+        )
+    need = Need()
+    context = {
+        "title": spec.label,
+        "case_number": case.case_number,
+        "organisation": case.organisation["name"],
+        "legal_basis": spec.legal_basis,
+        "rendered_at": now.astimezone(BUSINESS_TZ).isoformat(timespec="seconds"),
+        **_BUILDERS[kind](case, seq, need),
+    }
+    from mediation.documents import _fonts
+
+    for path, text in strings(context):
+        bad = _fonts.unprintable(text)
+        if bad:
+            chars = "、".join(f"「{c}」（U+{ord(c):04X}）" for c in bad)
+            need.add(
+                path,
+                f"{chars} 没有任何已安装的字体可以显示",
+                "install a font that has it (fonts-noto-cjk covers most names), or record the standard character",
+            )
+    return Built(spec, K.KINDS[kind], seq, context, need.problems)
+
+
+def strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every text in a context, with where it is (``parties[1].name``); images skipped."""
+    if isinstance(value, str):
+        if not value.startswith("data:"):
+            yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from strings(item, f"{path}[{i}]")
