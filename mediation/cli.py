@@ -2157,7 +2157,7 @@ def import_db(
 
     settings = _settings()
     with settings.store(require_current=False) as store:
-        if store.revision() is not None:
+        if store.exists():
             from mediation.migrations import HEAD
 
             if store.revision() == HEAD:

@@ -194,6 +194,13 @@ class Store:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         return migrations.upgrade(self, revision)
 
+    def exists(self) -> bool:
+        """False for a SQLite file not created yet (asking would create it)."""
+        if self.dialect != "sqlite":
+            return True
+        path = make_url(self.url).database
+        return not path or path == ":memory:" or Path(path).exists()
+
     def revision(self) -> str | None:
         """The schema revision stored in the database (None for an empty database)."""
         from sqlalchemy import text
