@@ -2230,6 +2230,14 @@ def demo(
     cases: Annotated[int, typer.Option("--cases", help="How many demo cases to open.")] = 20,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 2026,
     quiet: Annotated[bool, typer.Option(help="Only print the summary.")] = False,
+    agreement: Annotated[
+        Path | None,
+        typer.Option(
+            "--agreement",
+            help="Where to write the walked case's signed agreement (default: next to a "
+            "SQLite database, DB-agreement.pdf; its demo key in DB-keys/).",
+        ),
+    ] = None,
 ) -> None:
     """Create demo data (committees on every level, cases in every state) and walk one
     case through the whole people's mediation flow, printing each step.
@@ -2242,6 +2250,14 @@ def demo(
     store = settings.store(require_current=False)
     store.upgrade()
     settings.authorize(store)
+    key_dir = None
+    if agreement is None:
+        from sqlalchemy.engine import make_url
+
+        database = make_url(store.url).database if store.dialect == "sqlite" else None
+        base = Path(database) if database else Path("mediation-demo.db")
+        agreement = base.with_name(f"{base.stem}-agreement.pdf")
+        key_dir = base.with_name(f"{base.stem}-keys")
     run_demo(
         store,
         cases=cases,
@@ -2250,6 +2266,8 @@ def demo(
         actor=settings.actor,
         say=_echo,
         quiet=quiet,
+        agreement_pdf=agreement,
+        key_dir=key_dir,
     )
     if not quiet:
         from mediation import reports

@@ -16,6 +16,7 @@ import random
 from collections import Counter, deque
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -179,6 +180,82 @@ def _ensure_organisations(store: Store, now: datetime) -> None:
             )
 
 
+#: The demo committee key's passphrase when MEDIATION_KEY_PASSPHRASE is not set (a demo
+#: key signs nothing real).
+DEMO_PASSPHRASE = "demo-only-passphrase"
+
+
+def sign_agreement(
+    store: Store,
+    pid: int,
+    record: dict[str, Any],
+    *,
+    at: datetime,
+    actor: str,
+    out: Path,
+    key_dir: Path | None,
+    say: Callable[[str], None],
+) -> None:
+    """Every party and the mediator sign the walked case's agreement; the committee's key
+    seals the rendered PDF (人民调解法 art. 29: signed, sealed, then effective)."""
+    import os
+
+    from mediation.documents import render_document
+    from mediation.keys import PASSPHRASE_ENV, init_key
+    from mediation.queries import case_detail
+    from mediation.signatures import record_signature
+    from mediation.signing import sign_document, verify_document
+
+    passphrase = (os.environ.get(PASSPHRASE_ENV) or DEMO_PASSPHRASE).encode("utf-8")
+    case = case_detail(store, str(pid))["proceeding"]
+    methods = ["sign", "fingerprint", "seal"]
+    for i, party in enumerate(record["parties"]):
+        record_signature(
+            store,
+            str(pid),
+            signer=party["name"],
+            signer_kind="party",
+            method=methods[i % 2],
+            actor=actor,
+            now=at,
+            signed_at=at,
+        )
+    record_signature(
+        store,
+        str(pid),
+        signer=case["mediators"][0],
+        signer_kind="mediator",
+        method="sign",
+        actor=actor,
+        now=at,
+        signed_at=at,
+    )
+    key = init_key(
+        store,
+        case["organisation"]["code"],
+        passphrase=passphrase,
+        actor=actor,
+        now=at,
+        directory=key_dir,
+    )
+    render_document(store, str(pid), "agreement", actor=actor, now=at)
+    sign_document(store, str(pid), "agreement", passphrase=passphrase, actor=actor, now=at)
+    with store.read() as conn:
+        from mediation._tables import document_table as d
+
+        pdf = conn.execute(
+            select(d.c.content).where(d.c.proceeding_id == pid, d.c.kind == "agreement")
+        ).scalar_one()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(pdf)
+    checked = verify_document(store, pdf, now=at, case_ref=str(pid))
+    say(
+        f"      调解协议书：双方及调解员签名，{case['organisation']['name']}电子签章"
+        f"（证书 {key['fingerprint'][:16]}…）→ {out}；"
+        + ("验签通过" if checked.ok else "验签失败：" + "；".join(c.name for c in checked.failed))
+    )
+
+
 def run_demo(
     store: Store,
     *,
@@ -188,9 +265,15 @@ def run_demo(
     actor: str,
     say: Callable[[str], None],
     quiet: bool = False,
+    agreement_pdf: Path | None = None,
+    key_dir: Path | None = None,
 ) -> Counter[str]:
     """Create demo data; narrate one full case through ``say`` (only the summary when
-    ``quiet``). Returns the states reached."""
+    ``quiet``). Returns the states reached.
+
+    With ``agreement_pdf``, the walked case's parties and mediator sign its agreement, the
+    committee gets a signing key (in ``key_dir``; passphrase ``MEDIATION_KEY_PASSPHRASE``
+    or :data:`DEMO_PASSPHRASE`), and the sealed PDF is written there and verified."""
     summary_only = say
     if quiet:
         say = lambda _line: None  # noqa: E731
@@ -245,6 +328,17 @@ def run_demo(
             if dl.get("status"):
                 say(f"      期限结束 {dl['label']}：{label(DEADLINE_STATUSES, dl['status'])}")
         state = result.to_state
+        if trigger == "agree_written" and agreement_pdf is not None:
+            sign_agreement(
+                store,
+                opened.proceeding_id,
+                record,
+                at=at + timedelta(hours=1),
+                actor=actor,
+                out=agreement_pdf,
+                key_dir=key_dir,
+                say=say,
+            )
 
     if cases > BULK_FROM:
         made = run_bulk(store, cases=cases, rng=rng, now=now, actor=actor)
