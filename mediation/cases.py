@@ -107,7 +107,7 @@ _STOP_DEADLINE = Prepared(
     .values(status=bindparam("status"), closed_at=bindparam("now"), paused_on=None)
 )
 _DUE_OF = Prepared(
-    select(_D.c.due).where(
+    select(_D.c.due, _D.c.paused_on).where(
         _D.c.proceeding_id == bindparam("pid"),
         _D.c.kind == bindparam("kind"),
         _running,
@@ -725,12 +725,14 @@ def _resume_deadline(
 def _stop_deadline(
     conn: Connection, rule: DeadlineRule, pid: int, today: date, now: datetime
 ) -> dict[str, Any]:
-    due = _DUE_OF(conn, {"pid": pid, "kind": rule.kind}).scalar()
-    if due is None:
+    found = _DUE_OF(conn, {"pid": pid, "kind": rule.kind}).first()
+    if found is None:
         return {"kind": rule.kind, "status": None}
-    if isinstance(due, str):
-        due = date.fromisoformat(due)
-    status = ("met" if today <= due else "late") if rule.duty else "closed"
+    due, paused_on = (date.fromisoformat(d) if isinstance(d, str) else d for d in found)
+    # A clock standing still (paused for an appraisal) is judged on the day it stopped
+    # running: the paused time does not count (domain.md §4).
+    running_until = paused_on or today
+    status = ("met" if running_until <= due else "late") if rule.duty else "closed"
     _STOP_DEADLINE(conn, {"pid": pid, "kind": rule.kind, "status": status, "now": now})
     return {"kind": rule.kind, "label": rule.label, "due": due, "status": status}
 

@@ -141,11 +141,12 @@ def check(
     problems: list[RowProblem] = []
     try:
         records = list(_records(path))
-    except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, csv.Error, RecursionError) as exc:
+        why = "嵌套过深" if isinstance(exc, RecursionError) else str(exc)[:200]
         raise ValidationError(
-            [FieldProblem(str(path), f"无法读取：{exc}", "check the file's format")],
+            [FieldProblem(str(path), f"无法读取：{why}", "check the file's format")],
             source=str(path),
-        ) from exc
+        ) from None
     seen_refs: dict[str, int] = {}
     for row, rec in records:
         if not isinstance(rec, dict):
@@ -213,7 +214,12 @@ def write_report(problems: list[RowProblem], path: Path) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["row", "field", "problem", "fix"])
-        writer.writerows((p.row, p.field, p.problem, p.fix) for p in problems)
+        writer.writerows((p.row, _cell(p.field), _cell(p.problem), _cell(p.fix)) for p in problems)
+
+
+def _cell(text: str) -> str:
+    """A cell a spreadsheet shows as text: the file's own words never run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def import_file(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mediation import taxonomy
-from mediation.clock import parse_datetime
+from mediation.clock import UTC, parse_datetime
 from mediation.errors import FieldProblem, ValidationError
 from mediation.personal import birth_date_of, resident_id_problem
 
@@ -100,15 +100,17 @@ def read_file(path: Path) -> dict[str, Any]:
         raise ValidationError([problem], source=str(path)) from exc
     try:
         if path.suffix.lower() == ".toml":
-            data = tomllib.loads(raw.decode("utf-8"))
+            data = tomllib.loads(raw.decode("utf-8-sig"))  # a BOM, as Notepad saves it
         else:
-            data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+            data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        # ValueError: JSON syntax, or an integer too long to read; RecursionError: nesting.
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+        why = "嵌套过深" if isinstance(exc, RecursionError) else str(exc)[:200]
         problem = FieldProblem(
-            "(file)", f"不是有效的 UTF-8 {kind}：{exc}", f"fix the {kind} syntax"
+            "(file)", f"不是有效的 UTF-8 {kind}：{why}", f"fix the {kind} syntax"
         )
-        raise ValidationError([problem], source=str(path)) from exc
+        raise ValidationError([problem], source=str(path)) from None
     if not isinstance(data, dict):
         problem = FieldProblem("(file)", "顶层应为对象/表", "see data/examples/intake.toml")
         raise ValidationError([problem], source=str(path))
@@ -160,7 +162,22 @@ def _text(
     value = value.strip()
     if len(value) > max_len:
         problems.append(FieldProblem(where, f"过长（{len(value)} > {max_len} 字）", "shorten it"))
+    bad = text_problem(value)
+    if bad:
+        problems.append(FieldProblem(where, bad, "remove it (retype the text)"))
     return value
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text on both databases, or None."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "含有无效字符（孤立的 UTF-16 代理项）"
+    controls = sorted({c for c in value if ord(c) < 32 and c not in "\n\r\t"})
+    if controls:
+        return "含有控制字符 " + " ".join(f"U+{ord(c):04X}" for c in controls)
+    return None
 
 
 def _describe(key: str) -> str:
@@ -216,7 +233,9 @@ def _party(raw: Any, i: int, problems: list[FieldProblem]) -> PartyRecord | None
             problems.append(
                 FieldProblem(at + "phone", "电话号码格式不对", "7–15 digits, e.g. 13812345678")
             )
-    legal_rep = _text(raw, "legal_representative", at + "legal_representative", problems)
+    legal_rep = _text(
+        raw, "legal_representative", at + "legal_representative", problems, max_len=100
+    )
     if kind == "organisation" and not legal_rep:
         problems.append(
             FieldProblem(at + "legal_representative", "组织当事人缺少法定代表人", "add it")
@@ -286,7 +305,9 @@ def validate(data: Mapping[str, Any], *, source: str = "intake") -> Intake:
     if data.get("received_at") is not None:
         try:
             received_at = parse_datetime(str(data["received_at"]))
-        except ValueError:
+            if not 1949 <= received_at.astimezone(UTC).year <= 2100:
+                raise ValueError("out of range")
+        except (ValueError, OverflowError):
             problems.append(
                 FieldProblem("received_at", "不是 ISO 8601 时间", "e.g. 2026-03-02T09:30:00+08:00")
             )
