@@ -389,20 +389,28 @@ def db_status(json_out: JsonOpt = False) -> None:
 def db_grants(
     role: Annotated[str, typer.Argument(help="The application's PostgreSQL login role.")],
     schema: Annotated[str, typer.Option(help="The schema holding the tables.")] = "public",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the SQL to this file.")
+    ] = None,
 ) -> None:
     """Print the SQL giving a PostgreSQL role least privilege: the application's tables
     only, no DELETE, history append-only, no DDL (run it with psql as the owner).
 
-    Example: mediation db grants mediation_app | psql -d centre
+    Example: mediation db grants mediation_app --schema public
     """
     from mediation.pgroles import grants_sql
 
     try:
-        _echo(grants_sql(role, schema=schema).rstrip("\n"))
+        sql = grants_sql(role, schema=schema)
     except ValueError as exc:
         from mediation.errors import UsageError
 
         raise UsageError(str(exc), hint="use a plain name: letters, digits, _") from None
+    if output is None:
+        _echo(sql.rstrip("\n"))
+    else:
+        output.write_text(sql, encoding="utf-8")
+        _echo(f"已写入 {output}：以表的所有者身份执行 psql -f {output}")
 
 
 @app.command()
