@@ -110,13 +110,33 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: all of it commits, or none of it does."""
+        from sqlalchemy.exc import DBAPIError
+
         from mediation import audit
+        from mediation.errors import MediationError
 
         conn = self._connection().execution_options(mediation_write=True)
-        with conn.begin():
-            audit.begin(conn)
-            yield conn
-            audit.seal(conn)  # chain this transaction's events, last, under the head's lock
+        committing = False
+        try:
+            with conn.begin():
+                audit.begin(conn)
+                yield conn
+                audit.seal(conn)  # chain this transaction's events, last, under the head's lock
+                committing = True
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            if committing:
+                raise MediationError(
+                    "数据库连接在提交时断开，无法确定本次操作是否已写入",
+                    hint="check with `mediation case show` or `mediation audit verify` "
+                    "before running it again",
+                ) from exc
+            raise MediationError(
+                "数据库连接在事务中断开，本次操作未写入任何数据",
+                hint="check that the database server is running and reachable, then run the "
+                "command again",
+            ) from exc
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
