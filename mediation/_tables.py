@@ -101,6 +101,7 @@ deadline_table = Table(
     Column("period_unit", String(20), nullable=True),
     Column("reminded_at", Timestamp(), nullable=True),
     Column("overdue_at", Timestamp(), nullable=True),
+    Index("ix_deadline_clock", "proceeding_id", "kind", "duty", "status", "starts_on", "due", "closed_at"),
     Index("ix_deadline_proceeding", "proceeding_id"),
     Index("ix_deadline_status_due", "status", "due"),
 )
@@ -120,6 +121,8 @@ dispute_table = Table(
     Column("received_at", Timestamp(), nullable=False),
     Column("created_at", Timestamp(), nullable=False),
     Column("created_by", String(80), nullable=False),
+    Column("party_key", String(32), nullable=True),
+    Index("ix_dispute_party_key", "party_key", "dispute_type", "received_at"),
 )
 
 dispute_merge_table = Table(
@@ -262,6 +265,7 @@ proceeding_table = Table(
     Column("version", Integer(), nullable=False),
     UniqueConstraint("organisation_id", "case_year", "case_serial", name="uq_case_serial"),
     Index("ix_proceeding_dispute", "dispute_id"),
+    Index("ix_proceeding_report", "flow", "state", "outcome", "level", "opened_at", "organisation_id", "parent_id", "dispute_id"),
     Index("ix_proceeding_state", "flow", "state"),
 )
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, or_, select, text, update
+from sqlalchemy import Connection, bindparam, case, insert, or_, select, text, update
 
 from mediation._sql import Prepared
 from mediation._tables import (
@@ -144,9 +144,10 @@ _RESUME_DEADLINE = Prepared(
         counted_from=bindparam("today"),
         period_count=bindparam("left"),
         period_unit=bindparam("unit"),
-        # A new due date: reminders and overdue notices are due again.
-        reminded_at=None,
-        overdue_at=None,
+        # A new due date: reminders and overdue notices are due again (the same due date,
+        # resumed the day it paused: they were sent already, and stay sent).
+        reminded_at=case((_D.c.due == bindparam("due"), _D.c.reminded_at), else_=None),
+        overdue_at=case((_D.c.due == bindparam("due"), _D.c.overdue_at), else_=None),
     )
 )
 _EXTEND_DEADLINE = Prepared(
@@ -184,6 +185,7 @@ _DISPUTE_COLUMNS = (
     "received_at",
     "created_at",
     "created_by",
+    "party_key",
 )
 _INSERT_DISPUTE = Prepared(
     insert(dispute_table)
@@ -419,6 +421,8 @@ def open_in(
     conn: Connection, intake: Intake, *, actor: str, now: datetime, cal: WorkCalendar
 ) -> Opened:
     """:func:`open_case` inside a transaction the caller holds (bulk imports)."""
+    from mediation.stats import party_key  # the report's module: only when a case opens
+
     flow = load(intake.flow)
     org = _org(conn, code=intake.organisation)
     dispute_id = _INSERT_DISPUTE(
@@ -435,6 +439,7 @@ def open_in(
             "received_at": intake.received_at or now,
             "created_at": now,
             "created_by": actor,
+            "party_key": party_key(intake.parties),
         },
     ).scalar_one()
     for ordinal, party in enumerate(intake.parties):
@@ -477,7 +482,15 @@ def _last_change(conn: Connection, pid: int) -> str:
 
 
 def _missing(transition: Transition, payload: dict[str, Any]) -> list[FieldProblem]:
+    from mediation.intake import text_problem
+
     problems = []
+    for name, value in payload.items():
+        for item in value if isinstance(value, list) else [value]:
+            bad = text_problem(item) if isinstance(item, str) else None
+            if bad:
+                problems.append(FieldProblem(name, bad, "remove it (retype the text)"))
+                break
     for name in transition.requires:
         value = payload.get(name)
         if value is None or (isinstance(value, (str, list, dict)) and not value):
@@ -578,6 +591,12 @@ def advance_in(
             hint=f"allowed now: {allowed}",
         )
     problems = _missing(transition, payload)
+    if note:
+        from mediation.intake import text_problem
+
+        bad = text_problem(note)
+        if bad:
+            problems.append(FieldProblem("--note", bad, "remove it (retype the text)"))
     if problems:
         raise ValidationError(problems, source=f"{trigger} 的数据")
     today = business_date(now)

@@ -62,6 +62,7 @@ class Dispute(SQLModel, table=True, defer_build=True):
     """One dispute (纠纷): the identity every proceeding and hand-off shares."""
 
     __tablename__ = "dispute"
+    __table_args__ = (Index("ix_dispute_party_key", "party_key", "dispute_type", "received_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
@@ -75,6 +76,11 @@ class Dispute(SQLModel, table=True, defer_build=True):
     received_at: datetime = _ts()
     created_at: datetime = _ts()
     created_by: str = Field(max_length=80)
+    party_key: str | None = Field(
+        default=None,
+        max_length=32,
+        description="stats.party_key of the parties at registration (repeat detection)",
+    )
 
 
 class Party(SQLModel, table=True, defer_build=True):
@@ -108,6 +114,18 @@ class Proceeding(SQLModel, table=True, defer_build=True):
         UniqueConstraint("organisation_id", "case_year", "case_serial", name="uq_case_serial"),
         Index("ix_proceeding_dispute", "dispute_id"),
         Index("ix_proceeding_state", "flow", "state"),
+        # Covering the statistics report: it counts cases in this order without a sort.
+        Index(
+            "ix_proceeding_report",
+            "flow",
+            "state",
+            "outcome",
+            "level",
+            "opened_at",
+            "organisation_id",
+            "parent_id",
+            "dispute_id",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -181,6 +199,17 @@ class Deadline(SQLModel, table=True, defer_build=True):
     __table_args__ = (
         Index("ix_deadline_status_due", "status", "due"),
         Index("ix_deadline_proceeding", "proceeding_id"),
+        # Covering the statistics report's clocks, looked up from their cases.
+        Index(
+            "ix_deadline_clock",
+            "proceeding_id",
+            "kind",
+            "duty",
+            "status",
+            "starts_on",
+            "due",
+            "closed_at",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

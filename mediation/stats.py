@@ -16,25 +16,37 @@ next to the code that computes it; the README's Statistics section says the same
 the official statistics have a category (domain.md §2: 调解成功/调解成功率, 书面/口头协议,
 主动调解/依申请/接受委托移送), the figure uses it.
 
-**How.** Everything is aggregated in the database (GROUP BY over proceeding, dispute,
-deadline, party): at most a few thousand rows come back, whatever the number of cases,
-and Python only classifies the groups (flow, state, outcome → 调解成功, 调解不成, ...) and
-adds them up. Durations are histograms (calendar days × working days, the working days
-counted in SQL against the project calendar passed in as a small VALUES table), so medians
-are exact without fetching a row per case. The work is split into parts (ranges of case
-ids; groups of dispute types for repeats) that run side by side, one read transaction
-each, and add up. What costs most on SQLite is GROUP BY itself (it sorts every row it
-aggregates), then parsing the facts of settled cases; the queries are shaped so that each
-row is sorted once and each case's facts parsed once (see ``bench/stats.py``).
+**How.** Everything is counted by group (flow, state, outcome, level, month, type, clock
+status, ...): Python only classifies the groups (flow, state, outcome → 调解成功, 调解不成,
+...) and adds them up. Durations are histograms over (start day, stop day) pairs, the
+working days counted in Python against the project calendar, so medians are exact
+without a row per case. On PostgreSQL the database counts (GROUP BY). On SQLite, whose
+GROUP BY sorts every row it aggregates, each query is shaped so that no row is sorted:
+
+- cases are counted by walking ``ix_proceeding_report`` in its own (flow, state,
+  outcome, level) order, which makes GROUP BY a running count;
+- repeats are found through ``dispute.party_key`` (:func:`party_key`, stored when a
+  dispute is registered) and ``ix_dispute_party_key``: only keys seen twice are looked at;
+- the rest (received cases by month and type, follow-ups and confirmations from the
+  facts, the mediation clocks) reads the cases in table order, their disputes and clocks
+  (``ix_deadline_clock``) being stored in nearly the same order, and the rows are counted
+  in Python as they stream from the driver (:class:`_Count`), which costs less than the
+  sort. Each case's facts are parsed once.
+
+The work is split into parts (ranges of case ids) that run side by side, one read
+transaction each, and add up (see ``bench/stats.py``).
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import multiprocessing
 import os
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TextIO
@@ -42,21 +54,20 @@ from typing import Any, TextIO
 from sqlalchemy import (
     Connection,
     Date,
-    Integer,
     String,
     and_,
     case,
     cast,
-    column,
     func,
     literal,
     literal_column,
     null,
     or_,
     select,
-    values,
+    tuple_,
 )
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, operators
+from sqlalchemy.sql.expression import UnaryExpression
 
 from mediation import taxonomy
 from mediation._tables import (
@@ -64,7 +75,6 @@ from mediation._tables import (
     dispute_merge_table,
     dispute_table,
     organisation_table,
-    party_table,
     proceeding_table,
 )
 from mediation.calendar import WorkCalendar
@@ -220,6 +230,22 @@ FIGURES = (
     Figure("repeat_rate", "重复纠纷率", "%", "重复纠纷 ÷ 新收纠纷"),
 )
 FIGURE_BY_KEY = {f.key: f for f in FIGURES}
+
+
+def person_key(id_number: str | None, name: str, phone: str | None) -> str:
+    """Who a party is, for repeat detection: the ID number, or else name and phone."""
+    return id_number or f"{name}/{phone or ''}"
+
+
+def party_key(parties: Iterable[Any]) -> str:
+    """The dispute's parties as :data:`FIGURES` ``repeats`` compares them: the size of
+    the set of :func:`person_key` and its least and greatest member (exact for the
+    two-party disputes that make up nearly all of them), as a 32-digit digest. Stored on
+    the dispute when it is registered (``dispute.party_key``), so repeats are found by
+    index; parties are only ever added with their dispute."""
+    persons = [person_key(p.id_number, p.name, p.phone) for p in parties]
+    text = "\x1f".join((str(len(persons)), min(persons), max(persons)))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _flows_with(trigger: str) -> frozenset[str]:
@@ -448,12 +474,16 @@ class _Sql:
 
     def month(self, ts: Any) -> ColumnElement[Any]:
         """The business month of a timestamp inside the selection, by comparing it with the
-        months' first moments (on SQLite five times faster than strftime)."""
-        whens = [
-            (ts < begins, label)
-            for (label, _), (_, begins) in zip(self.months, self.months[1:], strict=False)
-        ]
-        return case(*whens, else_=self.months[-1][0]) if whens else literal(self.months[0][0])
+        months' first moments (on SQLite five times faster than strftime), halving the
+        months at each comparison: four comparisons a row for a year, not twelve."""
+
+        def among(months: list[tuple[str, datetime]]) -> Any:
+            if len(months) == 1:
+                return literal(months[0][0])
+            half = len(months) // 2
+            return case((ts < months[half][1], among(months[:half])), else_=among(months[half:]))
+
+        return among(self.months)
 
     def year_before(self, ts: Any) -> ColumnElement[Any]:
         if self.pg:
@@ -513,19 +543,56 @@ class _Query:
     def dims(self, by: str | None, *more: Any) -> list[Any]:
         return ([self.key(by).label("k")] if by else []) + list(more)
 
-    def cohort(self) -> list[ColumnElement[bool]]:
-        """The WHERE clause of the cases of the selection (and of this part)."""
+    def cohort(self, scan: bool = False) -> list[ColumnElement[bool]]:
+        """The WHERE clause of the cases of the selection (and of this part).
+
+        :param scan: read the proceedings in table order (on SQLite: the columns as
+            ``+column``, which no index serves), for a query that joins them to rows
+            stored in the same order or reads their facts: through an index in another
+            order, each row is a seek.
+        """
         sel = self.sel
+        flow: Any = _P.c.flow
+        opened: Any = _P.c.opened_at
+        if scan and not self.sql.pg:
+            flow, opened = _unindexed(flow), _unindexed(opened)
         where = [
-            _P.c.flow.not_in(NOT_CASES),
-            _P.c.opened_at >= _utc_midnight(sel.start),
-            _P.c.opened_at < _utc_midnight(sel.end + timedelta(days=1)),
+            flow.not_in(NOT_CASES),
+            opened >= _utc_midnight(sel.start),
+            opened < _utc_midnight(sel.end + timedelta(days=1)),
         ]
         if self.org_ids is not None:
             where.append(_P.c.organisation_id.in_(self.org_ids))
         if self.ids is not None:
             where.append(_P.c.id.between(*self.ids))
         return where
+
+
+def _unindexed(col: Any) -> Any:
+    """``+col``: the same value, which SQLite will not look up by index."""
+    return UnaryExpression(col, operator=operators.custom_op("+"), type_=col.type)
+
+
+@dataclass(frozen=True)
+class _Count:
+    """Rows of ``statement`` counted by all their columns (a column ``n`` added).
+
+    PostgreSQL counts them with GROUP BY. SQLite's GROUP BY sorts every row, which
+    costs more than streaming the rows into a Python Counter, so there the statement
+    runs as it is and its rows are counted as they come.
+    """
+
+    statement: Any
+    #: The order to read the rows in on SQLite, when it matters (it is free: the order
+    #: of the table), else None.
+    order: Any = None
+
+    def streamed(self) -> Any:
+        return self.statement if self.order is None else self.statement.order_by(self.order)
+
+    def grouped(self) -> Any:
+        width = len(self.statement.selected_columns)
+        return self.statement.add_columns(func.count().label("n")).group_by(*_by(width))
 
 
 def _merged_away() -> Any:
@@ -539,86 +606,50 @@ def _needs_dispute(by: str | None) -> bool:
     return by in ("type", "channel")
 
 
-def _cases(qx: _Query, by: str | None, charts: bool) -> Any:
-    """Cases counted by (key, [month, type], level, flow, state, outcome, origin).
+def _cases(qx: _Query, by: str | None) -> Any:
+    """Cases counted by (key, flow, state, outcome, level), with ``new``: how many of
+    them start a dispute (no parent case, or a petition diverted to mediation), not
+    counting a case of a dispute merged into another (not a dispute of its own).
 
-    ``origin`` is ``new`` for a case that starts a dispute (no parent case, or a petition
-    diverted to mediation), ``handoff`` for one received by escalation or hand-off, and
-    ``merged`` for a case of a dispute merged into another (not a dispute of its own).
+    Grouped in the order of ``ix_proceeding_report``, which covers every column read:
+    SQLite counts while walking the index, without sorting a row.
     """
     parent = _P.alias("parent")
-    origin = case(
-        (_P.c.dispute_id.in_(_merged_away()), "merged"),
-        (or_(_P.c.parent_id.is_(None), parent.c.flow == "petition"), "new"),
-        else_="handoff",
+    # Correlated: looked up only for the few cases that have a parent.
+    parent_flow = select(parent.c.flow).where(parent.c.id == _P.c.parent_id).scalar_subquery()
+    new = case(
+        (_P.c.dispute_id.in_(_merged_away()), 0),
+        (_P.c.parent_id.is_(None), 1),
+        (parent_flow == "petition", 1),
+        else_=0,
     )
-    extra = [qx.sql.month(_P.c.opened_at).label("month"), _D.c.dispute_type] if charts else []
-    dims = qx.dims(by, *extra, _P.c.level, _P.c.flow, _P.c.state, _P.c.outcome)
-    dims.append(origin.label("origin"))
-    q = select(*dims, func.count().label("n")).select_from(_P)
-    if charts or _needs_dispute(by):
+    dims = qx.dims(by, _P.c.flow, _P.c.state, _P.c.outcome, _P.c.level)
+    q = select(*dims, func.count().label("n"), func.sum(new).label("new")).select_from(_P)
+    if _needs_dispute(by):
         q = q.join(_D, _D.c.id == _P.c.dispute_id)
-    return (
-        q.outerjoin(parent, parent.c.id == _P.c.parent_id)
-        .where(*qx.cohort())
-        .group_by(*_by(len(dims)))
-    )
+    return q.where(*qx.cohort()).group_by(*_by(len(dims)))
 
 
-def _calendar_tables(qx: _Query, cal: WorkCalendar) -> tuple[Any, Any]:
-    """The project calendar as two small VALUES tables for the clocks to join.
-
-    ``days`` (day, n, o): for each business day, n counts the working days up to it, so
-    the working days in (a, b] are n(b) − n(a), the start day not counted (domain.md §4);
-    o is the day's ordinal, so calendar days are o(b) − o(a). ``stops`` finds the
-    business day of a stored UTC timestamp: on PostgreSQL by the day itself; on SQLite,
-    whose date functions cost a microsecond a call, by the timestamp's UTC date and
-    whether its hour is 16 or later (the stored text is ``YYYY-MM-DD HH:MM:SS.ffffff``).
-    """
-    sel = qx.sel
-    first = sel.start - timedelta(days=1)
-    last = max(sel.end, sel.as_of) + timedelta(days=400)
-    rows, n, day = [], 0, first
-    while day <= last:
-        n += cal.is_working_day(day)[0]
-        rows.append((day, n, day.toordinal()))
-        day += timedelta(days=1)
-    cols = (column("day", Date), column("n", Integer), column("o", Integer))
-    days = values(*cols, name="days").data(rows).cte("days")
-    if qx.sql.pg:
-        return days, days
-    # Business day d runs from (d − 1) 16:00 to d 16:00 UTC.
-    shifted = [
-        ((d - timedelta(days=late)).isoformat(), late, n, o) for d, n, o in rows for late in (0, 1)
-    ]
-    stop_cols = (
-        column("utc_day", String),
-        column("late", Integer),
-        column("n", Integer),
-        column("o", Integer),
-    )
-    return days, values(*stop_cols, name="stops").data(shifted).cte("stops")
+def _volume(qx: _Query) -> _Count:
+    """Cases by (month opened, dispute type), for the chart of received cases."""
+    dims = [qx.sql.month(_P.c.opened_at).label("month"), _D.c.dispute_type]
+    q = select(*dims).select_from(_P).join(_D, _D.c.id == _P.c.dispute_id)
+    # In table order (else SQLite reads the cases from the covering index, in its order,
+    # and seeks their disputes at random): disputes are stored in nearly the same order.
+    return _Count(q.where(*qx.cohort(scan=True)), order=_P.c.id)
 
 
-def _clocks(qx: _Query, by: str | None, charts: bool, cal: WorkCalendar) -> Any:
+def _clocks(qx: _Query, by: str | None, charts: bool) -> _Count:
     """Mediation clocks (:data:`CLOCK`) of the cases, counted by (key, [month], status,
-    calendar days, working days). ``status``: met / late (stopped in time or not),
-    overdue (running past its due day on ``as_of``), running, other. A stopped clock
-    outside the calendar tables brings its start day and stop time, for Python to count."""
+    start, stop) or (key, [month], status, span). ``status``: met / late (stopped in time
+    or not), overdue (running past its due day on ``as_of``), running, other. A stopped
+    clock brings its start day and the business day it stopped, for Python to count the
+    days against the calendar (a few thousand distinct pairs): on PostgreSQL the day
+    itself; on SQLite, whose date functions cost a microsecond a call, the stored UTC
+    text's date and whether its hour is 16 or later (the business day is the next one),
+    all in one text (``span``, see :meth:`_Durations.of`).
+    """
     sql, sel = qx.sql, qx.sel
-    days, stops = _calendar_tables(qx, cal)
-    w0, w1 = days.alias("w0"), stops.alias("w1")
-    if sql.pg:
-        stop_on: Any = w1.c.day == sql.biz_date(_DL.c.closed_at)
-        start_on: Any = w0.c.day == _DL.c.starts_on
-    else:
-        hour = func.substr(_DL.c.closed_at, 12, 2)
-        stop_on = and_(
-            w1.c.utc_day == func.substr(_DL.c.closed_at, 1, 10),
-            w1.c.late == case((hour >= "16", 1), else_=0),
-        )
-        # An expression, not the bare column: else SQLite scans the VALUES table per row.
-        start_on = w0.c.day == func.substr(_DL.c.starts_on, 1, 10)
     stopped = _DL.c.status.in_(("met", "late"))
     status = case(
         (_DL.c.status == "late", "late"),
@@ -627,27 +658,71 @@ def _clocks(qx: _Query, by: str | None, charts: bool, cal: WorkCalendar) -> Any:
         (_DL.c.status.in_(("open", "paused")), "running"),
         else_="other",
     )
-    outside = and_(stopped, or_(w0.c.n.is_(None), w1.c.n.is_(None)))
     extra = [sql.month(_P.c.opened_at).label("month")] if charts else []
-    dims = qx.dims(
-        by,
-        *extra,
-        status.label("status"),
-        case((stopped, w1.c.o - w0.c.o), else_=null()).label("days"),
-        case((stopped, w1.c.n - w0.c.n), else_=null()).label("workdays"),
-        case((outside, _DL.c.starts_on), else_=null()).label("start"),
-        case((outside, _DL.c.closed_at), else_=null()).label("stop"),
-    )
-    q = select(*dims, func.count().label("n")).select_from(_DL)
-    q = q.join(_P, _P.c.id == _DL.c.proceeding_id)
+    if sql.pg:
+        span = [
+            case((stopped, _DL.c.starts_on), else_=null()).label("start"),
+            case((stopped, sql.biz_date(_DL.c.closed_at)), else_=null()).label("stop"),
+        ]
+    else:
+        # One text, "<start day><UTC day of the stop>[+]", fewer values for the driver
+        # to hand over: "+" when the stop's hour is 16 or later (the next business day).
+        late = case((func.substr(_DL.c.closed_at, 12, 2) >= "16", "+"), else_="")
+        text = func.substr(_DL.c.starts_on, 1, 10).concat(func.substr(_DL.c.closed_at, 1, 10))
+        span = [case((stopped, text.concat(late)), else_=null()).label("span")]
+    dims = qx.dims(by, *extra, status.label("status"), *span)
+    q = select(*dims).select_from(_P).join(_DL, _DL.c.proceeding_id == _P.c.id)
     if _needs_dispute(by):
         q = q.join(_D, _D.c.id == _P.c.dispute_id)
-    return (
-        q.outerjoin(w0, start_on)
-        .outerjoin(w1, stop_on)
-        .where(_DL.c.kind == CLOCK, _DL.c.duty.is_(True), *qx.cohort())
-        .group_by(*_by(len(dims)))
-    )
+    where = [_DL.c.kind == CLOCK, _DL.c.duty.is_(True), *qx.cohort(scan=True)]
+    if qx.ids is not None:  # said of the clocks too, for SQLite to seek the range
+        where.append(_DL.c.proceeding_id.between(*qx.ids))
+    # In table order, the clocks found by ``ix_deadline_clock`` in the same order.
+    return _Count(q.where(*where))
+
+
+class _Durations:
+    """(calendar days, working days) from a clock's start day to its stop day.
+
+    The working days in (a, b] are counted against the project calendar, the start day
+    not counted (domain.md §4): n(b) − n(a) from a running count n over the report's
+    dates, one by one outside them. Each distinct pair is counted once.
+    """
+
+    def __init__(self, cal: WorkCalendar, sel: Selection) -> None:
+        self.cal = cal
+        self.first = sel.start - timedelta(days=1)
+        last = max(sel.end, sel.as_of) + timedelta(days=400)
+        self.upto: list[int] = []
+        n, day = 0, self.first
+        while day <= last:
+            n += cal.is_working_day(day)[0]
+            self.upto.append(n)
+            day += timedelta(days=1)
+        self.found: dict[tuple[Any, Any, Any], tuple[int, int]] = {}
+
+    def of(self, row: Mapping[str, Any]) -> tuple[int, int]:
+        """The durations of a stopped clock's row of :func:`_clocks`."""
+        span = row.get("span")
+        if span is None:
+            return self(row["start"], row["stop"], 0)
+        return self(span[:10], span[10:20], 1 if span[20:] == "+" else 0)
+
+    def __call__(self, start: Any, stop: Any, late: int) -> tuple[int, int]:
+        found = self.found.get((start, stop, late))
+        if found is None:
+            a = _as_date(start)
+            b = _as_date(stop) + timedelta(days=late)
+            days = (b - a).days
+            i, j = (a - self.first).days, (b - self.first).days
+            if 0 <= i < len(self.upto) and 0 <= j < len(self.upto):
+                work = self.upto[j] - self.upto[i]
+            else:
+                work = sum(
+                    self.cal.is_working_day(a + timedelta(days=d))[0] for d in range(1, days + 1)
+                )
+            found = self.found[(start, stop, late)] = (days, work)
+        return found
 
 
 #: What followed an agreement, as the facts keep it (``facts[trigger]`` is the payload of
@@ -722,6 +797,68 @@ def _after_agreement(qx: _Query, by: str | None) -> Any:
     return q.group_by(facts.c.k) if by else q
 
 
+def _table_pass(qx: _Query, by: str | None) -> _Count:
+    """On SQLite, :func:`_volume` and :func:`_after_agreement` in one read of the cases
+    in table order, by (key, month, type, follow-up, confirmation), the last two only for
+    the settled cases of the flows that have them (else NULL): ``follow_up`` the JSON
+    array [performance, satisfaction], ``confirmation`` 4 × applied + 2 × granted +
+    denied. :func:`_split_pass` turns the groups into the two queries' rows.
+    """
+    flows = sorted(_flows_with("follow_up") | _flows_with("confirmation_granted"))
+    # ``+column``: read in table order (see _Query.cohort), not through an index.
+    settled = and_(
+        _unindexed(_P.c.flow).in_(flows),
+        _unindexed(_P.c.outcome).in_(("agreement_written", "agreement_oral")),
+    )
+    # The first json_extract parses the facts; the others find them in SQLite's parse
+    # cache. Values that differ from case to case (the court, the rulings) stay in SQL:
+    # only whether they are there comes back, as the bits of one small number.
+    paths = [f"$.{path}" for _, path in _AFTER_AGREEMENT]
+    follow_up = func.json_extract(_P.c.facts, *paths[:2])
+    bits: Any = literal(0)
+    for bit, path in zip((4, 2, 1), paths[2:], strict=True):
+        bits = bits + case((func.json_extract(_P.c.facts, path).is_not(None), bit), else_=0)
+    dims = qx.dims(
+        by,
+        qx.sql.month(_P.c.opened_at).label("month"),
+        _D.c.dispute_type,
+        case((settled, follow_up), else_=null()).label("follow_up"),
+        case((settled, bits), else_=null()).label("confirmation"),
+    )
+    q = select(*dims).select_from(_P).join(_D, _D.c.id == _P.c.dispute_id)
+    # In table order: disputes are stored in nearly the same order as their cases.
+    return _Count(q.where(*qx.cohort(scan=True)), order=_P.c.id)
+
+
+def _split_pass(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of :func:`_table_pass` as (:func:`_volume`'s, :func:`_after_agreement`'s)."""
+    import json
+
+    volume: Counter[tuple[str, str]] = Counter()
+    after: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in rows:
+        n = r["n"]
+        volume[(r["month"], r["dispute_type"])] += n
+        if r["follow_up"] is None:
+            continue
+        sums = after[r.get("k", "")]
+        performance, satisfaction = json.loads(r["follow_up"])
+        bits = r["confirmation"]
+        confirmation = (bits & 4, bits & 2, bits & 1)
+        if performance is not None:
+            sums["followed_up"] += n
+            sums[performance] += n
+        if satisfaction is not None:
+            sums[satisfaction] += n
+        for name, value in zip(("applied", "granted", "denied"), confirmation, strict=True):
+            sums[name] += n if value else 0
+    names = ("followed_up", *PERFORMANCE, *SATISFACTION, "applied", "granted", "denied")
+    return (
+        [{"month": m, "dispute_type": t, "n": n} for (m, t), n in volume.items()],
+        [{"k": k, **{name: sums[name] for name in names}} for k, sums in after.items()],
+    )
+
+
 def _court_confirmations(qx: _Query, by: str | None) -> Any:
     """Judicial-confirmation proceedings handed off from the cases (委派调解 → 司法确认),
     by (key, state of the confirmation proceeding)."""
@@ -737,54 +874,39 @@ def _court_confirmations(qx: _Query, by: str | None) -> Any:
 def _repeats(qx: _Query, by: str | None) -> Any:
     """New disputes of the cases that repeat an earlier one, by key.
 
-    Same parties: the same set of parties, each known by ID number, or else by name and
-    phone; the set is compared by its size and its least and greatest member, which is
-    exact for the two-party disputes that make up nearly all of them. Same type, and the
+    Same parties: the same :func:`party_key`, stored on the dispute. Same type, and the
     earlier one received at most :data:`REPEAT_WINDOW_MONTHS` months before. A dispute
     merged into another is the same dispute, not a repeat of it.
     """
     sql, sel = qx.sql, qx.sel
-    pt = party_table
-    person = case(
-        (func.coalesce(pt.c.id_number, "") != "", pt.c.id_number),
-        else_=pt.c.name + "/" + func.coalesce(pt.c.phone, ""),
-    )
     window = [
+        _D.c.party_key.is_not(None),
         _D.c.received_at >= _utc_midnight(sel.start - timedelta(days=400)),
         _D.c.received_at < _utc_midnight(sel.end + timedelta(days=1)),
         _D.c.id.not_in(_merged_away()),
     ]
-    if qx.types:
-        window.append(_D.c.dispute_type.in_(qx.types))
-    if qx.other_types:
-        window.append(_D.c.dispute_type.not_in(qx.other_types))
-    # Driven by the dispute table, grouped on its key: SQLite walks disputes in order and
-    # seeks their parties by index instead of sorting two million party rows.
-    sig = (
-        select(
-            _D.c.id.label("id"),
-            _D.c.dispute_type.label("type"),
-            _D.c.received_at.label("received_at"),
-            func.count().label("size"),
-            func.min(person).label("lo"),
-            func.max(person).label("hi"),
-        )
-        .select_from(_D)
-        .join(pt, pt.c.dispute_id == _D.c.id)
+    # The parties' key (:func:`party_key`) and type seen more than once, counted in the
+    # order of ``ix_dispute_party_key``: a few per cent of the disputes.
+    again = (
+        select(_D.c.party_key, _D.c.dispute_type)
         .where(*window)
-        .group_by(_D.c.id, _D.c.dispute_type, _D.c.received_at)
-        .cte("signature")
+        .group_by(_D.c.party_key, _D.c.dispute_type)
+        .having(func.count() > 1)
     )
-    ordered = select(
-        sig.c.id,
-        sig.c.received_at,
-        func.lag(sig.c.received_at)
-        .over(
-            partition_by=(sig.c.type, sig.c.size, sig.c.lo, sig.c.hi),
-            order_by=(sig.c.received_at, sig.c.id),
+    ordered = (
+        select(
+            _D.c.id,
+            _D.c.received_at,
+            func.lag(_D.c.received_at)
+            .over(
+                partition_by=(_D.c.party_key, _D.c.dispute_type),
+                order_by=(_D.c.received_at, _D.c.id),
+            )
+            .label("previous"),
         )
-        .label("previous"),
-    ).cte("ordered")
+        .where(*window, tuple_(_D.c.party_key, _D.c.dispute_type).in_(again))
+        .cte("ordered")
+    )
     # From the few repeated disputes to their cases by index, not the other way round.
     parent = _P.alias("parent")
     dims = qx.dims(by)
@@ -876,20 +998,11 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _stop_date(value: Any) -> date:
-    """The business date of a stored timestamp (SQLite hands back its UTC text)."""
-    if not isinstance(value, datetime):
-        value = datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
-    elif value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(BUSINESS_TZ).date()
-
-
 def _fill(
     tallies: dict[str, Tally],
     cases: list[dict[str, Any]],
     clocks: list[dict[str, Any]],
-    cal: WorkCalendar,
+    durations: _Durations,
 ) -> None:
     """Add the case and clock rows to the tallies of their keys (all under "" if no key)."""
     follow_up = _flows_with("follow_up")
@@ -899,8 +1012,7 @@ def _fill(
         klass = classify(r["flow"], r["state"], r["outcome"])
         n = r["n"]
         t.classes[klass] += n
-        if r["origin"] == "new":
-            t.disputes += n
+        t.disputes += r["new"]
         if klass in ("written", "oral"):
             t.settled_by_level[r["level"]] += n
             if r["flow"] in follow_up:
@@ -918,15 +1030,7 @@ def _fill(
         if status in ("late", "overdue"):
             t.overdue += n
         if status in ("met", "late"):
-            work = r["workdays"]
-            days = r["days"]
-            if r["start"] is not None:  # outside the calendar tables: count here
-                start, stop = _as_date(r["start"]), _stop_date(r["stop"])
-                days = (stop - start).days
-                work = sum(
-                    cal.is_working_day(start + timedelta(days=i))[0] for i in range(1, days + 1)
-                )
-            t.durations[(int(days), int(work))] += n
+            t.durations[durations.of(r)] += n
 
 
 def _parts() -> int:
@@ -942,42 +1046,83 @@ def _id_ranges(conn: Connection, parts: int) -> list[tuple[int, int] | None]:
     return [(start, min(start + step - 1, hi)) for start in range(lo, hi + 1, step)]
 
 
-def _type_groups(parts: int) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """(types in, types out) of each part: the types dealt round-robin, the last part
-    taking every type the others do not (codes unknown to the taxonomy too)."""
-    codes = list(taxonomy.DISPUTE_TYPES)
-    groups = [tuple(codes[i::parts]) for i in range(parts)]
-    earlier = tuple(c for g in groups[:-1] for c in g)
-    return [(g, ()) for g in groups[:-1]] + [((), earlier)]
-
-
 def _run(store: Store, statements: list[Any]) -> list[list[dict[str, Any]]]:
     """Run the statements side by side, each in a read transaction of its own connection.
 
-    They start together, so they read the database as of (nearly) the same moment; on
-    SQLite the driver lets go of the GIL while a statement runs, so parts of one report
-    use every core.
+    They start together, so they read the database as of (nearly) the same moment. On
+    PostgreSQL the server does the work, so threads suffice. On SQLite the work is in this
+    process, and the driver lets go of the GIL for each row and takes it back: two threads
+    reading rows hand the GIL to and fro at every row and, measured, take longer than one
+    thread alone. So the parts run in forked processes, one per core, where there is
+    ``fork`` and no other thread; else one after another.
     """
-
-    sqlite = store.dialect == "sqlite"
-
-    def one(statement: Any) -> list[dict[str, Any]]:
-        with store.engine.connect() as conn:
-            if sqlite:
-                # GROUP BY sorts every row: keep the sort in memory rather than spilling
-                # it to a temporary file (about a fifth faster at a million cases).
-                conn.connection.driver_connection.execute("PRAGMA temp_store = MEMORY")  # type: ignore[union-attr]
-            try:
-                with conn.begin():
-                    return [dict(r._mapping) for r in conn.execute(statement)]
-            finally:
-                if sqlite:
-                    conn.connection.driver_connection.execute("PRAGMA temp_store = DEFAULT")  # type: ignore[union-attr]
-
     if len(statements) == 1:
-        return [one(statements[0])]
-    with ThreadPoolExecutor(max_workers=_parts()) as pool:
-        return list(pool.map(one, statements))
+        return [_run_one(store, statements[0])]
+    if store.dialect != "sqlite":
+        with ThreadPoolExecutor(max_workers=_parts()) as pool:
+            return list(pool.map(lambda s: _run_one(store, s), statements))
+    # Forking a process that runs other threads may copy a lock one of them holds.
+    alone = threading.active_count() == 1
+    if not alone or "fork" not in multiprocessing.get_all_start_methods() or _parts() == 1:
+        return [_run_one(store, s) for s in statements]
+    global _FORKED
+    _FORKED = (store.url, statements)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=_parts(), mp_context=context) as pool:
+            return list(pool.map(_run_forked, range(len(statements))))
+    finally:
+        _FORKED = None
+
+
+#: What the forked processes of :func:`_run` run: the database and the statements, which
+#: they inherit rather than receive (a statement does not pickle).
+_FORKED: tuple[str, list[Any]] | None = None
+#: The store of a forked process, opened on its first statement.
+_FORKED_STORE: Store | None = None
+
+
+def _run_forked(index: int) -> list[dict[str, Any]]:
+    """In a process forked by :func:`_run`: statement ``index``, on a connection of its
+    own (never one inherited from the parent)."""
+    global _FORKED_STORE
+    assert _FORKED is not None
+    url, statements = _FORKED
+    if _FORKED_STORE is None:
+        _FORKED_STORE = Store(url)
+    return _run_one(_FORKED_STORE, statements[index])
+
+
+def _run_one(store: Store, statement: Any) -> list[dict[str, Any]]:
+    """One statement (or :class:`_Count`) in a read transaction of its own connection."""
+    sqlite = store.dialect == "sqlite"
+    with store.engine.connect() as conn:
+        if sqlite:
+            # A GROUP BY that sorts keeps its sort in memory rather than in a temporary
+            # file.
+            conn.connection.driver_connection.execute("PRAGMA temp_store = MEMORY")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                if isinstance(statement, _Count):
+                    if sqlite:
+                        return _stream_count(conn, statement.streamed())
+                    statement = statement.grouped()
+                return [dict(r._mapping) for r in conn.execute(statement)]
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA temp_store = DEFAULT")  # type: ignore[union-attr]
+
+
+def _stream_count(conn: Connection, statement: Any) -> list[dict[str, Any]]:
+    """:class:`_Count` on SQLite: the driver's plain tuples, counted as they come."""
+    result = conn.execute(statement)
+    names = list(result.keys())
+    cursor = result.cursor
+    counts: Counter[tuple[Any, ...]] = Counter()
+    while rows := cursor.fetchmany(20_000):
+        counts.update(rows)
+    result.close()
+    return [{**dict(zip(names, key, strict=True)), "n": n} for key, n in counts.items()]
 
 
 def compute(store: Store, sel: Selection) -> StatsReport:
@@ -992,29 +1137,38 @@ def compute(store: Store, sel: Selection) -> StatsReport:
         org_ids, org_name = _org_ids(conn, sel.org)
         ranges = _id_ranges(conn, parts)
         sql = _Sql(conn.dialect.name, sel)
-    split = [_Query(sel, sql, org_ids, ids=r) for r in ranges]
-    by_type = [
-        _Query(sel, sql, org_ids, types=inside, other_types=outside)
-        for inside, outside in _type_groups(parts if len(ranges) > 1 else 1)
-    ]
-    # A mediator has few cases a month: grouping by mediator and month and type would
-    # return nearly a row per case, so the charts then get their own, ungrouped, pass.
+    whole = _Query(sel, sql, org_ids)
+    # A mediator has few cases a month: grouping by mediator and month would return
+    # nearly a row per case, so the charts then get their own, ungrouped, pass.
     apart = by == "mediator"
-    tasks: list[tuple[str, Any]] = [("repeats", _repeats(q, by)) for q in by_type]
-    tasks += [("after", _after_agreement(q, by)) for q in split]
-    tasks += [("cases", _cases(q, by, charts=not apart)) for q in split]
-    tasks += [("clocks", _clocks(q, by, not apart, cal)) for q in split]
+    # The costliest query (it parses facts) is split into ranges of case ids; the others
+    # walk covering indexes in their own order, where a range of ids saves nothing.
+    parted = [_Query(sel, sql, org_ids, ids=r) for r in ranges]
+    tasks: list[tuple[str, Any]]
+    if sql.pg:
+        tasks = [("after", _after_agreement(q, by)) for q in parted]
+        tasks.append(("volume", _volume(whole)))
+    else:
+        tasks = [("pass", _table_pass(q, by)) for q in parted]
+    # Costliest first, so that the parts end together.
+    tasks += [
+        *(("clocks", _clocks(q, by, not apart)) for q in parted),
+        ("repeats", _repeats(whole, by)),
+        ("cases", _cases(whole, by)),
+    ]
     if apart:
-        tasks += [("chart_cases", _cases(q, None, charts=True)) for q in split]
-        tasks += [("chart_clocks", _clocks(q, None, True, cal)) for q in split]
-    tasks.append(("court", _court_confirmations(_Query(sel, sql, org_ids), by)))
+        tasks.append(("chart_clocks", _clocks(whole, None, True)))
+    tasks.append(("court", _court_confirmations(whole, by)))
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for (name, _), rows in zip(tasks, _run(store, [t for _, t in tasks]), strict=True):
         found[name] += rows
+    if not sql.pg:
+        found["volume"], found["after"] = _split_pass(found["pass"])
+    durations = _Durations(cal, sel)
     tallies: dict[str, Tally] = defaultdict(Tally)
-    _fill(tallies, found["cases"], found["clocks"], cal)
+    _fill(tallies, found["cases"], found["clocks"], durations)
     for r in found["after"]:
-        t = tallies[r.get("k", "")]
+        t = tallies[r.get("k", "") if by else ""]
         t.followed_up += r["followed_up"]
         for code in PERFORMANCE:
             t.performance[code] += r[code]
@@ -1040,19 +1194,26 @@ def compute(store: Store, sel: Selection) -> StatsReport:
     groups = (
         [(k, key_label(by, k), tallies[k].figures()) for k in _order(by, tallies)] if by else []
     )
-    charts = (
-        _charts(found["chart_cases"], found["chart_clocks"])
-        if apart
-        else _charts(found["cases"], found["clocks"])
+    charts = _charts(
+        found["cases"],
+        found["volume"],
+        found["chart_clocks"] if apart else found["clocks"],
+        durations,
     )
     return StatsReport(sel, org_name, groups, total.figures(), charts)
 
 
-def _charts(cases: list[dict[str, Any]], clocks: list[dict[str, Any]]) -> Charts:
+def _charts(
+    cases: list[dict[str, Any]],
+    volume: list[dict[str, Any]],
+    clocks: list[dict[str, Any]],
+    durations: _Durations,
+) -> Charts:
     charts = Charts()
+    for r in volume:
+        charts.volume.setdefault(r["month"], Counter())[r["dispute_type"]] += r["n"]
     levels: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for r in cases:
-        charts.volume.setdefault(r["month"], Counter())[r["dispute_type"]] += r["n"]
         klass = classify(r["flow"], r["state"], r["outcome"])
         if klass in ("written", "oral", "failed", "withdrawn"):
             levels[r["level"]][1] += r["n"]
@@ -1067,10 +1228,7 @@ def _charts(cases: list[dict[str, Any]], clocks: list[dict[str, Any]]) -> Charts
         if r["status"] in ("late", "overdue"):
             trend[r["month"]][0] += r["n"]
         if r["status"] in ("met", "late"):
-            days = r["days"]
-            if days is None:
-                days = (_stop_date(r["stop"]) - _as_date(r["start"])).days
-            charts.durations[int(days)] += r["n"]
+            charts.durations[durations.of(r)[0]] += r["n"]
     charts.overdue = {k: (v[0], v[1]) for k, v in sorted(trend.items())}
     return charts
 

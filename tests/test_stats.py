@@ -390,3 +390,38 @@ def test_bad_options(store, db_url, runner):
     assert _cli(runner, db_url, "--format", "pdf").exit_code == 1
     assert _cli(runner, db_url, "--from", "2026-04-01").exit_code == 2  # after --to
     assert _cli(runner, db_url, "--as-of", "2026-13-01").exit_code == 3
+
+
+def test_the_parties_key_is_stored_when_a_dispute_is_registered(store, dataset):
+    """Repeats are found by ``dispute.party_key``: the same parties give the same key
+    (A and B), other parties another; the upgrade to 0007 computes the same keys for the
+    disputes already there."""
+    from alembic import command
+    from sqlalchemy import select
+
+    from mediation._tables import dispute_table, party_table, proceeding_table
+    from mediation.migrations import alembic_config, upgrade
+
+    def keys() -> dict[int, str | None]:
+        with store.read() as conn:
+            rows = conn.execute(select(dispute_table.c.id, dispute_table.c.party_key)).all()
+            return {r.id: r.party_key for r in rows}
+
+    stored = keys()
+    with store.read() as conn:
+        parties = conn.execute(select(party_table)).all()
+        rows = conn.execute(select(proceeding_table.c.id, proceeding_table.c.dispute_id)).all()
+        dispute_of = {r.id: r.dispute_id for r in rows}
+    for dispute_id, key in stored.items():
+        assert key == stats.party_key(p for p in parties if p.dispute_id == dispute_id)
+    assert stored[dispute_of[dataset["A"]]] == stored[dispute_of[dataset["B"]]]
+    assert len(set(stored.values())) == len(stored) - 1  # only B repeats A's parties
+
+    cfg = alembic_config(store)
+    with store.write() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0006")
+    assert store.revision() == "0006"
+    upgrade(store)
+    assert keys() == stored
+    assert stats.compute(store, SELECTION).total["repeats"] == 1
