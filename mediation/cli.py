@@ -127,9 +127,11 @@ class Settings:
             return
         with store.read() as conn:
             row = conn.execute(
-                p.select().with_only_columns(
+                p.select()
+                .with_only_columns(
                     p.c.case_number, p.c.organisation_id, p.c.mediator, p.c.mediators
-                ).where(p.c.id == pid)
+                )
+                .where(p.c.id == pid)
             ).first()
         if row is not None and not may_act_on(user, row):
             raise PermissionDenied(
@@ -1540,7 +1542,6 @@ def report_stats(
         _write_out(stats.as_table(report), output)
 
 
-
 # -- doc / keys (issue 5) ------------------------------------------------------------------
 # ANCHOR: doc
 @doc_app.command("render")
@@ -2242,8 +2243,8 @@ def demo(
         Path | None,
         typer.Option(
             "--agreement",
-            help="Where to write the walked case's signed agreement (default: next to a "
-            "SQLite database, DB-agreement.pdf; its demo key in DB-keys/).",
+            help="Write the walked case's signed agreement here (default, on SQLite: "
+            "DB-agreement.pdf next to the database, its demo key in DB-keys/).",
         ),
     ] = None,
 ) -> None:
@@ -2259,13 +2260,14 @@ def demo(
     store.upgrade()
     settings.authorize(store)
     key_dir = None
-    if agreement is None:
+    if agreement is None and store.dialect == "sqlite":
         from sqlalchemy.engine import make_url
 
-        database = make_url(store.url).database if store.dialect == "sqlite" else None
-        base = Path(database) if database else Path("mediation-demo.db")
+        base = Path(make_url(store.url).database or "mediation-demo.db")
         agreement = base.with_name(f"{base.stem}-agreement.pdf")
         key_dir = base.with_name(f"{base.stem}-keys")
+    elif agreement is not None:
+        key_dir = agreement.with_name(f"{agreement.stem}-keys")
     run_demo(
         store,
         cases=cases,

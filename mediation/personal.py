@@ -107,9 +107,7 @@ def configure_logging(level: str) -> None:
     if not isinstance(numeric, int):
         from mediation.errors import UsageError
 
-        raise UsageError(
-            f"unknown log level {level!r}", hint="use debug, info, warning or error"
-        )
+        raise UsageError(f"unknown log level {level!r}", hint="use debug, info, warning or error")
     handler = logging.StreamHandler()
     handler.addFilter(MaskingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

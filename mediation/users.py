@@ -202,9 +202,7 @@ def grant(
     if user.roles and "admin" in user.roles and "admin" not in new:
         others = conn.execute(select(_U.c.login, _U.c.roles).where(_U.c.login != login)).all()
         if not any("admin" in (r.roles or ()) for r in others):
-            raise UsageError(
-                "this would leave no admin", hint="grant admin to someone else first"
-            )
+            raise UsageError("this would leave no admin", hint="grant admin to someone else first")
     values: dict[str, Any] = {"roles": new}
     if organisation is not None:
         values["organisation_id"] = _org_id(conn, organisation)

@@ -798,7 +798,17 @@ def test_demo_fills_every_state(db_url: str, runner: CliRunner) -> None:
     orgs = as_json(cli(runner, db_url, "org", "list", "--json"))
     assert {o["code"] for o in orgs} >= {"江城", "青山", "城关", "桥头", "河西"}
     walked = show(runner, db_url, 1)
-    assert (walked["proceeding"]["state"], walked["proceeding"]["version"]) == ("archived", 11)
+    if db_url.startswith("sqlite"):
+        # The parties and the mediator sign, the committee seals, the agreement takes effect.
+        assert (walked["proceeding"]["state"], walked["proceeding"]["version"]) == ("archived", 17)
+        triggers = [e["trigger"] for e in events(runner, db_url, 1)]
+        assert triggers.count("record_signature") == 4  # two parties, mediator, seal
+        assert "sign_document" in triggers and "agreement_effective" in triggers
+        pdf = Path(db_url.removeprefix("sqlite:///")).with_name("mediation-agreement.pdf")
+        verified = cli(runner, db_url, "doc", "verify", str(pdf))
+        assert verified.exit_code == 0, verified.output
+    else:  # no file to put it beside: no signed agreement unless --agreement names one
+        assert (walked["proceeding"]["state"], walked["proceeding"]["version"]) == ("archived", 11)
 
 
 def test_demo_quiet_prints_the_summary(tmp_path: Path, runner: CliRunner) -> None:

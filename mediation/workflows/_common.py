@@ -142,7 +142,8 @@ def approved_extension(
         requires=("approved_by", "reason"),
         guards=("extension_available",),
         effects=("extend_deadline",),
-        legal_basis=legal_basis,        role="supervisor",
+        legal_basis=legal_basis,
+        role="supervisor",
     )
 
 
