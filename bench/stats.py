@@ -37,7 +37,7 @@ from types import SimpleNamespace
 # bench/transitions.py would shadow the `transitions` package: keep this folder off the path.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from mediation import stats  # noqa: E402
+from mediation import personal, stats  # noqa: E402
 from mediation.store import Store  # noqa: E402
 
 START, END = date(2025, 11, 24), date(2026, 11, 23)
@@ -231,7 +231,7 @@ def build(path: Path, n: int, seed: int = 1) -> dict[str, int]:
                     ts,
                     ts,
                     "bench",
-                    stats.party_key(
+                    personal.party_key(
                         SimpleNamespace(id_number=i, name="当事人", phone=None) for i in ids
                     ),
                 )

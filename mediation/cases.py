@@ -37,6 +37,7 @@ from mediation.errors import (
 from mediation.intake import Intake
 from mediation.machine import Controller, FlowMachine, load
 from mediation.periods import Period, compute_due
+from mediation.personal import party_key
 from mediation.refs import resolve
 from mediation.store import Store, calendar_in
 from mediation.workflows import DeadlineRule, HandOff, Transition
@@ -421,8 +422,6 @@ def open_in(
     conn: Connection, intake: Intake, *, actor: str, now: datetime, cal: WorkCalendar
 ) -> Opened:
     """:func:`open_case` inside a transaction the caller holds (bulk imports)."""
-    from mediation.stats import party_key  # the report's module: only when a case opens
-
     flow = load(intake.flow)
     org = _org(conn, code=intake.organisation)
     dispute_id = _INSERT_DISPUTE(

@@ -116,16 +116,27 @@ class Settings:
         with store.read() as conn:
             self.user = authorize(conn, self.actor, _command_name())
 
-    def check_case(self, store: "Store", pid: int, *, acting: bool = False) -> None:
-        """Refuse a mediator a case outside their organisation and assignments."""
+    def authorize_if_current(self, store: "Store") -> None:
+        """:meth:`authorize` on a database already at the schema this code needs (one not
+        created or not yet upgraded has no users' roles to check), creating nothing."""
+        from mediation.migrations import HEAD
+
+        if store.exists() and store.revision() == HEAD:
+            self.authorize(store)
+
+    def check_case(self, store: "Store", case: str | int, *, acting: bool = False) -> None:
+        """Refuse a mediator a case (number or id) outside their organisation and
+        assignments; reads nothing when there is no one to refuse."""
         from mediation._tables import proceeding_table as p
         from mediation.errors import PermissionDenied
+        from mediation.refs import resolve
         from mediation.users import may_act_on
 
         user = self.user
         if user is None or (not acting and user.roles - {"mediator"}):
             return
         with store.read() as conn:
+            pid = case if isinstance(case, int) else resolve(conn, case)[0]
             row = conn.execute(
                 p.select()
                 .with_only_columns(
@@ -342,11 +353,7 @@ def db_upgrade(
     """
     settings = _settings()
     store = settings.store(require_current=False)
-    if store.revision() is not None:
-        from mediation.migrations import HEAD
-
-        if store.revision() == HEAD:
-            settings.authorize(store)
+    settings.authorize_if_current(store)
     before, after = store.upgrade(revision)
     store.close()
     if before == after:
@@ -691,12 +698,11 @@ def case_show(
     Example: mediation case show "（2026）城关人调字第1号"
     """
     from mediation.output import fields, to_json, when
-    from mediation.queries import case_detail, require_case
+    from mediation.queries import case_detail
 
     settings = _settings()
     with settings.store() as store:
-        pid, _version = require_case(store, case)
-        settings.check_case(store, pid)
+        settings.check_case(store, case)
         if reveal:
             settings.reveal(store, f"case {case}")
         data = case_detail(store, case, reveal=reveal, today=settings.clock.today())
@@ -922,11 +928,11 @@ def case_history(
     Example: mediation case history 1
     """
     from mediation.output import table, to_json, when
-    from mediation.queries import history, require_case
+    from mediation.queries import history
 
     settings = _settings()
     with settings.store() as store:
-        settings.check_case(store, require_case(store, case)[0])
+        settings.check_case(store, case)
         data = history(store, case)
     if json_out:
         _echo(to_json(data))
@@ -962,11 +968,11 @@ def case_next(
     Example: mediation case next 1
     """
     from mediation.output import table, to_json
-    from mediation.queries import next_triggers, require_case
+    from mediation.queries import next_triggers
 
     settings = _settings()
     with settings.store() as store:
-        settings.check_case(store, require_case(store, case)[0])
+        settings.check_case(store, case)
         data = next_triggers(store, case)
     if json_out:
         _echo(to_json(data))
@@ -1677,13 +1683,12 @@ def doc_sign(
     """
     from mediation.keys import passphrase_from_env
     from mediation.output import to_json
-    from mediation.queries import require_case
     from mediation.signing import sign_document
 
     passphrase = passphrase_from_env()
     settings = _settings()
     with settings.store() as store:
-        settings.check_case(store, require_case(store, case)[0], acting=True)
+        settings.check_case(store, case, acting=True)
         result = sign_document(
             store,
             case,
@@ -1784,7 +1789,6 @@ def doc_record_signature(
     from mediation.clock import parse_datetime
     from mediation.errors import FieldProblem, UsageError, ValidationError
     from mediation.output import to_json, when
-    from mediation.queries import require_case
     from mediation.signatures import record_signature
 
     flags = (("party", party), ("mediator", mediator), ("committee", committee))
@@ -1813,7 +1817,7 @@ def doc_record_signature(
                 f"cannot read {image}: {exc.strerror}", hint="give the path of the scan"
             ) from None
     with settings.store() as store:
-        settings.check_case(store, require_case(store, case)[0], acting=True)
+        settings.check_case(store, case, acting=True)
         result = record_signature(
             store,
             case,
@@ -2166,11 +2170,7 @@ def import_db(
 
     settings = _settings()
     with settings.store(require_current=False) as store:
-        if store.exists():
-            from mediation.migrations import HEAD
-
-            if store.revision() == HEAD:
-                settings.authorize(store)  # (an empty target is in set-up mode)
+        settings.authorize_if_current(store)  # (an empty target is in set-up mode)
         source = typer.get_binary_stream("stdin") if file == "-" else Path(file)
         summary = transfer.import_jsonl(store, source)
         where = store.display_url

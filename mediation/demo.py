@@ -208,7 +208,7 @@ def sign_agreement(
 
     passphrase = (os.environ.get(PASSPHRASE_ENV) or DEMO_PASSPHRASE).encode("utf-8")
     case = case_detail(store, str(pid))["proceeding"]
-    methods = ["sign", "fingerprint", "seal"]
+    methods = ("sign", "fingerprint")  # 签名, 按指印
     for i, party in enumerate(record["parties"]):
         record_signature(
             store,
@@ -239,13 +239,9 @@ def sign_agreement(
         directory=key_dir,
     )
     render_document(store, str(pid), "agreement", actor=actor, now=at)
-    sign_document(store, str(pid), "agreement", passphrase=passphrase, actor=actor, now=at)
-    with store.read() as conn:
-        from mediation._tables import document_table as d
-
-        pdf = conn.execute(
-            select(d.c.content).where(d.c.proceeding_id == pid, d.c.kind == "agreement")
-        ).scalar_one()
+    pdf = sign_document(store, str(pid), "agreement", passphrase=passphrase, actor=actor, now=at)[
+        "content"
+    ]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
     checked = verify_document(store, pdf, now=at, case_ref=str(pid))

@@ -79,7 +79,7 @@ class Dispute(SQLModel, table=True, defer_build=True):
     party_key: str | None = Field(
         default=None,
         max_length=32,
-        description="stats.party_key of the parties at registration (repeat detection)",
+        description="personal.party_key of the parties at registration (repeat detection)",
     )
 
 

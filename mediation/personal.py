@@ -6,9 +6,12 @@ ID numbers and phone numbers are shown masked by default (110105********1234,
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -116,3 +119,19 @@ def configure_logging(level: str) -> None:
     root.setLevel(numeric)
     # SQL statements at debug; their parameters are hidden by the engine (hide_parameters).
     logging.getLogger("sqlalchemy.engine").setLevel(numeric)
+
+
+def person_key(id_number: str | None, name: str, phone: str | None) -> str:
+    """Who a party is, for repeat detection: the ID number, or else name and phone."""
+    return id_number or f"{name}/{phone or ''}"
+
+
+def party_key(parties: Iterable[Any]) -> str:
+    """The dispute's parties as the statistics' ``repeats`` (mediation.stats) compares them: the size of
+    the set of :func:`person_key` and its least and greatest member (exact for the
+    two-party disputes that make up nearly all of them), as a 32-digit digest. Stored on
+    the dispute when it is registered (``dispute.party_key``), so repeats are found by
+    index; parties are only ever added with their dispute."""
+    persons = [person_key(p.id_number, p.name, p.phone) for p in parties]
+    text = "\x1f".join((str(len(persons)), min(persons), max(persons)))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -25,7 +25,7 @@ GROUP BY sorts every row it aggregates, each query is shaped so that no row is s
 
 - cases are counted by walking ``ix_proceeding_report`` in its own (flow, state,
   outcome, level) order, which makes GROUP BY a running count;
-- repeats are found through ``dispute.party_key`` (:func:`party_key`, stored when a
+- repeats are found through ``dispute.party_key`` (:func:`mediation.personal.party_key`, stored when a
   dispute is registered) and ``ix_dispute_party_key``: only keys seen twice are looked at;
 - the rest (received cases by month and type, follow-ups and confirmations from the
   facts, the mediation clocks) reads the cases in table order, their disputes and clocks
@@ -40,7 +40,6 @@ transaction each, and add up (see ``bench/stats.py``).
 from __future__ import annotations
 
 import csv
-import hashlib
 import multiprocessing
 import os
 import threading
@@ -230,22 +229,6 @@ FIGURES = (
     Figure("repeat_rate", "重复纠纷率", "%", "重复纠纷 ÷ 新收纠纷"),
 )
 FIGURE_BY_KEY = {f.key: f for f in FIGURES}
-
-
-def person_key(id_number: str | None, name: str, phone: str | None) -> str:
-    """Who a party is, for repeat detection: the ID number, or else name and phone."""
-    return id_number or f"{name}/{phone or ''}"
-
-
-def party_key(parties: Iterable[Any]) -> str:
-    """The dispute's parties as :data:`FIGURES` ``repeats`` compares them: the size of
-    the set of :func:`person_key` and its least and greatest member (exact for the
-    two-party disputes that make up nearly all of them), as a 32-digit digest. Stored on
-    the dispute when it is registered (``dispute.party_key``), so repeats are found by
-    index; parties are only ever added with their dispute."""
-    persons = [person_key(p.id_number, p.name, p.phone) for p in parties]
-    text = "\x1f".join((str(len(persons)), min(persons), max(persons)))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _flows_with(trigger: str) -> frozenset[str]:
@@ -874,7 +857,7 @@ def _court_confirmations(qx: _Query, by: str | None) -> Any:
 def _repeats(qx: _Query, by: str | None) -> Any:
     """New disputes of the cases that repeat an earlier one, by key.
 
-    Same parties: the same :func:`party_key`, stored on the dispute. Same type, and the
+    Same parties: the same :func:`mediation.personal.party_key`, stored on the dispute. Same type, and the
     earlier one received at most :data:`REPEAT_WINDOW_MONTHS` months before. A dispute
     merged into another is the same dispute, not a repeat of it.
     """
@@ -885,7 +868,7 @@ def _repeats(qx: _Query, by: str | None) -> Any:
         _D.c.received_at < _utc_midnight(sel.end + timedelta(days=1)),
         _D.c.id.not_in(_merged_away()),
     ]
-    # The parties' key (:func:`party_key`) and type seen more than once, counted in the
+    # The parties' key (personal.party_key) and type seen more than once, counted in the
     # order of ``ix_dispute_party_key``: a few per cent of the disputes.
     again = (
         select(_D.c.party_key, _D.c.dispute_type)

@@ -71,13 +71,12 @@ def test_the_application_role_runs_cases_but_no_ddl_or_rewrites(app_db) -> None:
         "delete party": "DELETE FROM party",
         "migrate": "UPDATE alembic_version SET version_num = '0001'",
     }
-    for what, sql in refused.items():
+    for sql in refused.values():
         with (
             pytest.raises(ProgrammingError, match=r"permission denied|must be owner"),
             store.engine.begin() as conn,
         ):
             conn.execute(text(sql))
-        assert what
     store.close()
 
 

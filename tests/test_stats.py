@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mediation import cases, charts, intake, stats
+from mediation import cases, charts, intake, personal, stats
 from mediation.cli import app
 from mediation.clock import BUSINESS_TZ
 from tests.conftest import intake_record
@@ -413,7 +413,7 @@ def test_the_parties_key_is_stored_when_a_dispute_is_registered(store, dataset):
         rows = conn.execute(select(proceeding_table.c.id, proceeding_table.c.dispute_id)).all()
         dispute_of = {r.id: r.dispute_id for r in rows}
     for dispute_id, key in stored.items():
-        assert key == stats.party_key(p for p in parties if p.dispute_id == dispute_id)
+        assert key == personal.party_key(p for p in parties if p.dispute_id == dispute_id)
     assert stored[dispute_of[dataset["A"]]] == stored[dispute_of[dataset["B"]]]
     assert len(set(stored.values())) == len(stored) - 1  # only B repeats A's parties
 

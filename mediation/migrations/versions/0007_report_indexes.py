@@ -20,7 +20,7 @@ depends_on = None
 
 
 def _party_key(persons: list[str]) -> str:
-    """As ``mediation.stats.party_key`` computed it when this revision was written."""
+    """As ``mediation.personal.party_key`` (then in mediation.stats) computed it when this revision was written."""
     text = "\x1f".join((str(len(persons)), min(persons), max(persons)))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
