@@ -63,6 +63,13 @@ class WorkCalendar:
         working = day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
         return working, True
 
+    def working_days_between(self, start: date, end: date) -> int:
+        """The working days in (start, end]: the start day is not counted (domain.md §4)."""
+        return sum(
+            self.is_working_day(start + timedelta(days=i))[0]
+            for i in range(1, (end - start).days + 1)
+        )
+
     def source_of(self, year: int) -> str:
         """Where answers for ``year`` come from: ``loaded``, ``package`` or ``provisional``."""
         if year in self.years:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, insert, or_, select, text, update
@@ -713,10 +713,7 @@ def _resume_deadline(
     due, paused_on = (d if isinstance(d, date) else date.fromisoformat(d) for d in row)
     if rule.period.unit == "working_days":
         unit = "working_days"
-        left = sum(
-            cal.is_working_day(paused_on + timedelta(days=i))[0]
-            for i in range(1, (due - paused_on).days + 1)
-        )
+        left = cal.working_days_between(paused_on, due)
     else:
         unit, left = "days", max((due - paused_on).days, 0)
     new = compute_due(today, Period(left, unit), cal)  # type: ignore[arg-type]

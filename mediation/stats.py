@@ -701,9 +701,7 @@ class _Durations:
             if 0 <= i < len(self.upto) and 0 <= j < len(self.upto):
                 work = self.upto[j] - self.upto[i]
             else:
-                work = sum(
-                    self.cal.is_working_day(a + timedelta(days=d))[0] for d in range(1, days + 1)
-                )
+                work = self.cal.working_days_between(a, b)
             found = self.found[(start, stop, late)] = (days, work)
         return found
 
