@@ -11,16 +11,27 @@
 An event's hash is the SHA-256 of its canonical JSON (keys sorted, UTF-8, timestamps in
 UTC ISO form) and its dispute predecessor's hash; :func:`append_event` computes it when it
 inserts the event, holding the dispute's row lock (PostgreSQL; SQLite's write lock covers
-it), so one dispute's events chain in the order they were written. Just before commit,
-:meth:`mediation.store.Store.write` calls :func:`seal`, which gives the transaction's entries
-the next positions of the database-wide chain and folds their hashes into the head: on
-PostgreSQL one ``UPDATE … RETURNING`` per entry that locks, advances and folds the head in
-the database, so the head's lock is held for a single round trip and the commit.
+it), so one dispute's events chain in the order they were written. Writers of different
+disputes never wait for each other.
+
+**Sealing** gives entries written with a hash but no position yet (*pending* entries) the
+next positions of the database-wide chain, oldest first, and folds them into the head:
+
+- On SQLite, :meth:`mediation.store.Store.write` seals (:func:`seal`) just before commit;
+  the database's write lock serialises writers anyway.
+- On PostgreSQL a transaction commits its entries pending, and ``Store.write`` then calls
+  the server-side function ``mediation_seal()`` (revision 0008), which takes the head's
+  row lock with ``SKIP LOCKED`` and seals every committed pending entry in a short
+  transaction of its own (:func:`seal_committed`). Holding the head's lock through every
+  commit, as the head did before, queued all writers behind one row; now a writer that
+  finds the head busy goes on, and the session holding it seals its entries too, or the
+  next write does (or the scheduler's next run). An entry is pending for milliseconds.
 
 ``mediation audit verify`` (:func:`verify`) recomputes both chains and reports every
-edited, deleted or inserted entry with where it is. What it cannot see: someone who
-rewrites the whole chain and the head consistently; record ``audit verify``'s head hash
-outside the database (a supervisor's log, a signed report) to close that gap.
+edited, deleted or inserted entry with where it is; a pending entry is checked against its
+own hash and its dispute's chain, and counted. What it cannot see: someone who rewrites the
+whole chain and the head consistently; record ``audit verify``'s head hash outside the
+database (a supervisor's log, a signed report) to close that gap.
 """
 
 from __future__ import annotations
@@ -47,7 +58,7 @@ from mediation._types import dumps
 from mediation.clock import UTC
 
 GENESIS = "0" * 64
-_PENDING = "mediation_audit_pending"
+_WROTE = "mediation_audit_wrote"
 _LINKS = "mediation_audit_links"
 
 _E = event_table
@@ -96,22 +107,27 @@ _LOCK_DISPUTE = Prepared(
 _POSITION_EVENT = Prepared(
     update(_E).where(_E.c.id == bindparam("eid")).values(chain_seq=bindparam("chain_seq"))
 )
-_SEAL_ACCESS = Prepared(
-    update(_A)
-    .where(_A.c.id == bindparam("aid"))
-    .values(chain_seq=bindparam("chain_seq"), hash=bindparam("h"))
+_HASH_ACCESS = Prepared(update(_A).where(_A.c.id == bindparam("aid")).values(hash=bindparam("h")))
+_POSITION_ACCESS = Prepared(
+    update(_A).where(_A.c.id == bindparam("eid")).values(chain_seq=bindparam("chain_seq"))
+)
+_PENDING_EVENTS = Prepared(
+    select(_E.c.id, _E.c.hash)
+    .where(_E.c.chain_seq.is_(None), _E.c.hash.is_not(None))
+    .order_by(_E.c.id)
+)
+_PENDING_ACCESS = Prepared(
+    select(_A.c.id, _A.c.hash)
+    .where(_A.c.chain_seq.is_(None), _A.c.hash.is_not(None))
+    .order_by(_A.c.id)
 )
 _MOVE_HEAD = Prepared(
     update(_H)
     .where(_H.c.id == 1)
     .values(seq=bindparam("seq"), hash=bindparam("h"), updated_at=bindparam("now"))
 )
-#: PostgreSQL: lock, advance and fold the head in one statement (sha256() is built in).
-_ADVANCE_HEAD_PG = text(
-    "UPDATE audit_head SET seq = seq + 1,"
-    " hash = encode(sha256(convert_to(hash || :h, 'UTF8')), 'hex'), updated_at = :now"
-    " WHERE id = 1 RETURNING seq"
-)
+#: PostgreSQL: seal every committed pending entry (revision 0008 creates the function).
+_SEAL_PG = text("SELECT mediation_seal(:wait)")
 
 
 # -- hashing ------------------------------------------------------------------------------
@@ -158,21 +174,21 @@ def fold(head: str, entry_hash: str) -> str:
 # -- writing ------------------------------------------------------------------------------
 
 
-def _pending(conn: Connection) -> list[tuple[str, int, str]]:
-    pending: list[tuple[str, int, str]] = conn.info.setdefault(_PENDING, [])
-    return pending
-
-
 def begin(conn: Connection) -> None:
-    """Start a write transaction's list of entries to seal (called by ``Store.write``)."""
-    conn.info[_PENDING] = []
+    """Start a write transaction (called by ``Store.write``)."""
+    conn.info[_WROTE] = False
     conn.info[_LINKS] = {}
+
+
+def wrote_entries(conn: Connection) -> bool:
+    """Whether the transaction on ``conn`` appended any event or access event."""
+    return bool(conn.info.get(_WROTE))
 
 
 def append_event(conn: Connection, values: Mapping[str, Any]) -> int:
     """Insert one case event (``EVENT_COLUMNS``) linked into its dispute's chain; it takes
-    its place in the database-wide chain when the transaction commits through
-    :meth:`Store.write`. Returns its id."""
+    its place in the database-wide chain when it is sealed (see the module's text).
+    Returns its id."""
     links: dict[int, str] = conn.info.setdefault(_LINKS, {})
     dispute_id = values["dispute_id"]
     prev = links.get(dispute_id)
@@ -183,7 +199,7 @@ def append_event(conn: Connection, values: Mapping[str, Any]) -> int:
     digest = event_hash(values, prev_hash=prev)
     eid: int = _INSERT_EVENT(conn, {**values, "prev_hash": prev, "hash": digest}).scalar_one()
     links[dispute_id] = digest
-    _pending(conn).append(("event", eid, digest))
+    conn.info[_WROTE] = True
     return eid
 
 
@@ -205,7 +221,8 @@ def append_access(
         "occurred_at": now,
     }
     aid: int = _INSERT_ACCESS(conn, values).scalar_one()
-    _pending(conn).append(("access", aid, access_hash({**values, "id": aid})))
+    _HASH_ACCESS(conn, {"aid": aid, "h": access_hash({**values, "id": aid})})
+    conn.info[_WROTE] = True
     return aid
 
 
@@ -215,51 +232,63 @@ def _lock_head(conn: Connection) -> tuple[int, str]:
         query = query.with_for_update()
     row = conn.execute(query).first()
     if row is None:
-        from mediation.errors import SchemaError
-
-        raise SchemaError(
-            "the audit chain's head row is missing",
-            hint="run `mediation audit verify`; the database was changed outside mediation",
-        )
+        raise _head_missing()
     return int(row.seq), str(row.hash)
 
 
-def _position(conn: Connection, kind: str, entry_id: int, seq: int, digest: str) -> None:
-    if kind == "event":
-        _POSITION_EVENT(conn, {"eid": entry_id, "chain_seq": seq})
-    else:
-        _SEAL_ACCESS(conn, {"aid": entry_id, "chain_seq": seq, "h": digest})
+def _head_missing() -> Exception:
+    from mediation.errors import SchemaError
+
+    return SchemaError(
+        "the audit chain's head row is missing",
+        hint="run `mediation audit verify`; the database was changed outside mediation",
+    )
+
+
+def before_commit(conn: Connection) -> None:
+    """The last step of every write transaction (``Store.write``): on SQLite, seal the
+    transaction's entries under its write lock; on PostgreSQL nothing (they are sealed
+    after the commit, :func:`seal_committed`)."""
+    if conn.dialect.name == "sqlite" and wrote_entries(conn):
+        seal(conn)
 
 
 def seal(conn: Connection, *, now: datetime | None = None) -> int:
-    """Give this transaction's entries their chain positions and move the head; return
-    the head's position. Call last, inside the transaction (``Store.write`` does)."""
-    pending = conn.info.get(_PENDING)
-    if not pending:
-        return 0
-    now = now or datetime.now(UTC)
-    seq = 0
-    if conn.dialect.name == "postgresql" and len(pending) <= 3:
-        # Lock, advance and fold in the database: one round trip under the head's lock.
-        for kind, entry_id, digest in pending:
-            seq = conn.execute(_ADVANCE_HEAD_PG, {"h": digest, "now": now}).scalar_one()
-            _position(conn, kind, entry_id, seq, digest)
-    else:
-        seq, head = _lock_head(conn)
-        for kind, entry_id, digest in pending:
+    """Inside a write transaction: give every pending entry (this transaction's, and any
+    committed earlier and not yet sealed) its chain position, oldest first, and move the
+    head. Returns how many were sealed."""
+    seq, head = _lock_head(conn)
+    sealed = 0
+    tables = ((_PENDING_EVENTS, _POSITION_EVENT), (_PENDING_ACCESS, _POSITION_ACCESS))
+    for pending, position in tables:
+        for entry in pending(conn, {}).all():
             seq += 1
-            _position(conn, kind, entry_id, seq, digest)
-            head = fold(head, digest)
-        _MOVE_HEAD(conn, {"seq": seq, "h": head, "now": now})
-    pending.clear()
-    return seq
+            position(conn, {"eid": entry.id, "chain_seq": seq})
+            head = fold(head, entry.hash)
+            sealed += 1
+    if sealed:
+        _MOVE_HEAD(conn, {"seq": seq, "h": head, "now": now or datetime.now(UTC)})
+    return sealed
+
+
+def seal_committed(conn: Connection, *, wait: bool = True) -> int | None:
+    """Seal every committed pending entry, in a transaction of its own on ``conn`` (which
+    must not be in one). PostgreSQL runs ``mediation_seal()``; without ``wait`` it returns
+    None at once when another session holds the head (that one, or the next seal, takes
+    the entries). Returns how many entries were sealed."""
+    if conn.dialect.name == "postgresql":
+        with conn.begin():
+            sealed = conn.execute(_SEAL_PG, {"wait": wait}).scalar_one()
+            if sealed < 0 and wait:
+                raise _head_missing()
+        return None if sealed < 0 else int(sealed)
+    with conn.begin():
+        return seal(conn)
 
 
 def chain_existing(conn: Connection) -> int:
     """Chain every event not yet in the chain, oldest first (the upgrade that introduced
     the chains runs this once for the history written before it)."""
-    begin(conn)
-    pending = _pending(conn)
     links: dict[int, str] = {}
     rows = conn.execute(select(_E).where(_E.c.chain_seq.is_(None)).order_by(_E.c.id)).mappings()
     for row in [dict(r) for r in rows]:
@@ -267,7 +296,6 @@ def chain_existing(conn: Connection) -> int:
         digest = event_hash(row, prev_hash=prev)
         conn.execute(update(_E).where(_E.c.id == row["id"]).values(prev_hash=prev, hash=digest))
         links[row["dispute_id"]] = digest
-        pending.append(("event", row["id"], digest))
     return seal(conn)
 
 
@@ -294,6 +322,8 @@ class AuditReport:
     disputes: int = 0
     head_seq: int = 0
     head_hash: str = GENESIS
+    #: Entries written and checked but not yet sealed into the database-wide chain.
+    pending: int = 0
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -309,6 +339,7 @@ class AuditReport:
             "disputes": self.disputes,
             "head_seq": self.head_seq,
             "head_hash": self.head_hash,
+            "pending": self.pending,
             "problems": [
                 {"kind": p.kind, "where": p.where, "detail": p.detail} for p in self.problems
             ],
@@ -358,19 +389,22 @@ def verify(conn: Connection, *, limit: int = 1000) -> AuditReport:
         else:
             report.access_events += 1
             where = f"access event id {row['id']} ({row['action']} by {row['actor']})"
-        if row["chain_seq"] is None or row["hash"] is None:
+        if row["hash"] is None:
             add("inserted", where, "not in the chain: written outside mediation")
             continue
-        if seq > expected:
-            missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
-            add("deleted", f"chain positions {missing}", f"missing before {where}")
-        expected = seq + 1
         if kind == "event":
             digest = event_hash(row, prev_hash=row["prev_hash"] or "")
         else:
             digest = access_hash(row)
         if digest != row["hash"]:
             add("edited", where, "its content no longer matches its hash")
+        if row["chain_seq"] is None:
+            report.pending += 1  # written, not yet sealed: checked, not folded
+            continue
+        if seq > expected:
+            missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
+            add("deleted", f"chain positions {missing}", f"missing before {where}")
+        expected = seq + 1
         head = fold(head, row["hash"])
     stored = conn.execute(select(_H.c.seq, _H.c.hash).where(_H.c.id == 1)).first()
     report.head_seq, report.head_hash = expected - 1, head
@@ -389,7 +423,7 @@ def verify(conn: Connection, *, limit: int = 1000) -> AuditReport:
     dispute, prev = None, GENESIS
     last_seq: dict[int, int] = {}
     for row in _events(conn, (_E.c.dispute_id, _E.c.id)):
-        if row["chain_seq"] is None:
+        if row["hash"] is None:
             continue  # reported above
         if row["dispute_id"] != dispute:
             dispute, prev = row["dispute_id"], GENESIS

@@ -2090,6 +2090,11 @@ def audit_verify(json_out: JsonOpt = False) -> None:
             f"审计链完整：{report.events} 条案件事件、{report.access_events} 条访问记录，"
             f"{report.disputes} 个纠纷；链头 #{report.head_seq} {report.head_hash}"
         )
+        if report.pending:
+            _echo(
+                f"另有 {report.pending} 条刚写入的记录尚待并入全库链（其内容和所属纠纷的链已核对；"
+                "下一次写入或定时任务会将其并入）"
+            )
     else:
         _echo(f"审计链被破坏：发现 {len(report.problems)} 处问题")
         for problem in report.problems:

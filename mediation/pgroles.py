@@ -13,7 +13,7 @@ from __future__ import annotations
 from mediation._tables import metadata
 
 #: Tables the application appends to but never rewrites: only the chain columns, which
-#: the sealing step sets in the inserting transaction.
+#: the inserting transaction (links) and the sealing step (positions) set once.
 APPEND_ONLY = {"event": ("chain_seq", "prev_hash", "hash"), "access_event": ("chain_seq", "hash")}
 
 
@@ -41,6 +41,9 @@ def grants_sql(app_role: str, *, schema: str = "public") -> str:
         else:
             lines.append(f"GRANT SELECT, INSERT, UPDATE ON {name} TO {role};")
     lines.append(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {sch} TO {role};")
+    # Seals committed events into the database-wide chain (revision 0008), with the
+    # caller's rights: the chain columns above and the head.
+    lines.append(f"GRANT EXECUTE ON FUNCTION {sch}.mediation_seal(boolean) TO {role};")
     return "\n".join(lines) + "\n"
 
 

@@ -52,6 +52,7 @@ class DispatchResult:
     consequences: list[dict[str, Any]] = field(default_factory=list)
     delivered: int = 0
     failed_deliveries: int = 0
+    sealed: int = 0
 
 
 def _candidates(conn: Connection, today: date, *, overdue: bool) -> list[Any]:
@@ -277,6 +278,7 @@ def dispatch(store: Store, *, now: datetime, notifiers: list[Notifier]) -> Dispa
         result.reminders, result.overdue = mark_and_queue(store, now)
         result.consequences = fire_consequences(store, now)
         result.delivered, result.failed_deliveries = deliver(store, notifiers, now)
+        result.sealed = store.seal_pending()  # audit entries a busy moment left pending
         return result
     finally:
         lock.release()

@@ -8,6 +8,7 @@ at READ COMMITTED with rows locked ``FOR UPDATE`` by the engine.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ from mediation.errors import SchemaError, UsageError
 
 if TYPE_CHECKING:
     from mediation.calendar import WorkCalendar
+
+log = logging.getLogger(__name__)
 
 #: How long a write waits for another process's transaction before giving up.
 BUSY_TIMEOUT_SECONDS = 30
@@ -121,7 +124,7 @@ class Store:
             with conn.begin():
                 audit.begin(conn)
                 yield conn
-                audit.seal(conn)  # chain this transaction's events, last, under the head's lock
+                audit.before_commit(conn)
                 committing = True
         except DBAPIError as exc:
             if not exc.connection_invalidated:
@@ -137,6 +140,34 @@ class Store:
                 hint="check that the database server is running and reachable, then run the "
                 "command again",
             ) from exc
+        if self.dialect != "sqlite" and audit.wrote_entries(conn):
+            self._seal_committed(conn)
+
+    def _seal_committed(self, conn: Connection) -> None:
+        """PostgreSQL, after a commit that wrote events: seal them into the database-wide
+        chain unless another session is sealing (it, or the next seal, takes them). The
+        write has committed whatever happens here: a failure only leaves them pending."""
+        from sqlalchemy.exc import DBAPIError
+
+        from mediation import audit
+
+        try:
+            audit.seal_committed(conn, wait=False)
+        except DBAPIError as exc:
+            log.warning(
+                "sealing the audit chain after commit failed (%s); the entries stay "
+                "pending until the next write seals them",
+                type(exc.orig).__name__,
+            )
+
+    def seal_pending(self) -> int:
+        """Seal every committed entry still waiting for its place in the database-wide
+        audit chain (waiting for the head if another session holds it); return how many.
+        The scheduler runs it each time, so none waits long after a busy moment."""
+        from mediation import audit
+
+        conn = self._connection().execution_options(mediation_write=True)
+        return audit.seal_committed(conn, wait=True) or 0
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

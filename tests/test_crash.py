@@ -9,8 +9,8 @@ events its transaction sees so far) in a small file, and waits. The points:
 
 - ``_start_deadlines``, in the middle of a transition: the state is changed, the event
   written and the old clock stopped, the new clock not yet started;
-- ``seal``, after it ran: everything is written and chained into the audit head, only the
-  COMMIT is left;
+- ``before_commit``, after it ran: everything is written (on SQLite also sealed into the
+  audit head), only the COMMIT is left;
 - ``open_in``, before the 500th of 1,000 rows of a bulk import (499 cases written).
 
 This process first checks that the child really holds an open write transaction (SQLite:
@@ -304,7 +304,7 @@ def agree_again(store: Store, pid: int, version: int) -> None:
 
 _TRANSITION_POINTS: dict[str, dict[str, Any]] = {
     "mid-transition": {"hook": "mediation.cases:_start_deadlines"},
-    "sealed-before-commit": {"hook": "mediation.audit:seal", "after": True},
+    "before-commit": {"hook": "mediation.audit:before_commit", "after": True},
 }
 
 
@@ -356,10 +356,10 @@ def thousand_rows(path: Path) -> Path:
 
 _IMPORT_POINTS: dict[str, dict[str, Any]] = {
     "row-500": {"hook": "mediation.cases:open_in", "call": 500},
-    "sealed-before-commit": {"hook": "mediation.audit:seal", "after": True},
+    "before-commit": {"hook": "mediation.audit:before_commit", "after": True},
 }
 #: The new events the import's transaction holds at each point (one per case opened).
-_IMPORT_WRITTEN = {"row-500": 499, "sealed-before-commit": 1000}
+_IMPORT_WRITTEN = {"row-500": 499, "before-commit": 1000}
 
 
 @pytest.mark.parametrize("point", list(_IMPORT_POINTS))
@@ -482,3 +482,51 @@ def test_a_dropped_connection_is_a_mediation_error_in_the_library(
 ) -> None:
     first = _library_after_a_cut(store, db_url, tmp_path, "mid-transition")["first"]
     assert first["mediation_error"] and first["message"] and first["hint"], first
+
+
+@pg_only
+def test_killed_after_the_commit_before_the_seal(store: Store, db_url: str, tmp_path: Path) -> None:
+    """PostgreSQL seals after the commit: a process killed in between has written its
+    transition whole; the event waits, checked but pending, and the next seal takes it."""
+    pid = mediating_case(store)
+    with store.read() as conn:
+        head = audit.verify(conn).head_seq
+    spec = {"hook": "mediation.audit:seal_committed", "then": "sleep"}
+    with child({**spec, "argv": agree_argv(db_url, pid)}, tmp_path) as (proc, info):
+        kill(proc, info)
+    assert deadlines_of(store, pid) == {"mediation_period": "met", "confirmation_window": "open"}
+    with store.read() as conn:
+        report = audit.verify(conn)
+    assert report.ok and (report.pending, report.head_seq) == (1, head), report
+    # The next write seals it along with its own event.
+    cases.open_case(store, intake.validate(intake_record(title="另一起纠纷")), actor="m", now=T0)
+    with store.read() as conn:
+        report = audit.verify(conn)
+    assert report.ok and (report.pending, report.head_seq) == (0, head + 2), report
+
+
+@pg_only
+def test_a_writer_about_to_commit_holds_up_no_other_dispute(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
+    """Nothing database-wide is locked inside a write transaction: while one process sits
+    just before its commit, another advances a case of another dispute, and its event is
+    sealed into the database-wide chain at once (the first one's when it commits)."""
+    pid = mediating_case(store)
+    other = cases.open_case(
+        store, intake.validate(intake_record(title="另一起纠纷")), actor="m", now=T0
+    ).proceeding_id
+    spec = {**_TRANSITION_POINTS["before-commit"], "then": "wait", "argv": agree_argv(db_url, pid)}
+    with child(spec, tmp_path) as (proc, info):
+        mid_transaction(db_url, info)
+        with store.read() as conn:
+            conn.exec_driver_sql("SET lock_timeout = '5s'")  # a wait fails instead of hanging
+        cases.advance(store, other, "accept", actor="m", now=T0)
+        with store.read() as conn:
+            report = audit.verify(conn)
+        assert report.ok and report.pending == 0, report
+        (tmp_path / "arrived.json.go").write_text("")  # let the first one commit
+        assert proc.wait(timeout=60) == 0, proc.communicate()
+    with store.read() as conn:
+        report = audit.verify(conn)
+    assert report.ok and (report.pending, report.events) == (0, 5 + 1 + 1 + 1), report

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from mediation.store import Store
 
 #: The schema revision this version of the code needs.
-HEAD = "0007"
+HEAD = "0008"
 
 _HERE = Path(__file__).parent
 
