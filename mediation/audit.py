@@ -275,12 +275,22 @@ def seal_committed(conn: Connection, *, wait: bool = True) -> int | None:
     """Seal every committed pending entry, in a transaction of its own on ``conn`` (which
     must not be in one). PostgreSQL runs ``mediation_seal()``; without ``wait`` it returns
     None at once when another session holds the head (that one, or the next seal, takes
-    the entries). Returns how many entries were sealed."""
+    the entries). Returns how many entries were sealed.
+
+    :raises: the driver's own error on PostgreSQL (``Store`` handles it).
+    """
     if conn.dialect.name == "postgresql":
-        with conn.begin():
-            sealed = conn.execute(_SEAL_PG, {"wait": wait}).scalar_one()
-            if sealed < 0 and wait:
-                raise _head_missing()
+        # One round trip in autocommit (not BEGIN, SELECT, COMMIT), on the driver's own
+        # connection; it is back in transaction mode before anything else runs on it.
+        raw: Any = conn.connection.driver_connection
+        raw.autocommit = True
+        try:
+            sealed = raw.execute("SELECT mediation_seal(%s)", (wait,)).fetchone()[0]
+        finally:
+            if not raw.closed:
+                raw.autocommit = False
+        if sealed < 0 and wait:
+            raise _head_missing()
         return None if sealed < 0 else int(sealed)
     with conn.begin():
         return seal(conn)

@@ -153,12 +153,14 @@ class Store:
 
         try:
             audit.seal_committed(conn, wait=False)
-        except DBAPIError as exc:
+        except (DBAPIError, conn.dialect.loaded_dbapi.Error) as exc:
             log.warning(
                 "sealing the audit chain after commit failed (%s); the entries stay "
                 "pending until the next write seals them",
-                type(exc.orig).__name__,
+                type(exc).__name__,
             )
+            if getattr(conn.connection.driver_connection, "broken", False):
+                conn.invalidate()  # reconnect on the next use
 
     def seal_pending(self) -> int:
         """Seal every committed entry still waiting for its place in the database-wide

@@ -78,11 +78,14 @@ calls = 0
 
 
 def arrived(conn):
+    outside = not conn.in_transaction()  # after a commit: these reads must not leave one
     backend = None
     if conn.dialect.name == "postgresql":
         backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
     # The events this transaction sees: those committed before, and its own so far.
     events = conn.exec_driver_sql("SELECT count(*) FROM event").scalar()
+    if outside:
+        conn.rollback()
     report = {"pid": os.getpid(), "backend": backend, "events": events}
     Path(spec["flag"] + ".tmp").write_text(json.dumps(report))
     os.replace(spec["flag"] + ".tmp", spec["flag"])  # appears whole
@@ -530,3 +533,28 @@ def test_a_writer_about_to_commit_holds_up_no_other_dispute(
     with store.read() as conn:
         report = audit.verify(conn)
     assert report.ok and (report.pending, report.events) == (0, 5 + 1 + 1 + 1), report
+
+
+@pg_only
+def test_a_connection_dropped_while_sealing_loses_nothing(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
+    """The transition has committed when the seal runs: a connection cut there costs only
+    the seal. The library raises nothing, the same Store goes on (it reconnects), and the
+    event waits, pending, for the next seal."""
+    pid = mediating_case(store)
+    library = {"case": pid, "trigger": "agree_written", "payload": AGREEMENT}
+    spec = {"hook": "mediation.audit:seal_committed", "then": "wait", "db": db_url}
+    with child({**spec, "library": library}, tmp_path) as (proc, info):
+        code, out, err = _cut_connection(proc, info, db_url, tmp_path / "arrived.json")
+    assert code == 0 and "Traceback" not in err, err
+    outcome = json.loads(out)
+    assert outcome["first"] == {"raised": None}, outcome
+    # Done once: the same trigger again is refused by the flow, not by a dead connection.
+    assert outcome["again"]["raised"] == "TransitionNotAllowed", outcome
+    assert deadlines_of(store, pid) == {"mediation_period": "met", "confirmation_window": "open"}
+    with store.read() as conn:
+        report = audit.verify(conn)
+    assert report.ok and report.pending == 1, report
+    assert store.seal_pending() == 1
+    consistent(store, db_url)
