@@ -25,7 +25,9 @@ the medians are compared. ``--profile`` adds where the time went: the share of t
 backends' time spent running, waiting for a lock (and on which statement), flushing WAL at
 commit, or idle in a transaction while Python works (sampled from pg_stat_activity), and
 a cProfile of one worker. The CPU used per transition (client, and the backend's when the
-server is on this host) gives the ceiling a CPU-bound run could reach on these cores.
+server is on this host) gives the ceiling a CPU-bound run could reach on these cores, and
+``cores_busy`` how much of the machine a run kept busy (near all of it: more throughput
+needs more cores, not less waiting).
 
 Usage: python bench/concurrency.py [--cases N] [--workers N] [--rounds R] [--profile]
 The server comes from MEDIATION_BENCH_PG (default
@@ -397,6 +399,8 @@ def report(r: Run, problems: list[str]) -> None:
     cpu = f"client_cpu_ms_per_transition={1000 * r.client_cpu / r.advanced:.2f}"
     if r.server_cpu is not None:
         cpu += f" server_cpu_ms_per_transition={1000 * r.server_cpu / r.advanced:.2f}"
+        # CPU seconds used per second of the run: how many of the machine's cores it kept busy.
+        cpu += f" cores_busy={(r.client_cpu + r.server_cpu) / r.seconds:.2f}/{os.cpu_count()}"
     print(f"  {cpu}")
     for p in problems[:20]:
         print(f"  FAIL {p}")
@@ -457,6 +461,9 @@ def main() -> int:
         # most min(N, C) / (CPU per transition, client + server) transitions a second.
         cores = min(args.workers, os.cpu_count() or 1)
         print(f"cpu_bound_ceiling_ratio={cores / statistics.median(cpu) / one:.2f}")
+    busy = [(r.client_cpu + (r.server_cpu or 0.0)) / r.seconds for r in runs[args.workers]]
+    if all(r.server_cpu is not None for r in runs[args.workers]):
+        print(f"cores_busy_{args.workers}_processes={statistics.median(busy):.2f}/{os.cpu_count()}")
     ratio = many / one
     print(f"target>=3 {'ok' if ratio >= 3 else 'FAIL'}")
     print(f"ratio={ratio:.3f}")
