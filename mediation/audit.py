@@ -58,7 +58,7 @@ from mediation._types import dumps
 from mediation.clock import UTC
 
 GENESIS = "0" * 64
-_WROTE = "mediation_audit_wrote"
+_WRITTEN = "mediation_audit_written"
 _LINKS = "mediation_audit_links"
 
 _E = event_table
@@ -176,13 +176,19 @@ def fold(head: str, entry_hash: str) -> str:
 
 def begin(conn: Connection) -> None:
     """Start a write transaction (called by ``Store.write``)."""
-    conn.info[_WROTE] = False
+    conn.info[_WRITTEN] = []
     conn.info[_LINKS] = {}
 
 
 def wrote_entries(conn: Connection) -> bool:
     """Whether the transaction on ``conn`` appended any event or access event."""
-    return bool(conn.info.get(_WROTE))
+    return bool(conn.info.get(_WRITTEN))
+
+
+def _written(conn: Connection) -> list[tuple[int, int, str]]:
+    """This transaction's entries, in order: (0 event | 1 access, id, hash)."""
+    written: list[tuple[int, int, str]] = conn.info.setdefault(_WRITTEN, [])
+    return written
 
 
 def append_event(conn: Connection, values: Mapping[str, Any]) -> int:
@@ -199,7 +205,7 @@ def append_event(conn: Connection, values: Mapping[str, Any]) -> int:
     digest = event_hash(values, prev_hash=prev)
     eid: int = _INSERT_EVENT(conn, {**values, "prev_hash": prev, "hash": digest}).scalar_one()
     links[dispute_id] = digest
-    conn.info[_WROTE] = True
+    _written(conn).append((0, eid, digest))
     return eid
 
 
@@ -221,8 +227,9 @@ def append_access(
         "occurred_at": now,
     }
     aid: int = _INSERT_ACCESS(conn, values).scalar_one()
-    _HASH_ACCESS(conn, {"aid": aid, "h": access_hash({**values, "id": aid})})
-    conn.info[_WROTE] = True
+    digest = access_hash({**values, "id": aid})
+    _HASH_ACCESS(conn, {"aid": aid, "h": digest})
+    _written(conn).append((1, aid, digest))
     return aid
 
 
@@ -250,25 +257,34 @@ def before_commit(conn: Connection) -> None:
     transaction's entries under its write lock; on PostgreSQL nothing (they are sealed
     after the commit, :func:`seal_committed`)."""
     if conn.dialect.name == "sqlite" and wrote_entries(conn):
-        seal(conn)
+        # Sealed in every writing transaction, so nothing else is pending: no query needed.
+        _fold_into_head(conn, _written(conn))
 
 
 def seal(conn: Connection, *, now: datetime | None = None) -> int:
     """Inside a write transaction: give every pending entry (this transaction's, and any
     committed earlier and not yet sealed) its chain position, oldest first, and move the
     head. Returns how many were sealed."""
+    pending = [(0, e.id, e.hash) for e in _PENDING_EVENTS(conn, {}).all()]
+    pending += [(1, a.id, a.hash) for a in _PENDING_ACCESS(conn, {}).all()]
+    return _fold_into_head(conn, pending, now=now)
+
+
+_POSITION = (_POSITION_EVENT, _POSITION_ACCESS)
+
+
+def _fold_into_head(
+    conn: Connection, entries: list[tuple[int, int, str]], *, now: datetime | None = None
+) -> int:
+    if not entries:
+        return 0
     seq, head = _lock_head(conn)
-    sealed = 0
-    tables = ((_PENDING_EVENTS, _POSITION_EVENT), (_PENDING_ACCESS, _POSITION_ACCESS))
-    for pending, position in tables:
-        for entry in pending(conn, {}).all():
-            seq += 1
-            position(conn, {"eid": entry.id, "chain_seq": seq})
-            head = fold(head, entry.hash)
-            sealed += 1
-    if sealed:
-        _MOVE_HEAD(conn, {"seq": seq, "h": head, "now": now or datetime.now(UTC)})
-    return sealed
+    for kind, entry_id, digest in entries:
+        seq += 1
+        _POSITION[kind](conn, {"eid": entry_id, "chain_seq": seq})
+        head = fold(head, digest)
+    _MOVE_HEAD(conn, {"seq": seq, "h": head, "now": now or datetime.now(UTC)})
+    return len(entries)
 
 
 def seal_committed(conn: Connection, *, wait: bool = True) -> int | None:
