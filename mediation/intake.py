@@ -258,6 +258,14 @@ def _party(raw: Any, i: int, problems: list[FieldProblem]) -> PartyRecord | None
     )
 
 
+def party_problems_and_record(raw: Any) -> tuple[list[FieldProblem], PartyRecord | None]:
+    """One party's fields through the same checks as at intake (corrections use it:
+    mediation.parties); problems are named ``parties[0].FIELD``."""
+    problems: list[FieldProblem] = []
+    record = _party(raw, 0, problems)
+    return problems, record
+
+
 def validate(data: Mapping[str, Any], *, source: str = "intake") -> Intake:
     """Validate a parsed intake record.
 

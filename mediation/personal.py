@@ -131,7 +131,8 @@ def party_key(parties: Iterable[Any]) -> str:
     the set of :func:`person_key` and its least and greatest member (exact for the
     two-party disputes that make up nearly all of them), as a 32-digit digest. Stored on
     the dispute when it is registered (``dispute.party_key``), so repeats are found by
-    index; parties are only ever added with their dispute."""
+    index; parties are only ever added with their dispute, and a correction of their
+    particulars (mediation.parties) stores it again."""
     persons = [person_key(p.id_number, p.name, p.phone) for p in parties]
     text = "\x1f".join((str(len(persons)), min(persons), max(persons)))
     return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -50,7 +50,7 @@ _allow("admin", "org add", "org set-period", "calendar load", "keys init", "keys
 _allow("admin", "user add", "user list", "user grant")
 _allow(_ANY, "org list", "calendar show", "keys list")
 _allow("", "db status")  # the URL and the schema revision: no case data
-_allow("mediator supervisor", "case open", "case advance", "intake import")
+_allow("mediator supervisor", "case open", "case advance", "case amend-party", "intake import")
 _allow(_ANY, "case list", "case show", "case history", "case next", "dispute show")
 _allow("supervisor", "dispute merge", "dispute split", "case reassign")
 _allow("supervisor", "report overdue", "report due-soon", "report stats", "scheduler run")

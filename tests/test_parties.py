@@ -1,0 +1,174 @@
+"""Correcting a party's particulars (mediation.parties, ``mediation case amend-party``):
+checked as at intake, one transaction with its event in the dispute's chain, old and new
+values masked in the history, nothing written on a refusal. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from mediation import audit, cases, intake
+from mediation._tables import dispute_table, event_table, party_table, proceeding_table
+from mediation.cli import app
+from mediation.errors import NotFoundError, TransitionNotAllowed, UsageError, ValidationError
+from mediation.parties import amend_party
+from mediation.personal import check_digit, party_key
+from mediation.store import Store
+from tests.conftest import T0, intake_record
+
+NEW_ID = "330681198807150012"[:17]
+NEW_ID += check_digit(NEW_ID)  # a valid number born 1988-07-15
+
+
+def _open(store: Store, **overrides: Any) -> int:
+    opened = cases.open_case(store, intake.validate(intake_record(**overrides)), actor="m", now=T0)
+    return opened.proceeding_id
+
+
+def _rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    with store.read() as conn:
+        return {
+            t.name: [tuple(r) for r in conn.execute(select(t).order_by(t.c.id))]
+            for t in (party_table, dispute_table, proceeding_table, event_table)
+        }
+
+
+def _party(store: Store, name: str) -> Any:
+    with store.read() as conn:
+        return conn.execute(select(party_table).where(party_table.c.name == name)).one()
+
+
+def test_a_correction_changes_the_row_and_records_a_masked_event(store: Store) -> None:
+    pid = _open(store)
+    later = T0 + timedelta(days=1)
+    result = amend_party(
+        store,
+        pid,
+        "李四",
+        {"phone": "13700001111", "address": "浙江省江城市青山县城关镇桥头村14号"},
+        reason="当事人更换手机号码",
+        actor="周明",
+        now=later,
+    )
+    assert result["changed"] == {
+        "phone": {"before": "139****4321", "after": "137****1111"},
+        "address": {"before": None, "after": "浙江省江城市******"},
+    }
+    party = _party(store, "李四")
+    assert (party.phone, party.address) == ("13700001111", "浙江省江城市青山县城关镇桥头村14号")
+    with store.read() as conn:
+        event = conn.execute(
+            select(event_table)
+            .where(event_table.c.proceeding_id == pid)
+            .order_by(event_table.c.seq.desc())
+        ).first()
+        state, version = conn.execute(
+            select(proceeding_table.c.state, proceeding_table.c.version).where(
+                proceeding_table.c.id == pid
+            )
+        ).one()
+        report = audit.verify(conn)
+    assert event is not None
+    assert (event.trigger, event.from_state, event.to_state, event.seq) == (
+        "amend_party",
+        state,
+        state,
+        version,
+    )
+    assert (event.actor, event.note) == ("周明", "当事人更换手机号码")
+    # The history keeps what changed, never the full values.
+    stored = json.dumps(event.payload, ensure_ascii=False)
+    assert "13700001111" not in stored and "13987654321" not in stored and "14号" not in stored
+    assert report.ok and report.pending == 0, report
+
+
+def test_a_new_id_number_is_checked_and_its_birth_date_and_party_key_follow(store: Store) -> None:
+    pid = _open(store)
+    before = _rows(store)
+    bad = NEW_ID[:-1] + ("0" if NEW_ID[-1] != "0" else "1")
+    with pytest.raises(ValidationError, match="--set id_number") as refused:
+        amend_party(store, pid, "张三", {"id_number": bad}, reason="号码录错", actor="m", now=T0)
+    assert "校验码" in str(refused.value)
+    assert _rows(store) == before  # nothing written
+
+    amend_party(store, pid, "张三", {"id_number": NEW_ID}, reason="号码录错", actor="m", now=T0)
+    party = _party(store, "张三")
+    assert (party.id_number, party.birth_date) == (NEW_ID, date(1988, 7, 15))
+    with store.read() as conn:
+        key = conn.execute(select(dispute_table.c.party_key)).scalar_one()
+        parties = conn.execute(select(party_table)).all()
+    assert key == party_key(parties)  # repeat detection follows the corrected number
+    assert key != before["dispute"][0][list(dispute_table.c.keys()).index("party_key")]
+
+
+def test_refusals_write_nothing(store: Store) -> None:
+    pid = _open(store)
+    before = _rows(store)
+    with pytest.raises(ValidationError, match="--set role"):
+        amend_party(store, pid, "李四", {"role": "applicant"}, reason="x", actor="m", now=T0)
+    with pytest.raises(ValidationError, match="--reason"):
+        amend_party(store, pid, "李四", {"phone": "13700001111"}, reason=" ", actor="m", now=T0)
+    with pytest.raises(ValidationError, match="--set phone"):
+        amend_party(store, pid, "李四", {"phone": "12ab"}, reason="x", actor="m", now=T0)
+    with pytest.raises(NotFoundError, match="王五") as unknown:
+        amend_party(store, pid, "王五", {"phone": "13700001111"}, reason="x", actor="m", now=T0)
+    assert "张三（申请人）、李四（被申请人）" in (unknown.value.hint or "")
+    with pytest.raises(UsageError, match="没有变化"):
+        amend_party(store, pid, "李四", {"phone": "13987654321"}, reason="x", actor="m", now=T0)
+    assert _rows(store) == before
+
+
+def test_two_parties_of_one_name_need_a_role(store: Store) -> None:
+    record = intake_record()
+    record["parties"] = [
+        {"role": "applicant", "name": "王芳", "phone": "13812345678"},
+        {"role": "respondent", "name": "王芳", "phone": "13987654321"},
+    ]
+    pid = _open(store, parties=record["parties"])
+    with pytest.raises(UsageError, match="2 位名为「王芳」"):
+        amend_party(store, pid, "王芳", {"phone": "13700001111"}, reason="x", actor="m", now=T0)
+    amend_party(
+        store,
+        pid,
+        "王芳",
+        {"phone": "13700001111"},
+        reason="x",
+        actor="m",
+        now=T0,
+        role="respondent",
+    )
+    with store.read() as conn:
+        phones = dict(conn.execute(select(party_table.c.role, party_table.c.phone)).all())
+    assert phones == {"applicant": "13812345678", "respondent": "13700001111"}
+
+
+def test_an_ended_case_is_not_amended(store: Store) -> None:
+    pid = _open(store)
+    cases.advance(
+        store,
+        pid,
+        "reject",
+        actor="m",
+        now=T0,
+        payload={"reason": "已由法院受理", "redirect_to": "青山县人民法院"},
+    )
+    with pytest.raises(TransitionNotAllowed, match="已结束"):
+        amend_party(store, pid, "李四", {"phone": "13700001111"}, reason="x", actor="m", now=T0)
+
+
+def test_the_cli_corrects_and_reports_masked(store: Store, runner: CliRunner, db_url: str) -> None:
+    _open(store)
+    argv = ["--db", db_url, "case", "amend-party", "1", "李四", "--set", "phone=13700001111"]
+    out = runner.invoke(app, [*argv, "--reason", "当事人更换手机号码"])
+    assert out.exit_code == 0, out.output
+    assert "phone: 139****4321 → 137****1111" in out.stdout
+    assert "13700001111" not in out.stdout
+    bad = runner.invoke(app, [*argv[:-1], "phone=1", "--reason", "x"])
+    assert bad.exit_code == 3 and "--set phone" in bad.stderr
+    history = runner.invoke(app, ["--db", db_url, "case", "history", "1"])
+    assert "amend_party" in history.stdout and "当事人更换手机号码" in history.stdout
