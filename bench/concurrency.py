@@ -360,7 +360,7 @@ def check(url: str, ids: list[int]) -> list[str]:
         # Entries a writer left pending (another was sealing) join the chain at the next
         # seal: do it, and the whole history must then be in the database-wide chain.
         store.seal_pending()
-        with store.read() as conn:
+        with store.snapshot() as conn:
             report = audit.verify(conn)
     finally:
         store.close()

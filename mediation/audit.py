@@ -21,17 +21,19 @@ next positions of the database-wide chain, oldest first, and folds them into the
   the database's write lock serialises writers anyway.
 - On PostgreSQL a transaction commits its entries pending, and ``Store.write`` then calls
   the server-side function ``mediation_seal()`` (revision 0008), which takes the head's
-  row lock with ``SKIP LOCKED`` and seals every committed pending entry in a short
-  transaction of its own (:func:`seal_committed`). Holding the head's lock through every
-  commit, as the head did before, queued all writers behind one row; now a writer that
-  finds the head busy goes on, and the session holding it seals its entries too, or the
-  next write does (or the scheduler's next run). An entry is pending for milliseconds.
+  row lock and seals every committed pending entry in a short transaction of its own
+  (:func:`seal_committed`). Holding the head's lock through every commit, as the head did
+  before, queued all writers behind one row; now no transaction waits for it, and only a
+  seal may wait for another seal. When ``write`` returns, its entries are sealed; only a
+  process killed or cut off between its commit and its seal leaves them pending, for the
+  next seal (any write's, the scheduler's, ``Store.seal_pending``).
 
 ``mediation audit verify`` (:func:`verify`) recomputes both chains and reports every
 edited, deleted or inserted entry with where it is; a pending entry is checked against its
 own hash and its dispute's chain, and counted. What it cannot see: someone who rewrites the
-whole chain and the head consistently; record ``audit verify``'s head hash outside the
-database (a supervisor's log, a signed report) to close that gap.
+whole chain and the head consistently, or who appends an event with a correctly computed
+hash (it looks pending, and the next seal takes it); record ``audit verify``'s head hash
+outside the database (a supervisor's log, a signed report) to close that gap.
 """
 
 from __future__ import annotations

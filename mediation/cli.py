@@ -2128,8 +2128,8 @@ def audit_verify(json_out: JsonOpt = False) -> None:
     from mediation.audit import verify
     from mediation.output import to_json
 
-    with _settings().store() as store, store.read() as conn:
-        report = verify(conn)
+    with _settings().store() as store, store.snapshot() as conn:
+        report = verify(conn)  # one moment of the database, while others go on writing
     if json_out:
         _echo(to_json(report.as_dict()))
     elif report.ok:
@@ -2139,8 +2139,8 @@ def audit_verify(json_out: JsonOpt = False) -> None:
         )
         if report.pending:
             _echo(
-                f"另有 {report.pending} 条刚写入的记录尚待并入全库链（其内容和所属纠纷的链已核对；"
-                "下一次写入或定时任务会将其并入）"
+                f"另有 {report.pending} 条记录尚待并入全库链（其内容和所属纠纷的链已核对；"
+                "在 PostgreSQL 上下一次写入会将其并入，定时任务 scheduler run 每次都会并入）"
             )
     else:
         _echo(f"审计链被破坏：发现 {len(report.problems)} 处问题")

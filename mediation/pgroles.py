@@ -43,7 +43,9 @@ def grants_sql(app_role: str, *, schema: str = "public") -> str:
     lines.append(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {sch} TO {role};")
     # Seals committed events into the database-wide chain (revision 0008), with the
     # caller's rights: the chain columns above and the head.
-    lines.append(f"GRANT EXECUTE ON FUNCTION {sch}.mediation_seal(boolean) TO {role};")
+    seal = f"{sch}.mediation_seal(boolean)"
+    lines.append(f"REVOKE EXECUTE ON FUNCTION {seal} FROM PUBLIC;")
+    lines.append(f"GRANT EXECUTE ON FUNCTION {seal} TO {role};")
     return "\n".join(lines) + "\n"
 
 

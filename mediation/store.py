@@ -152,7 +152,11 @@ class Store:
         from mediation import audit
 
         try:
-            audit.seal_committed(conn, wait=False)
+            if audit.seal_committed(conn, wait=False) is None:
+                # Another session is sealing, and may have looked before this commit: wait
+                # for it (its seal is short, and no transaction waits with us), then seal
+                # what it left. So a write's entries are sealed when ``write`` returns.
+                audit.seal_committed(conn, wait=True)
         except (DBAPIError, conn.dialect.loaded_dbapi.Error) as exc:
             log.warning(
                 "sealing the audit chain after commit failed (%s); the entries stay "
@@ -165,11 +169,41 @@ class Store:
     def seal_pending(self) -> int:
         """Seal every committed entry still waiting for its place in the database-wide
         audit chain (waiting for the head if another session holds it); return how many.
-        The scheduler runs it each time, so none waits long after a busy moment."""
+        The scheduler runs it each time, for entries a killed process left pending.
+
+        :raises MediationError: when the database cannot be reached.
+        """
+        from sqlalchemy.exc import DBAPIError
+
         from mediation import audit
+        from mediation.errors import MediationError
 
         conn = self._connection().execution_options(mediation_write=True)
-        return audit.seal_committed(conn, wait=True) or 0
+        try:
+            return audit.seal_committed(conn, wait=True) or 0
+        except (DBAPIError, conn.dialect.loaded_dbapi.Error) as exc:
+            if getattr(conn.connection.driver_connection, "broken", False):
+                conn.invalidate()  # reconnect on the next use
+            raise MediationError(
+                f"封存审计链失败：{type(exc).__name__}",
+                hint="check that the database server is running and reachable, then run it again",
+            ) from exc
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read-only transaction that sees one moment of the whole database (PostgreSQL:
+        REPEATABLE READ; SQLite's reads always do), on a connection of its own, so that
+        reading many tables (an export, ``audit verify``) is consistent while others write."""
+        conn = self.engine.connect()
+        try:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            with conn.begin():
+                yield conn
+        finally:
+            conn.close()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -217,22 +217,6 @@ class ExportSummary:
     sha256: str = ""
 
 
-@contextmanager
-def _snapshot(store: Store) -> Iterator[Connection]:
-    """A read-only transaction that sees one moment of the database, on a connection of
-    its own (so the store's connection keeps its settings)."""
-    conn = store.engine.connect()
-    try:
-        if store.dialect == "postgresql":
-            conn = conn.execution_options(
-                isolation_level="REPEATABLE READ", postgresql_readonly=True
-            )
-        with conn.begin():
-            yield conn
-    finally:
-        conn.close()
-
-
 def _record_export(store: Store, *, actor: str, now: datetime) -> None:
     with store.write() as conn:
         audit.append_access(
@@ -266,7 +250,7 @@ def export_jsonl(
             raise ValueError("a revealing export is recorded: pass actor and now")
         store.require_current()
         _record_export(store, actor=actor, now=now)
-    with _snapshot(store) as conn:
+    with store.snapshot() as conn:
         schema = conn.execute(sql_text("SELECT version_num FROM alembic_version")).scalar()
         if schema != HEAD:
             raise SchemaError(
@@ -545,6 +529,10 @@ def _import(store: Store, stream: IO[bytes], source: str) -> ImportSummary:
         if conn.dialect.name == "postgresql":
             _reset_sequences(conn)
         report = audit.verify(conn, limit=5)
+        if report.ok and report.pending:
+            # Exported while a writer was between its commit and its seal: seal them here.
+            audit.seal(conn)
+            report = audit.verify(conn, limit=5)
         if not report.ok:
             raise TamperedError(
                 f"{source}: the audit chains do not verify; nothing was imported:\n"
@@ -557,8 +545,9 @@ def _import(store: Store, stream: IO[bytes], source: str) -> ImportSummary:
 
 
 def _require_empty(conn: Connection, store: Store) -> None:
-    """Refuse a target that holds anything but an empty audit chain (under the head's lock,
-    so no transition can slip in)."""
+    """Refuse a target that holds anything but an empty audit chain (read under the head's
+    lock; a write slipping in meanwhile would collide with the imported ids and fail the
+    import, not mix with it)."""
     query = select(audit_head_table.c.seq, audit_head_table.c.hash)
     if conn.dialect.name != "sqlite":
         query = query.with_for_update()

@@ -208,3 +208,49 @@ def test_a_row_edited_with_the_sqlite3_shell_is_caught(tmp_path, runner: CliRunn
     assert report["ok"] is False
     assert [p["kind"] for p in report["problems"]] == ["edited"]
     assert "seq 2" in report["problems"][0]["where"]
+
+
+def test_verify_sees_one_moment_while_others_write(store: Store, db_url: str) -> None:
+    """Writers in other threads (each with its own Store, as processes would) advance
+    cases while ``audit verify`` runs again and again: it never reports a break, because
+    it reads one snapshot; and when the writers are done nothing is left pending, because
+    a write's entries are sealed before ``write`` returns."""
+    import threading
+
+    pids = [
+        cases.open_case(
+            store, intake.validate(intake_record(title=f"纠纷{i}")), actor="m", now=T0
+        ).proceeding_id
+        for i in range(6)
+    ]
+    steps = [
+        ("accept", None),
+        ("assign", {"mediators": ["王调解员"], "selection": "designated"}),
+        ("inform", None),
+    ]
+    failures: list[BaseException] = []
+
+    def writer(mine: list[int]) -> None:
+        own = Store(db_url)
+        try:
+            for trigger, payload in steps:
+                for pid in mine:
+                    cases.advance(own, pid, trigger, actor="m", now=T0, payload=payload)
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=writer, args=(pids[i::3],)) for i in range(3)]
+    for t in threads:
+        t.start()
+    reports = []
+    while any(t.is_alive() for t in threads) or not reports:
+        with store.snapshot() as conn:
+            reports.append(audit.verify(conn))
+    for t in threads:
+        t.join()
+    assert not failures, failures
+    assert all(r.ok for r in reports), [str(p) for r in reports for p in r.problems][:5]
+    final = verify(store)
+    assert final.ok and final.pending == 0 and final.events == 6 * 4, final

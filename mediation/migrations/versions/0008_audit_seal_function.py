@@ -24,11 +24,10 @@ branch_labels = None
 depends_on = None
 
 
-#: wait=false: return -1 at once when another session holds the head (it is sealing, and
-#: whatever it misses the next seal takes). The function runs with the caller's rights
-#: (the application role may set the chain columns) and with synchronous_commit off: the
-#: entries themselves were committed durably, and a seal lost in a crash is redone by the
-#: next one from the rows still without a position.
+#: wait=false: return -1 at once when another session holds the head (the caller then
+#: waits for it with wait=true: see mediation.store.Store.write). The function runs with
+#: the caller's rights (the application role may set the chain columns), and commits
+#: durably like any write: a head hash once read must never change.
 SEAL_FUNCTION = """
 CREATE OR REPLACE FUNCTION mediation_seal(wait boolean DEFAULT false) RETURNS integer
 LANGUAGE plpgsql AS $fn$
@@ -48,7 +47,6 @@ BEGIN
     IF NOT FOUND THEN
         RETURN -1;
     END IF;
-    PERFORM set_config('synchronous_commit', 'off', true);
     LOOP  -- again until a pass finds nothing: entries committed meanwhile are taken too
         pass := 0;
         FOR entry IN
@@ -87,4 +85,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        # 0007's code seals in the writing transaction and knows no pending entries.
+        op.get_bind().exec_driver_sql("SELECT mediation_seal(true)")
         op.execute("DROP FUNCTION IF EXISTS mediation_seal(boolean)")
