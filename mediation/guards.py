@@ -41,6 +41,8 @@ PERFORMANCE = {
     "in_progress": "正在履行",
     "not_performed": "未履行",
 }
+#: 回访 satisfaction (optional on a follow-up; counted by ``report stats``).
+SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 
 
 def guard(func: Guard) -> Guard:
@@ -121,7 +123,13 @@ def session_kind_is_known(ctl: Controller) -> str | None:
 
 @guard
 def performance_is_known(ctl: Controller) -> str | None:
-    return _choice(ctl.payload.get("performance"), PERFORMANCE, "performance")
+    """A follow-up's performance is one of the codes, and so is its satisfaction when
+    given (a free text would be kept but never counted by the statistics)."""
+    problem = _choice(ctl.payload.get("performance"), PERFORMANCE, "performance")
+    satisfaction = ctl.payload.get("satisfaction")
+    if problem is None and satisfaction not in (None, ""):
+        problem = _choice(satisfaction, SATISFACTION, "satisfaction")
+    return problem
 
 
 @guard

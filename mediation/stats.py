@@ -68,7 +68,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import ColumnElement, operators
 from sqlalchemy.sql.expression import UnaryExpression
 
-from mediation import taxonomy
+from mediation import guards, taxonomy
 from mediation._tables import (
     deadline_table,
     dispute_merge_table,
@@ -147,9 +147,10 @@ _OUTCOME_CLASS = {
     "refused": "refused",
 }
 #: 回访 performance and satisfaction codes (follow_up's ``performance`` is required;
-#: ``satisfaction`` is optional: ``case advance N follow_up --set satisfaction=satisfied``).
-PERFORMANCE = ("performed", "partly_performed", "in_progress", "not_performed")
-SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+#: ``satisfaction`` is optional: ``case advance N follow_up --set satisfaction=satisfied``;
+#: the follow-up's guard accepts only these).
+PERFORMANCE = tuple(guards.PERFORMANCE)
+SATISFACTION = guards.SATISFACTION
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,10 @@ def test_a_whole_peoples_case_file_renders(store: Store, tmp_path: Path) -> None
     moves = [
         ("record_session", {"kind": "investigation", "summary": "走访邻居。", "place": "桥头村"}),
         ("agree_written", {**AGREEMENT, "performance_deadline": "2026-03-20"}),
-        ("follow_up", {"performance": "performed", "summary": "已清理。", "satisfaction": "满意"}),
+        (
+            "follow_up",
+            {"performance": "performed", "summary": "已清理。", "satisfaction": "satisfied"},
+        ),
         ("apply_confirmation", {"court": "青山县人民法院", "consented_by": ["张三", "李四"]}),
         ("confirmation_granted", {"ruling_ref": "（2026）浙0681民特12号"}),
         ("archive", {}),
@@ -143,8 +146,10 @@ def test_a_whole_peoples_case_file_renders(store: Store, tmp_path: Path) -> None
         ("confirmation_application", 1),
         ("cover", 1),
     ]
-    for kind, seq in have:
-        render(store, pid, kind, actor=ACTOR, now=at, seq=seq)
+    rendered = {kind: render(store, pid, kind, actor=ACTOR, now=at, seq=seq) for kind, seq in have}
+    # The follow-up prints the performance and satisfaction codes' labels, not the codes.
+    visit = flat(pdftext(rendered["follow_up"].pdf))
+    assert "已履行" in visit and "满意" in visit and "satisfied" not in visit
     cover = render(store, pid, "cover", actor=ACTOR, now=at)
     text = flat(pdftext(cover.pdf))
     for title in (

@@ -11,7 +11,6 @@ from typing import Any
 from mediation import taxonomy
 from mediation.clock import business_date
 from mediation.documents.casefile import (
-    PERFORMANCE,
     CaseFile,
     DocumentNotAvailable,
     Need,
@@ -26,6 +25,7 @@ from mediation.documents.casefile import (
     parties_of,
     payload_fix,
 )
+from mediation.guards import PERFORMANCE, SATISFACTION
 
 
 def _application(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
@@ -224,7 +224,11 @@ def _follow_up(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
             data.get("performance", ""), str(data.get("performance", ""))
         ),
         "summary": data["summary"],
-        "satisfaction": str(data.get("satisfaction") or ""),
+        # The code's label (满意...); a follow-up recorded before codes were checked keeps
+        # its own text.
+        "satisfaction": SATISFACTION.get(
+            str(data.get("satisfaction") or ""), str(data.get("satisfaction") or "")
+        ),
         "lawsuit": str(data.get("lawsuit") or ""),
         "renewed_conflict": str(data.get("renewed_conflict") or ""),
         "measures": str(data.get("measures") or ""),
