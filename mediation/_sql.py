@@ -4,14 +4,23 @@ The engine's write path runs the same handful of statements for every transition
 building and caching a Core statement costs more than the database does for these small
 writes, so each is compiled once per dialect and executed with ``exec_driver_sql``, with
 the column types' own bind processors applied to the parameters.
+
+Even ``exec_driver_sql`` costs several times what SQLite does for such a statement (an
+execution context and a result object each, some 50 µs against 10), so the statement runs
+on the connection's own driver cursor, inside the transaction SQLAlchemy began, and comes
+back as a small :class:`Rows`. Errors are raised as SQLAlchemy's
+(``sqlalchemy.exc.IntegrityError``...; a lost connection invalidated, as SQLAlchemy does),
+and the statement (never its parameters) is logged as the engine logs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult
+from sqlalchemy import Connection
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -21,11 +30,12 @@ _Param = tuple[str, str, "Callable[[Any], Any] | None", Any]
 class Prepared:
     """A Core statement, compiled lazily for each dialect it meets."""
 
-    __slots__ = ("_compiled", "statement")
+    __slots__ = ("_compiled", "_row", "statement")
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[str, tuple[str, bool, list[_Param]]] = {}
+        self._row: tuple[tuple[str, ...], type] | None = None
 
     def _compile(self, conn: Connection) -> tuple[str, bool, list[_Param]]:
         dialect = conn.dialect
@@ -52,8 +62,44 @@ class Prepared:
             return sql, tuple(_value(values, key, proc, lit) for _, key, proc, lit in params)
         return sql, {name: _value(values, key, proc, lit) for name, key, proc, lit in params}
 
-    def __call__(self, conn: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
-        return conn.exec_driver_sql(*self._args(conn, values))
+    def __call__(self, conn: Connection, values: Mapping[str, Any]) -> Rows:
+        """Run on the connection's own driver cursor, inside the transaction ``conn`` is
+        in (see the module's text)."""
+        from sqlalchemy.exc import DBAPIError
+
+        sql, args = self._args(conn, values)
+        if _log.isEnabledFor(logging.INFO):
+            _log.info(sql)
+        raw: Any = conn.connection.driver_connection
+        cursor = raw.cursor()
+        try:
+            try:
+                cursor.execute(sql, args)
+                fetched = cursor.fetchall() if cursor.description else []
+            except conn.dialect.loaded_dbapi.Error as exc:
+                # As SQLAlchemy itself would: a lost connection is invalidated (the Store
+                # reconnects), and the error is SQLAlchemy's, without the parameters.
+                lost = conn.dialect.is_disconnect(exc, raw, cursor)
+                if lost:
+                    conn.invalidate(exc)
+                raise DBAPIError.instance(
+                    sql,
+                    None,
+                    exc,
+                    conn.dialect.loaded_dbapi.Error,
+                    hide_parameters=True,
+                    connection_invalidated=lost,
+                    dialect=conn.dialect,
+                ) from exc
+            if not cursor.description:
+                return Rows([], cursor.rowcount)
+            names = tuple(d[0] for d in cursor.description)
+            if self._row is None or self._row[0] != names:
+                self._row = (names, namedtuple("Row", names, rename=True))
+            make = self._row[1]
+            return Rows([make(*r) for r in fetched], cursor.rowcount)
+        finally:
+            cursor.close()
 
     def tuples(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """All result rows as the driver's plain tuples, for bulk reads (reports).
@@ -69,6 +115,40 @@ class Prepared:
             return rows
         finally:
             cursor.close()
+
+
+_log = logging.getLogger("sqlalchemy.engine.Engine")
+
+
+class Rows:
+    """What a statement run on SQLite's own cursor returned: the parts of SQLAlchemy's
+    result the engine uses (rows with attribute access and ``_asdict()``)."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: Sequence[Any], rowcount: int) -> None:
+        self._rows, self.rowcount = rows, rowcount
+
+    def all(self) -> Sequence[Any]:
+        return self._rows
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def one(self) -> Any:
+        if len(self._rows) != 1:
+            from sqlalchemy.exc import MultipleResultsFound, NoResultFound
+
+            raise (NoResultFound if not self._rows else MultipleResultsFound)(
+                f"expected one row, got {len(self._rows)}"
+            )
+        return self._rows[0]
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+    def scalar_one(self) -> Any:
+        return self.one()[0]
 
 
 #: Marks a named bindparam() whose value the caller must give (a literal may be None).

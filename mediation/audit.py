@@ -123,6 +123,8 @@ _PENDING_ACCESS = Prepared(
     .where(_A.c.chain_seq.is_(None), _A.c.hash.is_not(None))
     .order_by(_A.c.id)
 )
+_HEAD = Prepared(select(_H.c.seq, _H.c.hash).where(_H.c.id == 1))
+_HEAD_FOR_UPDATE = Prepared(select(_H.c.seq, _H.c.hash).where(_H.c.id == 1).with_for_update())
 _MOVE_HEAD = Prepared(
     update(_H)
     .where(_H.c.id == 1)
@@ -236,10 +238,8 @@ def append_access(
 
 
 def _lock_head(conn: Connection) -> tuple[int, str]:
-    query = select(_H.c.seq, _H.c.hash).where(_H.c.id == 1)
-    if conn.dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE already holds the lock
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    # SQLite: BEGIN IMMEDIATE already holds the lock.
+    row = (_HEAD if conn.dialect.name == "sqlite" else _HEAD_FOR_UPDATE)(conn, {}).first()
     if row is None:
         raise _head_missing()
     return int(row.seq), str(row.hash)
