@@ -121,7 +121,7 @@ _log = logging.getLogger("sqlalchemy.engine.Engine")
 
 
 class Rows:
-    """What a statement run on SQLite's own cursor returned: the parts of SQLAlchemy's
+    """What a statement run on the driver's own cursor returned: the parts of SQLAlchemy's
     result the engine uses (rows with attribute access and ``_asdict()``)."""
 
     __slots__ = ("_rows", "rowcount")

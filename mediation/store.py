@@ -77,8 +77,16 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get("mediation_write", False)
         # On the driver's connection: a statement through SQLAlchemy costs more than this.
-        driver = conn.connection.driver_connection
-        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
+        # A failure (the database locked past the busy timeout) is SQLAlchemy's error still.
+        import sqlite3
+
+        from sqlalchemy.exc import DBAPIError
+
+        sql = "BEGIN IMMEDIATE" if write else "BEGIN"
+        try:
+            conn.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, None, exc, sqlite3.Error, dialect=conn.dialect) from exc
 
 
 class Store:
