@@ -29,13 +29,15 @@ from mediation.errors import (
     UsageError,
     ValidationError,
 )
-from mediation.intake import PARTY_FIELDS, PartyRecord
+from mediation.intake import PARTY_FIELDS, PartyRecord, text_problem
 from mediation.machine import load
 from mediation.personal import mask_address, mask_id, mask_phone, party_key
 from mediation.refs import resolve
 from mediation.store import Store
 
 _P, _D, _PTY = proceeding_table, dispute_table, party_table
+#: ``--role`` takes the code or its label (申请人...).
+_ROLE_CODES = {label: code for code, label in taxonomy.PARTY_ROLES.items()}
 
 #: What may be corrected (a party's role and kind are what the case is about: not these).
 AMENDABLE = (
@@ -50,7 +52,14 @@ AMENDABLE = (
     "occupation",
     "legal_representative",
 )
-_MASKS = {"id_number": mask_id, "phone": mask_phone, "address": mask_address}
+#: How the event shows each personal field. The birth date is hidden whole: it is the very
+#: part of a resident ID number that ``mask_id`` hides.
+_MASKS: dict[str, Any] = {
+    "id_number": mask_id,
+    "phone": mask_phone,
+    "address": mask_address,
+    "birth_date": lambda _value: "****-**-**",
+}
 
 
 def _shown(column: str, value: Any) -> Any:
@@ -59,7 +68,7 @@ def _shown(column: str, value: Any) -> Any:
         return None
     if column in _MASKS:
         return _MASKS[column](str(value))
-    return value.isoformat() if isinstance(value, date) else value
+    return value
 
 
 def _choose(parties: list[Any], who: str, role: str | None) -> Any:
@@ -100,6 +109,7 @@ def amend_party(
     :raises TransitionNotAllowed: when the case has ended.
     :raises NotFoundError: for an unknown case or party.
     """
+    role = _ROLE_CODES.get(role or "", role)
     problems = [
         FieldProblem(
             f"--set {k}", "不能修改此项", f"fields that can be corrected: {', '.join(AMENDABLE)}"
@@ -107,8 +117,10 @@ def amend_party(
         for k in changes
         if k not in AMENDABLE
     ]
-    if not reason.strip():
-        problems.append(FieldProblem("--reason", "缺少理由", "say why the particulars change"))
+    bad = text_problem(reason) if reason.strip() else "缺少理由"
+    if bad or len(reason) > 2000:
+        fix = "say, in at most 2,000 characters, why the particulars change"
+        problems.append(FieldProblem("--reason", bad or "过长", fix))
     if problems:
         raise ValidationError(problems, source="amend-party")
     with store.write() as conn:
@@ -134,9 +146,12 @@ def amend_party(
         party = _choose(parties, who, role)
         current = {c: getattr(party, c) for c in PARTY_FIELDS}
         proposed = {**current, **{k: (v or None) for k, v in changes.items()}}
-        from_number = proposed.get("id_type") in (None, "resident_id")
-        if "id_number" in changes and "birth_date" not in changes and from_number:
+        new_number = "id_number" in changes and proposed["id_number"]
+        resident = proposed.get("id_type") in (None, "resident_id")
+        if new_number and resident and "birth_date" not in changes:
             proposed["birth_date"] = None  # read from the new resident ID number again
+        if "id_number" in changes and not new_number and "id_type" not in changes:
+            proposed["id_type"] = None  # no number, no type of number
         record = _validated(proposed)
         after = {c: getattr(record, c) for c in AMENDABLE}
         changed = {c: (current.get(c), after[c]) for c in AMENDABLE if current.get(c) != after[c]}

@@ -118,7 +118,8 @@ def configure_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(numeric)
     # SQL statements at debug; their parameters are hidden by the engine (hide_parameters).
-    logging.getLogger("sqlalchemy.engine").setLevel(numeric)
+    # Never below INFO: at DEBUG SQLAlchemy logs result rows (names, addresses, birth dates).
+    logging.getLogger("sqlalchemy.engine").setLevel(max(numeric, logging.INFO))
 
 
 def person_key(id_number: str | None, name: str, phone: str | None) -> str:

@@ -151,6 +151,7 @@ _OUTCOME_CLASS = {
 #: the follow-up's guard accepts only these).
 PERFORMANCE = tuple(guards.PERFORMANCE)
 SATISFACTION = guards.SATISFACTION
+SATISFACTION_CODE = {label: code for code, label in SATISFACTION.items()}
 
 
 @dataclass(frozen=True)
@@ -769,7 +770,11 @@ def _after_agreement(qx: _Query, by: str | None) -> Any:
     sums = [
         total(extracted["performance"].is_not(None)).label("followed_up"),
         *(total(extracted["performance"] == code).label(code) for code in PERFORMANCE),
-        *(total(extracted["satisfaction"] == code).label(code) for code in SATISFACTION),
+        # The label too: follow-ups recorded before the codes were checked may hold it.
+        *(
+            total(extracted["satisfaction"].in_((code, label))).label(code)
+            for code, label in SATISFACTION.items()
+        ),
         *(
             total(extracted[name].is_not(None)).label(name)
             for name in ("applied", "granted", "denied")
@@ -830,8 +835,8 @@ def _split_pass(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[
         if performance is not None:
             sums["followed_up"] += n
             sums[performance] += n
-        if satisfaction is not None:
-            sums[satisfaction] += n
+        if isinstance(satisfaction, str):  # a code, or the label of an older follow-up
+            sums[SATISFACTION_CODE.get(satisfaction, satisfaction)] += n
         for name, value in zip(("applied", "granted", "denied"), confirmation, strict=True):
             sums[name] += n if value else 0
     names = ("followed_up", *PERFORMANCE, *SATISFACTION, "applied", "granted", "denied")

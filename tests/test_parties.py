@@ -96,9 +96,21 @@ def test_a_new_id_number_is_checked_and_its_birth_date_and_party_key_follow(stor
     assert "校验码" in str(refused.value)
     assert _rows(store) == before  # nothing written
 
-    amend_party(store, pid, "张三", {"id_number": NEW_ID}, reason="号码录错", actor="m", now=T0)
+    result = amend_party(
+        store, pid, "张三", {"id_number": NEW_ID}, reason="号码录错", actor="m", now=T0
+    )
     party = _party(store, "张三")
     assert (party.id_number, party.birth_date) == (NEW_ID, date(1988, 7, 15))
+    # The birth date is the part of the number its mask hides: it is never shown either,
+    # so neither number can be rebuilt from the history.
+    assert result["changed"]["birth_date"] == {"before": "****-**-**", "after": "****-**-**"}
+    with store.read() as conn:
+        payload = conn.execute(
+            select(event_table.c.payload).where(event_table.c.trigger == "amend_party")
+        ).scalar_one()
+    shown = json.dumps(payload)
+    for secret in ("19491231", "1949-12-31", "19880715", "1988-07-15", NEW_ID):
+        assert secret not in shown, secret
     with store.read() as conn:
         key = conn.execute(select(dispute_table.c.party_key)).scalar_one()
         parties = conn.execute(select(party_table)).all()
@@ -172,3 +184,31 @@ def test_the_cli_corrects_and_reports_masked(store: Store, runner: CliRunner, db
     assert bad.exit_code == 3 and "--set phone" in bad.stderr
     history = runner.invoke(app, ["--db", db_url, "case", "history", "1"])
     assert "amend_party" in history.stdout and "当事人更换手机号码" in history.stdout
+
+
+def test_clearing_an_id_number_clears_its_type_and_keeps_the_birth_date(store: Store) -> None:
+    pid = _open(store)
+    amend_party(
+        store, pid, "张三", {"id_number": ""}, reason="证件号码有误，待补", actor="m", now=T0
+    )
+    party = _party(store, "张三")
+    assert (party.id_number, party.id_type, party.birth_date) == (None, None, date(1949, 12, 31))
+
+
+def test_the_role_may_be_given_by_its_label_and_the_reason_is_checked(store: Store) -> None:
+    pid = _open(store)
+    with pytest.raises(ValidationError, match="--reason"):
+        amend_party(
+            store, pid, "李四", {"phone": "13700001111"}, reason="a\x00b", actor="m", now=T0
+        )
+    amend_party(
+        store,
+        pid,
+        "李四",
+        {"phone": "13700001111"},
+        reason="换号",
+        actor="m",
+        now=T0,
+        role="被申请人",
+    )
+    assert _party(store, "李四").phone == "13700001111"

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 
 from mediation import cases, charts, intake, personal, stats
+from mediation._tables import proceeding_table
 from mediation.cli import app
 from mediation.clock import BUSINESS_TZ
 from tests.conftest import intake_record
@@ -425,3 +427,16 @@ def test_the_parties_key_is_stored_when_a_dispute_is_registered(store, dataset):
     upgrade(store)
     assert keys() == stored
     assert stats.compute(store, SELECTION).total["repeats"] == 1
+
+
+def test_a_follow_up_satisfaction_recorded_as_its_label_still_counts(store, dataset):
+    """Follow-ups recorded before satisfaction codes were checked may hold the label
+    (基本满意); both the SQL sums and the per-table pass count it as its code."""
+    p = proceeding_table
+    with store.write() as conn:
+        facts = conn.execute(select(p.c.facts).where(p.c.id == dataset["B"])).scalar_one()
+        facts = json.loads(facts) if isinstance(facts, str) else facts
+        assert facts["follow_up"]["satisfaction"] == "basically_satisfied"
+        facts["follow_up"]["satisfaction"] = "基本满意"
+        conn.execute(update(p).where(p.c.id == dataset["B"]).values(facts=facts))
+    assert stats.compute(store, SELECTION).total["satisfied"] == 2
