@@ -2,14 +2,17 @@
 
 A hypothesis ``RuleBasedStateMachine`` opens cases, fires triggers (allowed ones with valid
 or deliberately broken data, triggers the state does not allow, triggers no flow declares),
-moves the clock, runs the deadline dispatcher and loads the next year's calendar (which
-recomputes provisional deadlines). After every step it reads the database
+moves the clock, runs the deadline dispatcher, loads the next year's calendar (which
+recomputes provisional deadlines), and reassigns cases and corrects their parties'
+particulars (good or bad data; neither moves a case or its clocks). After every step it reads the database
 afresh and checks, for every proceeding in it:
 
 - its state is one its flow declares, and it is closed exactly when that state is final;
 - its events are numbered 1..version without a gap, start with ``open`` or the entry
   trigger of a hand-off into the flow, and each one is a transition the flow declares from
-  the state the previous event left it in; the last one leaves it in its current state;
+  the state the previous event left it in (or a ``reassign``, ``amend_party`` or
+  ``recompute_deadline``, which leave the state as it was); the last one leaves it in its
+  current state;
 - both hash chains verify (:func:`mediation.audit.verify`);
 - its running deadlines are exactly those the flow's rules (``starts_on``, ``runs_in``,
   ``paused_by``, ``resumed_by``) say should run after that history — so none runs in a final
@@ -82,6 +85,7 @@ from mediation.guards import (
     SESSION_KINDS,
 )
 from mediation.machine import FlowMachine, load
+from mediation.parties import amend_party
 from mediation.periods import Period, compute_due
 from mediation.store import Store
 from mediation.workflows import Flow, Transition, flow_names, get_flow
@@ -104,6 +108,8 @@ SETTINGS = settings(
 )
 
 _P, _E, _D = proceeding_table, event_table, deadline_table
+#: Events that change a case without moving it: no flow declares them.
+_IN_PLACE = ("recompute_deadline", "reassign", "amend_party")
 #: Every table a case operation writes: a refused step must leave all of them unchanged.
 _WRITTEN = (
     dispute_table,
@@ -283,7 +289,7 @@ def _check_events(flow: Flow, p: Any, events: list[Any]) -> None:
     machine = load(flow.name)
     for before, ev in zip(events, rest, strict=False):
         assert ev.from_state == before.to_state, f"{where}: event {ev.seq} does not follow"
-        if ev.trigger == "recompute_deadline":
+        if ev.trigger in _IN_PLACE:
             assert ev.to_state == ev.from_state, where
             continue
         t = machine.transition(ev.trigger, ev.from_state)
@@ -511,6 +517,38 @@ class FlowRun(RuleBasedStateMachine):
         transition = machine.transition(trigger, state)
         requires = transition.requires if transition else ()
         self._fire(pid, trigger, data.draw(payloads(requires, self.today), label="payload"))
+
+    @precondition(lambda self: bool(self._open_cases()))
+    @rule(data=st.data(), what=st.sampled_from(["reassign", "amend_party"]), bad=st.booleans())
+    def correct(self, data: st.DataObject, what: str, bad: bool) -> None:
+        """Reassign a running case, or correct a party's phone: a new event in place, or
+        (bad data, nothing to change) a refusal that leaves every table as it was."""
+        pid = data.draw(st.sampled_from(self._open_cases()), label="case")
+        flow_name, state, version = self.known[pid]
+        before = snapshot(self.store)
+        try:
+            if what == "reassign":
+                mediators = [] if bad else [data.draw(st.sampled_from(["李调解员", "王调解员"]))]
+                cases.reassign(self.store, pid, mediators, reason="回避", actor=ACTOR, now=self.now)
+            else:
+                phone = (
+                    "12-ab" if bad else data.draw(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
+                )
+                who = data.draw(st.sampled_from(PARTIES), label="party")
+                amend_party(
+                    self.store,
+                    pid,
+                    who,
+                    {"phone": phone},
+                    reason="更换号码",
+                    actor=ACTOR,
+                    now=self.now,
+                )
+        except MediationError:
+            assert snapshot(self.store) == before, f"a refused {what} changed the database"
+            return
+        assert not bad, f"{what} accepted bad data"
+        self.known[pid] = (flow_name, state, version + 1)
 
     @rule()
     def dispatch(self) -> None:
