@@ -292,8 +292,8 @@ def _fold_into_head(
 def seal_committed(conn: Connection, *, wait: bool = True) -> int | None:
     """Seal every committed pending entry, in a transaction of its own on ``conn`` (which
     must not be in one). PostgreSQL runs ``mediation_seal()``; without ``wait`` it returns
-    None at once when another session holds the head (that one, or the next seal, takes
-    the entries). Returns how many entries were sealed.
+    None at once when another session holds the head (``Store.write`` then calls it again,
+    waiting). Returns how many entries were sealed.
 
     :raises: the driver's own error on PostgreSQL (``Store`` handles it).
     """

@@ -63,7 +63,7 @@ _MASKS: dict[str, Any] = {
 
 
 def _shown(column: str, value: Any) -> Any:
-    """A value as the event keeps it: personal data masked, dates as ISO text."""
+    """A value as the event keeps it: personal data masked (a birth date entirely)."""
     if value is None:
         return None
     if column in _MASKS:

@@ -155,8 +155,8 @@ class Store:
 
     def _seal_committed(self, conn: Connection) -> None:
         """PostgreSQL, after a commit that wrote events: seal them into the database-wide
-        chain unless another session is sealing (it, or the next seal, takes them). The
-        write has committed whatever happens here: a failure only leaves them pending."""
+        chain (after another session's seal, if one is running). The write has committed
+        whatever happens here: a failure only leaves them pending, for the next seal."""
         from sqlalchemy.exc import DBAPIError
 
         from mediation import audit
