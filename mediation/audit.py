@@ -4,9 +4,9 @@
   event of the same dispute (across all its proceedings and hand-offs), so a dispute's
   history cannot be edited, shortened or re-ordered without breaking a link.
 - **The database-wide chain.** Every case event and every access event (a reveal of
-  personal data, a user or key change) takes the next ``chain_seq``; the ``audit_head``
-  row holds the fold ``H(head ‖ hash)`` over all of them, so deleting whole disputes or
-  the newest entries shows too.
+  personal data, a user or key change, a dispute merge or split) takes the next
+  ``chain_seq``; the ``audit_head`` row holds the fold ``H(head ‖ hash)`` over all of
+  them, so deleting whole disputes or the newest entries shows too.
 
 An event's hash is the SHA-256 of its canonical JSON (keys sorted, UTF-8, timestamps in
 UTC ISO form) and its dispute predecessor's hash; :func:`append_event` computes it when it

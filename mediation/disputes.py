@@ -14,6 +14,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from mediation._tables import dispute_merge_table as _M
 from mediation._tables import dispute_table as _T
+from mediation.audit import append_access
 from mediation.errors import FieldProblem, NotFoundError, ValidationError
 from mediation.store import Store
 
@@ -91,6 +92,15 @@ def merge(
             .values(kept_id=kept, merged_id=merged, reason=reason, merged_by=actor, merged_at=now)
             .returning(_M.c.id)
         ).scalar_one()
+        # In the audit chain too: which disputes count as one is part of the record.
+        append_access(
+            conn,
+            action="dispute_merge",
+            actor=actor,
+            subject=f"dispute #{merged} -> #{kept}",
+            detail={"merge_id": merge_id, "reason": reason},
+            now=now,
+        )
     return {"merge_id": merge_id, "kept": kept, "merged": merged}
 
 
@@ -114,6 +124,14 @@ def split(store: Store, merged: int, *, reason: str, actor: str, now: datetime) 
             update(_M)
             .where(_M.c.id == live.id)
             .values(split_at=now, split_by=actor, split_reason=reason)
+        )
+        append_access(
+            conn,
+            action="dispute_split",
+            actor=actor,
+            subject=f"dispute #{merged} -/-> #{live.kept_id}",
+            detail={"merge_id": live.id, "reason": reason},
+            now=now,
         )
     return {"merge_id": live.id, "kept": live.kept_id, "merged": merged}
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from mediation import cases, intake
+from sqlalchemy import text as text_
+
+from mediation import audit, cases, intake
 from mediation.cli import app
+from mediation.store import Store
 from tests.conftest import T0, intake_record
 
 
@@ -137,6 +140,16 @@ def test_merge_two_reports_of_one_dispute_then_split_a_wrong_merge(store, db_url
     assert m["split_by"] == "主任" and m["split_reason"] == "误合并"
     text = runner.invoke(app, ["--db", db_url, "dispute", "show", str(hotline.dispute_id)]).output
     assert "拆分：误合并" in text
+    # Both decisions are in the audit chain (the refused ones are not).
+    again = Store(db_url)
+    with again.read() as conn:
+        actions = conn.execute(
+            text_("SELECT action, actor, chain_seq FROM access_event ORDER BY id")
+        ).all()
+        report = audit.verify(conn)
+    again.close()
+    assert [(a, b) for a, b, _ in actions] == [("dispute_merge", "主任"), ("dispute_split", "主任")]
+    assert all(seq is not None for _, _, seq in actions) and report.ok, report
     assert (
         runner.invoke(
             app, ["--db", db_url, "dispute", "split", str(grid.dispute_id), "--reason", "x"]

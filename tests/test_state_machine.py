@@ -3,8 +3,9 @@
 A hypothesis ``RuleBasedStateMachine`` opens cases, fires triggers (allowed ones with valid
 or deliberately broken data, triggers the state does not allow, triggers no flow declares),
 moves the clock, runs the deadline dispatcher, loads the next year's calendar (which
-recomputes provisional deadlines), and reassigns cases and corrects their parties'
-particulars (good or bad data; neither moves a case or its clocks). After every step it reads the database
+recomputes provisional deadlines), reassigns cases and corrects their parties'
+particulars (good or bad data; neither moves a case or its clocks), and merges and splits
+disputes (a live merge never makes a dispute part of two, nor a cycle). After every step it reads the database
 afresh and checks, for every proceeding in it:
 
 - its state is one its flow declares, and it is closed exactly when that state is final;
@@ -55,12 +56,13 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import delete, select, update
 
-from mediation import audit, cases, intake, scheduler
+from mediation import audit, cases, disputes, intake, scheduler
 from mediation._tables import (
     access_event_table,
     audit_head_table,
     case_counter_table,
     deadline_table,
+    dispute_merge_table,
     dispute_table,
     event_table,
     metadata,
@@ -113,6 +115,7 @@ _IN_PLACE = ("recompute_deadline", "reassign", "amend_party")
 #: Every table a case operation writes: a refused step must leave all of them unchanged.
 _WRITTEN = (
     dispute_table,
+    dispute_merge_table,
     party_table,
     proceeding_table,
     event_table,
@@ -549,6 +552,39 @@ class FlowRun(RuleBasedStateMachine):
             return
         assert not bad, f"{what} accepted bad data"
         self.known[pid] = (flow_name, state, version + 1)
+
+    @precondition(lambda self: len(self.known) >= 2)
+    @rule(data=st.data(), split=st.booleans())
+    def merge_or_split(self, data: st.DataObject, split: bool) -> None:
+        """A supervisor merges two disputes (or one into itself, or against an earlier
+        merge: refused) or splits one (refused unless it is merged)."""
+        with self.store.read() as conn:
+            ids = sorted(conn.execute(select(dispute_table.c.id)).scalars())
+        kept, merged = data.draw(st.sampled_from(ids)), data.draw(st.sampled_from(ids))
+        before = snapshot(self.store)
+        try:
+            if split:
+                disputes.split(self.store, merged, reason="误合并", actor=ADMIN, now=self.now)
+            else:
+                disputes.merge(
+                    self.store, kept, merged, reason="同一纠纷", actor=ADMIN, now=self.now
+                )
+        except MediationError:
+            assert snapshot(self.store) == before, "a refused merge or split changed the database"
+            return
+        m = dispute_merge_table
+        with self.store.read() as conn:
+            live = dict(
+                conn.execute(select(m.c.merged_id, m.c.kept_id).where(m.c.split_at.is_(None))).all()
+            )
+            count = conn.execute(select(m.c.merged_id).where(m.c.split_at.is_(None))).all()
+        assert len(count) == len(live), "a dispute is merged into two at once"
+        for start in live:
+            seen, at = {start}, live[start]
+            while at in live:
+                assert at not in seen, f"merges form a cycle through dispute {at}"
+                seen.add(at)
+                at = live[at]
 
     @rule()
     def dispatch(self) -> None:
