@@ -47,24 +47,41 @@ _E = event_table
 _D = deadline_table
 _O = organisation_table
 
-_LOCK = Prepared(
-    select(
-        _P.c.id,
-        _P.c.dispute_id,
-        _P.c.flow,
-        _P.c.state,
-        _P.c.version,
-        _P.c.organisation_id,
-        _P.c.level,
-        _P.c.facts,
-        _P.c.mediator,
-        _P.c.mediators,
-        _P.c.case_number,
-        _P.c.outcome,
-    )
-    .where(_P.c.id == bindparam("pid"))
-    .with_for_update()
-)
+_CASE_ROW = select(
+    _P.c.id,
+    _P.c.dispute_id,
+    _P.c.flow,
+    _P.c.state,
+    _P.c.version,
+    _P.c.organisation_id,
+    _P.c.level,
+    _P.c.facts,
+    _P.c.mediator,
+    _P.c.mediators,
+    _P.c.case_number,
+    _P.c.outcome,
+).where(_P.c.id == bindparam("pid"))
+_ROW = Prepared(_CASE_ROW)
+_LOCK = Prepared(_CASE_ROW.with_for_update())
+
+
+def case_row(conn: Connection, pid: int, *, lock: bool = False) -> Any:
+    """A case's row (flow, state, version, organisation, mediators...), locked ``FOR
+    UPDATE`` when ``lock`` (in a write transaction, before changing the case); ``facts``
+    and ``mediators`` decoded from their JSON text.
+
+    :raises NotFoundError: for an unknown id.
+    """
+    row = (_LOCK if lock else _ROW)(conn, {"pid": pid}).first()
+    if row is None:
+        raise NotFoundError(f"no case with id {pid}", hint="see `mediation case list`")
+
+    def decoded(value: Any, empty: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else (value or empty)
+
+    return row._replace(facts=decoded(row.facts, {}), mediators=decoded(row.mediators, []))
+
+
 _UPDATE = Prepared(
     update(_P)
     .where(_P.c.id == bindparam("pid"), _P.c.version == bindparam("v0"))
@@ -568,9 +585,7 @@ def advance_in(
         pid = ref
     else:
         pid, _ = resolve(conn, ref)
-    row = _LOCK(conn, {"pid": pid}).first()
-    if row is None:
-        raise NotFoundError(f"no case with id {pid}")
+    row = case_row(conn, pid, lock=True)
     flow = load(row.flow)
     state = row.state
     transition = flow.transition(trigger, state)
@@ -599,7 +614,7 @@ def advance_in(
     if problems:
         raise ValidationError(problems, source=f"{trigger} 的数据")
     today = business_date(now)
-    facts = json.loads(row.facts) if isinstance(row.facts, str) else dict(row.facts)
+    facts = dict(row.facts)
     ctl = Controller(
         state=state,
         trigger=trigger,
@@ -625,7 +640,7 @@ def advance_in(
         facts[trigger] = payload
     mediators = ctl.updates.get("mediators")
     if mediators is None:
-        mediators = json.loads(row.mediators) if isinstance(row.mediators, str) else row.mediators
+        mediators = row.mediators
     v1 = row.version + 1
     changed = _UPDATE(
         conn,
@@ -814,37 +829,70 @@ def reassign(
     if problems:
         raise ValidationError(problems, source="reassign")
     with store.write() as conn:
-        pid = ref if isinstance(ref, int) else resolve(conn, ref)[0]
-        row = _LOCK(conn, {"pid": pid}).first()
-        if row is None:
-            raise NotFoundError(f"no case with id {pid}")
-        flow = load(row.flow)
-        if flow.flow.state(row.state).final:
-            raise TransitionNotAllowed(
-                f"案件 {row.case_number} 已结束（{flow.flow.state_label(row.state)}），不能改派",
-                hint="only running cases are reassigned",
-            )
-        version = row.version + 1
-        raw = row.mediators or []
-        previous = list(json.loads(raw) if isinstance(raw, str) else raw)
-        conn.execute(
-            update(_P)
-            .where(_P.c.id == pid)
-            .values(mediator=names[0], mediators=names, version=version, updated_at=now)
-        )
-        append_event(
+        row = lock_running(conn, ref, refused="不能改派", hint="only running cases are reassigned")
+        previous = list(row.mediators)
+        record_in_place(
             conn,
-            {
-                "dispute_id": row.dispute_id,
-                "proceeding_id": pid,
-                "seq": version,
-                "trigger": "reassign",
-                "from_state": row.state,
-                "to_state": row.state,
-                "actor": actor,
-                "note": reason,
-                "payload": {"mediators": names, "previous": previous},
-                "occurred_at": now,
-            },
+            row,
+            "reassign",
+            actor=actor,
+            note=reason,
+            payload={"mediators": names, "previous": previous},
+            now=now,
+            changes={"mediator": names[0], "mediators": names},
         )
     return {"case_number": row.case_number, "mediators": names, "previous": previous}
+
+
+def lock_running(conn: Connection, ref: str | int, *, refused: str, hint: str) -> Any:
+    """The row of a case that has not ended (:func:`case_row`, locked), for a change that
+    does not move it; an ended one is refused with "已结束…，``refused``" and ``hint``.
+
+    :raises TransitionNotAllowed: when the case has ended.
+    """
+    pid = ref if isinstance(ref, int) else resolve(conn, ref)[0]
+    row = case_row(conn, pid, lock=True)
+    flow = load(row.flow).flow
+    if flow.state(row.state).final:
+        raise TransitionNotAllowed(
+            f"案件 {row.case_number} 已结束（{flow.state_label(row.state)}），{refused}", hint=hint
+        )
+    return row
+
+
+def record_in_place(
+    conn: Connection,
+    row: Any,
+    trigger: str,
+    *,
+    actor: str,
+    note: str,
+    payload: dict[str, Any],
+    now: datetime,
+    changes: dict[str, Any] | None = None,
+) -> int:
+    """Record a change that leaves the case in its state (a reassignment, a correction):
+    the case's next version with ``changes`` to its row, and a ``trigger`` event from its
+    state to itself in the dispute's chain. Returns the new version."""
+    version = int(row.version) + 1
+    conn.execute(
+        update(_P)
+        .where(_P.c.id == row.id)
+        .values(version=version, updated_at=now, **(changes or {}))
+    )
+    append_event(
+        conn,
+        {
+            "dispute_id": row.dispute_id,
+            "proceeding_id": row.id,
+            "seq": version,
+            "trigger": trigger,
+            "from_state": row.state,
+            "to_state": row.state,
+            "actor": actor,
+            "note": note,
+            "payload": payload,
+            "occurred_at": now,
+        },
+    )
+    return version

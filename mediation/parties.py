@@ -20,38 +20,25 @@ from typing import Any
 from sqlalchemy import select, update
 
 from mediation import taxonomy
-from mediation._tables import dispute_table, party_table, proceeding_table
-from mediation.audit import append_event
+from mediation._tables import dispute_table, party_table
+from mediation.cases import lock_running, record_in_place
 from mediation.errors import (
     FieldProblem,
     NotFoundError,
-    TransitionNotAllowed,
     UsageError,
     ValidationError,
 )
 from mediation.intake import PARTY_FIELDS, PartyRecord, text_problem
-from mediation.machine import load
 from mediation.personal import mask_address, mask_id, mask_phone, party_key
-from mediation.refs import resolve
 from mediation.store import Store
 
-_P, _D, _PTY = proceeding_table, dispute_table, party_table
+_D, _PTY = dispute_table, party_table
 #: ``--role`` takes the code or its label (申请人...).
 _ROLE_CODES = {label: code for code, label in taxonomy.PARTY_ROLES.items()}
 
-#: What may be corrected (a party's role and kind are what the case is about: not these).
-AMENDABLE = (
-    "name",
-    "gender",
-    "ethnicity",
-    "birth_date",
-    "id_type",
-    "id_number",
-    "phone",
-    "address",
-    "occupation",
-    "legal_representative",
-)
+#: What may be corrected: intake's party fields but the role and kind, which are what the
+#: case is about.
+AMENDABLE = tuple(f for f in PARTY_FIELDS if f not in ("role", "kind"))
 #: How the event shows each personal field. The birth date is hidden whole: it is the very
 #: part of a resident ID number that ``mask_id`` hides.
 _MASKS: dict[str, Any] = {
@@ -124,20 +111,12 @@ def amend_party(
     if problems:
         raise ValidationError(problems, source="amend-party")
     with store.write() as conn:
-        pid = case if isinstance(case, int) else resolve(conn, case)[0]
-        row = conn.execute(
-            select(_P.c.dispute_id, _P.c.flow, _P.c.state, _P.c.version, _P.c.case_number)
-            .where(_P.c.id == pid)
-            .with_for_update()
-        ).first()
-        if row is None:
-            raise NotFoundError(f"no case with id {pid}", hint="see `mediation case list`")
-        flow = load(row.flow).flow
-        if flow.state(row.state).final:
-            raise TransitionNotAllowed(
-                f"案件 {row.case_number} 已结束（{flow.state_label(row.state)}），不能修改当事人信息",
-                hint="correct the particulars on the dispute's running case, if it has one",
-            )
+        row = lock_running(
+            conn,
+            case,
+            refused="不能修改当事人信息",
+            hint="correct the particulars on the dispute's running case, if it has one",
+        )
         parties = list(
             conn.execute(
                 select(_PTY).where(_PTY.c.dispute_id == row.dispute_id).order_by(_PTY.c.ordinal)
@@ -164,25 +143,17 @@ def amend_party(
         now_parties = [record if p.id == party.id else p for p in parties]
         key = party_key(now_parties)
         conn.execute(update(_D).where(_D.c.id == row.dispute_id).values(party_key=key))
-        version = row.version + 1
-        conn.execute(update(_P).where(_P.c.id == pid).values(version=version, updated_at=now))
         shown = {
             c: {"before": _shown(c, a), "after": _shown(c, b)} for c, (a, b) in changed.items()
         }
-        append_event(
+        version = record_in_place(
             conn,
-            {
-                "dispute_id": row.dispute_id,
-                "proceeding_id": pid,
-                "seq": version,
-                "trigger": "amend_party",
-                "from_state": row.state,
-                "to_state": row.state,
-                "actor": actor,
-                "note": reason.strip(),
-                "payload": {"party": after["name"], "role": party.role, "changed": shown},
-                "occurred_at": now,
-            },
+            row,
+            "amend_party",
+            actor=actor,
+            note=reason.strip(),
+            payload={"party": after["name"], "role": party.role, "changed": shown},
+            now=now,
         )
     return {
         "case_number": row.case_number,

@@ -24,6 +24,7 @@ from mediation._tables import (
     signature_table,
 )
 from mediation.audit import append_event
+from mediation.cases import case_row
 from mediation.clock import BUSINESS_TZ
 from mediation.errors import (
     FieldProblem,
@@ -55,24 +56,6 @@ _PTY = party_table
 
 
 # -- recorded signatures ------------------------------------------------------------------
-
-
-def lock_case(conn: Connection, pid: int) -> Any:
-    return conn.execute(
-        select(
-            _P.c.id,
-            _P.c.dispute_id,
-            _P.c.state,
-            _P.c.version,
-            _P.c.case_number,
-            _P.c.mediator,
-            _P.c.mediators,
-            _P.c.organisation_id,
-            _P.c.flow,
-        )
-        .where(_P.c.id == pid)
-        .with_for_update()
-    ).one()
 
 
 def agreement_reached(conn: Connection, case: Any) -> datetime:
@@ -223,7 +206,7 @@ def record_signature(
     image_type = _check_input(signer, signer_kind, method, signed_at, image, now=now)
     with store.write() as conn:
         pid, _ = resolve(conn, case_ref)
-        case = lock_case(conn, pid)
+        case = case_row(conn, pid, lock=True)
         since = agreement_reached(conn, case)
         org = conn.execute(
             select(_O.c.code, _O.c.name).where(_O.c.id == case.organisation_id)

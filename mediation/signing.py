@@ -27,6 +27,7 @@ from mediation._tables import (
     proceeding_table,
     signing_key_table,
 )
+from mediation.cases import case_row
 from mediation.clock import BUSINESS_TZ, business_date
 from mediation.errors import (
     ConflictError,
@@ -41,7 +42,6 @@ from mediation.signatures import (
     agreement_reached,
     case_event,
     insert_signature,
-    lock_case,
     missing,
 )
 from mediation.store import Store
@@ -102,19 +102,7 @@ def sign_document(
     """
     with store.read() as conn:
         pid, _ = resolve(conn, case_ref)
-        case = conn.execute(
-            select(
-                _P.c.id,
-                _P.c.dispute_id,
-                _P.c.state,
-                _P.c.version,
-                _P.c.case_number,
-                _P.c.mediator,
-                _P.c.mediators,
-                _P.c.organisation_id,
-                _P.c.flow,
-            ).where(_P.c.id == pid)
-        ).one()
+        case = case_row(conn, pid)
         doc = _document(conn, pid, kind, seq)
         org = conn.execute(
             select(_O.c.code, _O.c.name).where(_O.c.id == case.organisation_id)
@@ -158,7 +146,7 @@ def sign_document(
     )
     digest = hashlib.sha256(signed).hexdigest()
     with store.write() as conn:
-        case = lock_case(conn, pid)
+        case = case_row(conn, pid, lock=True)
         current = conn.execute(
             select(_DOC.c.status, _DOC.c.sha256).where(_DOC.c.id == doc.id)
         ).first()

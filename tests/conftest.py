@@ -111,3 +111,31 @@ def intake_record(**overrides: object) -> dict[str, object]:
     }
     record.update(overrides)
     return record
+
+
+def snapshot(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table a case operation, an import or a correction writes, in key
+    order: a refused or killed write must leave it equal."""
+    from sqlalchemy import select
+
+    from mediation import _tables as t
+
+    tables = (
+        t.dispute_table,
+        t.dispute_merge_table,
+        t.party_table,
+        t.proceeding_table,
+        t.event_table,
+        t.deadline_table,
+        t.outbox_table,
+        t.case_counter_table,
+        t.audit_head_table,
+        t.access_event_table,
+    )
+    with store.read() as conn:
+        return {
+            table.name: [
+                tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key.columns))
+            ]
+            for table in tables
+        }

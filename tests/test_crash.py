@@ -44,21 +44,15 @@ from sqlalchemy.engine import make_url
 
 from mediation import audit, cases, intake
 from mediation._tables import (
-    access_event_table,
-    audit_head_table,
-    case_counter_table,
     deadline_table,
     dispute_table,
     event_table,
-    outbox_table,
-    party_table,
-    proceeding_table,
 )
 from mediation.errors import ExitCode
 from mediation.imports import ROW_FIELDS, import_file
 from mediation.personal import check_digit
 from mediation.store import Store
-from tests.conftest import T0, intake_record
+from tests.conftest import T0, intake_record, snapshot
 
 NOW = "2026-03-04T10:00:00+08:00"
 #: How long the child may take to reach its hook (imports, migrations check, 500 rows).
@@ -145,18 +139,6 @@ else:
     main()
 """
 
-_TOUCHED = (
-    dispute_table,
-    party_table,
-    proceeding_table,
-    event_table,
-    deadline_table,
-    outbox_table,
-    case_counter_table,
-    audit_head_table,
-    access_event_table,
-)
-
 #: The data of a written agreement (人民调解法 art. 29): mediating -> agreed_written stops
 #: the month's clock and starts the 30 days for judicial confirmation.
 AGREEMENT = {
@@ -177,15 +159,6 @@ _TO_MEDIATING: list[tuple[str, dict[str, Any]]] = [
 
 
 # -- helpers --------------------------------------------------------------------------------
-
-
-def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table a transition or an import writes, in key order."""
-    with store.read() as conn:
-        return {
-            t.name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
-            for t in _TOUCHED
-        }
 
 
 def consistent(store: Store, db_url: str) -> None:

@@ -19,7 +19,7 @@ from mediation.errors import NotFoundError, TransitionNotAllowed, UsageError, Va
 from mediation.parties import amend_party
 from mediation.personal import check_digit, party_key
 from mediation.store import Store
-from tests.conftest import T0, intake_record
+from tests.conftest import T0, intake_record, snapshot
 
 NEW_ID = "330681198807150012"[:17]
 NEW_ID += check_digit(NEW_ID)  # a valid number born 1988-07-15
@@ -28,14 +28,6 @@ NEW_ID += check_digit(NEW_ID)  # a valid number born 1988-07-15
 def _open(store: Store, **overrides: Any) -> int:
     opened = cases.open_case(store, intake.validate(intake_record(**overrides)), actor="m", now=T0)
     return opened.proceeding_id
-
-
-def _rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    with store.read() as conn:
-        return {
-            t.name: [tuple(r) for r in conn.execute(select(t).order_by(t.c.id))]
-            for t in (party_table, dispute_table, proceeding_table, event_table)
-        }
 
 
 def _party(store: Store, name: str) -> Any:
@@ -89,12 +81,12 @@ def test_a_correction_changes_the_row_and_records_a_masked_event(store: Store) -
 
 def test_a_new_id_number_is_checked_and_its_birth_date_and_party_key_follow(store: Store) -> None:
     pid = _open(store)
-    before = _rows(store)
+    before = snapshot(store)
     bad = NEW_ID[:-1] + ("0" if NEW_ID[-1] != "0" else "1")
     with pytest.raises(ValidationError, match="--set id_number") as refused:
         amend_party(store, pid, "张三", {"id_number": bad}, reason="号码录错", actor="m", now=T0)
     assert "校验码" in str(refused.value)
-    assert _rows(store) == before  # nothing written
+    assert snapshot(store) == before  # nothing written
 
     result = amend_party(
         store, pid, "张三", {"id_number": NEW_ID}, reason="号码录错", actor="m", now=T0
@@ -120,7 +112,7 @@ def test_a_new_id_number_is_checked_and_its_birth_date_and_party_key_follow(stor
 
 def test_refusals_write_nothing(store: Store) -> None:
     pid = _open(store)
-    before = _rows(store)
+    before = snapshot(store)
     with pytest.raises(ValidationError, match="--set role"):
         amend_party(store, pid, "李四", {"role": "applicant"}, reason="x", actor="m", now=T0)
     with pytest.raises(ValidationError, match="--reason"):
@@ -132,7 +124,7 @@ def test_refusals_write_nothing(store: Store) -> None:
     assert "张三（申请人）、李四（被申请人）" in (unknown.value.hint or "")
     with pytest.raises(UsageError, match="没有变化"):
         amend_party(store, pid, "李四", {"phone": "13987654321"}, reason="x", actor="m", now=T0)
-    assert _rows(store) == before
+    assert snapshot(store) == before
 
 
 def test_two_parties_of_one_name_need_a_role(store: Store) -> None:

@@ -58,16 +58,12 @@ from sqlalchemy import delete, select, update
 
 from mediation import audit, cases, disputes, intake, scheduler
 from mediation._tables import (
-    access_event_table,
     audit_head_table,
-    case_counter_table,
     deadline_table,
     dispute_merge_table,
     dispute_table,
     event_table,
     metadata,
-    outbox_table,
-    party_table,
     proceeding_table,
 )
 from mediation.calendar import WorkCalendar, YearCalendar
@@ -91,7 +87,7 @@ from mediation.parties import amend_party
 from mediation.periods import Period, compute_due
 from mediation.store import Store
 from mediation.workflows import Flow, Transition, flow_names, get_flow
-from tests.conftest import T0, intake_record
+from tests.conftest import T0, intake_record, snapshot
 
 FLOWS = flow_names()
 ORGANISATIONS = ("江城", "青山", "城关", "桥头")  # the conftest ladder, top first
@@ -112,19 +108,6 @@ SETTINGS = settings(
 _P, _E, _D = proceeding_table, event_table, deadline_table
 #: Events that change a case without moving it: no flow declares them.
 _IN_PLACE = ("recompute_deadline", "reassign", "amend_party")
-#: Every table a case operation writes: a refused step must leave all of them unchanged.
-_WRITTEN = (
-    dispute_table,
-    dispute_merge_table,
-    party_table,
-    proceeding_table,
-    event_table,
-    deadline_table,
-    outbox_table,
-    case_counter_table,
-    audit_head_table,
-    access_event_table,
-)
 
 
 # -- what the flows declare -----------------------------------------------------------------
@@ -241,15 +224,6 @@ def empty(store: Store) -> None:
             .values(seq=0, hash=audit.GENESIS)
             .where(audit_head_table.c.id == 1)
         )
-
-
-def snapshot(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table a case operation writes, in key order."""
-    with store.read() as conn:
-        return {
-            t.name: [tuple(r) for r in conn.execute(select(t).order_by(*t.primary_key.columns))]
-            for t in _WRITTEN
-        }
 
 
 def _replay(
