@@ -65,8 +65,6 @@ class Prepared:
     def __call__(self, conn: Connection, values: Mapping[str, Any]) -> Rows:
         """Run on the connection's own driver cursor, inside the transaction ``conn`` is
         in (see the module's text)."""
-        from sqlalchemy.exc import DBAPIError
-
         sql, args = self._args(conn, values)
         if _log.isEnabledFor(logging.INFO):
             _log.info(sql)
@@ -77,20 +75,7 @@ class Prepared:
                 cursor.execute(sql, args)
                 fetched = cursor.fetchall() if cursor.description else []
             except conn.dialect.loaded_dbapi.Error as exc:
-                # As SQLAlchemy itself would: a lost connection is invalidated (the Store
-                # reconnects), and the error is SQLAlchemy's, without the parameters.
-                lost = conn.dialect.is_disconnect(exc, raw, cursor)
-                if lost:
-                    conn.invalidate(exc)
-                raise DBAPIError.instance(
-                    sql,
-                    None,
-                    exc,
-                    conn.dialect.loaded_dbapi.Error,
-                    hide_parameters=True,
-                    connection_invalidated=lost,
-                    dialect=conn.dialect,
-                ) from exc
+                raise driver_error(conn, exc, sql, cursor) from exc
             if not cursor.description:
                 return Rows([], cursor.rowcount)
             names = tuple(d[0] for d in cursor.description)
@@ -118,6 +103,27 @@ class Prepared:
 
 
 _log = logging.getLogger("sqlalchemy.engine.Engine")
+
+
+def driver_error(conn: Connection, exc: Any, sql: str, cursor: Any = None) -> Exception:
+    """The driver's error ``exc`` from running ``sql`` on ``conn``'s own driver connection,
+    as SQLAlchemy itself would raise it (``sqlalchemy.exc.IntegrityError``..., without the
+    parameters); a lost connection is invalidated, so that the Store reconnects."""
+    from sqlalchemy.exc import DBAPIError
+
+    raw = conn.connection.driver_connection
+    lost = conn.dialect.is_disconnect(exc, raw, cursor)
+    if lost:
+        conn.invalidate(exc)
+    return DBAPIError.instance(
+        sql,
+        None,
+        exc,
+        conn.dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        connection_invalidated=lost,
+        dialect=conn.dialect,
+    )
 
 
 class Rows:

@@ -48,7 +48,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, text, update
 
-from mediation._sql import Prepared
+from mediation._sql import Prepared, driver_error
 from mediation._tables import (
     access_event_table,
     audit_head_table,
@@ -295,15 +295,19 @@ def seal_committed(conn: Connection, *, wait: bool = True) -> int | None:
     None at once when another session holds the head (``Store.write`` then calls it again,
     waiting). Returns how many entries were sealed.
 
-    :raises: the driver's own error on PostgreSQL (``Store`` handles it).
+    :raises sqlalchemy.exc.DBAPIError: when the database fails (a lost connection is
+        invalidated).
     """
     if conn.dialect.name == "postgresql":
         # One round trip in autocommit (not BEGIN, SELECT, COMMIT), on the driver's own
         # connection; it is back in transaction mode before anything else runs on it.
         raw: Any = conn.connection.driver_connection
-        raw.autocommit = True
+        sql = "SELECT mediation_seal(%s)"
         try:
-            sealed = raw.execute("SELECT mediation_seal(%s)", (wait,)).fetchone()[0]
+            raw.autocommit = True
+            sealed = raw.execute(sql, (wait,)).fetchone()[0]
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise driver_error(conn, exc, sql) from exc
         finally:
             if not raw.closed:
                 raw.autocommit = False

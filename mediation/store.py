@@ -78,15 +78,13 @@ def _configure_sqlite(engine: Engine) -> None:
         write = conn.get_execution_options().get("mediation_write", False)
         # On the driver's connection: a statement through SQLAlchemy costs more than this.
         # A failure (the database locked past the busy timeout) is SQLAlchemy's error still.
-        import sqlite3
-
-        from sqlalchemy.exc import DBAPIError
+        from mediation._sql import driver_error
 
         sql = "BEGIN IMMEDIATE" if write else "BEGIN"
         try:
             conn.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(sql, None, exc, sqlite3.Error, dialect=conn.dialect) from exc
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise driver_error(conn, exc, sql) from exc
 
 
 class Store:
@@ -167,14 +165,12 @@ class Store:
                 # for it (its seal is short, and no transaction waits with us), then seal
                 # what it left. So a write's entries are sealed when ``write`` returns.
                 audit.seal_committed(conn, wait=True)
-        except (DBAPIError, conn.dialect.loaded_dbapi.Error) as exc:
+        except DBAPIError as exc:
             log.warning(
                 "sealing the audit chain after commit failed (%s); the entries stay "
                 "pending until the next write seals them",
-                type(exc).__name__,
+                type(exc.orig).__name__,
             )
-            if getattr(conn.connection.driver_connection, "broken", False):
-                conn.invalidate()  # reconnect on the next use
 
     def seal_pending(self) -> int:
         """Seal every committed entry still waiting for its place in the database-wide
@@ -191,11 +187,9 @@ class Store:
         conn = self._connection().execution_options(mediation_write=True)
         try:
             return audit.seal_committed(conn, wait=True) or 0
-        except (DBAPIError, conn.dialect.loaded_dbapi.Error) as exc:
-            if getattr(conn.connection.driver_connection, "broken", False):
-                conn.invalidate()  # reconnect on the next use
+        except DBAPIError as exc:
             raise MediationError(
-                f"封存审计链失败：{type(exc).__name__}",
+                f"封存审计链失败：{type(exc.orig).__name__}",
                 hint="check that the database server is running and reachable, then run it again",
             ) from exc
 
