@@ -8,33 +8,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from mediation import cases, intake
+from mediation import cases
 from mediation._tables import event_table
 from mediation.errors import MediationError
 from mediation.store import Store
-from tests.conftest import T0, intake_record
-
-AGREEMENT = {
-    "facts": "被申请人在共用通道堆放杂物。",
-    "issues": "通道使用",
-    "responsibility": "被申请人负主要责任",
-    "terms": "三日内清理杂物。",
-    "performance_method": "自行清理",
-    "performance_place": "纠纷现场",
-    "performance_deadline": "2026-03-20",
-}
+from tests.conftest import T0
+from tests.test_documents import walk
 
 
 def _agreed(store: Store) -> int:
-    pid = cases.open_case(store, intake.validate(intake_record()), actor="m", now=T0).proceeding_id
-    for trigger, payload in (
-        ("accept", {}),
-        ("assign", {"mediators": ["周明"], "selection": "designated"}),
-        ("inform", {}),
-        ("record_session", {"kind": "mediation", "summary": "双方陈述并协商"}),
-        ("agree_written", AGREEMENT),
-    ):
-        cases.advance(store, pid, trigger, actor="周明", now=T0, payload=payload)
+    pid, _ = walk(store, "peoples", "agreed_written", start=T0)
     return pid
 
 
