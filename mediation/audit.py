@@ -130,8 +130,6 @@ _MOVE_HEAD = Prepared(
     .where(_H.c.id == 1)
     .values(seq=bindparam("seq"), hash=bindparam("h"), updated_at=bindparam("now"))
 )
-#: PostgreSQL: seal every committed pending entry (revision 0008 creates the function).
-_SEAL_PG = text("SELECT mediation_seal(:wait)")
 
 
 # -- hashing ------------------------------------------------------------------------------
@@ -302,7 +300,7 @@ def seal_committed(conn: Connection, *, wait: bool = True) -> int | None:
         # One round trip in autocommit (not BEGIN, SELECT, COMMIT), on the driver's own
         # connection; it is back in transaction mode before anything else runs on it.
         raw: Any = conn.connection.driver_connection
-        sql = "SELECT mediation_seal(%s)"
+        sql = "SELECT mediation_seal(%s)"  # revision 0008 creates the function
         try:
             raw.autocommit = True
             sealed = raw.execute(sql, (wait,)).fetchone()[0]
@@ -438,7 +436,7 @@ def verify(conn: Connection, *, limit: int = 1000) -> AuditReport:
             add("deleted", f"chain positions {missing}", f"missing before {where}")
         expected = seq + 1
         head = fold(head, row["hash"])
-    stored = conn.execute(select(_H.c.seq, _H.c.hash).where(_H.c.id == 1)).first()
+    stored = _HEAD(conn, {}).first()
     report.head_seq, report.head_hash = expected - 1, head
     if stored is None:
         add("deleted", "audit_head", "the chain's head row is missing")
