@@ -27,6 +27,13 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=BUSINESS_TZ)
 _pg_problem: str | None = None
 
 
+@pytest.fixture(autouse=True)
+def _pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pin the clock every command reads (``MEDIATION_NOW``) to :data:`T0`, so that no test
+    depends on the day it runs; a test that needs another moment sets its own."""
+    monkeypatch.setenv("MEDIATION_NOW", T0.isoformat())
+
+
 def _pg_available() -> str | None:
     global _pg_problem
     if _pg_problem is None:
