@@ -60,13 +60,15 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from sqlalchemy import bindparam, create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from mediation import audit, cases, intake  # noqa: E402
-from mediation._tables import event_table, proceeding_table  # noqa: E402
-from mediation.clock import BUSINESS_TZ  # noqa: E402
+from mediation.domain import intake  # noqa: E402
+from mediation.domain.clock import BUSINESS_TZ  # noqa: E402
+from mediation.engine import cases  # noqa: E402
+from mediation.engine.machine import load  # noqa: E402
+from mediation.engine.organisations import add_organisation  # noqa: E402
 from mediation.errors import ConflictError  # noqa: E402
-from mediation.machine import load  # noqa: E402
-from mediation.organisations import add_organisation  # noqa: E402
-from mediation.store import Store, resolve_url  # noqa: E402
+from mediation.storage import audit  # noqa: E402
+from mediation.storage._tables import event_table, proceeding_table  # noqa: E402
+from mediation.storage.store import Store, resolve_url  # noqa: E402
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=BUSINESS_TZ)

@@ -4,7 +4,7 @@ Builds a SQLite database with the project's schema (Alembic head) holding N proc
 (default 1,000,000) across 200 committees, about 20% still open, each with its statutory
 deadline (open ones partly past due), then times in the same run:
 
-- the report: ``mediation.reports.write_csv`` (what ``mediation report overdue --format
+- the report: ``mediation.reporting.reports.write_csv`` (what ``mediation report overdue --format
   csv`` runs), writing CSV;
 - the baseline: one hand-written sqlite3 query producing the same rows, written with the
   csv module.
@@ -30,9 +30,9 @@ from pathlib import Path
 # bench/transitions.py would shadow the `transitions` package: keep this folder off the path.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from mediation import taxonomy  # noqa: E402
-from mediation.reports import write_csv  # noqa: E402
-from mediation.store import Store  # noqa: E402
+from mediation.domain import taxonomy  # noqa: E402
+from mediation.reporting.reports import write_csv  # noqa: E402
+from mediation.storage.store import Store  # noqa: E402
 
 AS_OF = date(2026, 11, 23)
 LEVELS = ["village", "township", "county", "city"]

@@ -43,12 +43,12 @@ from typing import Any
 # bench/transitions.py would shadow the `transitions` package: keep this folder off the path.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from mediation import intake  # noqa: E402
-from mediation.cases import advance, open_case  # noqa: E402
-from mediation.clock import BUSINESS_TZ  # noqa: E402
 from mediation.documents import service  # noqa: E402
-from mediation.organisations import add_organisation  # noqa: E402
-from mediation.store import Store  # noqa: E402
+from mediation.domain import intake  # noqa: E402
+from mediation.domain.clock import BUSINESS_TZ  # noqa: E402
+from mediation.engine.cases import advance, open_case  # noqa: E402
+from mediation.engine.organisations import add_organisation  # noqa: E402
+from mediation.storage.store import Store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "data" / "examples"

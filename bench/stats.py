@@ -10,7 +10,7 @@ and type), its statutory mediation clock and facts of the size the engine stores
 few per cent escalated to the next level. The case history (events) is not built: no
 figure reads it.
 
-Then times ``mediation.stats.compute`` for the whole year (what ``mediation report stats
+Then times ``mediation.reporting.stats.compute`` for the whole year (what ``mediation report stats
 --from 2025-11-24 --to 2026-11-23`` computes before rendering), also grouped by level,
 and checks the totals against what was built. Usage:
 python bench/stats.py [--proceedings N] [--keep PATH]. ``--keep`` builds the database at PATH
@@ -37,8 +37,9 @@ from types import SimpleNamespace
 # bench/transitions.py would shadow the `transitions` package: keep this folder off the path.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
-from mediation import personal, stats  # noqa: E402
-from mediation.store import Store  # noqa: E402
+from mediation.domain import personal  # noqa: E402
+from mediation.reporting import stats  # noqa: E402
+from mediation.storage.store import Store  # noqa: E402
 
 START, END = date(2025, 11, 24), date(2026, 11, 23)
 LEVELS = ["city", "county", "township", "village"]
@@ -352,7 +353,7 @@ def _meta(path: Path) -> Path:
 def _kept(path: Path, n: int) -> dict[str, int] | None:
     """The totals a kept database was built with, or None when it must be (re)built: it
     is missing, holds another count, or is not at the schema's head revision."""
-    from mediation.migrations import HEAD
+    from mediation.storage.migrations import HEAD
 
     if not path.exists() or not _meta(path).exists():
         return None

@@ -26,10 +26,11 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from sqlalchemy import insert  # noqa: E402
 
-from mediation import cases, intake  # noqa: E402
-from mediation.clock import BUSINESS_TZ, UTC  # noqa: E402
-from mediation.models import Organisation  # noqa: E402
-from mediation.store import Store  # noqa: E402
+from mediation.domain import intake  # noqa: E402
+from mediation.domain.clock import BUSINESS_TZ, UTC  # noqa: E402
+from mediation.engine import cases  # noqa: E402
+from mediation.storage.models import Organisation  # noqa: E402
+from mediation.storage.store import Store  # noqa: E402
 
 STEPS = [
     ("accept", {}),

@@ -27,9 +27,9 @@ from mediation.errors import ExitCode, MediationError
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 if TYPE_CHECKING:
-    from mediation.clock import Clock
-    from mediation.store import Store
-    from mediation.users import User
+    from mediation.domain.clock import Clock
+    from mediation.engine.users import User
+    from mediation.storage.store import Store
 
 _ROOT_SETTINGS: dict[str, Any] = {
     "name": "mediation",
@@ -97,7 +97,7 @@ class Settings:
         """The database, with the acting user's role checked for this command (a store
         opened with ``require_current=False`` is checked by :meth:`authorize` once its
         schema is up to date)."""
-        from mediation.store import Store, resolve_url
+        from mediation.storage.store import Store, resolve_url
 
         store = Store(resolve_url(self.db))
         if require_current:
@@ -110,8 +110,8 @@ class Settings:
         return store
 
     def authorize(self, store: "Store") -> None:
-        """Check the acting user may run the current command (mediation.users)."""
-        from mediation.users import authorize
+        """Check the acting user may run the current command (mediation.engine.users)."""
+        from mediation.engine.users import authorize
 
         with store.read() as conn:
             self.user = authorize(conn, self.actor, _command_name())
@@ -119,7 +119,7 @@ class Settings:
     def authorize_if_current(self, store: "Store") -> None:
         """:meth:`authorize` on a database already at the schema this code needs (one not
         created or not yet upgraded has no users' roles to check), creating nothing."""
-        from mediation.migrations import HEAD
+        from mediation.storage.migrations import HEAD
 
         if store.exists() and store.revision() == HEAD:
             self.authorize(store)
@@ -127,10 +127,10 @@ class Settings:
     def check_case(self, store: "Store", case: str | int, *, acting: bool = False) -> None:
         """Refuse a mediator a case (number or id) outside their organisation and
         assignments; reads nothing when there is no one to refuse."""
-        from mediation._tables import proceeding_table as p
+        from mediation.engine.users import may_act_on
         from mediation.errors import PermissionDenied
-        from mediation.refs import resolve
-        from mediation.users import may_act_on
+        from mediation.storage._tables import proceeding_table as p
+        from mediation.storage.refs import resolve
 
         user = self.user
         if user is None or (not acting and user.roles - {"mediator"}):
@@ -153,7 +153,7 @@ class Settings:
 
     def reveal(self, store: "Store", subject: str) -> None:
         """Allow ``--reveal`` only to permitted roles; record the reveal in the chain."""
-        from mediation.users import REVEAL_ROLES, record_reveal, require_role
+        from mediation.engine.users import REVEAL_ROLES, record_reveal, require_role
 
         with store.write() as conn:
             require_role(conn, self.actor, REVEAL_ROLES, "--reveal (unmasked personal data)")
@@ -167,7 +167,7 @@ class Settings:
 
     @property
     def clock(self) -> "Clock":
-        from mediation.clock import clock_from_env
+        from mediation.domain.clock import clock_from_env
 
         return clock_from_env()
 
@@ -281,7 +281,7 @@ def root(
     """多元纠纷调解工作流引擎 · Multi-channel dispute-mediation workflow engine."""
     global _current
     if log_level:
-        from mediation.personal import configure_logging
+        from mediation.domain.personal import configure_logging
 
         try:
             configure_logging(log_level)
@@ -311,7 +311,7 @@ def init(
 
     Example: mediation init --org-code 桥头 --org-name 桥头村人民调解委员会 --level village
     """
-    from mediation.output import to_json
+    from mediation.reporting.output import to_json
 
     settings = _settings()
     store = settings.store(require_current=False)
@@ -323,7 +323,7 @@ def init(
         "revision": after,
     }
     if org_code:
-        from mediation.organisations import add_organisation
+        from mediation.engine.organisations import add_organisation
 
         result["organisation"] = add_organisation(
             store,
@@ -370,8 +370,8 @@ def db_status(json_out: JsonOpt = False) -> None:
 
     Example: mediation db status
     """
-    from mediation.migrations import HEAD
-    from mediation.output import to_json
+    from mediation.reporting.output import to_json
+    from mediation.storage.migrations import HEAD
 
     store = _settings().store(require_current=False)
     found = store.revision()
@@ -407,7 +407,7 @@ def db_grants(
 
     Example: mediation db grants mediation_app --schema public
     """
-    from mediation.pgroles import grants_sql
+    from mediation.storage.pgroles import grants_sql
 
     try:
         sql = grants_sql(role, schema=schema)
@@ -457,8 +457,8 @@ def org_add(
 
     Example: mediation org add 城关 城关镇人民调解委员会 --level township --parent 青山
     """
-    from mediation.organisations import add_organisation
-    from mediation.output import to_json
+    from mediation.engine.organisations import add_organisation
+    from mediation.reporting.output import to_json
 
     settings = _settings()
     with settings.store() as store:
@@ -490,8 +490,8 @@ def org_set_period(
 
     Example: mediation org set-period 青山司法局 administrative mediation_period --working-days 30
     """
-    from mediation.organisations import set_period
-    from mediation.output import to_json
+    from mediation.engine.organisations import set_period
+    from mediation.reporting.output import to_json
 
     given = [
         (n, u) for n, u in ((days, "days"), (working_days, "working_days"), (months, "months")) if n
@@ -514,8 +514,8 @@ def org_list(json_out: JsonOpt = False) -> None:
 
     Example: mediation org list --json
     """
-    from mediation.output import table, to_json
-    from mediation.queries import list_organisations
+    from mediation.engine.queries import list_organisations
+    from mediation.reporting.output import table, to_json
 
     with _settings().store() as store:
         rows = list_organisations(store)
@@ -534,8 +534,8 @@ def org_list(json_out: JsonOpt = False) -> None:
 
 
 def _read_data(path: Path | None, sets: list[str] | None) -> dict[str, Any]:
+    from mediation.domain.intake import read_file
     from mediation.errors import FieldProblem, ValidationError
-    from mediation.intake import read_file
 
     data: dict[str, Any] = read_file(path) if path else {}
     for item in sets or []:
@@ -550,7 +550,7 @@ def _read_data(path: Path | None, sets: list[str] | None) -> dict[str, Any]:
 
 
 def _prompt_intake() -> dict[str, Any]:
-    from mediation import taxonomy
+    from mediation.domain import taxonomy
 
     def choose(what: str, table: Any, default: str) -> str:
         options = " ".join(f"{k}={v}" for k, v in table.items())
@@ -600,9 +600,9 @@ def case_open(
 
     Example: mediation case open --from data/examples/intake.toml
     """
-    from mediation import intake
-    from mediation.cases import open_case
-    from mediation.output import to_json
+    from mediation.domain import intake
+    from mediation.engine.cases import open_case
+    from mediation.reporting.output import to_json
 
     if from_file is None:
         if not (interactive or sys.stdin.isatty()):
@@ -643,8 +643,8 @@ def case_list(
 
     Example: mediation case list --state mediating --org 城关
     """
-    from mediation.output import table, to_json, when
-    from mediation.queries import list_cases
+    from mediation.engine.queries import list_cases
+    from mediation.reporting.output import table, to_json, when
 
     if status not in ("open", "closed", "all"):
         raise MediationError(f"unknown --status {status!r}", hint="use open, closed or all")
@@ -697,8 +697,8 @@ def case_show(
 
     Example: mediation case show "（2026）城关人调字第1号"
     """
-    from mediation.output import fields, to_json, when
-    from mediation.queries import case_detail
+    from mediation.engine.queries import case_detail
+    from mediation.reporting.output import fields, to_json, when
 
     settings = _settings()
     with settings.store() as store:
@@ -762,8 +762,8 @@ def dispute_show(
 
     Example: mediation dispute show case:1
     """
-    from mediation.output import to_json, when
-    from mediation.queries import dispute_lineage
+    from mediation.engine.queries import dispute_lineage
+    from mediation.reporting.output import to_json, when
 
     settings = _settings()
     with settings.store() as store:
@@ -823,8 +823,8 @@ def dispute_merge(
 
     Example: mediation dispute merge 12 15 --reason "12345工单与网格上报为同一纠纷"
     """
-    from mediation.disputes import merge
-    from mediation.output import to_json
+    from mediation.engine.disputes import merge
+    from mediation.reporting.output import to_json
 
     settings = _settings()
     with settings.store() as store:
@@ -845,8 +845,8 @@ def dispute_split(
 
     Example: mediation dispute split 15 --reason "当事人不同，误合并"
     """
-    from mediation.disputes import split
-    from mediation.output import to_json
+    from mediation.engine.disputes import split
+    from mediation.reporting.output import to_json
 
     settings = _settings()
     with settings.store() as store:
@@ -880,8 +880,8 @@ def intake_import(
 
     Example: mediation intake import 12345-weekly.csv --channel hotline --org 城关
     """
-    from mediation.imports import import_file
-    from mediation.output import to_json
+    from mediation.engine.imports import import_file
+    from mediation.reporting.output import to_json
 
     settings = _settings()
     with settings.store() as store:
@@ -927,8 +927,8 @@ def case_history(
 
     Example: mediation case history 1
     """
-    from mediation.output import table, to_json, when
-    from mediation.queries import history
+    from mediation.engine.queries import history
+    from mediation.reporting.output import table, to_json, when
 
     settings = _settings()
     with settings.store() as store:
@@ -967,8 +967,8 @@ def case_next(
 
     Example: mediation case next 1
     """
-    from mediation.output import table, to_json
-    from mediation.queries import next_triggers
+    from mediation.engine.queries import next_triggers
+    from mediation.reporting.output import table, to_json
 
     settings = _settings()
     with settings.store() as store:
@@ -1010,10 +1010,10 @@ def case_advance(
 
     Example: mediation case advance 1 reject --set reason=已由法院受理 --set redirect_to=青山县人民法院
     """
-    from mediation.cases import advance
-    from mediation.output import to_json
-    from mediation.queries import require_case
-    from mediation.taxonomy import DEADLINE_STATUSES, label
+    from mediation.domain.taxonomy import DEADLINE_STATUSES, label
+    from mediation.engine.cases import advance
+    from mediation.engine.queries import require_case
+    from mediation.reporting.output import to_json
 
     payload = _read_data(data, set_)
     settings = _settings()
@@ -1068,8 +1068,8 @@ def case_reassign(
 
     Example: mediation case reassign 1 --mediator 李调解员 --reason 原调解员回避
     """
-    from mediation.cases import reassign
-    from mediation.output import to_json
+    from mediation.engine.cases import reassign
+    from mediation.reporting.output import to_json
 
     settings = _settings()
     with settings.store() as store:
@@ -1104,8 +1104,8 @@ def case_amend_party(
 
     Example: mediation case amend-party 1 李四 --set phone=13912345678 --reason 当事人更换手机号码
     """
-    from mediation.output import to_json
-    from mediation.parties import amend_party
+    from mediation.engine.parties import amend_party
+    from mediation.reporting.output import to_json
 
     changes = _read_data(None, set_)
     settings = _settings()
@@ -1132,9 +1132,9 @@ def case_amend_party(
 
 def _check_trigger_role(store: "Store", settings: Settings, pid: int, trigger: str) -> None:
     """Some triggers need more than a mediator (approving a statutory extension)."""
-    from mediation._tables import proceeding_table as p
-    from mediation.machine import load
-    from mediation.users import require_role
+    from mediation.engine.machine import load
+    from mediation.engine.users import require_role
+    from mediation.storage._tables import proceeding_table as p
 
     with store.read() as conn:
         flow_name = conn.execute(p.select().with_only_columns(p.c.flow).where(p.c.id == pid))
@@ -1155,8 +1155,8 @@ def workflow_list(json_out: JsonOpt = False) -> None:
 
     Example: mediation workflow list --json
     """
-    from mediation.machine import load
-    from mediation.output import table, to_json
+    from mediation.engine.machine import load
+    from mediation.reporting.output import table, to_json
     from mediation.workflows import flow_names
 
     flows = [load(name).flow for name in flow_names()]
@@ -1191,8 +1191,8 @@ def workflow_show(
 
     Example: mediation workflow show peoples --format mermaid
     """
-    from mediation.machine import load, mermaid
-    from mediation.output import table, to_json
+    from mediation.engine.machine import load, mermaid
+    from mediation.reporting.output import table, to_json
 
     if format not in ("text", "mermaid"):
         raise MediationError(f"unknown --format {format!r}", hint="use text or mermaid")
@@ -1236,7 +1236,7 @@ def workflow_show(
 
 
 def _warn_calendar(cal: Any, today: Any) -> None:
-    from mediation.calendar import missing_next_year_warning
+    from mediation.domain.calendar import missing_next_year_warning
 
     warning = missing_next_year_warning(today, cal)
     if warning:
@@ -1256,9 +1256,9 @@ def calendar_load(
 
     Example: mediation calendar load data/holidays/2027.toml
     """
-    from mediation.calendar import read_year_file
-    from mediation.deadlines import load_calendar_year
-    from mediation.output import to_json
+    from mediation.domain.calendar import read_year_file
+    from mediation.engine.deadlines import load_calendar_year
+    from mediation.reporting.output import to_json
 
     year = read_year_file(file)
     settings = _settings()
@@ -1286,7 +1286,7 @@ def calendar_show(
 
     Example: mediation calendar show 2026
     """
-    from mediation.output import to_json
+    from mediation.reporting.output import to_json
 
     cal = _calendar_for_settings()
     data = cal.year_view(year)
@@ -1305,7 +1305,7 @@ def calendar_show(
 
 def _calendar_for_settings() -> Any:
     """The database's calendar when there is a database, else the package's alone."""
-    from mediation.calendar import default_calendar
+    from mediation.domain.calendar import default_calendar
     from mediation.errors import SchemaError
 
     try:
@@ -1341,9 +1341,9 @@ def deadline_compute(
     """
     from datetime import date
 
-    from mediation.deadlines import compute
+    from mediation.engine.deadlines import compute
     from mediation.errors import FieldProblem, ValidationError
-    from mediation.output import to_json
+    from mediation.reporting.output import to_json
 
     try:
         start_date = date.fromisoformat(start)
@@ -1382,8 +1382,8 @@ def _run_report(
     """Write a deadline report; return its number of rows. Nothing is written for none."""
     from datetime import date
 
-    from mediation import reports
     from mediation.errors import FieldProblem, ValidationError
+    from mediation.reporting import reports
 
     if fmt not in _REPORT_FORMATS:
         raise MediationError(
@@ -1413,7 +1413,7 @@ def _run_report(
     if not rows:
         return 0
     if fmt == "json":
-        from mediation.output import to_json
+        from mediation.reporting.output import to_json
 
         _write_out(to_json({"as_of": day, "title": title, "rows": rows}), output)
     elif fmt == "html":
@@ -1553,8 +1553,8 @@ def report_stats(
     """
     from datetime import date
 
-    from mediation import stats
     from mediation.errors import FieldProblem, ValidationError
+    from mediation.reporting import stats
 
     if fmt not in _REPORT_FORMATS:
         raise MediationError(
@@ -1583,7 +1583,7 @@ def report_stats(
         stats.write_csv(report, buffer)
         _write_out(buffer.getvalue(), output)
     elif fmt == "json":
-        from mediation.output import to_json
+        from mediation.reporting.output import to_json
 
         _write_out(to_json(report.as_dict()), output)
     elif fmt == "html":
@@ -1621,7 +1621,7 @@ def doc_render(
     Example: mediation doc render "（2026）桥头人调字第1号" agreement -o 协议书.pdf
     """
     from mediation.documents import render
-    from mediation.output import to_json
+    from mediation.reporting.output import to_json
 
     settings = _settings()
     with settings.store() as store:
@@ -1666,7 +1666,7 @@ def doc_render_all(
     from mediation.documents import plan, render_all
     from mediation.documents.batch import default_jobs
     from mediation.errors import UsageError
-    from mediation.output import to_json
+    from mediation.reporting.output import to_json
 
     try:
         since_day = date.fromisoformat(since) if since else None
@@ -1728,9 +1728,9 @@ def doc_sign(
 
     Example: mediation doc sign 1 agreement -o 协议书.pdf
     """
-    from mediation.keys import passphrase_from_env
-    from mediation.output import to_json
-    from mediation.signing import sign_document
+    from mediation.documents.keys import passphrase_from_env
+    from mediation.documents.signing import sign_document
+    from mediation.reporting.output import to_json
 
     passphrase = passphrase_from_env()
     settings = _settings()
@@ -1754,7 +1754,7 @@ def doc_sign(
     _echo(f"已签章：{result['case_number']} {result['title']}（{result['organisation']}）")
     _echo(f"  SHA-256  {result['sha256']}（{result['size']} 字节）")
     if result["effective_at"] is not None:
-        from mediation.output import when
+        from mediation.reporting.output import when
 
         _echo(f"  协议生效：{when(result['effective_at'])}（各方签署完毕）")
     if output is not None:
@@ -1778,9 +1778,9 @@ def doc_verify(
     """
     import dataclasses
 
+    from mediation.documents.signing import verify_document
     from mediation.errors import TamperedError
-    from mediation.output import to_json
-    from mediation.signing import verify_document
+    from mediation.reporting.output import to_json
 
     try:
         data = file.read_bytes()
@@ -1833,10 +1833,10 @@ def doc_record_signature(
 
     Example: mediation doc record-signature 1 --signer 张三 --party --method fingerprint
     """
-    from mediation.clock import parse_datetime
+    from mediation.documents.signatures import record_signature
+    from mediation.domain.clock import parse_datetime
     from mediation.errors import FieldProblem, UsageError, ValidationError
-    from mediation.output import to_json, when
-    from mediation.signatures import record_signature
+    from mediation.reporting.output import to_json, when
 
     flags = (("party", party), ("mediator", mediator), ("committee", committee))
     kinds = [kind for kind, given in flags if given]
@@ -1899,7 +1899,7 @@ KeyDirOpt = Annotated[
 
 
 def _key_result(row: dict[str, Any], json_out: bool, verb: str) -> None:
-    from mediation.output import to_json, when
+    from mediation.reporting.output import to_json, when
 
     if json_out:
         _echo(to_json(row))
@@ -1929,7 +1929,7 @@ def keys_init(
 
     Example: mediation keys init 青山 --days 1825
     """
-    from mediation.keys import init_key, passphrase_from_env
+    from mediation.documents.keys import init_key, passphrase_from_env
 
     passphrase = passphrase_from_env()
     settings = _settings()
@@ -1959,7 +1959,7 @@ def keys_import(
 
     Example: mediation keys import 青山 青山县调委会.p12
     """
-    from mediation.keys import import_key, passphrase_from_env
+    from mediation.documents.keys import import_key, passphrase_from_env
 
     passphrase = passphrase_from_env()
     try:
@@ -1990,8 +1990,8 @@ def keys_list(json_out: JsonOpt = False) -> None:
 
     Example: mediation keys list --json
     """
-    from mediation.keys import list_keys
-    from mediation.output import table, to_json, when
+    from mediation.documents.keys import list_keys
+    from mediation.reporting.output import table, to_json, when
 
     with _settings().store() as store:
         rows = list_keys(store)
@@ -2046,8 +2046,8 @@ def user_add(
 
     Example: mediation user add zhangsan --name 张三 --role mediator --org 桥头
     """
-    from mediation.output import to_json
-    from mediation.users import add_user
+    from mediation.engine.users import add_user
+    from mediation.reporting.output import to_json
 
     settings = _settings()
     with settings.store() as store, store.write() as conn:
@@ -2070,8 +2070,8 @@ def user_list(json_out: JsonOpt = False) -> None:
 
     Example: mediation user list --json
     """
-    from mediation.output import to_json
-    from mediation.users import list_users
+    from mediation.engine.users import list_users
+    from mediation.reporting.output import to_json
 
     with _settings().store() as store, store.read() as conn:
         users = list_users(conn)
@@ -2097,8 +2097,8 @@ def user_grant(
 
     Example: mediation user grant zhangsan supervisor
     """
-    from mediation.output import to_json
-    from mediation.users import grant
+    from mediation.engine.users import grant
+    from mediation.reporting.output import to_json
 
     settings = _settings()
     with settings.store() as store, store.write() as conn:
@@ -2125,8 +2125,8 @@ def audit_verify(json_out: JsonOpt = False) -> None:
 
     Example: mediation audit verify
     """
-    from mediation.audit import verify
-    from mediation.output import to_json
+    from mediation.reporting.output import to_json
+    from mediation.storage.audit import verify
 
     with _settings().store() as store, store.snapshot() as conn:
         report = verify(conn)  # one moment of the database, while others go on writing
@@ -2173,9 +2173,9 @@ def export_db(
 
     Example: mediation export --reveal -o committee-2026-11-23.jsonl
     """
-    from mediation import transfer
     from mediation.errors import UsageError
-    from mediation.output import to_json
+    from mediation.reporting.output import to_json
+    from mediation.storage import transfer
 
     if fmt != "jsonl":
         raise UsageError(f"unknown export format {fmt!r}", hint="use --format jsonl")
@@ -2183,7 +2183,7 @@ def export_db(
     with settings.store() as store:
         now = settings.clock.now()
         if reveal:  # a full copy of everyone's personal data: admins only
-            from mediation.users import require_role
+            from mediation.engine.users import require_role
 
             with store.read() as conn:
                 require_role(conn, settings.actor, frozenset({"admin"}), "export --reveal")
@@ -2217,8 +2217,8 @@ def import_db(
 
     Example: mediation --db postgresql://mediation@dbhost/centre import committee-2026-11-23.jsonl
     """
-    from mediation import transfer
-    from mediation.output import to_json
+    from mediation.reporting.output import to_json
+    from mediation.storage import transfer
 
     settings = _settings()
     with settings.store(require_current=False) as store:
@@ -2253,9 +2253,9 @@ def scheduler_run(
 
     Example: MEDIATION_NOTIFY_LOG=/var/log/mediation/notices.log mediation scheduler run
     """
-    from mediation import scheduler
-    from mediation.notifiers import notifiers_from_env
-    from mediation.output import to_json
+    from mediation.engine import scheduler
+    from mediation.engine.notifiers import notifiers_from_env
+    from mediation.reporting.output import to_json
 
     settings = _settings()
     store = settings.store()
@@ -2332,7 +2332,7 @@ def demo(
         key_dir=key_dir,
     )
     if not quiet:
-        from mediation import reports
+        from mediation.reporting import reports
 
         today = settings.clock.today()
         rows = reports.overdue_rows(store, as_of=today)

@@ -21,14 +21,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from mediation import intake
-from mediation._tables import organisation_table
-from mediation.cases import advance, open_case
-from mediation.machine import FlowMachine, load
-from mediation.organisations import add_organisation
-from mediation.personal import check_digit
-from mediation.store import Store
-from mediation.taxonomy import DEADLINE_STATUSES, label
+from mediation.domain import intake
+from mediation.domain.personal import check_digit
+from mediation.domain.taxonomy import DEADLINE_STATUSES, label
+from mediation.engine.cases import advance, open_case
+from mediation.engine.machine import FlowMachine, load
+from mediation.engine.organisations import add_organisation
+from mediation.storage._tables import organisation_table
+from mediation.storage.store import Store
 from mediation.workflows import Transition
 
 #: The demo ladder, top first: (code, name, level, kind, parent).
@@ -201,10 +201,10 @@ def sign_agreement(
     import os
 
     from mediation.documents import render_document
-    from mediation.keys import PASSPHRASE_ENV, init_key
-    from mediation.queries import case_detail
-    from mediation.signatures import record_signature
-    from mediation.signing import sign_document, verify_document
+    from mediation.documents.keys import PASSPHRASE_ENV, init_key
+    from mediation.documents.signatures import record_signature
+    from mediation.documents.signing import sign_document, verify_document
+    from mediation.engine.queries import case_detail
 
     passphrase = (os.environ.get(PASSPHRASE_ENV) or DEMO_PASSPHRASE).encode("utf-8")
     case = case_detail(store, str(pid))["proceeding"]
@@ -685,7 +685,7 @@ def run_bulk(
     """Open ``cases`` cases across every flow, spread over the year before ``now``, and take
     each through its flow with the engine's own calls, :data:`CHUNK` cases per write
     transaction (no commit per step, so no disk flush per step). Returns cases per flow."""
-    from mediation.cases import advance_in, open_in
+    from mediation.engine.cases import advance_in, open_in
 
     with store.read() as conn:
         existing = set(conn.execute(select(organisation_table.c.code)).scalars())

@@ -430,7 +430,7 @@ def _render_flow(flow: Flow, diagram: str) -> str:
 
 def render_flows() -> str:
     """Every declared flow, loaded (and so validated) the way the engine loads it."""
-    from mediation.machine import load, mermaid
+    from mediation.engine.machine import load, mermaid
     from mediation.workflows import flow_names
 
     parts = [_source_note("mediation/workflows/")]
@@ -463,11 +463,11 @@ def _code_list(table: Mapping[str, str]) -> str:
 
 def render_intake_fields() -> str:
     """The intake schema and the code tables its fields accept."""
-    from mediation import taxonomy
-    from mediation.intake import DISPUTE_FIELDS, PARTY_FIELDS, Intake, PartyRecord
+    from mediation.domain import taxonomy
+    from mediation.domain.intake import DISPUTE_FIELDS, PARTY_FIELDS, Intake, PartyRecord
 
     parts = [
-        _source_note("mediation/intake.py", "mediation/taxonomy.py"),
+        _source_note("mediation/domain/intake.py", "mediation/domain/taxonomy.py"),
         "",
         "**The dispute** (top level of the file):",
         "",
@@ -524,12 +524,12 @@ SECTIONS: dict[str, Callable[[], str]] = {
     "exit-codes": render_exit_codes,
     "flows": render_flows,
     "intake-fields": render_intake_fields,
-    "pg-grants": lambda: _source_note("mediation/pgroles.py") + "\n" + _pg_grants(),
+    "pg-grants": lambda: _source_note("mediation/storage/pgroles.py") + "\n" + _pg_grants(),
 }
 
 
 def _pg_grants() -> str:
-    from mediation.pgroles import readme_example
+    from mediation.storage.pgroles import readme_example
 
     return readme_example()
 

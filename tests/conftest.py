@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from mediation.clock import BUSINESS_TZ
-from mediation.store import Store
+from mediation.domain.clock import BUSINESS_TZ
+from mediation.storage.store import Store
 
 PG_URL = os.environ.get("MEDIATION_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 #: A fixed moment for tests: a Monday, 2026-03-02 09:00 Beijing time.
@@ -75,7 +75,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     """A migrated, empty store with the demo ladder of committees."""
-    from mediation.organisations import add_organisation
+    from mediation.engine.organisations import add_organisation
 
     s = Store(db_url)
     s.upgrade()
@@ -125,7 +125,7 @@ def snapshot(store: Store) -> dict[str, list[tuple[object, ...]]]:
     order: a refused or killed write must leave it equal."""
     from sqlalchemy import select
 
-    from mediation import _tables as t
+    from mediation.storage import _tables as t
 
     tables = (
         t.dispute_table,

@@ -1,4 +1,4 @@
-"""The hash chains (mediation.audit) and ``mediation audit verify``: every hand edit,
+"""The hash chains (mediation.storage.audit) and ``mediation audit verify``: every hand edit,
 deletion and insertion is found, with where it is."""
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from mediation import audit, cases, intake
 from mediation.cli import app
-from mediation.store import Store
+from mediation.domain import intake
+from mediation.engine import cases
+from mediation.storage import audit
+from mediation.storage.store import Store
 from tests.conftest import T0, intake_record
 
 
@@ -112,7 +114,7 @@ def test_an_inserted_event_is_found(store: Store) -> None:
 def test_a_rewritten_hash_breaks_the_next_link(store: Store) -> None:
     """Re-hashing an edited event by hand still leaves the next link and the head broken."""
     _walk(store)
-    from mediation._tables import event_table as e
+    from mediation.storage._tables import event_table as e
 
     with store.read() as conn:
         row = conn.execute(e.select().where(e.c.chain_seq == 1)).mappings().one()
@@ -124,7 +126,7 @@ def test_a_rewritten_hash_breaks_the_next_link(store: Store) -> None:
 
 
 def test_an_edited_access_event_is_found(store: Store) -> None:
-    from mediation.users import add_user
+    from mediation.engine.users import add_user
 
     with store.write() as conn:
         add_user(
@@ -188,7 +190,7 @@ def test_a_row_edited_with_the_sqlite3_shell_is_caught(tmp_path, runner: CliRunn
     db = tmp_path / "case.db"
     store = Store(f"sqlite:///{db}")
     store.upgrade()
-    from mediation.organisations import add_organisation
+    from mediation.engine.organisations import add_organisation
 
     add_organisation(store, code="桥头", name="桥头村人民调解委员会", level="village", now=T0)
     _walk(store)

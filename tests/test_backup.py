@@ -5,15 +5,16 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from mediation import cases, intake
 from mediation.cli import app
-from mediation.migrations import HEAD
+from mediation.domain import intake
+from mediation.engine import cases
+from mediation.storage.migrations import HEAD
 from tests.conftest import T0, intake_record
 
 
 def test_backup_copies_everything_while_the_store_is_open(tmp_path: Path, runner) -> None:
-    from mediation.organisations import add_organisation
-    from mediation.store import Store
+    from mediation.engine.organisations import add_organisation
+    from mediation.storage.store import Store
 
     db = tmp_path / "centre.db"
     store = Store(f"sqlite:///{db}")

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from mediation import cases, intake
-from mediation._tables import event_table
+from mediation.domain import intake
+from mediation.engine import cases
+from mediation.storage._tables import event_table
 from tests.conftest import T0, intake_record
 
 
@@ -165,8 +166,8 @@ def test_extension_needs_every_party_even_with_shared_names(store):
 
 
 def test_a_committee_hangs_exactly_one_level_up(store):
+    from mediation.engine.organisations import add_organisation
     from mediation.errors import ValidationError
-    from mediation.organisations import add_organisation
 
     with pytest.raises(ValidationError, match="parent"):
         add_organisation(

@@ -23,8 +23,8 @@ import typer.testing
 from typer.testing import CliRunner, Result
 
 from mediation.cli import app
-from mediation.clock import BUSINESS_TZ
-from mediation.store import Store
+from mediation.domain.clock import BUSINESS_TZ
+from mediation.storage.store import Store
 from mediation.workflows.peoples import FLOW
 from tests.conftest import intake_record
 

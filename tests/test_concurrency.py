@@ -32,11 +32,12 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from mediation import cases, intake
+from mediation.domain import intake
+from mediation.engine import cases
+from mediation.engine.machine import load
 from mediation.errors import ExitCode
-from mediation.machine import load
-from mediation.models import Deadline, Event, Proceeding
-from mediation.store import Store
+from mediation.storage.models import Deadline, Event, Proceeding
+from mediation.storage.store import Store
 from tests.conftest import T0, intake_record
 
 #: The moment both processes act (MEDIATION_NOW); shown back in the conflict message.

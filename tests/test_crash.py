@@ -42,16 +42,18 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from mediation import audit, cases, intake
-from mediation._tables import (
+from mediation.domain import intake
+from mediation.domain.personal import check_digit
+from mediation.engine import cases
+from mediation.engine.imports import ROW_FIELDS, import_file
+from mediation.errors import ExitCode
+from mediation.storage import audit
+from mediation.storage._tables import (
     deadline_table,
     dispute_table,
     event_table,
 )
-from mediation.errors import ExitCode
-from mediation.imports import ROW_FIELDS, import_file
-from mediation.personal import check_digit
-from mediation.store import Store
+from mediation.storage.store import Store
 from tests.conftest import T0, intake_record, snapshot
 
 NOW = "2026-03-04T10:00:00+08:00"
@@ -105,9 +107,9 @@ setattr(module, name, hooked)
 
 if "library" in spec:
     from datetime import datetime
-    from mediation import cases
+    from mediation.engine import cases
     from mediation.errors import MediationError
-    from mediation.store import Store
+    from mediation.storage.store import Store
 
     lib = spec["library"]
     now = datetime.fromisoformat(os.environ["MEDIATION_NOW"])
@@ -279,8 +281,8 @@ def agree_again(store: Store, pid: int, version: int) -> None:
 # -- SIGKILL in the middle of a transition ----------------------------------------------------
 
 _TRANSITION_POINTS: dict[str, dict[str, Any]] = {
-    "mid-transition": {"hook": "mediation.cases:_start_deadlines"},
-    "before-commit": {"hook": "mediation.audit:before_commit", "after": True},
+    "mid-transition": {"hook": "mediation.engine.cases:_start_deadlines"},
+    "before-commit": {"hook": "mediation.storage.audit:before_commit", "after": True},
 }
 
 
@@ -331,8 +333,8 @@ def thousand_rows(path: Path) -> Path:
 
 
 _IMPORT_POINTS: dict[str, dict[str, Any]] = {
-    "row-500": {"hook": "mediation.cases:open_in", "call": 500},
-    "before-commit": {"hook": "mediation.audit:before_commit", "after": True},
+    "row-500": {"hook": "mediation.engine.cases:open_in", "call": 500},
+    "before-commit": {"hook": "mediation.storage.audit:before_commit", "after": True},
 }
 #: The new events the import's transaction holds at each point (one per case opened).
 _IMPORT_WRITTEN = {"row-500": 499, "before-commit": 1000}
@@ -467,7 +469,7 @@ def test_killed_after_the_commit_before_the_seal(store: Store, db_url: str, tmp_
     pid = mediating_case(store)
     with store.read() as conn:
         head = audit.verify(conn).head_seq
-    spec = {"hook": "mediation.audit:seal_committed", "then": "sleep"}
+    spec = {"hook": "mediation.storage.audit:seal_committed", "then": "sleep"}
     with child({**spec, "argv": agree_argv(db_url, pid)}, tmp_path) as (proc, info):
         kill(proc, info)
     assert deadlines_of(store, pid) == {"mediation_period": "met", "confirmation_window": "open"}
@@ -517,7 +519,7 @@ def test_a_connection_dropped_while_sealing_loses_nothing(
     event waits, pending, for the next seal."""
     pid = mediating_case(store)
     library = {"case": pid, "trigger": "agree_written", "payload": AGREEMENT}
-    spec = {"hook": "mediation.audit:seal_committed", "then": "wait", "db": db_url}
+    spec = {"hook": "mediation.storage.audit:seal_committed", "then": "wait", "db": db_url}
     with child({**spec, "library": library}, tmp_path) as (proc, info):
         code, out, err = _cut_connection(proc, info, db_url, tmp_path / "arrived.json")
     assert code == 0 and "Traceback" not in err, err

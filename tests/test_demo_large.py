@@ -7,9 +7,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from mediation import demo, stats
-from mediation._tables import event_table, proceeding_table
-from mediation.store import Store
+from mediation import demo
+from mediation.reporting import stats
+from mediation.storage._tables import event_table, proceeding_table
+from mediation.storage.store import Store
 from tests.conftest import T0
 
 

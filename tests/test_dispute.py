@@ -7,9 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import text as text_
 
-from mediation import audit, cases, intake
 from mediation.cli import app
-from mediation.store import Store
+from mediation.domain import intake
+from mediation.engine import cases
+from mediation.storage import audit
+from mediation.storage.store import Store
 from tests.conftest import T0, intake_record
 
 
@@ -161,9 +163,9 @@ def test_merge_two_reports_of_one_dispute_then_split_a_wrong_merge(store, db_url
 def test_medical_committee_and_health_authority_exclude_each_other(store):
     import pytest
 
-    from mediation.disputes import merge
+    from mediation.engine.disputes import merge
+    from mediation.engine.organisations import add_organisation
     from mediation.errors import TransitionNotAllowed
-    from mediation.organisations import add_organisation
 
     add_organisation(
         store, code="青卫", name="青山县卫生健康局", level="county", kind="admin_organ", now=T0

@@ -20,9 +20,6 @@ import pytest
 from jinja2 import meta, nodes
 from sqlalchemy import func, insert, select, update
 
-from mediation import intake
-from mediation._tables import access_event_table, document_table, signature_table
-from mediation.cases import advance, open_case
 from mediation.documents import (
     KINDS,
     SEAL_BOX,
@@ -34,9 +31,12 @@ from mediation.documents import (
     service,
 )
 from mediation.documents import kinds as K
-from mediation.machine import load
-from mediation.organisations import add_organisation
-from mediation.store import Store
+from mediation.domain import intake
+from mediation.engine.cases import advance, open_case
+from mediation.engine.machine import load
+from mediation.engine.organisations import add_organisation
+from mediation.storage._tables import access_event_table, document_table, signature_table
+from mediation.storage.store import Store
 from mediation.workflows import Transition, get_flow
 from tests.conftest import T0
 
@@ -604,7 +604,7 @@ def test_signature_block_shows_what_was_recorded_and_blank_lines_otherwise(
     assert set(rows) == {"张三", "李四", "周明", "吴桂英"}
     assert all(re.fullmatch(r"年\s+月\s+日", when) for when in rows.values()), rows
     with doc_store.read() as conn:
-        from mediation._tables import party_table
+        from mediation.storage._tables import party_table
 
         zhang = conn.execute(select(party_table.c.id).where(party_table.c.name == "张三")).scalar()
     signed_at = datetime(2026, 3, 3, 10, 30, tzinfo=T0.tzinfo)

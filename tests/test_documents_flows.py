@@ -18,7 +18,7 @@ import pytest
 
 from mediation.documents import KINDS, render, service
 from mediation.documents import kinds as K
-from mediation.store import Store
+from mediation.storage.store import Store
 from mediation.workflows import DocumentSpec, flow_names, get_flow
 from tests.conftest import T0
 from tests.test_documents import (

@@ -22,10 +22,10 @@ import pytest
 from sqlalchemy import select, update
 from typer.testing import CliRunner, Result
 
-from mediation._tables import document_table
 from mediation.cli import app
 from mediation.documents import _pdf, service
-from mediation.store import Store
+from mediation.storage._tables import document_table
+from mediation.storage.store import Store
 from tests.conftest import T0, intake_record
 from tests.test_documents import ACTOR, add_extra_organisations, pdftext, step, walk
 

@@ -13,9 +13,9 @@ from collections.abc import Callable
 import pytest
 from transitions import MachineError
 
+from mediation.domain.periods import Period
+from mediation.engine.machine import Controller, FlowMachine, check_flow, load, mermaid
 from mediation.errors import FlowDefinitionError
-from mediation.machine import Controller, FlowMachine, check_flow, load, mermaid
-from mediation.periods import Period
 from mediation.workflows import (
     Flow,
     HandOff,

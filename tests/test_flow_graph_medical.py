@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mediation.machine import load
-from mediation.periods import Period
+from mediation.domain.periods import Period
+from mediation.engine.machine import load
 
 WORKING = ("accepted", "assigned", "informed", "mediating")
 

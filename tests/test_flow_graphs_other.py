@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mediation.machine import load
-from mediation.periods import Period
+from mediation.domain.periods import Period
+from mediation.engine.machine import load
 
 W = ("accepted", "assigned", "informed", "mediating")
 
@@ -298,8 +298,9 @@ def test_fixed_extensions_and_consequences() -> None:
 def test_petition_handling_extends_by_thirty_days_with_approval(store) -> None:
     from datetime import timedelta
 
-    from mediation import cases, intake
-    from mediation.organisations import add_organisation
+    from mediation.domain import intake
+    from mediation.engine import cases
+    from mediation.engine.organisations import add_organisation
     from tests.conftest import T0, intake_record
 
     add_organisation(
@@ -327,7 +328,7 @@ def test_petition_handling_extends_by_thirty_days_with_approval(store) -> None:
     )
     from sqlalchemy import select
 
-    from mediation._tables import deadline_table as d
+    from mediation.storage._tables import deadline_table as d
 
     with store.read() as conn:
         due, extensions = conn.execute(
@@ -359,7 +360,8 @@ def test_every_declared_flow_has_its_graph_here() -> None:
 
 
 def _open(store, flow: str, org: str = "青山"):
-    from mediation import cases, intake
+    from mediation.domain import intake
+    from mediation.engine import cases
     from tests.conftest import T0, intake_record
 
     record = intake_record(organisation=org, flow=flow, dispute_type="traffic")
@@ -367,7 +369,7 @@ def _open(store, flow: str, org: str = "青山"):
 
 
 def test_traffic_police_application_within_ten_working_days(store) -> None:
-    from mediation import cases
+    from mediation.engine import cases
     from mediation.errors import TransitionNotAllowed
     from tests.conftest import T0
 
@@ -384,7 +386,7 @@ def test_traffic_police_application_within_ten_working_days(store) -> None:
 
 
 def test_insurers_are_told_three_days_ahead(store) -> None:
-    from mediation import cases
+    from mediation.engine import cases
     from mediation.errors import TransitionNotAllowed
     from tests.conftest import T0
 
@@ -415,9 +417,9 @@ def test_insurers_are_told_three_days_ahead(store) -> None:
 
 
 def test_an_organ_sets_its_own_administrative_period(store, db_url, runner) -> None:
-    from mediation import cases
     from mediation.cli import app
-    from mediation.organisations import add_organisation
+    from mediation.engine import cases
+    from mediation.engine.organisations import add_organisation
     from tests.conftest import T0
 
     add_organisation(
@@ -443,7 +445,7 @@ def test_an_organ_sets_its_own_administrative_period(store, db_url, runner) -> N
         ],
     )
     assert fixed.exit_code == 3 and "法律规定" in fixed.output  # the people's month is the law's
-    from mediation.store import Store
+    from mediation.storage.store import Store
 
     s = Store(db_url)
     steps = [

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from mediation import cases
-from mediation._tables import event_table
+from mediation.engine import cases
 from mediation.errors import MediationError
-from mediation.store import Store
+from mediation.storage._tables import event_table
+from mediation.storage.store import Store
 from tests.conftest import T0
 from tests.test_documents import walk
 

@@ -34,8 +34,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
-from mediation import taxonomy
-from mediation._tables import (
+from mediation.cli import app
+from mediation.domain import taxonomy
+from mediation.domain.clock import BUSINESS_TZ
+from mediation.domain.personal import check_digit
+from mediation.engine.imports import ROW_FIELDS
+from mediation.errors import ExitCode
+from mediation.storage._tables import (
     audit_head_table,
     case_counter_table,
     deadline_table,
@@ -44,12 +49,7 @@ from mediation._tables import (
     party_table,
     proceeding_table,
 )
-from mediation.cli import app
-from mediation.clock import BUSINESS_TZ
-from mediation.errors import ExitCode
-from mediation.imports import ROW_FIELDS
-from mediation.personal import check_digit
-from mediation.store import Store
+from mediation.storage.store import Store
 from mediation.workflows import flow_names
 from tests.conftest import intake_record
 

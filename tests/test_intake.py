@@ -3,7 +3,7 @@
 Every test runs the real CLI against a real database (SQLite file and PostgreSQL schema,
 see ``conftest.py``). A rejected file must exit with the documented code, name the field
 and its fix, and write nothing: the rows of every case table are counted before and after.
-The last part unit-tests :mod:`mediation.personal` (GB 11643 ID numbers and masking).
+The last part unit-tests :mod:`mediation.domain.personal` (GB 11643 ID numbers and masking).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ import typer.testing
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner, Result
 
-from mediation import taxonomy
 from mediation.cli import app
-from mediation.personal import check_digit, mask_id, mask_phone, resident_id_problem
-from mediation.store import Store
+from mediation.domain import taxonomy
+from mediation.domain.personal import check_digit, mask_id, mask_phone, resident_id_problem
+from mediation.storage.store import Store
 from tests.conftest import intake_record
 
 NOW = "2026-03-02T09:00:00+08:00"
@@ -399,7 +399,7 @@ def test_wrongly_typed_values_exit_3(
     assert row_counts(db)["dispute"] == 0
 
 
-# -- mediation.personal ------------------------------------------------------------------
+# -- mediation.domain.personal ------------------------------------------------------------------
 
 
 def test_check_digit_gb11643_example() -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from mediation._tables import dispute_table, event_table, party_table, proceeding_table
 from mediation.cli import app
-from mediation.imports import ROW_FIELDS
-from mediation.personal import check_digit
+from mediation.domain.personal import check_digit
+from mediation.engine.imports import ROW_FIELDS
+from mediation.storage._tables import dispute_table, event_table, party_table, proceeding_table
 
 NOW = {"MEDIATION_NOW": "2026-03-02T09:00:00+08:00"}
 COLUMNS = list(ROW_FIELDS)

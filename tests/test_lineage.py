@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from mediation import cases, intake
 from mediation.cli import app
-from mediation.organisations import add_organisation
+from mediation.domain import intake
+from mediation.engine import cases
+from mediation.engine.organisations import add_organisation
 from tests.conftest import T0, intake_record
 
 AGREEMENT = {
@@ -155,7 +156,7 @@ def test_petition_to_confirmed_agreement_is_one_dispute(store, db_url, runner):
 
 
 def test_court_referral_returns_to_court_on_expiry(store):
-    from mediation.scheduler import dispatch
+    from mediation.engine.scheduler import dispatch
 
     opened = cases.open_case(store, intake.validate(intake_record()), actor="t", now=T0)
     pid = opened.proceeding_id
@@ -179,8 +180,8 @@ def test_court_referral_returns_to_court_on_expiry(store):
 
 
 def test_the_agreement_travels_with_the_hand_off(store):
-    from mediation.organisations import add_organisation as add
-    from mediation.queries import case_detail
+    from mediation.engine.organisations import add_organisation as add
+    from mediation.engine.queries import case_detail
 
     add(store, code="青法", name="青山县人民法院", level="county", kind="court", now=T0)
     opened = cases.open_case(store, intake.validate(intake_record()), actor="t", now=T0)
@@ -216,7 +217,7 @@ def test_the_agreement_travels_with_the_hand_off(store):
 
 
 def test_an_agreed_extension_lifts_the_court_referral_limit(store):
-    from mediation.scheduler import dispatch
+    from mediation.engine.scheduler import dispatch
 
     opened = cases.open_case(store, intake.validate(intake_record()), actor="t", now=T0)
     pid = opened.proceeding_id

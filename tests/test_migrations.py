@@ -17,11 +17,11 @@ from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from typer.testing import CliRunner
 
-from mediation import migrations
 from mediation.cli import app
-from mediation.clock import BUSINESS_TZ
+from mediation.domain.clock import BUSINESS_TZ
 from mediation.errors import ExitCode
-from mediation.models import (
+from mediation.storage import migrations
+from mediation.storage.models import (
     Deadline,
     Dispute,
     Event,
@@ -30,7 +30,7 @@ from mediation.models import (
     Proceeding,
     metadata,
 )
-from mediation.store import Store
+from mediation.storage.store import Store
 from tests.conftest import T0
 
 NOW_ENV = {"MEDIATION_NOW": T0.isoformat()}

@@ -1,4 +1,4 @@
-"""Correcting a party's particulars (mediation.parties, ``mediation case amend-party``):
+"""Correcting a party's particulars (mediation.engine.parties, ``mediation case amend-party``):
 checked as at intake, one transaction with its event in the dispute's chain, old and new
 values masked in the history, nothing written on a refusal. SQLite and PostgreSQL."""
 
@@ -12,13 +12,15 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from mediation import audit, cases, intake
-from mediation._tables import dispute_table, event_table, party_table, proceeding_table
 from mediation.cli import app
+from mediation.domain import intake
+from mediation.domain.personal import check_digit, party_key
+from mediation.engine import cases
+from mediation.engine.parties import amend_party
 from mediation.errors import NotFoundError, TransitionNotAllowed, UsageError, ValidationError
-from mediation.parties import amend_party
-from mediation.personal import check_digit, party_key
-from mediation.store import Store
+from mediation.storage import audit
+from mediation.storage._tables import dispute_table, event_table, party_table, proceeding_table
+from mediation.storage.store import Store
 from tests.conftest import T0, intake_record, snapshot
 
 NEW_ID = "330681198807150012"[:17]

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mediation.calendar import WorkCalendar, YearCalendar, parse_year
+from mediation.domain.calendar import WorkCalendar, YearCalendar, parse_year
+from mediation.domain.periods import Period, add_months, compute_due
 from mediation.errors import ValidationError
-from mediation.periods import Period, add_months, compute_due
 
 D = date.fromisoformat
 
@@ -132,7 +132,7 @@ def test_shipped_2026_file_agrees_with_the_package() -> None:
 
     import chinese_calendar
 
-    from mediation.calendar import read_year_file
+    from mediation.domain.calendar import read_year_file
 
     year = read_year_file(Path(__file__).parent.parent / "data" / "holidays" / "2026.toml")
     loaded = WorkCalendar()

@@ -9,9 +9,9 @@ import sys
 
 from sqlalchemy import select
 
-from mediation._tables import party_table
-from mediation.personal import MaskingFilter, mask_text
-from mediation.store import Store
+from mediation.domain.personal import MaskingFilter, mask_text
+from mediation.storage._tables import party_table
+from mediation.storage.store import Store
 
 
 def test_a_debug_logged_demo_leaks_no_id_number_or_phone(db_url: str, tmp_path) -> None:

@@ -1,4 +1,4 @@
-"""The least-privilege application role on PostgreSQL (mediation.pgroles): it runs the
+"""The least-privilege application role on PostgreSQL (mediation.storage.pgroles): it runs the
 program but cannot run DDL, delete rows, or rewrite history."""
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 from typer.testing import CliRunner
 
-from mediation import audit, cases, intake
 from mediation.cli import app
-from mediation.organisations import add_organisation
-from mediation.pgroles import grants_sql
-from mediation.store import Store
+from mediation.domain import intake
+from mediation.engine import cases
+from mediation.engine.organisations import add_organisation
+from mediation.storage import audit
+from mediation.storage.pgroles import grants_sql
+from mediation.storage.store import Store
 from tests.conftest import PG_URL, T0, _pg_available, intake_record
 
 
@@ -102,7 +104,7 @@ def test_creating_tables_as_the_application_role_fails_cleanly(app_db) -> None:
 
 
 def test_grants_cover_every_table() -> None:
-    from mediation._tables import metadata
+    from mediation.storage._tables import metadata
 
     sql = grants_sql("app")
     for table in metadata.sorted_tables:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from mediation import cases, intake
 from mediation.cli import app
-from mediation.queries import require_case
+from mediation.domain import intake
+from mediation.engine import cases
+from mediation.engine.queries import require_case
 from tests.conftest import T0, intake_record
 
 

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from mediation import cases, intake
-from mediation._tables import event_table, outbox_table
-from mediation.clock import BUSINESS_TZ
-from mediation.notifiers import LogFileNotifier
-from mediation.scheduler import dispatch
+from mediation.domain import intake
+from mediation.domain.clock import BUSINESS_TZ
+from mediation.engine import cases
+from mediation.engine.notifiers import LogFileNotifier
+from mediation.engine.scheduler import dispatch
+from mediation.storage._tables import event_table, outbox_table
 from tests.conftest import T0, intake_record
 
 
@@ -188,7 +189,7 @@ def test_reminders_and_overdue_notices_by_email(store):
     controller = Controller(Sink(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        from mediation.notifiers import notifiers_from_env
+        from mediation.engine.notifiers import notifiers_from_env
 
         notifiers = notifiers_from_env(
             {
@@ -298,8 +299,8 @@ def test_the_daemon_runs_at_start_and_keeps_running(store, db_url, tmp_path: Pat
 
 
 def test_loading_a_calendar_keeps_the_time_a_pause_gave_back(store):
-    from mediation.calendar import parse_year
-    from mediation.deadlines import load_calendar_year
+    from mediation.domain.calendar import parse_year
+    from mediation.engine.deadlines import load_calendar_year
 
     pid = _medical(store, accepted=at("2026-12-01"))  # 30 working days reach into 2027
     for trig, data in (

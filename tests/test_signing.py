@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner, Result
 
-from mediation import audit
-from mediation._tables import access_event_table, document_table, signing_key_table
 from mediation.cli import app
 from mediation.errors import ExitCode
-from mediation.store import Store
+from mediation.storage import audit
+from mediation.storage._tables import access_event_table, document_table, signing_key_table
+from mediation.storage.store import Store
 from tests.conftest import intake_record
 from tests.test_cli_peoples import (
     _cli_built_once,  # noqa: F401  (autouse: one command tree)
@@ -480,7 +480,7 @@ def test_the_signed_agreement_passes_pdfsig_and_doc_verify(cli: Cli, tmp_path: P
 def test_the_seal_is_visible_and_red_on_the_last_page(cli: Cli, tmp_path: Path) -> None:
     from PIL import Image
 
-    from mediation.signing import _seal_box
+    from mediation.documents.signing import _seal_box
 
     _, out = signed_agreement(cli, tmp_path)
     info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True)

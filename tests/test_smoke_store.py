@@ -1,4 +1,5 @@
-from mediation import cases, intake
+from mediation.domain import intake
+from mediation.engine import cases
 from tests.conftest import T0, intake_record
 
 

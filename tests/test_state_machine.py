@@ -14,7 +14,7 @@ afresh and checks, for every proceeding in it:
   the state the previous event left it in (or a ``reassign``, ``amend_party`` or
   ``recompute_deadline``, which leave the state as it was); the last one leaves it in its
   current state;
-- both hash chains verify (:func:`mediation.audit.verify`);
+- both hash chains verify (:func:`mediation.storage.audit.verify`);
 - its running deadlines are exactly those the flow's rules (``starts_on``, ``runs_in``,
   ``paused_by``, ``resumed_by``) say should run after that history — so none runs in a final
   state unless a rule's ``runs_in`` names that state — at most one per kind, each due on
@@ -56,8 +56,29 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import delete, select, update
 
-from mediation import audit, cases, disputes, intake, scheduler
-from mediation._tables import (
+from mediation.domain import intake
+from mediation.domain.calendar import WorkCalendar, YearCalendar
+from mediation.domain.clock import business_date
+from mediation.domain.periods import Period, compute_due
+from mediation.engine import cases, disputes, scheduler
+from mediation.engine.deadlines import load_calendar_year
+from mediation.engine.guards import (
+    EXCLUSIONS,
+    MEDIATION_RESULTS,
+    PERFORMANCE,
+    SELECTIONS,
+    SESSION_KINDS,
+)
+from mediation.engine.machine import FlowMachine, load
+from mediation.engine.parties import amend_party
+from mediation.errors import (
+    MediationError,
+    NotFoundError,
+    TransitionNotAllowed,
+    ValidationError,
+)
+from mediation.storage import audit
+from mediation.storage._tables import (
     audit_head_table,
     deadline_table,
     dispute_merge_table,
@@ -66,26 +87,7 @@ from mediation._tables import (
     metadata,
     proceeding_table,
 )
-from mediation.calendar import WorkCalendar, YearCalendar
-from mediation.clock import business_date
-from mediation.deadlines import load_calendar_year
-from mediation.errors import (
-    MediationError,
-    NotFoundError,
-    TransitionNotAllowed,
-    ValidationError,
-)
-from mediation.guards import (
-    EXCLUSIONS,
-    MEDIATION_RESULTS,
-    PERFORMANCE,
-    SELECTIONS,
-    SESSION_KINDS,
-)
-from mediation.machine import FlowMachine, load
-from mediation.parties import amend_party
-from mediation.periods import Period, compute_due
-from mediation.store import Store
+from mediation.storage.store import Store
 from mediation.workflows import Flow, Transition, flow_names, get_flow
 from tests.conftest import T0, intake_record, snapshot
 

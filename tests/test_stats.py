@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from mediation import cases, charts, intake, personal, stats
-from mediation._tables import proceeding_table
 from mediation.cli import app
-from mediation.clock import BUSINESS_TZ
+from mediation.domain import intake, personal
+from mediation.domain.clock import BUSINESS_TZ
+from mediation.engine import cases
+from mediation.reporting import charts, stats
+from mediation.storage._tables import proceeding_table
 from tests.conftest import intake_record
 
 AGREEMENT = {
@@ -401,8 +403,8 @@ def test_the_parties_key_is_stored_when_a_dispute_is_registered(store, dataset):
     from alembic import command
     from sqlalchemy import select
 
-    from mediation._tables import dispute_table, party_table, proceeding_table
-    from mediation.migrations import alembic_config, upgrade
+    from mediation.storage._tables import dispute_table, party_table, proceeding_table
+    from mediation.storage.migrations import alembic_config, upgrade
 
     def keys() -> dict[int, str | None]:
         with store.read() as conn:

@@ -1,4 +1,4 @@
-"""The generated Core tables (mediation/_tables.py) match the SQLModel schema."""
+"""The generated Core tables (mediation/storage/_tables.py) match the SQLModel schema."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import sys
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from mediation import _tables
-from mediation._tablegen import TARGET, render
-from mediation.store import Store
+from mediation.storage import _tables
+from mediation.storage._tablegen import TARGET, render
+from mediation.storage.store import Store
 
 
 def test_generated_file_is_current() -> None:
     assert TARGET.read_text(encoding="utf-8") == render(), (
-        "mediation/_tables.py is stale: run python -m mediation._tablegen --write"
+        "mediation/storage/_tables.py is stale: run python -m mediation.storage._tablegen --write"
     )
 
 
@@ -32,7 +32,7 @@ def test_mirror_matches_the_migrated_schema(db_url: str) -> None:
 
 def test_reading_commands_do_not_build_the_orm() -> None:
     code = (
-        "import sys, mediation.cli, mediation.queries, mediation.cases, mediation.reports; "
+        "import sys, mediation.cli, mediation.engine.queries, mediation.engine.cases, mediation.reporting.reports; "
         "print(sorted(m for m in sys.modules if m.startswith(('sqlmodel', 'sqlalchemy.orm'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

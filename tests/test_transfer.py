@@ -26,8 +26,15 @@ import pytest
 from sqlalchemy import Text, create_engine, insert, select, text, type_coerce, update
 from typer.testing import CliRunner, Result
 
-from mediation import audit, cases, disputes, intake, scheduler
-from mediation._tables import (
+from mediation.cli import app
+from mediation.demo import run_demo
+from mediation.domain import intake
+from mediation.domain.calendar import read_year_file
+from mediation.engine import cases, disputes, scheduler
+from mediation.engine.deadlines import load_calendar_year
+from mediation.errors import ExitCode
+from mediation.storage import audit
+from mediation.storage._tables import (
     app_user_table,
     document_table,
     metadata,
@@ -36,13 +43,8 @@ from mediation._tables import (
     signature_table,
     signing_key_table,
 )
-from mediation._types import JSONText
-from mediation.calendar import read_year_file
-from mediation.cli import app
-from mediation.deadlines import load_calendar_year
-from mediation.demo import run_demo
-from mediation.errors import ExitCode
-from mediation.store import Store
+from mediation.storage._types import JSONText
+from mediation.storage.store import Store
 from tests.conftest import PG_URL, T0, _pg_available, intake_record
 
 HOLIDAYS = Path(__file__).resolve().parents[1] / "data" / "holidays" / "2026.toml"

@@ -9,11 +9,11 @@ import typer.main
 from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
-from mediation import audit
-from mediation._tables import access_event_table
 from mediation.cli import app
-from mediation.store import Store
-from mediation.users import COMMAND_ROLES
+from mediation.engine.users import COMMAND_ROLES
+from mediation.storage import audit
+from mediation.storage._tables import access_event_table
+from mediation.storage.store import Store
 from tests.conftest import intake_record
 
 NOW = "2026-03-02T09:00:00+08:00"
@@ -170,8 +170,9 @@ def test_reveal_needs_a_permitted_role_and_is_recorded(
 def test_approving_a_statutory_extension_needs_a_supervisor(
     store: Store, runner: CliRunner, db_url: str
 ) -> None:
-    from mediation import cases, intake
-    from mediation.organisations import add_organisation
+    from mediation.domain import intake
+    from mediation.engine import cases
+    from mediation.engine.organisations import add_organisation
     from tests.conftest import T0
 
     add_organisation(

@@ -17,13 +17,13 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from mediation._tables import event_table, proceeding_table
-from mediation.clock import BUSINESS_TZ
 from mediation.documents import context as C
 from mediation.documents import kinds as K
 from mediation.documents.service import DocumentSigned, _stylesheet, render
+from mediation.domain.clock import BUSINESS_TZ
 from mediation.errors import MediationError, UsageError, ValidationError
-from mediation.store import Store
+from mediation.storage._tables import event_table, proceeding_table
+from mediation.storage.store import Store
 
 _P = proceeding_table
 

@@ -25,8 +25,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from mediation import taxonomy
-from mediation._tables import (
+from mediation.documents import kinds as K
+from mediation.domain import taxonomy
+from mediation.domain.clock import BUSINESS_TZ, business_date
+from mediation.domain.personal import birth_date_of, resident_id_problem
+from mediation.errors import ExitCode, FieldProblem, MediationError, ValidationError
+from mediation.storage._tables import (
     app_user_table,
     dispute_table,
     document_table,
@@ -36,10 +40,6 @@ from mediation._tables import (
     proceeding_table,
     signature_table,
 )
-from mediation.clock import BUSINESS_TZ, business_date
-from mediation.documents import kinds as K
-from mediation.errors import ExitCode, FieldProblem, MediationError, ValidationError
-from mediation.personal import birth_date_of, resident_id_problem
 from mediation.workflows import DocumentSpec, Flow, get_flow
 
 _P = proceeding_table
@@ -394,7 +394,7 @@ def mediators_of(case: CaseFile, fallback: dict[str, Any] | None = None) -> list
 
 def names(value: Any) -> list[str]:
     """Names given as a list or as text separated by 、 , ， ; (payload fields)."""
-    from mediation.guards import as_list
+    from mediation.engine.guards import as_list
 
     return as_list(value) if value else []
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mediation.clock import BUSINESS_TZ
 from mediation.documents import forms, outcomes
 from mediation.documents import kinds as K
 from mediation.documents.casefile import (
@@ -30,6 +29,7 @@ from mediation.documents.casefile import (
     reached,
     spec_of,
 )
+from mediation.domain.clock import BUSINESS_TZ
 from mediation.errors import FieldProblem, UsageError
 from mediation.workflows import DocumentSpec
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mediation import taxonomy
-from mediation.clock import business_date
 from mediation.documents.casefile import (
     CaseFile,
     DocumentNotAvailable,
@@ -25,7 +23,9 @@ from mediation.documents.casefile import (
     parties_of,
     payload_fix,
 )
-from mediation.guards import PERFORMANCE, SATISFACTION
+from mediation.domain import taxonomy
+from mediation.domain.clock import business_date
+from mediation.engine.guards import PERFORMANCE, SATISFACTION
 
 
 def _application(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:

@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from mediation._tables import document_table, proceeding_table
-from mediation.audit import append_access
 from mediation.documents import context as C
 from mediation.errors import ConflictError, ExitCode, MediationError
-from mediation.refs import resolve
-from mediation.store import Store
+from mediation.storage._tables import document_table, proceeding_table
+from mediation.storage.audit import append_access
+from mediation.storage.refs import resolve
+from mediation.storage.store import Store
 
 _D = document_table
 _P = proceeding_table

@@ -57,7 +57,7 @@ def flow_names() -> list[str]:
 
 
 def get_flow(name: str) -> Flow:
-    """The declared flow ``name`` (not yet validated: see ``mediation.machine``).
+    """The declared flow ``name`` (not yet validated: see ``mediation.engine.machine``).
 
     :raises NotFoundError: for an unknown flow, listing the known ones.
     """

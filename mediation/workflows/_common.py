@@ -7,7 +7,7 @@ words a step differently, it overrides the label or legal basis with
 
 from __future__ import annotations
 
-from mediation.periods import Period
+from mediation.domain.periods import Period
 from mediation.workflows._spec import DeadlineRule, Transition
 
 #: 人民调解法 art. 29: the fields a written agreement must state.

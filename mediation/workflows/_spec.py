@@ -1,7 +1,7 @@
 """The vocabulary a flow is declared in: states, transitions, deadlines, documents.
 
 A flow module builds one :class:`Flow` from these and nothing else; the engine
-(:mod:`mediation.machine`) loads every flow the same way and validates it.
+(:mod:`mediation.engine.machine`) loads every flow the same way and validates it.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from mediation.periods import Period
+from mediation.domain.periods import Period
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Transition:
 
     ``dest=None`` records the action without changing state (a mediation session).
     ``requires`` names payload fields the user must supply; ``guards`` and ``effects``
-    name functions registered in :mod:`mediation.guards`.
+    name functions registered in :mod:`mediation.engine.guards`.
     """
 
     trigger: str
@@ -62,7 +62,7 @@ class Transition:
     outcome: str | None = None
     handoff: HandOff | None = None
     legal_basis: str = ""
-    #: The role that may fire it (mediation.users): approvals need a supervisor.
+    #: The role that may fire it (mediation.engine.users): approvals need a supervisor.
     role: str = "mediator"
 
 

@@ -9,7 +9,7 @@ sends the case back to trial (art. 21).
 
 from __future__ import annotations
 
-from mediation.periods import Period
+from mediation.domain.periods import Period
 from mediation.workflows import _common as common
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mediation.periods import Period
+from mediation.domain.periods import Period
 from mediation.workflows import _common as common
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
 

@@ -8,7 +8,7 @@ dismissed: the parties may re-mediate or sue (民事诉讼法 art. 206).
 
 from __future__ import annotations
 
-from mediation.periods import Period
+from mediation.domain.periods import Period
 from mediation.workflows import _common as common
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
 

@@ -7,7 +7,7 @@ committee keeps the dispute and restarts the one-month clock.
 
 from __future__ import annotations
 
-from mediation.periods import Period
+from mediation.domain.periods import Period
 from mediation.workflows import _common as common
 from mediation.workflows._spec import (
     DeadlineRule,

@@ -9,7 +9,7 @@ handling within 60 days of acceptance, +30 at most with approval (art. 34).
 
 from __future__ import annotations
 
-from mediation.periods import Period
+from mediation.domain.periods import Period
 from mediation.workflows import _common as common
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, HandOff, State, Transition
 

@@ -6,7 +6,7 @@ before a session (domain.md §3.6; local 交调委 rules — configuration, not 
 
 from __future__ import annotations
 
-from mediation.periods import Period
+from mediation.domain.periods import Period
 from mediation.workflows import _common as common
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
 

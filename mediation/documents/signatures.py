@@ -1,0 +1,428 @@
+"""Signatures recorded on a case's written agreement (人民调解法 art. 29).
+
+Each party signs, seals or fingerprints the agreement, the mediator signs it, the committee
+seals it. :func:`record_signature` records each one (who, how, when, optionally a scan) as
+a ``signature`` row and a case event; the agreement takes effect when the last of them is
+recorded, as an ``agreement_effective`` event in the same transaction. Signatures count for
+the agreement last reached (after a re-mediation the new agreement is signed again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from mediation.domain.clock import BUSINESS_TZ
+from mediation.engine.cases import case_row
+from mediation.errors import (
+    FieldProblem,
+    TransitionNotAllowed,
+    ValidationError,
+)
+from mediation.storage._tables import (
+    event_table,
+    organisation_table,
+    party_table,
+    proceeding_table,
+    signature_table,
+)
+from mediation.storage.audit import append_event
+from mediation.storage.refs import resolve
+from mediation.storage.store import Store
+from mediation.workflows import get_flow
+
+#: Who signs an agreement, and how (labels for users).
+SIGNER_KINDS = {"party": "当事人", "mediator": "调解员", "committee": "调解委员会"}
+METHODS = {"sign": "签名", "seal": "盖章", "fingerprint": "按指印"}
+#: The methods each kind of signer may use: the mediator signs, the committee seals.
+ALLOWED_METHODS = {
+    "party": ("sign", "seal", "fingerprint"),
+    "mediator": ("sign",),
+    "committee": ("seal",),
+}
+MAX_IMAGE_BYTES = 2 * 1024 * 1024
+_IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+_EFFECT_NOTE = "调解协议书自各方当事人签名、盖章或者按指印，调解员签名并加盖调解委员会印章之日起生效（人民调解法 art. 29）"
+
+_P = proceeding_table
+_O = organisation_table
+_S = signature_table
+_E = event_table
+_PTY = party_table
+
+
+# -- recorded signatures ------------------------------------------------------------------
+
+
+def agreement_reached(conn: Connection, case: Any) -> datetime:
+    """When the case's current written agreement was reached (its latest event with the
+    ``record_agreement`` effect): signatures recorded since then are on that agreement.
+
+    :raises TransitionNotAllowed: when the case has no written agreement.
+    """
+    flow = get_flow(case.flow)
+    triggers = sorted(
+        {
+            t.trigger
+            for t in flow.transitions
+            if "record_agreement" in t.effects and t.trigger != "agree_oral"
+        }
+    )
+    reached: datetime | None = conn.execute(
+        select(_E.c.occurred_at)
+        .where(_E.c.proceeding_id == case.id, _E.c.trigger.in_(triggers))
+        .order_by(_E.c.seq.desc())
+        .limit(1)
+    ).scalar()
+    if reached is None:
+        raise TransitionNotAllowed(
+            f"{case.case_number} has no written agreement to sign",
+            hint=f"record it first: mediation case advance {case.case_number} agree_written",
+        )
+    return reached
+
+
+@dataclass
+class Required:
+    """Who must still sign a document."""
+
+    parties: list[str] = field(default_factory=list)
+    mediators: list[str] = field(default_factory=list)
+    committee: str | None = None
+
+    def describe(self) -> str:
+        parts = [f"当事人 {name}" for name in self.parties]
+        if self.mediators:
+            parts.append("调解员 " + " 或 ".join(self.mediators))
+        if self.committee:
+            parts.append(f"{self.committee}（盖章）")
+        return "、".join(parts)
+
+    def __bool__(self) -> bool:
+        return bool(self.parties or self.mediators or self.committee)
+
+
+def _recorded_since(case: Any, since: datetime) -> Any:
+    return and_(
+        _S.c.proceeding_id == case.id,
+        _S.c.document_kind == "agreement",
+        _S.c.recorded_at >= since,
+    )
+
+
+def missing(conn: Connection, case: Any, since: datetime, org_name: str) -> Required:
+    """Who has not yet signed the agreement reached at ``since``."""
+    signed = conn.execute(
+        select(_S.c.signer_kind, _S.c.signer_name, _S.c.party_id).where(
+            _recorded_since(case, since)
+        )
+    ).all()
+    party_ids = {s.party_id for s in signed if s.signer_kind == "party"}
+    parties = conn.execute(
+        select(_PTY.c.id, _PTY.c.name)
+        .where(_PTY.c.dispute_id == case.dispute_id)
+        .order_by(_PTY.c.ordinal, _PTY.c.id)
+    ).all()
+    required = Required(parties=[p.name for p in parties if p.id not in party_ids])
+    if not any(s.signer_kind == "mediator" for s in signed):
+        required.mediators = case_mediators(case) or ["（尚未指派调解员）"]
+    if not any(s.signer_kind == "committee" for s in signed):
+        required.committee = org_name
+    return required
+
+
+def case_mediators(case: Any) -> list[str]:
+    names = list(case.mediators or [])
+    if case.mediator and case.mediator not in names:
+        names.insert(0, case.mediator)
+    return names
+
+
+def case_event(
+    conn: Connection,
+    case: Any,
+    version: int,
+    trigger: str,
+    *,
+    actor: str,
+    now: datetime,
+    note: str,
+    payload: dict[str, Any],
+) -> int:
+    """Append a case event that changes no state, bumping the proceeding's version."""
+    conn.execute(update(_P).where(_P.c.id == case.id).values(version=version, updated_at=now))
+    return append_event(
+        conn,
+        {
+            "dispute_id": case.dispute_id,
+            "proceeding_id": case.id,
+            "seq": version,
+            "trigger": trigger,
+            "from_state": case.state,
+            "to_state": case.state,
+            "actor": actor,
+            "note": note,
+            "payload": payload,
+            "occurred_at": now,
+        },
+    )
+
+
+def _iso(moment: datetime) -> str:
+    """A moment as event payloads carry it: ISO 8601 in business time."""
+    return moment.astimezone(BUSINESS_TZ).isoformat(timespec="seconds")
+
+
+def _image_type(image: bytes) -> str | None:
+    return next((t for magic, t in _IMAGE_TYPES.items() if image.startswith(magic)), None)
+
+
+def record_signature(
+    store: Store,
+    case_ref: str,
+    *,
+    signer: str,
+    signer_kind: str,
+    method: str,
+    actor: str,
+    now: datetime,
+    signed_at: datetime | None = None,
+    image: bytes | None = None,
+) -> dict[str, Any]:
+    """Record one signature on the case's written agreement; when it is the last one
+    required (every party, a mediator of the case, the committee's seal) the agreement takes
+    effect, recorded as an ``agreement_effective`` event in the same transaction.
+
+    :raises ValidationError: for an unknown kind or method, a method that kind of signer may
+        not use, a time after now, or an image that is not a PNG/JPEG under 2 MiB.
+    :raises TransitionNotAllowed: when the case has no written agreement, or the signer is
+        not a party, mediator or the committee of the case, or has already signed.
+    """
+    signed_at = signed_at or now
+    image_type = _check_input(signer, signer_kind, method, signed_at, image, now=now)
+    with store.write() as conn:
+        pid, _ = resolve(conn, case_ref)
+        case = case_row(conn, pid, lock=True)
+        since = agreement_reached(conn, case)
+        org = conn.execute(
+            select(_O.c.code, _O.c.name).where(_O.c.id == case.organisation_id)
+        ).one()
+        before = missing(conn, case, since, org.name)
+        name, party_id = _signer(conn, case, org, since, before, signer_kind, signer.strip())
+        return insert_signature(
+            conn,
+            case,
+            since,
+            before,
+            org_name=org.name,
+            signer=name,
+            signer_kind=signer_kind,
+            party_id=party_id,
+            method=method,
+            signed_at=signed_at,
+            image=image,
+            image_type=image_type,
+            actor=actor,
+            now=now,
+        )
+
+
+def _check_input(
+    signer: str,
+    signer_kind: str,
+    method: str,
+    signed_at: datetime,
+    image: bytes | None,
+    *,
+    now: datetime,
+) -> str | None:
+    """Refuse bad input before the database is touched; return the image's MIME type."""
+    problems = []
+    if signer_kind not in SIGNER_KINDS:
+        fix = "use --party, --mediator or --committee"
+        problems.append(FieldProblem("signer", f"未知签署人类型 {signer_kind!r}", fix))
+    if method not in METHODS:
+        fix = "use sign, seal or fingerprint"
+        problems.append(FieldProblem("--method", f"未知方式 {method!r}", fix))
+    elif signer_kind in ALLOWED_METHODS and method not in ALLOWED_METHODS[signer_kind]:
+        allowed = ALLOWED_METHODS[signer_kind]
+        problem = f"{SIGNER_KINDS[signer_kind]}应以{'、'.join(METHODS[m] for m in allowed)}方式签署"
+        problems.append(FieldProblem("--method", problem, f"use --method {allowed[0]}"))
+    if signed_at > now:
+        fix = "give the time the signature was made"
+        problems.append(FieldProblem("--at", "签署时间晚于当前时间", fix))
+    if not signer.strip() or len(signer) > 100:
+        problems.append(FieldProblem("--signer", "签署人姓名为空或过长", "give 1-100 characters"))
+    image_type = None
+    if image is not None:
+        image_type = _image_type(image)
+        if image_type is None:
+            fix = "scan the signature as PNG or JPEG"
+            problems.append(FieldProblem("--image", "不是 PNG 或 JPEG 图像", fix))
+        elif len(image) > MAX_IMAGE_BYTES:
+            problem = f"图像过大（{len(image)} 字节）"
+            problems.append(FieldProblem("--image", problem, "keep it under 2 MiB"))
+    if problems:
+        raise ValidationError(problems, source="signature")
+    return image_type
+
+
+def _signer(
+    conn: Connection,
+    case: Any,
+    org: Any,
+    since: datetime,
+    before: Required,
+    signer_kind: str,
+    signer: str,
+) -> tuple[str, int | None]:
+    """(name to record, party id) of a signer of the case who has not signed yet."""
+    once = "each signature is recorded once; see `mediation case history`"
+    if signer_kind == "party":
+        row = conn.execute(
+            select(_PTY.c.id)
+            .where(_PTY.c.dispute_id == case.dispute_id, _PTY.c.name == signer)
+            .order_by(_PTY.c.ordinal)
+        ).first()
+        if row is None:
+            raise TransitionNotAllowed(
+                f"{signer} is not a party of {case.case_number}",
+                hint="give the party's name as recorded (see `mediation case show`)",
+            )
+        if signer not in before.parties:
+            raise TransitionNotAllowed(f"当事人 {signer} 的签署已记录", hint=once)
+        return signer, row.id
+    if signer_kind == "mediator":
+        names = case_mediators(case)
+        if signer not in names:
+            raise TransitionNotAllowed(
+                f"{signer} is not a mediator of {case.case_number} "
+                f"({'、'.join(names) or '尚未指派'})",
+                hint="the mediator who conducted the mediation signs",
+            )
+        already = conn.execute(
+            select(_S.c.id).where(
+                _recorded_since(case, since),
+                _S.c.signer_kind == "mediator",
+                _S.c.signer_name == signer,
+            )
+        ).first()
+        if already:
+            raise TransitionNotAllowed(f"调解员 {signer} 的签名已记录", hint=once)
+        return signer, None
+    if signer not in (org.name, org.code):
+        raise TransitionNotAllowed(
+            f"the case's committee is {org.name}, not {signer}",
+            hint=f"--committee --signer {org.name}",
+        )
+    if before.committee is None:
+        raise TransitionNotAllowed(f"{org.name}的盖章已记录", hint=once)
+    return org.name, None
+
+
+def insert_signature(
+    conn: Connection,
+    case: Any,
+    since: datetime,
+    before: Required,
+    *,
+    org_name: str,
+    signer: str,
+    signer_kind: str,
+    party_id: int | None,
+    method: str,
+    signed_at: datetime,
+    image: bytes | None,
+    image_type: str | None,
+    actor: str,
+    now: datetime,
+    version: int | None = None,
+) -> dict[str, Any]:
+    """Insert one signature on the agreement reached at ``since`` and its event (and
+    ``agreement_effective`` when it is the last one). The caller holds the case's lock;
+    ``version`` is the proceeding's version if the caller already bumped it."""
+    conn.execute(
+        insert(_S).values(
+            proceeding_id=case.id,
+            document_kind="agreement",
+            signer_kind=signer_kind,
+            party_id=party_id,
+            signer_name=signer,
+            method=method,
+            signed_at=signed_at,
+            image=image,
+            image_type=image_type,
+            recorded_by=actor,
+            recorded_at=now,
+        )
+    )
+    version = (version or case.version) + 1
+    payload: dict[str, Any] = {
+        "document_kind": "agreement",
+        "signer_kind": signer_kind,
+        "signer": signer,
+        "method": method,
+        "signed_at": _iso(signed_at),
+    }
+    if image is not None:
+        payload["image_sha256"] = hashlib.sha256(image).hexdigest()
+    note = f"{SIGNER_KINDS[signer_kind]} {signer} {METHODS[method]}"
+    case_event(
+        conn, case, version, "record_signature", actor=actor, now=now, note=note, payload=payload
+    )
+    after = missing(conn, case, since, org_name)
+    effective_at = None
+    if before and not after:
+        # In effect from the day the last of them signed (人民调解法 art. 29).
+        effective_at = conn.execute(
+            select(func.max(_S.c.signed_at)).where(_recorded_since(case, since))
+        ).scalar_one()
+        version += 1
+        case_event(
+            conn,
+            case,
+            version,
+            "agreement_effective",
+            actor=actor,
+            now=now,
+            note=_EFFECT_NOTE,
+            payload={"document_kind": "agreement", "effective_at": _iso(effective_at)},
+        )
+    return {
+        "case_number": case.case_number,
+        "document_kind": "agreement",
+        "signer_kind": signer_kind,
+        "signer": signer,
+        "method": method,
+        "method_label": METHODS[method],
+        "signed_at": signed_at,
+        "missing": after.describe(),
+        "effective_at": effective_at,
+        "version": version,
+    }
+
+
+def signatures(
+    store: Store, case_ref: str, document_kind: str = "agreement"
+) -> list[dict[str, Any]]:
+    """The signatures recorded on a case's document, in the order they were recorded."""
+    with store.read() as conn:
+        pid, _ = resolve(conn, case_ref)
+        rows = conn.execute(
+            select(
+                _S.c.signer_kind,
+                _S.c.signer_name,
+                _S.c.method,
+                _S.c.signed_at,
+                _S.c.image_type,
+                _S.c.recorded_at,
+                _S.c.recorded_by,
+            )
+            .where(_S.c.proceeding_id == pid, _S.c.document_kind == document_kind)
+            .order_by(_S.c.id)
+        ).all()
+    return [dict(r._mapping) for r in rows]

@@ -1,0 +1,498 @@
+"""The committee's digital seal on a case document, and checking a sealed PDF.
+
+:func:`sign_document` applies a PAdES B-B signature (no time-stamp authority: no network)
+with pyHanko, drawn as a red seal on the last page, and stores the signed bytes and their
+hash with the case; a signed document is final (never re-rendered, nothing stamped on it).
+For the agreement the seal is the committee's signature (:mod:`mediation.documents.signatures`).
+
+:func:`verify_document` checks a PDF: a signature by a recorded committee key, intact and
+trusted, covering the entire file, and the file's hash equal to a signed document recorded
+for a case (:data:`CHECKS`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from mediation.documents.keys import PASSPHRASE_ENV
+from mediation.documents.signatures import (
+    agreement_reached,
+    case_event,
+    insert_signature,
+    missing,
+)
+from mediation.domain.clock import BUSINESS_TZ, business_date
+from mediation.engine.cases import case_row
+from mediation.errors import (
+    ConflictError,
+    MediationError,
+    NotFoundError,
+    TransitionNotAllowed,
+    UsageError,
+)
+from mediation.storage._tables import (
+    document_table,
+    organisation_table,
+    proceeding_table,
+    signing_key_table,
+)
+from mediation.storage.refs import resolve
+from mediation.storage.store import Store
+
+SEAL_FIELD = "CommitteeSeal"
+SEAL_RED = (0.78, 0.06, 0.06)
+
+_P = proceeding_table
+_O = organisation_table
+_K = signing_key_table
+_DOC = document_table
+
+
+# -- the committee's digital seal ---------------------------------------------------------
+
+
+def _seal_box() -> tuple[float, float, float, float]:
+    """Where the seal goes on the last page (PDF points from the bottom left corner)."""
+    from mediation.documents import SEAL_BOX
+
+    return SEAL_BOX
+
+
+def _document(conn: Connection, pid: int, kind: str, seq: int | None = None) -> Any:
+    """The case's rendered document of ``kind`` (its latest, unless ``seq`` is given)."""
+    query = select(_DOC).where(_DOC.c.proceeding_id == pid, _DOC.c.kind == kind)
+    if seq is not None:
+        query = query.where(_DOC.c.seq == seq)
+    row = conn.execute(query.order_by(_DOC.c.seq.desc()).limit(1)).first()
+    if row is None:
+        raise NotFoundError(
+            f"the case has no rendered {kind} document" + (f" no. {seq}" if seq else ""),
+            hint=f"render it first: mediation doc render CASE {kind}",
+        )
+    return row
+
+
+def sign_document(
+    store: Store,
+    case_ref: str,
+    kind: str = "agreement",
+    *,
+    passphrase: bytes,
+    actor: str,
+    now: datetime,
+    seq: int | None = None,
+) -> dict[str, Any]:
+    """Seal the case's rendered document with its committee's active key (PAdES B-B, a
+    visible seal on the last page) and store the signed bytes, their hash, and a
+    ``sign_document`` event in one transaction. For the agreement this is the committee's
+    seal: every party and the mediator must have signed, and it may make the agreement
+    take effect.
+
+    :raises TransitionNotAllowed: when the document is already signed, or signatures are
+        missing.
+    :raises NotFoundError: without a rendered document, an active key, or the key file.
+    :raises UsageError: when the passphrase does not open the key file.
+    """
+    with store.read() as conn:
+        pid, _ = resolve(conn, case_ref)
+        case = case_row(conn, pid)
+        doc = _document(conn, pid, kind, seq)
+        org = conn.execute(
+            select(_O.c.code, _O.c.name).where(_O.c.id == case.organisation_id)
+        ).one()
+        if doc.status == "signed":
+            raise TransitionNotAllowed(
+                f"{case.case_number} 的{doc.title}已于 {_local(doc.signed_at)} 签章，签章后不再改动",
+                hint=f"verify it with `mediation doc verify FILE --case {case.case_number}`",
+            )
+        key = conn.execute(
+            select(_K.c.fingerprint, _K.c.key_path, _K.c.not_after).where(
+                _K.c.organisation_id == case.organisation_id, _K.c.active.is_(True)
+            )
+        ).first()
+        if key is None:
+            raise NotFoundError(
+                f"{org.name} has no signing key",
+                hint=f"create one with `mediation keys init {org.code}` or import a CA's PKCS#12",
+            )
+        if key.not_after < now:
+            raise TransitionNotAllowed(
+                f"{org.name} 的签章证书已于 {_local(key.not_after)} 过期",
+                hint=f"create a new key: mediation keys init {org.code}",
+            )
+        if kind == "agreement":
+            unsigned = missing(conn, case, agreement_reached(conn, case), org.name)
+            unsigned.committee = None  # this seal is the committee's
+            if unsigned:
+                raise TransitionNotAllowed(
+                    f"协议书尚未由以下各方签署：{unsigned.describe()}",
+                    hint="record each signature first: mediation doc record-signature CASE --signer NAME --party --method sign",
+                )
+    signed = _seal_pdf(
+        doc.content,
+        key_path=Path(key.key_path),
+        fingerprint=key.fingerprint,
+        passphrase=passphrase,
+        org_name=org.name,
+        reason=f"{doc.title}（{case.case_number}）",
+        now=now,
+    )
+    digest = hashlib.sha256(signed).hexdigest()
+    with store.write() as conn:
+        case = case_row(conn, pid, lock=True)
+        current = conn.execute(
+            select(_DOC.c.status, _DOC.c.sha256).where(_DOC.c.id == doc.id)
+        ).first()
+        still_active = conn.execute(
+            select(_K.c.active).where(_K.c.fingerprint == key.fingerprint)
+        ).scalar()
+        if (
+            current is None
+            or (current.status, current.sha256) != ("rendered", doc.sha256)
+            or not still_active
+        ):
+            raise ConflictError(
+                f"{case.case_number} 的{doc.title}或签章密钥在签章时被他人改动，未保存",
+                hint="run the command again",
+            )
+        conn.execute(
+            update(_DOC)
+            .where(_DOC.c.id == doc.id)
+            .values(
+                content=signed,
+                sha256=digest,
+                size=len(signed),
+                status="signed",
+                signed_at=now,
+                signed_by=actor,
+                key_fingerprint=key.fingerprint,
+            )
+        )
+        version = case.version + 1
+        case_event(
+            conn,
+            case,
+            version,
+            "sign_document",
+            actor=actor,
+            now=now,
+            note=f"{org.name}电子签章：{doc.title}",
+            payload={
+                "kind": kind,
+                "seq": doc.seq,
+                "sha256": digest,
+                "rendered_sha256": doc.sha256,
+                "fingerprint": key.fingerprint,
+            },
+        )
+        effective_at = None
+        if kind == "agreement":
+            since = agreement_reached(conn, case)
+            before = missing(conn, case, since, org.name)
+            if before.committee:
+                recorded = insert_signature(
+                    conn,
+                    case,
+                    since,
+                    before,
+                    org_name=org.name,
+                    signer=org.name,
+                    signer_kind="committee",
+                    party_id=None,
+                    method="seal",
+                    signed_at=now,
+                    image=None,
+                    image_type=None,
+                    actor=actor,
+                    now=now,
+                    version=version,
+                )
+                effective_at = recorded["effective_at"]
+    return {
+        "case_number": case.case_number,
+        "kind": kind,
+        "seq": doc.seq,
+        "title": doc.title,
+        "organisation": org.code,
+        "sha256": digest,
+        "size": len(signed),
+        "fingerprint": key.fingerprint,
+        "signed_at": now,
+        "effective_at": effective_at,
+        "content": signed,
+    }
+
+
+def _local(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _seal_pdf(
+    pdf: bytes,
+    *,
+    key_path: Path,
+    fingerprint: str,
+    passphrase: bytes,
+    org_name: str,
+    reason: str,
+    now: datetime,
+) -> bytes:
+    """``pdf`` with a PAdES B-B signature and a visible seal on its last page."""
+    from pyhanko.pdf_utils import layout
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
+    from pyhanko.stamp import TextStampStyle
+
+    from mediation.documents.fonts import subset_font
+
+    try:
+        p12 = key_path.read_bytes()
+    except OSError as exc:
+        raise NotFoundError(
+            f"cannot read the key file {key_path}: {exc.strerror}",
+            hint="restore it from the backup, or create a new key with `mediation keys init`",
+        ) from None
+    try:
+        signer = signers.SimpleSigner.load_pkcs12_data(p12, [], passphrase=passphrase)
+    except ValueError:
+        raise UsageError(
+            f"{PASSPHRASE_ENV} does not open the key file {key_path}",
+            hint="set it to the passphrase given when the key was created or imported",
+        ) from None
+    if hashlib.sha256(signer.signing_cert.dump()).hexdigest() != fingerprint:
+        raise MediationError(
+            f"the key file {key_path} does not hold the recorded certificate {fingerprint[:16]}…",
+            hint="restore the right file, or create a new key with `mediation keys init`",
+        )
+    text = f"{org_name}\n电子签章\n{business_date(now).isoformat()}"
+    x1, y1, x2, y2 = _seal_box()
+    longest = max(
+        sum(1.0 if ord(ch) > 0x2E7F else 0.55 for ch in line) for line in text.splitlines()
+    )
+    size = max(6, min(14, int((x2 - x1 - 24) / longest)))  # 10 pt margins, 2 pt border
+    centred = layout.SimpleBoxLayoutRule(
+        x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MID
+    )
+    style = TextStampStyle(
+        stamp_text=text.replace("%", "%%"),
+        text_box_style=TextBoxStyle(
+            font=GlyphAccumulatorFactory(str(subset_font(text)), font_size=size),
+            font_size=size,
+            text_color=SEAL_RED,
+            leading=int(size * 1.4),
+        ),
+        inner_content_layout=centred,
+        border_width=2,
+        border_color=SEAL_RED,
+        background=None,
+    )
+    meta = signers.PdfSignatureMetadata(
+        field_name=SEAL_FIELD,
+        subfilter=SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason=reason,
+        location=org_name,
+        name=org_name,
+    )
+
+    class _AtNow(signers.PdfSigner):
+        """Sign at ``now`` (the injected clock), not at the wall clock."""
+
+        def init_signing_session(self, pdf_out: Any, existing_fields_only: bool = False) -> Any:
+            session = super().init_signing_session(pdf_out, existing_fields_only)
+            session.system_time = now
+            return session
+
+    spec = SigFieldSpec(SEAL_FIELD, on_page=-1, box=(int(x1), int(y1), int(x2), int(y2)))
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        out = _AtNow(meta, signer, stamp_style=style, new_field_spec=spec).sign_pdf(writer)
+    except Exception as exc:  # pyHanko raises many kinds on a malformed PDF
+        raise MediationError(
+            f"the document could not be signed: {exc}",
+            hint="render it again with `mediation doc render`",
+        ) from None
+    signed: bytes = out.getvalue()
+    return signed
+
+
+# -- verification -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of :func:`verify_document` and what it found."""
+
+    name: str  #: signature | key | integrity | trust | coverage | recorded
+    label: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Verification:
+    """What :func:`verify_document` checked; ``ok`` when every check passed."""
+
+    sha256: str
+    size: int
+    checks: list[Check] = field(default_factory=list)
+    case_number: str | None = None
+    title: str | None = None
+    organisation: str | None = None
+    fingerprint: str | None = None
+    signed_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        names = {c.name for c in self.checks}
+        return all(c.ok for c in self.checks) and names >= set(CHECKS)
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+
+#: The checks, in order, with their labels.
+CHECKS = {
+    "signature": "文件含有电子签名",
+    "key": "签名证书为已登记的调解组织证书",
+    "integrity": "签名覆盖的内容未被改动",
+    "trust": "证书可信且签署时有效",
+    "coverage": "签名覆盖整个文件（签名后未追加内容）",
+    "recorded": "文件哈希与案件登记的文书一致",
+}
+
+
+def verify_document(
+    store: Store, data: bytes, *, now: datetime, case_ref: str | None = None
+) -> Verification:
+    """Check a signed PDF against the database; see :data:`CHECKS`. Never raises for a bad
+    file: the failed checks say what is wrong.
+
+    :raises NotFoundError: when ``case_ref`` names no case.
+    """
+    result = Verification(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+
+    def check(name: str, ok: bool, detail: str) -> None:
+        result.checks.append(Check(name, CHECKS[name], ok, detail))
+
+    _verify_signature(store, data, now=now, result=result, check=check)
+    with store.read() as conn:
+        query = (
+            select(
+                _DOC.c.kind,
+                _DOC.c.title,
+                _DOC.c.status,
+                _DOC.c.sha256,
+                _DOC.c.content,
+                _DOC.c.key_fingerprint,
+                _DOC.c.signed_at,
+                _P.c.case_number,
+            )
+            .join(_P, _P.c.id == _DOC.c.proceeding_id)
+            .where(_DOC.c.sha256 == result.sha256)
+        )
+        where = "任何案件"
+        if case_ref is not None:
+            pid, _ = resolve(conn, case_ref)
+            query = query.where(_DOC.c.proceeding_id == pid)
+            where = conn.execute(select(_P.c.case_number).where(_P.c.id == pid)).scalar_one()
+        row = conn.execute(query.order_by(_DOC.c.id).limit(1)).first()
+    if row is None:
+        check("recorded", False, f"SHA-256 {result.sha256} 与{where}登记的文书均不一致")
+    elif row.status != "signed":
+        check("recorded", False, f"{row.case_number} 的{row.title}登记为未签章")
+    elif hashlib.sha256(row.content).hexdigest() != row.sha256:
+        check(
+            "recorded", False, f"{row.case_number} 的{row.title}在数据库中的副本与登记的哈希不一致"
+        )
+    elif result.fingerprint is not None and row.key_fingerprint != result.fingerprint:
+        check("recorded", False, f"{row.case_number} 的{row.title}登记的签章证书与文件中的不同")
+    else:
+        result.case_number, result.title = row.case_number, row.title
+        check(
+            "recorded",
+            True,
+            f"{row.case_number} {row.title}，{_local(row.signed_at)} 签章，SHA-256 {result.sha256}",
+        )
+    return result
+
+
+def _verify_signature(
+    store: Store, data: bytes, *, now: datetime, result: Verification, check: Any
+) -> None:
+    from pyhanko.keys import load_certs_from_pemder_data
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        embedded = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
+        if not embedded:
+            check("signature", False, "文件中没有电子签名")
+            return
+        # Our documents carry one seal; with more, the last must cover the whole file.
+        sig = embedded[-1]
+        cert = sig.signer_cert
+        claimed = sig.self_reported_timestamp
+    except Exception as exc:  # a damaged file can fail anywhere in the parser
+        check("signature", False, f"无法读取文件中的签名：{type(exc).__name__}: {exc}")
+        return
+    check("signature", True, f"签名字段 {sig.field_name}，共 {len(embedded)} 个签名")
+    fingerprint = hashlib.sha256(cert.dump()).hexdigest()
+    with store.read() as conn:
+        key = conn.execute(
+            select(_K.c.certificate, _K.c.active, _O.c.code, _O.c.name)
+            .join(_O, _O.c.id == _K.c.organisation_id)
+            .where(_K.c.fingerprint == fingerprint)
+        ).first()
+    if key is None:
+        check(
+            "key",
+            False,
+            f"签名证书 {fingerprint[:16]}…（{cert.subject.human_friendly}）未在本系统登记",
+        )
+        return
+    result.fingerprint, result.organisation = fingerprint, key.code
+    result.signed_at = claimed
+    state = "现用" if key.active else "已停用"
+    check("key", True, f"{key.name}（{key.code}）的证书 {fingerprint[:16]}…（{state}）")
+    root = next(iter(load_certs_from_pemder_data(key.certificate.encode("ascii"))))
+    # A B-B signature carries no trusted time: the certificate is checked at the time the
+    # signer states, which the recorded document's signing time confirms.
+    context = ValidationContext(
+        trust_roots=[root], moment=claimed or now, allow_fetching=False, revocation_mode="soft-fail"
+    )
+    try:
+        status = validate_pdf_signature(sig, context)
+    except Exception as exc:
+        check("integrity", False, f"签名无法验证：{type(exc).__name__}: {exc}")
+        return
+    if status.intact and status.valid:
+        check("integrity", True, f"签名值正确（{status.md_algorithm.upper()}）")
+    elif not status.intact:
+        check("integrity", False, "签名覆盖的内容已被改动（摘要不符）")
+    else:
+        check("integrity", False, "签名值无效")
+    if status.trusted:
+        check("trust", True, f"签署时间 {_local(claimed)}，证书在该时间有效")
+    elif not (status.intact and status.valid):
+        check("trust", False, "签名无效，证书无从认定")
+    else:
+        problem = str(status.trust_problem_indic or "不可信")
+        check("trust", False, f"证书验证失败（{problem}，签署时间 {_local(claimed)}）")
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE and status.docmdp_ok is not False:
+        check("coverage", True, f"全部 {len(data)} 字节均在签名范围内")
+    else:
+        covered = status.coverage.name if status.coverage else "unknown"
+        check("coverage", False, f"签名之后文件被追加或修改（{covered}）")

@@ -1,0 +1,1 @@
+"""Pure domain rules: labels, clock, calendar, periods, intake validation, personal data."""

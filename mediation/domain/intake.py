@@ -1,0 +1,372 @@
+"""Intake records: reading and validating the file that opens a case.
+
+The file is JSON or TOML (schema in README, examples in ``data/examples/``). Validation
+collects every problem, naming the field and the fix, before anything is written.
+Codes may be given in English (``neighbourhood``) or as the Chinese label (``邻里``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from mediation.domain import taxonomy
+from mediation.domain.clock import UTC, parse_datetime
+from mediation.domain.personal import birth_date_of, resident_id_problem
+from mediation.errors import FieldProblem, ValidationError
+
+DISPUTE_FIELDS = {
+    "organisation": "受理的调委会代码（`mediation org list`）",
+    "flow": "流程，默认 peoples（人民调解）",
+    "dispute_type": "纠纷类型",
+    "channel": "来源渠道",
+    "application_mode": "申请方式：written/oral/initiative/referral",
+    "title": "纠纷名称",
+    "summary": "纠纷简要情况",
+    "claims": "申请事项",
+    "received_at": "收到时间（ISO 8601），默认当前时间",
+    "risk_level": "风险等级 red/yellow/green",
+    "referring_organ": "移送/委派机关（法院、信访、公安等渠道必填）",
+    "referral_ref": "移送机关的文号（法院、信访、公安等渠道必填）",
+    "parties": "当事人列表",
+}
+PARTY_FIELDS = {
+    "role": "applicant/respondent/third_party（申请人/被申请人/第三人）",
+    "kind": "person/organisation，默认 person",
+    "name": "姓名或名称",
+    "gender": "male/female（男/女）",
+    "ethnicity": "民族",
+    "birth_date": "出生日期 YYYY-MM-DD",
+    "id_type": "证件类型，默认 resident_id（居民身份证）",
+    "id_number": "证件号码",
+    "phone": "联系电话",
+    "address": "住址或单位",
+    "occupation": "职业或职务",
+    "legal_representative": "法定代表人（组织必填）",
+}
+
+
+@dataclass
+class PartyRecord:
+    role: str
+    name: str
+    kind: str = "person"
+    gender: str | None = None
+    ethnicity: str | None = None
+    birth_date: date | None = None
+    id_type: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    occupation: str | None = None
+    legal_representative: str | None = None
+
+
+@dataclass
+class Intake:
+    """A validated intake record."""
+
+    organisation: str
+    dispute_type: str
+    channel: str
+    title: str
+    parties: list[PartyRecord]
+    flow: str = "peoples"
+    application_mode: str = "written"
+    summary: str = ""
+    claims: str = ""
+    received_at: datetime | None = None
+    risk_level: str = "green"
+    referring_organ: str | None = None
+    referral_ref: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """Parse a JSON or TOML intake file.
+
+    :raises ValidationError: when it cannot be read or parsed.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problem = FieldProblem(str(path), f"无法读取：{exc.strerror}", "check the path")
+        raise ValidationError([problem], source=str(path)) from exc
+    try:
+        if path.suffix.lower() == ".toml":
+            data = tomllib.loads(raw.decode("utf-8-sig"))  # a BOM, as Notepad saves it
+        else:
+            data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        # ValueError: JSON syntax, or an integer too long to read; RecursionError: nesting.
+        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
+        why = "嵌套过深" if isinstance(exc, RecursionError) else str(exc)[:200]
+        problem = FieldProblem(
+            "(file)", f"不是有效的 UTF-8 {kind}：{why}", f"fix the {kind} syntax"
+        )
+        raise ValidationError([problem], source=str(path)) from None
+    if not isinstance(data, dict):
+        problem = FieldProblem("(file)", "顶层应为对象/表", "see data/examples/intake.toml")
+        raise ValidationError([problem], source=str(path))
+    return data
+
+
+def _code(
+    value: Any, table: Mapping[str, str], where: str, problems: list[FieldProblem]
+) -> str | None:
+    """Accept an English code or its Chinese label; report anything else."""
+    if isinstance(value, str):
+        if value in table:
+            return value
+        for code, label in table.items():
+            if value == label:
+                return code
+    allowed = "、".join(f"{k}（{v}）" for k, v in table.items())
+    problems.append(FieldProblem(where, f"未知取值 {value!r}", f"use one of: {allowed}"))
+    return None
+
+
+def _unknown_keys(
+    data: Mapping[str, Any], known: Mapping[str, str], prefix: str, problems: list[FieldProblem]
+) -> None:
+    for key in data:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), list(known), n=1)
+            fix = f"did you mean {close[0]!r}?" if close else f"known fields: {', '.join(known)}"
+            problems.append(FieldProblem(f"{prefix}{key}", "未知字段", fix))
+
+
+def _text(
+    data: Mapping[str, Any],
+    key: str,
+    where: str,
+    problems: list[FieldProblem],
+    *,
+    required: bool = False,
+    max_len: int = 200,
+) -> str | None:
+    value = data.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            problems.append(FieldProblem(where, "缺少必填字段", f"add {key}: {_describe(key)}"))
+        return None
+    if not isinstance(value, str):
+        problems.append(FieldProblem(where, f"应为文本，实为 {type(value).__name__}", "quote it"))
+        return None
+    value = value.strip()
+    if len(value) > max_len:
+        problems.append(FieldProblem(where, f"过长（{len(value)} > {max_len} 字）", "shorten it"))
+    bad = text_problem(value)
+    if bad:
+        problems.append(FieldProblem(where, bad, "remove it (retype the text)"))
+    return value
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text on both databases, or None."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "含有无效字符（孤立的 UTF-16 代理项）"
+    controls = sorted({c for c in value if ord(c) < 32 and c not in "\n\r\t"})
+    if controls:
+        return "含有控制字符 " + " ".join(f"U+{ord(c):04X}" for c in controls)
+    return None
+
+
+def _describe(key: str) -> str:
+    return DISPUTE_FIELDS.get(key) or PARTY_FIELDS.get(key) or key
+
+
+def _party(raw: Any, i: int, problems: list[FieldProblem]) -> PartyRecord | None:
+    at = f"parties[{i}]."
+    if not isinstance(raw, dict):
+        problems.append(FieldProblem(f"parties[{i}]", "应为对象/表", "see data/examples/"))
+        return None
+    _unknown_keys(raw, PARTY_FIELDS, at, problems)
+    before = len(problems)
+    role = _code(raw.get("role"), taxonomy.PARTY_ROLES, at + "role", problems)
+    kind = _code(raw.get("kind", "person"), taxonomy.PARTY_KINDS, at + "kind", problems)
+    name = _text(raw, "name", at + "name", problems, required=True)
+    gender = None
+    if raw.get("gender") is not None:
+        gender = _code(raw["gender"], taxonomy.GENDERS, at + "gender", problems)
+    birth = None
+    if raw.get("birth_date") is not None:
+        try:
+            birth = date.fromisoformat(str(raw["birth_date"]))
+        except ValueError:
+            problems.append(FieldProblem(at + "birth_date", "不是日期", "write YYYY-MM-DD"))
+    id_number = _text(raw, "id_number", at + "id_number", problems, max_len=40)
+    id_type = None
+    if raw.get("id_type") is not None:
+        id_type = _code(raw["id_type"], taxonomy.ID_TYPES, at + "id_type", problems)
+    elif id_number:
+        id_type = "uscc" if kind == "organisation" else "resident_id"
+    if id_number and id_type == "resident_id":
+        id_number = id_number.upper()
+        problem = resident_id_problem(id_number)
+        if problem:
+            problems.append(
+                FieldProblem(at + "id_number", f"居民身份证号码无效：{problem}", "check the number")
+            )
+        elif birth is not None and birth != birth_date_of(id_number):
+            problems.append(
+                FieldProblem(
+                    at + "birth_date",
+                    "与身份证号码中的出生日期不一致",
+                    "correct one of them",
+                )
+            )
+        elif birth is None:
+            birth = birth_date_of(id_number)
+    phone = _text(raw, "phone", at + "phone", problems, max_len=40)
+    if phone is not None:
+        digits = phone.replace("-", "").replace(" ", "").lstrip("+")
+        if not (digits.isascii() and digits.isdigit()) or not 7 <= len(digits) <= 15:
+            problems.append(
+                FieldProblem(at + "phone", "电话号码格式不对", "7–15 digits, e.g. 13812345678")
+            )
+    legal_rep = _text(
+        raw, "legal_representative", at + "legal_representative", problems, max_len=100
+    )
+    if kind == "organisation" and not legal_rep:
+        problems.append(
+            FieldProblem(at + "legal_representative", "组织当事人缺少法定代表人", "add it")
+        )
+    if len(problems) > before or role is None or name is None or kind is None:
+        return None
+    return PartyRecord(
+        role=role,
+        name=name,
+        kind=kind,
+        gender=gender,
+        ethnicity=_text(raw, "ethnicity", at + "ethnicity", problems, max_len=40),
+        birth_date=birth,
+        id_type=id_type,
+        id_number=id_number,
+        phone=phone,
+        address=_text(raw, "address", at + "address", problems, max_len=300),
+        occupation=_text(raw, "occupation", at + "occupation", problems, max_len=100),
+        legal_representative=legal_rep,
+    )
+
+
+def party_problems_and_record(raw: Any) -> tuple[list[FieldProblem], PartyRecord | None]:
+    """One party's fields through the same checks as at intake (corrections use it:
+    mediation.engine.parties); problems are named ``parties[0].FIELD``."""
+    problems: list[FieldProblem] = []
+    record = _party(raw, 0, problems)
+    return problems, record
+
+
+def validate(data: Mapping[str, Any], *, source: str = "intake") -> Intake:
+    """Validate a parsed intake record.
+
+    :raises ValidationError: listing every problem with its field and fix.
+    """
+    problems: list[FieldProblem] = []
+    _unknown_keys(data, DISPUTE_FIELDS, "", problems)
+    organisation = _text(data, "organisation", "organisation", problems, required=True)
+    flow = data.get("flow", "peoples")
+    from mediation.workflows import FLOW_MODULES
+
+    if not isinstance(flow, str) or flow not in FLOW_MODULES:
+        problems.append(
+            FieldProblem("flow", f"未知流程 {flow!r}", f"use one of: {', '.join(FLOW_MODULES)}")
+        )
+    if data.get("dispute_type") is None:
+        problems.append(FieldProblem("dispute_type", "缺少必填字段", "add dispute_type, e.g. 邻里"))
+        dispute_type = None
+    else:
+        dispute_type = _code(data["dispute_type"], taxonomy.DISPUTE_TYPES, "dispute_type", problems)
+    if data.get("channel") is None:
+        problems.append(FieldProblem("channel", "缺少必填字段", "add channel, e.g. walk_in"))
+        channel = None
+    else:
+        channel = _code(data["channel"], taxonomy.CHANNELS, "channel", problems)
+    mode = _code(
+        data.get("application_mode", "written"),
+        taxonomy.APPLICATION_MODES,
+        "application_mode",
+        problems,
+    )
+    risk = _code(data.get("risk_level", "green"), taxonomy.RISK_LEVELS, "risk_level", problems)
+    title = _text(data, "title", "title", problems, required=True)
+    summary = _text(data, "summary", "summary", problems, max_len=5000) or ""
+    claims = _text(data, "claims", "claims", problems, max_len=5000) or ""
+    referring_organ = _text(data, "referring_organ", "referring_organ", problems)
+    referral_ref = _text(data, "referral_ref", "referral_ref", problems, max_len=100)
+    if channel in taxonomy.REFERRAL_CHANNELS:
+        for key, value in (("referring_organ", referring_organ), ("referral_ref", referral_ref)):
+            if not value:
+                problems.append(
+                    FieldProblem(key, f"渠道 {channel} 为移送/委派，缺少必填字段", f"add {key}")
+                )
+    received_at = None
+    if data.get("received_at") is not None:
+        try:
+            received_at = parse_datetime(str(data["received_at"]))
+            if not 1949 <= received_at.astimezone(UTC).year <= 2100:
+                raise ValueError("out of range")
+        except (ValueError, OverflowError):
+            problems.append(
+                FieldProblem("received_at", "不是 ISO 8601 时间", "e.g. 2026-03-02T09:30:00+08:00")
+            )
+    raw_parties = data.get("parties")
+    parties: list[PartyRecord] = []
+    if not isinstance(raw_parties, list) or not raw_parties:
+        problems.append(
+            FieldProblem("parties", "缺少当事人", "list at least one applicant and one respondent")
+        )
+    else:
+        for i, raw in enumerate(raw_parties):
+            party = _party(raw, i, problems)
+            if party is not None:
+                parties.append(party)
+        roles = {_code_quiet(p.get("role")) for p in raw_parties if isinstance(p, dict)}
+        for needed, label in (("applicant", "申请人"), ("respondent", "被申请人")):
+            if needed not in roles:
+                problems.append(
+                    FieldProblem("parties", f"缺少{label}", f'add a party with role = "{needed}"')
+                )
+    if problems:
+        raise ValidationError(problems, source=source)
+    assert organisation and dispute_type and channel and title and mode and risk
+    return Intake(
+        organisation=organisation,
+        flow=flow,
+        dispute_type=dispute_type,
+        channel=channel,
+        application_mode=mode,
+        title=title,
+        summary=summary,
+        claims=claims,
+        received_at=received_at,
+        risk_level=risk,
+        referring_organ=referring_organ,
+        referral_ref=referral_ref,
+        parties=parties,
+    )
+
+
+def _code_quiet(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    if value in taxonomy.PARTY_ROLES:
+        return str(value)
+    for code, label in taxonomy.PARTY_ROLES.items():
+        if value == label:
+            return code
+    return None
+
+
+def load(path: Path) -> Intake:
+    """Read and validate an intake file."""
+    return validate(read_file(path), source=str(path))

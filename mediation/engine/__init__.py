@@ -1,0 +1,1 @@
+"""The workflow engine: cases, transitions, guards, deadlines, hand-offs, users and roles."""

@@ -1,0 +1,347 @@
+"""Named guards and effects that flows refer to (``Transition.guards`` / ``.effects``).
+
+A guard returns ``None`` when the transition may go ahead, or a message (Chinese, for the
+user) saying why not. An effect changes the controller (``updates``, ``facts``,
+``deadline_changes``), which the engine writes in the same transaction as the event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from mediation.storage._tables import deadline_table, organisation_table, party_table
+
+if TYPE_CHECKING:
+    from mediation.engine.machine import Controller
+
+Guard = Callable[["Controller"], "str | None"]
+Effect = Callable[["Controller"], None]
+
+GUARDS: dict[str, Guard] = {}
+EFFECTS: dict[str, Effect] = {}
+
+SELECTIONS = {"chosen": "当事人选择", "designated": "调委会指定"}  # 人民调解法 art. 19
+SESSION_KINDS = {"investigation": "调查", "mediation": "调解"}
+#: Petitions not to be diverted to mediation (司法部、国家信访局 2025 意见).
+EXCLUSIONS = {
+    "reserved_organ": "应由专门机关依法定途径处理",
+    "litigation_pending": "已进入诉讼、仲裁等法定程序",
+    "administrative_dispute": "属行政争议",
+    "party_refuses": "当事人不同意调解",
+}
+MEDIATION_RESULTS = {"agreement": "达成协议", "failed": "调解不成", "withdrawn": "撤回/拒绝"}
+PERFORMANCE = {
+    "performed": "已履行",
+    "partly_performed": "部分履行",
+    "in_progress": "正在履行",
+    "not_performed": "未履行",
+}
+#: 回访 satisfaction (optional on a follow-up; counted by ``report stats``).
+SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+
+
+def guard(func: Guard) -> Guard:
+    GUARDS[func.__name__] = func
+    return func
+
+
+def effect(func: Effect) -> Effect:
+    EFFECTS[func.__name__] = func
+    return func
+
+
+def _choice(value: object, allowed: dict[str, str], field: str) -> str | None:
+    if isinstance(value, str) and value in allowed:
+        return None
+    options = "、".join(f"{k}（{v}）" for k, v in allowed.items())
+    return f"{field} 为 {value!r}，应为 {options} 之一"
+
+
+def _parse_date(value: object) -> date | None:
+    if isinstance(value, date):  # a TOML date
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _parties(ctl: Controller) -> list[tuple[str, str]]:
+    t = party_table
+    rows = ctl.conn.execute(
+        select(t.c.name, t.c.role).where(t.c.dispute_id == ctl.proceeding["dispute_id"])
+    )
+    return [(r.name, r.role) for r in rows]
+
+
+def _open_deadline(ctl: Controller, kind: str) -> date | None:
+    t = deadline_table
+    return ctl.conn.execute(
+        select(t.c.due).where(
+            t.c.proceeding_id == ctl.proceeding["id"], t.c.kind == kind, t.c.status == "open"
+        )
+    ).scalar()
+
+
+def as_list(value: object) -> list[str]:
+    """A list of names from a JSON list or a string separated by 、 , ， or ;."""
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v.strip() for v in re.split(r"[、,，;；]", str(value or "")) if v.strip()]
+
+
+# -- guards ---------------------------------------------------------------------------
+
+
+@guard
+def names_a_party(ctl: Controller) -> str | None:
+    names = [name for name, _ in _parties(ctl)]
+    if ctl.payload.get("party") in names:
+        return None
+    return f"party 应为本纠纷的当事人之一：{'、'.join(names)}"
+
+
+@guard
+def selection_is_known(ctl: Controller) -> str | None:
+    names = as_list(ctl.payload.get("mediators"))
+    if not names:
+        return "mediators 不能为空（填写调解员姓名）"
+    if any(len(n) > 100 for n in names):
+        return "mediators 中的姓名过长（每人不超过100字）"
+    return _choice(ctl.payload.get("selection"), SELECTIONS, "selection")
+
+
+@guard
+def session_kind_is_known(ctl: Controller) -> str | None:
+    return _choice(ctl.payload.get("kind"), SESSION_KINDS, "kind")
+
+
+@guard
+def performance_is_known(ctl: Controller) -> str | None:
+    """A follow-up's performance is one of the codes, and so is its satisfaction when
+    given (a free text would be kept but never counted by the statistics)."""
+    problem = _choice(ctl.payload.get("performance"), PERFORMANCE, "performance")
+    satisfaction = ctl.payload.get("satisfaction")
+    if problem is None and satisfaction not in (None, ""):
+        problem = _choice(satisfaction, SATISFACTION, "satisfaction")
+    return problem
+
+
+@guard
+def applied_within_ten_working_days(ctl: Controller) -> str | None:
+    """Traffic police mediation: applied within 10 (working) days of receiving the accident
+    determination (道路交通事故处理程序规定 arts. 86, 112)."""
+    from mediation.domain.periods import Period, compute_due
+
+    received = _parse_date(ctl.payload.get("determination_received_on"))
+    applied = _parse_date(ctl.payload.get("applied_on"))
+    if received is None or applied is None:
+        return "determination_received_on 与 applied_on 应为日期（YYYY-MM-DD）"
+    last = compute_due(received, Period(10, "working_days"), ctl.cal).due
+    if applied < received or applied > last:
+        return f"申请应在收到事故认定书后10个工作日内（至 {last}）提出"
+    return None
+
+
+@guard
+def session_at_least_three_days_ahead(ctl: Controller) -> str | None:
+    """交调委: insurers are told of a session at least 3 days before it."""
+    session = _parse_date(ctl.payload.get("session_on"))
+    if session is None:
+        return "session_on 应为日期（YYYY-MM-DD）"
+    if (session - ctl.today).days < 3:
+        return f"调解日期 {session} 距今不足3日，应至少提前3日通知保险机构"
+    return None
+
+
+@guard
+def exclusion_is_known(ctl: Controller) -> str | None:
+    return _choice(ctl.payload.get("exclusion"), EXCLUSIONS, "exclusion")
+
+
+@guard
+def mediation_result_is_known(ctl: Controller) -> str | None:
+    return _choice(ctl.payload.get("result"), MEDIATION_RESULTS, "result")
+
+
+@guard
+def both_sides_consent(ctl: Controller) -> str | None:
+    """Every applicant and respondent named in ``consented_by`` (third parties need not)."""
+    agreed = set(as_list(ctl.payload.get("consented_by")))
+    missing = [
+        name
+        for name, role in _parties(ctl)
+        if role in ("applicant", "respondent") and name not in agreed
+    ]
+    if not missing:
+        return None
+    return f"延长调解期限须经双方当事人同意：consented_by 缺少 {'、'.join(missing)}"
+
+
+@guard
+def new_due_is_later(ctl: Controller) -> str | None:
+    """The agreed new due date is a date after the current one of the clock being extended."""
+    new_due = _parse_date(ctl.payload.get("new_due"))
+    if new_due is None:
+        return "new_due 应为日期（YYYY-MM-DD）"
+    for rule in _extended(ctl):
+        current = _open_deadline(ctl, rule.kind)
+        if current is None:
+            return f"没有正在计算的{rule.label}可以延长"
+        if new_due <= current:
+            return f"new_due {new_due} 应晚于当前期限 {current}"
+    return None
+
+
+def _extended(ctl: Controller) -> list[Any]:
+    """The deadline rules this firing's trigger extends."""
+    return [r for r in ctl.rules.values() if ctl.trigger in r.extended_by]
+
+
+@guard
+def performance_deadline_is_date(ctl: Controller) -> str | None:
+    if _parse_date(ctl.payload.get("performance_deadline")) is None:
+        return "performance_deadline（履行期限）应为日期（YYYY-MM-DD）"
+    return None
+
+
+@guard
+def has_parent_committee(ctl: Controller) -> str | None:
+    t = organisation_table
+    parent = ctl.conn.execute(
+        select(t.c.parent_id).where(t.c.id == ctl.proceeding["organisation_id"])
+    ).scalar()
+    if parent is None:
+        return "本调委会没有上级调委会，无法上报（用 `mediation org add --parent` 登记上级）"
+    return None
+
+
+@guard
+def period_expired(ctl: Controller) -> str | None:
+    """A consequence of expiry (``on_expiry``) only once its clock has run out, e.g.
+    医调委 deemed failure (医疗纠纷预防和处理条例 art. 38)."""
+    for rule in ctl.rules.values():
+        if rule.on_expiry != ctl.trigger:
+            continue
+        row = _deadline_row(ctl, rule.kind)
+        if row is None:
+            return f"没有正在计算的{rule.label}"
+        if rule.agreed_extension_lifts_limit and row.extensions:
+            return f"双方已同意延长，{rule.label}不再适用（特邀调解规定 art. 27）"
+        if ctl.today <= row.due:
+            return f"{rule.label}至 {row.due} 才届满，期满前不能执行此操作"
+    return None
+
+
+#: Flows that exclude each other for one dispute (医疗纠纷预防和处理条例 arts. 38, 40: a medical
+#: dispute is mediated by the 医调委 or by the health authority, not both at once).
+EXCLUSIVE_FLOWS = {"medical_committee": "health_admin", "health_admin": "medical_committee"}
+
+
+@guard
+def not_mediated_elsewhere(ctl: Controller) -> str | None:
+    from mediation.engine.disputes import group_of, root_of
+    from mediation.storage._tables import proceeding_table as p
+
+    other = EXCLUSIVE_FLOWS.get(ctl.proceeding["flow"])
+    if other is None:
+        return None
+    # Reports merged together are one dispute.
+    group = group_of(ctl.conn, root_of(ctl.conn, ctl.proceeding["dispute_id"]))
+    busy = ctl.conn.execute(
+        select(p.c.case_number).where(
+            p.c.dispute_id.in_(group),
+            p.c.flow == other,
+            p.c.closed_at.is_(None),
+            p.c.outcome.is_(None),  # still being mediated: no agreement, failure or withdrawal
+        )
+    ).first()
+    if busy is not None:
+        return (
+            f"该医疗纠纷已在 {busy.case_number} 中调解（医调委调解与卫生主管部门调解不得同时进行）"
+        )
+    return None
+
+
+@guard
+def within_confirmation_window(ctl: Controller) -> str | None:
+    due = _open_deadline(ctl, "confirmation_window")
+    if due is None:
+        return "没有找到申请司法确认的期限（协议是否为书面协议？）"
+    if ctl.today > due:
+        return f"申请司法确认须在协议生效之日起三十日内提出，已于 {due} 届满"
+    return None
+
+
+# -- effects --------------------------------------------------------------------------
+
+
+@effect
+def set_mediators(ctl: Controller) -> None:
+    names = as_list(ctl.payload["mediators"])
+    ctl.updates["mediators"] = names
+    ctl.updates["mediator"] = names[0]
+
+
+@effect
+def record_agreement(ctl: Controller) -> None:
+    ctl.facts["agreement"] = {
+        "kind": "oral" if ctl.trigger == "agree_oral" else "written",
+        "effective_on": ctl.today.isoformat(),
+    }
+
+
+@effect
+def extend_deadline(ctl: Controller) -> None:
+    """By the rule's statutory ``extension`` (+30 days, +10 days: once, counted from the
+    period's own last day, before any roll-over to a working day), or else to the
+    ``new_due`` the parties agreed."""
+    from mediation.domain.periods import Period, add_months, compute_due
+
+    for rule in _extended(ctl):
+        new_due: date | None
+        if rule.extension is not None:
+            row = _deadline_row(ctl, rule.kind)
+            if row is None:
+                continue
+            start = row.counted_from or row.starts_on
+            count = row.period_count if row.period_count is not None else rule.period.count
+            unit = row.period_unit or rule.period.unit
+            if unit == "months":
+                nominal = add_months(start, count)
+            elif unit == "days":
+                nominal = start + timedelta(days=count)
+            else:  # working days always end on a working day
+                nominal = compute_due(start, Period(count, "working_days"), ctl.cal).due
+            new_due = compute_due(nominal, rule.extension, ctl.cal).due
+        else:
+            new_due = _parse_date(ctl.payload.get("new_due"))
+        if new_due is not None:
+            ctl.deadline_changes.append((rule.kind, new_due))
+
+
+def _deadline_row(ctl: Controller, kind: str) -> Any:
+    t = deadline_table
+    return ctl.conn.execute(
+        select(t).where(
+            t.c.proceeding_id == ctl.proceeding["id"], t.c.kind == kind, t.c.status == "open"
+        )
+    ).first()
+
+
+@guard
+def extension_available(ctl: Controller) -> str | None:
+    """A statutory extension (+30, +10) is granted once, with approval; an agreed one
+    needs a later ``new_due``."""
+    for rule in _extended(ctl):
+        row = _deadline_row(ctl, rule.kind)
+        if row is None:
+            return f"没有正在计算的{rule.label}可以延长"
+        if rule.extension is not None and row.extensions:
+            return f"{rule.label}已延长过（法定延长以{rule.extension.label}为限）"
+    return None

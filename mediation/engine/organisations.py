@@ -1,0 +1,146 @@
+"""Organisations: committees, centres and the organs cases are handed to, on the ladder
+村/社区 → 乡镇/街道 → 县/区 → 市 (domain.md §2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from mediation.domain import taxonomy
+from mediation.errors import FieldProblem, NotFoundError, ValidationError
+from mediation.storage._tables import organisation_table
+from mediation.storage.store import Store
+
+_O = organisation_table
+_LADDER = list(taxonomy.LEVELS)
+
+
+def add_organisation(
+    store: Store,
+    *,
+    code: str,
+    name: str,
+    level: str,
+    kind: str = "people_committee",
+    parent: str | None = None,
+    now: datetime,
+    exist_ok: bool = False,
+) -> dict[str, Any]:
+    """Register an organisation; its parent, if any, must sit higher on the ladder.
+
+    With ``exist_ok`` an identical existing registration is returned instead of refused.
+
+    :raises ValidationError: for an unknown level or kind, a taken code, or a bad parent.
+    """
+    problems = []
+    if level not in taxonomy.LEVELS:
+        problems.append(FieldProblem("level", f"未知层级 {level!r}", f"use {', '.join(_LADDER)}"))
+    if kind not in taxonomy.ORGANISATION_KINDS:
+        kinds = ", ".join(taxonomy.ORGANISATION_KINDS)
+        problems.append(FieldProblem("kind", f"未知类型 {kind!r}", f"use one of {kinds}"))
+    if not code.strip() or len(code) > 40:
+        problems.append(FieldProblem("code", "代码为空或过长", "use 1-40 characters, e.g. 城关"))
+    if problems:
+        raise ValidationError(problems, source="organisation")
+    with store.write() as conn:
+        same = conn.execute(
+            select(_O.c.id, _O.c.name, _O.c.level, _O.c.kind).where(_O.c.code == code)
+        ).first()
+        if (
+            same is not None
+            and exist_ok
+            and (same.name, same.level, same.kind) == (name, level, kind)
+        ):
+            return {
+                "id": same.id,
+                "code": code,
+                "name": name,
+                "kind": kind,
+                "level": level,
+                "parent": parent,
+                "existing": True,
+            }
+        if same is not None:
+            raise ValidationError(
+                [FieldProblem("code", f"代码 {code!r} 已被使用", "choose another code")],
+                source="organisation",
+            )
+        parent_id = None
+        if parent:
+            row = conn.execute(select(_O.c.id, _O.c.level).where(_O.c.code == parent)).first()
+            if row is None:
+                raise NotFoundError(f"no organisation {parent!r}", hint="add the parent first")
+            # Escalation goes one level up (若干规定 art. 21): the parent is the next rung.
+            if _LADDER.index(row.level) != _LADDER.index(level) + 1:
+                raise ValidationError(
+                    [
+                        FieldProblem(
+                            "parent",
+                            f"上级 {parent} 的层级（{row.level}）不是 {level} 的上一级",
+                            "name an organisation exactly one level up the ladder",
+                        )
+                    ],
+                    source="organisation",
+                )
+            parent_id = row.id
+        new_id = conn.execute(
+            insert(_O)
+            .values(
+                code=code, name=name, kind=kind, level=level, parent_id=parent_id, created_at=now
+            )
+            .returning(_O.c.id)
+        ).scalar_one()
+    return {
+        "id": new_id,
+        "code": code,
+        "name": name,
+        "kind": kind,
+        "level": level,
+        "parent": parent,
+    }
+
+
+def set_period(
+    store: Store, *, code: str, flow: str, kind: str, count: int, unit: str
+) -> dict[str, Any]:
+    """Set an organisation's own period for a rule the law leaves to local rules.
+
+    :raises ValidationError: for a rule whose period is fixed by law, or a bad length.
+    """
+    from mediation.domain.periods import Period
+    from mediation.workflows import get_flow
+
+    rule = next((r for r in get_flow(flow).deadlines if r.kind == kind), None)
+    if rule is None:
+        raise NotFoundError(
+            f"flow {flow} has no deadline {kind!r}", hint=f"see `mediation workflow show {flow}`"
+        )
+    if not rule.configurable:
+        raise ValidationError(
+            [
+                FieldProblem(
+                    kind,
+                    f"期限由法律规定（{rule.legal_basis}），不能由本机关设定",
+                    "choose a configurable rule",
+                )
+            ],
+            source="org set-period",
+        )
+    try:
+        period = Period(count, unit)  # type: ignore[arg-type]
+        if count < 1:
+            raise ValueError("a period must be at least 1")
+    except ValueError as exc:
+        raise ValidationError(
+            [FieldProblem("period", str(exc), "e.g. --working-days 20")], source="org set-period"
+        ) from None
+    with store.write() as conn:
+        row = conn.execute(select(_O.c.id, _O.c.periods).where(_O.c.code == code)).first()
+        if row is None:
+            raise NotFoundError(f"no organisation {code!r}", hint="see `mediation org list`")
+        periods = dict(row.periods or {})
+        periods[f"{flow}.{kind}"] = [period.count, period.unit]
+        conn.execute(_O.update().where(_O.c.id == row.id).values(periods=periods))
+    return {"organisation": code, "flow": flow, "kind": kind, "period": period.label}

@@ -1,0 +1,332 @@
+"""Read-only views of cases, disputes, organisations and flows, as plain data.
+
+Each function returns dictionaries and lists that the CLI renders as text or JSON.
+Personal data (ID numbers, phones, addresses) is masked unless ``reveal`` is asked for.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from mediation.domain import taxonomy
+from mediation.domain.personal import mask_address, mask_id, mask_phone
+from mediation.errors import NotFoundError
+from mediation.storage._tables import (
+    deadline_table,
+    dispute_table,
+    event_table,
+    organisation_table,
+    party_table,
+    proceeding_table,
+)
+from mediation.storage.refs import resolve
+from mediation.storage.store import Store
+from mediation.workflows import get_flow
+
+_P = proceeding_table
+_D = deadline_table
+_E = event_table
+_O = organisation_table
+
+
+def _flow_label(flow: str, state: str | None) -> str:
+    return get_flow(flow).state_label(state)
+
+
+def party_view(row: Any, *, reveal: bool = False) -> dict[str, Any]:
+    """A party as shown to users: personal data masked unless ``reveal``."""
+    data = dict(row._mapping)
+    data.pop("dispute_id", None)
+    if not reveal:
+        data["id_number"] = mask_id(data["id_number"]) or None
+        data["phone"] = mask_phone(data["phone"]) or None
+        data["address"] = mask_address(data["address"]) or None
+        # The birth date is the part of the ID number the mask hides.
+        data["birth_date"] = None
+    data["role_label"] = taxonomy.label(taxonomy.PARTY_ROLES, data["role"])
+    return data
+
+
+def deadlines_of(conn: Connection, pid: int, today: date | None = None) -> list[dict[str, Any]]:
+    rows = conn.execute(select(_D).where(_D.c.proceeding_id == pid).order_by(_D.c.id))
+    out = []
+    for r in rows:
+        d = dict(r._mapping)
+        d["status_label"] = taxonomy.label(taxonomy.DEADLINE_STATUSES, d["status"])
+        if today is not None and d["status"] == "open" and d["duty"]:
+            d["days_overdue"] = max((today - d["due"]).days, 0)
+        out.append(d)
+    return out
+
+
+def case_detail(
+    store: Store, ref: str, *, reveal: bool = False, today: date | None = None
+) -> dict[str, Any]:
+    """Everything about one case: proceeding, dispute, parties, deadlines, next triggers."""
+    with store.read() as conn:
+        pid, _ = resolve(conn, ref)
+        p = dict(conn.execute(select(_P).where(_P.c.id == pid)).one()._mapping)
+        dispute = dict(
+            conn.execute(select(dispute_table).where(dispute_table.c.id == p["dispute_id"]))
+            .one()
+            ._mapping
+        )
+        parties = [
+            party_view(r, reveal=reveal)
+            for r in conn.execute(
+                select(party_table)
+                .where(party_table.c.dispute_id == p["dispute_id"])
+                .order_by(party_table.c.ordinal)
+            )
+        ]
+        org = conn.execute(
+            select(_O.c.code, _O.c.name).where(_O.c.id == p["organisation_id"])
+        ).one()
+        deadlines = deadlines_of(conn, pid, today)
+        related = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(_P.c.id, _P.c.case_number, _P.c.flow, _P.c.state, _P.c.parent_id)
+                .where(_P.c.dispute_id == p["dispute_id"], _P.c.id != pid)
+                .order_by(_P.c.id)
+            )
+        ]
+    flow = get_flow(p["flow"])
+    p["state_label"] = flow.state_label(p["state"])
+    p["flow_label"] = flow.label
+    p["level_label"] = taxonomy.label(taxonomy.LEVELS, p["level"])
+    p["outcome_label"] = taxonomy.label(taxonomy.OUTCOMES, p["outcome"])
+    p["organisation"] = {"code": org.code, "name": org.name}
+    dispute["dispute_type_label"] = taxonomy.label(taxonomy.DISPUTE_TYPES, dispute["dispute_type"])
+    dispute["channel_label"] = taxonomy.label(taxonomy.CHANNELS, dispute["channel"])
+    for r in related:
+        r["state_label"] = _flow_label(r["flow"], r["state"])
+    return {
+        "proceeding": p,
+        "dispute": dispute,
+        "parties": parties,
+        "deadlines": deadlines,
+        "related_proceedings": related,
+        "next": next_triggers_for(p["flow"], p["state"]),
+    }
+
+
+def next_triggers_for(flow_name: str, state: str) -> list[dict[str, Any]]:
+    flow = get_flow(flow_name)
+    out: dict[str, dict[str, Any]] = {}
+    for t in flow.outgoing(state):
+        if t.trigger in out:
+            continue
+        out[t.trigger] = {
+            "trigger": t.trigger,
+            "label": t.label,
+            "dest": t.dest or state,
+            "dest_label": flow.state_label(t.dest or state),
+            "requires": list(t.requires),
+            "legal_basis": t.legal_basis,
+        }
+    return list(out.values())
+
+
+def next_triggers(store: Store, ref: str) -> dict[str, Any]:
+    with store.read() as conn:
+        pid, _ = resolve(conn, ref)
+        row = conn.execute(
+            select(_P.c.case_number, _P.c.flow, _P.c.state).where(_P.c.id == pid)
+        ).one()
+    return {
+        "case_number": row.case_number,
+        "state": row.state,
+        "state_label": _flow_label(row.flow, row.state),
+        "next": next_triggers_for(row.flow, row.state),
+    }
+
+
+def history(store: Store, ref: str) -> dict[str, Any]:
+    """The events of a case, oldest first."""
+    with store.read() as conn:
+        pid, _ = resolve(conn, ref)
+        row = conn.execute(select(_P.c.case_number, _P.c.flow).where(_P.c.id == pid)).one()
+        events = [
+            dict(r._mapping)
+            for r in conn.execute(select(_E).where(_E.c.proceeding_id == pid).order_by(_E.c.seq))
+        ]
+    for e in events:
+        e["from_label"] = _flow_label(row.flow, e["from_state"])
+        e["to_label"] = _flow_label(row.flow, e["to_state"])
+    return {"case_number": row.case_number, "events": events}
+
+
+def list_cases(
+    store: Store,
+    *,
+    flow: str | None = None,
+    state: str | None = None,
+    org: str | None = None,
+    level: str | None = None,
+    mediator: str | None = None,
+    status: str = "all",
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Cases, newest first, filtered."""
+    q = (
+        select(
+            _P.c.id,
+            _P.c.case_number,
+            _P.c.flow,
+            _P.c.state,
+            _P.c.level,
+            _P.c.mediator,
+            _P.c.opened_at,
+            _P.c.closed_at,
+            _P.c.dispute_id,
+            _O.c.code.label("organisation"),
+            dispute_table.c.title,
+            dispute_table.c.dispute_type,
+        )
+        .join(_O, _O.c.id == _P.c.organisation_id)
+        .join(dispute_table, dispute_table.c.id == _P.c.dispute_id)
+        .order_by(_P.c.id.desc())
+        .limit(limit)
+    )
+    if flow:
+        q = q.where(_P.c.flow == flow)
+    if state:
+        q = q.where(_P.c.state == state)
+    if org:
+        q = q.where(_O.c.code == org)
+    if level:
+        q = q.where(_P.c.level == level)
+    if mediator:
+        q = q.where(_P.c.mediator == mediator)
+    if status == "open":
+        q = q.where(_P.c.closed_at.is_(None))
+    elif status == "closed":
+        q = q.where(_P.c.closed_at.is_not(None))
+    with store.read() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    for r in rows:
+        r["state_label"] = _flow_label(r["flow"], r["state"])
+        r["dispute_type_label"] = taxonomy.label(taxonomy.DISPUTE_TYPES, r["dispute_type"])
+    return rows
+
+
+def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str, Any]:
+    """A dispute with every proceeding it went through, as a tree of hand-offs.
+
+    ``ref`` is the dispute id, or the case number / id of any of its proceedings with a
+    ``case:`` prefix (``case:（2026）桥头人调字第3号``).
+    """
+    with store.read() as conn:
+        text = str(ref).strip()
+        if text.startswith("case:"):
+            pid, _ = resolve(conn, text[5:])
+            dispute_id = conn.execute(select(_P.c.dispute_id).where(_P.c.id == pid)).scalar_one()
+        elif text.isascii() and text.isdigit() and len(text) <= 15:
+            dispute_id = int(text)
+        else:
+            raise NotFoundError(
+                f"not a dispute id: {text!r}",
+                hint="give the dispute id (纠纷 #N in `case show`) or case:CASE-NUMBER",
+            )
+        row = conn.execute(select(dispute_table).where(dispute_table.c.id == dispute_id)).first()
+        if row is None:
+            raise NotFoundError(f"no dispute #{dispute_id}", hint="see `mediation case list`")
+        dispute = dict(row._mapping)
+        from mediation.engine.disputes import group_of, merges_of
+
+        group = group_of(conn, dispute_id)
+        merges = merges_of(conn, group)
+        merged_records = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(dispute_table)
+                .where(dispute_table.c.id.in_(group[1:]))
+                .order_by(dispute_table.c.id)
+            )
+        ]
+        parties = [
+            party_view(r, reveal=reveal)
+            for r in conn.execute(
+                select(party_table)
+                .where(party_table.c.dispute_id == dispute_id)
+                .order_by(party_table.c.ordinal)
+            )
+        ]
+        procs = [
+            dict(r._mapping)
+            for r in conn.execute(
+                select(
+                    _P.c.id,
+                    _P.c.dispute_id,
+                    _P.c.parent_id,
+                    _P.c.case_number,
+                    _P.c.flow,
+                    _P.c.state,
+                    _P.c.level,
+                    _P.c.outcome,
+                    _P.c.opened_at,
+                    _P.c.closed_at,
+                    _P.c.handoff_reason,
+                    _O.c.code.label("organisation"),
+                    _O.c.name.label("organisation_name"),
+                )
+                .join(_O, _O.c.id == _P.c.organisation_id)
+                .where(_P.c.dispute_id.in_(group))
+                .order_by(_P.c.id)
+            )
+        ]
+    for p in procs:
+        flow = get_flow(p["flow"])
+        p["flow_label"] = flow.label
+        p["state_label"] = flow.state_label(p["state"])
+        p["level_label"] = taxonomy.label(taxonomy.LEVELS, p["level"])
+        p["outcome_label"] = taxonomy.label(taxonomy.OUTCOMES, p["outcome"])
+        p["children"] = [c["id"] for c in procs if c["parent_id"] == p["id"]]
+    dispute["dispute_type_label"] = taxonomy.label(taxonomy.DISPUTE_TYPES, dispute["dispute_type"])
+    dispute["channel_label"] = taxonomy.label(taxonomy.CHANNELS, dispute["channel"])
+    return {
+        "dispute": dispute,
+        "parties": parties,
+        "proceedings": procs,
+        "merged_disputes": merged_records,
+        "merges": merges,
+    }
+
+
+def list_organisations(store: Store) -> list[dict[str, Any]]:
+    with store.read() as conn:
+        counts: dict[int, int] = dict(
+            conn.execute(
+                select(_P.c.organisation_id, func.count()).group_by(_P.c.organisation_id)
+            ).all()
+        )
+        rows = [dict(r._mapping) for r in conn.execute(select(_O).order_by(_O.c.id))]
+    by_id = {r["id"]: r for r in rows}
+    for r in rows:
+        r["level_label"] = taxonomy.label(taxonomy.LEVELS, r["level"])
+        r["kind_label"] = taxonomy.label(taxonomy.ORGANISATION_KINDS, r["kind"])
+        parent = by_id.get(r["parent_id"])
+        r["parent"] = parent["code"] if parent else None
+        r["cases"] = counts.get(r["id"], 0)
+    return rows
+
+
+def require_case(store: Store, ref: str) -> tuple[int, int]:
+    """(id, version) of case ``ref``; :class:`NotFoundError` when there is none."""
+    with store.read() as conn:
+        return resolve(conn, ref)
+
+
+__all__ = [
+    "NotFoundError",
+    "case_detail",
+    "history",
+    "list_cases",
+    "list_organisations",
+    "next_triggers",
+    "require_case",
+]

@@ -1,0 +1,1 @@
+"""Supervisors' reports and statistics, and rendering results as text, CSV or JSON."""

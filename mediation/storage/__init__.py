@@ -1,0 +1,1 @@
+"""Persistence: the store, the schema and its migrations, the audit chain, moving databases."""

@@ -1,0 +1,20 @@
+"""Alembic environment: runs on the connection handed over by ``mediation.storage.migrations``."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from mediation.storage.models import metadata
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:  # pragma: no cover - only through mediation.storage.migrations
+    raise RuntimeError("run migrations through `mediation db upgrade`")
+
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+context.run_migrations()

@@ -1,0 +1,361 @@
+"""The database: connection set-up, transactions, and schema upgrades.
+
+SQLite (the default, one file) runs in WAL mode with ``synchronous=FULL`` (a committed
+transition survives power loss), a busy timeout, and ``BEGIN IMMEDIATE`` for every write
+transaction, so that two processes serialise instead of losing an update. PostgreSQL runs
+at READ COMMITTED with rows locked ``FOR UPDATE`` by the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from mediation.errors import SchemaError, UsageError
+
+if TYPE_CHECKING:
+    from mediation.domain.calendar import WorkCalendar
+
+log = logging.getLogger(__name__)
+
+#: How long a write waits for another process's transaction before giving up.
+BUSY_TIMEOUT_SECONDS = 30
+
+
+def default_db_path() -> Path:
+    """``mediation.db`` in the user's data directory (created on demand)."""
+    from platformdirs import user_data_path
+
+    return user_data_path("mediation", appauthor=False) / "mediation.db"
+
+
+def resolve_url(db: str | None) -> str:
+    """The database URL from ``--db``, ``MEDIATION_DB`` or the default SQLite file.
+
+    A bare path means a SQLite file; ``postgresql://`` URLs use the psycopg 3 driver.
+    """
+    raw = db or os.environ.get("MEDIATION_DB") or str(default_db_path())
+    if "://" not in raw:
+        path = Path(raw).expanduser()
+        return f"sqlite:///{path}"
+    url = make_url(raw)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    elif url.drivername.startswith("sqlite"):
+        pass
+    elif not url.drivername.startswith("postgresql"):
+        raise UsageError(
+            f"unsupported database URL scheme {url.drivername!r}",
+            hint="use a SQLite file path, sqlite:///PATH or postgresql://USER@HOST/DB",
+        )
+    return url.render_as_string(hide_password=False)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide where transactions begin (see "begin").
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # 64 MiB of page cache (the default is 2 MiB): reports walk many rows.
+        cursor.execute("PRAGMA cache_size = -65536")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("mediation_write", False)
+        # On the driver's connection: a statement through SQLAlchemy costs more than this.
+        # A failure (the database locked past the busy timeout) is SQLAlchemy's error still.
+        from mediation.storage._sql import driver_error
+
+        sql = "BEGIN IMMEDIATE" if write else "BEGIN"
+        try:
+            conn.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise driver_error(conn, exc, sql) from exc
+
+
+class Store:
+    """One database: hands out read and write transactions on one reused connection.
+
+    A ``Store`` belongs to one thread; processes each open their own.
+    """
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        # Parameters (names, ID numbers, phones) never reach logs or error messages.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine = create_engine(url, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            _configure_sqlite(self.engine)
+        self._conn: Connection | None = None
+        self._calendar: WorkCalendar | None = None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = self.engine.connect()
+        elif self._conn.invalidated:
+            self._conn.rollback()
+        return self._conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: all of it commits, or none of it does."""
+        from sqlalchemy.exc import DBAPIError
+
+        from mediation.errors import MediationError
+        from mediation.storage import audit
+
+        conn = self._connection().execution_options(mediation_write=True)
+        committing = False
+        try:
+            with conn.begin():
+                audit.begin(conn)
+                yield conn
+                audit.before_commit(conn)
+                committing = True
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            if committing:
+                raise MediationError(
+                    "数据库连接在提交时断开，无法确定本次操作是否已写入",
+                    hint="check with `mediation case show` or `mediation audit verify` "
+                    "before running it again",
+                ) from exc
+            raise MediationError(
+                "数据库连接在事务中断开，本次操作未写入任何数据",
+                hint="check that the database server is running and reachable, then run the "
+                "command again",
+            ) from exc
+        if self.dialect != "sqlite" and audit.wrote_entries(conn):
+            self._seal_committed(conn)
+
+    def _seal_committed(self, conn: Connection) -> None:
+        """PostgreSQL, after a commit that wrote events: seal them into the database-wide
+        chain (after another session's seal, if one is running). The write has committed
+        whatever happens here: a failure only leaves them pending, for the next seal."""
+        from sqlalchemy.exc import DBAPIError
+
+        from mediation.storage import audit
+
+        try:
+            if audit.seal_committed(conn, wait=False) is None:
+                # Another session is sealing, and may have looked before this commit: wait
+                # for it (its seal is short, and no transaction waits with us), then seal
+                # what it left. So a write's entries are sealed when ``write`` returns.
+                audit.seal_committed(conn, wait=True)
+        except DBAPIError as exc:
+            log.warning(
+                "sealing the audit chain after commit failed (%s); the entries stay "
+                "pending until the next write seals them",
+                type(exc.orig).__name__,
+            )
+
+    def seal_pending(self) -> int:
+        """Seal every committed entry still waiting for its place in the database-wide
+        audit chain (waiting for the head if another session holds it); return how many.
+        The scheduler runs it each time, for entries a killed process left pending.
+
+        :raises MediationError: when the database cannot be reached.
+        """
+        from sqlalchemy.exc import DBAPIError
+
+        from mediation.errors import MediationError
+        from mediation.storage import audit
+
+        conn = self._connection().execution_options(mediation_write=True)
+        try:
+            return audit.seal_committed(conn, wait=True) or 0
+        except DBAPIError as exc:
+            raise MediationError(
+                f"封存审计链失败：{type(exc.orig).__name__}",
+                hint="check that the database server is running and reachable, then run it again",
+            ) from exc
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read-only transaction that sees one moment of the whole database (PostgreSQL:
+        REPEATABLE READ; SQLite's reads always do), on a connection of its own, so that
+        reading many tables (an export, ``audit verify``) is consistent while others write."""
+        conn = self.engine.connect()
+        try:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                )
+            with conn.begin():
+                yield conn
+        finally:
+            conn.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (on SQLite a snapshot; on PostgreSQL READ COMMITTED, so each
+        statement sees what was committed before it)."""
+        conn = self._connection().execution_options(mediation_write=False)
+        with conn.begin():
+            yield conn
+
+    def backup(self, target: Path) -> int:
+        """Copy a SQLite database, consistently, while others keep using it (SQLite's online
+        backup API); return the number of pages copied.
+
+        :raises UsageError: on PostgreSQL (use pg_dump), or when ``target`` exists.
+        """
+        import sqlite3
+
+        if self.dialect != "sqlite":
+            raise UsageError(
+                "backup copies SQLite files; PostgreSQL has pg_dump",
+                hint="pg_dump --format=custom --file centre.dump DBNAME (see README)",
+            )
+        if target.exists():
+            raise UsageError(
+                f"{target} exists", hint="choose a new file name; nothing is overwritten"
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = self._connection().connection.driver_connection
+        pages = 0
+
+        def progress(_status: int, remaining: int, total: int) -> None:
+            nonlocal pages
+            pages = total - remaining
+
+        with sqlite3.connect(target) as copy:
+            source.backup(copy, pages=1024, progress=progress)  # type: ignore[union-attr]
+        return pages
+
+    def calendar(self) -> WorkCalendar:
+        """The working-day calendar: the package plus the years loaded into this database.
+
+        Read once per store; :meth:`forget_calendar` makes the next call read it again.
+        Call it outside a transaction.
+        """
+        if self._calendar is None:
+            with self.read() as conn:
+                self._calendar = calendar_in(conn)
+        return self._calendar
+
+    def forget_calendar(self) -> None:
+        self._calendar = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------
+
+    def upgrade(self, revision: str = "head") -> tuple[str | None, str | None]:
+        """Bring the schema to ``revision``; return (before, after) revisions."""
+        from mediation.storage import migrations
+
+        if self.dialect == "sqlite":
+            # Only creating a database makes its folder; reading a missing one must not.
+            path = make_url(self.url).database
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return migrations.upgrade(self, revision)
+
+    def exists(self) -> bool:
+        """False for a SQLite file not created yet (asking would create it)."""
+        if self.dialect != "sqlite":
+            return True
+        path = make_url(self.url).database
+        return not path or path == ":memory:" or Path(path).exists()
+
+    def revision(self) -> str | None:
+        """The schema revision stored in the database (None for an empty database)."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        # A plain query rather than schema reflection, which costs the CLI a slow import.
+        try:
+            with self.read() as conn:
+                found: str | None = conn.execute(
+                    text("SELECT version_num FROM alembic_version")
+                ).scalar()
+                return found
+        except DBAPIError as exc:
+            if "alembic_version" in str(exc.orig):
+                return None  # no such table: an empty database
+            raise
+
+    def require_current(self) -> None:
+        """Refuse to work on a database whose schema is not the current one.
+
+        :raises SchemaError: with the command that fixes it.
+        """
+        from mediation.storage.migrations import HEAD
+
+        if self.dialect == "sqlite":
+            path = make_url(self.url).database
+            if path and path != ":memory:" and not Path(path).exists():
+                raise SchemaError(
+                    f"no mediation database at {path}",
+                    hint="run `mediation init` (or `mediation demo`) first, or pass --db",
+                )
+        found = self.revision()
+        if found == HEAD:
+            return
+        if found is None:
+            raise SchemaError(
+                f"no mediation database at {self.display_url}",
+                hint="run `mediation init` (or `mediation db upgrade`) first",
+            )
+        raise SchemaError(
+            f"database schema is at revision {found}, this version needs {HEAD}",
+            hint="run `mediation db upgrade`",
+        )
+
+    @property
+    def display_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+
+def calendar_in(conn: Connection) -> WorkCalendar:
+    """The calendar as the database holds it, read on ``conn`` (inside its transaction)."""
+    from sqlalchemy import select
+
+    from mediation.domain.calendar import WorkCalendar, YearCalendar
+    from mediation.storage._tables import calendar_year_table as t
+
+    cal = WorkCalendar()
+    for row in conn.execute(select(t.c.year, t.c.holidays, t.c.workdays, t.c.source)):
+        cal.add_year(
+            YearCalendar(
+                year=row.year,
+                holidays=frozenset(date.fromisoformat(d) for d in row.holidays),
+                workdays=frozenset(date.fromisoformat(d) for d in row.workdays),
+                source=row.source,
+            )
+        )
+    return cal
