@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from mediation.domain.files import read_file
 from mediation.errors import FieldProblem, ValidationError
 
 #: Fixed-date statutory holidays (全国年节及纪念日放假办法, as revised in 2024 with effect
@@ -188,8 +189,6 @@ def parse_year(data: dict[str, Any], *, source: str = "calendar file") -> YearCa
 
 def read_year_file(path: Path) -> YearCalendar:
     """Read and validate a year calendar file (TOML, or JSON by its suffix)."""
-    from mediation.domain.intake import read_file
-
     if path.suffix.lower() == ".toml":
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))

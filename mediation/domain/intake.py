@@ -8,8 +8,6 @@ Codes may be given in English (``neighbourhood``) or as the Chinese label (``邻
 from __future__ import annotations
 
 import difflib
-import json
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,6 +16,7 @@ from typing import Any
 
 from mediation.domain import taxonomy
 from mediation.domain.clock import UTC, parse_datetime
+from mediation.domain.files import read_file
 from mediation.domain.personal import birth_date_of, resident_id_problem
 from mediation.errors import FieldProblem, ValidationError
 
@@ -86,35 +85,6 @@ class Intake:
     referring_organ: str | None = None
     referral_ref: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def read_file(path: Path) -> dict[str, Any]:
-    """Parse a JSON or TOML intake file.
-
-    :raises ValidationError: when it cannot be read or parsed.
-    """
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        problem = FieldProblem(str(path), f"无法读取：{exc.strerror}", "check the path")
-        raise ValidationError([problem], source=str(path)) from exc
-    try:
-        if path.suffix.lower() == ".toml":
-            data = tomllib.loads(raw.decode("utf-8-sig"))  # a BOM, as Notepad saves it
-        else:
-            data = json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, tomllib.TOMLDecodeError, RecursionError) as exc:
-        # ValueError: JSON syntax, or an integer too long to read; RecursionError: nesting.
-        kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
-        why = "嵌套过深" if isinstance(exc, RecursionError) else str(exc)[:200]
-        problem = FieldProblem(
-            "(file)", f"不是有效的 UTF-8 {kind}：{why}", f"fix the {kind} syntax"
-        )
-        raise ValidationError([problem], source=str(path)) from None
-    if not isinstance(data, dict):
-        problem = FieldProblem("(file)", "顶层应为对象/表", "see data/examples/intake.toml")
-        raise ValidationError([problem], source=str(path))
-    return data
 
 
 def _code(

@@ -20,7 +20,8 @@ from mediation.domain.clock import BUSINESS_TZ, business_date
 from mediation.domain.intake import Intake
 from mediation.domain.periods import Period, compute_due
 from mediation.domain.personal import party_key
-from mediation.engine.machine import Controller, FlowMachine, load
+from mediation.engine.controller import Controller
+from mediation.engine.machine import FlowMachine, load
 from mediation.errors import (
     ConflictError,
     FieldProblem,

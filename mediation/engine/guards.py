@@ -17,7 +17,7 @@ from sqlalchemy import select
 from mediation.storage._tables import deadline_table, organisation_table, party_table
 
 if TYPE_CHECKING:
-    from mediation.engine.machine import Controller
+    from mediation.engine.controller import Controller
 
 Guard = Callable[["Controller"], "str | None"]
 Effect = Callable[["Controller"], None]

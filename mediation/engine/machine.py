@@ -9,38 +9,15 @@ one Machine, which checks guards, runs effects and moves ``Controller.state``.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from transitions import Machine
 
+from mediation.engine.controller import Controller
 from mediation.engine.guards import EFFECTS, GUARDS
 from mediation.errors import FlowDefinitionError
 from mediation.workflows import FLOW_MODULES, Flow, Transition, flow_names, get_flow
-
-if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
-
-@dataclass
-class Controller:
-    """What a guard or effect sees of one firing; the Machine's model for that firing."""
-
-    state: str
-    trigger: str
-    proceeding: dict[str, Any]
-    payload: dict[str, Any]
-    conn: Connection
-    now: datetime
-    today: date
-    actor: str
-    rules: dict[str, Any] = field(default_factory=dict)  # kind -> DeadlineRule of the flow
-    cal: Any = None  # the WorkCalendar in force
-    facts: dict[str, Any] = field(default_factory=dict)
-    updates: dict[str, Any] = field(default_factory=dict)
-    deadline_changes: list[tuple[str, date]] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
 
 
 class _Guard:

@@ -6,13 +6,27 @@ test fails when the models and the migrated schema differ.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Connection
 
-    from mediation.storage.store import Store
+
+class Migratable(Protocol):
+    """What migrating needs of a database: its URL, its current revision and a write
+    transaction (:class:`mediation.storage.store.Store` is one; this module does not import
+    it, the store imports this module)."""
+
+    @property
+    def url(self) -> str: ...
+
+    def revision(self) -> str | None: ...
+
+    def write(self) -> AbstractContextManager[Connection]: ...
+
 
 #: The schema revision this version of the code needs.
 HEAD = "0008"
@@ -20,7 +34,7 @@ HEAD = "0008"
 _HERE = Path(__file__).parent
 
 
-def alembic_config(store: Store) -> Config:
+def alembic_config(store: Migratable) -> Config:
     from alembic.config import Config
 
     cfg = Config()
@@ -29,7 +43,7 @@ def alembic_config(store: Store) -> Config:
     return cfg
 
 
-def upgrade(store: Store, revision: str = "head") -> tuple[str | None, str | None]:
+def upgrade(store: Migratable, revision: str = "head") -> tuple[str | None, str | None]:
     """Upgrade ``store`` to ``revision`` in one transaction; return (before, after)."""
     from alembic import command
 
