@@ -1,7 +1,97 @@
 """mediation: a multi-channel dispute-mediation workflow engine (人民调解 · 三调联动).
 
-The package keeps its import light: the CLI imports the heavy parts (ORM, engine,
-document rendering) only in the commands that need them.
+The public API is :class:`Mediation` (:mod:`mediation.api`): one object holding a store,
+the acting user and a clock, with a method for every action, each checked for permission
+and scope in the library. The names below are imported on first use, so that
+``import mediation`` (and the command's ``--help``) stays light.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+#: Public name → the module that defines it.
+_EXPORTS = {
+    "Mediation": "mediation.api",
+    "CaseDetail": "mediation.api.results",
+    "CaseHistory": "mediation.api.results",
+    "CaseSummary": "mediation.api.results",
+    "DisputeLineage": "mediation.api.results",
+    "Initialised": "mediation.api.results",
+    "NextTriggers": "mediation.api.results",
+    "SchemaStatus": "mediation.api.results",
+    "Action": "mediation.engine.permissions",
+    "Opened": "mediation.engine.cases",
+    "Advanced": "mediation.engine.cases",
+    "Clock": "mediation.domain.clock",
+    "FixedClock": "mediation.domain.clock",
+    "ExitCode": "mediation.errors",
+    "MediationError": "mediation.errors",
+    "UsageError": "mediation.errors",
+    "ValidationError": "mediation.errors",
+    "FieldProblem": "mediation.errors",
+    "NotFoundError": "mediation.errors",
+    "TransitionNotAllowed": "mediation.errors",
+    "ConflictError": "mediation.errors",
+    "PermissionDenied": "mediation.errors",
+    "TamperedError": "mediation.errors",
+    "SchemaError": "mediation.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from mediation.api import Mediation as Mediation
+    from mediation.api.results import (
+        CaseDetail as CaseDetail,
+    )
+    from mediation.api.results import (
+        CaseHistory as CaseHistory,
+    )
+    from mediation.api.results import (
+        CaseSummary as CaseSummary,
+    )
+    from mediation.api.results import (
+        DisputeLineage as DisputeLineage,
+    )
+    from mediation.api.results import (
+        Initialised as Initialised,
+    )
+    from mediation.api.results import (
+        NextTriggers as NextTriggers,
+    )
+    from mediation.api.results import (
+        SchemaStatus as SchemaStatus,
+    )
+    from mediation.domain.clock import Clock as Clock
+    from mediation.domain.clock import FixedClock as FixedClock
+    from mediation.engine.cases import Advanced as Advanced
+    from mediation.engine.cases import Opened as Opened
+    from mediation.engine.permissions import Action as Action
+    from mediation.errors import ConflictError as ConflictError
+    from mediation.errors import ExitCode as ExitCode
+    from mediation.errors import FieldProblem as FieldProblem
+    from mediation.errors import MediationError as MediationError
+    from mediation.errors import NotFoundError as NotFoundError
+    from mediation.errors import PermissionDenied as PermissionDenied
+    from mediation.errors import SchemaError as SchemaError
+    from mediation.errors import TamperedError as TamperedError
+    from mediation.errors import TransitionNotAllowed as TransitionNotAllowed
+    from mediation.errors import UsageError as UsageError
+    from mediation.errors import ValidationError as ValidationError
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mediation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -1,0 +1,261 @@
+"""Administration and supervision: schema, users, organisations, calendars, reports, the
+scheduler, the audit chain, moving a database."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TextIO
+
+from mediation.api._base import Session
+from mediation.api.results import Initialised, SchemaStatus
+from mediation.engine.permissions import Action
+
+if TYPE_CHECKING:
+    from mediation.domain.calendar import YearCalendar
+    from mediation.engine.notifiers import Notifier
+    from mediation.engine.scheduler import DispatchResult
+    from mediation.engine.users import User
+    from mediation.reporting import reports, stats
+    from mediation.storage.audit import AuditReport
+    from mediation.storage.transfer import ExportSummary, ImportSummary
+
+
+class AdminAPI(Session):
+    # -- schema ---------------------------------------------------------------------------
+
+    def _authorize_if_current(self, action: Action) -> None:
+        """Authorise on a database already at the schema this code needs (one not created
+        or not yet upgraded has no users' roles to check)."""
+        from mediation.storage.migrations import HEAD
+
+        if self.store.exists() and self.store.revision() == HEAD:
+            self._authorize(action)
+
+    def init(
+        self, *, org_code: str | None = None, org_name: str | None = None, level: str = "village"
+    ) -> Initialised:
+        """Create the database (or bring it up to date), optionally with a first committee."""
+        self._authorize_if_current(Action.INIT)
+        before, after = self.store.upgrade()
+        self._authorize(Action.INIT)
+        organisation = None
+        if org_code:
+            from mediation.engine.organisations import add_organisation
+
+            organisation = add_organisation(
+                self.store,
+                code=org_code,
+                name=org_name or org_code,
+                level=level,
+                now=self.clock.now(),
+                exist_ok=True,
+            )
+        return Initialised(self.store.display_url, before, after, organisation)
+
+    def upgrade(self, revision: str = "head") -> tuple[str | None, str | None]:
+        """Bring the schema up to ``revision``; returns (before, after)."""
+        self._authorize_if_current(Action.DB_UPGRADE)
+        return self.store.upgrade(revision)
+
+    def status(self) -> SchemaStatus:
+        """The schema revision against the one this version needs (creates nothing)."""
+        from mediation.storage.migrations import HEAD
+
+        found = self.store.revision()
+        return SchemaStatus(self.store.display_url, found, HEAD, found == HEAD)
+
+    def backup(self, file: Path) -> int:
+        """Copy the SQLite database consistently while in use; returns the pages copied."""
+        self._authorize(Action.BACKUP)
+        return self.store.backup(file)
+
+    # -- users and organisations ----------------------------------------------------------
+
+    def add_user(
+        self, login: str, *, name: str, roles: list[str], organisation: str | None = None
+    ) -> User:
+        """Add a user; the first must be an admin (until then the database is in set-up
+        mode)."""
+        from mediation.engine.users import add_user
+
+        with self._writing() as conn:
+            self._authorize(Action.USER_ADD, conn)
+            return add_user(
+                conn,
+                login,
+                name=name,
+                roles=roles,
+                organisation=organisation,
+                actor=self.actor,
+                now=self.clock.now(),
+            )
+
+    def users(self) -> list[User]:
+        from mediation.engine.users import list_users
+
+        with self.store.read() as conn:
+            self._authorize(Action.USER_LIST, conn)
+            return list_users(conn)
+
+    def grant(
+        self, login: str, roles: list[str], *, revoke: bool = False, organisation: str | None = None
+    ) -> User:
+        """Grant roles to a user (or revoke them); recorded in the audit chain."""
+        from mediation.engine.users import grant
+
+        with self._writing() as conn:
+            self._authorize(Action.USER_GRANT, conn)
+            return grant(
+                conn,
+                login,
+                roles,
+                revoke=revoke,
+                organisation=organisation,
+                actor=self.actor,
+                now=self.clock.now(),
+            )
+
+    def add_organisation(
+        self,
+        code: str,
+        name: str,
+        *,
+        level: str,
+        kind: str = "people_committee",
+        parent: str | None = None,
+    ) -> dict[str, Any]:
+        """Register a committee, centre or organ under its parent one level up."""
+        from mediation.engine.organisations import add_organisation
+
+        self._authorize(Action.ORG_ADD)
+        return add_organisation(
+            self.store,
+            code=code,
+            name=name,
+            level=level,
+            kind=kind,
+            parent=parent,
+            now=self.clock.now(),
+        )
+
+    def set_period(
+        self, code: str, *, flow: str, kind: str, count: int, unit: str
+    ) -> dict[str, Any]:
+        """Set an organisation's own length for a period the law leaves to local rules."""
+        from mediation.engine.organisations import set_period
+
+        self._authorize(Action.ORG_SET_PERIOD)
+        return set_period(self.store, code=code, flow=flow, kind=kind, count=count, unit=unit)
+
+    def organisations(self) -> list[dict[str, Any]]:
+        from mediation.engine.queries import list_organisations
+
+        self._authorize(Action.ORG_LIST)
+        return list_organisations(self.store)
+
+    # -- calendar -------------------------------------------------------------------------
+
+    def load_calendar(self, year: YearCalendar) -> dict[str, Any]:
+        """Load a year's holiday calendar and recompute the provisional deadlines."""
+        from mediation.engine.deadlines import load_calendar_year
+
+        self._authorize(Action.CALENDAR_LOAD)
+        return load_calendar_year(self.store, year, actor=self.actor, now=self.clock.now())
+
+    def calendar_year(self, year: int) -> dict[str, Any]:
+        """A year's weekday holidays and weekend working days, and their source."""
+        self._authorize(Action.CALENDAR_SHOW)
+        return self.store.calendar().year_view(year)
+
+    # -- reports and the scheduler --------------------------------------------------------
+
+    def deadline_rows(
+        self,
+        *,
+        as_of: date,
+        filters: reports.Filters,
+        within: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Open deadlines overdue on ``as_of`` (or, with ``within``, due in that many
+        days)."""
+        from mediation.reporting import reports
+
+        self._authorize(Action.REPORT_OVERDUE if within is None else Action.REPORT_DUE_SOON)
+        return reports.overdue_rows(self.store, as_of=as_of, filters=filters, within=within)
+
+    def deadline_csv(
+        self, out: TextIO, *, as_of: date, filters: reports.Filters, within: int | None = None
+    ) -> int:
+        """The same rows as CSV into ``out``; returns their number."""
+        from mediation.reporting import reports
+
+        self._authorize(Action.REPORT_OVERDUE if within is None else Action.REPORT_DUE_SOON)
+        return reports.write_csv(self.store, out, as_of=as_of, filters=filters, within=within)
+
+    def stats(self, selection: stats.Selection) -> stats.StatsReport:
+        """The statistics of the cases opened in a period."""
+        from mediation.reporting import stats
+
+        self._authorize(Action.REPORT_STATS)
+        return stats.compute(self.store, selection)
+
+    def dispatch(self, notifiers: list[Notifier]) -> DispatchResult:
+        """One run of the deadline dispatcher: reminders, overdue marks, consequences."""
+        from mediation.engine import scheduler
+
+        self._authorize(Action.SCHEDULER_RUN)
+        return scheduler.dispatch(self.store, now=self.clock.now(), notifiers=notifiers)
+
+    def run_scheduler(self, notifiers: list[Notifier], *, interval: int, on_result: Any) -> None:
+        """Dispatch now and then every ``interval`` seconds, until stopped."""
+        from mediation.engine import scheduler
+
+        self._authorize(Action.SCHEDULER_RUN)
+        scheduler.run_forever(
+            self.store,
+            clock=self.clock,
+            notifiers=notifiers,
+            interval=interval,
+            on_result=on_result,
+        )
+
+    # -- audit and moving -----------------------------------------------------------------
+
+    def verify_audit(self) -> AuditReport:
+        """Recompute every hash and both chains, on one snapshot of the database."""
+        from mediation.storage.audit import verify
+
+        self._authorize(Action.AUDIT_VERIFY)
+        with self.store.snapshot() as conn:
+            return verify(conn)
+
+    def export(self, out: IO[bytes] | Path, *, reveal: bool = False) -> ExportSummary:
+        """Write the database as JSON lines: with ``reveal`` a lossless move (admins only),
+        else a copy with personal data masked."""
+        from mediation.storage import transfer
+
+        self._authorize(Action.EXPORT)
+        if reveal:
+            with self.store.read() as conn:
+                self._require(conn, Action.EXPORT_REVEAL)
+        now = self.clock.now()
+        if isinstance(out, Path):
+            return transfer.export_file(self.store, out, reveal=reveal, actor=self.actor, now=now)
+        return transfer.export_jsonl(self.store, out, reveal=reveal, actor=self.actor, now=now)
+
+    def import_(self, source: IO[bytes] | Path) -> ImportSummary:
+        """Load an export into a new, empty database at the same schema revision."""
+        from mediation.storage import transfer
+
+        self._authorize_if_current(Action.IMPORT)  # an empty target is in set-up mode
+        return transfer.import_jsonl(self.store, source)
+
+    def demo(self, **options: Any) -> None:
+        """Create demo data and walk one case through the people's mediation flow
+        (:func:`mediation.demo.run_demo`'s options)."""
+        from mediation.demo import run_demo
+
+        self.store.upgrade()
+        self._authorize(Action.DEMO)
+        run_demo(self.store, now=self.clock.now(), actor=self.actor, **options)

@@ -1,0 +1,227 @@
+"""Cases and disputes: open, advance, look at, correct, reassign, merge and split."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mediation.api._base import Session
+from mediation.api.results import (
+    CaseDetail,
+    CaseHistory,
+    CaseSummary,
+    DisputeLineage,
+    NextTriggers,
+)
+from mediation.engine.permissions import Action, check_trigger_role
+
+if TYPE_CHECKING:
+    from mediation.domain.intake import Intake
+    from mediation.engine.cases import Advanced, Opened
+    from mediation.engine.imports import ImportResult
+
+
+class CasesAPI(Session):
+    def open_case(self, record: Intake) -> Opened:
+        """Register a dispute and open its first proceeding (one transaction).
+
+        :param record: a validated intake record (:func:`mediation.domain.intake.load` or
+            :func:`~mediation.domain.intake.validate`).
+        """
+        from mediation.engine.cases import open_in
+
+        cal = self.store.calendar()
+        with self._writing() as conn:
+            self._authorize(Action.CASE_OPEN, conn)
+            return open_in(conn, record, actor=self.actor, now=self.clock.now(), cal=cal)
+
+    def import_intake(
+        self,
+        file: Path,
+        *,
+        channel: str,
+        org: str | None = None,
+        referring_organ: str | None = None,
+        report: Path | None = None,
+    ) -> ImportResult:
+        """Import every row of a channel's export as new cases, or none (a row-level error
+        report is written when any row is bad)."""
+        from mediation.engine.imports import import_file
+
+        self._authorize(Action.INTAKE_IMPORT)
+        return import_file(
+            self.store,
+            file,
+            channel=channel,
+            actor=self.actor,
+            now=self.clock.now(),
+            org=org,
+            referring_organ=referring_organ,
+            report=report,
+        )
+
+    def advance(
+        self,
+        case: str | int,
+        trigger: str,
+        *,
+        payload: Mapping[str, Any] | None = None,
+        note: str | None = None,
+        expect_version: int | None = None,
+    ) -> Advanced:
+        """Fire ``trigger`` on ``case`` in one transaction, recorded as an event.
+
+        :raises TransitionNotAllowed: (exit 5) when the state does not allow it.
+        :raises ValidationError: (exit 3) when its data is missing or wrong.
+        """
+        from mediation.engine.cases import advance_in
+        from mediation.engine.machine import load
+        from mediation.storage._tables import proceeding_table
+
+        cal = self.store.calendar()
+        with self._writing() as conn:
+            pid = self._case(conn, Action.CASE_ADVANCE, case, acting=True)
+            flow = conn.execute(
+                proceeding_table.select()
+                .with_only_columns(proceeding_table.c.flow, proceeding_table.c.version)
+                .where(proceeding_table.c.id == pid)
+            ).one()
+            roles = {t.role for t in load(flow.flow).flow.transitions if t.trigger == trigger}
+            check_trigger_role(conn, self.actor, roles, trigger)
+            return advance_in(
+                conn,
+                pid,
+                trigger,
+                actor=self.actor,
+                now=self.clock.now(),
+                note=note,
+                payload=dict(payload or {}),
+                expect_version=flow.version if expect_version is None else expect_version,
+                cal=cal,
+            )
+
+    def next_triggers(self, case: str | int) -> NextTriggers:
+        """The triggers allowed now, with the data each requires."""
+        from mediation.engine.queries import next_triggers
+
+        with self.store.read() as conn:
+            self._case(conn, Action.CASE_NEXT, case)
+        return NextTriggers.of(next_triggers(self.store, str(case)))
+
+    def history(self, case: str | int) -> CaseHistory:
+        """The recorded events of a case, oldest first."""
+        from mediation.engine.queries import history
+
+        with self.store.read() as conn:
+            self._case(conn, Action.CASE_HISTORY, case)
+        return CaseHistory.of(history(self.store, str(case)))
+
+    def show_case(self, case: str | int, *, reveal: bool = False) -> CaseDetail:
+        """Everything about one case; personal data masked unless ``reveal`` (a permitted
+        role only; recorded as an access event)."""
+        from mediation.engine.queries import case_detail
+
+        if reveal:
+            with self._writing() as conn:
+                self._case(conn, Action.CASE_SHOW, case)
+                self._reveal(conn, Action.CASE_SHOW, f"case {case}")
+        else:
+            with self.store.read() as conn:
+                self._case(conn, Action.CASE_SHOW, case)
+        return CaseDetail.of(
+            case_detail(self.store, str(case), reveal=reveal, today=self.clock.today())
+        )
+
+    def list_cases(
+        self,
+        *,
+        flow: str | None = None,
+        state: str | None = None,
+        org: str | None = None,
+        level: str | None = None,
+        mediator: str | None = None,
+        status: str = "all",
+        limit: int = 50,
+    ) -> list[CaseSummary]:
+        """Cases, newest first, filtered (``status``: open, closed or all)."""
+        from mediation.engine.queries import list_cases
+        from mediation.errors import UsageError
+
+        if status not in ("open", "closed", "all"):
+            raise UsageError(f"未知的 --status {status!r}", hint="可选 open、closed 或 all")
+        self._authorize(Action.CASE_LIST)
+        rows = list_cases(
+            self.store,
+            flow=flow,
+            state=state,
+            org=org,
+            level=level,
+            mediator=mediator,
+            status=status,
+            limit=limit,
+        )
+        return [CaseSummary.of(r) for r in rows]
+
+    def reassign(self, case: str | int, mediators: list[str], *, reason: str) -> dict[str, Any]:
+        """Give a running case to other mediators; recorded with the previous ones."""
+        from mediation.engine.cases import reassign
+
+        self._authorize(Action.CASE_REASSIGN)
+        return reassign(
+            self.store, case, mediators, reason=reason, actor=self.actor, now=self.clock.now()
+        )
+
+    def amend_party(
+        self,
+        case: str | int,
+        party: str,
+        changes: Mapping[str, str | None],
+        *,
+        reason: str,
+        role: str | None = None,
+    ) -> dict[str, Any]:
+        """Correct a party's particulars on a running case, checked as at intake; the
+        event keeps the old and new values masked."""
+        from mediation.engine.parties import amend_party
+
+        with self.store.read() as conn:
+            self._case(conn, Action.CASE_AMEND_PARTY, case, acting=True)
+        return amend_party(
+            self.store,
+            case,
+            party,
+            changes,
+            reason=reason,
+            actor=self.actor,
+            now=self.clock.now(),
+            role=role,
+        )
+
+    def dispute(self, ref: str, *, reveal: bool = False) -> DisputeLineage:
+        """A dispute (its id, or ``case:CASE``) and the lineage of its proceedings."""
+        from mediation.engine.queries import dispute_lineage
+
+        if reveal:
+            with self._writing() as conn:
+                self._authorize(Action.DISPUTE_SHOW, conn)
+                self._reveal(conn, Action.DISPUTE_SHOW, f"dispute {ref}")
+        else:
+            self._authorize(Action.DISPUTE_SHOW)
+        return DisputeLineage.of(dispute_lineage(self.store, ref, reveal=reveal))
+
+    def merge_disputes(self, keep: int, merged: int, *, reason: str) -> dict[str, Any]:
+        """Merge a dispute reported again through another channel into the first."""
+        from mediation.engine.disputes import merge
+
+        self._authorize(Action.DISPUTE_MERGE)
+        return merge(
+            self.store, keep, merged, reason=reason, actor=self.actor, now=self.clock.now()
+        )
+
+    def split_dispute(self, merged: int, *, reason: str) -> dict[str, Any]:
+        """Undo a wrong merge; the merge stays on record."""
+        from mediation.engine.disputes import split
+
+        self._authorize(Action.DISPUTE_SPLIT)
+        return split(self.store, merged, reason=reason, actor=self.actor, now=self.clock.now())

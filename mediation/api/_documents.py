@@ -1,0 +1,144 @@
+"""The case file: rendering documents, recording signatures, sealing and verifying."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mediation.api._base import Session
+from mediation.engine.permissions import Action
+
+if TYPE_CHECKING:
+    from mediation.documents import Outcome, Rendered
+    from mediation.documents.signing import Verification
+
+
+class DocumentsAPI(Session):
+    def render(self, case: str | int, kind: str, *, seq: int = 1) -> Rendered:
+        """Render one document of a case as a PDF and keep it with the case.
+
+        :raises DocumentIncomplete: (exit 3) listing the statutory fields missing.
+        :raises DocumentSigned: (exit 5) when that document is already sealed.
+        """
+        from mediation.documents import render
+
+        self._authorize(Action.DOC_RENDER)
+        return render(self.store, case, kind, actor=self.actor, now=self.clock.now(), seq=seq)
+
+    def plan_documents(self, *, since: date | None = None, kind: str | None = None) -> list[Any]:
+        """The documents :meth:`render_all` would render."""
+        from mediation.documents import plan
+
+        self._authorize(Action.DOC_RENDER_ALL)
+        return plan(self.store, since=since, kind=kind)
+
+    def render_all(self, work: list[Any], *, jobs: int) -> Iterator[Outcome]:
+        """Render planned documents with ``jobs`` worker processes, one outcome each."""
+        from mediation.documents import render_all
+
+        self._authorize(Action.DOC_RENDER_ALL)
+        return render_all(self.store, work, actor=self.actor, now=self.clock.now(), jobs=jobs)
+
+    def sign(
+        self, case: str | int, kind: str, *, passphrase: bytes, seq: int | None = None
+    ) -> dict[str, Any]:
+        """Seal a rendered document with the organisation's active key (PAdES); the
+        result's ``content`` is the signed PDF."""
+        from mediation.documents.signing import sign_document
+
+        with self.store.read() as conn:
+            self._case(conn, Action.DOC_SIGN, case, acting=True)
+        return sign_document(
+            self.store,
+            str(case),
+            kind,
+            passphrase=passphrase,
+            actor=self.actor,
+            now=self.clock.now(),
+            seq=seq,
+        )
+
+    def verify_document(self, pdf: bytes, *, case: str | None = None) -> Verification:
+        """Check a sealed PDF against the keys and documents on record."""
+        from mediation.documents.signing import verify_document
+
+        self._authorize(Action.DOC_VERIFY)
+        return verify_document(self.store, pdf, now=self.clock.now(), case_ref=case)
+
+    def record_signature(
+        self,
+        case: str | int,
+        *,
+        signer: str,
+        signer_kind: str,
+        method: str,
+        signed_at: datetime | None = None,
+        image: bytes | None = None,
+    ) -> dict[str, Any]:
+        """Record a signature on the case's agreement (a party's, the mediator's, the
+        committee's seal); the last one makes the agreement take effect."""
+        from mediation.documents.signatures import record_signature
+
+        with self.store.read() as conn:
+            self._case(conn, Action.DOC_RECORD_SIGNATURE, case, acting=True)
+        return record_signature(
+            self.store,
+            str(case),
+            signer=signer,
+            signer_kind=signer_kind,
+            method=method,
+            actor=self.actor,
+            now=self.clock.now(),
+            signed_at=signed_at,
+            image=image,
+        )
+
+    def init_key(
+        self, org: str, *, passphrase: bytes, days: int, directory: Path | None = None
+    ) -> dict[str, Any]:
+        """Create a committee's signing key and self-signed certificate."""
+        from mediation.documents.keys import init_key
+
+        self._authorize(Action.KEYS_INIT)
+        return init_key(
+            self.store,
+            org,
+            passphrase=passphrase,
+            actor=self.actor,
+            now=self.clock.now(),
+            days=days,
+            directory=directory,
+        )
+
+    def import_key(
+        self,
+        org: str,
+        p12: bytes,
+        *,
+        passphrase: bytes,
+        source: str,
+        directory: Path | None = None,
+    ) -> dict[str, Any]:
+        """Record a CA-issued PKCS#12 as the committee's active signing key."""
+        from mediation.documents.keys import import_key
+
+        self._authorize(Action.KEYS_IMPORT)
+        return import_key(
+            self.store,
+            org,
+            p12,
+            passphrase=passphrase,
+            actor=self.actor,
+            now=self.clock.now(),
+            source=source,
+            directory=directory,
+        )
+
+    def keys(self) -> list[dict[str, Any]]:
+        """The committees' signing certificates, active and retired."""
+        from mediation.documents.keys import list_keys
+
+        self._authorize(Action.KEYS_LIST)
+        return list_keys(self.store)

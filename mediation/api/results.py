@@ -1,0 +1,107 @@
+"""Typed results of the read actions (the write actions return the engine's own results:
+:class:`~mediation.engine.cases.Opened`, :class:`~mediation.engine.cases.Advanced`, ...).
+
+Each is a frozen dataclass; :meth:`as_dict` gives the plain data for JSON. Rows inside
+(parties, deadlines, events) stay dictionaries of labelled values, masked unless revealed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Self
+
+
+class _Result:
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> Self:
+        """Build from the engine's dictionary (its keys are the fields)."""
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class CaseDetail(_Result):
+    """One case: its proceeding, dispute, parties, deadlines, related proceedings and the
+    triggers allowed now."""
+
+    proceeding: dict[str, Any]
+    dispute: dict[str, Any]
+    parties: list[dict[str, Any]]
+    deadlines: list[dict[str, Any]]
+    related_proceedings: list[dict[str, Any]]
+    next: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class CaseHistory(_Result):
+    """The events of a case, oldest first."""
+
+    case_number: str
+    events: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class NextTriggers(_Result):
+    """The triggers allowed in a case's current state, with the data each requires."""
+
+    case_number: str
+    state: str
+    state_label: str
+    next: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DisputeLineage(_Result):
+    """A dispute with every proceeding it went through (hand-offs, escalations) and its
+    merges."""
+
+    dispute: dict[str, Any]
+    parties: list[dict[str, Any]]
+    proceedings: list[dict[str, Any]]
+    merged_disputes: list[dict[str, Any]]
+    merges: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class CaseSummary(_Result):
+    """One line of a case list."""
+
+    id: int
+    case_number: str
+    flow: str
+    state: str
+    state_label: str
+    level: str
+    mediator: str | None
+    organisation: str
+    title: str
+    dispute_type: str
+    dispute_type_label: str
+    dispute_id: int
+    opened_at: Any
+    closed_at: Any
+
+
+@dataclass(frozen=True)
+class SchemaStatus(_Result):
+    """The database and its schema revision against the one this version needs."""
+
+    database: str
+    revision: str | None
+    required: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class Initialised(_Result):
+    """What ``init`` did: the schema revision before and after, and the committee it
+    registered (if any)."""
+
+    database: str
+    revision_before: str | None
+    revision: str | None
+    organisation: dict[str, Any] | None = None

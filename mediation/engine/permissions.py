@@ -1,0 +1,246 @@
+"""Who may do what: every action the engine offers, the roles it needs, and the scope checks.
+
+Permissions are keyed by :class:`Action`, not by how a client spells a command, and are
+checked by the library (:mod:`mediation.api`) for every client alike: the command line,
+a web service, a script.
+
+Four roles (``taxonomy.ROLES``):
+
+- **mediator** (调解员): opens and advances cases of their own organisation, and cases
+  they are assigned to anywhere;
+- **staff** (工作人员): renders and signs documents;
+- **supervisor** (督办/主管): reports, any organisation's cases, approving statutory
+  extensions, merging disputes, verifying the audit chain;
+- **admin** (系统管理员): users, organisations, calendars, keys, schema, backups, moves.
+
+A user may hold several roles. **Set-up mode:** until the first user is added, a database
+has nobody to check against and every action is allowed; the first user added must be an
+admin, and from then on every action checks the acting user's roles.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from mediation.domain.taxonomy import ROLES
+from mediation.engine.users import User, get_user, users_exist
+from mediation.errors import PermissionDenied
+from mediation.storage import audit
+from mediation.storage._tables import proceeding_table
+
+
+class Action(StrEnum):
+    """Every action of the engine, with its Chinese name (:attr:`label`) for messages."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str) -> Action:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    INIT = "init", "初始化数据库"
+    DB_UPGRADE = "db.upgrade", "升级数据库结构"
+    DB_STATUS = "db.status", "查看数据库状态"
+    DB_GRANTS = "db.grants", "生成数据库授权语句"
+    BACKUP = "backup", "备份数据库"
+    EXPORT = "export", "导出数据库"
+    IMPORT = "import", "导入数据库"
+    DEMO = "demo", "生成演示数据"
+    ORG_ADD = "org.add", "登记组织"
+    ORG_SET_PERIOD = "org.set_period", "设置组织的调解期限"
+    ORG_LIST = "org.list", "查看组织"
+    CALENDAR_LOAD = "calendar.load", "载入节假日安排"
+    CALENDAR_SHOW = "calendar.show", "查看节假日安排"
+    DEADLINE_COMPUTE = "deadline.compute", "计算期限"
+    KEYS_INIT = "keys.init", "创建签章密钥"
+    KEYS_IMPORT = "keys.import", "导入签章密钥"
+    KEYS_LIST = "keys.list", "查看签章密钥"
+    USER_ADD = "user.add", "添加用户"
+    USER_LIST = "user.list", "查看用户"
+    USER_GRANT = "user.grant", "授予或撤销角色"
+    CASE_OPEN = "case.open", "立案"
+    CASE_ADVANCE = "case.advance", "推进案件"
+    CASE_AMEND_PARTY = "case.amend_party", "更正当事人信息"
+    CASE_REASSIGN = "case.reassign", "改派调解员"
+    CASE_LIST = "case.list", "查看案件列表"
+    CASE_SHOW = "case.show", "查看案件"
+    CASE_HISTORY = "case.history", "查看案件记录"
+    CASE_NEXT = "case.next", "查看可执行操作"
+    INTAKE_IMPORT = "intake.import", "批量导入案件"
+    DISPUTE_SHOW = "dispute.show", "查看纠纷"
+    DISPUTE_MERGE = "dispute.merge", "合并纠纷"
+    DISPUTE_SPLIT = "dispute.split", "拆分纠纷"
+    WORKFLOW_LIST = "workflow.list", "查看流程"
+    WORKFLOW_SHOW = "workflow.show", "查看流程"
+    REPORT_OVERDUE = "report.overdue", "查看逾期报告"
+    REPORT_DUE_SOON = "report.due_soon", "查看即将到期报告"
+    REPORT_STATS = "report.stats", "查看统计报表"
+    SCHEDULER_RUN = "scheduler.run", "运行期限调度"
+    AUDIT_VERIFY = "audit.verify", "核验审计链"
+    DOC_RENDER = "doc.render", "生成文书"
+    DOC_RENDER_ALL = "doc.render_all", "批量生成文书"
+    DOC_SIGN = "doc.sign", "加盖电子印章"
+    DOC_VERIFY = "doc.verify", "核验已签章文书"
+    DOC_RECORD_SIGNATURE = "doc.record_signature", "登记签名"
+    REVEAL = "reveal", "查看未遮蔽的个人信息"
+    EXPORT_REVEAL = "export.reveal", "导出未遮蔽的个人信息"
+
+
+_ANY = "mediator staff supervisor admin"
+
+#: The roles each action needs; ``None``: touches no case data, anyone may.
+ROLES_FOR: dict[Action, frozenset[str] | None] = {}
+
+
+def _allow(roles: str, *actions: Action) -> None:
+    for action in actions:
+        ROLES_FOR[action] = frozenset(roles.split()) if roles else None
+
+
+_allow("admin", Action.INIT, Action.DB_UPGRADE, Action.BACKUP, Action.IMPORT, Action.DEMO)
+_allow("admin", Action.ORG_ADD, Action.ORG_SET_PERIOD, Action.CALENDAR_LOAD)
+_allow("admin", Action.KEYS_INIT, Action.KEYS_IMPORT)
+_allow("admin", Action.USER_ADD, Action.USER_LIST, Action.USER_GRANT, Action.EXPORT_REVEAL)
+_allow(_ANY, Action.ORG_LIST, Action.CALENDAR_SHOW, Action.KEYS_LIST)
+_allow(
+    "mediator supervisor",
+    Action.CASE_OPEN,
+    Action.CASE_ADVANCE,
+    Action.CASE_AMEND_PARTY,
+    Action.INTAKE_IMPORT,
+)
+_allow(
+    _ANY,
+    Action.CASE_LIST,
+    Action.CASE_SHOW,
+    Action.CASE_HISTORY,
+    Action.CASE_NEXT,
+    Action.DISPUTE_SHOW,
+)
+_allow("supervisor", Action.DISPUTE_MERGE, Action.DISPUTE_SPLIT, Action.CASE_REASSIGN)
+_allow(
+    "supervisor",
+    Action.REPORT_OVERDUE,
+    Action.REPORT_DUE_SOON,
+    Action.REPORT_STATS,
+    Action.SCHEDULER_RUN,
+)
+_allow("supervisor admin", Action.AUDIT_VERIFY, Action.EXPORT, Action.REVEAL)
+_allow("staff", Action.DOC_RENDER, Action.DOC_RENDER_ALL, Action.DOC_SIGN)
+_allow("staff mediator", Action.DOC_RECORD_SIGNATURE)
+# The schema revision, the declared flows, pure date arithmetic, checking a PDF against
+# the keys on record, and printing SQL: no case data.
+_allow(
+    "",
+    Action.DB_STATUS,
+    Action.DB_GRANTS,
+    Action.WORKFLOW_LIST,
+    Action.WORKFLOW_SHOW,
+    Action.DEADLINE_COMPUTE,
+    Action.DOC_VERIFY,
+)
+
+#: Roles allowed to reveal personal data; each reveal is an access event in the chain.
+REVEAL_ROLES = ROLES_FOR[Action.REVEAL]
+
+
+def role_names(roles: frozenset[str]) -> str:
+    """``督办（supervisor）或系统管理员（admin）``."""
+    return "或".join(f"{ROLES[r]}（{r}）" for r in sorted(roles))
+
+
+def _needs(what: str, roles: frozenset[str]) -> str:
+    return f"「{what}」需要{role_names(roles)}角色"
+
+
+def authorize(conn: Connection, login: str, action: Action) -> User | None:
+    """The acting user if they may perform ``action``; None in set-up mode or for actions
+    that touch no case data.
+
+    :raises PermissionDenied: naming the role the action needs.
+    """
+    needed = ROLES_FOR[action]
+    if needed is None or not users_exist(conn):
+        return None
+    user = get_user(conn, login)
+    if user is None or not user.active:
+        raise PermissionDenied(
+            f"{_needs(action.label, needed)}；{login!r} 不是本系统的用户",
+            hint="请以已登记的用户身份操作，或请系统管理员添加：mediation user add",
+        )
+    if not user.roles & needed:
+        held = "、".join(sorted(user.roles)) or "无角色"
+        raise PermissionDenied(
+            f"{_needs(action.label, needed)}；{login!r} 的角色为 {held}",
+            hint=f"请系统管理员授权：mediation user grant {login} {sorted(needed)[0]}",
+        )
+    return user
+
+
+def require_role(conn: Connection, login: str, roles: frozenset[str], what: str) -> None:
+    """Refuse ``what`` unless ``login`` holds one of ``roles`` (set-up mode allows it)."""
+    if not users_exist(conn):
+        return
+    user = get_user(conn, login)
+    if user is None or not user.roles & roles:
+        raise PermissionDenied(
+            _needs(what, roles),
+            hint=f"请系统管理员授权：mediation user grant {login} {sorted(roles)[0]}",
+        )
+
+
+def may_act_on(user: User | None, proceeding: Any) -> bool:
+    """Whether ``user`` may act on a case: supervisors anywhere; mediators on their
+    organisation's cases and the cases they are assigned to."""
+    if user is None or "supervisor" in user.roles:
+        return True
+    if user.organisation_id == proceeding.organisation_id:
+        return True
+    assigned = {proceeding.mediator, *(proceeding.mediators or ())}
+    return user.login in assigned or user.name in assigned
+
+
+def check_case_scope(conn: Connection, user: User | None, pid: int, *, acting: bool) -> None:
+    """Refuse a mediator a case outside their organisation and assignments. Reading is
+    refused only to a user who is nothing but a mediator; acting, to any non-supervisor."""
+    if user is None or (not acting and user.roles - {"mediator"}):
+        return
+    row = conn.execute(
+        select(
+            proceeding_table.c.case_number,
+            proceeding_table.c.organisation_id,
+            proceeding_table.c.mediator,
+            proceeding_table.c.mediators,
+        ).where(proceeding_table.c.id == pid)
+    ).first()
+    if row is not None and not may_act_on(user, row):
+        raise PermissionDenied(
+            f"{row.case_number} 属于其他调委会，且未指派给 {user.login!r}",
+            hint="请督办人员改派该案件，或由该案件的调解员办理",
+        )
+
+
+def check_trigger_role(conn: Connection, login: str, flow_roles: set[str], trigger: str) -> None:
+    """Some triggers need more than a mediator (approving a statutory extension)."""
+    if flow_roles - {"mediator"}:
+        require_role(conn, login, frozenset(flow_roles - {"mediator"}), f"`{trigger}`")
+
+
+def record_reveal(
+    conn: Connection, *, actor: str, command: str, subject: str, now: datetime
+) -> None:
+    """A reveal of personal data, as an access event in the chain."""
+    audit.append_access(
+        conn,
+        action="reveal",
+        actor=actor,
+        subject=subject[:200],
+        detail={"command": command},
+        now=now,
+    )
