@@ -92,6 +92,7 @@ class AdminAPI(Session):
             )
 
     def users(self) -> list[User]:
+        """Every user with their roles and organisation."""
         from mediation.engine.users import list_users
 
         with self.store.read() as conn:
@@ -149,6 +150,7 @@ class AdminAPI(Session):
         return set_period(self.store, code=code, flow=flow, kind=kind, count=count, unit=unit)
 
     def organisations(self) -> list[dict[str, Any]]:
+        """Every organisation on the ladder, with its parent and number of cases."""
         from mediation.engine.queries import list_organisations
 
         self._authorize(Action.ORG_LIST)

@@ -159,6 +159,12 @@ def _needs(what: str, roles: frozenset[str]) -> str:
     return f"「{what}」需要{role_names(roles)}角色"
 
 
+def _grant_hint(login: str, roles: frozenset[str]) -> str:
+    """Ask for the least powerful role that would do (never admin when another would)."""
+    role = sorted(roles - {"admin"} or roles)[0]
+    return f"请系统管理员授权：mediation user grant {login} {role}"
+
+
 def authorize(conn: Connection, login: str, action: Action) -> User | None:
     """The acting user if they may perform ``action``; None in set-up mode or for actions
     that touch no case data.
@@ -178,7 +184,7 @@ def authorize(conn: Connection, login: str, action: Action) -> User | None:
         held = "、".join(sorted(user.roles)) or "无角色"
         raise PermissionDenied(
             f"{_needs(action.label, needed)}；{login!r} 的角色为 {held}",
-            hint=f"请系统管理员授权：mediation user grant {login} {sorted(needed)[0]}",
+            hint=_grant_hint(login, needed),
         )
     return user
 
@@ -191,7 +197,7 @@ def require_role(conn: Connection, login: str, roles: frozenset[str], what: str)
     if user is None or not user.roles & roles:
         raise PermissionDenied(
             _needs(what, roles),
-            hint=f"请系统管理员授权：mediation user grant {login} {sorted(roles)[0]}",
+            hint=_grant_hint(login, roles),
         )
 
 
