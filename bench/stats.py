@@ -425,7 +425,7 @@ def main() -> None:
     print(f"--by level: {by_level:.3f} s (median of {args.repeat})")
     print(
         f"cpu: {statistics.median(cpu):.3f} s over all processes (the parts run side by side,"
-        f" one per core: {stats._parts()} here); a busy machine shows in the wall time"
+        f" one per core: {stats.part_count()} here); a busy machine shows in the wall time"
     )
     seconds = statistics.median(timings[None])
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
