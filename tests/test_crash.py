@@ -281,7 +281,8 @@ def agree_again(store: Store, pid: int, version: int) -> None:
 # -- SIGKILL in the middle of a transition ----------------------------------------------------
 
 _TRANSITION_POINTS: dict[str, dict[str, Any]] = {
-    "mid-transition": {"hook": "mediation.engine.cases:_start_deadlines"},
+    # The name advance_in calls (defined in mediation.engine.clocks).
+    "mid-transition": {"hook": "mediation.engine.cases:start_deadlines"},
     "before-commit": {"hook": "mediation.storage.audit:before_commit", "after": True},
 }
 

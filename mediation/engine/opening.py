@@ -1,0 +1,273 @@
+"""Opening proceedings: recording a dispute and its parties, numbering a case, starting
+its first proceeding or the next one of a hand-off (:class:`Opened`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, text
+
+from mediation.domain.calendar import WorkCalendar
+from mediation.domain.clock import business_date
+from mediation.domain.intake import Intake
+from mediation.domain.personal import party_key
+from mediation.engine.clocks import start_deadlines
+from mediation.engine.machine import FlowMachine, load
+from mediation.errors import NotFoundError
+from mediation.storage._sql import Prepared
+from mediation.storage._tables import (
+    dispute_table,
+    organisation_table,
+    party_table,
+    proceeding_table,
+)
+from mediation.storage.audit import append_event
+from mediation.workflows import HandOff
+
+_NEXT_SERIAL = Prepared(
+    text(
+        "INSERT INTO case_counter (organisation_id, year, last) VALUES (:org, :year, 1) "
+        "ON CONFLICT (organisation_id, year) DO UPDATE SET last = case_counter.last + 1 "
+        "RETURNING last"
+    )
+)
+_DISPUTE_COLUMNS = (
+    "title",
+    "summary",
+    "claims",
+    "dispute_type",
+    "channel",
+    "referring_organ",
+    "referral_ref",
+    "risk_level",
+    "received_at",
+    "created_at",
+    "created_by",
+    "party_key",
+)
+_INSERT_DISPUTE = Prepared(
+    insert(dispute_table)
+    .values({c: bindparam(c) for c in _DISPUTE_COLUMNS})
+    .returning(dispute_table.c.id)
+)
+_PARTY_COLUMNS = (
+    "dispute_id",
+    "role",
+    "kind",
+    "ordinal",
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "id_type",
+    "id_number",
+    "phone",
+    "address",
+    "occupation",
+    "legal_representative",
+)
+_INSERT_PARTY = Prepared(insert(party_table).values({c: bindparam(c) for c in _PARTY_COLUMNS}))
+_PROCEEDING_COLUMNS = (
+    "dispute_id",
+    "parent_id",
+    "handoff_reason",
+    "flow",
+    "state",
+    "organisation_id",
+    "level",
+    "case_year",
+    "case_serial",
+    "case_number",
+    "application_mode",
+    "mediator",
+    "mediators",
+    "facts",
+    "opened_at",
+    "updated_at",
+    "version",
+)
+_INSERT_PROCEEDING = Prepared(
+    insert(proceeding_table)
+    .values({c: bindparam(c) for c in _PROCEEDING_COLUMNS})
+    .returning(proceeding_table.c.id)
+)
+_ORG_BY_CODE = Prepared(
+    select(
+        organisation_table.c.id,
+        organisation_table.c.code,
+        organisation_table.c.level,
+        organisation_table.c.parent_id,
+        organisation_table.c.name,
+    ).where(organisation_table.c.code == bindparam("code"))
+)
+_ORG_BY_ID = Prepared(
+    select(
+        organisation_table.c.id,
+        organisation_table.c.code,
+        organisation_table.c.level,
+        organisation_table.c.parent_id,
+        organisation_table.c.name,
+    ).where(organisation_table.c.id == bindparam("id"))
+)
+
+
+@dataclass
+class Opened:
+    """The result of opening a case."""
+
+    dispute_id: int
+    proceeding_id: int
+    case_number: str
+    state: str
+    state_label: str
+    deadlines: list[dict[str, Any]] = field(default_factory=list)
+
+
+def case_number(year: int, org_code: str, case_word: str, serial: int) -> str:
+    """（2026）城关人调字第12号 (domain.md §5: year, committee code, serial per year)."""
+    return f"（{year}）{org_code}{case_word}字第{serial}号"
+
+
+def record_dispute(conn: Connection, intake: Intake, *, actor: str, now: datetime) -> int:
+    """Record the dispute of ``intake`` and its parties; return the dispute's id."""
+    dispute_id: int = _INSERT_DISPUTE(
+        conn,
+        {
+            "title": intake.title,
+            "summary": intake.summary,
+            "claims": intake.claims,
+            "dispute_type": intake.dispute_type,
+            "channel": intake.channel,
+            "referring_organ": intake.referring_organ,
+            "referral_ref": intake.referral_ref,
+            "risk_level": intake.risk_level,
+            "received_at": intake.received_at or now,
+            "created_at": now,
+            "created_by": actor,
+            "party_key": party_key(intake.parties),
+        },
+    ).scalar_one()
+    for ordinal, party in enumerate(intake.parties):
+        _INSERT_PARTY(conn, {**party.__dict__, "dispute_id": dispute_id, "ordinal": ordinal})
+    return dispute_id
+
+
+def organisation_row(conn: Connection, *, code: str | None = None, id: int | None = None) -> Any:
+    if code is not None:
+        row = _ORG_BY_CODE(conn, {"code": code}).first()
+        if row is None:
+            raise NotFoundError(
+                f"no organisation with code {code!r}",
+                hint="list them with `mediation org list`; add one with `mediation org add`",
+            )
+        return row
+    return _ORG_BY_ID(conn, {"id": id}).one()
+
+
+def start_proceeding(
+    conn: Connection,
+    *,
+    dispute_id: int,
+    org: Any,
+    flow: FlowMachine,
+    state: str,
+    entry_trigger: str,
+    actor: str,
+    now: datetime,
+    application_mode: str,
+    payload: dict[str, Any],
+    cal: WorkCalendar,
+    parent_id: int | None = None,
+    handoff_reason: str | None = None,
+    facts: dict[str, Any] | None = None,
+) -> Opened:
+    today = business_date(now)
+    serial = _NEXT_SERIAL(conn, {"org": org.id, "year": today.year}).scalar_one()
+    number = case_number(today.year, org.code, flow.flow.case_word, serial)
+    pid = _INSERT_PROCEEDING(
+        conn,
+        {
+            "dispute_id": dispute_id,
+            "parent_id": parent_id,
+            "handoff_reason": handoff_reason,
+            "flow": flow.flow.name,
+            "state": state,
+            "organisation_id": org.id,
+            "level": org.level,
+            "case_year": today.year,
+            "case_serial": serial,
+            "case_number": number,
+            "application_mode": application_mode,
+            "mediator": None,
+            "mediators": [],
+            "facts": facts or {},
+            "opened_at": now,
+            "updated_at": now,
+            "version": 1,
+        },
+    ).scalar_one()
+    append_event(
+        conn,
+        {
+            "dispute_id": dispute_id,
+            "proceeding_id": pid,
+            "seq": 1,
+            "trigger": entry_trigger,
+            "from_state": None,
+            "to_state": state,
+            "actor": actor,
+            "note": handoff_reason,
+            "payload": payload,
+            "occurred_at": now,
+        },
+    )
+    started = start_deadlines(
+        conn,
+        flow.starts.get(entry_trigger, ()),
+        pid,
+        today,
+        cal,
+        org_id=org.id,
+        flow=flow.flow.name,
+    )
+    return Opened(dispute_id, pid, number, state, flow.flow.state_label(state), started)
+
+
+def hand_off(
+    conn: Connection,
+    handoff: HandOff,
+    row: Any,
+    payload: dict[str, Any],
+    facts: dict[str, Any],
+    *,
+    actor: str,
+    now: datetime,
+    cal: WorkCalendar,
+) -> Opened:
+    """Open the next proceeding of the same dispute, linked to ``row``."""
+    here = organisation_row(conn, id=row.organisation_id)
+    if handoff.organisation == "parent":
+        target = organisation_row(conn, id=here.parent_id)
+    else:
+        target = organisation_row(conn, code=str(payload.get("organisation", "")))
+    reason = str(payload.get("reason") or "")
+    return start_proceeding(
+        conn,
+        dispute_id=row.dispute_id,
+        org=target,
+        flow=load(handoff.flow),
+        state=handoff.entry_state,
+        entry_trigger=handoff.entry_trigger,
+        actor=actor,
+        now=now,
+        application_mode="referral",
+        payload={"from_case": row.case_number, "from_organisation": here.code, "reason": reason},
+        parent_id=row.id,
+        handoff_reason=reason,
+        cal=cal,
+        # What was established so far (the agreement, the sessions' outcome) travels with
+        # the case: the next organisation does not re-type it.
+        facts={"carried_over": {"from_case": row.case_number, **facts}},
+    )
