@@ -1,0 +1,54 @@
+"""Moving a database: a lossless JSON-lines export and its import (SQLite ↔ PostgreSQL).
+
+The export is one UTF-8 file, written and read as a stream (never the whole database in
+memory):
+
+- a header line ``{"format": "mediation-export", "version": 1, "schema": "0006",
+  "masked": false, "tables": [...]}``;
+- one line per row, ``{"table": "event", "row": {...}}``, table by table in foreign-key
+  order (``metadata.sorted_tables``), each table's rows by primary key, so a row's parent
+  comes before it. Values are kept exactly: timestamps as UTC ISO 8601 with microseconds,
+  dates as ISO dates, binary columns as ``{"$b64": "..."}``, JSON columns as JSON;
+- a trailer ``{"end": "mediation-export", "counts": {...}, "rows": N, "sha256": "..."}``:
+  the row count of every table and the SHA-256 of every line before it (header
+  included), so a truncated or altered file is refused.
+
+The export reads one consistent snapshot (PostgreSQL: a REPEATABLE READ, read-only
+transaction; SQLite: one read transaction), so it may run while others keep working.
+
+Personal data is masked by default (domain.md §6): ID and phone numbers and addresses as
+``case show`` masks them, the birth date left out, and the rendered documents' content
+and signature images left empty. Such an export says ``"masked": true`` and cannot be
+imported. ``reveal=True`` writes everything, for a move, and records an ``export`` access
+event in the audit chain first (so the export carries the record of itself).
+
+The import refuses unless the target is at the export's schema revision and holds no
+data; it checks the file, inserts every row with its id in ONE transaction (batched),
+moves PostgreSQL's id sequences past the imported ids, and recomputes the audit chains
+(:func:`mediation.storage.audit.verify`) before committing. The chains' columns are copied as
+they are — rows are inserted plainly, not re-appended — so the imported history verifies
+with the same head hash as the source. Any error leaves the target as it was.
+
+Layout: :mod:`.fileformat` (the format, reading a file), :mod:`.export`, :mod:`.load`
+(the import); what callers use is importable from here.
+"""
+
+from __future__ import annotations
+
+from mediation.storage.transfer.export import ExportSummary, export_file, export_jsonl
+from mediation.storage.transfer.fileformat import FORMAT, SPECS, VERSION, check_file
+from mediation.storage.transfer.load import BATCH_BYTES, BATCH_ROWS, ImportSummary, import_jsonl
+
+__all__ = [
+    "BATCH_BYTES",
+    "BATCH_ROWS",
+    "FORMAT",
+    "SPECS",
+    "VERSION",
+    "ExportSummary",
+    "ImportSummary",
+    "check_file",
+    "export_file",
+    "export_jsonl",
+    "import_jsonl",
+]

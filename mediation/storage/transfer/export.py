@@ -1,0 +1,178 @@
+"""Writing an export: the whole database as JSON lines from one snapshot, personal data
+masked unless revealed (a revealing export is recorded in the audit chain)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy import text as sql_text
+
+from mediation.domain.personal import mask_address, mask_id, mask_phone
+from mediation.errors import MediationError, SchemaError, UsageError
+from mediation.storage import audit
+from mediation.storage.store import Store
+from mediation.storage.transfer.fileformat import FORMAT, SPECS, VERSION, dumps, encode
+
+#: Rows fetched at a time when exporting (fewer for tables with binary columns).
+_FETCH_ROWS = 2000
+_FETCH_ROWS_BINARY = 50
+
+
+# -- masking --------------------------------------------------------------------------------
+
+
+def _mask_party(row: dict[str, Any]) -> None:
+    row["id_number"] = mask_id(row["id_number"]) or None
+    row["phone"] = mask_phone(row["phone"]) or None
+    row["address"] = mask_address(row["address"]) or None
+    row["birth_date"] = None  # the digits the ID mask hides
+
+
+def _mask_document(row: dict[str, Any]) -> None:
+    row["content"] = {"$b64": ""}  # the rendered PDF shows the parties' data in full
+
+
+def _mask_signature(row: dict[str, Any]) -> None:
+    row["image"] = None
+
+
+_MASKS = {"party": _mask_party, "document": _mask_document, "signature": _mask_signature}
+
+
+# -- export ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportSummary:
+    """What an export wrote."""
+
+    schema: str
+    masked: bool
+    rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    sha256: str = ""
+
+
+def _record_export(store: Store, *, actor: str, now: datetime) -> None:
+    with store.write() as conn:
+        audit.append_access(
+            conn,
+            action="export",
+            actor=actor,
+            subject=store.display_url[:200],
+            detail={"format": "jsonl", "masked": False},
+            now=now,
+        )
+
+
+def export_jsonl(
+    store: Store,
+    out: IO[bytes],
+    *,
+    reveal: bool = False,
+    actor: str | None = None,
+    now: datetime | None = None,
+) -> ExportSummary:
+    """Write the whole database to ``out`` as JSON lines (see the module docstring).
+
+    :param reveal: write personal data in full (needed to import the file elsewhere);
+        recorded as an ``export`` access event by ``actor`` at ``now``.
+    :raises SchemaError: when the database is not at the schema this version knows.
+    """
+    from mediation.storage.migrations import HEAD
+
+    if reveal:
+        if actor is None or now is None:
+            raise ValueError("a revealing export is recorded: pass actor and now")
+        store.require_current()
+        _record_export(store, actor=actor, now=now)
+    with store.snapshot() as conn:
+        schema = conn.execute(sql_text("SELECT version_num FROM alembic_version")).scalar()
+        if schema != HEAD:
+            raise SchemaError(
+                f"database schema is at revision {schema}, this version exports {HEAD}",
+                hint="run `mediation db upgrade` first",
+            )
+        summary = ExportSummary(schema=schema, masked=not reveal)
+        digest = hashlib.sha256()
+
+        def put(line: bytes) -> None:
+            digest.update(line)
+            out.write(line)
+
+        put(
+            dumps(
+                {
+                    "format": FORMAT,
+                    "version": VERSION,
+                    "schema": schema,
+                    "masked": not reveal,
+                    "tables": [s.name for s in SPECS],
+                }
+            )
+        )
+        for spec in SPECS:
+            mask = None if reveal else _MASKS.get(spec.name)
+            query = select(spec.table).order_by(*spec.table.primary_key.columns)
+            per_fetch = _FETCH_ROWS_BINARY if spec.binary else _FETCH_ROWS
+            n = 0
+            for values in conn.execution_options(yield_per=per_fetch).execute(query):
+                row = {c.name: encode(c.kind, v) for c, v in zip(spec.columns, values, strict=True)}
+                if mask is not None:
+                    mask(row)
+                put(dumps({"table": spec.name, "row": row}))
+                n += 1
+            summary.counts[spec.name] = n
+            summary.rows += n
+    summary.sha256 = digest.hexdigest()
+    out.write(
+        dumps(
+            {
+                "end": FORMAT,
+                "counts": summary.counts,
+                "rows": summary.rows,
+                "sha256": summary.sha256,
+            }
+        )
+    )
+    out.flush()
+    return summary
+
+
+def export_file(
+    store: Store,
+    path: Path,
+    *,
+    reveal: bool = False,
+    actor: str | None = None,
+    now: datetime | None = None,
+) -> ExportSummary:
+    """:func:`export_jsonl` into a new file: written beside it and renamed when complete,
+    so a failed export leaves no partial file; an existing file is never overwritten.
+
+    :raises UsageError: when ``path`` exists.
+    """
+    if path.exists():
+        raise UsageError(f"{path} exists", hint="choose a new file name; nothing is overwritten")
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with partial.open("wb") as out:
+            summary = export_jsonl(store, out, reveal=reveal, actor=actor, now=now)
+            os.fsync(out.fileno())
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise MediationError(
+            f"cannot write {path}: {exc.strerror}",
+            hint="check that the folder exists and is writable",
+        ) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return summary
