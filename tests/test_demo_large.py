@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from mediation import demo
+from mediation.demo import bulk
+from mediation.engine.machine import load
 from mediation.reporting import stats
 from mediation.storage._tables import event_table, proceeding_table
 from mediation.storage.store import Store
@@ -16,7 +18,7 @@ from tests.conftest import T0
 
 def test_bulk_cases_cover_the_flows_and_add_up(db_url: str, monkeypatch) -> None:
     monkeypatch.setattr(demo, "BULK_FROM", 50)
-    monkeypatch.setattr(demo, "CHUNK", 40)
+    monkeypatch.setattr(bulk, "CHUNK", 40)
     store = Store(db_url)
     store.upgrade()
     now = T0 + timedelta(days=365)
@@ -55,7 +57,7 @@ def test_bulk_cases_cover_the_flows_and_add_up(db_url: str, monkeypatch) -> None
 def test_the_small_demo_keeps_its_own_path() -> None:
     assert demo.BULK_FROM >= 100  # `mediation demo` (20 cases) narrates one case per state
     rng = random.Random(1)
-    t = demo.load("peoples").transition("follow_up", "agreed_written")
+    t = load("peoples").transition("follow_up", "agreed_written")
     assert t is not None
-    payload = demo._bulk_payload(t, rng, demo.demo_intake(rng, "桥头"), date(2026, 3, 2))
+    payload = bulk.bulk_payload(t, rng, demo.demo_intake(rng, "桥头"), date(2026, 3, 2))
     assert set(payload) == {"performance", "summary", "satisfaction"}

@@ -1,0 +1,81 @@
+"""Signing and sealing the walked case's agreement (``mediation demo --agreement-pdf``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mediation.storage.store import Store
+
+#: The demo committee key's passphrase when MEDIATION_KEY_PASSPHRASE is not set (a demo
+#: key signs nothing real).
+DEMO_PASSPHRASE = "demo-only-passphrase"
+
+
+def sign_agreement(
+    store: Store,
+    pid: int,
+    record: dict[str, Any],
+    *,
+    at: datetime,
+    actor: str,
+    out: Path,
+    key_dir: Path | None,
+    say: Callable[[str], None],
+) -> None:
+    """Every party and the mediator sign the walked case's agreement; the committee's key
+    seals the rendered PDF (人民调解法 art. 29: signed, sealed, then effective)."""
+    import os
+
+    from mediation.documents import render_document
+    from mediation.documents.keys import PASSPHRASE_ENV, init_key
+    from mediation.documents.signatures import record_signature
+    from mediation.documents.signing import sign_document, verify_document
+    from mediation.engine.queries import case_detail
+
+    passphrase = (os.environ.get(PASSPHRASE_ENV) or DEMO_PASSPHRASE).encode("utf-8")
+    case = case_detail(store, str(pid))["proceeding"]
+    methods = ("sign", "fingerprint")  # 签名, 按指印
+    for i, party in enumerate(record["parties"]):
+        record_signature(
+            store,
+            str(pid),
+            signer=party["name"],
+            signer_kind="party",
+            method=methods[i % 2],
+            actor=actor,
+            now=at,
+            signed_at=at,
+        )
+    record_signature(
+        store,
+        str(pid),
+        signer=case["mediators"][0],
+        signer_kind="mediator",
+        method="sign",
+        actor=actor,
+        now=at,
+        signed_at=at,
+    )
+    key = init_key(
+        store,
+        case["organisation"]["code"],
+        passphrase=passphrase,
+        actor=actor,
+        now=at,
+        directory=key_dir,
+    )
+    render_document(store, str(pid), "agreement", actor=actor, now=at)
+    pdf = sign_document(store, str(pid), "agreement", passphrase=passphrase, actor=actor, now=at)[
+        "content"
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(pdf)
+    checked = verify_document(store, pdf, now=at, case_ref=str(pid))
+    say(
+        f"      调解协议书：双方及调解员签名，{case['organisation']['name']}电子签章"
+        f"（证书 {key['fingerprint'][:16]}…）→ {out}；"
+        + ("验签通过" if checked.ok else "验签失败：" + "；".join(c.name for c in checked.failed))
+    )
