@@ -189,7 +189,7 @@ def render_figures() -> str:
     """Every figure of ``report stats``, in the report's sections, with its definition."""
     from mediation.reporting.stats import FIGURE_BY_KEY, SECTIONS
 
-    parts = [source_note("mediation/reporting/stats.py (`FIGURES`, `SECTIONS`)")]
+    parts = [source_note("mediation/reporting/stats/ (`FIGURES`, `SECTIONS`)")]
     for title, keys in SECTIONS:
         figures = [FIGURE_BY_KEY[k] for k in keys]
         parts += [
