@@ -9,7 +9,7 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
-    """Exit codes of the ``mediation`` command (documented in README)."""
+    """Exit codes of the ``mediation`` command (documented in docs/reference/exit-codes.md)."""
 
     OK = 0  #: success (for reports: nothing to report)
     ERROR = 1  #: unexpected failure

@@ -1,6 +1,6 @@
 """Intake records: reading and validating the file that opens a case.
 
-The file is JSON or TOML (schema in README, examples in ``data/examples/``). Validation
+The file is JSON or TOML (schema in docs/reference/intake.md, examples in ``data/examples/``). Validation
 collects every problem, naming the field and the fix, before anything is written.
 Codes may be given in English (``neighbourhood``) or as the Chinese label (``邻里``).
 """

@@ -1,6 +1,6 @@
 """Where the scheduler's reminders and overdue notices go: a log file and e-mail.
 
-Configured by environment (README, "Configuration"):
+Configured by environment (docs/admin/scheduler.md, "Notifiers"):
 
 - ``MEDIATION_NOTIFY_LOG``: a file that receives one JSON line per notification;
 - ``MEDIATION_SMTP_HOST`` (and ``MEDIATION_SMTP_PORT``, default 25; ``MEDIATION_SMTP_FROM``;

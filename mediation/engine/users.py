@@ -14,7 +14,7 @@ login. **Set-up mode:** until the first user is added, a database has nobody to 
 against and every command is allowed; the first user added must be an admin, and from
 then on every command checks the acting user's roles. (Anyone who can write the SQLite
 file can change it anyway; on PostgreSQL the application's database role bounds what the
-program itself can do — see README "Database roles".)
+program itself can do — see docs/admin/postgresql.md, "Database roles".)
 """
 
 from __future__ import annotations

@@ -47,8 +47,3 @@ def grants_sql(app_role: str, *, schema: str = "public") -> str:
     lines.append(f"REVOKE EXECUTE ON FUNCTION {seal} FROM PUBLIC;")
     lines.append(f"GRANT EXECUTE ON FUNCTION {seal} TO {role};")
     return "\n".join(lines) + "\n"
-
-
-def readme_example() -> str:
-    """The README's example (generated, so it follows the schema)."""
-    return "```sql\n" + grants_sql("mediation_app") + "```\n"

@@ -228,7 +228,7 @@ class Store:
         if self.dialect != "sqlite":
             raise UsageError(
                 "backup copies SQLite files; PostgreSQL has pg_dump",
-                hint="pg_dump --format=custom --file centre.dump DBNAME (see README)",
+                hint="pg_dump --format=custom --file centre.dump DBNAME (see docs/admin/backup.md)",
             )
         if target.exists():
             raise UsageError(

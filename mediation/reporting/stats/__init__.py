@@ -12,7 +12,7 @@ failure: each dispute is concluded once, in its last proceeding, so the settleme
 is not diluted by hand-offs.
 
 **Every figure** is declared in :data:`FIGURES` with its Chinese label and definition,
-next to the code that computes it; the README's Statistics section says the same. Where
+next to the code that computes it; docs/reference/statistics.md is generated from it. Where
 the official statistics have a category (domain.md §2: 调解成功/调解成功率, 书面/口头协议,
 主动调解/依申请/接受委托移送), the figure uses it.
 
