@@ -60,15 +60,15 @@ from mediation.domain import intake
 from mediation.domain.calendar import WorkCalendar, YearCalendar
 from mediation.domain.clock import business_date
 from mediation.domain.periods import Period, compute_due
-from mediation.engine import cases, disputes, scheduler
-from mediation.engine.deadlines import load_calendar_year
-from mediation.engine.guards import (
+from mediation.domain.taxonomy import (
     EXCLUSIONS,
     MEDIATION_RESULTS,
     PERFORMANCE,
     SELECTIONS,
     SESSION_KINDS,
 )
+from mediation.engine import cases, disputes, scheduler
+from mediation.engine.deadlines import load_calendar_year
 from mediation.engine.machine import FlowMachine, load
 from mediation.engine.parties import amend_party
 from mediation.errors import (

@@ -57,8 +57,6 @@ AGREEMENT_LABELS = {
 }
 #: Payload keys some flows add to the agreement, with the label the document prints.
 EXTRA_TERMS = {"insurer": "参加调解的保险机构", "confirmation_notice": "司法确认告知"}
-SIGNATURE_METHODS = {"sign": "签名", "seal": "盖章", "fingerprint": "按指印"}
-MEDIATION_RESULTS = {"agreement": "达成协议", "failed": "调解不成", "withdrawn": "撤回、拒绝"}
 #: Statutory remedies a termination names when its trigger recorded none (an expiry).
 DEFAULT_ROUTES = "可以依法申请仲裁、申请行政机关调解或者向人民法院提起诉讼"
 

@@ -25,7 +25,7 @@ from mediation.documents.casefile import (
 )
 from mediation.domain import taxonomy
 from mediation.domain.clock import business_date
-from mediation.engine.guards import PERFORMANCE, SATISFACTION
+from mediation.domain.taxonomy import PERFORMANCE, SATISFACTION
 
 
 def _application(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:

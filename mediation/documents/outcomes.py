@@ -17,9 +17,7 @@ from mediation.documents.casefile import (
     AGREEMENT_LABELS,
     ART29,
     EXTRA_TERMS,
-    MEDIATION_RESULTS,
     PERSON_BASICS,
-    SIGNATURE_METHODS,
     CaseFile,
     DocumentNotAvailable,
     Need,
@@ -35,6 +33,7 @@ from mediation.documents.casefile import (
     payload_fix,
     spec_of,
 )
+from mediation.domain.taxonomy import MEDIATION_RESULTS, SIGNATURE_METHODS
 from mediation.workflows._common import AGREEMENT_FIELDS
 
 

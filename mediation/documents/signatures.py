@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from mediation.domain.clock import BUSINESS_TZ
+from mediation.domain.taxonomy import SIGNATURE_METHODS, SIGNER_KINDS
 from mediation.engine.cases import case_row
 from mediation.errors import (
     FieldProblem,
@@ -35,9 +36,6 @@ from mediation.storage.refs import resolve
 from mediation.storage.store import Store
 from mediation.workflows import get_flow
 
-#: Who signs an agreement, and how (labels for users).
-SIGNER_KINDS = {"party": "当事人", "mediator": "调解员", "committee": "调解委员会"}
-METHODS = {"sign": "签名", "seal": "盖章", "fingerprint": "按指印"}
 #: The methods each kind of signer may use: the mediator signs, the committee seals.
 ALLOWED_METHODS = {
     "party": ("sign", "seal", "fingerprint"),
@@ -245,12 +243,12 @@ def _check_input(
     if signer_kind not in SIGNER_KINDS:
         fix = "use --party, --mediator or --committee"
         problems.append(FieldProblem("signer", f"未知签署人类型 {signer_kind!r}", fix))
-    if method not in METHODS:
+    if method not in SIGNATURE_METHODS:
         fix = "use sign, seal or fingerprint"
         problems.append(FieldProblem("--method", f"未知方式 {method!r}", fix))
     elif signer_kind in ALLOWED_METHODS and method not in ALLOWED_METHODS[signer_kind]:
         allowed = ALLOWED_METHODS[signer_kind]
-        problem = f"{SIGNER_KINDS[signer_kind]}应以{'、'.join(METHODS[m] for m in allowed)}方式签署"
+        problem = f"{SIGNER_KINDS[signer_kind]}应以{'、'.join(SIGNATURE_METHODS[m] for m in allowed)}方式签署"
         problems.append(FieldProblem("--method", problem, f"use --method {allowed[0]}"))
     if signed_at > now:
         fix = "give the time the signature was made"
@@ -370,7 +368,7 @@ def insert_signature(
     }
     if image is not None:
         payload["image_sha256"] = hashlib.sha256(image).hexdigest()
-    note = f"{SIGNER_KINDS[signer_kind]} {signer} {METHODS[method]}"
+    note = f"{SIGNER_KINDS[signer_kind]} {signer} {SIGNATURE_METHODS[method]}"
     case_event(
         conn, case, version, "record_signature", actor=actor, now=now, note=note, payload=payload
     )
@@ -398,7 +396,7 @@ def insert_signature(
         "signer_kind": signer_kind,
         "signer": signer,
         "method": method,
-        "method_label": METHODS[method],
+        "method_label": SIGNATURE_METHODS[method],
         "signed_at": signed_at,
         "missing": after.describe(),
         "effective_at": effective_at,

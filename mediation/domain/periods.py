@@ -16,10 +16,9 @@ from datetime import date, timedelta
 from typing import Literal
 
 from mediation.domain.calendar import WorkCalendar, default_calendar
+from mediation.domain.taxonomy import PERIOD_UNITS
 
 Unit = Literal["days", "working_days", "months"]
-
-_UNIT_LABELS = {"days": "日", "working_days": "个工作日", "months": "个月"}
 
 
 @dataclass(frozen=True)
@@ -30,14 +29,14 @@ class Period:
     unit: Unit
 
     def __post_init__(self) -> None:
-        if self.unit not in _UNIT_LABELS:
+        if self.unit not in PERIOD_UNITS:
             raise ValueError(f"unknown period unit {self.unit!r}; use days, working_days or months")
         if self.count < 0:
             raise ValueError("a period cannot be negative")
 
     @property
     def label(self) -> str:
-        return f"{self.count}{_UNIT_LABELS[self.unit]}"
+        return f"{self.count}{PERIOD_UNITS[self.unit]}"
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,59 @@ OUTCOMES = _table(
 )
 
 
+#: How the mediators were chosen (人民调解法 art. 19).
+SELECTIONS = _table(("chosen", "当事人选择"), ("designated", "调委会指定"))
+
+#: What a recorded session was.
+SESSION_KINDS = _table(("investigation", "调查"), ("mediation", "调解"))
+
+#: Petitions not to be diverted to mediation (司法部、国家信访局 2025 意见).
+EXCLUSIONS = _table(
+    ("reserved_organ", "应由专门机关依法定途径处理"),
+    ("litigation_pending", "已进入诉讼、仲裁等法定程序"),
+    ("administrative_dispute", "属行政争议"),
+    ("party_refuses", "当事人不同意调解"),
+)
+
+#: 调解结果 as the mediation record (调解记录) states it.
+MEDIATION_RESULTS = _table(
+    ("agreement", "达成协议"),
+    ("failed", "调解不成"),
+    ("withdrawn", "撤回、拒绝"),
+)
+
+#: 回访: how the agreement is being performed (人民调解法 art. 31).
+PERFORMANCE = _table(
+    ("performed", "已履行"),
+    ("partly_performed", "部分履行"),
+    ("in_progress", "正在履行"),
+    ("not_performed", "未履行"),
+)
+
+#: 回访 satisfaction (optional on a follow-up; counted by ``report stats``).
+SATISFACTION = _table(
+    ("satisfied", "满意"),
+    ("basically_satisfied", "基本满意"),
+    ("dissatisfied", "不满意"),
+)
+
+#: Who signs a document, and how (人民调解法 art. 29: 签名、盖章或者按指印).
+SIGNER_KINDS = _table(("party", "当事人"), ("mediator", "调解员"), ("committee", "调解委员会"))
+SIGNATURE_METHODS = _table(("sign", "签名"), ("seal", "盖章"), ("fingerprint", "按指印"))
+
+#: Units of a period, as written after its count: 30日, 10个工作日, 3个月.
+PERIOD_UNITS = _table(("days", "日"), ("working_days", "个工作日"), ("months", "个月"))
+
+#: What ``report stats --by`` groups the cases by.
+STATS_DIMENSIONS = _table(
+    ("level", "层级"),
+    ("type", "纠纷类型"),
+    ("channel", "来源渠道"),
+    ("mediator", "调解员"),
+    ("month", "月份"),
+)
+
+
 def label(table: Mapping[str, str], code: str | None) -> str:
     """The Chinese label of ``code`` in ``table``, or the code itself when unknown."""
     if code is None:

@@ -8,12 +8,20 @@ user) saying why not. An effect changes the controller (``updates``, ``facts``,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from mediation.domain.taxonomy import (
+    EXCLUSIONS,
+    MEDIATION_RESULTS,
+    PERFORMANCE,
+    SATISFACTION,
+    SELECTIONS,
+    SESSION_KINDS,
+)
 from mediation.storage._tables import deadline_table, organisation_table, party_table
 
 if TYPE_CHECKING:
@@ -24,25 +32,6 @@ Effect = Callable[["Controller"], None]
 
 GUARDS: dict[str, Guard] = {}
 EFFECTS: dict[str, Effect] = {}
-
-SELECTIONS = {"chosen": "当事人选择", "designated": "调委会指定"}  # 人民调解法 art. 19
-SESSION_KINDS = {"investigation": "调查", "mediation": "调解"}
-#: Petitions not to be diverted to mediation (司法部、国家信访局 2025 意见).
-EXCLUSIONS = {
-    "reserved_organ": "应由专门机关依法定途径处理",
-    "litigation_pending": "已进入诉讼、仲裁等法定程序",
-    "administrative_dispute": "属行政争议",
-    "party_refuses": "当事人不同意调解",
-}
-MEDIATION_RESULTS = {"agreement": "达成协议", "failed": "调解不成", "withdrawn": "撤回/拒绝"}
-PERFORMANCE = {
-    "performed": "已履行",
-    "partly_performed": "部分履行",
-    "in_progress": "正在履行",
-    "not_performed": "未履行",
-}
-#: 回访 satisfaction (optional on a follow-up; counted by ``report stats``).
-SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
 
 
 def guard(func: Guard) -> Guard:
@@ -55,7 +44,7 @@ def effect(func: Effect) -> Effect:
     return func
 
 
-def _choice(value: object, allowed: dict[str, str], field: str) -> str | None:
+def _choice(value: object, allowed: Mapping[str, str], field: str) -> str | None:
     if isinstance(value, str) and value in allowed:
         return None
     options = "、".join(f"{k}（{v}）" for k, v in allowed.items())

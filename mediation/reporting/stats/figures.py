@@ -7,19 +7,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from mediation.domain import taxonomy
-from mediation.engine import guards
 
-#: Flows whose proceedings are not mediation cases (see the module docstring).
+#: Flows whose proceedings are not mediation cases (see the package docstring).
 NOT_CASES = ("petition", "judicial_confirmation")
-#: ``--by`` dimensions.
-DIMENSIONS = ("level", "type", "channel", "mediator", "month")
-DIMENSION_LABELS = {
-    "level": "层级",
-    "type": "纠纷类型",
-    "channel": "来源渠道",
-    "mediator": "调解员",
-    "month": "月份",
-}
+#: ``--by`` dimensions, and their labels.
+DIMENSION_LABELS = taxonomy.STATS_DIMENSIONS
+DIMENSIONS = tuple(DIMENSION_LABELS)
 #: The statutory clock durations and overdue rates are measured on.
 CLOCK = "mediation_period"
 #: A dispute is a repeat when the same parties had one of the same type this long before.
@@ -72,8 +65,8 @@ _OUTCOME_CLASS = {
 #: 回访 performance and satisfaction codes (follow_up's ``performance`` is required;
 #: ``satisfaction`` is optional: ``case advance N follow_up --set satisfaction=satisfied``;
 #: the follow-up's guard accepts only these).
-PERFORMANCE = tuple(guards.PERFORMANCE)
-SATISFACTION = guards.SATISFACTION
+PERFORMANCE = tuple(taxonomy.PERFORMANCE)
+SATISFACTION = taxonomy.SATISFACTION
 SATISFACTION_CODE = {label: code for code, label in SATISFACTION.items()}
 
 
