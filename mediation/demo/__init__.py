@@ -115,9 +115,8 @@ def path_to(flow: FlowMachine, target: str) -> list[Transition]:
 
 
 def _ensure_organisations(store: Store, now: datetime) -> None:
-    table = organisation_table
     with store.read() as conn:
-        existing = set(conn.execute(select(table.c.code)).scalars())
+        existing = set(conn.execute(select(organisation_table.c.code)).scalars())
     for code, name, level, kind, parent in ORGANISATIONS:
         if code not in existing:
             add_organisation(

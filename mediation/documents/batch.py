@@ -25,8 +25,6 @@ from mediation.errors import MediationError, UsageError, ValidationError
 from mediation.storage._tables import event_table, proceeding_table
 from mediation.storage.store import Store
 
-_P = proceeding_table
-
 
 @dataclass
 class Outcome:
@@ -48,11 +46,11 @@ def plan(
     cases with an event on or after that day."""
     if kind is not None and kind not in K.KINDS:
         raise UsageError(f"unknown document kind {kind!r}", hint="kinds: " + ", ".join(K.KINDS))
-    query = select(_P.c.id).order_by(_P.c.id)
+    query = select(proceeding_table.c.id).order_by(proceeding_table.c.id)
     if since is not None:
         start = datetime(since.year, since.month, since.day, tzinfo=BUSINESS_TZ)
         recent = select(event_table.c.proceeding_id).where(event_table.c.occurred_at >= start)
-        query = query.where(_P.c.id.in_(recent))
+        query = query.where(proceeding_table.c.id.in_(recent))
     work: list[tuple[int, str, int]] = []
     with store.read() as conn:
         for pid in conn.execute(query).scalars():
@@ -100,7 +98,11 @@ def render_one(
 
 def _number(store: Store, pid: int) -> str:
     with store.read() as conn:
-        return str(conn.execute(select(_P.c.case_number).where(_P.c.id == pid)).scalar_one())
+        return str(
+            conn.execute(
+                select(proceeding_table.c.case_number).where(proceeding_table.c.id == pid)
+            ).scalar_one()
+        )
 
 
 def render_all(

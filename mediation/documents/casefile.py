@@ -42,9 +42,6 @@ from mediation.storage._tables import (
 )
 from mediation.workflows import DocumentSpec, Flow, get_flow
 
-_P = proceeding_table
-_E = event_table
-
 #: Labels of the agreement's art. 29 fields, for messages and the oral-agreement form.
 AGREEMENT_LABELS = {
     "facts": "纠纷的主要事实",
@@ -125,14 +122,26 @@ class CaseFile:
 
 def gather(conn: Connection, pid: int) -> CaseFile:
     """Read case ``pid`` and what its documents need."""
-    p = dict(conn.execute(select(_P).where(_P.c.id == pid)).one()._mapping)
+    p = dict(
+        conn.execute(select(proceeding_table).where(proceeding_table.c.id == pid)).one()._mapping
+    )
     d = dict(
         conn.execute(select(dispute_table).where(dispute_table.c.id == p["dispute_id"]))
         .one()
         ._mapping
     )
-    o = organisation_table
-    orgs = {r.id: r for r in conn.execute(select(o.c.id, o.c.code, o.c.name, o.c.kind, o.c.level))}
+    orgs = {
+        r.id: r
+        for r in conn.execute(
+            select(
+                organisation_table.c.id,
+                organisation_table.c.code,
+                organisation_table.c.name,
+                organisation_table.c.kind,
+                organisation_table.c.level,
+            )
+        )
+    }
     here = orgs[p["organisation_id"]]
     parties = [
         dict(r._mapping)
@@ -146,30 +155,40 @@ def gather(conn: Connection, pid: int) -> CaseFile:
         dict(r._mapping)
         for r in conn.execute(
             select(
-                _E.c.seq,
-                _E.c.trigger,
-                _E.c.from_state,
-                _E.c.to_state,
-                _E.c.actor,
-                _E.c.payload,
-                _E.c.occurred_at,
+                event_table.c.seq,
+                event_table.c.trigger,
+                event_table.c.from_state,
+                event_table.c.to_state,
+                event_table.c.actor,
+                event_table.c.payload,
+                event_table.c.occurred_at,
             )
-            .where(_E.c.proceeding_id == pid)
-            .order_by(_E.c.seq)
+            .where(event_table.c.proceeding_id == pid)
+            .order_by(event_table.c.seq)
         )
     ]
-    s = signature_table
     signatures = [
         dict(r._mapping)
-        for r in conn.execute(select(s).where(s.c.proceeding_id == pid).order_by(s.c.id))
+        for r in conn.execute(
+            select(signature_table)
+            .where(signature_table.c.proceeding_id == pid)
+            .order_by(signature_table.c.id)
+        )
     ]
-    dt = document_table
     documents = [
         dict(r._mapping)
         for r in conn.execute(
-            select(dt.c.id, dt.c.kind, dt.c.seq, dt.c.title, dt.c.status, dt.c.pages, dt.c.sha256)
-            .where(dt.c.proceeding_id == pid)
-            .order_by(dt.c.id)
+            select(
+                document_table.c.id,
+                document_table.c.kind,
+                document_table.c.seq,
+                document_table.c.title,
+                document_table.c.status,
+                document_table.c.pages,
+                document_table.c.sha256,
+            )
+            .where(document_table.c.proceeding_id == pid)
+            .order_by(document_table.c.id)
         )
     ]
 
@@ -178,19 +197,34 @@ def gather(conn: Connection, pid: int) -> CaseFile:
         data["organisation"] = orgs[data.pop("organisation_id")].name
         return data
 
-    columns = (_P.c.id, _P.c.case_number, _P.c.flow, _P.c.organisation_id, _P.c.opened_at)
+    columns = (
+        proceeding_table.c.id,
+        proceeding_table.c.case_number,
+        proceeding_table.c.flow,
+        proceeding_table.c.organisation_id,
+        proceeding_table.c.opened_at,
+    )
     parent = None
     if p["parent_id"] is not None:
-        parent = linked(conn.execute(select(*columns).where(_P.c.id == p["parent_id"])).one())
+        parent = linked(
+            conn.execute(select(*columns).where(proceeding_table.c.id == p["parent_id"])).one()
+        )
     children = [
         linked(r)
-        for r in conn.execute(select(*columns).where(_P.c.parent_id == pid).order_by(_P.c.id))
+        for r in conn.execute(
+            select(*columns)
+            .where(proceeding_table.c.parent_id == pid)
+            .order_by(proceeding_table.c.id)
+        )
     ]
-    u = app_user_table
     actors = {e["actor"] for e in events}
     users = {
         r.login: r.name
-        for r in conn.execute(select(u.c.login, u.c.name).where(u.c.login.in_(actors)))
+        for r in conn.execute(
+            select(app_user_table.c.login, app_user_table.c.name).where(
+                app_user_table.c.login.in_(actors)
+            )
+        )
         if r.name
     }
     return CaseFile(

@@ -41,9 +41,6 @@ PASSPHRASE_ENV = "MEDIATION_KEY_PASSPHRASE"
 KEY_DIR_ENV = "MEDIATION_KEY_DIR"
 DEFAULT_KEY_DAYS = 1825
 
-_O = organisation_table
-_K = signing_key_table
-
 
 # -- settings -----------------------------------------------------------------------------
 
@@ -91,7 +88,11 @@ def _pem(cert: x509.Certificate) -> str:
 
 
 def _organisation(conn: Connection, code: str) -> Any:
-    row = conn.execute(select(_O.c.id, _O.c.code, _O.c.name).where(_O.c.code == code)).first()
+    row = conn.execute(
+        select(organisation_table.c.id, organisation_table.c.code, organisation_table.c.name).where(
+            organisation_table.c.code == code
+        )
+    ).first()
     if row is None:
         raise NotFoundError(f"no organisation {code!r}", hint="see `mediation org list`")
     return row
@@ -258,7 +259,9 @@ def _record_key(
 
     fingerprint = _fingerprint(cert)
     with store.read() as conn:
-        if conn.execute(select(_K.c.id).where(_K.c.fingerprint == fingerprint)).first():
+        if conn.execute(
+            select(signing_key_table.c.id).where(signing_key_table.c.fingerprint == fingerprint)
+        ).first():
             raise ValidationError(
                 [
                     FieldProblem(
@@ -292,15 +295,20 @@ def _record_key(
         with store.write() as conn:
             retired = (
                 conn.execute(
-                    update(_K)
-                    .where(_K.c.organisation_id == org.id, _K.c.active.is_(True))
+                    update(signing_key_table)
+                    .where(
+                        signing_key_table.c.organisation_id == org.id,
+                        signing_key_table.c.active.is_(True),
+                    )
                     .values(active=False)
-                    .returning(_K.c.fingerprint)
+                    .returning(signing_key_table.c.fingerprint)
                 )
                 .scalars()
                 .all()
             )
-            key_id = conn.execute(insert(_K).values(**record).returning(_K.c.id)).scalar_one()
+            key_id = conn.execute(
+                insert(signing_key_table).values(**record).returning(signing_key_table.c.id)
+            ).scalar_one()
             detail = {
                 "organisation": org.code,
                 "fingerprint": fingerprint,
@@ -347,19 +355,21 @@ def list_keys(store: Store) -> list[dict[str, Any]]:
     with store.read() as conn:
         rows = conn.execute(
             select(
-                _K.c.id,
-                _O.c.code.label("organisation"),
-                _K.c.fingerprint,
-                _K.c.subject,
-                _K.c.not_before,
-                _K.c.not_after,
-                _K.c.active,
-                _K.c.key_path,
-                _K.c.created_at,
-                _K.c.created_by,
-                _K.c.certificate,
+                signing_key_table.c.id,
+                organisation_table.c.code.label("organisation"),
+                signing_key_table.c.fingerprint,
+                signing_key_table.c.subject,
+                signing_key_table.c.not_before,
+                signing_key_table.c.not_after,
+                signing_key_table.c.active,
+                signing_key_table.c.key_path,
+                signing_key_table.c.created_at,
+                signing_key_table.c.created_by,
+                signing_key_table.c.certificate,
             )
-            .join(_O, _O.c.id == _K.c.organisation_id)
-            .order_by(_O.c.code, _K.c.id.desc())
+            .join(
+                organisation_table, organisation_table.c.id == signing_key_table.c.organisation_id
+            )
+            .order_by(organisation_table.c.code, signing_key_table.c.id.desc())
         ).all()
     return [dict(r._mapping) for r in rows]

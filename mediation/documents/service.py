@@ -27,9 +27,6 @@ from mediation.storage.audit import append_access
 from mediation.storage.refs import resolve
 from mediation.storage.store import Store
 
-_D = document_table
-_P = proceeding_table
-
 #: Page geometry shared by the stylesheet and :data:`SEAL_BOX` (millimetres).
 PAGE_MM = (210.0, 297.0)
 MARGINS_MM = {"top": 25.0, "right": 24.0, "bottom": 25.0, "left": 28.0}
@@ -195,7 +192,9 @@ def render(
 
 
 def _lock(conn: Connection, pid: int) -> int:
-    conn.execute(select(_P.c.id).where(_P.c.id == pid).with_for_update()).one()
+    conn.execute(
+        select(proceeding_table.c.id).where(proceeding_table.c.id == pid).with_for_update()
+    ).one()
     return pid
 
 
@@ -233,11 +232,13 @@ def _store(
         (d for d in case.documents if d["kind"] == built.kind.name and d["seq"] == built.seq), None
     )
     if existing is not None:
-        conn.execute(update(_D).where(_D.c.id == existing["id"]).values(**values))
+        conn.execute(
+            update(document_table).where(document_table.c.id == existing["id"]).values(**values)
+        )
         doc_id = int(existing["id"])
     else:
         doc_id = conn.execute(
-            insert(_D)
+            insert(document_table)
             .values(
                 proceeding_id=case.proceeding["id"],
                 dispute_id=case.proceeding["dispute_id"],
@@ -245,7 +246,7 @@ def _store(
                 seq=built.seq,
                 **values,
             )
-            .returning(_D.c.id)
+            .returning(document_table.c.id)
         ).scalar_one()
     append_access(
         conn,

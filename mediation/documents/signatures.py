@@ -46,12 +46,6 @@ MAX_IMAGE_BYTES = 2 * 1024 * 1024
 _IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 _EFFECT_NOTE = "调解协议书自各方当事人签名、盖章或者按指印，调解员签名并加盖调解委员会印章之日起生效（人民调解法 art. 29）"
 
-_P = proceeding_table
-_O = organisation_table
-_S = signature_table
-_E = event_table
-_PTY = party_table
-
 
 # -- recorded signatures ------------------------------------------------------------------
 
@@ -71,9 +65,9 @@ def agreement_reached(conn: Connection, case: Any) -> datetime:
         }
     )
     reached: datetime | None = conn.execute(
-        select(_E.c.occurred_at)
-        .where(_E.c.proceeding_id == case.id, _E.c.trigger.in_(triggers))
-        .order_by(_E.c.seq.desc())
+        select(event_table.c.occurred_at)
+        .where(event_table.c.proceeding_id == case.id, event_table.c.trigger.in_(triggers))
+        .order_by(event_table.c.seq.desc())
         .limit(1)
     ).scalar()
     if reached is None:
@@ -106,24 +100,24 @@ class Required:
 
 def _recorded_since(case: Any, since: datetime) -> Any:
     return and_(
-        _S.c.proceeding_id == case.id,
-        _S.c.document_kind == "agreement",
-        _S.c.recorded_at >= since,
+        signature_table.c.proceeding_id == case.id,
+        signature_table.c.document_kind == "agreement",
+        signature_table.c.recorded_at >= since,
     )
 
 
 def missing(conn: Connection, case: Any, since: datetime, org_name: str) -> Required:
     """Who has not yet signed the agreement reached at ``since``."""
     signed = conn.execute(
-        select(_S.c.signer_kind, _S.c.signer_name, _S.c.party_id).where(
-            _recorded_since(case, since)
-        )
+        select(
+            signature_table.c.signer_kind, signature_table.c.signer_name, signature_table.c.party_id
+        ).where(_recorded_since(case, since))
     ).all()
     party_ids = {s.party_id for s in signed if s.signer_kind == "party"}
     parties = conn.execute(
-        select(_PTY.c.id, _PTY.c.name)
-        .where(_PTY.c.dispute_id == case.dispute_id)
-        .order_by(_PTY.c.ordinal, _PTY.c.id)
+        select(party_table.c.id, party_table.c.name)
+        .where(party_table.c.dispute_id == case.dispute_id)
+        .order_by(party_table.c.ordinal, party_table.c.id)
     ).all()
     required = Required(parties=[p.name for p in parties if p.id not in party_ids])
     if not any(s.signer_kind == "mediator" for s in signed):
@@ -152,7 +146,11 @@ def case_event(
     payload: dict[str, Any],
 ) -> int:
     """Append a case event that changes no state, bumping the proceeding's version."""
-    conn.execute(update(_P).where(_P.c.id == case.id).values(version=version, updated_at=now))
+    conn.execute(
+        update(proceeding_table)
+        .where(proceeding_table.c.id == case.id)
+        .values(version=version, updated_at=now)
+    )
     return append_event(
         conn,
         {
@@ -207,7 +205,9 @@ def record_signature(
         case = case_row(conn, pid, lock=True)
         since = agreement_reached(conn, case)
         org = conn.execute(
-            select(_O.c.code, _O.c.name).where(_O.c.id == case.organisation_id)
+            select(organisation_table.c.code, organisation_table.c.name).where(
+                organisation_table.c.id == case.organisation_id
+            )
         ).one()
         before = missing(conn, case, since, org.name)
         name, party_id = _signer(conn, case, org, since, before, signer_kind, signer.strip())
@@ -282,9 +282,9 @@ def _signer(
     once = "each signature is recorded once; see `mediation case history`"
     if signer_kind == "party":
         row = conn.execute(
-            select(_PTY.c.id)
-            .where(_PTY.c.dispute_id == case.dispute_id, _PTY.c.name == signer)
-            .order_by(_PTY.c.ordinal)
+            select(party_table.c.id)
+            .where(party_table.c.dispute_id == case.dispute_id, party_table.c.name == signer)
+            .order_by(party_table.c.ordinal)
         ).first()
         if row is None:
             raise TransitionNotAllowed(
@@ -303,10 +303,10 @@ def _signer(
                 hint="the mediator who conducted the mediation signs",
             )
         already = conn.execute(
-            select(_S.c.id).where(
+            select(signature_table.c.id).where(
                 _recorded_since(case, since),
-                _S.c.signer_kind == "mediator",
-                _S.c.signer_name == signer,
+                signature_table.c.signer_kind == "mediator",
+                signature_table.c.signer_name == signer,
             )
         ).first()
         if already:
@@ -344,7 +344,7 @@ def insert_signature(
     ``agreement_effective`` when it is the last one). The caller holds the case's lock;
     ``version`` is the proceeding's version if the caller already bumped it."""
     conn.execute(
-        insert(_S).values(
+        insert(signature_table).values(
             proceeding_id=case.id,
             document_kind="agreement",
             signer_kind=signer_kind,
@@ -377,7 +377,7 @@ def insert_signature(
     if before and not after:
         # In effect from the day the last of them signed (人民调解法 art. 29).
         effective_at = conn.execute(
-            select(func.max(_S.c.signed_at)).where(_recorded_since(case, since))
+            select(func.max(signature_table.c.signed_at)).where(_recorded_since(case, since))
         ).scalar_one()
         version += 1
         case_event(
@@ -412,15 +412,18 @@ def signatures(
         pid, _ = resolve(conn, case_ref)
         rows = conn.execute(
             select(
-                _S.c.signer_kind,
-                _S.c.signer_name,
-                _S.c.method,
-                _S.c.signed_at,
-                _S.c.image_type,
-                _S.c.recorded_at,
-                _S.c.recorded_by,
+                signature_table.c.signer_kind,
+                signature_table.c.signer_name,
+                signature_table.c.method,
+                signature_table.c.signed_at,
+                signature_table.c.image_type,
+                signature_table.c.recorded_at,
+                signature_table.c.recorded_by,
             )
-            .where(_S.c.proceeding_id == pid, _S.c.document_kind == document_kind)
-            .order_by(_S.c.id)
+            .where(
+                signature_table.c.proceeding_id == pid,
+                signature_table.c.document_kind == document_kind,
+            )
+            .order_by(signature_table.c.id)
         ).all()
     return [dict(r._mapping) for r in rows]

@@ -49,11 +49,6 @@ from mediation.storage.store import Store
 SEAL_FIELD = "CommitteeSeal"
 SEAL_RED = (0.78, 0.06, 0.06)
 
-_P = proceeding_table
-_O = organisation_table
-_K = signing_key_table
-_DOC = document_table
-
 
 # -- the committee's digital seal ---------------------------------------------------------
 
@@ -67,10 +62,12 @@ def _seal_box() -> tuple[float, float, float, float]:
 
 def _document(conn: Connection, pid: int, kind: str, seq: int | None = None) -> Any:
     """The case's rendered document of ``kind`` (its latest, unless ``seq`` is given)."""
-    query = select(_DOC).where(_DOC.c.proceeding_id == pid, _DOC.c.kind == kind)
+    query = select(document_table).where(
+        document_table.c.proceeding_id == pid, document_table.c.kind == kind
+    )
     if seq is not None:
-        query = query.where(_DOC.c.seq == seq)
-    row = conn.execute(query.order_by(_DOC.c.seq.desc()).limit(1)).first()
+        query = query.where(document_table.c.seq == seq)
+    row = conn.execute(query.order_by(document_table.c.seq.desc()).limit(1)).first()
     if row is None:
         raise NotFoundError(
             f"the case has no rendered {kind} document" + (f" no. {seq}" if seq else ""),
@@ -105,7 +102,9 @@ def sign_document(
         case = case_row(conn, pid)
         doc = _document(conn, pid, kind, seq)
         org = conn.execute(
-            select(_O.c.code, _O.c.name).where(_O.c.id == case.organisation_id)
+            select(organisation_table.c.code, organisation_table.c.name).where(
+                organisation_table.c.id == case.organisation_id
+            )
         ).one()
         if doc.status == "signed":
             raise TransitionNotAllowed(
@@ -113,8 +112,13 @@ def sign_document(
                 hint=f"verify it with `mediation doc verify FILE --case {case.case_number}`",
             )
         key = conn.execute(
-            select(_K.c.fingerprint, _K.c.key_path, _K.c.not_after).where(
-                _K.c.organisation_id == case.organisation_id, _K.c.active.is_(True)
+            select(
+                signing_key_table.c.fingerprint,
+                signing_key_table.c.key_path,
+                signing_key_table.c.not_after,
+            ).where(
+                signing_key_table.c.organisation_id == case.organisation_id,
+                signing_key_table.c.active.is_(True),
             )
         ).first()
         if key is None:
@@ -148,10 +152,14 @@ def sign_document(
     with store.write() as conn:
         case = case_row(conn, pid, lock=True)
         current = conn.execute(
-            select(_DOC.c.status, _DOC.c.sha256).where(_DOC.c.id == doc.id)
+            select(document_table.c.status, document_table.c.sha256).where(
+                document_table.c.id == doc.id
+            )
         ).first()
         still_active = conn.execute(
-            select(_K.c.active).where(_K.c.fingerprint == key.fingerprint)
+            select(signing_key_table.c.active).where(
+                signing_key_table.c.fingerprint == key.fingerprint
+            )
         ).scalar()
         if (
             current is None
@@ -163,8 +171,8 @@ def sign_document(
                 hint="run the command again",
             )
         conn.execute(
-            update(_DOC)
-            .where(_DOC.c.id == doc.id)
+            update(document_table)
+            .where(document_table.c.id == doc.id)
             .values(
                 content=signed,
                 sha256=digest,
@@ -390,24 +398,26 @@ def verify_document(
     with store.read() as conn:
         query = (
             select(
-                _DOC.c.kind,
-                _DOC.c.title,
-                _DOC.c.status,
-                _DOC.c.sha256,
-                _DOC.c.content,
-                _DOC.c.key_fingerprint,
-                _DOC.c.signed_at,
-                _P.c.case_number,
+                document_table.c.kind,
+                document_table.c.title,
+                document_table.c.status,
+                document_table.c.sha256,
+                document_table.c.content,
+                document_table.c.key_fingerprint,
+                document_table.c.signed_at,
+                proceeding_table.c.case_number,
             )
-            .join(_P, _P.c.id == _DOC.c.proceeding_id)
-            .where(_DOC.c.sha256 == result.sha256)
+            .join(proceeding_table, proceeding_table.c.id == document_table.c.proceeding_id)
+            .where(document_table.c.sha256 == result.sha256)
         )
         where = "任何案件"
         if case_ref is not None:
             pid, _ = resolve(conn, case_ref)
-            query = query.where(_DOC.c.proceeding_id == pid)
-            where = conn.execute(select(_P.c.case_number).where(_P.c.id == pid)).scalar_one()
-        row = conn.execute(query.order_by(_DOC.c.id).limit(1)).first()
+            query = query.where(document_table.c.proceeding_id == pid)
+            where = conn.execute(
+                select(proceeding_table.c.case_number).where(proceeding_table.c.id == pid)
+            ).scalar_one()
+        row = conn.execute(query.order_by(document_table.c.id).limit(1)).first()
     if row is None:
         check("recorded", False, f"SHA-256 {result.sha256} 与{where}登记的文书均不一致")
     elif row.status != "signed":
@@ -452,9 +462,16 @@ def _verify_signature(
     fingerprint = hashlib.sha256(cert.dump()).hexdigest()
     with store.read() as conn:
         key = conn.execute(
-            select(_K.c.certificate, _K.c.active, _O.c.code, _O.c.name)
-            .join(_O, _O.c.id == _K.c.organisation_id)
-            .where(_K.c.fingerprint == fingerprint)
+            select(
+                signing_key_table.c.certificate,
+                signing_key_table.c.active,
+                organisation_table.c.code,
+                organisation_table.c.name,
+            )
+            .join(
+                organisation_table, organisation_table.c.id == signing_key_table.c.organisation_id
+            )
+            .where(signing_key_table.c.fingerprint == fingerprint)
         ).first()
     if key is None:
         check(

@@ -19,10 +19,6 @@ from mediation.storage._tables import (
 from mediation.storage.audit import append_event
 from mediation.storage.store import Store
 
-_D = deadline_table
-_P = proceeding_table
-_Y = calendar_year_table
-
 
 def load_calendar_year(
     store: Store, year: YearCalendar, *, actor: str, now: datetime
@@ -42,11 +38,17 @@ def load_calendar_year(
     cal = WorkCalendar(dict(store.calendar().years))
     cal.add_year(year)
     with store.write() as conn:
-        exists = conn.execute(select(_Y.c.year).where(_Y.c.year == year.year)).first()
+        exists = conn.execute(
+            select(calendar_year_table.c.year).where(calendar_year_table.c.year == year.year)
+        ).first()
         if exists:
-            conn.execute(update(_Y).where(_Y.c.year == year.year).values(**row))
+            conn.execute(
+                update(calendar_year_table)
+                .where(calendar_year_table.c.year == year.year)
+                .values(**row)
+            )
         else:
-            conn.execute(insert(_Y).values(year=year.year, **row))
+            conn.execute(insert(calendar_year_table).values(year=year.year, **row))
         changed = recompute_provisional(conn, cal, actor=actor, now=now, reason=year.year)
     store.forget_calendar()
     return {"year": year.year, "replaced": bool(exists), "recomputed": changed}
@@ -58,24 +60,26 @@ def recompute_provisional(
     """Recompute open provisional deadlines with ``cal``; record each change as an event."""
     rows = conn.execute(
         select(
-            _D.c.id,
-            _D.c.kind,
-            _D.c.starts_on,
-            _D.c.due,
-            _D.c.proceeding_id,
-            _D.c.extensions,
-            _D.c.counted_from,
-            _D.c.period_count,
-            _D.c.period_unit,
-            _P.c.flow,
-            _P.c.state,
-            _P.c.version,
-            _P.c.dispute_id,
-            _P.c.case_number,
+            deadline_table.c.id,
+            deadline_table.c.kind,
+            deadline_table.c.starts_on,
+            deadline_table.c.due,
+            deadline_table.c.proceeding_id,
+            deadline_table.c.extensions,
+            deadline_table.c.counted_from,
+            deadline_table.c.period_count,
+            deadline_table.c.period_unit,
+            proceeding_table.c.flow,
+            proceeding_table.c.state,
+            proceeding_table.c.version,
+            proceeding_table.c.dispute_id,
+            proceeding_table.c.case_number,
         )
-        .join(_P, _P.c.id == _D.c.proceeding_id)
-        .where(_D.c.provisional.is_(True), _D.c.status.in_(("open", "paused")))
-        .order_by(_D.c.id)
+        .join(proceeding_table, proceeding_table.c.id == deadline_table.c.proceeding_id)
+        .where(
+            deadline_table.c.provisional.is_(True), deadline_table.c.status.in_(("open", "paused"))
+        )
+        .order_by(deadline_table.c.id)
         .with_for_update()
     ).all()
     changed = []
@@ -85,7 +89,9 @@ def recompute_provisional(
         rule = rules.get(r.kind)
         if rule is None or r.extensions:
             # An extended deadline carries the date the parties agreed, not a computed one.
-            conn.execute(update(_D).where(_D.c.id == r.id).values(provisional=False))
+            conn.execute(
+                update(deadline_table).where(deadline_table.c.id == r.id).values(provisional=False)
+            )
             continue
         # The clock as last set: from its start, or from where a pause resumed it.
         if r.counted_from is not None and r.period_count is not None and r.period_unit:
@@ -94,16 +100,24 @@ def recompute_provisional(
         else:
             due = compute_due(r.starts_on, rule.period, cal)
         if due.due == r.due:
-            conn.execute(update(_D).where(_D.c.id == r.id).values(provisional=due.provisional))
+            conn.execute(
+                update(deadline_table)
+                .where(deadline_table.c.id == r.id)
+                .values(provisional=due.provisional)
+            )
             continue
         conn.execute(
-            update(_D)
-            .where(_D.c.id == r.id)
+            update(deadline_table)
+            .where(deadline_table.c.id == r.id)
             .values(due=due.due, provisional=due.provisional, reminded_at=None, overdue_at=None)
         )
         version = versions.get(r.proceeding_id, r.version) + 1
         versions[r.proceeding_id] = version
-        conn.execute(update(_P).where(_P.c.id == r.proceeding_id).values(version=version))
+        conn.execute(
+            update(proceeding_table)
+            .where(proceeding_table.c.id == r.proceeding_id)
+            .values(version=version)
+        )
         payload = {
             "kind": r.kind,
             "previous_due": r.due.isoformat(),

@@ -13,21 +13,25 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from mediation.errors import FieldProblem, NotFoundError, ValidationError
-from mediation.storage._tables import dispute_merge_table as _M
-from mediation.storage._tables import dispute_table as _T
+from mediation.storage._tables import dispute_merge_table, dispute_table
 from mediation.storage.audit import append_access
 from mediation.storage.store import Store
 
 
 def _exists(conn: Connection, dispute_id: int) -> None:
-    if conn.execute(select(_T.c.id).where(_T.c.id == dispute_id)).first() is None:
+    if (
+        conn.execute(select(dispute_table.c.id).where(dispute_table.c.id == dispute_id)).first()
+        is None
+    ):
         raise NotFoundError(f"no dispute #{dispute_id}", hint="see `mediation case list`")
 
 
 def _active_merge_of(conn: Connection, dispute_id: int) -> Any:
     """The live merge in which ``dispute_id`` was merged away, if any."""
     return conn.execute(
-        select(_M).where(_M.c.merged_id == dispute_id, _M.c.split_at.is_(None))
+        select(dispute_merge_table).where(
+            dispute_merge_table.c.merged_id == dispute_id, dispute_merge_table.c.split_at.is_(None)
+        )
     ).first()
 
 
@@ -46,7 +50,10 @@ def group_of(conn: Connection, dispute_id: int) -> list[int]:
     while frontier:
         rows = (
             conn.execute(
-                select(_M.c.merged_id).where(_M.c.kept_id.in_(frontier), _M.c.split_at.is_(None))
+                select(dispute_merge_table.c.merged_id).where(
+                    dispute_merge_table.c.kept_id.in_(frontier),
+                    dispute_merge_table.c.split_at.is_(None),
+                )
             )
             .scalars()
             .all()
@@ -88,9 +95,9 @@ def merge(
         if problems:
             raise ValidationError(problems, source="dispute merge")
         merge_id = conn.execute(
-            insert(_M)
+            insert(dispute_merge_table)
             .values(kept_id=kept, merged_id=merged, reason=reason, merged_by=actor, merged_at=now)
-            .returning(_M.c.id)
+            .returning(dispute_merge_table.c.id)
         ).scalar_one()
         # In the audit chain too: which disputes count as one is part of the record.
         append_access(
@@ -121,8 +128,8 @@ def split(store: Store, merged: int, *, reason: str, actor: str, now: datetime) 
                 source="dispute split",
             )
         conn.execute(
-            update(_M)
-            .where(_M.c.id == live.id)
+            update(dispute_merge_table)
+            .where(dispute_merge_table.c.id == live.id)
             .values(split_at=now, split_by=actor, split_reason=reason)
         )
         append_access(
@@ -139,8 +146,11 @@ def split(store: Store, merged: int, *, reason: str, actor: str, now: datetime) 
 def merges_of(conn: Connection, dispute_ids: list[int]) -> list[dict[str, Any]]:
     """Every merge (live or split) touching these disputes, oldest first."""
     rows = conn.execute(
-        select(_M)
-        .where(_M.c.kept_id.in_(dispute_ids) | _M.c.merged_id.in_(dispute_ids))
-        .order_by(_M.c.id)
+        select(dispute_merge_table)
+        .where(
+            dispute_merge_table.c.kept_id.in_(dispute_ids)
+            | dispute_merge_table.c.merged_id.in_(dispute_ids)
+        )
+        .order_by(dispute_merge_table.c.id)
     )
     return [dict(r._mapping) for r in rows]

@@ -22,7 +22,12 @@ from mediation.domain.taxonomy import (
     SELECTIONS,
     SESSION_KINDS,
 )
-from mediation.storage._tables import deadline_table, organisation_table, party_table
+from mediation.storage._tables import (
+    deadline_table,
+    organisation_table,
+    party_table,
+    proceeding_table,
+)
 
 if TYPE_CHECKING:
     from mediation.engine.controller import Controller
@@ -61,18 +66,20 @@ def _parse_date(value: object) -> date | None:
 
 
 def _parties(ctl: Controller) -> list[tuple[str, str]]:
-    t = party_table
     rows = ctl.conn.execute(
-        select(t.c.name, t.c.role).where(t.c.dispute_id == ctl.proceeding["dispute_id"])
+        select(party_table.c.name, party_table.c.role).where(
+            party_table.c.dispute_id == ctl.proceeding["dispute_id"]
+        )
     )
     return [(r.name, r.role) for r in rows]
 
 
 def _open_deadline(ctl: Controller, kind: str) -> date | None:
-    t = deadline_table
     return ctl.conn.execute(
-        select(t.c.due).where(
-            t.c.proceeding_id == ctl.proceeding["id"], t.c.kind == kind, t.c.status == "open"
+        select(deadline_table.c.due).where(
+            deadline_table.c.proceeding_id == ctl.proceeding["id"],
+            deadline_table.c.kind == kind,
+            deadline_table.c.status == "open",
         )
     ).scalar()
 
@@ -201,9 +208,10 @@ def performance_deadline_is_date(ctl: Controller) -> str | None:
 
 @guard
 def has_parent_committee(ctl: Controller) -> str | None:
-    t = organisation_table
     parent = ctl.conn.execute(
-        select(t.c.parent_id).where(t.c.id == ctl.proceeding["organisation_id"])
+        select(organisation_table.c.parent_id).where(
+            organisation_table.c.id == ctl.proceeding["organisation_id"]
+        )
     ).scalar()
     if parent is None:
         return "本调委会没有上级调委会，无法上报（用 `mediation org add --parent` 登记上级）"
@@ -235,7 +243,6 @@ EXCLUSIVE_FLOWS = {"medical_committee": "health_admin", "health_admin": "medical
 @guard
 def not_mediated_elsewhere(ctl: Controller) -> str | None:
     from mediation.engine.disputes import group_of, root_of
-    from mediation.storage._tables import proceeding_table as p
 
     other = EXCLUSIVE_FLOWS.get(ctl.proceeding["flow"])
     if other is None:
@@ -243,11 +250,12 @@ def not_mediated_elsewhere(ctl: Controller) -> str | None:
     # Reports merged together are one dispute.
     group = group_of(ctl.conn, root_of(ctl.conn, ctl.proceeding["dispute_id"]))
     busy = ctl.conn.execute(
-        select(p.c.case_number).where(
-            p.c.dispute_id.in_(group),
-            p.c.flow == other,
-            p.c.closed_at.is_(None),
-            p.c.outcome.is_(None),  # still being mediated: no agreement, failure or withdrawal
+        select(proceeding_table.c.case_number).where(
+            proceeding_table.c.dispute_id.in_(group),
+            proceeding_table.c.flow == other,
+            proceeding_table.c.closed_at.is_(None),
+            # Still being mediated: no agreement, failure or withdrawal.
+            proceeding_table.c.outcome.is_(None),
         )
     ).first()
     if busy is not None:
@@ -315,10 +323,11 @@ def extend_deadline(ctl: Controller) -> None:
 
 
 def _deadline_row(ctl: Controller, kind: str) -> Any:
-    t = deadline_table
     return ctl.conn.execute(
-        select(t).where(
-            t.c.proceeding_id == ctl.proceeding["id"], t.c.kind == kind, t.c.status == "open"
+        select(deadline_table).where(
+            deadline_table.c.proceeding_id == ctl.proceeding["id"],
+            deadline_table.c.kind == kind,
+            deadline_table.c.status == "open",
         )
     ).first()
 

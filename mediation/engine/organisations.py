@@ -13,7 +13,6 @@ from mediation.errors import FieldProblem, NotFoundError, ValidationError
 from mediation.storage._tables import organisation_table
 from mediation.storage.store import Store
 
-_O = organisation_table
 _LADDER = list(taxonomy.LEVELS)
 
 
@@ -46,7 +45,12 @@ def add_organisation(
         raise ValidationError(problems, source="organisation")
     with store.write() as conn:
         same = conn.execute(
-            select(_O.c.id, _O.c.name, _O.c.level, _O.c.kind).where(_O.c.code == code)
+            select(
+                organisation_table.c.id,
+                organisation_table.c.name,
+                organisation_table.c.level,
+                organisation_table.c.kind,
+            ).where(organisation_table.c.code == code)
         ).first()
         if (
             same is not None
@@ -69,7 +73,11 @@ def add_organisation(
             )
         parent_id = None
         if parent:
-            row = conn.execute(select(_O.c.id, _O.c.level).where(_O.c.code == parent)).first()
+            row = conn.execute(
+                select(organisation_table.c.id, organisation_table.c.level).where(
+                    organisation_table.c.code == parent
+                )
+            ).first()
             if row is None:
                 raise NotFoundError(f"no organisation {parent!r}", hint="add the parent first")
             # Escalation goes one level up (若干规定 art. 21): the parent is the next rung.
@@ -86,11 +94,11 @@ def add_organisation(
                 )
             parent_id = row.id
         new_id = conn.execute(
-            insert(_O)
+            insert(organisation_table)
             .values(
                 code=code, name=name, kind=kind, level=level, parent_id=parent_id, created_at=now
             )
-            .returning(_O.c.id)
+            .returning(organisation_table.c.id)
         ).scalar_one()
     return {
         "id": new_id,
@@ -137,10 +145,18 @@ def set_period(
             [FieldProblem("period", str(exc), "e.g. --working-days 20")], source="org set-period"
         ) from None
     with store.write() as conn:
-        row = conn.execute(select(_O.c.id, _O.c.periods).where(_O.c.code == code)).first()
+        row = conn.execute(
+            select(organisation_table.c.id, organisation_table.c.periods).where(
+                organisation_table.c.code == code
+            )
+        ).first()
         if row is None:
             raise NotFoundError(f"no organisation {code!r}", hint="see `mediation org list`")
         periods = dict(row.periods or {})
         periods[f"{flow}.{kind}"] = [period.count, period.unit]
-        conn.execute(_O.update().where(_O.c.id == row.id).values(periods=periods))
+        conn.execute(
+            organisation_table.update()
+            .where(organisation_table.c.id == row.id)
+            .values(periods=periods)
+        )
     return {"organisation": code, "flow": flow, "kind": kind, "period": period.label}

@@ -26,11 +26,6 @@ from mediation.storage.refs import resolve
 from mediation.storage.store import Store
 from mediation.workflows import get_flow
 
-_P = proceeding_table
-_D = deadline_table
-_E = event_table
-_O = organisation_table
-
 
 def _flow_label(flow: str, state: str | None) -> str:
     return get_flow(flow).state_label(state)
@@ -51,7 +46,11 @@ def party_view(row: Any, *, reveal: bool = False) -> dict[str, Any]:
 
 
 def deadlines_of(conn: Connection, pid: int, today: date | None = None) -> list[dict[str, Any]]:
-    rows = conn.execute(select(_D).where(_D.c.proceeding_id == pid).order_by(_D.c.id))
+    rows = conn.execute(
+        select(deadline_table)
+        .where(deadline_table.c.proceeding_id == pid)
+        .order_by(deadline_table.c.id)
+    )
     out = []
     for r in rows:
         d = dict(r._mapping)
@@ -68,7 +67,11 @@ def case_detail(
     """Everything about one case: proceeding, dispute, parties, deadlines, next triggers."""
     with store.read() as conn:
         pid, _ = resolve(conn, ref)
-        p = dict(conn.execute(select(_P).where(_P.c.id == pid)).one()._mapping)
+        p = dict(
+            conn.execute(select(proceeding_table).where(proceeding_table.c.id == pid))
+            .one()
+            ._mapping
+        )
         dispute = dict(
             conn.execute(select(dispute_table).where(dispute_table.c.id == p["dispute_id"]))
             .one()
@@ -83,15 +86,25 @@ def case_detail(
             )
         ]
         org = conn.execute(
-            select(_O.c.code, _O.c.name).where(_O.c.id == p["organisation_id"])
+            select(organisation_table.c.code, organisation_table.c.name).where(
+                organisation_table.c.id == p["organisation_id"]
+            )
         ).one()
         deadlines = deadlines_of(conn, pid, today)
         related = [
             dict(r._mapping)
             for r in conn.execute(
-                select(_P.c.id, _P.c.case_number, _P.c.flow, _P.c.state, _P.c.parent_id)
-                .where(_P.c.dispute_id == p["dispute_id"], _P.c.id != pid)
-                .order_by(_P.c.id)
+                select(
+                    proceeding_table.c.id,
+                    proceeding_table.c.case_number,
+                    proceeding_table.c.flow,
+                    proceeding_table.c.state,
+                    proceeding_table.c.parent_id,
+                )
+                .where(
+                    proceeding_table.c.dispute_id == p["dispute_id"], proceeding_table.c.id != pid
+                )
+                .order_by(proceeding_table.c.id)
             )
         ]
     flow = get_flow(p["flow"])
@@ -135,7 +148,9 @@ def next_triggers(store: Store, ref: str) -> dict[str, Any]:
     with store.read() as conn:
         pid, _ = resolve(conn, ref)
         row = conn.execute(
-            select(_P.c.case_number, _P.c.flow, _P.c.state).where(_P.c.id == pid)
+            select(
+                proceeding_table.c.case_number, proceeding_table.c.flow, proceeding_table.c.state
+            ).where(proceeding_table.c.id == pid)
         ).one()
     return {
         "case_number": row.case_number,
@@ -149,10 +164,18 @@ def history(store: Store, ref: str) -> dict[str, Any]:
     """The events of a case, oldest first."""
     with store.read() as conn:
         pid, _ = resolve(conn, ref)
-        row = conn.execute(select(_P.c.case_number, _P.c.flow).where(_P.c.id == pid)).one()
+        row = conn.execute(
+            select(proceeding_table.c.case_number, proceeding_table.c.flow).where(
+                proceeding_table.c.id == pid
+            )
+        ).one()
         events = [
             dict(r._mapping)
-            for r in conn.execute(select(_E).where(_E.c.proceeding_id == pid).order_by(_E.c.seq))
+            for r in conn.execute(
+                select(event_table)
+                .where(event_table.c.proceeding_id == pid)
+                .order_by(event_table.c.seq)
+            )
         ]
     for e in events:
         e["from_label"] = _flow_label(row.flow, e["from_state"])
@@ -174,38 +197,38 @@ def list_cases(
     """Cases, newest first, filtered."""
     q = (
         select(
-            _P.c.id,
-            _P.c.case_number,
-            _P.c.flow,
-            _P.c.state,
-            _P.c.level,
-            _P.c.mediator,
-            _P.c.opened_at,
-            _P.c.closed_at,
-            _P.c.dispute_id,
-            _O.c.code.label("organisation"),
+            proceeding_table.c.id,
+            proceeding_table.c.case_number,
+            proceeding_table.c.flow,
+            proceeding_table.c.state,
+            proceeding_table.c.level,
+            proceeding_table.c.mediator,
+            proceeding_table.c.opened_at,
+            proceeding_table.c.closed_at,
+            proceeding_table.c.dispute_id,
+            organisation_table.c.code.label("organisation"),
             dispute_table.c.title,
             dispute_table.c.dispute_type,
         )
-        .join(_O, _O.c.id == _P.c.organisation_id)
-        .join(dispute_table, dispute_table.c.id == _P.c.dispute_id)
-        .order_by(_P.c.id.desc())
+        .join(organisation_table, organisation_table.c.id == proceeding_table.c.organisation_id)
+        .join(dispute_table, dispute_table.c.id == proceeding_table.c.dispute_id)
+        .order_by(proceeding_table.c.id.desc())
         .limit(limit)
     )
     if flow:
-        q = q.where(_P.c.flow == flow)
+        q = q.where(proceeding_table.c.flow == flow)
     if state:
-        q = q.where(_P.c.state == state)
+        q = q.where(proceeding_table.c.state == state)
     if org:
-        q = q.where(_O.c.code == org)
+        q = q.where(organisation_table.c.code == org)
     if level:
-        q = q.where(_P.c.level == level)
+        q = q.where(proceeding_table.c.level == level)
     if mediator:
-        q = q.where(_P.c.mediator == mediator)
+        q = q.where(proceeding_table.c.mediator == mediator)
     if status == "open":
-        q = q.where(_P.c.closed_at.is_(None))
+        q = q.where(proceeding_table.c.closed_at.is_(None))
     elif status == "closed":
-        q = q.where(_P.c.closed_at.is_not(None))
+        q = q.where(proceeding_table.c.closed_at.is_not(None))
     with store.read() as conn:
         rows = [dict(r._mapping) for r in conn.execute(q)]
     for r in rows:
@@ -224,7 +247,9 @@ def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str
         text = str(ref).strip()
         if text.startswith("case:"):
             pid, _ = resolve(conn, text[5:])
-            dispute_id = conn.execute(select(_P.c.dispute_id).where(_P.c.id == pid)).scalar_one()
+            dispute_id = conn.execute(
+                select(proceeding_table.c.dispute_id).where(proceeding_table.c.id == pid)
+            ).scalar_one()
         elif text.isascii() and text.isdigit() and len(text) <= 15:
             dispute_id = int(text)
         else:
@@ -260,23 +285,26 @@ def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str
             dict(r._mapping)
             for r in conn.execute(
                 select(
-                    _P.c.id,
-                    _P.c.dispute_id,
-                    _P.c.parent_id,
-                    _P.c.case_number,
-                    _P.c.flow,
-                    _P.c.state,
-                    _P.c.level,
-                    _P.c.outcome,
-                    _P.c.opened_at,
-                    _P.c.closed_at,
-                    _P.c.handoff_reason,
-                    _O.c.code.label("organisation"),
-                    _O.c.name.label("organisation_name"),
+                    proceeding_table.c.id,
+                    proceeding_table.c.dispute_id,
+                    proceeding_table.c.parent_id,
+                    proceeding_table.c.case_number,
+                    proceeding_table.c.flow,
+                    proceeding_table.c.state,
+                    proceeding_table.c.level,
+                    proceeding_table.c.outcome,
+                    proceeding_table.c.opened_at,
+                    proceeding_table.c.closed_at,
+                    proceeding_table.c.handoff_reason,
+                    organisation_table.c.code.label("organisation"),
+                    organisation_table.c.name.label("organisation_name"),
                 )
-                .join(_O, _O.c.id == _P.c.organisation_id)
-                .where(_P.c.dispute_id.in_(group))
-                .order_by(_P.c.id)
+                .join(
+                    organisation_table,
+                    organisation_table.c.id == proceeding_table.c.organisation_id,
+                )
+                .where(proceeding_table.c.dispute_id.in_(group))
+                .order_by(proceeding_table.c.id)
             )
         ]
     for p in procs:
@@ -301,10 +329,15 @@ def list_organisations(store: Store) -> list[dict[str, Any]]:
     with store.read() as conn:
         counts: dict[int, int] = dict(
             conn.execute(
-                select(_P.c.organisation_id, func.count()).group_by(_P.c.organisation_id)
+                select(proceeding_table.c.organisation_id, func.count()).group_by(
+                    proceeding_table.c.organisation_id
+                )
             ).all()
         )
-        rows = [dict(r._mapping) for r in conn.execute(select(_O).order_by(_O.c.id))]
+        rows = [
+            dict(r._mapping)
+            for r in conn.execute(select(organisation_table).order_by(organisation_table.c.id))
+        ]
     by_id = {r["id"]: r for r in rows}
     for r in rows:
         r["level_label"] = taxonomy.label(taxonomy.LEVELS, r["level"])

@@ -24,10 +24,6 @@ from mediation.storage._sql import Prepared
 from mediation.storage._tables import deadline_table, organisation_table, proceeding_table
 from mediation.storage.store import Store
 
-_D = deadline_table
-_P = proceeding_table
-_O = organisation_table
-
 COLUMNS = (
     "organisation",
     "organisation_name",
@@ -85,34 +81,36 @@ def _statement(f: Filters, *, soon: bool) -> Prepared:
     # database only walks the open-deadline index and fetches each proceeding once.
     q = (
         select(
-            _P.c.organisation_id,
-            _P.c.level,
-            _P.c.case_number,
-            _P.c.flow,
-            _P.c.state,
-            _D.c.label,
-            _D.c.period,
-            _D.c.due,
-            _D.c.provisional,
-            _D.c.legal_basis,
-            _P.c.mediator,
+            proceeding_table.c.organisation_id,
+            proceeding_table.c.level,
+            proceeding_table.c.case_number,
+            proceeding_table.c.flow,
+            proceeding_table.c.state,
+            deadline_table.c.label,
+            deadline_table.c.period,
+            deadline_table.c.due,
+            deadline_table.c.provisional,
+            deadline_table.c.legal_basis,
+            proceeding_table.c.mediator,
         )
-        .select_from(_D)
-        .join(_P, _P.c.id == _D.c.proceeding_id)
-        .where(_D.c.status == bindparam("status"), _D.c.duty.is_(True))
+        .select_from(deadline_table)
+        .join(proceeding_table, proceeding_table.c.id == deadline_table.c.proceeding_id)
+        .where(deadline_table.c.status == bindparam("status"), deadline_table.c.duty.is_(True))
     )
     if soon:
-        q = q.where(_D.c.due >= bindparam("as_of"), _D.c.due <= bindparam("until"))
+        q = q.where(
+            deadline_table.c.due >= bindparam("as_of"), deadline_table.c.due <= bindparam("until")
+        )
     else:
-        q = q.where(_D.c.due < bindparam("as_of"))
+        q = q.where(deadline_table.c.due < bindparam("as_of"))
     if f.org:
-        q = q.where(_P.c.organisation_id == bindparam("org_id"))
+        q = q.where(proceeding_table.c.organisation_id == bindparam("org_id"))
     if f.level:
-        q = q.where(_P.c.level == bindparam("level"))
+        q = q.where(proceeding_table.c.level == bindparam("level"))
     if f.mediator:
-        q = q.where(_P.c.mediator == bindparam("mediator"))
+        q = q.where(proceeding_table.c.mediator == bindparam("mediator"))
     if f.flow:
-        q = q.where(_P.c.flow == bindparam("flow"))
+        q = q.where(proceeding_table.c.flow == bindparam("flow"))
     return Prepared(q)
 
 
@@ -133,7 +131,14 @@ def _rows(
     key = (bool(f.org), bool(f.level), bool(f.mediator), bool(f.flow), soon)
     stmt = _CACHE.get(key) or _CACHE.setdefault(key, _statement(f, soon=soon))
     with store.read() as conn:
-        orgs = {r.id: (r.code, r.name) for r in conn.execute(select(_O.c.id, _O.c.code, _O.c.name))}
+        orgs = {
+            r.id: (r.code, r.name)
+            for r in conn.execute(
+                select(
+                    organisation_table.c.id, organisation_table.c.code, organisation_table.c.name
+                )
+            )
+        }
         org_id = next((i for i, (code, _) in orgs.items() if code == f.org), None)
         if f.org and org_id is None:
             # A typo in a cron line must not read as "nothing overdue".

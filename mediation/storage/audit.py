@@ -63,9 +63,6 @@ GENESIS = "0" * 64
 _WRITTEN = "mediation_audit_written"
 _LINKS = "mediation_audit_links"
 
-_E = event_table
-_A = access_event_table
-_H = audit_head_table
 
 EVENT_COLUMNS = (
     "dispute_id",
@@ -80,12 +77,12 @@ EVENT_COLUMNS = (
     "occurred_at",
 )
 _INSERT_EVENT = Prepared(
-    insert(_E)
+    insert(event_table)
     .values({c: bindparam(c) for c in (*EVENT_COLUMNS, "prev_hash", "hash")})
-    .returning(_E.c.id)
+    .returning(event_table.c.id)
 )
 _INSERT_ACCESS = Prepared(
-    insert(_A)
+    insert(access_event_table)
     .values(
         action=bindparam("action"),
         actor=bindparam("actor"),
@@ -93,12 +90,12 @@ _INSERT_ACCESS = Prepared(
         detail=bindparam("detail"),
         occurred_at=bindparam("occurred_at"),
     )
-    .returning(_A.c.id)
+    .returning(access_event_table.c.id)
 )
 _DISPUTE_LINK = Prepared(
-    select(_E.c.hash)
-    .where(_E.c.dispute_id == bindparam("dispute_id"))
-    .order_by(_E.c.id.desc())
+    select(event_table.c.hash)
+    .where(event_table.c.dispute_id == bindparam("dispute_id"))
+    .order_by(event_table.c.id.desc())
     .limit(1)
 )
 _LOCK_DISPUTE = Prepared(
@@ -107,27 +104,41 @@ _LOCK_DISPUTE = Prepared(
     .with_for_update()
 )
 _POSITION_EVENT = Prepared(
-    update(_E).where(_E.c.id == bindparam("eid")).values(chain_seq=bindparam("chain_seq"))
+    update(event_table)
+    .where(event_table.c.id == bindparam("eid"))
+    .values(chain_seq=bindparam("chain_seq"))
 )
-_HASH_ACCESS = Prepared(update(_A).where(_A.c.id == bindparam("aid")).values(hash=bindparam("h")))
+_HASH_ACCESS = Prepared(
+    update(access_event_table)
+    .where(access_event_table.c.id == bindparam("aid"))
+    .values(hash=bindparam("h"))
+)
 _POSITION_ACCESS = Prepared(
-    update(_A).where(_A.c.id == bindparam("eid")).values(chain_seq=bindparam("chain_seq"))
+    update(access_event_table)
+    .where(access_event_table.c.id == bindparam("eid"))
+    .values(chain_seq=bindparam("chain_seq"))
 )
 _PENDING_EVENTS = Prepared(
-    select(_E.c.id, _E.c.hash)
-    .where(_E.c.chain_seq.is_(None), _E.c.hash.is_not(None))
-    .order_by(_E.c.id)
+    select(event_table.c.id, event_table.c.hash)
+    .where(event_table.c.chain_seq.is_(None), event_table.c.hash.is_not(None))
+    .order_by(event_table.c.id)
 )
 _PENDING_ACCESS = Prepared(
-    select(_A.c.id, _A.c.hash)
-    .where(_A.c.chain_seq.is_(None), _A.c.hash.is_not(None))
-    .order_by(_A.c.id)
+    select(access_event_table.c.id, access_event_table.c.hash)
+    .where(access_event_table.c.chain_seq.is_(None), access_event_table.c.hash.is_not(None))
+    .order_by(access_event_table.c.id)
 )
-_HEAD = Prepared(select(_H.c.seq, _H.c.hash).where(_H.c.id == 1))
-_HEAD_FOR_UPDATE = Prepared(select(_H.c.seq, _H.c.hash).where(_H.c.id == 1).with_for_update())
+_HEAD = Prepared(
+    select(audit_head_table.c.seq, audit_head_table.c.hash).where(audit_head_table.c.id == 1)
+)
+_HEAD_FOR_UPDATE = Prepared(
+    select(audit_head_table.c.seq, audit_head_table.c.hash)
+    .where(audit_head_table.c.id == 1)
+    .with_for_update()
+)
 _MOVE_HEAD = Prepared(
-    update(_H)
-    .where(_H.c.id == 1)
+    update(audit_head_table)
+    .where(audit_head_table.c.id == 1)
     .values(seq=bindparam("seq"), hash=bindparam("h"), updated_at=bindparam("now"))
 )
 
@@ -320,11 +331,17 @@ def chain_existing(conn: Connection) -> int:
     """Chain every event not yet in the chain, oldest first (the upgrade that introduced
     the chains runs this once for the history written before it)."""
     links: dict[int, str] = {}
-    rows = conn.execute(select(_E).where(_E.c.chain_seq.is_(None)).order_by(_E.c.id)).mappings()
+    rows = conn.execute(
+        select(event_table).where(event_table.c.chain_seq.is_(None)).order_by(event_table.c.id)
+    ).mappings()
     for row in [dict(r) for r in rows]:
         prev = links.get(row["dispute_id"], GENESIS)
         digest = event_hash(row, prev_hash=prev)
-        conn.execute(update(_E).where(_E.c.id == row["id"]).values(prev_hash=prev, hash=digest))
+        conn.execute(
+            update(event_table)
+            .where(event_table.c.id == row["id"])
+            .values(prev_hash=prev, hash=digest)
+        )
         links[row["dispute_id"]] = digest
     return seal(conn)
 
@@ -383,8 +400,8 @@ def _event_where(row: Mapping[str, Any]) -> str:
 
 def _events(conn: Connection, order: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
     query = (
-        select(_E, proceeding_table.c.case_number)
-        .outerjoin(proceeding_table, proceeding_table.c.id == _E.c.proceeding_id)
+        select(event_table, proceeding_table.c.case_number)
+        .outerjoin(proceeding_table, proceeding_table.c.id == event_table.c.proceeding_id)
         .order_by(*order)
     )
     for row in conn.execute(query.execution_options(yield_per=5000)).mappings():
@@ -402,11 +419,13 @@ def verify(conn: Connection, *, limit: int = 1000) -> AuditReport:
 
     # 1. The database-wide chain, in chain order: contents, positions, the fold.
     def tagged_events() -> Iterator[tuple[int, int, str, dict[str, Any]]]:
-        for row in _events(conn, (_E.c.chain_seq.asc().nulls_first(), _E.c.id)):
+        for row in _events(conn, (event_table.c.chain_seq.asc().nulls_first(), event_table.c.id)):
             yield (row["chain_seq"] or 0, row["id"], "event", row)
 
     def tagged_access() -> Iterator[tuple[int, int, str, dict[str, Any]]]:
-        query = select(_A).order_by(_A.c.chain_seq.asc().nulls_first(), _A.c.id)
+        query = select(access_event_table).order_by(
+            access_event_table.c.chain_seq.asc().nulls_first(), access_event_table.c.id
+        )
         for row in conn.execute(query.execution_options(yield_per=5000)).mappings():
             yield (row["chain_seq"] or 0, row["id"], "access", dict(row))
 
@@ -452,7 +471,7 @@ def verify(conn: Connection, *, limit: int = 1000) -> AuditReport:
     # 2. Each dispute's chain, and each proceeding's event numbers.
     dispute, prev = None, GENESIS
     last_seq: dict[int, int] = {}
-    for row in _events(conn, (_E.c.dispute_id, _E.c.id)):
+    for row in _events(conn, (event_table.c.dispute_id, event_table.c.id)):
         if row["hash"] is None:
             continue  # reported above
         if row["dispute_id"] != dispute:

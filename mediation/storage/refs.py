@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from mediation.errors import NotFoundError
-from mediation.storage._tables import proceeding_table as _P
+from mediation.storage._tables import proceeding_table
 
 
 def resolve(conn: Connection, ref: str | int) -> tuple[int, int]:
@@ -18,10 +18,12 @@ def resolve(conn: Connection, ref: str | int) -> tuple[int, int]:
     """
     ref_text = str(ref).strip()
     if ref_text.isascii() and ref_text.isdigit() and len(ref_text) <= 15:
-        cond = _P.c.id == int(ref_text)
+        cond = proceeding_table.c.id == int(ref_text)
     else:
-        cond = _P.c.case_number == ref_text
-    row = conn.execute(select(_P.c.id, _P.c.version).where(cond)).first()
+        cond = proceeding_table.c.case_number == ref_text
+    row = conn.execute(
+        select(proceeding_table.c.id, proceeding_table.c.version).where(cond)
+    ).first()
     if row is None:
         raise NotFoundError(
             f"no case {ref_text!r}",

@@ -346,10 +346,17 @@ def calendar_in(conn: Connection) -> WorkCalendar:
     from sqlalchemy import select
 
     from mediation.domain.calendar import WorkCalendar, YearCalendar
-    from mediation.storage._tables import calendar_year_table as t
+    from mediation.storage._tables import calendar_year_table
 
     cal = WorkCalendar()
-    for row in conn.execute(select(t.c.year, t.c.holidays, t.c.workdays, t.c.source)):
+    for row in conn.execute(
+        select(
+            calendar_year_table.c.year,
+            calendar_year_table.c.holidays,
+            calendar_year_table.c.workdays,
+            calendar_year_table.c.source,
+        )
+    ):
         cal.add_year(
             YearCalendar(
                 year=row.year,

@@ -30,8 +30,11 @@ from mediation.storage._tables import (
 def _merged_away() -> Any:
     """Disputes merged into another (a live merge): the same dispute as the one kept.
     Not correlated, so the database evaluates it once."""
-    merge = dispute_merge_table
-    return select(merge.c.merged_id).where(merge.c.split_at.is_(None)).scalar_subquery()
+    return (
+        select(dispute_merge_table.c.merged_id)
+        .where(dispute_merge_table.c.split_at.is_(None))
+        .scalar_subquery()
+    )
 
 
 def _needs_dispute(by: str | None) -> bool:
