@@ -15,7 +15,10 @@ exports of ``mediation/__init__.py``) are not statements and are not counted.
 Layers, lowest first (a module may import its own layer and any lower one)::
 
     errors  <  domain, workflows  <  storage  <  engine  <  documents, reporting
-            <  api  <  commands, cli, demo, docs
+            <  api, demo  <  commands, cli, docs
+
+(``demo`` builds sample data through the engine and the documents, and the API offers it
+as an action, so it sits beside the API, under the commands.)
 
 The package itself (``mediation/__init__.py``) re-exports the API, so it counts as ``api``.
 
@@ -48,7 +51,7 @@ LAYERS: dict[str, int] = {
     "api": 5,
     "commands": 6,
     "cli": 6,
-    "demo": 6,
+    "demo": 5,
     "docs": 6,
 }
 
@@ -60,11 +63,7 @@ LAYERS: dict[str, int] = {
 ALLOWED_CYCLES: set[tuple[str, ...]] = set()
 
 #: Layer violations still to fix, as (importer, imported).
-ALLOWED_LAYER_VIOLATIONS: set[tuple[str, str]] = {
-    # Mediation.demo() (api/_admin.py) calls mediation.demo.run_demo, a module of the top
-    # layer. To fix: leave the demo to the command, or move run_demo below the API.
-    ("mediation.api._admin", "mediation.demo"),
-}
+ALLOWED_LAYER_VIOLATIONS: set[tuple[str, str]] = set()
 
 #: Modules allowed over MAX_LINES, besides the generated tables and migration revisions.
 ALLOWED_LONG: set[str] = {
