@@ -1,0 +1,451 @@
+"""Case commands: ``case open`` / ``list`` / ``show`` / ``history`` / ``next`` /
+``advance`` / ``reassign`` / ``amend-party``."""
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from mediation.commands._common import (
+    JsonOpt,
+    Settings,
+    current_settings,
+    echo,
+    group,
+    handled,
+    read_data,
+    warn_calendar,
+)
+from mediation.errors import MediationError
+
+if TYPE_CHECKING:
+    from mediation.storage.store import Store
+
+case_app = group("Cases: open, list, show, advance.")
+
+
+def _prompt_intake() -> dict[str, Any]:
+    from mediation.domain import taxonomy
+
+    def choose(what: str, table: Any, default: str) -> str:
+        options = " ".join(f"{k}={v}" for k, v in table.items())
+        echo(f"{what}: {options}")
+        return str(typer.prompt(what, default=default))
+
+    data: dict[str, Any] = {
+        "organisation": typer.prompt("调委会代码 organisation"),
+        "dispute_type": choose("纠纷类型 dispute_type", taxonomy.DISPUTE_TYPES, "neighbourhood"),
+        "channel": choose("来源 channel", taxonomy.CHANNELS, "walk_in"),
+        "application_mode": choose(
+            "申请方式 application_mode", taxonomy.APPLICATION_MODES, "written"
+        ),
+        "title": typer.prompt("纠纷名称 title"),
+        "summary": typer.prompt("纠纷简要情况 summary", default=""),
+        "claims": typer.prompt("申请事项 claims", default=""),
+        "parties": [],
+    }
+    for role in ("applicant", "respondent"):
+        label = taxonomy.PARTY_ROLES[role]
+        party: dict[str, Any] = {"role": role, "name": typer.prompt(f"{label}姓名 name")}
+        for key, question in (
+            ("id_number", "身份证号码"),
+            ("phone", "联系电话"),
+            ("address", "住址"),
+        ):
+            answer = typer.prompt(f"{label}{question} {key}", default="", show_default=False)
+            if answer:
+                party[key] = answer
+        data["parties"].append(party)
+    return data
+
+
+@case_app.command("open")
+@handled
+def case_open(
+    from_file: Annotated[
+        Path | None, typer.Option("--from", help="Intake file (JSON or TOML).")
+    ] = None,
+    interactive: Annotated[
+        bool,
+        typer.Option("--interactive", "-i", help="Ask for the fields even when not in a terminal."),
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Open a case from an intake file, or by answering prompts in a terminal.
+
+    Example: mediation case open --from data/examples/intake.toml
+    """
+    from mediation.domain import intake
+    from mediation.engine.cases import open_case
+    from mediation.reporting.output import to_json
+
+    if from_file is None:
+        if not (interactive or sys.stdin.isatty()):
+            raise MediationError(
+                "no intake file given",
+                hint="pass --from FILE (see data/examples/), or -i to be asked",
+            )
+        record = intake.validate(_prompt_intake(), source="prompts")
+    else:
+        record = intake.load(from_file)
+    settings = current_settings()
+    with settings.store() as store:
+        opened = open_case(store, record, actor=settings.actor, now=settings.clock.now())
+    if json_out:
+        echo(to_json(opened))
+        return
+    echo(
+        f"已立案：{opened.case_number}（纠纷 #{opened.dispute_id}，案件 id {opened.proceeding_id}），"
+        f"状态：{opened.state_label}"
+    )
+
+
+@case_app.command("list")
+@handled
+def case_list(
+    flow: Annotated[str | None, typer.Option(help="Only this flow, e.g. peoples.")] = None,
+    state: Annotated[str | None, typer.Option(help="Only this state, e.g. mediating.")] = None,
+    org: Annotated[str | None, typer.Option(help="Only this organisation code.")] = None,
+    level: Annotated[str | None, typer.Option(help="village | township | county | city")] = None,
+    mediator: Annotated[str | None, typer.Option(help="Only cases of this mediator.")] = None,
+    status: Annotated[str, typer.Option(help="open | closed | all")] = "all",
+    limit: Annotated[
+        int, typer.Option(help="At most this many, newest first.", min=1, max=100_000)
+    ] = 50,
+    json_out: JsonOpt = False,
+) -> None:
+    """List cases, newest first.
+
+    Example: mediation case list --state mediating --org 城关
+    """
+    from mediation.engine.queries import list_cases
+    from mediation.reporting.output import table, to_json, when
+
+    if status not in ("open", "closed", "all"):
+        raise MediationError(f"unknown --status {status!r}", hint="use open, closed or all")
+    with current_settings().store() as store:
+        rows = list_cases(
+            store,
+            flow=flow,
+            state=state,
+            org=org,
+            level=level,
+            mediator=mediator,
+            status=status,
+            limit=limit,
+        )
+    if json_out:
+        echo(to_json(rows))
+        return
+    if not rows:
+        echo("（没有符合条件的案件）")
+        return
+    echo(
+        table(
+            [
+                (
+                    r["id"],
+                    r["case_number"],
+                    r["state_label"],
+                    r["dispute_type_label"],
+                    r["title"],
+                    r["mediator"] or "",
+                    when(r["opened_at"]),
+                )
+                for r in rows
+            ],
+            ["id", "案号", "状态", "类型", "纠纷", "调解员", "立案时间"],
+        )
+    )
+
+
+@case_app.command("show")
+@handled
+def case_show(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    reveal: Annotated[
+        bool, typer.Option(help="Show ID numbers, phones and addresses unmasked.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show a case: dispute, parties (masked), deadlines and what can be done next.
+
+    Example: mediation case show "（2026）城关人调字第1号"
+    """
+    from mediation.engine.queries import case_detail
+    from mediation.reporting.output import fields, to_json, when
+
+    settings = current_settings()
+    with settings.store() as store:
+        settings.check_case(store, case)
+        if reveal:
+            settings.reveal(store, f"case {case}")
+        data = case_detail(store, case, reveal=reveal, today=settings.clock.today())
+    if json_out:
+        echo(to_json(data))
+        return
+    p, d = data["proceeding"], data["dispute"]
+    lines = [
+        ("案号", p["case_number"]),
+        ("案件 id / 纠纷", f"{p['id']} / #{d['id']}"),
+        ("流程", p["flow_label"]),
+        ("状态", f"{p['state_label']}（{p['state']}）"),
+        ("调委会", f"{p['organisation']['name']}（{p['level_label']}）"),
+        ("调解员", "、".join(p["mediators"]) or "（未指派）"),
+        ("纠纷", d["title"]),
+        ("类型 / 来源", f"{d['dispute_type_label']} / {d['channel_label']}"),
+        ("立案", when(p["opened_at"])),
+    ]
+    if p["closed_at"]:
+        lines.append(("结束", f"{when(p['closed_at'])}（{p['outcome_label']}）"))
+    echo(fields(lines))
+    echo("\n当事人：")
+    for party in data["parties"]:
+        extra = " ".join(x for x in (party["id_number"], party["phone"], party["address"]) if x)
+        echo(f"  {party['role_label']} {party['name']} {extra}".rstrip())
+    if data["deadlines"]:
+        echo("\n期限：")
+        for dl in data["deadlines"]:
+            flag = "（暂定）" if dl["provisional"] else ""
+            overdue = f" 已逾期{dl['days_overdue']}日" if dl.get("days_overdue") else ""
+            echo(
+                f"  {dl['label']} {dl['period']} 至 {dl['due']}{flag} {dl['status_label']}{overdue}"
+                f" — {dl['legal_basis']}"
+            )
+    if data["related_proceedings"]:
+        echo("\n同一纠纷的其他程序：")
+        for r in data["related_proceedings"]:
+            echo(f"  {r['case_number']}（{r['state_label']}）")
+    echo(
+        "\n可执行操作："
+        + ("、".join(f"{n['trigger']}（{n['label']}）" for n in data["next"]) or "无")
+    )
+
+
+@case_app.command("history")
+@handled
+def case_history(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Show the recorded events of a case, oldest first.
+
+    Example: mediation case history 1
+    """
+    from mediation.engine.queries import history
+    from mediation.reporting.output import table, to_json, when
+
+    settings = current_settings()
+    with settings.store() as store:
+        settings.check_case(store, case)
+        data = history(store, case)
+    if json_out:
+        echo(to_json(data))
+        return
+    echo(data["case_number"])
+    echo(
+        table(
+            [
+                (
+                    e["seq"],
+                    when(e["occurred_at"]),
+                    e["trigger"],
+                    e["from_label"] or "—",
+                    e["to_label"],
+                    e["actor"],
+                    e["note"] or "",
+                )
+                for e in data["events"]
+            ],
+            ["#", "时间", "操作", "原状态", "新状态", "操作人", "备注"],
+        )
+    )
+
+
+@case_app.command("next")
+@handled
+def case_next(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """List the triggers allowed now, with their labels and the data each requires.
+
+    Example: mediation case next 1
+    """
+    from mediation.engine.queries import next_triggers
+    from mediation.reporting.output import table, to_json
+
+    settings = current_settings()
+    with settings.store() as store:
+        settings.check_case(store, case)
+        data = next_triggers(store, case)
+    if json_out:
+        echo(to_json(data))
+        return
+    echo(f"{data['case_number']} 当前状态：{data['state_label']}")
+    if not data["next"]:
+        echo("（本程序已结束，没有可执行的操作）")
+        return
+    echo(
+        table(
+            [
+                (n["trigger"], n["label"], n["dest_label"], ", ".join(n["requires"]))
+                for n in data["next"]
+            ],
+            ["操作", "说明", "结果状态", "需提供的数据"],
+        )
+    )
+
+
+@case_app.command("advance")
+@handled
+def case_advance(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    trigger: Annotated[str, typer.Argument(help="Trigger to fire (see `mediation case next`).")],
+    note: Annotated[str | None, typer.Option(help="A note recorded with the event.")] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="JSON or TOML file with the trigger's data.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="KEY=VALUE data field (repeatable).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Fire one trigger on a case: one transaction, recorded as an event.
+
+    Example: mediation case advance 1 reject --set reason=已由法院受理 --set redirect_to=青山县人民法院
+    """
+    from mediation.domain.taxonomy import DEADLINE_STATUSES, label
+    from mediation.engine.cases import advance
+    from mediation.engine.queries import require_case
+    from mediation.reporting.output import to_json
+
+    payload = read_data(data, set_)
+    settings = current_settings()
+    with settings.store() as store:
+        pid, version = require_case(store, case)
+        settings.check_case(store, pid, acting=True)
+        _check_trigger_role(store, settings, pid, trigger)
+        warn_calendar(store.calendar(), settings.clock.today())
+        result = advance(
+            store,
+            pid,
+            trigger,
+            actor=settings.actor,
+            now=settings.clock.now(),
+            note=note,
+            payload=payload,
+            expect_version=version,
+        )
+    if json_out:
+        echo(to_json(result))
+        return
+    echo(
+        f"{result.case_number}：{result.trigger_label}（{result.trigger}）"
+        f" {result.from_state} → {result.to_state_label}（{result.to_state}）"
+    )
+    for dl in result.deadlines_stopped:
+        if dl.get("status"):
+            status = label(DEADLINE_STATUSES, dl["status"])
+            echo(f"  期限结束：{dl['label']}（至 {dl['due']}）{status}")
+    for dl in result.deadlines_started:
+        flag = "（暂定）" if dl["provisional"] else ""
+        echo(
+            f"  期限开始：{dl['label']} {dl['period']}，至 {dl['due']}{flag} — {dl['legal_basis']}"
+        )
+    if result.handed_off_to:
+        h = result.handed_off_to
+        echo(f"  移交：{h.case_number}（{h.state_label}）")
+
+
+@case_app.command("reassign")
+@handled
+def case_reassign(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    mediator: Annotated[
+        list[str], typer.Option("--mediator", help="The new mediator (repeatable; first leads).")
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why the case changes hands.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Give a running case to other mediators (supervisors); recorded as an event with the
+    previous mediators. The case's state and deadlines do not change.
+
+    Example: mediation case reassign 1 --mediator 李调解员 --reason 原调解员回避
+    """
+    from mediation.engine.cases import reassign
+    from mediation.reporting.output import to_json
+
+    settings = current_settings()
+    with settings.store() as store:
+        result = reassign(
+            store, case, mediator, reason=reason, actor=settings.actor, now=settings.clock.now()
+        )
+    if json_out:
+        echo(to_json(result))
+        return
+    before = "、".join(result["previous"]) or "（未指派）"
+    echo(f"{result['case_number']} 改派：{before} → {'、'.join(result['mediators'])}")
+
+
+@case_app.command("amend-party")
+@handled
+def case_amend_party(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    party: Annotated[str, typer.Argument(help="The party's name as registered.")],
+    set_: Annotated[
+        list[str],
+        typer.Option("--set", help="FIELD=VALUE, the corrected value (repeatable; empty clears)."),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why the particulars change.")],
+    role: Annotated[
+        str | None,
+        typer.Option(help="applicant | respondent | third_party, when two parties share a name."),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Correct a party's particulars (name, ID number, phone, address...) on a running case:
+    checked as at intake, recorded as an event with the old and new values masked.
+
+    Example: mediation case amend-party 1 李四 --set phone=13912345678 --reason 当事人更换手机号码
+    """
+    from mediation.engine.parties import amend_party
+    from mediation.reporting.output import to_json
+
+    changes = read_data(None, set_)
+    settings = current_settings()
+    with settings.store() as store:
+        settings.check_case(store, case, acting=True)
+        result = amend_party(
+            store,
+            case,
+            party,
+            changes,
+            reason=reason,
+            actor=settings.actor,
+            now=settings.clock.now(),
+            role=role,
+        )
+    if json_out:
+        echo(to_json(result))
+        return
+    echo(f"{result['case_number']}：已更正当事人 {result['party']} 的信息")
+    for field_name, change in result["changed"].items():
+        before, after = change["before"] or "（空）", change["after"] or "（空）"
+        echo(f"  {field_name}: {before} → {after}")
+
+
+def _check_trigger_role(store: "Store", settings: Settings, pid: int, trigger: str) -> None:
+    """Some triggers need more than a mediator (approving a statutory extension)."""
+    from mediation.engine.machine import load
+    from mediation.engine.users import require_role
+    from mediation.storage._tables import proceeding_table as p
+
+    with store.read() as conn:
+        flow_name = conn.execute(p.select().with_only_columns(p.c.flow).where(p.c.id == pid))
+        roles = {
+            t.role for t in load(flow_name.scalar_one()).flow.transitions if t.trigger == trigger
+        }
+        if roles - {"mediator"}:
+            require_role(conn, settings.actor, frozenset(roles - {"mediator"}), f"`{trigger}`")

@@ -1,0 +1,148 @@
+"""Database commands: ``init``, ``db upgrade`` / ``status`` / ``grants``, ``backup``."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
+from mediation.errors import ExitCode
+
+db_app = group("Database schema: create and upgrade.")
+
+
+@handled
+def init(
+    org_code: Annotated[
+        str | None, typer.Option(help="Also register this committee (code used in case numbers).")
+    ] = None,
+    org_name: Annotated[str | None, typer.Option(help="The committee's full name.")] = None,
+    level: Annotated[str, typer.Option(help="village | township | county | city")] = "village",
+    json_out: JsonOpt = False,
+) -> None:
+    """Create the database (or bring it up to date), optionally with a first committee.
+
+    Example: mediation init --org-code 桥头 --org-name 桥头村人民调解委员会 --level village
+    """
+    from mediation.reporting.output import to_json
+
+    settings = current_settings()
+    store = settings.store(require_current=False)
+    before, after = store.upgrade()
+    settings.authorize(store)
+    result: dict[str, Any] = {
+        "database": store.display_url,
+        "revision_before": before,
+        "revision": after,
+    }
+    if org_code:
+        from mediation.engine.organisations import add_organisation
+
+        result["organisation"] = add_organisation(
+            store,
+            code=org_code,
+            name=org_name or org_code,
+            level=level,
+            now=settings.clock.now(),
+            exist_ok=True,
+        )
+    store.close()
+    if json_out:
+        echo(to_json(result))
+        return
+    echo(f"数据库已就绪：{result['database']}（schema {after}）")
+    if org_code:
+        echo(f"已登记调委会：{org_code}")
+
+
+@db_app.command("upgrade")
+@handled
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help="Target revision (default: the newest).")] = "head",
+) -> None:
+    """Bring an existing database's schema up to date (safe to run at any time).
+
+    Example: mediation --db postgresql://mediation@db/centre db upgrade
+    """
+    settings = current_settings()
+    store = settings.store(require_current=False)
+    settings.authorize_if_current(store)
+    before, after = store.upgrade(revision)
+    store.close()
+    if before == after:
+        echo(f"schema already at {after}: nothing to do")
+    else:
+        echo(f"schema upgraded: {before or '(empty)'} → {after}")
+
+
+@db_app.command("status")
+@handled
+def db_status(json_out: JsonOpt = False) -> None:
+    """Show the database URL and its schema revision against the one this version needs;
+    exits 7 when the schema is missing or out of date.
+
+    Example: mediation db status
+    """
+    from mediation.reporting.output import to_json
+    from mediation.storage.migrations import HEAD
+
+    store = current_settings().store(require_current=False)
+    found = store.revision()
+    data = {
+        "database": store.display_url,
+        "revision": found,
+        "required": HEAD,
+        "current": found == HEAD,
+    }
+    store.close()
+    if json_out:
+        echo(to_json(data))
+    else:
+        echo(
+            f"{data['database']}: revision {found or '(none)'}, required {HEAD}"
+            + ("" if found == HEAD else " — run `mediation db upgrade`")
+        )
+    if found != HEAD:
+        raise typer.Exit(int(ExitCode.SCHEMA))
+
+
+@db_app.command("grants")
+@handled
+def db_grants(
+    role: Annotated[str, typer.Argument(help="The application's PostgreSQL login role.")],
+    schema: Annotated[str, typer.Option(help="The schema holding the tables.")] = "public",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the SQL to this file.")
+    ] = None,
+) -> None:
+    """Print the SQL giving a PostgreSQL role least privilege: the application's tables
+    only, no DELETE, history append-only, no DDL (run it with psql as the owner).
+
+    Example: mediation db grants mediation_app --schema public
+    """
+    from mediation.storage.pgroles import grants_sql
+
+    try:
+        sql = grants_sql(role, schema=schema)
+    except ValueError as exc:
+        from mediation.errors import UsageError
+
+        raise UsageError(str(exc), hint="use a plain name: letters, digits, _") from None
+    if output is None:
+        echo(sql.rstrip("\n"))
+    else:
+        output.write_text(sql, encoding="utf-8")
+        echo(f"已写入 {output}：以表的所有者身份执行 psql -f {output}")
+
+
+@handled
+def backup(
+    file: Annotated[Path, typer.Argument(help="The new backup file (never overwritten).")],
+) -> None:
+    """Copy the SQLite database consistently while it is in use (PostgreSQL: pg_dump).
+
+    Example: mediation backup /srv/backup/centre-2026-11-23.db
+    """
+    with current_settings().store() as store:
+        pages = store.backup(file)
+    echo(f"已备份到 {file}（{pages} 页）")

@@ -1,0 +1,116 @@
+"""Dispute commands: ``dispute show`` / ``merge`` / ``split``."""
+
+from typing import Annotated
+
+import typer
+
+from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
+
+dispute_app = group("Disputes: one identity across every proceeding and hand-off.")
+
+
+@dispute_app.command("show")
+@handled
+def dispute_show(
+    dispute: Annotated[
+        str, typer.Argument(help="Dispute id (纠纷 #N), or case:CASE for a case's dispute.")
+    ],
+    reveal: Annotated[
+        bool, typer.Option(help="Show ID numbers, phones and addresses unmasked.")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Show a dispute and the lineage of its proceedings (hand-offs, escalations) as a tree.
+
+    Example: mediation dispute show case:1
+    """
+    from mediation.engine.queries import dispute_lineage
+    from mediation.reporting.output import to_json, when
+
+    settings = current_settings()
+    with settings.store() as store:
+        if reveal:
+            settings.reveal(store, f"dispute {dispute}")
+        data = dispute_lineage(store, dispute, reveal=reveal)
+    if json_out:
+        echo(to_json(data))
+        return
+    d = data["dispute"]
+    echo(
+        f"纠纷 #{d['id']}「{d['title']}」 {d['dispute_type_label']} · 来源：{d['channel_label']}"
+        + (f"（{d['referring_organ']} {d['referral_ref']}）" if d["referring_organ"] else "")
+    )
+    echo("当事人：" + "；".join(f"{p['role_label']} {p['name']}" for p in data["parties"]))
+    by_id = {p["id"]: p for p in data["proceedings"]}
+
+    def draw(pid: int, prefix: str, last: bool, top: bool) -> None:
+        p = by_id[pid]
+        branch = "" if top else ("└─ " if last else "├─ ")
+        closed = f" → {when(p['closed_at'])}" if p["closed_at"] else ""
+        why = f"（{p['handoff_reason']}）" if p["handoff_reason"] and not top else ""
+        echo(
+            f"{prefix}{branch}{p['case_number']} {p['flow_label']} @ {p['organisation_name']}"
+            f"（{p['level_label']}） 「{p['state_label']}」 {when(p['opened_at'])}{closed}{why}"
+        )
+        kids = p["children"]
+        for i, kid in enumerate(kids):
+            child_prefix = prefix if top else prefix + ("   " if last else "│  ")
+            draw(kid, child_prefix, i == len(kids) - 1, False)
+
+    for p in data["proceedings"]:
+        if p["parent_id"] is None:
+            draw(p["id"], "", True, True)
+    for m in data["merges"]:
+        status = (
+            f"，{when(m['split_at'])} 由 {m['split_by']} 拆分：{m['split_reason']}"
+            if m["split_at"]
+            else ""
+        )
+        echo(
+            f"合并：纠纷 #{m['merged_id']} 并入 #{m['kept_id']}（{m['merged_by']} "
+            f"{when(m['merged_at'])}：{m['reason']}{status}）"
+        )
+
+
+@dispute_app.command("merge")
+@handled
+def dispute_merge(
+    keep: Annotated[int, typer.Argument(help="The dispute to keep (its id).")],
+    merged: Annotated[int, typer.Argument(help="The same dispute reported again (its id).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why they are one dispute.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Merge a dispute reported through a second channel into the first; both intake
+    records are kept, and the merge is recorded.
+
+    Example: mediation dispute merge 12 15 --reason "12345工单与网格上报为同一纠纷"
+    """
+    from mediation.engine.disputes import merge
+    from mediation.reporting.output import to_json
+
+    settings = current_settings()
+    with settings.store() as store:
+        result = merge(
+            store, keep, merged, reason=reason, actor=settings.actor, now=settings.clock.now()
+        )
+    echo(to_json(result) if json_out else f"已合并：纠纷 #{merged} 并入 #{keep}")
+
+
+@dispute_app.command("split")
+@handled
+def dispute_split(
+    merged: Annotated[int, typer.Argument(help="The dispute that was merged away (its id).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the merge was wrong.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Undo a wrong merge: the dispute stands on its own again; the merge stays on record.
+
+    Example: mediation dispute split 15 --reason "当事人不同，误合并"
+    """
+    from mediation.engine.disputes import split
+    from mediation.reporting.output import to_json
+
+    settings = current_settings()
+    with settings.store() as store:
+        result = split(store, merged, reason=reason, actor=settings.actor, now=settings.clock.now())
+    echo(to_json(result) if json_out else f"已拆分：纠纷 #{merged} 不再并入 #{result['kept']}")

@@ -1,0 +1,311 @@
+"""Document commands: ``doc render`` / ``render-all`` / ``sign`` / ``verify`` /
+``record-signature``."""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mediation.commands._common import (
+    JsonOpt,
+    current_settings,
+    echo,
+    group,
+    handled,
+    write_file,
+)
+from mediation.errors import ExitCode, MediationError
+
+doc_app = group("Documents: the case file as Chinese PDF; signed agreements.")
+
+
+@doc_app.command("render")
+@handled
+def doc_render(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    kind: Annotated[
+        str,
+        typer.Argument(help="Document kind: application, registration, agreement, cover, ..."),
+    ],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Also write the PDF to this file.")
+    ] = None,
+    seq: Annotated[
+        int,
+        typer.Option("--seq", min=1, help="Which one of a repeated document (N-th visit...)."),
+    ] = 1,
+    json_out: JsonOpt = False,
+) -> None:
+    """Render one document of a case as a PDF and keep it with the case; an unsigned
+    earlier rendering is replaced, a signed one is refused (exit 5). A document whose
+    statutory fields are missing is refused with the list of them (exit 3).
+
+    Example: mediation doc render "（2026）桥头人调字第1号" agreement -o 协议书.pdf
+    """
+    from mediation.documents import render
+    from mediation.reporting.output import to_json
+
+    settings = current_settings()
+    with settings.store() as store:
+        result = render(store, case, kind, actor=settings.actor, now=settings.clock.now(), seq=seq)
+    if output is not None:
+        write_file(output, result.pdf)
+    if json_out:
+        data = {k: v for k, v in result.__dict__.items() if k != "pdf"}
+        echo(to_json({**data, "output": str(output) if output else None}))
+        return
+    echo(
+        f"{'已重新生成' if result.replaced else '已生成'}：{result.case_number} {result.title}"
+        f"（{result.kind} #{result.seq}，{result.pages} 页，{result.size // 1024} KB，"
+        f"文书 id {result.document_id}）"
+    )
+    if output is not None:
+        echo(f"已写入 {output}")
+
+
+@doc_app.command("render-all")
+@handled
+def doc_render_all(
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only cases with an event on or after this date."),
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this document kind.")] = None,
+    jobs: Annotated[
+        int,
+        typer.Option("-j", "--jobs", min=0, max=64, help="Worker processes (0: one per CPU)."),
+    ] = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Render every document the cases have now (or only those of cases with events since
+    a date) with parallel worker processes and a progress bar. Signed documents are
+    skipped; documents with missing fields are listed, not rendered (exit 3).
+
+    Example: mediation doc render-all --since 2026-03-01 --kind agreement -j 2
+    """
+    from datetime import date
+
+    from mediation.documents import plan, render_all
+    from mediation.documents.batch import default_jobs
+    from mediation.errors import UsageError
+    from mediation.reporting.output import to_json
+
+    try:
+        since_day = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise UsageError(f"--since {since!r} is not a date", hint="give it as YYYY-MM-DD") from None
+    settings = current_settings()
+    now = settings.clock.now()
+    outcomes = []
+    with settings.store() as store:
+        work = plan(store, since=since_day, kind=kind)
+        workers = min(jobs or default_jobs(), max(len(work), 1))
+        results = render_all(store, work, actor=settings.actor, now=now, jobs=workers)
+        if json_out or not work:
+            outcomes = list(results)
+        else:
+            with typer.progressbar(
+                results, length=len(work), label="生成文书", file=sys.stderr
+            ) as bar:
+                outcomes = list(bar)
+    counts = {
+        s: sum(o.status == s for o in outcomes)
+        for s in ("rendered", "skipped_signed", "refused", "failed")
+    }
+    if json_out:
+        echo(to_json({"counts": counts, "documents": outcomes}))
+    else:
+        echo(
+            f"已生成 {counts['rendered']} 份 · 已签章跳过 {counts['skipped_signed']} 份 · "
+            f"缺少信息 {counts['refused']} 份"
+            + (f" · 失败 {counts['failed']} 份" if counts["failed"] else "")
+        )
+        for o in outcomes:
+            if o.status in ("refused", "failed"):
+                echo(f"  {o.case_number} {o.kind} #{o.seq}：{o.message}")
+    if counts["failed"]:
+        raise typer.Exit(int(ExitCode.ERROR))
+    if counts["refused"]:
+        raise typer.Exit(int(ExitCode.INVALID_INPUT))
+
+
+@doc_app.command("sign")
+@handled
+def doc_sign(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    kind: Annotated[str, typer.Argument(help="Document kind.")] = "agreement",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Also write the signed PDF here.")
+    ] = None,
+    seq: Annotated[
+        int | None, typer.Option("--seq", min=1, help="Which one of repeated documents.")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Apply the committee's digital seal (PAdES, a visible seal on the last page) to a
+    case's rendered document with the organisation's active key (its file is opened with
+    MEDIATION_KEY_PASSPHRASE). For the agreement every party and the mediator must have
+    signed first. A signed document is final.
+
+    Example: mediation doc sign 1 agreement -o 协议书.pdf
+    """
+    from mediation.documents.keys import passphrase_from_env
+    from mediation.documents.signing import sign_document
+    from mediation.reporting.output import to_json
+
+    passphrase = passphrase_from_env()
+    settings = current_settings()
+    with settings.store() as store:
+        settings.check_case(store, case, acting=True)
+        result = sign_document(
+            store,
+            case,
+            kind,
+            passphrase=passphrase,
+            actor=settings.actor,
+            now=settings.clock.now(),
+            seq=seq,
+        )
+    content = result.pop("content")
+    if output is not None:
+        write_file(output, content)
+    if json_out:
+        echo(to_json({**result, "output": str(output) if output else None}))
+        return
+    echo(f"已签章：{result['case_number']} {result['title']}（{result['organisation']}）")
+    echo(f"  SHA-256  {result['sha256']}（{result['size']} 字节）")
+    if result["effective_at"] is not None:
+        from mediation.reporting.output import when
+
+        echo(f"  协议生效：{when(result['effective_at'])}（各方签署完毕）")
+    if output is not None:
+        echo(f"  已写入 {output}")
+
+
+@doc_app.command("verify")
+@handled
+def doc_verify(
+    file: Annotated[Path, typer.Argument(help="The signed PDF.")],
+    case: Annotated[
+        str | None, typer.Option("--case", help="The case it must belong to (number or id).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Check a signed PDF: signed by a recorded committee key, unchanged since (nothing
+    appended), and its hash equal to the document recorded for the case. Exit 10 when any
+    check fails.
+
+    Example: mediation doc verify 协议书.pdf --case 1
+    """
+    import dataclasses
+
+    from mediation.documents.signing import verify_document
+    from mediation.errors import TamperedError
+    from mediation.reporting.output import to_json
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise MediationError(
+            f"cannot read {file}: {exc.strerror}", hint="give the path of the signed PDF"
+        ) from None
+    settings = current_settings()
+    with settings.store() as store:
+        result = verify_document(store, data, now=settings.clock.now(), case_ref=case)
+    if json_out:
+        echo(to_json({**dataclasses.asdict(result), "ok": result.ok}))
+    else:
+        for c in result.checks:
+            echo(f"{'✓' if c.ok else '✗'} {c.label}：{c.detail}")
+    if not result.ok:
+        failed = result.failed
+        names = "；".join(c.label for c in failed) if failed else "签名检查未能完成"
+        raise TamperedError(
+            f"{file} 未通过验证（未通过：{names}）",
+            hint="this is not the document the committee signed; ask for the copy on record",
+        )
+    if not json_out:
+        echo(f"验证通过：{file} 是 {result.case_number} 登记的签章文书")
+
+
+@doc_app.command("record-signature")
+@handled
+def doc_record_signature(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    signer: Annotated[str, typer.Option("--signer", help="Who signed, as recorded.")],
+    method: Annotated[
+        str, typer.Option("--method", help="sign 签名 | seal 盖章 | fingerprint 按指印")
+    ],
+    party: Annotated[bool, typer.Option("--party", help="The signer is a party.")] = False,
+    mediator: Annotated[bool, typer.Option("--mediator", help="The signer is a mediator.")] = False,
+    committee: Annotated[
+        bool, typer.Option("--committee", help="The committee's seal (signer: its name).")
+    ] = False,
+    at: Annotated[
+        str | None, typer.Option("--at", help="When it was signed (default: now).")
+    ] = None,
+    image: Annotated[
+        Path | None, typer.Option("--image", help="A scan of the signature (PNG or JPEG).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record a signature on the case's agreement: each party's (签名/盖章/按指印), the
+    mediator's, the committee's seal. The last one makes the agreement take effect.
+
+    Example: mediation doc record-signature 1 --signer 张三 --party --method fingerprint
+    """
+    from mediation.documents.signatures import record_signature
+    from mediation.domain.clock import parse_datetime
+    from mediation.errors import FieldProblem, UsageError, ValidationError
+    from mediation.reporting.output import to_json, when
+
+    flags = (("party", party), ("mediator", mediator), ("committee", committee))
+    kinds = [kind for kind, given in flags if given]
+    if len(kinds) != 1:
+        raise UsageError(
+            "give exactly one of --party, --mediator, --committee",
+            hint="e.g. --signer 张三 --party --method sign",
+        )
+    settings = current_settings()
+    signed_at = None
+    if at is not None:
+        try:
+            signed_at = parse_datetime(at)
+        except ValueError:
+            raise ValidationError(
+                [FieldProblem("--at", f"{at!r} 不是日期或时间", "write 2026-03-09T15:30")],
+                source="command line",
+            ) from None
+    picture = None
+    if image is not None:
+        try:
+            picture = image.read_bytes()
+        except OSError as exc:
+            raise MediationError(
+                f"cannot read {image}: {exc.strerror}", hint="give the path of the scan"
+            ) from None
+    with settings.store() as store:
+        settings.check_case(store, case, acting=True)
+        result = record_signature(
+            store,
+            case,
+            signer=signer,
+            signer_kind=kinds[0],
+            method=method,
+            actor=settings.actor,
+            now=settings.clock.now(),
+            signed_at=signed_at,
+            image=picture,
+        )
+    if json_out:
+        echo(to_json(result))
+        return
+    echo(
+        f"已记录：{result['case_number']} {result['signer']} {result['method_label']}"
+        f"（{when(result['signed_at'])}）"
+    )
+    if result["effective_at"] is not None:
+        echo(f"  协议生效：{when(result['effective_at'])}（各方签署完毕）")
+    elif result["missing"]:
+        echo(f"  尚待签署：{result['missing']}")

@@ -1,0 +1,137 @@
+"""Committee signing keys: ``keys init`` / ``import`` / ``list``."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
+from mediation.errors import MediationError
+
+keys_app = group("Committee signing keys: create or import, list.")
+
+
+KeyDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-dir", help="Folder for the key file (default: MEDIATION_KEY_DIR or user data)."
+    ),
+]
+
+
+def _key_result(row: dict[str, Any], json_out: bool, verb: str) -> None:
+    from mediation.reporting.output import to_json, when
+
+    if json_out:
+        echo(to_json(row))
+        return
+    echo(f"{verb}：{row['organisation_name']}（{row['organisation']}）的签章证书")
+    echo(f"  指纹 SHA-256  {row['fingerprint']}")
+    echo(f"  主题          {row['subject']}")
+    echo(f"  有效期        {when(row['not_before'])} 至 {when(row['not_after'])}")
+    echo(f"  密钥文件      {row['key_path']}")
+    for old in row["retired"]:
+        echo(f"  已停用旧证书  {old[:16]}…")
+
+
+@keys_app.command("init")
+@handled
+def keys_init(
+    org: Annotated[str, typer.Argument(help="Organisation code, e.g. 青山.")],
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=36_500, help="Certificate validity in days.")
+    ] = 1825,
+    key_dir: KeyDirOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Create a committee's signing key (ECDSA P-256) and self-signed certificate; the key
+    file is protected by the passphrase in MEDIATION_KEY_PASSPHRASE and becomes the
+    organisation's active key.
+
+    Example: mediation keys init 青山 --days 1825
+    """
+    from mediation.documents.keys import init_key, passphrase_from_env
+
+    passphrase = passphrase_from_env()
+    settings = current_settings()
+    with settings.store() as store:
+        row = init_key(
+            store,
+            org,
+            passphrase=passphrase,
+            actor=settings.actor,
+            now=settings.clock.now(),
+            days=days,
+            directory=key_dir,
+        )
+    _key_result(row, json_out, "已创建")
+
+
+@keys_app.command("import")
+@handled
+def keys_import(
+    org: Annotated[str, typer.Argument(help="Organisation code, e.g. 青山.")],
+    file: Annotated[Path, typer.Argument(help="PKCS#12 file (.p12/.pfx) from a CA.")],
+    key_dir: KeyDirOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record a CA-issued PKCS#12 as the committee's active signing key; it is opened with
+    MEDIATION_KEY_PASSPHRASE and copied, protected by it, to the key folder.
+
+    Example: mediation keys import 青山 青山县调委会.p12
+    """
+    from mediation.documents.keys import import_key, passphrase_from_env
+
+    passphrase = passphrase_from_env()
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise MediationError(
+            f"cannot read {file}: {exc.strerror}", hint="give the path of the .p12 file"
+        ) from None
+    settings = current_settings()
+    with settings.store() as store:
+        row = import_key(
+            store,
+            org,
+            data,
+            passphrase=passphrase,
+            actor=settings.actor,
+            now=settings.clock.now(),
+            source=file.name,
+            directory=key_dir,
+        )
+    _key_result(row, json_out, "已导入")
+
+
+@keys_app.command("list")
+@handled
+def keys_list(json_out: JsonOpt = False) -> None:
+    """List the committees' signing certificates (active and retired), one line each.
+
+    Example: mediation keys list --json
+    """
+    from mediation.documents.keys import list_keys
+    from mediation.reporting.output import table, to_json, when
+
+    with current_settings().store() as store:
+        rows = list_keys(store)
+    if json_out:
+        echo(to_json(rows))
+        return
+    echo(
+        table(
+            [
+                (
+                    r["organisation"],
+                    r["fingerprint"][:16],
+                    "现用" if r["active"] else "已停用",
+                    when(r["not_after"])[:10],
+                    r["subject"],
+                    r["key_path"],
+                )
+                for r in rows
+            ],
+            ["组织", "指纹", "状态", "有效期至", "主题", "密钥文件"],
+        )
+    )

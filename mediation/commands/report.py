@@ -1,0 +1,224 @@
+"""Supervisors' reports: ``report overdue`` / ``due-soon`` / ``stats``."""
+
+import io
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mediation.commands._common import current_settings, group, handled, write_file, write_out
+from mediation.errors import ExitCode, MediationError
+
+report_app = group("Supervisors' reports: overdue, due-soon, statistics.")
+
+
+_REPORT_FORMATS = ("table", "csv", "json", "html", "pdf")
+
+
+def _run_report(
+    *,
+    title: str,
+    as_of: str | None,
+    within: int | None,
+    org: str | None,
+    level: str | None,
+    mediator: str | None,
+    flow: str | None,
+    fmt: str,
+    output: Path | None,
+) -> int:
+    """Write a deadline report; return its number of rows. Nothing is written for none."""
+    from datetime import date
+
+    from mediation.errors import FieldProblem, ValidationError
+    from mediation.reporting import reports
+
+    if fmt not in _REPORT_FORMATS:
+        raise MediationError(
+            f"unknown --format {fmt!r}", hint=f"use one of {', '.join(_REPORT_FORMATS)}"
+        )
+    if fmt == "pdf" and output is None:
+        raise MediationError("a PDF needs a file", hint="add -o report.pdf")
+    settings = current_settings()
+    try:
+        day = date.fromisoformat(as_of) if as_of else settings.clock.today()
+    except ValueError:
+        raise ValidationError(
+            [FieldProblem("--as-of", f"{as_of!r} 不是日期", "write YYYY-MM-DD")],
+            source="command line",
+        ) from None
+    filters = reports.Filters(org=org, level=level, mediator=mediator, flow=flow)
+    soon = within is not None
+    with settings.store() as store:
+        if fmt == "csv":
+            buffer = io.StringIO()
+            count = reports.write_csv(store, buffer, as_of=day, filters=filters, within=within)
+            store.close()
+            if count:
+                write_out(buffer.getvalue(), output)
+            return count
+        rows = reports.overdue_rows(store, as_of=day, filters=filters, within=within)
+    if not rows:
+        return 0
+    if fmt == "json":
+        from mediation.reporting.output import to_json
+
+        write_out(to_json({"as_of": day, "title": title, "rows": rows}), output)
+    elif fmt == "html":
+        write_out(reports.as_html(rows, as_of=day, title=title, remaining=soon), output)
+    elif fmt == "pdf":
+        assert output is not None
+        write_file(output, reports.as_pdf(rows, as_of=day, title=title, remaining=soon))
+    else:
+        write_out(reports.as_table(rows, as_of=day, title=title, remaining=soon), output)
+    return len(rows)
+
+
+ReportOrg = Annotated[str | None, typer.Option("--org", help="Only this organisation code.")]
+ReportLevel = Annotated[
+    str | None, typer.Option("--level", help="village | township | county | city")
+]
+ReportMediator = Annotated[
+    str | None, typer.Option("--mediator", help="Only this mediator's cases.")
+]
+ReportFlow = Annotated[str | None, typer.Option("--flow", help="Only this flow, e.g. peoples.")]
+ReportFormat = Annotated[str, typer.Option("--format", help="table | csv | json | html | pdf")]
+ReportOutput = Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file.")]
+ReportAsOf = Annotated[str | None, typer.Option("--as-of", help="Report date (default: today).")]
+
+
+@report_app.command("overdue")
+@handled
+def report_overdue(
+    as_of: ReportAsOf = None,
+    org: ReportOrg = None,
+    level: ReportLevel = None,
+    mediator: ReportMediator = None,
+    flow: ReportFlow = None,
+    fmt: ReportFormat = "table",
+    output: ReportOutput = None,
+    fail_if_any: Annotated[
+        bool, typer.Option("--fail-if-any", help="Exit 8 when anything is overdue (for cron).")
+    ] = False,
+) -> None:
+    """Overdue statutory deadlines by organisation, with days overdue, legal basis and the
+    responsible mediator. Prints nothing and exits 0 when nothing is overdue (cron-friendly).
+
+    Example: mediation report overdue --format csv -o overdue.csv
+    """
+    count = _run_report(
+        title="超期案件督办表",
+        as_of=as_of,
+        within=None,
+        org=org,
+        level=level,
+        mediator=mediator,
+        flow=flow,
+        fmt=fmt,
+        output=output,
+    )
+    if count and fail_if_any:
+        raise typer.Exit(int(ExitCode.FOUND_OVERDUE))
+
+
+@report_app.command("due-soon")
+@handled
+def report_due_soon(
+    within: Annotated[
+        int, typer.Option("--within", help="Days ahead, counting today.", min=0, max=3_660)
+    ] = 7,
+    as_of: ReportAsOf = None,
+    org: ReportOrg = None,
+    level: ReportLevel = None,
+    mediator: ReportMediator = None,
+    flow: ReportFlow = None,
+    fmt: ReportFormat = "table",
+    output: ReportOutput = None,
+) -> None:
+    """Deadlines falling due within N days (today included); prints nothing when none.
+
+    Example: mediation report due-soon --within 3 --org 城关
+    """
+    _run_report(
+        title="即将到期案件提醒表",
+        as_of=as_of,
+        within=within,
+        org=org,
+        level=level,
+        mediator=mediator,
+        flow=flow,
+        fmt=fmt,
+        output=output,
+    )
+
+
+@report_app.command("stats")
+@handled
+def report_stats(
+    date_from: Annotated[
+        str | None,
+        typer.Option("--from", help="First day of opening (default: 1 January of --to's year)."),
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Last day of opening (default: today).")
+    ] = None,
+    org: Annotated[
+        str | None,
+        typer.Option("--org", help="Only this organisation and those below it on the ladder."),
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="level | type | channel | mediator | month")
+    ] = None,
+    as_of: ReportAsOf = None,
+    fmt: ReportFormat = "table",
+    output: ReportOutput = None,
+) -> None:
+    """Statistics of the cases opened in a period: received, accepted, settled (written /
+    oral), settlement rate, failed, transferred, durations, overdue rate, the level that
+    settled them, judicial confirmation, follow-ups and repeat disputes; HTML and PDF add
+    charts. Definitions: README, Statistics.
+
+    Example: mediation report stats --from 2026-01-01 --to 2026-06-30 --by level --format pdf -o stats.pdf
+    """
+    from datetime import date
+
+    from mediation.errors import FieldProblem, ValidationError
+    from mediation.reporting import stats
+
+    if fmt not in _REPORT_FORMATS:
+        raise MediationError(
+            f"unknown --format {fmt!r}", hint=f"use one of {', '.join(_REPORT_FORMATS)}"
+        )
+    if fmt == "pdf" and output is None:
+        raise MediationError("a PDF needs a file", hint="add -o stats.pdf")
+    settings = current_settings()
+    days: dict[str, date | None] = {}
+    for name, text in (("--from", date_from), ("--to", date_to), ("--as-of", as_of)):
+        try:
+            days[name] = date.fromisoformat(text) if text else None
+        except ValueError:
+            raise ValidationError(
+                [FieldProblem(name, f"{text!r} 不是日期", "write YYYY-MM-DD")],
+                source="command line",
+            ) from None
+    today = days["--as-of"] or settings.clock.today()
+    end = days["--to"] or today
+    start = days["--from"] or date(end.year, 1, 1)
+    selection = stats.Selection(start=start, end=end, as_of=today, org=org, by=by)
+    with settings.store() as store:
+        report = stats.compute(store, selection)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        stats.write_csv(report, buffer)
+        write_out(buffer.getvalue(), output)
+    elif fmt == "json":
+        from mediation.reporting.output import to_json
+
+        write_out(to_json(report.as_dict()), output)
+    elif fmt == "html":
+        write_out(stats.as_html(report), output)
+    elif fmt == "pdf":
+        assert output is not None
+        write_file(output, stats.as_pdf(report))
+    else:
+        write_out(stats.as_table(report), output)

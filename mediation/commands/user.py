@@ -1,0 +1,103 @@
+"""Users and roles: ``user add`` / ``list`` / ``grant``."""
+
+from typing import Annotated, Any
+
+import typer
+
+from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
+
+user_app = group("Users and roles: mediator, staff, supervisor, admin.")
+
+
+RolesOpt = Annotated[
+    list[str], typer.Option("--role", help="mediator | staff | supervisor | admin (repeatable).")
+]
+
+
+def _user_line(u: Any) -> str:
+    roles = "、".join(f"{r}" for r in sorted(u.roles)) or "（无角色）"
+    return f"{u.login}\t{u.name}\t{roles}\t{u.organisation or '—'}"
+
+
+@user_app.command("add")
+@handled
+def user_add(
+    login: Annotated[str, typer.Argument(help="Login name (what --as / MEDIATION_USER give).")],
+    role: RolesOpt,
+    name: Annotated[str, typer.Option(help="Full name.")] = "",
+    org: Annotated[
+        str | None, typer.Option("--org", help="Organisation code (required for mediators).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add a user with one or more roles. The first user must be an admin; until then the
+    database is in set-up mode and every command is allowed.
+
+    Example: mediation user add zhangsan --name 张三 --role mediator --org 桥头
+    """
+    from mediation.engine.users import add_user
+    from mediation.reporting.output import to_json
+
+    settings = current_settings()
+    with settings.store() as store, store.write() as conn:
+        user = add_user(
+            conn,
+            login,
+            name=name,
+            roles=role,
+            organisation=org,
+            actor=settings.actor,
+            now=settings.clock.now(),
+        )
+    echo(to_json(user.as_dict()) if json_out else f"已添加用户：{_user_line(user)}")
+
+
+@user_app.command("list")
+@handled
+def user_list(json_out: JsonOpt = False) -> None:
+    """List users with their roles and organisation.
+
+    Example: mediation user list --json
+    """
+    from mediation.engine.users import list_users
+    from mediation.reporting.output import to_json
+
+    with current_settings().store() as store, store.read() as conn:
+        users = list_users(conn)
+    if json_out:
+        echo(to_json([u.as_dict() for u in users]))
+        return
+    if not users:
+        echo("（尚无用户：数据库处于初始设置模式，所有命令均可执行）")
+    for u in users:
+        echo(_user_line(u))
+
+
+@user_app.command("grant")
+@handled
+def user_grant(
+    login: Annotated[str, typer.Argument(help="The user's login.")],
+    roles: Annotated[list[str], typer.Argument(help="Roles to grant (or revoke).")],
+    revoke: Annotated[bool, typer.Option("--revoke", help="Remove the roles instead.")] = False,
+    org: Annotated[str | None, typer.Option("--org", help="Move to this organisation.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Grant roles to a user (or --revoke them); recorded in the audit chain.
+
+    Example: mediation user grant zhangsan supervisor
+    """
+    from mediation.engine.users import grant
+    from mediation.reporting.output import to_json
+
+    settings = current_settings()
+    with settings.store() as store, store.write() as conn:
+        user = grant(
+            conn,
+            login,
+            roles,
+            revoke=revoke,
+            organisation=org,
+            actor=settings.actor,
+            now=settings.clock.now(),
+        )
+    echo(to_json(user.as_dict()) if json_out else f"已更新用户：{_user_line(user)}")
