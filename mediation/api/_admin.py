@@ -12,7 +12,7 @@ from mediation.api.results import Initialised, SchemaStatus
 from mediation.engine.permissions import Action
 
 if TYPE_CHECKING:
-    from mediation.domain.calendar import YearCalendar
+    from mediation.domain.calendar import WorkCalendar, YearCalendar
     from mediation.engine.notifiers import Notifier
     from mediation.engine.scheduler import DispatchResult
     from mediation.engine.users import User
@@ -165,6 +165,12 @@ class AdminAPI(Session):
         self._authorize(Action.CALENDAR_LOAD)
         return load_calendar_year(self.store, year, actor=self.actor, now=self.clock.now())
 
+    def working_calendar(self) -> WorkCalendar:
+        """The working-day calendar of this database: the years loaded into it, else the
+        package's (for computing a due date, which anyone may)."""
+        self._authorize(Action.DEADLINE_COMPUTE)
+        return self.store.calendar()
+
     def calendar_year(self, year: int) -> dict[str, Any]:
         """A year's weekday holidays and weekend working days, and their source."""
         self._authorize(Action.CALENDAR_SHOW)
@@ -253,11 +259,15 @@ class AdminAPI(Session):
         self._authorize_if_current(Action.IMPORT)  # an empty target is in set-up mode
         return transfer.import_jsonl(self.store, source)
 
-    def demo(self, **options: Any) -> None:
+    def demo(self, **options: Any) -> list[dict[str, Any]]:
         """Create demo data and walk one case through the people's mediation flow
-        (:func:`mediation.demo.run_demo`'s options)."""
+        (:func:`mediation.demo.run_demo`'s options); returns the demo's overdue deadlines
+        as of today, the supervisor's report it ends with."""
         from mediation.demo import run_demo
+        from mediation.reporting import reports
 
+        self._authorize_if_current(Action.DEMO)
         self.store.upgrade()
         self._authorize(Action.DEMO)
         run_demo(self.store, now=self.clock.now(), actor=self.actor, **options)
+        return reports.overdue_rows(self.store, as_of=self.clock.today())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from mediation.domain.clock import Clock
 from mediation.engine.permissions import (
@@ -50,7 +50,7 @@ class Session:
         *,
         clock: Clock | None = None,
         require_current: bool = True,
-    ) -> Session:
+    ) -> Self:
         """Open the database ``db`` (a SQLite path or URL; ``None``: the default one).
 
         :raises SchemaError: (exit 7) when ``require_current`` and the schema is missing or
@@ -70,7 +70,7 @@ class Session:
     def close(self) -> None:
         self.store.close()
 
-    def __enter__(self) -> Session:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

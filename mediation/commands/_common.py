@@ -26,9 +26,8 @@ from mediation.errors import MediationError
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 if TYPE_CHECKING:
+    from mediation.api import Mediation
     from mediation.domain.clock import Clock
-    from mediation.engine.users import User
-    from mediation.storage.store import Store
 
 
 def group(help: str) -> typer.Typer:
@@ -47,79 +46,16 @@ class Settings:
 
     db: str | None
     actor: str
-    user: "User | None" = None
 
-    def store(self, *, require_current: bool = True) -> "Store":
-        """The database, with the acting user's role checked for this command (a store
-        opened with ``require_current=False`` is checked by :meth:`authorize` once its
-        schema is up to date)."""
-        from mediation.storage.store import Store, resolve_url
+    def api(self, *, require_current: bool = True) -> "Mediation":
+        """The library, acting as :attr:`actor` on the database: every permission and scope
+        check happens there (:mod:`mediation.api`). ``require_current=False`` opens a
+        database whose schema is missing or out of date (init, upgrade, import, status)."""
+        from mediation.api import Mediation
 
-        store = Store(resolve_url(self.db))
-        if require_current:
-            try:
-                store.require_current()
-                self.authorize(store)
-            except MediationError:
-                store.close()
-                raise
-        return store
-
-    def authorize(self, store: "Store") -> None:
-        """Check the acting user may run the current command (mediation.engine.users)."""
-        from mediation.engine.users import authorize
-
-        with store.read() as conn:
-            self.user = authorize(conn, self.actor, _command_name())
-
-    def authorize_if_current(self, store: "Store") -> None:
-        """:meth:`authorize` on a database already at the schema this code needs (one not
-        created or not yet upgraded has no users' roles to check), creating nothing."""
-        from mediation.storage.migrations import HEAD
-
-        if store.exists() and store.revision() == HEAD:
-            self.authorize(store)
-
-    def check_case(self, store: "Store", case: str | int, *, acting: bool = False) -> None:
-        """Refuse a mediator a case (number or id) outside their organisation and
-        assignments; reads nothing when there is no one to refuse."""
-        from mediation.engine.users import may_act_on
-        from mediation.errors import PermissionDenied
-        from mediation.storage._tables import proceeding_table as p
-        from mediation.storage.refs import resolve
-
-        user = self.user
-        if user is None or (not acting and user.roles - {"mediator"}):
-            return
-        with store.read() as conn:
-            pid = case if isinstance(case, int) else resolve(conn, case)[0]
-            row = conn.execute(
-                p.select()
-                .with_only_columns(
-                    p.c.case_number, p.c.organisation_id, p.c.mediator, p.c.mediators
-                )
-                .where(p.c.id == pid)
-            ).first()
-        if row is not None and not may_act_on(user, row):
-            raise PermissionDenied(
-                f"{row.case_number} belongs to another organisation and is not assigned to "
-                f"{self.actor!r}",
-                hint="ask a supervisor to reassign it, or act as its mediator",
-            )
-
-    def reveal(self, store: "Store", subject: str) -> None:
-        """Allow ``--reveal`` only to permitted roles; record the reveal in the chain."""
-        from mediation.engine.users import REVEAL_ROLES, record_reveal, require_role
-
-        with store.write() as conn:
-            require_role(conn, self.actor, REVEAL_ROLES, "--reveal (unmasked personal data)")
-            record_reveal(
-                conn,
-                actor=self.actor,
-                command=_command_name(),
-                subject=subject,
-                now=self.clock.now(),
-            )
+        return Mediation.connect(
+            self.db, self.actor, clock=self.clock, require_current=require_current
+        )
 
     @property
     def clock(self) -> "Clock":
@@ -129,15 +65,6 @@ class Settings:
 
 
 _current: Settings | None = None
-
-
-def _command_name() -> str:
-    """The running command as users type it: ``case show``, ``report overdue``."""
-    # typer (pinned exactly) vendors click as typer._click; the context names the command.
-    from typer._click.globals import get_current_context
-
-    path = get_current_context().command_path.split()
-    return " ".join(path[1:])
 
 
 def set_current(settings: Settings) -> None:

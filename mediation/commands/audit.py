@@ -17,10 +17,9 @@ def audit_verify(json_out: JsonOpt = False) -> None:
     Example: mediation audit verify
     """
     from mediation.reporting.output import to_json
-    from mediation.storage.audit import verify
 
-    with current_settings().store() as store, store.snapshot() as conn:
-        report = verify(conn)  # one moment of the database, while others go on writing
+    with current_settings().api() as api:
+        report = api.verify_audit()  # one moment of the database, while others go on writing
     if json_out:
         echo(to_json(report.as_dict()))
     elif report.ok:

@@ -32,13 +32,11 @@ def calendar_load(
     Example: mediation calendar load data/holidays/2027.toml
     """
     from mediation.domain.calendar import read_year_file
-    from mediation.engine.deadlines import load_calendar_year
     from mediation.reporting.output import to_json
 
     year = read_year_file(file)
-    settings = current_settings()
-    with settings.store() as store:
-        result = load_calendar_year(store, year, actor=settings.actor, now=settings.clock.now())
+    with current_settings().api() as api:
+        result = api.load_calendar(year)
     if json_out:
         echo(to_json(result))
         return
@@ -61,10 +59,15 @@ def calendar_show(
 
     Example: mediation calendar show 2026
     """
+    from mediation.domain.calendar import default_calendar
+    from mediation.errors import SchemaError
     from mediation.reporting.output import to_json
 
-    cal = _calendar_for_settings()
-    data = cal.year_view(year)
+    try:
+        with current_settings().api() as api:
+            data = api.calendar_year(year)
+    except SchemaError:  # no database: the package's calendar alone
+        data = default_calendar().year_view(year)
     if json_out:
         echo(to_json(data))
         return
@@ -84,11 +87,11 @@ def _calendar_for_settings() -> Any:
     from mediation.errors import SchemaError
 
     try:
-        store = current_settings().store()
+        api = current_settings().api()
     except SchemaError:
         return default_calendar()
-    with store:
-        return store.calendar()
+    with api:
+        return api.working_calendar()
 
 
 @deadline_app.command("compute")

@@ -3,13 +3,12 @@
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from mediation.commands._common import (
     JsonOpt,
-    Settings,
     current_settings,
     echo,
     group,
@@ -18,9 +17,6 @@ from mediation.commands._common import (
     warn_calendar,
 )
 from mediation.errors import MediationError
-
-if TYPE_CHECKING:
-    from mediation.storage.store import Store
 
 case_app = group("Cases: open, list, show, advance.")
 
@@ -77,7 +73,6 @@ def case_open(
     Example: mediation case open --from data/examples/intake.toml
     """
     from mediation.domain import intake
-    from mediation.engine.cases import open_case
     from mediation.reporting.output import to_json
 
     if from_file is None:
@@ -89,9 +84,8 @@ def case_open(
         record = intake.validate(_prompt_intake(), source="prompts")
     else:
         record = intake.load(from_file)
-    settings = current_settings()
-    with settings.store() as store:
-        opened = open_case(store, record, actor=settings.actor, now=settings.clock.now())
+    with current_settings().api() as api:
+        opened = api.open_case(record)
     if json_out:
         echo(to_json(opened))
         return
@@ -119,14 +113,10 @@ def case_list(
 
     Example: mediation case list --state mediating --org 城关
     """
-    from mediation.engine.queries import list_cases
     from mediation.reporting.output import table, to_json, when
 
-    if status not in ("open", "closed", "all"):
-        raise MediationError(f"unknown --status {status!r}", hint="use open, closed or all")
-    with current_settings().store() as store:
-        rows = list_cases(
-            store,
+    with current_settings().api() as api:
+        found = api.list_cases(
             flow=flow,
             state=state,
             org=org,
@@ -135,6 +125,7 @@ def case_list(
             status=status,
             limit=limit,
         )
+    rows = [r.as_dict() for r in found]
     if json_out:
         echo(to_json(rows))
         return
@@ -173,15 +164,10 @@ def case_show(
 
     Example: mediation case show "（2026）城关人调字第1号"
     """
-    from mediation.engine.queries import case_detail
     from mediation.reporting.output import fields, to_json, when
 
-    settings = current_settings()
-    with settings.store() as store:
-        settings.check_case(store, case)
-        if reveal:
-            settings.reveal(store, f"case {case}")
-        data = case_detail(store, case, reveal=reveal, today=settings.clock.today())
+    with current_settings().api() as api:
+        data = api.show_case(case, reveal=reveal).as_dict()
     if json_out:
         echo(to_json(data))
         return
@@ -233,13 +219,10 @@ def case_history(
 
     Example: mediation case history 1
     """
-    from mediation.engine.queries import history
     from mediation.reporting.output import table, to_json, when
 
-    settings = current_settings()
-    with settings.store() as store:
-        settings.check_case(store, case)
-        data = history(store, case)
+    with current_settings().api() as api:
+        data = api.history(case).as_dict()
     if json_out:
         echo(to_json(data))
         return
@@ -273,13 +256,10 @@ def case_next(
 
     Example: mediation case next 1
     """
-    from mediation.engine.queries import next_triggers
     from mediation.reporting.output import table, to_json
 
-    settings = current_settings()
-    with settings.store() as store:
-        settings.check_case(store, case)
-        data = next_triggers(store, case)
+    with current_settings().api() as api:
+        data = api.next_triggers(case).as_dict()
     if json_out:
         echo(to_json(data))
         return
@@ -317,27 +297,12 @@ def case_advance(
     Example: mediation case advance 1 reject --set reason=已由法院受理 --set redirect_to=青山县人民法院
     """
     from mediation.domain.taxonomy import DEADLINE_STATUSES, label
-    from mediation.engine.cases import advance
-    from mediation.engine.queries import require_case
     from mediation.reporting.output import to_json
 
     payload = read_data(data, set_)
-    settings = current_settings()
-    with settings.store() as store:
-        pid, version = require_case(store, case)
-        settings.check_case(store, pid, acting=True)
-        _check_trigger_role(store, settings, pid, trigger)
-        warn_calendar(store.calendar(), settings.clock.today())
-        result = advance(
-            store,
-            pid,
-            trigger,
-            actor=settings.actor,
-            now=settings.clock.now(),
-            note=note,
-            payload=payload,
-            expect_version=version,
-        )
+    with current_settings().api() as api:
+        result = api.advance(case, trigger, payload=payload, note=note)
+        warn_calendar(api.store.calendar(), api.clock.today())
     if json_out:
         echo(to_json(result))
         return
@@ -374,14 +339,10 @@ def case_reassign(
 
     Example: mediation case reassign 1 --mediator 李调解员 --reason 原调解员回避
     """
-    from mediation.engine.cases import reassign
     from mediation.reporting.output import to_json
 
-    settings = current_settings()
-    with settings.store() as store:
-        result = reassign(
-            store, case, mediator, reason=reason, actor=settings.actor, now=settings.clock.now()
-        )
+    with current_settings().api() as api:
+        result = api.reassign(case, mediator, reason=reason)
     if json_out:
         echo(to_json(result))
         return
@@ -410,23 +371,11 @@ def case_amend_party(
 
     Example: mediation case amend-party 1 李四 --set phone=13912345678 --reason 当事人更换手机号码
     """
-    from mediation.engine.parties import amend_party
     from mediation.reporting.output import to_json
 
     changes = read_data(None, set_)
-    settings = current_settings()
-    with settings.store() as store:
-        settings.check_case(store, case, acting=True)
-        result = amend_party(
-            store,
-            case,
-            party,
-            changes,
-            reason=reason,
-            actor=settings.actor,
-            now=settings.clock.now(),
-            role=role,
-        )
+    with current_settings().api() as api:
+        result = api.amend_party(case, party, changes, reason=reason, role=role)
     if json_out:
         echo(to_json(result))
         return
@@ -434,18 +383,3 @@ def case_amend_party(
     for field_name, change in result["changed"].items():
         before, after = change["before"] or "（空）", change["after"] or "（空）"
         echo(f"  {field_name}: {before} → {after}")
-
-
-def _check_trigger_role(store: "Store", settings: Settings, pid: int, trigger: str) -> None:
-    """Some triggers need more than a mediator (approving a statutory extension)."""
-    from mediation.engine.machine import load
-    from mediation.engine.users import require_role
-    from mediation.storage._tables import proceeding_table as p
-
-    with store.read() as conn:
-        flow_name = conn.execute(p.select().with_only_columns(p.c.flow).where(p.c.id == pid))
-        roles = {
-            t.role for t in load(flow_name.scalar_one()).flow.transitions if t.trigger == trigger
-        }
-        if roles - {"mediator"}:
-            require_role(conn, settings.actor, frozenset(roles - {"mediator"}), f"`{trigger}`")

@@ -26,31 +26,19 @@ def init(
     """
     from mediation.reporting.output import to_json
 
-    settings = current_settings()
-    store = settings.store(require_current=False)
-    before, after = store.upgrade()
-    settings.authorize(store)
+    with current_settings().api(require_current=False) as api:
+        done = api.init(org_code=org_code, org_name=org_name, level=level)
     result: dict[str, Any] = {
-        "database": store.display_url,
-        "revision_before": before,
-        "revision": after,
+        "database": done.database,
+        "revision_before": done.revision_before,
+        "revision": done.revision,
     }
     if org_code:
-        from mediation.engine.organisations import add_organisation
-
-        result["organisation"] = add_organisation(
-            store,
-            code=org_code,
-            name=org_name or org_code,
-            level=level,
-            now=settings.clock.now(),
-            exist_ok=True,
-        )
-    store.close()
+        result["organisation"] = done.organisation
     if json_out:
         echo(to_json(result))
         return
-    echo(f"数据库已就绪：{result['database']}（schema {after}）")
+    echo(f"数据库已就绪：{result['database']}（schema {done.revision}）")
     if org_code:
         echo(f"已登记调委会：{org_code}")
 
@@ -64,11 +52,8 @@ def db_upgrade(
 
     Example: mediation --db postgresql://mediation@db/centre db upgrade
     """
-    settings = current_settings()
-    store = settings.store(require_current=False)
-    settings.authorize_if_current(store)
-    before, after = store.upgrade(revision)
-    store.close()
+    with current_settings().api(require_current=False) as api:
+        before, after = api.upgrade(revision)
     if before == after:
         echo(f"schema already at {after}: nothing to do")
     else:
@@ -84,25 +69,18 @@ def db_status(json_out: JsonOpt = False) -> None:
     Example: mediation db status
     """
     from mediation.reporting.output import to_json
-    from mediation.storage.migrations import HEAD
 
-    store = current_settings().store(require_current=False)
-    found = store.revision()
-    data = {
-        "database": store.display_url,
-        "revision": found,
-        "required": HEAD,
-        "current": found == HEAD,
-    }
-    store.close()
+    with current_settings().api(require_current=False) as api:
+        data = api.status().as_dict()
+    found, required = data["revision"], data["required"]
     if json_out:
         echo(to_json(data))
     else:
         echo(
-            f"{data['database']}: revision {found or '(none)'}, required {HEAD}"
-            + ("" if found == HEAD else " — run `mediation db upgrade`")
+            f"{data['database']}: revision {found or '(none)'}, required {required}"
+            + ("" if found == required else " — run `mediation db upgrade`")
         )
-    if found != HEAD:
+    if found != required:
         raise typer.Exit(int(ExitCode.SCHEMA))
 
 
@@ -143,6 +121,6 @@ def backup(
 
     Example: mediation backup /srv/backup/centre-2026-11-23.db
     """
-    with current_settings().store() as store:
-        pages = store.backup(file)
+    with current_settings().api() as api:
+        pages = api.backup(file)
     echo(f"已备份到 {file}（{pages} 页）")

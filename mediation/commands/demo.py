@@ -27,41 +27,32 @@ def demo(
 
     Example: mediation --db demo.db demo --cases 50 --seed 7
     """
-    from mediation.demo import run_demo
-
-    settings = current_settings()
-    store = settings.store(require_current=False)
-    store.upgrade()
-    settings.authorize(store)
+    api = current_settings().api(require_current=False)
     key_dir = None
-    if agreement is None and store.dialect == "sqlite":
+    if agreement is None and api.store.dialect == "sqlite":
         from sqlalchemy.engine import make_url
 
-        base = Path(make_url(store.url).database or "mediation-demo.db")
+        base = Path(make_url(api.store.url).database or "mediation-demo.db")
         agreement = base.with_name(f"{base.stem}-agreement.pdf")
         key_dir = base.with_name(f"{base.stem}-keys")
     elif agreement is not None:
         key_dir = agreement.with_name(f"{agreement.stem}-keys")
-    run_demo(
-        store,
-        cases=cases,
-        seed=seed,
-        now=settings.clock.now(),
-        actor=settings.actor,
-        say=echo,
-        quiet=quiet,
-        agreement_pdf=agreement,
-        key_dir=key_dir,
-    )
+    with api:
+        rows = api.demo(
+            cases=cases,
+            seed=seed,
+            say=echo,
+            quiet=quiet,
+            agreement_pdf=agreement,
+            key_dir=key_dir,
+        )
     if not quiet:
         from mediation.reporting import reports
 
-        today = settings.clock.today()
-        rows = reports.overdue_rows(store, as_of=today)
+        today = api.clock.today()
         echo("\n$ mediation report overdue")
         echo(
             reports.as_table(rows, as_of=today, title="超期案件督办表")
             if rows
             else "（无超期案件）"
         )
-    store.close()

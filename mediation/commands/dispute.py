@@ -24,14 +24,10 @@ def dispute_show(
 
     Example: mediation dispute show case:1
     """
-    from mediation.engine.queries import dispute_lineage
     from mediation.reporting.output import to_json, when
 
-    settings = current_settings()
-    with settings.store() as store:
-        if reveal:
-            settings.reveal(store, f"dispute {dispute}")
-        data = dispute_lineage(store, dispute, reveal=reveal)
+    with current_settings().api() as api:
+        data = api.dispute(dispute, reveal=reveal).as_dict()
     if json_out:
         echo(to_json(data))
         return
@@ -85,14 +81,10 @@ def dispute_merge(
 
     Example: mediation dispute merge 12 15 --reason "12345工单与网格上报为同一纠纷"
     """
-    from mediation.engine.disputes import merge
     from mediation.reporting.output import to_json
 
-    settings = current_settings()
-    with settings.store() as store:
-        result = merge(
-            store, keep, merged, reason=reason, actor=settings.actor, now=settings.clock.now()
-        )
+    with current_settings().api() as api:
+        result = api.merge_disputes(keep, merged, reason=reason)
     echo(to_json(result) if json_out else f"已合并：纠纷 #{merged} 并入 #{keep}")
 
 
@@ -107,10 +99,8 @@ def dispute_split(
 
     Example: mediation dispute split 15 --reason "当事人不同，误合并"
     """
-    from mediation.engine.disputes import split
     from mediation.reporting.output import to_json
 
-    settings = current_settings()
-    with settings.store() as store:
-        result = split(store, merged, reason=reason, actor=settings.actor, now=settings.clock.now())
+    with current_settings().api() as api:
+        result = api.split_dispute(merged, reason=reason)
     echo(to_json(result) if json_out else f"已拆分：纠纷 #{merged} 不再并入 #{result['kept']}")

@@ -43,12 +43,10 @@ def doc_render(
 
     Example: mediation doc render "（2026）桥头人调字第1号" agreement -o 协议书.pdf
     """
-    from mediation.documents import render
     from mediation.reporting.output import to_json
 
-    settings = current_settings()
-    with settings.store() as store:
-        result = render(store, case, kind, actor=settings.actor, now=settings.clock.now(), seq=seq)
+    with current_settings().api() as api:
+        result = api.render(case, kind, seq=seq)
     if output is not None:
         write_file(output, result.pdf)
     if json_out:
@@ -86,7 +84,6 @@ def doc_render_all(
     """
     from datetime import date
 
-    from mediation.documents import plan, render_all
     from mediation.documents.batch import default_jobs
     from mediation.errors import UsageError
     from mediation.reporting.output import to_json
@@ -95,13 +92,11 @@ def doc_render_all(
         since_day = date.fromisoformat(since) if since else None
     except ValueError:
         raise UsageError(f"--since {since!r} is not a date", hint="give it as YYYY-MM-DD") from None
-    settings = current_settings()
-    now = settings.clock.now()
     outcomes = []
-    with settings.store() as store:
-        work = plan(store, since=since_day, kind=kind)
+    with current_settings().api() as api:
+        work = api.plan_documents(since=since_day, kind=kind)
         workers = min(jobs or default_jobs(), max(len(work), 1))
-        results = render_all(store, work, actor=settings.actor, now=now, jobs=workers)
+        results = api.render_all(work, jobs=workers)
         if json_out or not work:
             outcomes = list(results)
         else:
@@ -151,22 +146,11 @@ def doc_sign(
     Example: mediation doc sign 1 agreement -o 协议书.pdf
     """
     from mediation.documents.keys import passphrase_from_env
-    from mediation.documents.signing import sign_document
     from mediation.reporting.output import to_json
 
     passphrase = passphrase_from_env()
-    settings = current_settings()
-    with settings.store() as store:
-        settings.check_case(store, case, acting=True)
-        result = sign_document(
-            store,
-            case,
-            kind,
-            passphrase=passphrase,
-            actor=settings.actor,
-            now=settings.clock.now(),
-            seq=seq,
-        )
+    with current_settings().api() as api:
+        result = api.sign(case, kind, passphrase=passphrase, seq=seq)
     content = result.pop("content")
     if output is not None:
         write_file(output, content)
@@ -200,7 +184,6 @@ def doc_verify(
     """
     import dataclasses
 
-    from mediation.documents.signing import verify_document
     from mediation.errors import TamperedError
     from mediation.reporting.output import to_json
 
@@ -210,9 +193,8 @@ def doc_verify(
         raise MediationError(
             f"cannot read {file}: {exc.strerror}", hint="give the path of the signed PDF"
         ) from None
-    settings = current_settings()
-    with settings.store() as store:
-        result = verify_document(store, data, now=settings.clock.now(), case_ref=case)
+    with current_settings().api() as api:
+        result = api.verify_document(data, case=case)
     if json_out:
         echo(to_json({**dataclasses.asdict(result), "ok": result.ok}))
     else:
@@ -255,7 +237,6 @@ def doc_record_signature(
 
     Example: mediation doc record-signature 1 --signer 张三 --party --method fingerprint
     """
-    from mediation.documents.signatures import record_signature
     from mediation.domain.clock import parse_datetime
     from mediation.errors import FieldProblem, UsageError, ValidationError
     from mediation.reporting.output import to_json, when
@@ -285,16 +266,12 @@ def doc_record_signature(
             raise MediationError(
                 f"cannot read {image}: {exc.strerror}", hint="give the path of the scan"
             ) from None
-    with settings.store() as store:
-        settings.check_case(store, case, acting=True)
-        result = record_signature(
-            store,
+    with settings.api() as api:
+        result = api.record_signature(
             case,
             signer=signer,
             signer_kind=kinds[0],
             method=method,
-            actor=settings.actor,
-            now=settings.clock.now(),
             signed_at=signed_at,
             image=picture,
         )

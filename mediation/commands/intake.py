@@ -37,17 +37,12 @@ def intake_import(
 
     Example: mediation intake import 12345-weekly.csv --channel hotline --org 城关
     """
-    from mediation.engine.imports import import_file
     from mediation.reporting.output import to_json
 
-    settings = current_settings()
-    with settings.store() as store:
-        result = import_file(
-            store,
+    with current_settings().api() as api:
+        result = api.import_intake(
             file,
             channel=channel,
-            actor=settings.actor,
-            now=settings.clock.now(),
             org=org,
             referring_organ=referring_organ,
             report=report,

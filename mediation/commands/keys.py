@@ -50,20 +50,11 @@ def keys_init(
 
     Example: mediation keys init 青山 --days 1825
     """
-    from mediation.documents.keys import init_key, passphrase_from_env
+    from mediation.documents.keys import passphrase_from_env
 
     passphrase = passphrase_from_env()
-    settings = current_settings()
-    with settings.store() as store:
-        row = init_key(
-            store,
-            org,
-            passphrase=passphrase,
-            actor=settings.actor,
-            now=settings.clock.now(),
-            days=days,
-            directory=key_dir,
-        )
+    with current_settings().api() as api:
+        row = api.init_key(org, passphrase=passphrase, days=days, directory=key_dir)
     _key_result(row, json_out, "已创建")
 
 
@@ -80,7 +71,7 @@ def keys_import(
 
     Example: mediation keys import 青山 青山县调委会.p12
     """
-    from mediation.documents.keys import import_key, passphrase_from_env
+    from mediation.documents.keys import passphrase_from_env
 
     passphrase = passphrase_from_env()
     try:
@@ -89,18 +80,8 @@ def keys_import(
         raise MediationError(
             f"cannot read {file}: {exc.strerror}", hint="give the path of the .p12 file"
         ) from None
-    settings = current_settings()
-    with settings.store() as store:
-        row = import_key(
-            store,
-            org,
-            data,
-            passphrase=passphrase,
-            actor=settings.actor,
-            now=settings.clock.now(),
-            source=file.name,
-            directory=key_dir,
-        )
+    with current_settings().api() as api:
+        row = api.import_key(org, data, passphrase=passphrase, source=file.name, directory=key_dir)
     _key_result(row, json_out, "已导入")
 
 
@@ -111,11 +92,10 @@ def keys_list(json_out: JsonOpt = False) -> None:
 
     Example: mediation keys list --json
     """
-    from mediation.documents.keys import list_keys
     from mediation.reporting.output import table, to_json, when
 
-    with current_settings().store() as store:
-        rows = list_keys(store)
+    with current_settings().api() as api:
+        rows = api.keys()
     if json_out:
         echo(to_json(rows))
         return

@@ -28,20 +28,10 @@ def org_add(
 
     Example: mediation org add 城关 城关镇人民调解委员会 --level township --parent 青山
     """
-    from mediation.engine.organisations import add_organisation
     from mediation.reporting.output import to_json
 
-    settings = current_settings()
-    with settings.store() as store:
-        row = add_organisation(
-            store,
-            code=code,
-            name=name,
-            level=level,
-            kind=kind,
-            parent=parent,
-            now=settings.clock.now(),
-        )
+    with current_settings().api() as api:
+        row = api.add_organisation(code, name, level=level, kind=kind, parent=parent)
     echo(to_json(row) if json_out else f"已登记：{code} {name}")
 
 
@@ -61,7 +51,6 @@ def org_set_period(
 
     Example: mediation org set-period 青山司法局 administrative mediation_period --working-days 30
     """
-    from mediation.engine.organisations import set_period
     from mediation.reporting.output import to_json
 
     given = [
@@ -71,10 +60,8 @@ def org_set_period(
         raise MediationError(
             "give exactly one of --days, --working-days, --months", hint="e.g. --working-days 30"
         )
-    with current_settings().store() as store:
-        result = set_period(
-            store, code=code, flow=flow, kind=kind, count=given[0][0], unit=given[0][1]
-        )
+    with current_settings().api() as api:
+        result = api.set_period(code, flow=flow, kind=kind, count=given[0][0], unit=given[0][1])
     echo(to_json(result) if json_out else f"已设定：{code} {flow}.{kind} = {result['period']}")
 
 
@@ -85,11 +72,10 @@ def org_list(json_out: JsonOpt = False) -> None:
 
     Example: mediation org list --json
     """
-    from mediation.engine.queries import list_organisations
     from mediation.reporting.output import table, to_json
 
-    with current_settings().store() as store:
-        rows = list_organisations(store)
+    with current_settings().api() as api:
+        rows = api.organisations()
     if json_out:
         echo(to_json(rows))
         return

@@ -49,15 +49,16 @@ def _run_report(
         ) from None
     filters = reports.Filters(org=org, level=level, mediator=mediator, flow=flow)
     soon = within is not None
-    with settings.store() as store:
+    with settings.api() as api:
         if fmt == "csv":
             buffer = io.StringIO()
-            count = reports.write_csv(store, buffer, as_of=day, filters=filters, within=within)
-            store.close()
-            if count:
-                write_out(buffer.getvalue(), output)
-            return count
-        rows = reports.overdue_rows(store, as_of=day, filters=filters, within=within)
+            count = api.deadline_csv(buffer, as_of=day, filters=filters, within=within)
+        else:
+            rows = api.deadline_rows(as_of=day, filters=filters, within=within)
+    if fmt == "csv":
+        if count:
+            write_out(buffer.getvalue(), output)
+        return count
     if not rows:
         return 0
     if fmt == "json":
@@ -205,8 +206,8 @@ def report_stats(
     end = days["--to"] or today
     start = days["--from"] or date(end.year, 1, 1)
     selection = stats.Selection(start=start, end=end, as_of=today, org=org, by=by)
-    with settings.store() as store:
-        report = stats.compute(store, selection)
+    with settings.api() as api:
+        report = api.stats(selection)
     if fmt == "csv":
         buffer = io.StringIO()
         stats.write_csv(report, buffer)

@@ -27,8 +27,7 @@ def scheduler_run(
     from mediation.engine.notifiers import notifiers_from_env
     from mediation.reporting.output import to_json
 
-    settings = current_settings()
-    store = settings.store()
+    api = current_settings().api()
     notifiers = notifiers_from_env()
 
     def show(result: scheduler.DispatchResult) -> None:
@@ -43,10 +42,8 @@ def scheduler_run(
                 + (f" · 发送失败 {result.failed_deliveries}" if result.failed_deliveries else "")
             )
 
-    if once:
-        show(scheduler.dispatch(store, now=settings.clock.now(), notifiers=notifiers))
-    else:
-        scheduler.run_forever(
-            store, clock=settings.clock, notifiers=notifiers, interval=interval, on_result=show
-        )
-    store.close()
+    with api:
+        if once:
+            show(api.dispatch(notifiers))
+        else:
+            api.run_scheduler(notifiers, interval=interval, on_result=show)

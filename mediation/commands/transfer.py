@@ -31,27 +31,12 @@ def export_db(
     """
     from mediation.errors import UsageError
     from mediation.reporting.output import to_json
-    from mediation.storage import transfer
 
     if fmt != "jsonl":
         raise UsageError(f"unknown export format {fmt!r}", hint="use --format jsonl")
-    settings = current_settings()
-    with settings.store() as store:
-        now = settings.clock.now()
-        if reveal:  # a full copy of everyone's personal data: admins only
-            from mediation.engine.users import require_role
-
-            with store.read() as conn:
-                require_role(conn, settings.actor, frozenset({"admin"}), "export --reveal")
-        if output == "-":
-            stdout = typer.get_binary_stream("stdout")
-            summary = transfer.export_jsonl(
-                store, stdout, reveal=reveal, actor=settings.actor, now=now
-            )
-        else:
-            summary = transfer.export_file(
-                store, Path(output), reveal=reveal, actor=settings.actor, now=now
-            )
+    with current_settings().api() as api:
+        out = typer.get_binary_stream("stdout") if output == "-" else Path(output)
+        summary = api.export(out, reveal=reveal)
     masked = "（个人信息已遮蔽，不能用于迁移）" if summary.masked else ""
     tables = sum(1 for n in summary.counts.values() if n)
     where = "标准输出" if output == "-" else output
@@ -73,14 +58,11 @@ def import_db(
     Example: mediation --db postgresql://mediation@dbhost/centre import committee-2026-11-23.jsonl
     """
     from mediation.reporting.output import to_json
-    from mediation.storage import transfer
 
-    settings = current_settings()
-    with settings.store(require_current=False) as store:
-        settings.authorize_if_current(store)  # (an empty target is in set-up mode)
+    with current_settings().api(require_current=False) as api:
         source = typer.get_binary_stream("stdin") if file == "-" else Path(file)
-        summary = transfer.import_jsonl(store, source)
-        where = store.display_url
+        summary = api.import_(source)
+        where = api.store.display_url
     if json_out:
         echo(to_json(summary))
         return

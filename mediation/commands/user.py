@@ -35,20 +35,10 @@ def user_add(
 
     Example: mediation user add zhangsan --name 张三 --role mediator --org 桥头
     """
-    from mediation.engine.users import add_user
     from mediation.reporting.output import to_json
 
-    settings = current_settings()
-    with settings.store() as store, store.write() as conn:
-        user = add_user(
-            conn,
-            login,
-            name=name,
-            roles=role,
-            organisation=org,
-            actor=settings.actor,
-            now=settings.clock.now(),
-        )
+    with current_settings().api() as api:
+        user = api.add_user(login, name=name, roles=role, organisation=org)
     echo(to_json(user.as_dict()) if json_out else f"已添加用户：{_user_line(user)}")
 
 
@@ -59,11 +49,10 @@ def user_list(json_out: JsonOpt = False) -> None:
 
     Example: mediation user list --json
     """
-    from mediation.engine.users import list_users
     from mediation.reporting.output import to_json
 
-    with current_settings().store() as store, store.read() as conn:
-        users = list_users(conn)
+    with current_settings().api() as api:
+        users = api.users()
     if json_out:
         echo(to_json([u.as_dict() for u in users]))
         return
@@ -86,18 +75,8 @@ def user_grant(
 
     Example: mediation user grant zhangsan supervisor
     """
-    from mediation.engine.users import grant
     from mediation.reporting.output import to_json
 
-    settings = current_settings()
-    with settings.store() as store, store.write() as conn:
-        user = grant(
-            conn,
-            login,
-            roles,
-            revoke=revoke,
-            organisation=org,
-            actor=settings.actor,
-            now=settings.clock.now(),
-        )
+    with current_settings().api() as api:
+        user = api.grant(login, roles, revoke=revoke, organisation=org)
     echo(to_json(user.as_dict()) if json_out else f"已更新用户：{_user_line(user)}")

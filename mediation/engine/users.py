@@ -1,4 +1,4 @@
-"""Users, their roles, and what each command needs.
+"""Users and their roles (who may do what: :mod:`mediation.engine.permissions`).
 
 Four roles (taxonomy.ROLES):
 
@@ -12,7 +12,7 @@ Four roles (taxonomy.ROLES):
 A user may hold several roles. The acting user is ``--as`` / ``MEDIATION_USER`` / the OS
 login. **Set-up mode:** until the first user is added, a database has nobody to check
 against and every command is allowed; the first user added must be an admin, and from
-then on every command checks the acting user's roles. (Anyone who can write the SQLite
+then on every action checks the acting user's roles. (Anyone who can write the SQLite
 file can change it anyway; on PostgreSQL the application's database role bounds what the
 program itself can do — see docs/admin/postgresql.md, "Database roles".)
 """
@@ -27,40 +27,11 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from mediation.domain.taxonomy import ROLES
-from mediation.errors import NotFoundError, PermissionDenied, UsageError
+from mediation.errors import NotFoundError, UsageError
 from mediation.storage import audit
 from mediation.storage._tables import app_user_table, organisation_table
 
 _U = app_user_table
-
-#: Who may run each command (``None``: touches no case data, anyone may). A test checks
-#: that every command of the CLI is listed here.
-COMMAND_ROLES: dict[str, frozenset[str] | None] = {}
-
-
-def _allow(roles: str, *commands: str) -> None:
-    allowed = frozenset(roles.split()) if roles else None
-    for command in commands:
-        COMMAND_ROLES[command] = allowed
-
-
-_ANY = "mediator staff supervisor admin"
-_allow("admin", "init", "db upgrade", "backup", "import", "demo")
-_allow("admin", "org add", "org set-period", "calendar load", "keys init", "keys import")
-_allow("admin", "user add", "user list", "user grant")
-_allow(_ANY, "org list", "calendar show", "keys list")
-_allow("", "db status")  # the URL and the schema revision: no case data
-_allow("mediator supervisor", "case open", "case advance", "case amend-party", "intake import")
-_allow(_ANY, "case list", "case show", "case history", "case next", "dispute show")
-_allow("supervisor", "dispute merge", "dispute split", "case reassign")
-_allow("supervisor", "report overdue", "report due-soon", "report stats", "scheduler run")
-_allow("supervisor admin", "audit verify", "export")
-_allow("staff", "doc render", "doc render-all", "doc sign")
-_allow("staff mediator", "doc record-signature")
-_allow("", "workflow list", "workflow show", "deadline compute", "doc verify", "db grants")
-
-#: Roles allowed to reveal personal data (``--reveal``); each reveal is an access event.
-REVEAL_ROLES = frozenset({"supervisor", "admin"})
 
 _LOGIN = re.compile(r"^[\w.@-]{1,80}$")
 
@@ -223,73 +194,3 @@ def grant(
 def list_users(conn: Connection) -> list[User]:
     logins = conn.execute(select(_U.c.login).order_by(_U.c.login)).scalars().all()
     return [u for u in (get_user(conn, login) for login in logins) if u is not None]
-
-
-def _role_names(roles: frozenset[str]) -> str:
-    return " or ".join(f"{r} ({ROLES[r]})" for r in sorted(roles))
-
-
-def authorize(conn: Connection, login: str, command: str) -> User | None:
-    """The acting user if they may run ``command``; None in set-up mode or for commands
-    that touch no case data.
-
-    :raises PermissionDenied: naming the role the command needs.
-    """
-    if command not in COMMAND_ROLES:
-        raise PermissionDenied(
-            f"no permission is declared for `{command}`",
-            hint="this is a bug: add the command to mediation.engine.users.COMMAND_ROLES",
-        )
-    needed = COMMAND_ROLES[command]
-    if needed is None or not users_exist(conn):
-        return None
-    user = get_user(conn, login)
-    if user is None or not user.active:
-        raise PermissionDenied(
-            f"`{command}` needs the role {_role_names(needed)}; {login!r} is not a user here",
-            hint="act as a user with --as LOGIN, or ask an admin: mediation user add",
-        )
-    if not user.roles & needed:
-        raise PermissionDenied(
-            f"`{command}` needs the role {_role_names(needed)}; {login!r} has "
-            f"{', '.join(sorted(user.roles)) or 'no role'}",
-            hint=f"ask an admin: mediation user grant {login} {sorted(needed)[0]}",
-        )
-    return user
-
-
-def require_role(conn: Connection, login: str, roles: frozenset[str], what: str) -> None:
-    """Refuse ``what`` unless ``login`` holds one of ``roles`` (set-up mode allows it)."""
-    if not users_exist(conn):
-        return
-    user = get_user(conn, login)
-    if user is None or not user.roles & roles:
-        raise PermissionDenied(
-            f"{what} needs the role {_role_names(roles)}",
-            hint=f"ask an admin: mediation user grant {login} {sorted(roles)[0]}",
-        )
-
-
-def may_act_on(user: User | None, proceeding: Any) -> bool:
-    """Whether ``user`` may act on a case: supervisors anywhere; mediators on their
-    organisation's cases and the cases they are assigned to."""
-    if user is None or "supervisor" in user.roles:
-        return True
-    if user.organisation_id == proceeding.organisation_id:
-        return True
-    assigned = {proceeding.mediator, *(proceeding.mediators or ())}
-    return user.login in assigned or user.name in assigned
-
-
-def record_reveal(
-    conn: Connection, *, actor: str, command: str, subject: str, now: datetime
-) -> None:
-    """A reveal of personal data, as an access event in the chain."""
-    audit.append_access(
-        conn,
-        action="reveal",
-        actor=actor,
-        subject=subject[:200],
-        detail={"command": command},
-        now=now,
-    )
