@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from mediation.commands import _params
 from mediation.commands._common import Settings, default_actor, set_current
 from mediation.commands.audit import audit_app
 from mediation.commands.calendar import calendar_app, deadline_app
@@ -31,6 +32,8 @@ from mediation.commands.transfer import export_db, import_db
 from mediation.commands.user import user_app
 from mediation.commands.workflow import workflow_app
 from mediation.errors import MediationError
+
+_params.install()  # plain values converted without importing pydantic (~0.1 s a command)
 
 _ROOT_SETTINGS: dict[str, Any] = {
     "name": "mediation",
