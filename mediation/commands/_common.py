@@ -128,7 +128,7 @@ def database_refusal(exc: Exception) -> MediationError | None:
     elif "permission denied" in first or "must be owner" in first:
         hint = (
             "the database role lacks this privilege; schema changes run as the owner "
-            "(README: Database roles)"
+            "(docs/admin/postgresql.md, Database roles)"
         )
     else:
         hint = "nothing was written (the transaction was rolled back)"

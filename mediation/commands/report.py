@@ -177,7 +177,7 @@ def report_stats(
     """Statistics of the cases opened in a period: received, accepted, settled (written /
     oral), settlement rate, failed, transferred, durations, overdue rate, the level that
     settled them, judicial confirmation, follow-ups and repeat disputes; HTML and PDF add
-    charts. Definitions: README, Statistics.
+    charts. Definitions: docs/reference/statistics.md.
 
     Example: mediation report stats --from 2026-01-01 --to 2026-06-30 --by level --format pdf -o stats.pdf
     """
