@@ -15,6 +15,7 @@ from mediation.api.results import (
     NextTriggers,
 )
 from mediation.engine.permissions import Action, check_trigger_role
+from mediation.storage.refs import resolve
 
 if TYPE_CHECKING:
     from mediation.domain.intake import Intake
@@ -80,14 +81,20 @@ class CasesAPI(Session):
         from mediation.storage._tables import proceeding_table
 
         cal = self.store.calendar()
+        if expect_version is None:
+            # The version as the request found it: when another change is committed while
+            # this one waits for the case's lock, this one is a conflict (exit 6), not a
+            # trigger the new state happens to refuse.
+            with self.store.read() as conn:
+                expect_version = resolve(conn, case)[1]
         with self._writing() as conn:
             pid = self._case(conn, Action.CASE_ADVANCE, case, acting=True)
             flow = conn.execute(
                 proceeding_table.select()
-                .with_only_columns(proceeding_table.c.flow, proceeding_table.c.version)
+                .with_only_columns(proceeding_table.c.flow)
                 .where(proceeding_table.c.id == pid)
-            ).one()
-            roles = {t.role for t in load(flow.flow).flow.transitions if t.trigger == trigger}
+            ).scalar_one()
+            roles = {t.role for t in load(flow).flow.transitions if t.trigger == trigger}
             check_trigger_role(conn, self.actor, roles, trigger)
             return advance_in(
                 conn,
@@ -97,7 +104,7 @@ class CasesAPI(Session):
                 now=self.clock.now(),
                 note=note,
                 payload=dict(payload or {}),
-                expect_version=flow.version if expect_version is None else expect_version,
+                expect_version=expect_version,
                 cal=cal,
             )
 
