@@ -115,9 +115,17 @@ class Session:
         check_case_scope(conn, user, pid, acting=acting)
         return pid
 
-    def _reveal(self, conn: Connection, action: Action, subject: str) -> None:
-        """Allow unmasked personal data only to permitted roles; record it in the chain."""
-        self._require(conn, Action.REVEAL)
+    def _reveal(
+        self, conn: Connection, action: Action, subject: str, *, cases: list[int] | None = None
+    ) -> None:
+        """Allow unmasked personal data only to permitted roles, or to a mediator for the
+        ``cases`` assigned to them; record the reveal in the chain."""
+        from mediation.engine.permissions import may_reveal, scope_row
+        from mediation.engine.users import get_user
+
+        user = get_user(conn, self.actor)
+        if not cases or not any(may_reveal(user, scope_row(conn, pid)) for pid in cases):
+            self._require(conn, Action.REVEAL)
         record_reveal(
             conn, actor=self.actor, command=action.value, subject=subject, now=self.clock.now()
         )

@@ -31,10 +31,22 @@ class CasesAPI(Session):
             :func:`~mediation.domain.intake.validate`).
         """
         from mediation.engine.cases import open_in
+        from mediation.engine.permissions import restricted
+        from mediation.errors import PermissionDenied
 
         cal = self.store.calendar()
         with self._writing() as conn:
-            self._authorize(Action.CASE_OPEN, conn)
+            user = self._authorize(Action.CASE_OPEN, conn)
+            if (
+                user is not None
+                and restricted(user, acting=True)
+                and record.organisation != user.organisation
+            ):
+                raise PermissionDenied(
+                    f"{self.actor!r} 只能在本调委会（{user.organisation or '未设组织'}）立案，"
+                    f"不能在 {record.organisation!r} 立案",
+                    hint="请该调委会的调解员立案，或请督办人员办理",
+                )
             return open_in(conn, record, actor=self.actor, now=self.clock.now(), cal=cal)
 
     def import_intake(
@@ -49,11 +61,16 @@ class CasesAPI(Session):
         """Import every row of a channel's export as new cases, or none (a row-level error
         report is written when any row is bad)."""
         from mediation.engine.imports import import_file
+        from mediation.engine.permissions import restricted
 
-        self._authorize(Action.INTAKE_IMPORT)
+        user = self._authorize(Action.INTAKE_IMPORT)
+        only_org = None
+        if user is not None and restricted(user, acting=True):
+            only_org = user.organisation or ""
         return import_file(
             self.store,
             file,
+            only_org=only_org,
             channel=channel,
             actor=self.actor,
             now=self.clock.now(),
@@ -131,8 +148,8 @@ class CasesAPI(Session):
 
         if reveal:
             with self._writing() as conn:
-                self._case(conn, Action.CASE_SHOW, case)
-                self._reveal(conn, Action.CASE_SHOW, f"case {case}")
+                pid = self._case(conn, Action.CASE_SHOW, case)
+                self._reveal(conn, Action.CASE_SHOW, f"case {case}", cases=[pid])
         else:
             with self.store.read() as conn:
                 self._case(conn, Action.CASE_SHOW, case)
@@ -152,14 +169,19 @@ class CasesAPI(Session):
         limit: int = 50,
     ) -> list[CaseSummary]:
         """Cases, newest first, filtered (``status``: open, closed or all)."""
+        from mediation.engine.permissions import restricted
         from mediation.engine.queries import list_cases
         from mediation.errors import UsageError
 
         if status not in ("open", "closed", "all"):
             raise UsageError(f"未知的 --status {status!r}", hint="可选 open、closed 或 all")
-        self._authorize(Action.CASE_LIST)
+        user = self._authorize(Action.CASE_LIST)
+        visible = None
+        if user is not None and restricted(user, acting=False):
+            visible = (user.organisation_id, user.login)
         rows = list_cases(
             self.store,
+            visible_to=visible,
             flow=flow,
             state=state,
             org=org,
@@ -207,15 +229,26 @@ class CasesAPI(Session):
 
     def dispute(self, ref: str, *, reveal: bool = False) -> DisputeLineage:
         """A dispute (its id, or ``case:CASE``) and the lineage of its proceedings."""
+        from mediation.engine.permissions import may_act_on, restricted, scope_row
         from mediation.engine.queries import dispute_lineage
+        from mediation.errors import PermissionDenied
 
-        if reveal:
-            with self._writing() as conn:
-                self._authorize(Action.DISPUTE_SHOW, conn)
-                self._reveal(conn, Action.DISPUTE_SHOW, f"dispute {ref}")
-        else:
-            self._authorize(Action.DISPUTE_SHOW)
-        return DisputeLineage.of(dispute_lineage(self.store, ref, reveal=reveal))
+        masked = dispute_lineage(self.store, ref)
+        cases = [p["id"] for p in masked["proceedings"]]
+        with self._writing() if reveal else self.store.read() as conn:
+            user = self._authorize(Action.DISPUTE_SHOW, conn)
+            if restricted(user, acting=False) and not any(
+                may_act_on(user, scope_row(conn, pid)) for pid in cases
+            ):
+                raise PermissionDenied(
+                    f"纠纷 #{masked['dispute']['id']} 的案件都属于其他调委会，且未指派给 {self.actor!r}",
+                    hint="请督办人员查看，或请其将案件指派给您",
+                )
+            if reveal:
+                self._reveal(conn, Action.DISPUTE_SHOW, f"dispute {ref}", cases=cases)
+        if not reveal:
+            return DisputeLineage.of(masked)
+        return DisputeLineage.of(dispute_lineage(self.store, ref, reveal=True))
 
     def merge_disputes(self, keep: int, merged: int, *, reason: str) -> dict[str, Any]:
         """Merge a dispute reported again through another channel into the first."""

@@ -24,15 +24,22 @@ class DocumentsAPI(Session):
         """
         from mediation.documents import render
 
-        self._authorize(Action.DOC_RENDER)
+        with self.store.read() as conn:
+            self._case(conn, Action.DOC_RENDER, case, acting=True)
         return render(self.store, case, kind, actor=self.actor, now=self.clock.now(), seq=seq)
 
     def plan_documents(self, *, since: date | None = None, kind: str | None = None) -> list[Any]:
         """The documents :meth:`render_all` would render."""
         from mediation.documents import plan
+        from mediation.engine.permissions import may_act_on, restricted, scope_row
 
-        self._authorize(Action.DOC_RENDER_ALL)
-        return plan(self.store, since=since, kind=kind)
+        work = plan(self.store, since=since, kind=kind)
+        with self.store.read() as conn:
+            user = self._authorize(Action.DOC_RENDER_ALL, conn)
+            if not restricted(user, acting=True):
+                return work
+            mine = {pid for pid in {w[0] for w in work} if may_act_on(user, scope_row(conn, pid))}
+        return [w for w in work if w[0] in mine]
 
     def render_all(self, work: list[Any], *, jobs: int) -> Iterator[Outcome]:
         """Render planned documents with ``jobs`` worker processes, one outcome each."""

@@ -127,9 +127,19 @@ def _prefixed(problem: FieldProblem, rec: dict[str, Any]) -> str:
 
 
 def check(
-    store: Store, path: Path, *, channel: str, org: str | None, referring_organ: str | None
+    store: Store,
+    path: Path,
+    *,
+    channel: str,
+    org: str | None,
+    referring_organ: str | None,
+    only_org: str | None = None,
 ) -> tuple[list[tuple[int, Intake]], list[RowProblem], int]:
-    """Validate every row; return the intakes, the problems found and the row count."""
+    """Validate every row; return the intakes, the problems found and the row count.
+
+    :param only_org: the one organisation the rows may open cases in (a mediator imports
+        into their own committee only).
+    """
     if channel not in taxonomy.CHANNELS:
         allowed = ", ".join(taxonomy.CHANNELS)
         raise ValidationError(
@@ -188,7 +198,16 @@ def check(
             else set()
         )
     for row, record in good:
-        if record.organisation not in known:
+        if only_org is not None and record.organisation != only_org:
+            problems.append(
+                RowProblem(
+                    row,
+                    "organisation",
+                    f"只能导入本调委会（{only_org}）的案件，不能导入到 {record.organisation!r}",
+                    "ask a supervisor to import rows for other committees",
+                )
+            )
+        elif record.organisation not in known:
             problems.append(
                 RowProblem(
                     row,
@@ -232,12 +251,18 @@ def import_file(
     org: str | None = None,
     referring_organ: str | None = None,
     report: Path | None = None,
+    only_org: str | None = None,
 ) -> ImportResult:
     """Import every row of ``path`` in one transaction, or none of them (see module doc)."""
     from mediation.engine.cases import open_in
 
     good, problems, rows = check(
-        store, path, channel=channel, org=org, referring_organ=referring_organ
+        store,
+        path,
+        channel=channel,
+        org=org,
+        referring_organ=referring_organ,
+        only_org=only_org,
     )
     if problems:
         target = report or path.with_name(path.name + ".errors.csv")

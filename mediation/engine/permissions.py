@@ -201,23 +201,40 @@ def require_role(conn: Connection, login: str, roles: frozenset[str], what: str)
         )
 
 
+def is_assigned(user: User, proceeding: Any) -> bool:
+    """Whether the case is assigned to ``user``, by login (a namesake gets nothing)."""
+    return user.login in {proceeding.mediator, *(proceeding.mediators or ())}
+
+
 def may_act_on(user: User | None, proceeding: Any) -> bool:
-    """Whether ``user`` may act on a case: supervisors anywhere; mediators on their
-    organisation's cases and the cases they are assigned to."""
+    """Whether ``user`` may act on a case: supervisors anywhere; others on their
+    organisation's cases and the cases assigned to them (by login)."""
     if user is None or "supervisor" in user.roles:
         return True
-    if user.organisation_id == proceeding.organisation_id:
+    if user.organisation_id is not None and user.organisation_id == proceeding.organisation_id:
         return True
-    assigned = {proceeding.mediator, *(proceeding.mediators or ())}
-    return user.login in assigned or user.name in assigned
+    return is_assigned(user, proceeding)
 
 
-def check_case_scope(conn: Connection, user: User | None, pid: int, *, acting: bool) -> None:
-    """Refuse a mediator a case outside their organisation and assignments. Reading is
-    refused only to a user who is nothing but a mediator; acting, to any non-supervisor."""
-    if user is None or (not acting and user.roles - {"mediator"}):
-        return
-    row = conn.execute(
+def restricted(user: User | None, *, acting: bool) -> bool:
+    """Whether ``user`` sees only their own organisation's and assigned cases: reading, a
+    user who is nothing but a mediator; acting, anyone but a supervisor."""
+    if user is None or "supervisor" in user.roles:
+        return False
+    return acting or not user.roles - {"mediator"}
+
+
+def may_reveal(user: User | None, proceeding: Any) -> bool:
+    """Unmasked personal data: supervisors and admins; a mediator for the cases assigned
+    to them (they call the parties)."""
+    if user is None or user.roles & (REVEAL_ROLES or frozenset()):
+        return True
+    return "mediator" in user.roles and is_assigned(user, proceeding)
+
+
+def scope_row(conn: Connection, pid: int) -> Any:
+    """What the scope checks read of a case: number, organisation, mediators."""
+    return conn.execute(
         select(
             proceeding_table.c.case_number,
             proceeding_table.c.organisation_id,
@@ -225,6 +242,15 @@ def check_case_scope(conn: Connection, user: User | None, pid: int, *, acting: b
             proceeding_table.c.mediators,
         ).where(proceeding_table.c.id == pid)
     ).first()
+
+
+def check_case_scope(conn: Connection, user: User | None, pid: int, *, acting: bool) -> None:
+    """Refuse a user a case outside their organisation and assignments. Reading is refused
+    only to a user who is nothing but a mediator; acting, to any non-supervisor."""
+    if not restricted(user, acting=acting):
+        return
+    assert user is not None
+    row = scope_row(conn, pid)
     if row is not None and not may_act_on(user, row):
         raise PermissionDenied(
             f"{row.case_number} 属于其他调委会，且未指派给 {user.login!r}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, String, func, select
 
 from mediation.domain import taxonomy
 from mediation.domain.personal import mask_address, mask_id, mask_phone
@@ -193,8 +193,13 @@ def list_cases(
     mediator: str | None = None,
     status: str = "all",
     limit: int = 50,
+    visible_to: tuple[int | None, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Cases, newest first, filtered."""
+    """Cases, newest first, filtered.
+
+    :param visible_to: (organisation id, login) of a user who sees only their own
+        organisation's cases and the cases assigned to them.
+    """
     q = (
         select(
             proceeding_table.c.id,
@@ -225,6 +230,21 @@ def list_cases(
         q = q.where(proceeding_table.c.level == level)
     if mediator:
         q = q.where(proceeding_table.c.mediator == mediator)
+    if visible_to is not None:
+        from sqlalchemy import or_
+
+        from mediation.storage._types import dumps
+
+        org_id, login = visible_to
+        # mediators is JSON text: match the login as a whole JSON string, "_" taken literally
+        token = dumps(login).replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+        q = q.where(
+            or_(
+                proceeding_table.c.organisation_id == org_id,
+                proceeding_table.c.mediator == login,
+                proceeding_table.c.mediators.cast(String).like(f"%{token}%", escape="\\"),
+            )
+        )
     if status == "open":
         q = q.where(proceeding_table.c.closed_at.is_(None))
     elif status == "closed":
