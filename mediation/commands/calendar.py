@@ -117,19 +117,11 @@ def deadline_compute(
 
     Example: mediation deadline compute 2026-01-30 --months 1 --json
     """
-    from datetime import date
-
+    from mediation.domain.clock import parse_day
     from mediation.engine.deadlines import compute
-    from mediation.errors import FieldProblem, ValidationError
     from mediation.reporting.output import to_json
 
-    try:
-        start_date = date.fromisoformat(start)
-    except ValueError:
-        raise ValidationError(
-            [FieldProblem("START", f"{start!r} 不是日期", "write YYYY-MM-DD")],
-            source="command line",
-        ) from None
+    start_date = parse_day(start, "START")
     cal = _calendar_for_settings()
     result = compute(start_date, days=days, working_days=working_days, months=months, cal=cal)
     warn_calendar(cal, current_settings().clock.today())

@@ -28,9 +28,7 @@ def _run_report(
     output: Path | None,
 ) -> int:
     """Write a deadline report; return its number of rows. Nothing is written for none."""
-    from datetime import date
-
-    from mediation.errors import FieldProblem, ValidationError
+    from mediation.domain.clock import parse_day
     from mediation.reporting import reports
 
     if fmt not in _REPORT_FORMATS:
@@ -40,13 +38,7 @@ def _run_report(
     if fmt == "pdf" and output is None:
         raise MediationError("a PDF needs a file", hint="add -o report.pdf")
     settings = current_settings()
-    try:
-        day = date.fromisoformat(as_of) if as_of else settings.clock.today()
-    except ValueError:
-        raise ValidationError(
-            [FieldProblem("--as-of", f"{as_of!r} 不是日期", "write YYYY-MM-DD")],
-            source="command line",
-        ) from None
+    day = parse_day(as_of, "--as-of") if as_of else settings.clock.today()
     filters = reports.Filters(org=org, level=level, mediator=mediator, flow=flow)
     soon = within is not None
     with settings.api() as api:
@@ -183,7 +175,7 @@ def report_stats(
     """
     from datetime import date
 
-    from mediation.errors import FieldProblem, ValidationError
+    from mediation.domain.clock import parse_day
     from mediation.reporting import stats
 
     if fmt not in _REPORT_FORMATS:
@@ -193,15 +185,10 @@ def report_stats(
     if fmt == "pdf" and output is None:
         raise MediationError("a PDF needs a file", hint="add -o stats.pdf")
     settings = current_settings()
-    days: dict[str, date | None] = {}
-    for name, text in (("--from", date_from), ("--to", date_to), ("--as-of", as_of)):
-        try:
-            days[name] = date.fromisoformat(text) if text else None
-        except ValueError:
-            raise ValidationError(
-                [FieldProblem(name, f"{text!r} 不是日期", "write YYYY-MM-DD")],
-                source="command line",
-            ) from None
+    days: dict[str, date | None] = {
+        name: parse_day(text, name) if text else None
+        for name, text in (("--from", date_from), ("--to", date_to), ("--as-of", as_of))
+    }
     today = days["--as-of"] or settings.clock.today()
     end = days["--to"] or today
     start = days["--from"] or date(end.year, 1, 1)

@@ -14,6 +14,11 @@ from zoneinfo import ZoneInfo
 #: The business time zone: dates of events and deadlines are dates in this zone.
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 UTC = UTC
+#: The days the engine accepts as dates of events, report periods and the clock: from the
+#: founding of the People's Republic to the end of 2199 (periods counted from them, reports
+#: and the calendar stay far from the limits of Python's dates).
+EARLIEST_DAY = date(1949, 10, 1)
+LATEST_DAY = date(2199, 12, 31)
 
 
 class Clock:
@@ -58,6 +63,32 @@ def parse_datetime(text: str) -> datetime:
     return as_aware(datetime.fromisoformat(text))
 
 
+def day_problem(day: date) -> str | None:
+    """Why ``day`` is out of the accepted range (:data:`EARLIEST_DAY` .. :data:`LATEST_DAY`)."""
+    if EARLIEST_DAY <= day <= LATEST_DAY:
+        return None
+    return f"{day.isoformat()} 超出可接受的日期范围（{EARLIEST_DAY} 至 {LATEST_DAY}）"
+
+
+def parse_day(text: str, field: str, *, source: str = "command line") -> date:
+    """A ``YYYY-MM-DD`` date within the accepted range.
+
+    :raises ValidationError: naming ``field`` when ``text`` is not a date or out of range.
+    """
+    from mediation.errors import FieldProblem, ValidationError
+
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        problem = FieldProblem(field, f"{text!r} 不是日期", "请写成 YYYY-MM-DD，例如 2026-03-02")
+        raise ValidationError([problem], source=source) from None
+    problem_text = day_problem(day)
+    if problem_text:
+        fix = f"请给出 {EARLIEST_DAY} 至 {LATEST_DAY} 之间的日期"
+        raise ValidationError([FieldProblem(field, problem_text, fix)], source=source)
+    return day
+
+
 def business_date(value: datetime) -> date:
     """The calendar date of ``value`` in the business zone."""
     return as_aware(value).astimezone(BUSINESS_TZ).date()
@@ -69,7 +100,7 @@ def clock_from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> 
     pinned = env.get("MEDIATION_NOW")
     if pinned:
         try:
-            return FixedClock(parse_datetime(pinned))
+            at = parse_datetime(pinned)
         except ValueError:
             from mediation.errors import UsageError
 
@@ -77,4 +108,14 @@ def clock_from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> 
                 f"MEDIATION_NOW={pinned!r} is not an ISO 8601 date or time",
                 hint="e.g. MEDIATION_NOW=2026-03-02T09:00:00+08:00, or unset it",
             ) from None
+        try:
+            problem = day_problem(business_date(at))
+        except OverflowError:  # the first or last hours Python's dates can hold
+            problem = day_problem(at.date())
+        if problem:
+            from mediation.errors import FieldProblem, ValidationError
+
+            fix = f"设为 {EARLIEST_DAY} 至 {LATEST_DAY} 之间的时间，或取消设置 MEDIATION_NOW"
+            raise ValidationError([FieldProblem("MEDIATION_NOW", problem, fix)], source="环境变量")
+        return FixedClock(at)
     return Clock()
