@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mediation.domain import taxonomy
-from mediation.domain.clock import UTC, parse_datetime
+from mediation.domain.clock import UTC, clock_from_env, parse_datetime
 from mediation.domain.files import read_file
 from mediation.domain.personal import birth_date_of, resident_id_problem
 from mediation.errors import FieldProblem, ValidationError
@@ -49,6 +49,17 @@ PARTY_FIELDS = {
     "occupation": "职业或职务",
     "legal_representative": "法定代表人（组织必填）",
 }
+#: At most this many parties in one dispute (a larger group is registered as several
+#: disputes, or through its representatives).
+MAX_PARTIES = 50
+#: No one registered was born before this day (nor after today).
+EARLIEST_BIRTH = date(1900, 1, 1)
+#: Characters that change how a name is displayed without being seen: bidirectional
+#: embeddings, overrides and isolates, and zero-width spaces and joiners (a name with them
+#: looks like another name, or reorders what follows it on the page).
+INVISIBLE = frozenset(
+    chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0x200C, 0x200D)
+) | {"\u200e", "\u200f", "\u2060", "\ufeff"}
 
 
 @dataclass
@@ -120,7 +131,10 @@ def _text(
     *,
     required: bool = False,
     max_len: int = 200,
+    name: bool = False,
 ) -> str | None:
+    """The text at ``key``, stripped; problems appended. ``name``: a name (of a party, a
+    legal representative, the dispute), where invisible characters are refused too."""
     value = data.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -132,10 +146,19 @@ def _text(
     value = value.strip()
     if len(value) > max_len:
         problems.append(FieldProblem(where, f"过长（{len(value)} > {max_len} 字）", "shorten it"))
-    bad = text_problem(value)
+    bad = text_problem(value) or (invisible_problem(value) if name else None)
     if bad:
-        problems.append(FieldProblem(where, bad, "remove it (retype the text)"))
+        problems.append(FieldProblem(where, bad, "请删去这些字符（重新输入该文字）"))
     return value
+
+
+def invisible_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a name: it holds bidi controls or zero-width characters."""
+    found = sorted({c for c in value if c in INVISIBLE})
+    if found:
+        codes = " ".join(f"U+{ord(c):04X}" for c in found)
+        return f"含有不可见的方向控制或零宽字符 {codes}"
+    return None
 
 
 def text_problem(value: str) -> str | None:
@@ -154,7 +177,9 @@ def _describe(key: str) -> str:
     return DISPUTE_FIELDS.get(key) or PARTY_FIELDS.get(key) or key
 
 
-def _party(raw: Any, i: int, problems: list[FieldProblem]) -> PartyRecord | None:
+def _party(
+    raw: Any, i: int, problems: list[FieldProblem], today: date | None = None
+) -> PartyRecord | None:
     at = f"parties[{i}]."
     if not isinstance(raw, dict):
         problems.append(FieldProblem(f"parties[{i}]", "应为对象/表", "see data/examples/"))
@@ -163,7 +188,7 @@ def _party(raw: Any, i: int, problems: list[FieldProblem]) -> PartyRecord | None
     before = len(problems)
     role = _code(raw.get("role"), taxonomy.PARTY_ROLES, at + "role", problems)
     kind = _code(raw.get("kind", "person"), taxonomy.PARTY_KINDS, at + "kind", problems)
-    name = _text(raw, "name", at + "name", problems, required=True)
+    name = _text(raw, "name", at + "name", problems, required=True, name=True)
     gender = None
     if raw.get("gender") is not None:
         gender = _code(raw["gender"], taxonomy.GENDERS, at + "gender", problems)
@@ -173,6 +198,17 @@ def _party(raw: Any, i: int, problems: list[FieldProblem]) -> PartyRecord | None
             birth = date.fromisoformat(str(raw["birth_date"]))
         except ValueError:
             problems.append(FieldProblem(at + "birth_date", "不是日期", "write YYYY-MM-DD"))
+        else:
+            today = today or clock_from_env().today()
+            if not EARLIEST_BIRTH <= birth <= today:
+                problems.append(
+                    FieldProblem(
+                        at + "birth_date",
+                        f"出生日期 {birth} 不可能（应在 {EARLIEST_BIRTH} 至今天 {today} 之间）",
+                        "请核对出生日期，写成 YYYY-MM-DD",
+                    )
+                )
+                birth = None
     id_number = _text(raw, "id_number", at + "id_number", problems, max_len=40)
     id_type = None
     if raw.get("id_type") is not None:
@@ -204,7 +240,7 @@ def _party(raw: Any, i: int, problems: list[FieldProblem]) -> PartyRecord | None
                 FieldProblem(at + "phone", "电话号码格式不对", "7–15 digits, e.g. 13812345678")
             )
     legal_rep = _text(
-        raw, "legal_representative", at + "legal_representative", problems, max_len=100
+        raw, "legal_representative", at + "legal_representative", problems, max_len=100, name=True
     )
     if kind == "organisation" and not legal_rep:
         problems.append(
@@ -228,16 +264,23 @@ def _party(raw: Any, i: int, problems: list[FieldProblem]) -> PartyRecord | None
     )
 
 
-def party_problems_and_record(raw: Any) -> tuple[list[FieldProblem], PartyRecord | None]:
+def party_problems_and_record(
+    raw: Any, *, today: date | None = None
+) -> tuple[list[FieldProblem], PartyRecord | None]:
     """One party's fields through the same checks as at intake (corrections use it:
     mediation.engine.parties); problems are named ``parties[0].FIELD``."""
     problems: list[FieldProblem] = []
-    record = _party(raw, 0, problems)
+    record = _party(raw, 0, problems, today)
     return problems, record
 
 
-def validate(data: Mapping[str, Any], *, source: str = "intake") -> Intake:
+def validate(
+    data: Mapping[str, Any], *, source: str = "intake", today: date | None = None
+) -> Intake:
     """Validate a parsed intake record.
+
+    :param today: the day birth dates may not be after (default: the clock's today,
+        ``MEDIATION_NOW`` or the wall clock).
 
     :raises ValidationError: listing every problem with its field and fix.
     """
@@ -268,7 +311,7 @@ def validate(data: Mapping[str, Any], *, source: str = "intake") -> Intake:
         problems,
     )
     risk = _code(data.get("risk_level", "green"), taxonomy.RISK_LEVELS, "risk_level", problems)
-    title = _text(data, "title", "title", problems, required=True)
+    title = _text(data, "title", "title", problems, required=True, name=True)
     summary = _text(data, "summary", "summary", problems, max_len=5000) or ""
     claims = _text(data, "claims", "claims", problems, max_len=5000) or ""
     referring_organ = _text(data, "referring_organ", "referring_organ", problems)
@@ -295,9 +338,17 @@ def validate(data: Mapping[str, Any], *, source: str = "intake") -> Intake:
         problems.append(
             FieldProblem("parties", "缺少当事人", "list at least one applicant and one respondent")
         )
+    elif len(raw_parties) > MAX_PARTIES:
+        problems.append(
+            FieldProblem(
+                "parties",
+                f"当事人过多（{len(raw_parties)} 人，一件纠纷最多 {MAX_PARTIES} 人）",
+                "请将群体性纠纷分为几件登记，或由代表人参加调解",
+            )
+        )
     else:
         for i, raw in enumerate(raw_parties):
-            party = _party(raw, i, problems)
+            party = _party(raw, i, problems, today)
             if party is not None:
                 parties.append(party)
         roles = {_code_quiet(p.get("role")) for p in raw_parties if isinstance(p, dict)}
