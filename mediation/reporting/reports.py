@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from sqlalchemy import bindparam, select
 
 from mediation.domain import taxonomy
+from mediation.domain.spreadsheet import csv_row
 from mediation.errors import NotFoundError, UsageError
 from mediation.storage._sql import Prepared
 from mediation.storage._tables import deadline_table, organisation_table, proceeding_table
@@ -210,7 +211,7 @@ def write_csv(
     if rows:
         writer = csv.writer(out)
         writer.writerow([HEADERS_ZH[c] for c in COLUMNS])
-        writer.writerows(rows)
+        writer.writerows(csv_row(r) for r in rows)  # names never run as formulas
     return len(rows)
 
 

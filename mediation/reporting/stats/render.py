@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from typing import Any, TextIO
 
+from mediation.domain.spreadsheet import csv_row
 from mediation.reporting.stats.figures import DIMENSION_LABELS, FIGURE_BY_KEY, FIGURES
 from mediation.reporting.stats.tally import StatsReport
 
@@ -120,8 +121,10 @@ def write_csv(report: StatsReport, out: TextIO) -> None:
     writer.writerow(
         [DIMENSION_LABELS[by] if by else "范围", *(f"{f.label}（{f.unit}）" for f in FIGURES)]
     )
-    for _, label, figs in report.rows:
-        writer.writerow([label, *("" if figs[f.key] is None else figs[f.key] for f in FIGURES)])
+    for _, label, figs in report.rows:  # a label (a mediator's name) never runs as a formula
+        writer.writerow(
+            csv_row([label, *("" if figs[f.key] is None else figs[f.key] for f in FIGURES)])
+        )
     total = report.total
     writer.writerow(["合计", *("" if total[f.key] is None else total[f.key] for f in FIGURES)])
 
