@@ -260,12 +260,11 @@ def doc_record_signature(
             ) from None
     picture = None
     if image is not None:
-        try:
-            picture = image.read_bytes()
-        except OSError as exc:
-            raise MediationError(
-                f"cannot read {image}: {exc.strerror}", hint="give the path of the scan"
-            ) from None
+        from mediation.documents.signatures import MAX_IMAGE_BYTES
+        from mediation.domain.files import read_bounded
+
+        # A scan larger than the library accepts is refused before it is read whole.
+        picture = read_bounded(image, MAX_IMAGE_BYTES)
     with settings.api() as api:
         result = api.record_signature(
             case,

@@ -7,23 +7,52 @@ calendars (:mod:`mediation.domain.calendar`) both read their files with it.
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from mediation.errors import FieldProblem, ValidationError
 
+MiB = 1024 * 1024
+#: The largest intake record, trigger data or calendar file read (one case's worth of text
+#: is a few kilobytes).
+MAX_DATA_FILE_BYTES = 10 * MiB
+#: The largest bulk import (``mediation intake import``, CSV or JSON): ~100,000 rows.
+MAX_IMPORT_FILE_BYTES = 50 * MiB
 
-def read_file(path: Path) -> dict[str, Any]:
-    """Parse a JSON or TOML file (by its suffix) whose top level is an object.
 
-    :raises ValidationError: when it cannot be read or parsed.
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``, refused before reading (and parsing) when larger than
+    ``limit``; a device or pipe that keeps giving is cut off at ``limit`` too.
+
+    :raises ValidationError: when it cannot be read, or is too large.
     """
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            raw = f.read(limit + 1) if size <= limit else b""
     except OSError as exc:
         problem = FieldProblem(str(path), f"无法读取：{exc.strerror}", "check the path")
         raise ValidationError([problem], source=str(path)) from exc
+    if size > limit or len(raw) > limit:
+        shown = f"{size / MiB:.1f} MiB" if size > limit else f"超过 {limit // MiB} MiB"
+        problem = FieldProblem(
+            str(path),
+            f"文件过大（{shown}，上限 {limit // MiB} MiB），未读取",
+            "请检查是否选错了文件；大批量数据请拆分为多个文件",
+        )
+        raise ValidationError([problem], source=str(path))
+    return raw
+
+
+def read_file(path: Path, *, limit: int = MAX_DATA_FILE_BYTES) -> dict[str, Any]:
+    """Parse a JSON or TOML file (by its suffix) whose top level is an object; a file
+    larger than ``limit`` bytes is refused before it is read.
+
+    :raises ValidationError: when it cannot be read or parsed, or is too large.
+    """
+    raw = read_bounded(path, limit)
     try:
         if path.suffix.lower() == ".toml":
             data = tomllib.loads(raw.decode("utf-8-sig"))  # a BOM, as Notepad saves it

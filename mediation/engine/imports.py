@@ -24,7 +24,9 @@ from typing import Any
 from sqlalchemy import select
 
 from mediation.domain import taxonomy
+from mediation.domain.files import MAX_IMPORT_FILE_BYTES, read_bounded
 from mediation.domain.intake import Intake, validate
+from mediation.domain.spreadsheet import csv_cell
 from mediation.errors import FieldProblem, ValidationError
 from mediation.storage._tables import dispute_table, organisation_table
 from mediation.storage.store import Store
@@ -72,7 +74,7 @@ class ImportResult:
 
 def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number as a person would count it, record) for CSV or JSON."""
-    raw = path.read_bytes()
+    raw = read_bounded(path, MAX_IMPORT_FILE_BYTES)
     text = raw.decode("utf-8-sig")
     if path.suffix.lower() == ".json":
         data = json.loads(text)
@@ -233,12 +235,10 @@ def write_report(problems: list[RowProblem], path: Path) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["row", "field", "problem", "fix"])
-        writer.writerows((p.row, _cell(p.field), _cell(p.problem), _cell(p.fix)) for p in problems)
-
-
-def _cell(text: str) -> str:
-    """A cell a spreadsheet shows as text: the file's own words never run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+        # The file's own words never run as a formula in a spreadsheet.
+        writer.writerows(
+            (p.row, csv_cell(p.field), csv_cell(p.problem), csv_cell(p.fix)) for p in problems
+        )
 
 
 def import_file(
