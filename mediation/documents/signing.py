@@ -28,6 +28,7 @@ from mediation.documents.signatures import (
     insert_signature,
     missing,
 )
+from mediation.documents.vouching import certificate_fingerprint, key_event, sealing_event
 from mediation.domain.clock import BUSINESS_TZ, business_date
 from mediation.engine.cases import case_row
 from mediation.errors import (
@@ -405,6 +406,7 @@ def verify_document(
                 document_table.c.content,
                 document_table.c.key_fingerprint,
                 document_table.c.signed_at,
+                document_table.c.proceeding_id,
                 proceeding_table.c.case_number,
             )
             .join(proceeding_table, proceeding_table.c.id == document_table.c.proceeding_id)
@@ -418,6 +420,7 @@ def verify_document(
                 select(proceeding_table.c.case_number).where(proceeding_table.c.id == pid)
             ).scalar_one()
         row = conn.execute(query.order_by(document_table.c.id).limit(1)).first()
+        sealed = row is not None and sealing_event(conn, row.proceeding_id, result.sha256)
     if row is None:
         check("recorded", False, f"SHA-256 {result.sha256} 与{where}登记的文书均不一致")
     elif row.status != "signed":
@@ -428,6 +431,13 @@ def verify_document(
         )
     elif result.fingerprint is not None and row.key_fingerprint != result.fingerprint:
         check("recorded", False, f"{row.case_number} 的{row.title}登记的签章证书与文件中的不同")
+    elif not sealed:
+        check(
+            "recorded",
+            False,
+            f"{row.case_number} 的{row.title}在文书表中登记为已签章，但审计链中没有签章记录"
+            "（sign_document）：该登记可能是绕过本系统直接写入数据库的",
+        )
     else:
         result.case_number, result.title = row.case_number, row.title
         check(
@@ -478,6 +488,17 @@ def _verify_signature(
             "key",
             False,
             f"签名证书 {fingerprint[:16]}…（{cert.subject.human_friendly}）未在本系统登记",
+        )
+        return
+    with store.read() as conn:
+        vouched = key_event(conn, fingerprint, key.code)
+    if certificate_fingerprint(key.certificate) != fingerprint or vouched is None:
+        check(
+            "key",
+            False,
+            f"签名证书 {fingerprint[:16]}…（{cert.subject.human_friendly}）在密钥表中有登记，"
+            "但审计链中没有创建或导入它的记录（keys init / keys import）："
+            "该证书可能是绕过本系统直接写入数据库的",
         )
         return
     result.fingerprint, result.organisation = fingerprint, key.code
