@@ -53,15 +53,25 @@ def _art29(need: Need, data: dict[str, Any], trigger: str) -> dict[str, str]:
 
 def _readable(image: bytes, image_type: str | None) -> bool:
     """Whether a scanned signature is a PNG or JPEG image that can be decoded (a damaged
-    scan is left out: the signature's method and time are still printed)."""
+    scan, or one of huge pixel size, is left out: the signature's method and time are still
+    printed)."""
     if image_type not in ("image/png", "image/jpeg"):
         return False
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
+    from mediation.documents.signatures import MAX_IMAGE_SIDE
+
     try:
-        with Image.open(io.BytesIO(image)) as picture:
-            picture.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(image)) as picture:
+                # One stored before scans were checked may be huge: left out, not decoded.
+                if max(picture.size) > MAX_IMAGE_SIDE:
+                    return False
+                picture.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return False
     return True
 

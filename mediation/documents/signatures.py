@@ -10,15 +10,19 @@ the agreement last reached (after a re-mediation the new agreement is signed aga
 from __future__ import annotations
 
 import hashlib
+import io
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 
-from mediation.domain.clock import BUSINESS_TZ
+from mediation.domain.clock import BUSINESS_TZ, business_date
 from mediation.domain.taxonomy import SIGNATURE_METHODS, SIGNER_KINDS
 from mediation.engine.cases import case_row
+from mediation.engine.clocks import restart_on_event
+from mediation.engine.machine import load
 from mediation.errors import (
     FieldProblem,
     TransitionNotAllowed,
@@ -34,7 +38,7 @@ from mediation.storage._tables import (
 from mediation.storage.audit import append_event
 from mediation.storage.refs import resolve
 from mediation.storage.store import Store
-from mediation.workflows import get_flow
+from mediation.workflows import AGREEMENT_EFFECTIVE, get_flow
 
 #: The methods each kind of signer may use: the mediator signs, the committee seals.
 ALLOWED_METHODS = {
@@ -43,6 +47,12 @@ ALLOWED_METHODS = {
     "committee": ("seal",),
 }
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
+#: The largest scan accepted, in pixels each way: a larger one (a small file can declare
+#: 20000×20000 px) would take gigabytes to decode, and no document could be rendered.
+MAX_IMAGE_SIDE = 4000
+#: Scans are stored at most this many pixels on their long side (enough for a signature
+#: block printed a few centimetres wide).
+STORED_IMAGE_SIDE = 1200
 _IMAGE_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 _EFFECT_NOTE = "调解协议书自各方当事人签名、盖章或者按指印，调解员签名并加盖调解委员会印章之日起生效（人民调解法 art. 29）"
 
@@ -194,12 +204,13 @@ def record_signature(
     effect, recorded as an ``agreement_effective`` event in the same transaction.
 
     :raises ValidationError: for an unknown kind or method, a method that kind of signer may
-        not use, a time after now, or an image that is not a PNG/JPEG under 2 MiB.
+        not use, a time after now, or an image that is not a PNG/JPEG under 2 MiB and
+        4000×4000 px (a larger one is stored scaled down to 1200 px on its long side).
     :raises TransitionNotAllowed: when the case has no written agreement, or the signer is
         not a party, mediator or the committee of the case, or has already signed.
     """
     signed_at = signed_at or now
-    image_type = _check_input(signer, signer_kind, method, signed_at, image, now=now)
+    image, image_type = _check_input(signer, signer_kind, method, signed_at, image, now=now)
     with store.write() as conn:
         pid, _ = resolve(conn, case_ref)
         case = case_row(conn, pid, lock=True)
@@ -237,8 +248,9 @@ def _check_input(
     image: bytes | None,
     *,
     now: datetime,
-) -> str | None:
-    """Refuse bad input before the database is touched; return the image's MIME type."""
+) -> tuple[bytes | None, str | None]:
+    """Refuse bad input before the database is touched; return the image as it is to be
+    stored (downscaled to :data:`STORED_IMAGE_SIDE`) and its MIME type."""
     problems = []
     if signer_kind not in SIGNER_KINDS:
         fix = "use --party, --mediator or --committee"
@@ -264,9 +276,46 @@ def _check_input(
         elif len(image) > MAX_IMAGE_BYTES:
             problem = f"图像过大（{len(image)} 字节）"
             problems.append(FieldProblem("--image", problem, "keep it under 2 MiB"))
+        else:
+            image, problem = _fitted(image, image_type)
+            if problem:
+                fix = f"请重新扫描，不超过 {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} 像素（300 dpi 足够）"
+                problems.append(FieldProblem("--image", problem, fix))
     if problems:
         raise ValidationError(problems, source="signature")
-    return image_type
+    return image, image_type
+
+
+def _fitted(image: bytes, image_type: str) -> tuple[bytes, str | None]:
+    """(the image to store, why it cannot be stored): its pixel size is read from the
+    header first, so a huge one is refused without being decoded; one larger than
+    :data:`STORED_IMAGE_SIDE` is scaled down (same format). A damaged scan is kept as
+    given: printing leaves it out."""
+    from PIL import Image
+
+    limit = f"最大 {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} 像素"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(image)) as picture:
+                width, height = picture.size
+                if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE:
+                    return image, f"图像像素过大（{width}×{height} 像素，{limit}）"
+                if max(width, height) <= STORED_IMAGE_SIDE:
+                    return image, None
+                picture.thumbnail((STORED_IMAGE_SIDE, STORED_IMAGE_SIDE))
+                out = io.BytesIO()
+                if image_type == "image/jpeg":
+                    small = picture if picture.mode in ("RGB", "L") else picture.convert("RGB")
+                    small.save(out, "JPEG", quality=90)
+                else:
+                    picture.save(out, "PNG", optimize=True)
+                return out.getvalue(), None
+    except Image.DecompressionBombError:
+        return image, f"图像像素过大（超过 {Image.MAX_IMAGE_PIXELS * 2} 像素，{limit}）"
+    except (OSError, SyntaxError, ValueError):
+        # Not decodable: stored as given, left out when the agreement is printed (as before).
+        return image, None
 
 
 def _signer(
@@ -380,15 +429,26 @@ def insert_signature(
             select(func.max(signature_table.c.signed_at)).where(_recorded_since(case, since))
         ).scalar_one()
         version += 1
+        effect: dict[str, Any] = {"document_kind": "agreement", "effective_at": _iso(effective_at)}
+        # The 30 days to apply for 司法确认 run from the day it took effect (人民调解法 art. 33;
+        # 民事诉讼法 art. 205), not from the day it was reached: (re)started here.
+        for started in restart_on_event(
+            conn,
+            case,
+            load(case.flow).starts.get(AGREEMENT_EFFECTIVE, ()),
+            business_date(effective_at),
+            now=now,
+        ):
+            effect[f"{started['kind']}_due"] = started["due"].isoformat()
         case_event(
             conn,
             case,
             version,
-            "agreement_effective",
+            AGREEMENT_EFFECTIVE,
             actor=actor,
             now=now,
             note=_EFFECT_NOTE,
-            payload={"document_kind": "agreement", "effective_at": _iso(effective_at)},
+            payload=effect,
         )
     return {
         "case_number": case.case_number,
