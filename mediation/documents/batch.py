@@ -4,7 +4,8 @@
 since a day, or one kind); :func:`render_all` renders them, in this process or in a pool
 of long-lived worker processes, each of which opens the database and sets WeasyPrint up
 once (one FontConfiguration per process), then renders its share. Refusals (a signed
-document, missing data) are reported as outcomes, not raised.
+document, missing data) and failures (any error rendering one document) are reported as
+outcomes, with their reason, not raised: the batch goes on.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ def render_one(
         return Outcome(_number(store, pid), kind, seq, "refused", exc.message)
     except MediationError as exc:
         return Outcome(_number(store, pid), kind, seq, "failed", exc.message)
+    except Exception as exc:  # one document's failure does not stop the batch
+        reason = f"生成失败（{type(exc).__name__}：{str(exc)[:200]}）"
+        return Outcome(_number(store, pid), kind, seq, "failed", reason)
     return Outcome(result.case_number, kind, seq, "rendered", "", result.pages, result.size)
 
 
