@@ -231,12 +231,17 @@ class AdminAPI(Session):
     # -- audit and moving -----------------------------------------------------------------
 
     def verify_audit(self) -> AuditReport:
-        """Recompute every hash and both chains, on one snapshot of the database."""
+        """Recompute every hash and both chains, and check that the state rows (cases,
+        users, keys, sealed documents) equal what the chain records
+        (:mod:`mediation.storage.consistency`), on one snapshot of the database."""
+        from mediation.storage import consistency
         from mediation.storage.audit import verify
 
         self._authorize(Action.AUDIT_VERIFY)
         with self.store.snapshot() as conn:
-            return verify(conn)
+            report = verify(conn)
+            report.problems.extend(consistency.check(conn))
+            return report
 
     def export(self, out: IO[bytes] | Path, *, reveal: bool = False) -> ExportSummary:
         """Write the database as JSON lines: with ``reveal`` a lossless move (admins only),

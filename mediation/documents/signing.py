@@ -28,7 +28,6 @@ from mediation.documents.signatures import (
     insert_signature,
     missing,
 )
-from mediation.documents.vouching import certificate_fingerprint, key_event, sealing_event
 from mediation.domain.clock import BUSINESS_TZ, business_date
 from mediation.engine.cases import case_row
 from mediation.errors import (
@@ -46,6 +45,7 @@ from mediation.storage._tables import (
 )
 from mediation.storage.refs import resolve
 from mediation.storage.store import Store
+from mediation.storage.vouching import certificate_fingerprint, key_event, sealing_event
 
 SEAL_FIELD = "CommitteeSeal"
 SEAL_RED = (0.78, 0.06, 0.06)

@@ -1,0 +1,246 @@
+"""The record proves itself: the rows that matter must equal what the audit chain says.
+
+The chains (:mod:`mediation.storage.audit`) prove that no event or access event was
+edited, deleted or inserted out of order. These checks prove that the *state* kept beside
+them was not changed behind their back (``UPDATE proceeding SET state=…``,
+``UPDATE app_user SET roles=…``, ``DELETE FROM app_user``, a key or a sealed document
+inserted directly), and that every event is a legal step of its flow:
+
+- every event is an edge of its proceeding's flow, an entry into it (``open``, or the entry
+  trigger of a hand-off into the flow), or a declared in-place action; each event starts
+  where the previous one ended;
+- a proceeding's state and version equal the replay of its events;
+- each user's roles and organisation equal the replay of ``user_add`` / ``user_grant`` /
+  ``user_revoke``, and no user exists without them;
+- each signing key has its ``key_init`` / ``key_import`` event, each sealed document its
+  ``sign_document`` event (:mod:`mediation.storage.vouching`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from mediation.storage._tables import (
+    access_event_table,
+    app_user_table,
+    document_table,
+    event_table,
+    organisation_table,
+    proceeding_table,
+    signing_key_table,
+)
+from mediation.storage.audit import Problem
+from mediation.storage.vouching import key_event, sealing_event
+
+#: Events that record an action on a case without moving it: signatures, the seal, the
+#: agreement taking effect, reassignment, a party's corrected particulars, a deadline
+#: recomputed when a year's calendar is loaded, a step corrected.
+IN_PLACE = frozenset(
+    {
+        "agreement_effective",
+        "record_signature",
+        "sign_document",
+        "reassign",
+        "amend_party",
+        "recompute_deadline",
+        "correct",
+    }
+)
+
+
+@cache
+def _entries(flow_name: str) -> dict[str, frozenset[str]]:
+    """Entry trigger → the states a proceeding of ``flow_name`` may start in by it."""
+    from mediation.workflows import FLOW_MODULES, get_flow
+
+    flow = get_flow(flow_name)
+    entries: dict[str, set[str]] = {"open": {flow.initial}}
+    for other in FLOW_MODULES:
+        for t in get_flow(other).transitions:
+            if t.handoff is not None and t.handoff.flow == flow_name:
+                entries.setdefault(t.handoff.entry_trigger, set()).add(t.handoff.entry_state)
+    return {k: frozenset(v) for k, v in entries.items()}
+
+
+@cache
+def _edges(flow_name: str) -> frozenset[tuple[str, str, str]]:
+    """(trigger, from, to) of every transition of the flow."""
+    from mediation.workflows import get_flow
+
+    return frozenset(
+        (t.trigger, source, t.dest or source)
+        for t in get_flow(flow_name).transitions
+        for source in t.source
+    )
+
+
+def _legal(flow: str, trigger: str, source: str | None, dest: str) -> bool:
+    if source is None:
+        return dest in _entries(flow).get(trigger, frozenset())
+    if trigger in IN_PLACE:
+        return source == dest
+    return (trigger, source, dest) in _edges(flow)
+
+
+def check_events(conn: Connection) -> Iterator[Problem]:
+    """Each event a legal step, continuous; each proceeding's state and version replayed."""
+    cases = {
+        r.id: r
+        for r in conn.execute(
+            select(
+                proceeding_table.c.id,
+                proceeding_table.c.case_number,
+                proceeding_table.c.flow,
+                proceeding_table.c.state,
+                proceeding_table.c.version,
+            )
+        )
+    }
+    last: dict[int, Any] = {}
+    rows = conn.execute(
+        select(
+            event_table.c.id,
+            event_table.c.proceeding_id,
+            event_table.c.seq,
+            event_table.c.trigger,
+            event_table.c.from_state,
+            event_table.c.to_state,
+        ).order_by(event_table.c.proceeding_id, event_table.c.seq)
+    )
+    for row in rows:
+        case = cases.get(row.proceeding_id)
+        if case is None:
+            continue  # an event without its case is the chains' finding
+        where = f"{case.case_number} 事件 #{row.seq}（event id {row.id}）"
+        if not _legal(case.flow, row.trigger, row.from_state, row.to_state):
+            yield Problem(
+                "illegal",
+                where,
+                f"{row.trigger}: {row.from_state or '（立案）'} → {row.to_state} "
+                f"不是流程 {case.flow} 的步骤",
+            )
+        before = last.get(row.proceeding_id)
+        if before is not None and row.from_state != before.to_state:
+            yield Problem(
+                "illegal",
+                where,
+                f"从 {row.from_state} 开始，但上一事件结束于 {before.to_state}",
+            )
+        last[row.proceeding_id] = row
+    for pid, case in cases.items():
+        final = last.get(pid)
+        where = f"{case.case_number}（proceeding {pid}）"
+        if final is None:
+            yield Problem("state", where, "案件没有任何事件")
+            continue
+        if case.state != final.to_state:
+            yield Problem(
+                "state",
+                where,
+                f"状态为 {case.state}，但按事件重放应为 {final.to_state}（案件表被直接修改）",
+            )
+        if case.version != final.seq:
+            yield Problem(
+                "state",
+                where,
+                f"版本为 {case.version}，但按事件重放应为 {final.seq}（案件表被直接修改）",
+            )
+
+
+def check_users(conn: Connection) -> Iterator[Problem]:
+    """Each user's roles and organisation equal the replay of their access events."""
+    expected: dict[str, dict[str, Any]] = {}
+    events = conn.execute(
+        select(
+            access_event_table.c.action, access_event_table.c.subject, access_event_table.c.detail
+        )
+        .where(access_event_table.c.action.in_(("user_add", "user_grant", "user_revoke")))
+        .order_by(access_event_table.c.id)
+    )
+    for action, login, detail in events:
+        detail = detail or {}
+        if action == "user_add":
+            expected[login] = {
+                "roles": sorted(detail.get("roles") or []),
+                "organisation": detail.get("organisation"),
+            }
+            continue
+        user = expected.setdefault(login, {"roles": [], "organisation": None})
+        user["roles"] = sorted(detail.get("now") or [])
+        if detail.get("organisation") is not None:
+            user["organisation"] = detail["organisation"]
+    rows = conn.execute(
+        select(
+            app_user_table.c.login,
+            app_user_table.c.roles,
+            organisation_table.c.code,
+        ).outerjoin(organisation_table, organisation_table.c.id == app_user_table.c.organisation_id)
+    ).all()
+    present = {r.login for r in rows}
+    for row in rows:
+        where = f"用户 {row.login!r}"
+        want = expected.get(row.login)
+        if want is None:
+            yield Problem("state", where, "用户表中有此用户，但审计链中没有添加它的记录")
+            continue
+        if sorted(row.roles or []) != want["roles"]:
+            yield Problem(
+                "state",
+                where,
+                f"角色为 {sorted(row.roles or [])}，但按审计记录应为 {want['roles']}",
+            )
+        if row.code != want["organisation"]:
+            yield Problem(
+                "state",
+                where,
+                f"组织为 {row.code}，但按审计记录应为 {want['organisation']}",
+            )
+    for login in sorted(expected.keys() - present):
+        yield Problem("state", f"用户 {login!r}", "审计链中添加过此用户，但用户表中已没有它")
+
+
+def check_keys_and_documents(conn: Connection) -> Iterator[Problem]:
+    """Each signing key and each sealed document has the event that made it."""
+    keys = conn.execute(
+        select(signing_key_table.c.fingerprint, organisation_table.c.code).join(
+            organisation_table, organisation_table.c.id == signing_key_table.c.organisation_id
+        )
+    ).all()
+    for fingerprint, org in keys:
+        if key_event(conn, fingerprint, org) is None:
+            yield Problem(
+                "state",
+                f"签章密钥 {fingerprint[:16]}…（{org}）",
+                "密钥表中有此证书，但审计链中没有创建或导入它的记录",
+            )
+    docs = conn.execute(
+        select(
+            document_table.c.id,
+            document_table.c.proceeding_id,
+            document_table.c.title,
+            document_table.c.sha256,
+            proceeding_table.c.case_number,
+        )
+        .join(proceeding_table, proceeding_table.c.id == document_table.c.proceeding_id)
+        .where(document_table.c.status == "signed")
+    ).all()
+    for doc in docs:
+        if sealing_event(conn, doc.proceeding_id, doc.sha256) is None:
+            yield Problem(
+                "state",
+                f"{doc.case_number} {doc.title}（document id {doc.id}）",
+                "登记为已签章，但审计链中没有对应的签章记录",
+            )
+
+
+def check(conn: Connection) -> list[Problem]:
+    """Every difference between the state rows and what the chain records."""
+    return [
+        *check_events(conn),
+        *check_users(conn),
+        *check_keys_and_documents(conn),
+    ]
