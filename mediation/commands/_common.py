@@ -170,11 +170,46 @@ def write_out(text: str, output: Path | None) -> None:
     write_file(output, text.encode("utf-8"))
 
 
+def _symlink_refused(output: Path) -> MediationError:
+    from mediation.errors import FieldProblem, ValidationError
+
+    problem = FieldProblem(str(output), "是符号链接，不会写入它指向的文件", "请给出普通文件的路径")
+    return ValidationError([problem], source="-o/--output")
+
+
+def check_output(output: Path | None) -> None:
+    """Refuse an output path that is a symbolic link (exit 3) — before a command does its
+    work, so that nothing is written (:func:`write_file` checks again when writing)."""
+    if output is not None and output.is_symlink():
+        raise _symlink_refused(output)
+
+
 def write_file(output: Path, data: bytes) -> None:
+    """Write an output file (``-o``): never through a symbolic link (refused, exit 3: the
+    link's target is left alone), and a new file is readable by its owner only (documents
+    and reports hold personal data). A file that could not be written whole is removed
+    when this call created it."""
+    import errno
+
+    check_output(output)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    created = not output.exists()
     try:
-        output.write_bytes(data)
+        fd = os.open(output, flags, 0o600)
     except OSError as exc:
+        if exc.errno == errno.ELOOP:  # became a link since the check above
+            raise _symlink_refused(output) from None
         raise MediationError(
             f"cannot write {output}: {exc.strerror}",
             hint="check that the folder exists and is writable",
+        ) from None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+    except OSError as exc:
+        if created:
+            output.unlink(missing_ok=True)
+        raise MediationError(
+            f"cannot write {output}: {exc.strerror}",
+            hint="check that the disk has room and run the command again",
         ) from None

@@ -5,7 +5,14 @@ from typing import Annotated, Any
 
 import typer
 
-from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
+from mediation.commands._common import (
+    JsonOpt,
+    current_settings,
+    echo,
+    group,
+    handled,
+    write_file,
+)
 from mediation.errors import ExitCode
 
 db_app = group("Database schema: create and upgrade.")
@@ -109,7 +116,7 @@ def db_grants(
     if output is None:
         echo(sql.rstrip("\n"))
     else:
-        output.write_text(sql, encoding="utf-8")
+        write_file(output, sql.encode("utf-8"))
         echo(f"已写入 {output}：以表的所有者身份执行 psql -f {output}")
 
 

@@ -9,6 +9,7 @@ import typer
 
 from mediation.commands._common import (
     JsonOpt,
+    check_output,
     current_settings,
     echo,
     group,
@@ -45,6 +46,7 @@ def doc_render(
     """
     from mediation.reporting.output import to_json
 
+    check_output(output)
     with current_settings().api() as api:
         result = api.render(case, kind, seq=seq)
     if output is not None:
@@ -149,6 +151,7 @@ def doc_sign(
     from mediation.reporting.output import to_json
 
     passphrase = passphrase_from_env()
+    check_output(output)
     with current_settings().api() as api:
         result = api.sign(case, kind, passphrase=passphrase, seq=seq)
     content = result.pop("content")
