@@ -59,6 +59,18 @@ def resolve_url(db: str | None) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def create_private_file(path: Path) -> bool:
+    """Create ``path`` empty, readable and writable by its owner only (0600, whatever the
+    umask), never through a symbolic link; False when something is there already."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -230,11 +242,14 @@ class Store:
                 "backup copies SQLite files; PostgreSQL has pg_dump",
                 hint="pg_dump --format=custom --file centre.dump DBNAME (see docs/admin/backup.md)",
             )
-        if target.exists():
-            raise UsageError(
-                f"{target} exists", hint="choose a new file name; nothing is overwritten"
-            )
+        exists = UsageError(
+            f"{target} exists", hint="choose a new file name; nothing is overwritten"
+        )
+        if target.exists() or target.is_symlink():
+            raise exists
         target.parent.mkdir(parents=True, exist_ok=True)
+        if not create_private_file(target):  # appeared meanwhile
+            raise exists
         source = self._connection().connection.driver_connection
         pages = 0
 
@@ -242,8 +257,13 @@ class Store:
             nonlocal pages
             pages = total - remaining
 
-        with sqlite3.connect(target) as copy:
-            source.backup(copy, pages=1024, progress=progress)  # type: ignore[union-attr]
+        try:
+            with sqlite3.connect(target) as copy:
+                source.backup(copy, pages=1024, progress=progress)  # type: ignore[union-attr]
+            copy.close()
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
         return pages
 
     def calendar(self) -> WorkCalendar:
@@ -283,6 +303,9 @@ class Store:
             path = make_url(self.url).database
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+                # Personal data: readable by its owner only; SQLite gives its -wal and
+                # -shm files the database file's mode.
+                create_private_file(Path(path))
         return migrations.upgrade(self, revision)
 
     def exists(self) -> bool:
