@@ -162,7 +162,10 @@ def export_file(
         raise UsageError(f"{path} exists", hint="choose a new file name; nothing is overwritten")
     partial = path.with_name(path.name + ".partial")
     try:
-        with partial.open("wb") as out:
+        # Personal data (in full with --reveal): the owner's only, whatever the umask.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        with os.fdopen(os.open(partial, flags, 0o600), "wb") as out:
+            os.fchmod(out.fileno(), 0o600)  # a partial file left by a crash, say
             summary = export_jsonl(store, out, reveal=reveal, actor=actor, now=now)
             os.fsync(out.fileno())
         os.replace(partial, path)
