@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 PASSPHRASE_ENV = "MEDIATION_KEY_PASSPHRASE"
 KEY_DIR_ENV = "MEDIATION_KEY_DIR"
 DEFAULT_KEY_DAYS = 1825
+#: The shortest passphrase a new or imported key file is protected with (a key file that
+#: leaves the machine must withstand guessing). Opening an existing key accepts any.
+MIN_PASSPHRASE_CHARS = 12
 
 
 # -- settings -----------------------------------------------------------------------------
@@ -57,6 +60,21 @@ def passphrase_from_env(environ: Mapping[str, str] | None = None) -> bytes:
             hint=f"export {PASSPHRASE_ENV}=... (from your password manager; it is never stored)",
         )
     return value.encode("utf-8")
+
+
+def check_new_passphrase(passphrase: bytes) -> None:
+    """Refuse a passphrase too short to protect a new key file.
+
+    :raises ValidationError: shorter than :data:`MIN_PASSPHRASE_CHARS` characters.
+    """
+    chars = len(passphrase.decode("utf-8", errors="replace"))
+    if chars < MIN_PASSPHRASE_CHARS:
+        problem = FieldProblem(
+            PASSPHRASE_ENV,
+            f"口令过短（{chars} 个字符，至少 {MIN_PASSPHRASE_CHARS} 个）",
+            f"请设置至少 {MIN_PASSPHRASE_CHARS} 个字符的口令（可用密码管理器生成）",
+        )
+        raise ValidationError([problem], source="密钥口令")
 
 
 def key_dir(given: Path | None = None) -> Path:
@@ -122,6 +140,7 @@ def init_key(
         raise ValidationError(
             [FieldProblem("--days", f"{days} 超出范围", "use 1-36500 days")], source="command line"
         )
+    check_new_passphrase(passphrase)
     with store.read() as conn:
         org = _organisation(conn, org_code)
     # ECDSA P-256: small signatures, and poppler's pdfsig (NSS) validates them.
@@ -198,6 +217,7 @@ def import_key(
     def refuse(problem: str, fix: str) -> ValidationError:
         return ValidationError([FieldProblem(source, problem, fix)], source="key import")
 
+    check_new_passphrase(passphrase)  # the copy in the key folder is protected with it
     with store.read() as conn:
         org = _organisation(conn, org_code)
     try:
