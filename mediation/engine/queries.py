@@ -26,6 +26,10 @@ from mediation.storage.refs import resolve
 from mediation.storage.store import Store
 from mediation.workflows import get_flow
 
+#: A dispute's columns as shown: all but ``party_key`` (an HMAC of the parties' ID
+#: numbers, for repeat detection only: never shown, see mediation.domain.personal).
+_DISPUTE_SHOWN = tuple(c for c in dispute_table.c if c.name != "party_key")
+
 
 def _flow_label(flow: str, state: str | None) -> str:
     return get_flow(flow).state_label(state)
@@ -73,7 +77,7 @@ def case_detail(
             ._mapping
         )
         dispute = dict(
-            conn.execute(select(dispute_table).where(dispute_table.c.id == p["dispute_id"]))
+            conn.execute(select(*_DISPUTE_SHOWN).where(dispute_table.c.id == p["dispute_id"]))
             .one()
             ._mapping
         )
@@ -277,7 +281,7 @@ def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str
                 f"not a dispute id: {text!r}",
                 hint="give the dispute id (纠纷 #N in `case show`) or case:CASE-NUMBER",
             )
-        row = conn.execute(select(dispute_table).where(dispute_table.c.id == dispute_id)).first()
+        row = conn.execute(select(*_DISPUTE_SHOWN).where(dispute_table.c.id == dispute_id)).first()
         if row is None:
             raise NotFoundError(f"no dispute #{dispute_id}", hint="see `mediation case list`")
         dispute = dict(row._mapping)
@@ -288,7 +292,7 @@ def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str
         merged_records = [
             dict(r._mapping)
             for r in conn.execute(
-                select(dispute_table)
+                select(*_DISPUTE_SHOWN)
                 .where(dispute_table.c.id.in_(group[1:]))
                 .order_by(dispute_table.c.id)
             )
