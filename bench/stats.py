@@ -39,6 +39,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from mediation.domain import personal  # noqa: E402
 from mediation.reporting import stats  # noqa: E402
+from mediation.storage.secret import installation_secret  # noqa: E402
 from mediation.storage.store import Store  # noqa: E402
 
 START, END = date(2025, 11, 24), date(2026, 11, 23)
@@ -170,6 +171,8 @@ def build(path: Path, n: int, seed: int = 1) -> dict[str, int]:
     """Write the database; return what was built (cases, settled, ...) to check against."""
     store = Store(f"sqlite:///{path}")
     store.upgrade()
+    with store.write() as conn:
+        secret = installation_secret(conn)  # the key of dispute.party_key
     store.close()
     rng = random.Random(seed)
     db = sqlite3.connect(path)
@@ -233,7 +236,8 @@ def build(path: Path, n: int, seed: int = 1) -> dict[str, int]:
                     ts,
                     "bench",
                     personal.party_key(
-                        SimpleNamespace(id_number=i, name="当事人", phone=None) for i in ids
+                        (SimpleNamespace(id_number=i, name="当事人", phone=None) for i in ids),
+                        secret,
                     ),
                 )
             )

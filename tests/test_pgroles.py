@@ -72,6 +72,7 @@ def test_the_application_role_runs_cases_but_no_ddl_or_rewrites(app_db) -> None:
         "rewrite": "UPDATE event SET actor = 'x'",
         "delete party": "DELETE FROM party",
         "migrate": "UPDATE alembic_version SET version_num = '0001'",
+        "change the secret": "UPDATE installation_secret SET secret = 'x'",
     }
     for sql in refused.values():
         with (

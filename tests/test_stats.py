@@ -398,13 +398,14 @@ def test_bad_options(store, db_url, runner):
 
 def test_the_parties_key_is_stored_when_a_dispute_is_registered(store, dataset):
     """Repeats are found by ``dispute.party_key``: the same parties give the same key
-    (A and B), other parties another; the upgrade to 0007 computes the same keys for the
-    disputes already there."""
+    (A and B), other parties another; the upgrade through 0007 and 0009 computes the same
+    keys for the disputes already there (under the secret 0009 makes anew)."""
     from alembic import command
     from sqlalchemy import select
 
     from mediation.storage._tables import dispute_table, party_table, proceeding_table
     from mediation.storage.migrations import alembic_config, upgrade
+    from mediation.storage.secret import installation_secret
 
     def keys() -> dict[int, str | None]:
         with store.read() as conn:
@@ -416,8 +417,15 @@ def test_the_parties_key_is_stored_when_a_dispute_is_registered(store, dataset):
         parties = conn.execute(select(party_table)).all()
         rows = conn.execute(select(proceeding_table.c.id, proceeding_table.c.dispute_id)).all()
         dispute_of = {r.id: r.dispute_id for r in rows}
-    for dispute_id, key in stored.items():
-        assert key == personal.party_key(p for p in parties if p.dispute_id == dispute_id)
+
+    def expected() -> dict[int, str]:
+        with store.write() as conn:
+            secret = installation_secret(conn)
+        return {
+            d: personal.party_key((p for p in parties if p.dispute_id == d), secret) for d in stored
+        }
+
+    assert stored == expected()
     assert stored[dispute_of[dataset["A"]]] == stored[dispute_of[dataset["B"]]]
     assert len(set(stored.values())) == len(stored) - 1  # only B repeats A's parties
 
@@ -427,7 +435,7 @@ def test_the_parties_key_is_stored_when_a_dispute_is_registered(store, dataset):
         command.downgrade(cfg, "0006")
     assert store.revision() == "0006"
     upgrade(store)
-    assert keys() == stored
+    assert keys() == expected()
     assert stats.compute(store, SELECTION).total["repeats"] == 1
 
 

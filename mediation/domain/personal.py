@@ -7,6 +7,7 @@ ID numbers and phone numbers are shown masked by default (110105********1234,
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import re
 from collections.abc import Iterable
@@ -127,13 +128,19 @@ def person_key(id_number: str | None, name: str, phone: str | None) -> str:
     return id_number or f"{name}/{phone or ''}"
 
 
-def party_key(parties: Iterable[Any]) -> str:
-    """The dispute's parties as the statistics' ``repeats`` (mediation.reporting.stats) compares them: the size of
-    the set of :func:`person_key` and its least and greatest member (exact for the
-    two-party disputes that make up nearly all of them), as a 32-digit digest. Stored on
-    the dispute when it is registered (``dispute.party_key``), so repeats are found by
-    index; parties are only ever added with their dispute, and a correction of their
-    particulars (mediation.engine.parties) stores it again."""
+def party_key(parties: Iterable[Any], secret: bytes) -> str:
+    """The dispute's parties as the statistics' ``repeats`` (mediation.reporting.stats)
+    compare them: the size of the set of :func:`person_key` and its least and greatest
+    member (exact for the two-party disputes that make up nearly all of them), as a
+    32-digit HMAC-SHA256 under the installation's ``secret``
+    (:func:`mediation.storage.secret.installation_secret`).
+
+    Keyed, because the members are ID numbers: an unsalted digest of them was reversed by
+    trying the 10^8-ish numbers a masked ID (110105********1234) leaves open. Without the
+    secret the key says nothing; it is shown nowhere all the same. Stored on the dispute
+    when it is registered (``dispute.party_key``), so repeats are found by index; parties
+    are only ever added with their dispute, and a correction of their particulars
+    (mediation.engine.parties) stores it again."""
     persons = [person_key(p.id_number, p.name, p.phone) for p in parties]
     text = "\x1f".join((str(len(persons)), min(persons), max(persons)))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()[:32]

@@ -24,6 +24,7 @@ from mediation.storage._tables import (
     proceeding_table,
 )
 from mediation.storage.audit import append_event
+from mediation.storage.secret import installation_secret
 from mediation.workflows import HandOff
 
 _NEXT_SERIAL = Prepared(
@@ -146,7 +147,7 @@ def record_dispute(conn: Connection, intake: Intake, *, actor: str, now: datetim
             "received_at": intake.received_at or now,
             "created_at": now,
             "created_by": actor,
-            "party_key": party_key(intake.parties),
+            "party_key": party_key(intake.parties, installation_secret(conn)),
         },
     ).scalar_one()
     for ordinal, party in enumerate(intake.parties):

@@ -30,6 +30,7 @@ from mediation.errors import (
     ValidationError,
 )
 from mediation.storage._tables import dispute_table, party_table
+from mediation.storage.secret import installation_secret
 from mediation.storage.store import Store
 
 _D, _PTY = dispute_table, party_table
@@ -141,7 +142,7 @@ def amend_party(
             )
         conn.execute(update(_PTY).where(_PTY.c.id == party.id).values(**after))
         now_parties = [record if p.id == party.id else p for p in parties]
-        key = party_key(now_parties)
+        key = party_key(now_parties, installation_secret(conn))
         conn.execute(update(_D).where(_D.c.id == row.dispute_id).values(party_key=key))
         shown = {
             c: {"before": _shown(c, a), "after": _shown(c, b)} for c, (a, b) in changed.items()

@@ -186,6 +186,14 @@ event_table = Table(
     Index("ix_event_dispute_chain", "dispute_id", "id"),
 )
 
+installation_secret_table = Table(
+    "installation_secret",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False, nullable=False),
+    Column("secret", String(64), nullable=False),
+    Column("created_at", Timestamp(), nullable=False),
+)
+
 organisation_table = Table(
     "organisation",
     metadata,
@@ -314,6 +322,7 @@ __all__ = [
     "dispute_table",
     "document_table",
     "event_table",
+    "installation_secret_table",
     "metadata",
     "organisation_table",
     "outbox_table",

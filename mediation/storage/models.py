@@ -79,7 +79,8 @@ class Dispute(SQLModel, table=True, defer_build=True):
     party_key: str | None = Field(
         default=None,
         max_length=32,
-        description="personal.party_key of the parties at registration (repeat detection)",
+        description="personal.party_key of the parties, an HMAC under installation_secret "
+        "(repeat detection; never shown)",
     )
 
 
@@ -326,6 +327,18 @@ class AuditHead(SQLModel, table=True, defer_build=True):
     seq: int = 0
     hash: str = Field(max_length=64)
     updated_at: datetime = _ts()
+
+
+class InstallationSecret(SQLModel, table=True, defer_build=True):
+    """The installation's secret (one row): the HMAC key of ``dispute.party_key``
+    (:func:`mediation.storage.secret.installation_secret`). Never shown, never in a masked
+    export; a revealed export carries it to the database it moves to."""
+
+    __tablename__ = "installation_secret"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    secret: str = Field(max_length=64, description="32 random bytes, hex")
+    created_at: datetime = _ts()
 
 
 class Document(SQLModel, table=True, defer_build=True):

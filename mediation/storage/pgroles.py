@@ -15,6 +15,9 @@ from mediation.storage._tables import metadata
 #: Tables the application appends to but never rewrites: only the chain columns, which
 #: the inserting transaction (links) and the sealing step (positions) set once.
 APPEND_ONLY = {"event": ("chain_seq", "prev_hash", "hash"), "access_event": ("chain_seq", "hash")}
+#: Tables the application reads, and writes only to make a missing row, never to change
+#: one: the installation's secret (mediation.storage.secret; the key of party_key).
+WRITE_ONCE = {"installation_secret"}
 
 
 def _ident(name: str) -> str:
@@ -38,6 +41,8 @@ def grants_sql(app_role: str, *, schema: str = "public") -> str:
         if chain:
             columns = ", ".join(chain)
             lines.append(f"GRANT SELECT, INSERT, UPDATE ({columns}) ON {name} TO {role};")
+        elif table.name in WRITE_ONCE:
+            lines.append(f"GRANT SELECT, INSERT ON {name} TO {role};")
         else:
             lines.append(f"GRANT SELECT, INSERT, UPDATE ON {name} TO {role};")
     lines.append(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {sch} TO {role};")

@@ -18,16 +18,20 @@ transaction; SQLite: one read transaction), so it may run while others keep work
 
 Personal data is masked by default (domain.md §6): ID and phone numbers and addresses as
 ``case show`` masks them, the birth date left out, and the rendered documents' content
-and signature images left empty. Such an export says ``"masked": true`` and cannot be
-imported. ``reveal=True`` writes everything, for a move, and records an ``export`` access
-event in the audit chain first (so the export carries the record of itself).
+and signature images left empty, the disputes' ``party_key`` empty and the installation's
+secret (``installation_secret``, the key of ``party_key``) left out. Such an export says
+``"masked": true`` and cannot be imported. ``reveal=True`` writes everything, the secret
+included, for a move, and records an ``export`` access event in the audit chain first (so
+the export carries the record of itself).
 
 The import refuses unless the target is at the export's schema revision and holds no
 data; it checks the file, inserts every row with its id in ONE transaction (batched),
 moves PostgreSQL's id sequences past the imported ids, and recomputes the audit chains
 (:func:`mediation.storage.audit.verify`) before committing. The chains' columns are copied as
 they are — rows are inserted plainly, not re-appended — so the imported history verifies
-with the same head hash as the source. Any error leaves the target as it was.
+with the same head hash as the source. The target's own secret is replaced by the
+source's, as its empty audit head is, so the imported ``party_key`` values and those made
+after the move compare (repeat detection). Any error leaves the target as it was.
 
 Layout: :mod:`.fileformat` (the format, reading a file), :mod:`.export`, :mod:`.load`
 (the import); what callers use is importable from here.

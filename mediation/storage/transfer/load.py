@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from mediation.errors import MediationError, SchemaError, TamperedError, UsageError
 from mediation.storage import audit
-from mediation.storage._tables import audit_head_table
+from mediation.storage._tables import audit_head_table, installation_secret_table
 from mediation.storage.store import Store
 from mediation.storage.transfer.fileformat import (
     BY_NAME,
@@ -123,7 +123,7 @@ def _require_empty(conn: Connection, store: Store) -> None:
     busy = [
         spec.name
         for spec in SPECS
-        if spec.table is not audit_head_table
+        if spec.table not in (audit_head_table, installation_secret_table)
         and conn.execute(select(spec.table.c[spec.columns[0].name]).limit(1)).first() is not None
     ]
     if any(h.seq != 0 or h.hash != audit.GENESIS for h in heads):
@@ -205,8 +205,9 @@ class _Loader:
             return
         self.batch, self.batch_bytes = [], 0
         table = spec.table
-        if table is audit_head_table:
-            # The target's empty chain already has its head row: it takes the source's.
+        if table in (audit_head_table, installation_secret_table):
+            # The target's empty chain already has its head row: it takes the source's. So
+            # does its secret: the imported parties' keys were made with the source's.
             def write_heads() -> None:
                 for head in batch:
                     moved = self.conn.execute(
