@@ -107,3 +107,32 @@ def test_a_key_inserted_behind_the_chain_is_reported(centre: Store) -> None:
             {"fp": "ab" * 32, "t": T0, "f": False},
         )
     assert any("审计链中没有创建或导入它的记录" in p for p in _verify(centre))
+
+
+def test_history_is_never_written_out_of_order(centre: Store, runner: CliRunner) -> None:
+    """``MEDIATION_NOW=2020-…`` (or a clock set back) must not write an event dated before
+    the case's last change (issue 13, point 7): refused, exit 3, nothing written."""
+    from tests.conftest import snapshot
+
+    before = snapshot(centre)
+    out = runner.invoke(
+        app,
+        [
+            "--db",
+            centre.url,
+            "--as",
+            "wang",
+            "case",
+            "advance",
+            "1",
+            "refuse",
+            "--set",
+            "party=李四",
+            "--set",
+            "reason=不愿调解",
+        ],
+        env={"MEDIATION_NOW": "2020-01-01T09:00:00+08:00"},
+    )
+    assert out.exit_code == 3, out.output
+    assert "早于本案上一次变更的时间 2026-03-02 09:00" in out.output
+    assert snapshot(centre) == before

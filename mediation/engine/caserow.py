@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from mediation.domain.clock import UTC
 from mediation.engine.machine import load
 from mediation.errors import NotFoundError, TransitionNotAllowed
 from mediation.storage._sql import Prepared
@@ -30,6 +31,7 @@ _CASE_ROW = select(
     proceeding_table.c.mediators,
     proceeding_table.c.case_number,
     proceeding_table.c.outcome,
+    proceeding_table.c.updated_at,
 ).where(proceeding_table.c.id == bindparam("pid"))
 _ROW = Prepared(_CASE_ROW)
 _LOCK = Prepared(_CASE_ROW.with_for_update())
@@ -49,7 +51,19 @@ def case_row(conn: Connection, pid: int, *, lock: bool = False) -> Any:
     def decoded(value: Any, empty: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else (value or empty)
 
-    return row._replace(facts=decoded(row.facts, {}), mediators=decoded(row.mediators, []))
+    def moment(value: Any) -> datetime | None:
+        # The driver's own cursor returns SQLite's text as stored: UTC, without a zone.
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+    return row._replace(
+        facts=decoded(row.facts, {}),
+        mediators=decoded(row.mediators, []),
+        updated_at=moment(row.updated_at),
+    )
 
 
 def lock_running(conn: Connection, ref: str | int, *, refused: str, hint: str) -> Any:

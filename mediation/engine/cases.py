@@ -238,6 +238,20 @@ def advance_in(
     else:
         pid, _ = resolve(conn, ref)
     row = case_row(conn, pid, lock=True)
+    if row.updated_at is not None and now < row.updated_at:
+        # A clock set back (a wrong MEDIATION_NOW, a skewed machine) would write history
+        # out of order: an event dated before the case's last change.
+        raise ValidationError(
+            [
+                FieldProblem(
+                    "时间",
+                    f"本次操作的时间 {now.astimezone(BUSINESS_TZ):%Y-%m-%d %H:%M} 早于本案上一次"
+                    f"变更的时间 {row.updated_at.astimezone(BUSINESS_TZ):%Y-%m-%d %H:%M}",
+                    "check the computer's clock (and MEDIATION_NOW, if set)",
+                )
+            ],
+            source=row.case_number,
+        )
     flow = load(row.flow)
     state = row.state
     transition = flow.transition(trigger, state)
@@ -325,7 +339,7 @@ def advance_in(
     )
     event_payload = payload
     for kind, new_due in ctl.deadline_changes:
-        old_due = extend_deadline(conn, pid, kind, new_due)
+        old_due = extend_deadline(conn, pid, kind, new_due, rule=flow.rules.get(kind), cal=cal)
         event_payload = {**event_payload, "previous_due": str(old_due)}
     for rule in flow.flow.deadlines:
         if state in rule.runs_in and dest not in rule.runs_in:
@@ -357,15 +371,19 @@ def advance_in(
             "occurred_at": now,
         },
     )
-    result.deadlines_started = start_deadlines(
-        conn,
-        flow.starts.get(trigger, ()),
-        pid,
-        today,
-        cal,
-        org_id=row.organisation_id,
-        flow=flow.flow.name,
-    )
+    for rule in flow.starts.get(trigger, ()):
+        # A recorded day (收到书面答复之日), checked by the trigger's guards, or today.
+        recorded = payload.get(rule.starts_from) if rule.starts_from else None
+        begins = date.fromisoformat(str(recorded)) if recorded else today
+        result.deadlines_started += start_deadlines(
+            conn,
+            (rule,),
+            pid,
+            begins,
+            cal,
+            org_id=row.organisation_id,
+            flow=flow.flow.name,
+        )
     return result
 
 
