@@ -277,10 +277,10 @@ def _check_input(
             problem = f"图像过大（{len(image)} 字节）"
             problems.append(FieldProblem("--image", problem, "keep it under 2 MiB"))
         else:
-            image, problem = _fitted(image, image_type)
-            if problem:
+            image, too_large = _fitted(image, image_type)
+            if too_large:
                 fix = f"请重新扫描，不超过 {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} 像素（300 dpi 足够）"
-                problems.append(FieldProblem("--image", problem, fix))
+                problems.append(FieldProblem("--image", too_large, fix))
     if problems:
         raise ValidationError(problems, source="signature")
     return image, image_type
@@ -312,7 +312,7 @@ def _fitted(image: bytes, image_type: str) -> tuple[bytes, str | None]:
                     picture.save(out, "PNG", optimize=True)
                 return out.getvalue(), None
     except Image.DecompressionBombError:
-        return image, f"图像像素过大（超过 {Image.MAX_IMAGE_PIXELS * 2} 像素，{limit}）"
+        return image, f"图像像素过大（上亿像素，{limit}）"
     except (OSError, SyntaxError, ValueError):
         # Not decodable: stored as given, left out when the agreement is printed (as before).
         return image, None
