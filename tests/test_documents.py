@@ -143,6 +143,8 @@ def payload_for(
         "penalty": "警告",
     }
     payload = {key: data[key] for key in requires}
+    if trigger.startswith("other_party_"):  # 行政调解: the respondent answers (domain.md §3.2)
+        payload["party"] = names[-1]
     if "summary" in requires and "kind" in requires:
         payload.update(SESSION_EXTRAS)
     if trigger == "agree_oral":  # the form wants what a written agreement states

@@ -165,6 +165,14 @@ def mediation_result_is_known(ctl: Controller) -> str | None:
     return _choice(ctl.payload.get("result"), MEDIATION_RESULTS, "result")
 
 
+#: What the parties jointly consent to, by trigger: each refusal names it.
+CONSENTED_ACTS = {
+    "extend": "延长调解期限",
+    "divert": "移送人民调解",
+    "apply_confirmation": "共同申请司法确认",
+}
+
+
 @guard
 def both_sides_consent(ctl: Controller) -> str | None:
     """Every applicant and respondent named in ``consented_by`` (third parties need not)."""
@@ -176,7 +184,27 @@ def both_sides_consent(ctl: Controller) -> str | None:
     ]
     if not missing:
         return None
-    return f"延长调解期限须经双方当事人同意：consented_by 缺少 {'、'.join(missing)}"
+    act = CONSENTED_ACTS.get(ctl.trigger, "此项操作")
+    return f"{act}须经双方当事人同意：consented_by 缺少 {'、'.join(missing)}"
+
+
+@guard
+def names_the_other_party(ctl: Controller) -> str | None:
+    """行政调解: the *other* party (a respondent), never the applicant, says whether it
+    consents to mediation (domain.md §3.2: 征求对方意见, the other party must consent)."""
+    parties = _parties(ctl)
+    others = [name for name, role in parties if role == "respondent"]
+    applicants = {name for name, role in parties if role == "applicant"}
+    named = ctl.payload.get("party")
+    if named in others and named not in applicants:
+        return None
+    who = "、".join(others) or "（尚未登记被申请人）"
+    if named in applicants:
+        return (
+            f"{named} 是申请人，不能代替对方表示意见："
+            f"是否同意调解须由对方当事人（被申请人）{who} 表示"
+        )
+    return f"party 应为对方当事人（被申请人）：{who}"
 
 
 @guard

@@ -52,7 +52,7 @@ FLOW = Flow(
             "accepted",
             "对方同意调解，发出受理通知",
             requires=("party",),
-            guards=("names_a_party",),
+            guards=("names_the_other_party",),
             legal_basis=LOCAL,
         ),
         Transition(
@@ -61,7 +61,7 @@ FLOW = Flow(
             "refused",
             "对方不同意调解，不予调解",
             requires=("party", "reason"),
-            guards=("names_a_party",),
+            guards=("names_the_other_party",),
             outcome="refused",
             legal_basis=LOCAL,
         ),
