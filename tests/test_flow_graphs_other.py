@@ -124,8 +124,9 @@ EDGES = {
         ("mediating", "end", "ended"),  # 调解终结书
     },
     "public_order": {
+        ("accepted", "refuse", "refused"),  # before the first session (arts. 178-179)
         ("accepted", "first_session", "first_held"),
-        ("first_held", "second_session", "mediating"),  # within 7 working days (art. 183)
+        ("first_held", "second_session", "mediating"),  # completed in 7 working days (183)
         ("first_held", "agree", "agreed"),
         ("mediating", "agree", "agreed"),
         ("agreed", "performed", "no_penalty"),

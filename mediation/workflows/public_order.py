@@ -1,9 +1,14 @@
 """治安调解 — police mediation of a minor public-order case arising from a civil dispute
-(domain.md §3.2; 公安机关办理行政案件程序规定 arts. 183, 185).
+(domain.md §3.2; 治安管理处罚法 art. 9; 公安机关办理行政案件程序规定 arts. 178-179, 183, 185).
 
-A second session is held within 7 working days of the first (art. 183). An agreement that is
-performed means no penalty; no agreement, or an agreement not performed, means the penalty
-and a notice that the parties may sue (art. 185).
+Mediation needs both parties' consent: a party who refuses before the first session means
+no mediation, and the case is dealt with by a penalty (arts. 178-179). Mediation is
+normally one session; a second one, where needed, must be *completed* within 7 working
+days of the first (art. 183): the clock runs from the first session until mediation ends
+(agreement or failure), not until the second session starts, and an agreement reached
+after it is recorded as late. An agreement that is performed means no penalty; no
+agreement, or an agreement not performed, means the penalty and a notice that the parties
+may sue (art. 185).
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ _RULES = "公安机关办理行政案件程序规定"
 FLOW = Flow(
     name="public_order",
     label="治安调解",
-    legal_basis=f"《{_RULES}》arts. 183, 185",
+    legal_basis=f"《治安管理处罚法》art. 9；《{_RULES}》arts. 178-179, 183, 185",
     case_word="治调",
     initial="accepted",
     description="公安机关对因民间纠纷引起的情节较轻的治安案件进行调解。",
     states=(
         State("accepted", "决定调解"),
+        State("refused", "当事人拒绝调解，不予调解（依法处罚）", final=True),
         State("first_held", "已进行第一次调解"),
         State("mediating", "调解中（第二次及以后）"),
         State("agreed", "达成调解协议"),
@@ -30,6 +36,16 @@ FLOW = Flow(
         State("penalised", "依法处罚并告知可提起民事诉讼", final=True),
     ),
     transitions=(
+        Transition(
+            "refuse",
+            ("accepted",),
+            "refused",
+            "当事人拒绝调解，不予调解，依法处罚",
+            requires=("party", "reason"),
+            guards=("names_a_party",),
+            outcome="refused",
+            legal_basis=f"{_RULES} arts. 178-179（经双方当事人同意方可调解）",
+        ),
         Transition(
             "first_session",
             ("accepted",),
@@ -46,7 +62,7 @@ FLOW = Flow(
             "第二次调解",
             requires=("kind", "summary"),
             guards=("session_kind_is_known",),
-            legal_basis=f"{_RULES} art. 183",
+            legal_basis=f"{_RULES} art. 183（第一次调解后7个工作日内完成）",
         ),
         Transition(
             "agree",
@@ -88,12 +104,17 @@ FLOW = Flow(
     ),
     deadlines=(
         DeadlineRule(
+            # The kind keeps its name (stored rows carry it); the clock is the completion
+            # of mediation, second session included.
             kind="second_session",
-            label="第二次调解期限",
+            label="调解完成期限（含第二次调解）",
             period=Period(7, "working_days"),
-            legal_basis=f"{_RULES} art. 183（第一次调解未达成协议的，7个工作日内进行第二次调解）",
+            legal_basis=(
+                f"{_RULES} art. 183（调解一般为一次；一次调解不成、有必要再次调解的，"
+                "应当在第一次调解后的7个工作日内完成）"
+            ),
             starts_on=("first_session",),
-            runs_in=frozenset({"first_held"}),
+            runs_in=frozenset({"first_held", "mediating"}),
             remind_before=2,
         ),
     ),
