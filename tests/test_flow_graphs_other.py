@@ -25,11 +25,21 @@ EDGES = {
         ),
         ("result_received", "conclude", "concluded"),
         ("handled_otherwise", "conclude", "concluded"),
-        ("concluded", "request_review", "review_requested"),  # 复查 (art. 35)
+        # 复查 (art. 35) within 30 days of receiving the reply, the file closed or not.
+        *((s, "record_service", s) for s in ("concluded", "closed_review_window")),
+        ("concluded", "request_review", "review_requested"),
+        ("closed_review_window", "request_review", "review_requested"),
+        ("concluded", "close", "closed_review_window"),
+        ("concluded", "end_review_window", "closed"),  # the window ran out
+        ("closed_review_window", "end_review_window", "closed"),
         ("review_requested", "answer_review", "reviewed"),
-        ("reviewed", "request_recheck", "recheck_requested"),  # 复核 (art. 36)
-        ("concluded", "close", "closed"),
-        ("reviewed", "close", "closed"),
+        # 复核 (art. 36) likewise, from receiving the 复查意见.
+        *((s, "record_review_service", s) for s in ("reviewed", "closed_recheck_window")),
+        ("reviewed", "request_recheck", "recheck_requested"),
+        ("closed_recheck_window", "request_recheck", "recheck_requested"),
+        ("reviewed", "close", "closed_recheck_window"),
+        ("reviewed", "end_recheck_window", "closed"),
+        ("closed_recheck_window", "end_recheck_window", "closed"),
         ("recheck_requested", "close", "closed"),
     },
     "court_referred": {
@@ -293,6 +303,13 @@ def test_fixed_extensions_and_consequences() -> None:
     assert load("judicial_confirmation").rules["ruling_period"].extension == Period(10, "days")
     assert load("court_referred").rules["mediation_period"].on_expiry == "expire"
     assert load("labour").rules["mediation_period"].on_expiry == "lapse"
+    # 信访 复查/复核: the windows run from the recorded day of service (art. 35-36).
+    for kind, ends in (
+        ("review_window", "end_review_window"),
+        ("recheck_window", "end_recheck_window"),
+    ):
+        rule = load("petition").rules[kind]
+        assert (rule.on_expiry, rule.starts_from, rule.duty) == (ends, "served_on", False)
     assert load("land_contract").flow.deadlines == ()  # the law sets no mediation period
 
 

@@ -65,7 +65,10 @@ def test_petition_to_confirmed_agreement_is_one_dispute(store, db_url, runner):
     go(m, "terminate", 10, "调解员", reason="双方分歧过大", other_routes="可向人民法院起诉")
     go(petition.proceeding_id, "record_result", 11, "信访员", result="failed", summary="调解不成")
     go(petition.proceeding_id, "conclude", 12, "信访员", opinion="已告知当事人诉讼途径")
-    go(petition.proceeding_id, "close", 45, "信访员", summary="未申请复查")
+    # The reply is served on day 12 (Sat 3/14): the 复查 window (信访工作条例 art. 35) runs
+    # 30 days from the next day, to Mon 4/13; no request came, so on day 45 (4/16) it ends.
+    go(petition.proceeding_id, "record_service", 12, "信访员", served_on="2026-03-14")
+    go(petition.proceeding_id, "end_review_window", 45, "信访员")
 
     referred = go(
         m,
@@ -139,7 +142,8 @@ def test_petition_to_confirmed_agreement_is_one_dispute(store, db_url, runner):
             "divert",
             "record_result",
             "conclude",
-            "close",
+            "record_service",
+            "end_review_window",
         ],
         m: [
             "receive_petition_referral",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from mediation.domain.clock import business_date
 from mediation.domain.taxonomy import (
     EXCLUSIONS,
     MEDIATION_RESULTS,
@@ -24,6 +25,7 @@ from mediation.domain.taxonomy import (
 )
 from mediation.storage._tables import (
     deadline_table,
+    event_table,
     organisation_table,
     party_table,
     proceeding_table,
@@ -300,6 +302,64 @@ def within_confirmation_window(ctl: Controller) -> str | None:
         return "没有找到申请司法确认的期限（协议是否为书面协议？）"
     if ctl.today > due:
         return f"申请司法确认须在协议生效之日起三十日内提出，已于 {due} 届满"
+    return None
+
+
+#: The reply whose service a trigger records (信访工作条例 arts. 35-36): the served day
+#: may not come before the day the reply was issued.
+SERVED_REPLY = {"record_service": "conclude", "record_review_service": "answer_review"}
+
+
+@guard
+def service_day_is_valid(ctl: Controller) -> str | None:
+    """The day the party received the written reply (``served_on``, 收到书面答复之日) is a
+    date, not in the future, not before the reply itself, and recorded once: it starts the
+    window for asking a review (domain.md §3.5, §4)."""
+    served = _parse_date(ctl.payload.get("served_on"))
+    if served is None:
+        return "served_on（收到书面答复之日）应为日期（YYYY-MM-DD）"
+    if served > ctl.today:
+        return f"送达日期 {served} 晚于今天 {ctl.today}，应填写当事人实际收到书面答复之日"
+    reply = SERVED_REPLY.get(ctl.trigger)
+    if reply is not None:
+        issued = ctl.conn.execute(
+            select(event_table.c.occurred_at)
+            .where(
+                event_table.c.proceeding_id == ctl.proceeding["id"],
+                event_table.c.trigger == reply,
+            )
+            .order_by(event_table.c.seq.desc())
+            .limit(1)
+        ).scalar()
+        if issued is not None:
+            day = business_date(issued)
+            if served < day:
+                return f"送达日期 {served} 早于书面答复出具之日 {day}"
+    for rule in ctl.rules.values():
+        if ctl.trigger not in rule.starts_on:
+            continue
+        recorded = ctl.conn.execute(
+            select(deadline_table.c.starts_on).where(
+                deadline_table.c.proceeding_id == ctl.proceeding["id"],
+                deadline_table.c.kind == rule.kind,
+            )
+        ).scalar()
+        if recorded is not None:
+            return f"送达日期已登记（{recorded}），{rule.label}自该日起算"
+    return None
+
+
+@guard
+def within_request_window(ctl: Controller) -> str | None:
+    """A party's request (复查, 复核) within its window: the party's clock (``duty=False``)
+    that runs in the current state, counted from the day the reply was received. Before
+    the service is recorded the window has not started, so a request is in time."""
+    for rule in ctl.rules.values():
+        if rule.duty or ctl.state not in rule.runs_in:
+            continue
+        due = _open_deadline(ctl, rule.kind)
+        if due is not None and ctl.today > due:
+            return f"{rule.label}已于 {due} 届满，不再受理（{rule.legal_basis}）"
     return None
 
 

@@ -155,6 +155,20 @@ def check_flow(flow: Flow, *, known_flows: list[str] | None = None) -> list[Prob
                 problems.append(
                     Problem("F007", f"deadline {rule.kind}: unknown trigger {trig!r}", "fix it")
                 )
+        for t in flow.transitions:
+            if (
+                rule.starts_from
+                and t.trigger in rule.starts_on
+                and rule.starts_from not in t.requires
+            ):
+                problems.append(
+                    Problem(
+                        "F007",
+                        f"deadline {rule.kind}: {t.trigger} does not require "
+                        f"{rule.starts_from!r}, the day it counts from",
+                        "add it to requires",
+                    )
+                )
         for st in rule.runs_in:
             if st not in names:
                 problems.append(

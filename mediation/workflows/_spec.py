@@ -100,6 +100,10 @@ class DeadlineRule:
     #: A trigger the scheduler fires once the due date has passed (a statutory
     #: consequence, e.g. 医调委 expiry = deemed failure); None for none.
     on_expiry: str | None = None
+    #: A payload field naming the day the period counts from, where the law counts from a
+    #: day the starting trigger records rather than the day it is fired (收到书面答复之日,
+    #: domain.md §4: "the clock starts on that day as recorded"); None: the trigger's day.
+    starts_from: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,13 @@
 people's mediation committee with both parties' consent (the petition stays open) → 结果反馈
 from the committee → 办结. Disposal within 15 days of registration (art. 22); the whole
 handling within 60 days of acceptance, +30 at most with approval (art. 34).
+
+复查 and 复核 (arts. 35-36): the petitioner may ask within 30 days of *receiving* the written
+reply (自收到书面答复之日起). The day of service is recorded (``record_service``,
+``record_review_service`` with ``served_on``) and starts that window from the recorded
+day (domain.md §4). Closing the file while the window may still run does not end the
+matter: the case waits in a review-window state where a request is still accepted until
+the window has run out; then it ends (终结), by hand or by the scheduler.
 """
 
 from __future__ import annotations
@@ -14,6 +21,9 @@ from mediation.workflows import _common as common
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, HandOff, State, Transition
 
 _OPEN = ("accepted", "assessed", "diverted", "result_received", "handled_otherwise")
+#: Where a 复查 (复核) may still be asked: after the reply, the file closed or not.
+_REVIEW = ("concluded", "closed_review_window")
+_RECHECK = ("reviewed", "closed_recheck_window")
 
 FLOW = Flow(
     name="petition",
@@ -31,8 +41,10 @@ FLOW = Flow(
         State("diverted", "已移送人民调解"),
         State("result_received", "已收到调解结果反馈"),
         State("concluded", "已出具处理意见"),
+        State("closed_review_window", "已办结归档（申请复查期限内）"),
         State("review_requested", "已申请复查"),
         State("reviewed", "已出具复查意见"),
+        State("closed_recheck_window", "已办结归档（申请复核期限内）"),
         State("recheck_requested", "已申请复核"),
         State("closed", "终结", final=True),
     ),
@@ -107,13 +119,38 @@ FLOW = Flow(
             legal_basis="信访工作条例 art. 34",
         ),
         Transition(
+            "record_service",
+            _REVIEW,
+            None,
+            "登记处理意见送达（信访人收到书面答复之日）",
+            requires=("served_on",),
+            guards=("service_day_is_valid",),
+            legal_basis="信访工作条例 art. 35（自收到书面答复之日起30日内可请求复查）",
+        ),
+        Transition(
             "request_review",
-            ("concluded",),
+            _REVIEW,
             "review_requested",
             "信访人申请复查",
             requires=("party", "reason"),
-            guards=("names_a_party",),
-            legal_basis="信访工作条例 art. 35（收到处理意见之日起30日内）",
+            guards=("names_a_party", "within_request_window"),
+            legal_basis="信访工作条例 art. 35（自收到书面答复之日起30日内）",
+        ),
+        Transition(
+            "close",
+            ("concluded",),
+            "closed_review_window",
+            "办结归档（申请复查期限届满前仍可申请复查）",
+            requires=("summary",),
+            legal_basis="信访工作条例 art. 35",
+        ),
+        Transition(
+            "end_review_window",
+            _REVIEW,
+            "closed",
+            "申请复查期限届满未申请复查，终结",
+            guards=("period_expired",),
+            legal_basis="信访工作条例 art. 35",
         ),
         Transition(
             "answer_review",
@@ -124,21 +161,46 @@ FLOW = Flow(
             legal_basis="信访工作条例 art. 35（收到复查请求之日起30日内）",
         ),
         Transition(
+            "record_review_service",
+            _RECHECK,
+            None,
+            "登记复查意见送达（信访人收到复查意见之日）",
+            requires=("served_on",),
+            guards=("service_day_is_valid",),
+            legal_basis="信访工作条例 art. 36（自收到复查意见之日起30日内可请求复核）",
+        ),
+        Transition(
             "request_recheck",
-            ("reviewed",),
+            _RECHECK,
             "recheck_requested",
             "信访人申请复核",
             requires=("party", "reason"),
-            guards=("names_a_party",),
-            legal_basis="信访工作条例 art. 36（收到复查意见之日起30日内）",
+            guards=("names_a_party", "within_request_window"),
+            legal_basis="信访工作条例 art. 36（自收到复查意见之日起30日内）",
         ),
         Transition(
             "close",
-            ("concluded", "reviewed", "recheck_requested"),
-            "closed",
-            "终结（未申请复查/复核，或已出具复核意见）",
+            ("reviewed",),
+            "closed_recheck_window",
+            "办结归档（申请复核期限届满前仍可申请复核）",
             requires=("summary",),
-            legal_basis="信访工作条例 arts. 35-36",
+            legal_basis="信访工作条例 art. 36",
+        ),
+        Transition(
+            "end_recheck_window",
+            _RECHECK,
+            "closed",
+            "申请复核期限届满未申请复核，终结",
+            guards=("period_expired",),
+            legal_basis="信访工作条例 art. 36",
+        ),
+        Transition(
+            "close",
+            ("recheck_requested",),
+            "closed",
+            "终结（已出具复核意见）",
+            requires=("summary",),
+            legal_basis="信访工作条例 art. 36",
         ),
     ),
     deadlines=(
@@ -165,10 +227,12 @@ FLOW = Flow(
             kind="review_window",
             label="申请复查期限",
             period=Period(30, "days"),
-            legal_basis="信访工作条例 art. 35（收到处理意见之日起30日内请求复查）",
-            starts_on=("conclude",),
-            runs_in=frozenset({"concluded"}),
+            legal_basis="信访工作条例 art. 35（自收到书面答复之日起30日内请求复查）",
+            starts_on=("record_service",),
+            starts_from="served_on",
+            runs_in=frozenset(_REVIEW),
             duty=False,
+            on_expiry="end_review_window",
         ),
         DeadlineRule(
             kind="review_period",
@@ -182,10 +246,12 @@ FLOW = Flow(
             kind="recheck_window",
             label="申请复核期限",
             period=Period(30, "days"),
-            legal_basis="信访工作条例 art. 36（收到复查意见之日起30日内请求复核）",
-            starts_on=("answer_review",),
-            runs_in=frozenset({"reviewed"}),
+            legal_basis="信访工作条例 art. 36（自收到复查意见之日起30日内请求复核）",
+            starts_on=("record_review_service",),
+            starts_from="served_on",
+            runs_in=frozenset(_RECHECK),
             duty=False,
+            on_expiry="end_recheck_window",
         ),
         DeadlineRule(
             kind="recheck_period",
