@@ -193,7 +193,10 @@ def test_peoples_deadlines_cite_the_law():
     window = rules["confirmation_window"]
     assert window.period == Period(30, "days")
     assert window.duty is False
-    assert window.starts_on == ("agree_written",)
+    # From the day the agreement takes effect (人民调解法 arts. 29-30, 33): the last
+    # signature of a written one, the day an oral one is reached.
+    assert window.starts_on == ("agreement_effective", "agree_oral")
+    assert window.runs_in == frozenset({"agreed_written", "agreed_oral", "followed_up"})
 
 
 def test_escalation_hands_off_to_the_parent_committee_in_the_same_flow():

@@ -353,23 +353,24 @@ def test_deemed_failure_by_hand_waits_for_the_period_to_run_out(store):
 def test_an_extension_rearms_reminders_and_overdue_notices(store):
     pid = _peoples(store, accepted=T0)  # due 2026-04-02
     assert dispatch(store, now=at("2026-03-30"), notifiers=[]).reminders == 1
-    assert dispatch(store, now=at("2026-04-03"), notifiers=[]).overdue == 1
+    # Extended on the last day, while the period still runs (after it, an extension is
+    # refused: tests/legal/test_dates.py).
     cases.advance(
         store,
         pid,
         "extend",
         actor="t",
-        now=at("2026-04-03", 10),
+        now=at("2026-04-02", 10),
         payload={
             "reason": "双方同意继续",
             "consented_by": ["张三", "李四"],
             "new_due": "2026-05-06",
         },
     )
+    assert dispatch(store, now=at("2026-04-03"), notifiers=[]).overdue == 0
     assert dispatch(store, now=at("2026-05-03"), notifiers=[]).reminders == 1
     assert dispatch(store, now=at("2026-05-07"), notifiers=[]).overdue == 1
     assert sorted((k, d) for _, k, d in _outbox_with_due(store)) == [
-        ("overdue", "2026-04-02"),
         ("overdue", "2026-05-06"),
         ("reminder", "2026-04-02"),
         ("reminder", "2026-05-06"),

@@ -397,6 +397,10 @@ def test_a_new_agreement_is_signed_again(cli: Cli, tmp_path: Path) -> None:
     number = agreed_case(cli, tmp_path)
     record = ("doc", "record-signature", number)
     cli.ok(*record, "--signer", "张三", "--party", "--method", "sign")
+    # In effect before it goes to 司法确认 (人民调解法 art. 29).
+    cli.ok(*record, "--signer", "李四", "--party", "--method", "sign")
+    cli.ok(*record, "--signer", "周明", "--mediator", "--method", "sign")
+    cli.ok(*record, "--signer", ORG_NAME, "--committee", "--method", "seal")
     again = ["apply_confirmation", "confirmation_denied", "remediate", "record_session"]
     for trigger in [*again, "agree_written"]:
         ok(advance(cli.runner, cli.db, number, trigger, now="2026-03-10T09:00:00+08:00"))

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from mediation.demo.agreement import DEMO_PASSPHRASE, sign_agreement
+from mediation.demo.agreement import DEMO_PASSPHRASE, sign_agreement, sign_in
 from mediation.demo.bulk import BULK_ORGANISATIONS, CHUNK, FLOW_MIX, run_bulk
 from mediation.demo.records import demo_intake
 from mediation.domain import intake
@@ -176,6 +176,9 @@ def run_demo(
         at = start + timedelta(days=2 * i)
         t = flow.transition(trigger, state)
         assert t is not None, (trigger, state)
+        if trigger == "apply_confirmation":  # once the agreement is in effect
+            with store.write() as conn:
+                sign_in(conn, opened.proceeding_id, actor=actor, now=at)
         result = advance(
             store,
             opened.proceeding_id,
@@ -231,6 +234,9 @@ def run_demo(
         for t in path:
             at += timedelta(days=rng.choice([0, 1, 1, 2, 3]), hours=rng.randrange(1, 5))
             at = min(at, now)
+            if t.trigger == "apply_confirmation":  # once the agreement is in effect
+                with store.write() as conn:
+                    sign_in(conn, opened.proceeding_id, actor=actor, now=at)
             advance(
                 store,
                 opened.proceeding_id,

@@ -79,3 +79,53 @@ def sign_agreement(
         f"（证书 {key['fingerprint'][:16]}…）→ {out}；"
         + ("验签通过" if checked.ok else "验签失败：" + "；".join(c.name for c in checked.failed))
     )
+
+
+def sign_in(conn: Any, pid: int, *, actor: str, now: datetime) -> None:
+    """Record every signature the case's current written agreement still lacks (each party
+    signs, the mediator signs, the committee seals), at ``now``, inside the caller's
+    transaction: the demo's parties apply for 司法确认 only once it is in effect
+    (人民调解法 arts. 29, 33)."""
+    from sqlalchemy import select
+
+    from mediation.documents.signatures import agreement_reached, insert_signature, missing
+    from mediation.engine.cases import case_row
+    from mediation.storage._tables import organisation_table, party_table
+
+    while True:
+        case = case_row(conn, pid, lock=True)
+        since = agreement_reached(conn, case)
+        org = conn.execute(
+            select(organisation_table.c.name).where(organisation_table.c.id == case.organisation_id)
+        ).scalar_one()
+        before = missing(conn, case, since, org)
+        if not before:
+            return
+        party_id = None
+        if before.parties:
+            kind, signer, method = "party", before.parties[0], "sign"
+            party_id = conn.execute(
+                select(party_table.c.id).where(
+                    party_table.c.dispute_id == case.dispute_id, party_table.c.name == signer
+                )
+            ).scalar()
+        elif before.mediators:
+            kind, signer, method = "mediator", case.mediator or "调解员", "sign"
+        else:
+            kind, signer, method = "committee", org, "seal"
+        insert_signature(
+            conn,
+            case,
+            since,
+            before,
+            org_name=org,
+            signer=signer,
+            signer_kind=kind,
+            party_id=party_id,
+            method=method,
+            signed_at=now,
+            image=None,
+            image_type=None,
+            actor=actor,
+            now=now,
+        )

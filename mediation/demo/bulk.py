@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from mediation.demo.agreement import sign_in
 from mediation.demo.records import demo_intake
 from mediation.domain import intake
 from mediation.engine.machine import load
@@ -389,6 +390,8 @@ def run_bulk(
                         break  # still under way today
                     t = flow.transition(step, state)
                     assert t is not None, (flow_name, step, state)
+                    if step == "apply_confirmation":  # once the agreement is in effect
+                        sign_in(conn, pid, actor=actor, now=at)
                     result = advance_in(
                         conn,
                         pid,

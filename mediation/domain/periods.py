@@ -55,6 +55,17 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, last))
 
 
+def nominal_end(start: date, period: Period, cal: WorkCalendar | None = None) -> date:
+    """The period's own last day, before any roll-over off a rest day (domain.md §4: a
+    pause counts the days left from it, and a statutory extension runs on from it).
+    A working-day period always ends on a working day: its due date."""
+    if period.unit == "working_days":
+        return compute_due(start, period, cal).due
+    if period.unit == "months":
+        return add_months(start, period.count)
+    return start + timedelta(days=period.count)
+
+
 def compute_due(start: date, period: Period, cal: WorkCalendar | None = None) -> Due:
     """The due date of ``period`` started by an event on ``start``.
 

@@ -11,9 +11,15 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, case, insert, or_, select, update
 
 from mediation.domain.calendar import WorkCalendar
-from mediation.domain.periods import Period, compute_due
+from mediation.domain.clock import business_date
+from mediation.domain.periods import Period, compute_due, nominal_end
 from mediation.storage._sql import Prepared
-from mediation.storage._tables import deadline_table, organisation_table
+from mediation.storage._tables import (
+    deadline_table,
+    dispute_table,
+    organisation_table,
+    proceeding_table,
+)
 from mediation.storage.store import calendar_in
 from mediation.workflows import DeadlineRule
 
@@ -64,7 +70,13 @@ _PAUSE_DEADLINE = Prepared(
     .values(status="paused", paused_on=bindparam("today"))
 )
 _PAUSED = Prepared(
-    select(deadline_table.c.due, deadline_table.c.paused_on).where(
+    select(
+        deadline_table.c.due,
+        deadline_table.c.paused_on,
+        deadline_table.c.counted_from,
+        deadline_table.c.period_count,
+        deadline_table.c.period_unit,
+    ).where(
         deadline_table.c.proceeding_id == bindparam("pid"),
         deadline_table.c.kind == bindparam("kind"),
         deadline_table.c.status == "paused",
@@ -102,14 +114,46 @@ _EXTEND_DEADLINE = Prepared(
         deadline_table.c.kind == bindparam("kind"),
         deadline_table.c.status == "open",
     )
-    # The agreed date is what the parties consented to: no longer provisional.
+    # The clock as now set (counted_from + period = due), so that a pause, or a calendar
+    # loaded later, counts on from it. ``overdue_at`` is left alone: an extension is only
+    # granted while the period runs, and nothing clears the record of an overrun.
     .values(
         due=bindparam("due"),
         extensions=deadline_table.c.extensions + 1,
-        provisional=False,
+        provisional=bindparam("prov"),
+        counted_from=bindparam("from_"),
+        period_count=bindparam("count"),
+        period_unit=bindparam("unit"),
         reminded_at=None,
-        overdue_at=None,
     )
+)
+_CLOCK_OF = Prepared(
+    select(
+        deadline_table.c.due,
+        deadline_table.c.starts_on,
+        deadline_table.c.counted_from,
+        deadline_table.c.period_count,
+        deadline_table.c.period_unit,
+    ).where(
+        deadline_table.c.proceeding_id == bindparam("pid"),
+        deadline_table.c.kind == bindparam("kind"),
+        deadline_table.c.status == "open",
+    )
+)
+# Not Prepared: the timestamp is read through its column type (a string on SQLite else).
+_RECEIVED_ON = (
+    select(dispute_table.c.received_at)
+    .join(proceeding_table, proceeding_table.c.dispute_id == dispute_table.c.id)
+    .where(proceeding_table.c.id == bindparam("pid"))
+)
+_SUPERSEDE = Prepared(
+    update(deadline_table)
+    .where(
+        deadline_table.c.proceeding_id == bindparam("pid"),
+        deadline_table.c.kind == bindparam("kind"),
+        _running,
+    )
+    .values(status="closed", closed_at=bindparam("now"), paused_on=None)
 )
 
 
@@ -140,12 +184,13 @@ def start_deadlines(
 ) -> list[dict[str, Any]]:
     started = []
     for rule in rules:
+        start = received_on(conn, pid, today) if rule.from_receipt else today
         period = local_period(conn, org_id, flow, rule)
-        due = compute_due(today, period, cal)
+        due = compute_due(start, period, cal)
         if due.provisional:
             # The calendar was read before this transaction; a year loaded meanwhile (and
             # its recomputation already committed) must not be missed: read it again here.
-            due = compute_due(today, period, calendar_in(conn))
+            due = compute_due(start, period, calendar_in(conn))
         row = {
             "proceeding_id": pid,
             "kind": rule.kind,
@@ -153,18 +198,47 @@ def start_deadlines(
             "period": period.label,
             "legal_basis": rule.legal_basis,
             "duty": rule.duty,
-            "starts_on": today,
+            "starts_on": start,
             "due": due.due,
             "provisional": due.provisional,
             "status": "open",
             "extensions": 0,
-            "counted_from": today,
+            "counted_from": start,
             "period_count": period.count,
             "period_unit": period.unit,
         }
         _INSERT_DEADLINE(conn, row)
         started.append(row)
     return started
+
+
+def received_on(conn: Connection, pid: int, today: date) -> date:
+    """The day the proceeding's application was received (the intake's ``received_at``,
+    in business time); never after ``today``."""
+    received = conn.execute(_RECEIVED_ON, {"pid": pid}).scalar()
+    if received is None:
+        return today
+    return min(business_date(received), today)
+
+
+def restart_on_event(
+    conn: Connection, case: Any, rules: Any, day: date, *, now: datetime
+) -> list[dict[str, Any]]:
+    """Start ``rules`` (the clocks of ``case``'s flow that start on a recorded event, e.g.
+    ``agreement_effective``) counted from ``day``, those that run in the case's state; a
+    clock of the same kind still running is closed and started again."""
+    rules = [r for r in rules if case.state in r.runs_in]
+    for rule in rules:
+        _SUPERSEDE(conn, {"pid": case.id, "kind": rule.kind, "now": now})
+    return start_deadlines(
+        conn,
+        rules,
+        case.id,
+        day,
+        calendar_in(conn),
+        org_id=case.organisation_id,
+        flow=case.flow,
+    )
 
 
 def resume_deadline(
@@ -174,12 +248,14 @@ def resume_deadline(
     row = _PAUSED(conn, {"pid": pid, "kind": rule.kind}).first()
     if row is None:
         return None
-    due, paused_on = (d if isinstance(d, date) else date.fromisoformat(d) for d in row)
+    due, paused_on = (d if isinstance(d, date) else date.fromisoformat(d) for d in row[:2])
     if rule.period.unit == "working_days":
         unit = "working_days"
         left = cal.working_days_between(paused_on, due)
     else:
-        unit, left = "days", max((due - paused_on).days, 0)
+        # The days left run to the period's own last day, not to a due date already moved
+        # off a rest day: the roll-over days are not mediation time (domain.md §4).
+        unit, left = "days", max((_nominal(row, due, cal) - paused_on).days, 0)
     new = compute_due(today, Period(left, unit), cal)  # type: ignore[arg-type]
     _RESUME_DEADLINE(
         conn,
@@ -222,9 +298,54 @@ def pause_deadline(conn: Connection, pid: int, kind: str, today: date) -> bool:
     return bool(_PAUSE_DEADLINE(conn, {"pid": pid, "kind": kind, "today": today}).rowcount)
 
 
-def extend_deadline(conn: Connection, pid: int, kind: str, due: date) -> Any:
-    """Move the open clock ``kind`` to ``due``, the date the parties agreed; return the due
-    date it had."""
+def _nominal(row: Any, due: date, cal: WorkCalendar) -> date:
+    """The last day of the clock as last set, before any roll-over (its due date when the
+    row does not say how it was counted)."""
+    if row.counted_from is None or row.period_count is None or not row.period_unit:
+        return due
+    start = row.counted_from
+    start = start if isinstance(start, date) else date.fromisoformat(start)
+    return nominal_end(start, Period(row.period_count, row.period_unit), cal)
+
+
+def nominal_last_day(conn: Connection, pid: int, kind: str, cal: WorkCalendar) -> date | None:
+    """The open clock ``kind``'s own last day, before any roll-over off a rest day."""
+    row = _CLOCK_OF(conn, {"pid": pid, "kind": kind}).first()
+    if row is None:
+        return None
+    due = row.due if isinstance(row.due, date) else date.fromisoformat(row.due)
+    return _nominal(row, due, cal)
+
+
+def extend_deadline(
+    conn: Connection,
+    pid: int,
+    kind: str,
+    due: date,
+    *,
+    rule: DeadlineRule | None = None,
+    cal: WorkCalendar | None = None,
+) -> Any:
+    """Move the open clock ``kind`` to ``due``; return the due date it had.
+
+    A statutory extension (``rule.extension``: +30, +10) runs on from the period's own last
+    day and is counted like any period: provisional in an unannounced year, recomputed when
+    the calendar is loaded. Any other is the date the parties agreed, fixed as given."""
     previous = _DUE_OF(conn, {"pid": pid, "kind": kind}).scalar()
-    _EXTEND_DEADLINE(conn, {"pid": pid, "kind": kind, "due": due})
+    values: dict[str, Any] = {"pid": pid, "kind": kind, "due": due, "prov": False}
+    values.update({"from_": due, "count": 0, "unit": "days"})
+    if rule is not None and rule.extension is not None and cal is not None:
+        nominal = nominal_last_day(conn, pid, kind, cal)
+        if nominal is not None:
+            counted = compute_due(nominal, rule.extension, cal)
+            if counted.provisional:
+                counted = compute_due(nominal, rule.extension, calendar_in(conn))
+            values.update(
+                due=counted.due,
+                prov=counted.provisional,
+                from_=nominal,
+                count=rule.extension.count,
+                unit=rule.extension.unit,
+            )
+    _EXTEND_DEADLINE(conn, values)
     return previous

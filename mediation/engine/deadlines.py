@@ -87,13 +87,16 @@ def recompute_provisional(
     for r in rows:
         rules = {rule.kind: rule for rule in load(r.flow).flow.deadlines}
         rule = rules.get(r.kind)
-        if rule is None or r.extensions:
-            # An extended deadline carries the date the parties agreed, not a computed one.
+        if rule is None or (r.extensions and rule.extension is None):
+            # A deadline extended by agreement carries the date the parties agreed, not a
+            # computed one. A statutory extension (+30, +10) is a period like any other,
+            # counted on from the nominal last day (its counted_from): recomputed below.
             conn.execute(
                 update(deadline_table).where(deadline_table.c.id == r.id).values(provisional=False)
             )
             continue
-        # The clock as last set: from its start, or from where a pause resumed it.
+        # The clock as last set: from its start, from where a pause resumed it, or from
+        # the nominal last day a statutory extension runs on from.
         if r.counted_from is not None and r.period_count is not None and r.period_unit:
             period = Period(r.period_count, r.period_unit)
             due = compute_due(r.counted_from, period, cal)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -219,9 +219,16 @@ def new_due_is_later(ctl: Controller) -> str | None:
         current = _open_deadline(ctl, rule.kind)
         if current is None:
             return f"没有正在计算的{rule.label}可以延长"
+        if ctl.today > current:
+            return _expired(rule, current)
         if new_due <= current:
             return f"new_due {new_due} 应晚于当前期限 {current}"
     return None
+
+
+def _expired(rule: Any, due: date) -> str:
+    """An extension is granted while the period runs; afterwards the overrun stands."""
+    return f"{rule.label}已于 {due} 届满，期满后不能再延长（逾期记录不予消除）"
 
 
 def _extended(ctl: Controller) -> list[Any]:
@@ -293,6 +300,76 @@ def not_mediated_elsewhere(ctl: Controller) -> str | None:
             f"该医疗纠纷已在 {busy.case_number} 中调解（医调委调解与卫生主管部门调解不得同时进行）"
         )
     return None
+
+
+@guard
+def agreement_in_effect(ctl: Controller) -> str | None:
+    """司法确认 only of an agreement in effect (人民调解法 arts. 29-30, 33): an oral one from
+    the day it was reached; a written one once every party, a mediator of the case and the
+    committee have signed, sealed or fingerprinted it (the ``agreement_effective`` event
+    recorded with the last signature, mediation.documents.signatures)."""
+    from mediation.storage._tables import signature_table
+    from mediation.workflows import AGREEMENT_EFFECTIVE, get_flow
+
+    pid = ctl.proceeding["id"]
+    reaching = {
+        t.trigger
+        for t in get_flow(ctl.proceeding["flow"]).transitions
+        if "record_agreement" in t.effects
+    }
+    reached = ctl.conn.execute(
+        select(event_table.c.seq, event_table.c.trigger, event_table.c.occurred_at)
+        .where(event_table.c.proceeding_id == pid, event_table.c.trigger.in_(sorted(reaching)))
+        .order_by(event_table.c.seq.desc())
+        .limit(1)
+    ).first()
+    if reached is None:
+        return "没有可申请司法确认的调解协议"
+    if reached.trigger == "agree_oral":
+        return None  # in effect the day it was reached (art. 30)
+    effective = ctl.conn.execute(
+        select(event_table.c.seq).where(
+            event_table.c.proceeding_id == pid,
+            event_table.c.trigger == AGREEMENT_EFFECTIVE,
+            event_table.c.seq > reached.seq,
+        )
+    ).first()
+    if effective is not None:
+        return None
+    signed = ctl.conn.execute(
+        select(signature_table.c.signer_kind, signature_table.c.party_id).where(
+            signature_table.c.proceeding_id == pid,
+            signature_table.c.document_kind == "agreement",
+            signature_table.c.recorded_at >= reached.occurred_at,
+        )
+    ).all()
+    kinds = {s.signer_kind for s in signed}
+    party_ids = {s.party_id for s in signed if s.signer_kind == "party"}
+    parties = ctl.conn.execute(
+        select(party_table.c.id, party_table.c.name)
+        .where(party_table.c.dispute_id == ctl.proceeding["dispute_id"])
+        .order_by(party_table.c.ordinal, party_table.c.id)
+    ).all()
+    missing = [f"当事人 {p.name}" for p in parties if p.id not in party_ids]
+    if "mediator" not in kinds:
+        names = list(ctl.proceeding.get("mediators") or [])
+        lead = ctl.proceeding.get("mediator")
+        if lead and lead not in names:
+            names.insert(0, lead)
+        missing.append("调解员 " + (" 或 ".join(names) or "（尚未指派调解员）"))
+    if "committee" not in kinds:
+        org = ctl.conn.execute(
+            select(organisation_table.c.name).where(
+                organisation_table.c.id == ctl.proceeding["organisation_id"]
+            )
+        ).scalar()
+        missing.append(f"{org}（盖章）")
+    return (
+        "调解协议尚未生效，不能申请司法确认：协议书自各方当事人签名、盖章或者按指印，"
+        "调解员签名并加盖调解委员会印章之日起生效（人民调解法 art. 29），尚缺 "
+        + "、".join(missing)
+        + "（用 `mediation doc record-signature` 登记）"
+    )
 
 
 @guard
@@ -386,7 +463,7 @@ def extend_deadline(ctl: Controller) -> None:
     """By the rule's statutory ``extension`` (+30 days, +10 days: once, counted from the
     period's own last day, before any roll-over to a working day), or else to the
     ``new_due`` the parties agreed."""
-    from mediation.domain.periods import Period, add_months, compute_due
+    from mediation.domain.periods import Period, compute_due, nominal_end
 
     for rule in _extended(ctl):
         new_due: date | None
@@ -397,12 +474,7 @@ def extend_deadline(ctl: Controller) -> None:
             start = row.counted_from or row.starts_on
             count = row.period_count if row.period_count is not None else rule.period.count
             unit = row.period_unit or rule.period.unit
-            if unit == "months":
-                nominal = add_months(start, count)
-            elif unit == "days":
-                nominal = start + timedelta(days=count)
-            else:  # working days always end on a working day
-                nominal = compute_due(start, Period(count, "working_days"), ctl.cal).due
+            nominal = nominal_end(start, Period(count, unit), ctl.cal)
             new_due = compute_due(nominal, rule.extension, ctl.cal).due
         else:
             new_due = _parse_date(ctl.payload.get("new_due"))
@@ -428,6 +500,8 @@ def extension_available(ctl: Controller) -> str | None:
         row = _deadline_row(ctl, rule.kind)
         if row is None:
             return f"没有正在计算的{rule.label}可以延长"
+        if ctl.today > row.due:
+            return _expired(rule, row.due)
         if rule.extension is not None and row.extensions:
             return f"{rule.label}已延长过（法定延长以{rule.extension.label}为限）"
     return None

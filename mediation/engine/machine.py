@@ -17,7 +17,14 @@ from transitions import Machine
 from mediation.engine.controller import Controller
 from mediation.engine.guards import EFFECTS, GUARDS
 from mediation.errors import FlowDefinitionError
-from mediation.workflows import FLOW_MODULES, Flow, Transition, flow_names, get_flow
+from mediation.workflows import (
+    AGREEMENT_EFFECTIVE,
+    FLOW_MODULES,
+    Flow,
+    Transition,
+    flow_names,
+    get_flow,
+)
 
 
 class _Guard:
@@ -149,9 +156,22 @@ def check_flow(flow: Flow, *, known_flows: list[str] | None = None) -> list[Prob
             problems.append(
                 Problem("F005", f"state {s.name!r} is a dead end", "mark it final or add a way out")
             )
+    # A written agreement's last signature is an event of its own (not a transition).
+    written = any(
+        "record_agreement" in t.effects and t.trigger != "agree_oral" for t in flow.transitions
+    )
+    recorded = {AGREEMENT_EFFECTIVE} if written else set()
     for rule in flow.deadlines:
+        if rule.from_receipt and set(rule.starts_on) != {"open"}:
+            problems.append(
+                Problem(
+                    "F007",
+                    f"deadline {rule.kind}: counted from receipt but not started on open",
+                    "a clock counted from the intake's received_at starts when the case opens",
+                )
+            )
         for trig in rule.starts_on:
-            if trig not in triggers and trig not in entry_triggers:
+            if trig not in triggers and trig not in entry_triggers and trig not in recorded:
                 problems.append(
                     Problem("F007", f"deadline {rule.kind}: unknown trigger {trig!r}", "fix it")
                 )

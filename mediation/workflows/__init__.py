@@ -10,6 +10,7 @@ from importlib import import_module
 
 from mediation.errors import NotFoundError
 from mediation.workflows._spec import (
+    AGREEMENT_EFFECTIVE,
     DeadlineRule,
     DocumentSpec,
     Flow,
@@ -19,6 +20,7 @@ from mediation.workflows._spec import (
 )
 
 __all__ = [
+    "AGREEMENT_EFFECTIVE",
     "FLOW_MODULES",
     "DeadlineRule",
     "DocumentSpec",

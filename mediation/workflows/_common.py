@@ -8,7 +8,7 @@ words a step differently, it overrides the label or legal basis with
 from __future__ import annotations
 
 from mediation.domain.periods import Period
-from mediation.workflows._spec import DeadlineRule, Transition
+from mediation.workflows._spec import AGREEMENT_EFFECTIVE, DeadlineRule, Transition
 
 #: 人民调解法 art. 29: the fields a written agreement must state.
 AGREEMENT_FIELDS = (
@@ -220,7 +220,7 @@ CONFIRMATION = (
         "confirmation_applied",
         "双方共同申请司法确认",
         requires=("court", "consented_by"),
-        guards=("within_confirmation_window", "both_sides_consent"),
+        guards=("agreement_in_effect", "within_confirmation_window", "both_sides_consent"),
         legal_basis="人民调解法 art. 33；民事诉讼法 art. 205",
     ),
     Transition(
@@ -248,13 +248,16 @@ CONFIRMATION = (
     ),
 )
 
-#: The parties' 30 days to apply jointly for judicial confirmation.
+#: The parties' 30 days to apply jointly for judicial confirmation, from the day the
+#: agreement takes effect: a written one when the last signature, fingerprint or seal is
+#: recorded (人民调解法 art. 29), not the day it was reached; a flow with oral agreements adds
+#: ``agree_oral`` (effective when reached, art. 30).
 CONFIRMATION_WINDOW = DeadlineRule(
     kind="confirmation_window",
     label="申请司法确认期限",
     period=Period(30, "days"),
     legal_basis="人民调解法 art. 33；民事诉讼法 art. 205（协议生效之日起三十日内）",
-    starts_on=("agree_written",),
+    starts_on=(AGREEMENT_EFFECTIVE,),
     runs_in=frozenset({"agreed_written", "followed_up"}),
     duty=False,
 )

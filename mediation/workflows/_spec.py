@@ -66,6 +66,11 @@ class Transition:
     role: str = "mediator"
 
 
+#: The event recorded when the last signature or seal puts a written agreement in effect
+#: (人民调解法 art. 29; mediation.documents.signatures): a deadline rule may start on it.
+AGREEMENT_EFFECTIVE = "agreement_effective"
+
+
 @dataclass(frozen=True)
 class DeadlineRule:
     """A statutory clock: starts on ``starts_on`` triggers, runs while in ``runs_in``.
@@ -97,6 +102,10 @@ class DeadlineRule:
     resumed_by: tuple[str, ...] = ()
     #: Days before the due date the scheduler reminds the organisation.
     remind_before: int = 3
+    #: Whether the clock counts from the day the application was received (the intake's
+    #: ``received_at``: 收到申请之日, 收到信访事项之日) rather than the day the case was typed
+    #: in (domain.md §4). Only for rules started on ``open``.
+    from_receipt: bool = False
     #: A trigger the scheduler fires once the due date has passed (a statutory
     #: consequence, e.g. 医调委 expiry = deemed failure); None for none.
     on_expiry: str | None = None

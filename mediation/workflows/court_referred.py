@@ -71,7 +71,7 @@ FLOW = Flow(
             "confirmation_requested",
             "双方共同向法院申请司法确认",
             requires=("organisation", "consented_by"),
-            guards=("within_confirmation_window", "both_sides_consent"),
+            guards=("agreement_in_effect", "within_confirmation_window", "both_sides_consent"),
             outcome="transferred",
             handoff=HandOff(
                 flow="judicial_confirmation",
@@ -95,7 +95,7 @@ FLOW = Flow(
             agreed_extension_lifts_limit=True,
             on_expiry="expire",
         ),
-        replace(common.CONFIRMATION_WINDOW, starts_on=("agree",), runs_in=frozenset({"agreed"})),
+        replace(common.CONFIRMATION_WINDOW, runs_in=frozenset({"agreed"})),
     ),
     documents=(
         DocumentSpec("agreement", "人民调解协议书", "特邀调解规定 art. 19", ("agreed",)),

@@ -74,6 +74,7 @@ FLOW = Flow(
             period=Period(5, "working_days"),
             legal_basis=f"{_ART40}（收到申请之日起5个工作日内作出是否受理的决定）",
             starts_on=("open",),
+            from_receipt=True,
             runs_in=frozenset({"applied"}),
             remind_before=2,
         ),

@@ -67,6 +67,7 @@ FLOW = Flow(
             period=Period(15, "days"),
             legal_basis=f"{_ART14}（自劳动争议调解组织收到调解申请之日起十五日）",
             starts_on=("open",),
+            from_receipt=True,
             runs_in=frozenset({"applied", *_WORKING}),
             on_expiry="lapse",
         ),

@@ -7,6 +7,8 @@ committee keeps the dispute and restarts the one-month clock.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mediation.domain.periods import Period
 from mediation.workflows import _common as common
 from mediation.workflows._spec import (
@@ -138,7 +140,12 @@ FLOW = Flow(
             runs_in=frozenset(_WORKING),
             extended_by=("extend",),
         ),
-        common.CONFIRMATION_WINDOW,
+        # An oral agreement is in effect the day it is reached (人民调解法 art. 30).
+        replace(
+            common.CONFIRMATION_WINDOW,
+            starts_on=(*common.CONFIRMATION_WINDOW.starts_on, "agree_oral"),
+            runs_in=common.CONFIRMATION_WINDOW.runs_in | {"agreed_oral"},
+        ),
     ),
     documents=(
         DocumentSpec(

@@ -210,6 +210,7 @@ FLOW = Flow(
             period=Period(15, "days"),
             legal_basis="信访工作条例 art. 22（收到信访事项之日起15日内）",
             starts_on=("open",),
+            from_receipt=True,
             runs_in=frozenset({"registered"}),
         ),
         DeadlineRule(
