@@ -299,7 +299,11 @@ def _check_deadlines(
         assert (r.status == "paused") == (r.paused_on is not None), f"{where}: {r.kind} pause"
         assert r.closed_at is None, where
         counted = compute_due(r.counted_from, Period(r.period_count, r.period_unit), cal)
-        if r.extensions:
+        if r.extensions and r.period_count == 0:
+            # An agreed extension: the date the parties agreed, fixed as given (even a rest
+            # day); the clock is kept as "counted from that day, nothing left" for pauses.
+            assert r.due == r.counted_from, f"{where}: {r.kind} agreed date moved"
+        elif r.extensions:
             assert r.due >= counted.due, f"{where}: {r.kind} extended to before its period's end"
         else:
             assert (r.due, r.provisional) == (counted.due, counted.provisional), (
