@@ -13,7 +13,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,18 @@ SETS: dict[str, dict[str, str]] = {
 }
 #: Triggers whose data comes from the example files instead (--data FILE).
 DATA_FILES = {"assign": EXAMPLES / "assign.toml", "agree_written": EXAMPLES / "agreement.toml"}
+#: Who signs a written agreement (``doc record-signature``): both parties, the mediator
+#: (data/examples/assign.toml) and the committee's seal (人民调解法 art. 29).
+SIGNERS = (
+    ("张三", "--party", "fingerprint"),
+    ("李四", "--party", "sign"),
+    ("周明", "--mediator", "sign"),
+    ("桥头村人民调解委员会", "--committee", "seal"),
+)
+#: The events signing records: one per signature, and the agreement taking effect.
+SIGNING = ("record_signature",) * len(SIGNERS) + ("agreement_effective",)
+#: In a :func:`walk`, the parties, the mediator and the committee sign the agreement.
+SIGN = "sign"
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -130,16 +142,34 @@ def advance(
     return cli(runner, db, *args, *extra, now=now, actor=actor)
 
 
+def sign_agreement(runner: CliRunner, db: str, case: str | int, now: str) -> None:
+    """Every :data:`SIGNERS` signs the case's written agreement at ``now``; the last puts it
+    in effect (required before applying for 司法确认)."""
+    for signer, kind, method in SIGNERS:
+        args = ["doc", "record-signature", str(case), "--signer", signer, kind, "--method", method]
+        ok(cli(runner, db, *args, now=now))
+
+
+def hours_after(moment: str, hours: int) -> str:
+    return (datetime.fromisoformat(moment) + timedelta(hours=hours)).isoformat()
+
+
 def walk(
     runner: CliRunner, db: str, case: str | int, triggers: list[str], state: str | None = None
 ) -> str:
     """Fire ``triggers`` in order from ``state`` (read when not given), each expected to
-    succeed; return the final state."""
+    succeed; return the final state. :data:`SIGN` among them signs the agreement an hour
+    after the steps before it; the steps after it come an hour later still."""
     if state is None:
         state = show(runner, db, case)["proceeding"]["state"]
+    now = NOW
     for trigger in triggers:
+        if trigger == SIGN:
+            sign_agreement(runner, db, case, now=hours_after(now, 1))
+            now = hours_after(now, 2)
+            continue
         dest = dest_of(trigger, state)
-        result = ok(advance(runner, db, case, trigger))
+        result = ok(advance(runner, db, case, trigger, now=now))
         assert f"（{trigger}） {state} → " in result.stdout
         assert result.stdout.splitlines()[0].endswith(f"{FLOW.state_label(dest)}（{dest}）")
         state = dest
@@ -245,7 +275,7 @@ BRANCHES: list[tuple[list[str], str]] = [
     ),
     (
         [
-            *["accept", "assign", "inform", "record_session", "agree_written"],
+            *["accept", "assign", "inform", "record_session", "agree_written", SIGN],
             *["apply_confirmation", "confirmation_denied", "archive"],
         ],
         "archived",
@@ -274,6 +304,8 @@ def _run_happy_path(runner: CliRunner, db: str, tmp_path: Path) -> str:
         )
         assert result.stdout.startswith(f"{number}：")
         assert f"（{trigger}） {source} → {FLOW.state_label(dest)}（{dest}）" in result.stdout
+        if trigger == "agree_written":  # signed and sealed an hour later, the same day
+            sign_agreement(runner, db, number, now=hours_after(when, 1))
     return number
 
 
@@ -283,7 +315,9 @@ def test_every_transition_of_the_flow(db: str, runner: CliRunner, tmp_path: Path
 
     data = show(runner, db, number)
     p = data["proceeding"]
-    assert (p["state"], p["version"]) == ("archived", len(HAPPY))
+    # Every transition, and the signatures on each of the two written agreements.
+    signed = 2 * len(SIGNING)
+    assert (p["state"], p["version"]) == ("archived", len(HAPPY) + signed)
     assert p["closed_at"] == HAPPY[-1][0]
     assert p["outcome"] == "agreement_written"
     assert (p["mediator"], p["mediators"]) == ("周明", ["周明", "吴桂英"])
@@ -299,26 +333,44 @@ def test_every_transition_of_the_flow(db: str, runner: CliRunner, tmp_path: Path
     ]
 
     history = events(runner, db, number)
-    assert [e["seq"] for e in history] == list(range(1, len(HAPPY) + 1))
+    assert [e["seq"] for e in history] == list(range(1, len(HAPPY) + signed + 1))
+    expected_history = []
+    for when, trig, src, dst, actor, _ in HAPPY:
+        expected_history.append((when, trig, src, dst, actor))
+        if trig == "agree_written":  # then signed, the agreement in effect
+            expected_history += [(hours_after(when, 1), e, dst, dst, ACTOR) for e in SIGNING]
     assert [
         (e["occurred_at"], e["trigger"], e["from_state"], e["to_state"], e["actor"])
         for e in history
-    ] == [(when, trig, src, dst, actor) for when, trig, src, dst, actor, _ in HAPPY]
+    ] == expected_history
+    # Each application for 司法确认 came after its agreement took effect.
+    for i, e in enumerate(history):
+        if e["trigger"] == "apply_confirmation":
+            effective = [f for f in history[:i] if f["trigger"] == "agreement_effective"][-1]
+            signatures = [f for f in history[:i] if f["trigger"] == "record_signature"][-4:]
+            for f in [*signatures, effective]:
+                assert f["seq"] < e["seq"]
+                assert datetime.fromisoformat(f["occurred_at"]) < datetime.fromisoformat(
+                    e["occurred_at"]
+                )
     assert {e["proceeding_id"] for e in history} == {p["id"]}
     assert [e["to_label"] for e in history][-3:] == ["已申请司法确认", "司法确认有效", "结案归档"]
-    by_seq = {e["seq"]: e for e in history}
-    assert by_seq[3]["payload"] == {"mediators": ["周明", "吴桂英"], "selection": "designated"}
-    assert by_seq[6]["payload"]["kind"] == "mediation"
-    assert by_seq[8]["payload"]["performance"] == "partly_performed"  # from the JSON --data file
-    assert by_seq[7]["payload"]["performance_deadline"] == "2026-03-20"  # agreement.toml
-    assert by_seq[14]["payload"]["performance_deadline"] == "2026-04-30"  # --set overrides --data
+    # The transitions by their step number (the signatures are no step of the flow).
+    steps = [e for e in history if e["trigger"] not in SIGNING]
+    by_step = dict(enumerate(steps, 1))
+    assert by_step[3]["payload"] == {"mediators": ["周明", "吴桂英"], "selection": "designated"}
+    assert by_step[6]["payload"]["kind"] == "mediation"
+    assert by_step[8]["payload"]["performance"] == "partly_performed"  # from the JSON --data file
+    assert by_step[7]["payload"]["performance_deadline"] == "2026-03-20"  # agreement.toml
+    assert by_step[14]["payload"]["performance_deadline"] == "2026-04-30"  # --set overrides --data
 
     # Branches, each from a new case: id → (final state, number of events).
-    expected = {p["id"]: ("archived", len(HAPPY))}
+    expected = {p["id"]: ("archived", len(HAPPY) + signed)}
     for triggers, final in BRANCHES:
         case = open_case(runner, db, tmp_path)["proceeding_id"]
         assert walk(runner, db, case, triggers, state="applied") == final
-        expected[case] = (final, len(triggers) + 1)
+        steps = len(triggers) + 1 + triggers.count(SIGN) * (len(SIGNING) - 1)
+        expected[case] = (final, steps)
         if final == "escalated":
             expected[handed_off_to(runner, db, case)] = ("accepted", 1)
         if final == "referred_to_court":  # a 委派调解 proceeding at 城关, same dispute
@@ -354,6 +406,9 @@ def test_every_transition_of_the_flow(db: str, runner: CliRunner, tmp_path: Path
         assert [e["seq"] for e in recorded] == list(range(1, expected[case["id"]][1] + 1))
         assert recorded[-1]["to_state"] == case["state"]
         for e in recorded:
+            if e["trigger"] in SIGNING:  # no transition: the agreement signed where it is
+                assert e["from_state"] == e["to_state"] == "agreed_written"
+                continue
             if e["from_state"] is None:
                 assert e["trigger"] in ("open", "receive_escalation", "receive_court_referral")
                 continue
@@ -808,7 +863,13 @@ def test_demo_fills_every_state(db_url: str, runner: CliRunner) -> None:
         verified = cli(runner, db_url, "doc", "verify", str(pdf))
         assert verified.exit_code == 0, verified.output
     else:  # no file to put it beside: no signed agreement unless --agreement names one
-        assert (walked["proceeding"]["state"], walked["proceeding"]["version"]) == ("archived", 11)
+        # The signatures are still recorded before 司法确认 is applied for (the 11 steps,
+        # four signatures and the agreement taking effect), but no PDF is signed.
+        assert (walked["proceeding"]["state"], walked["proceeding"]["version"]) == ("archived", 16)
+        triggers = [e["trigger"] for e in events(runner, db_url, 1)]
+        assert triggers.count("record_signature") == 4  # two parties, mediator, seal
+        assert "agreement_effective" in triggers and "sign_document" not in triggers
+        assert triggers.index("agreement_effective") < triggers.index("apply_confirmation")
 
 
 def test_demo_quiet_prints_the_summary(tmp_path: Path, runner: CliRunner) -> None:

@@ -20,6 +20,7 @@ import pytest
 from jinja2 import meta, nodes
 from sqlalchemy import func, insert, select, update
 
+from mediation.demo.agreement import sign_in
 from mediation.documents import (
     KINDS,
     SEAL_BOX,
@@ -31,13 +32,15 @@ from mediation.documents import (
     service,
 )
 from mediation.documents import kinds as K
+from mediation.documents.signatures import signatures
 from mediation.domain import intake
 from mediation.engine.cases import advance, open_case
 from mediation.engine.machine import load
 from mediation.engine.organisations import add_organisation
+from mediation.engine.queries import history
 from mediation.storage._tables import access_event_table, document_table, signature_table
 from mediation.storage.store import Store
-from mediation.workflows import Transition, get_flow
+from mediation.workflows import Transition, flow_names, get_flow
 from tests.conftest import T0
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
@@ -187,7 +190,14 @@ def walk(
     names = [p["name"] for p in record["parties"] if p["role"] in ("applicant", "respondent")]
     opened = open_case(store, intake.validate(record), actor=ACTOR, now=start)
     at = start
+    agreement = None
     for t in path_to(flow, target):
+        if "agreement_in_effect" in t.guards and agreement != "agree_oral":
+            # 司法确认 only of a written agreement in effect: signed half an hour after the
+            # last step, before it is applied for (人民调解法 arts. 29, 33).
+            sign_agreement(store, opened.proceeding_id, at + timedelta(minutes=30))
+        if "record_agreement" in t.effects:
+            agreement = t.trigger
         at += timedelta(hours=1)
         payload = payload_for(t.trigger, t.requires, at, names)
         payload.update((overrides or {}).get(t.trigger, {}))
@@ -197,6 +207,40 @@ def walk(
 
 def step(store: Store, pid: int, trigger: str, at: datetime, **payload: Any) -> Any:
     return advance(store, pid, trigger, actor=ACTOR, now=at, payload=payload)
+
+
+def sign_agreement(store: Store, pid: int, at: datetime) -> None:
+    """Every party and the mediator sign the case's written agreement and the committee
+    seals it, at ``at``: it takes effect (人民调解法 art. 29)."""
+    with store.write() as conn:
+        sign_in(conn, pid, actor=ACTOR, now=at)
+
+
+def assert_signed_before_applying(store: Store, pid: int) -> None:
+    """Each application for 司法确认 of the case followed its agreement's taking effect: every
+    signature recorded at or after the agreement was reached, and before the application."""
+    reaching = {
+        t.trigger
+        for flow in flow_names()
+        for t in get_flow(flow).transitions
+        if "record_agreement" in t.effects
+    }
+    events = history(store, str(pid))["events"]
+    applications = [e for e in events if e["trigger"] == "apply_confirmation"]
+    assert applications
+    for applied in applications:
+        before = [e for e in events if e["seq"] < applied["seq"]]
+        agreed = max((e for e in before if e["trigger"] in reaching), key=lambda e: e["seq"])
+        since = [e for e in before if e["seq"] > agreed["seq"]]
+        signed = [e for e in since if e["trigger"] == "record_signature"]
+        effective = [e for e in since if e["trigger"] == "agreement_effective"]
+        assert {e["payload"]["signer_kind"] for e in signed} == {"party", "mediator", "committee"}
+        assert len(effective) == 1, [e["trigger"] for e in before]
+        for e in [*signed, *effective]:
+            assert agreed["occurred_at"] <= e["occurred_at"] < applied["occurred_at"], e
+        for e in signed:
+            signed_at = datetime.fromisoformat(e["payload"]["signed_at"])
+            assert agreed["occurred_at"] <= signed_at < applied["occurred_at"], e
 
 
 # -- reading PDFs ---------------------------------------------------------------------
@@ -652,14 +696,11 @@ def test_signatures_of_an_agreement_replaced_by_remediation_are_not_shown(
     doc_store: Store,
 ) -> None:
     pid, at = _agreed(doc_store)
-    _sign(
-        doc_store,
-        pid,
-        at + timedelta(hours=1),
-        signer_kind="mediator",
-        signer_name="周明",
-        method="sign",
-    )
+    # The first agreement is signed by both parties and 周明 and sealed (in effect, so the
+    # parties may apply for 司法确认), then denied and replaced.
+    sign_agreement(doc_store, pid, at + timedelta(hours=1))
+    first = {(s["signer_kind"], s["signer_name"]) for s in signatures(doc_store, str(pid))}
+    assert {("mediator", "周明"), ("party", "张三"), ("party", "李四")} <= first
     at += timedelta(days=1)
     step(
         doc_store,
@@ -669,6 +710,7 @@ def test_signatures_of_an_agreement_replaced_by_remediation_are_not_shown(
         court="青山县人民法院",
         consented_by=["张三", "李四"],
     )
+    assert_signed_before_applying(doc_store, pid)
     step(
         doc_store,
         pid,
@@ -682,7 +724,11 @@ def test_signatures_of_an_agreement_replaced_by_remediation_are_not_shown(
     _, pdf = render_document(
         doc_store, str(pid), "agreement", actor=ACTOR, now=at + timedelta(hours=2)
     )
-    assert re.fullmatch(r"年\s+月\s+日", _signature_rows(pdf)["周明"])
+    rows = _signature_rows(pdf)
+    assert re.fullmatch(r"年\s+月\s+日", rows["周明"])
+    for party in ("张三", "李四"):  # the parties signed the old one too
+        assert re.fullmatch(r"年\s+月\s+日", rows[party]), rows
+    assert "（已盖章）" not in flat(pdftext(pdf))  # nor the committee's seal
 
 
 def _signature_rows(pdf: bytes) -> dict[str, str]:

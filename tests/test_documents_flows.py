@@ -26,10 +26,12 @@ from tests.test_documents import (
     AGREEMENT,
     add_extra_organisations,
     assert_fonts_embedded_subsets,
+    assert_signed_before_applying,
     flat,
     full_record,
     pdfinfo,
     pdftext,
+    sign_agreement,
     step,
     walk,
 )
@@ -43,6 +45,7 @@ def _case_for(store: Store, flow: str, spec: DocumentSpec) -> int:
     if flow == "judicial_confirmation":
         # The court's case comes from a committee's agreement, handed on by the parties.
         pid, at = walk(store, "court_referred", "agreed")
+        sign_agreement(store, pid, at + timedelta(minutes=30))  # in effect (人民调解法 art. 29)
         result = step(
             store,
             pid,
@@ -51,9 +54,12 @@ def _case_for(store: Store, flow: str, spec: DocumentSpec) -> int:
             organisation="青山法院",
             consented_by=["张三", "李四"],
         )
+        assert_signed_before_applying(store, pid)
         assert result.handed_off_to is not None
         return int(result.handed_off_to.proceeding_id)
-    pid, at = walk(store, flow, spec.after[0])
+    pid, at = walk(store, flow, spec.after[0])  # signs a written agreement before 司法确认
+    if spec.kind == "confirmation_application":
+        assert_signed_before_applying(store, pid)
     if spec.kind == "investigation":
         step(
             store,
@@ -134,6 +140,11 @@ def test_a_whole_peoples_case_file_renders(store: Store, tmp_path: Path) -> None
     for trigger, payload in moves:
         at += timedelta(hours=1)
         step(store, pid, trigger, at, **payload)
+        if trigger == "agree_written":
+            # Both parties and the mediator sign it and the committee seals it: in effect, so
+            # the parties may apply for 司法确认 (人民调解法 arts. 29, 33).
+            sign_agreement(store, pid, at + timedelta(minutes=30))
+    assert_signed_before_applying(store, pid)
     from mediation.documents import documents_of
 
     have = [(d["kind"], d["seq"]) for d in documents_of(store, pid)]

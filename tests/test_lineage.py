@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 from mediation.cli import app
+from mediation.demo.agreement import sign_in
 from mediation.domain import intake
 from mediation.engine import cases
 from mediation.engine.organisations import add_organisation
@@ -87,6 +88,11 @@ def test_petition_to_confirmed_agreement_is_one_dispute(store, db_url, runner):
     c = court_mediation.proceeding_id
     go(c, "record_session", 22, "特邀调解员", kind="mediation", summary="释法明理")
     go(c, "agree", 25, "特邀调解员", **AGREEMENT)
+    # Signed by both parties and the mediator and sealed the same day, two hours later: in
+    # effect, so the parties may apply for 司法确认 (人民调解法 arts. 29, 33).
+    signed_at = day(25) + timedelta(hours=2)
+    with store.write() as conn:
+        sign_in(conn, c, actor="特邀调解员", now=signed_at)
     applied = go(
         c,
         "apply_confirmation",
@@ -134,6 +140,11 @@ def test_petition_to_confirmed_agreement_is_one_dispute(store, db_url, runner):
         assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
         assert {e["dispute_id"] for e in events} == {petition.dispute_id}
         history[pid] = [e["trigger"] for e in events]
+        if pid == c:  # signed after the agreement, before the application
+            when = {e["trigger"]: e["occurred_at"] for e in events}
+            assert when["agree"] < when["record_signature"] == when["agreement_effective"]
+            assert signed_at.isoformat() == when["agreement_effective"]
+            assert when["agreement_effective"] < when["apply_confirmation"]
     assert history == {
         petition.proceeding_id: [
             "open",
@@ -154,7 +165,14 @@ def test_petition_to_confirmed_agreement_is_one_dispute(store, db_url, runner):
             "terminate",
             "court_referral",
         ],
-        c: ["receive_court_referral", "record_session", "agree", "apply_confirmation"],
+        c: [
+            "receive_court_referral",
+            "record_session",
+            "agree",
+            *["record_signature"] * 4,  # 张三, 李四, the mediator, the committee's seal
+            "agreement_effective",
+            "apply_confirmation",
+        ],
         j: ["receive_application", "accept", "confirm"],
     }
 
@@ -185,7 +203,7 @@ def test_court_referral_returns_to_court_on_expiry(store):
 
 def test_the_agreement_travels_with_the_hand_off(store):
     from mediation.engine.organisations import add_organisation as add
-    from mediation.engine.queries import case_detail
+    from mediation.engine.queries import case_detail, history
 
     add(store, code="青法", name="青山县人民法院", level="county", kind="court", now=T0)
     opened = cases.open_case(store, intake.validate(intake_record()), actor="t", now=T0)
@@ -205,14 +223,21 @@ def test_the_agreement_travels_with_the_hand_off(store):
         store, c, "record_session", actor="t", now=T0, payload={"kind": "mediation", "summary": "s"}
     )
     cases.advance(store, c, "agree", actor="t", now=T0, payload=AGREEMENT)
+    # In effect (signed by every party and the mediator, sealed) before the parties apply.
+    signed_at, applied_at = T0 + timedelta(minutes=30), T0 + timedelta(hours=1)
+    with store.write() as conn:
+        sign_in(conn, c, actor="t", now=signed_at)
     applied = cases.advance(
         store,
         c,
         "apply_confirmation",
         actor="t",
-        now=T0,
+        now=applied_at,
         payload={"organisation": "青法", "consented_by": ["张三", "李四"]},
     )
+    signed = [e for e in history(store, str(c))["events"] if e["trigger"] == "record_signature"]
+    assert len(signed) == 4
+    assert all(T0 < e["occurred_at"] < applied_at for e in signed)
     detail = case_detail(store, str(applied.handed_off_to.proceeding_id))
     carried = detail["proceeding"]["facts"]["carried_over"]
     assert carried["from_case"] == applied.case_number
