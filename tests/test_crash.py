@@ -275,14 +275,16 @@ def agree_again(store: Store, pid: int, version: int) -> None:
         "agreed_written",
         version + 1,
     )
-    assert deadlines_of(store, pid) == {"mediation_period": "met", "confirmation_window": "open"}
+    assert deadlines_of(store, pid) == {"mediation_period": "met"}
 
 
 # -- SIGKILL in the middle of a transition ----------------------------------------------------
 
 _TRANSITION_POINTS: dict[str, dict[str, Any]] = {
-    # The name advance_in calls (defined in mediation.engine.clocks).
-    "mid-transition": {"hook": "mediation.engine.cases:start_deadlines"},
+    # Just after advance_in wrote the transition's event, before the rest of the work and
+    # the commit (a written agreement starts no clock of its own any more: the
+    # confirmation window waits for the agreement to take effect).
+    "mid-transition": {"hook": "mediation.engine.cases:append_event", "after": True},
     "before-commit": {"hook": "mediation.storage.audit:before_commit", "after": True},
 }
 
@@ -441,7 +443,7 @@ def _library_after_a_cut(store: Store, db_url: str, tmp_path: Path, point: str) 
             select(event_table.c.seq).where(event_table.c.proceeding_id == pid)
         ).scalars()
         assert sorted(seqs) == [1, 2, 3, 4, 5, 6]
-    assert deadlines_of(store, pid) == {"mediation_period": "met", "confirmation_window": "open"}
+    assert deadlines_of(store, pid) == {"mediation_period": "met"}
     consistent(store, db_url)
     return outcome
 
@@ -473,7 +475,7 @@ def test_killed_after_the_commit_before_the_seal(store: Store, db_url: str, tmp_
     spec = {"hook": "mediation.storage.audit:seal_committed", "then": "sleep"}
     with child({**spec, "argv": agree_argv(db_url, pid)}, tmp_path) as (proc, info):
         kill(proc, info)
-    assert deadlines_of(store, pid) == {"mediation_period": "met", "confirmation_window": "open"}
+    assert deadlines_of(store, pid) == {"mediation_period": "met"}
     with store.read() as conn:
         report = audit.verify(conn)
     assert report.ok and (report.pending, report.head_seq) == (1, head), report
@@ -528,7 +530,7 @@ def test_a_connection_dropped_while_sealing_loses_nothing(
     assert outcome["first"] == {"raised": None}, outcome
     # Done once: the same trigger again is refused by the flow, not by a dead connection.
     assert outcome["again"]["raised"] == "TransitionNotAllowed", outcome
-    assert deadlines_of(store, pid) == {"mediation_period": "met", "confirmation_window": "open"}
+    assert deadlines_of(store, pid) == {"mediation_period": "met"}
     with store.read() as conn:
         report = audit.verify(conn)
     assert report.ok and report.pending == 1, report
