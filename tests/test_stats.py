@@ -59,9 +59,17 @@ def open_case(store: Any, n: int, when: datetime, **record: Any) -> int:
 
 
 def run(store: Any, pid: int, *steps: tuple[Any, ...]) -> Any:
-    """Fire (trigger, moment[, payload]) steps on case ``pid``; return the last result."""
+    """Fire (trigger, moment[, payload]) steps on case ``pid``; return the last result.
+    The step ``sign`` records every signature the written agreement lacks (it takes effect:
+    人民调解法 art. 29), as the parties do before applying for 司法确认."""
+    from mediation.demo.agreement import sign_in
+
     result = None
     for trigger, when, *payload in steps:
+        if trigger == "sign":
+            with store.write() as conn:
+                sign_in(conn, pid, actor="t", now=when)
+            continue
         data = payload[0] if payload else None
         result = cases.advance(store, pid, trigger, actor="t", now=when, payload=data)
     return result
@@ -109,6 +117,7 @@ def dataset(store: Any) -> dict[str, int]:
             at(3, 20),
             {"performance": "performed", "summary": "已履行", "satisfaction": "satisfied"},
         ),
+        ("sign", at(3, 20, 16)),
         ("apply_confirmation", at(3, 21), {"court": "青山县人民法院", "consented_by": names(1)}),
         ("confirmation_granted", at(3, 25), {"ruling_ref": "（2026）浙0681民特1号"}),
         ("archive", at(3, 26)),
@@ -162,6 +171,7 @@ def dataset(store: Any) -> dict[str, int]:
         j,
         *mediate(2),
         ("agree_written", at(4, 6), AGREEMENT),
+        ("sign", at(4, 6, 16)),
         ("apply_confirmation", at(4, 7), {"court": "青山县人民法院", "consented_by": names(10)}),
         (
             "confirmation_denied",
@@ -184,6 +194,7 @@ def dataset(store: Any) -> dict[str, int]:
         k,
         ("record_session", at(3, 3), SESSION),
         ("agree", at(3, 9), AGREEMENT),
+        ("sign", at(3, 9, 16)),
         ("apply_confirmation", at(3, 10), {"organisation": "青山", "consented_by": names(11)}),
     ).handed_off_to.proceeding_id
     run(
