@@ -29,6 +29,7 @@ databases.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import time
@@ -40,6 +41,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
+import typer.main
+import typer.testing
 from sqlalchemy import MetaData, create_engine, insert, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
@@ -94,6 +98,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         on_pg = any(isinstance(v, str) and v == "postgresql" for v in params)
         if on_pg or PG_ONLY_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+
+
+@functools.cache
+def _command_of(app: typer.Typer) -> Any:
+    return typer.main.get_command(app)
+
+
+@pytest.fixture(autouse=True)
+def _cli_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let ``CliRunner.invoke`` build each Typer app's command tree once per process: it
+    rebuilds it on every call otherwise (25-50 ms, much of a short invocation). Same app,
+    same commands: the tree holds no state of an invocation."""
+    monkeypatch.setattr(typer.testing, "_get_command", _command_of, raising=False)
 
 
 @pytest.fixture(autouse=True)

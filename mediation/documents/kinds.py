@@ -1,7 +1,7 @@
 """The document set (domain.md §5; 人民调解文书格式, 司法部 2010), declared as data.
 
 Each :class:`Kind` names its template (``mediation/templates/doc_<kind>.html``) and
-documents every field of the context the template receives; ``tests/test_documents.py``
+documents every field of the context the template receives; ``tests/documents/test_documents.py``
 fails when a template uses an undocumented field, when a documented field is unused, or
 when the context built for a real case carries a field that is not documented.
 

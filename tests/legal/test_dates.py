@@ -19,8 +19,8 @@ from typer.testing import CliRunner
 
 from mediation.storage.store import Store
 from mediation.workflows import flow_names, get_flow
+from tests.commands.test_cli_peoples import _cli_built_once  # noqa: F401  (autouse: one command tree)
 from tests.legal.helpers import ORG_NAME, Cli
-from tests.test_cli_peoples import _cli_built_once  # noqa: F401  (autouse: one command tree)
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from mediation.storage.store import Store
+from tests.commands.test_cli_peoples import _cli_built_once  # noqa: F401  (autouse: one command tree)
 from tests.legal.helpers import EXAMPLES, ORG_NAME, Cli
-from tests.test_cli_peoples import _cli_built_once  # noqa: F401  (autouse: one command tree)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from mediation.documents import _pdf, service
 from mediation.storage._tables import document_table
 from mediation.storage.store import Store
 from tests.conftest import T0, intake_record
-from tests.test_documents import ACTOR, add_extra_organisations, pdftext, step, walk
+from tests.documents.test_documents import ACTOR, add_extra_organisations, pdftext, step, walk
 
 PAGE = '<!DOCTYPE html><html lang="zh-CN"><head>{head}</head><body><p>调解</p>{body}</body></html>'
 

@@ -35,9 +35,9 @@ from mediation.storage._tables import (
     signature_table,
 )
 from mediation.storage.store import Store
-from tests import test_signing as signing
 from tests.conftest import T0, intake_record
-from tests.test_signing import Cli, agreed_case
+from tests.documents import test_signing as signing
+from tests.documents.test_signing import Cli, agreed_case
 
 # The signing tests' fixtures: a database, the environment (key folder, passphrase), the CLI.
 font_cache, env, db, cli = signing.font_cache, signing.env, signing.db, signing.cli

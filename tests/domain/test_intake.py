@@ -29,7 +29,7 @@ from mediation.storage.store import Store
 from tests.conftest import intake_record
 
 NOW = "2026-03-02T09:00:00+08:00"
-EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
 #: Tables a case open writes to; a rejected intake must leave every one unchanged.
 CASE_TABLES = ("dispute", "party", "proceeding", "event", "deadline", "case_counter")
 BAD_ID = "110105194912310021"  # 11010519491231002X with a wrong check digit

@@ -134,7 +134,7 @@ def test_shipped_2026_file_agrees_with_the_package() -> None:
 
     from mediation.domain.calendar import read_year_file
 
-    year = read_year_file(Path(__file__).parent.parent / "data" / "holidays" / "2026.toml")
+    year = read_year_file(Path(__file__).parents[2] / "data" / "holidays" / "2026.toml")
     loaded = WorkCalendar()
     loaded.add_year(year)
     day = D("2026-01-01")

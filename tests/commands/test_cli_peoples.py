@@ -29,7 +29,7 @@ from mediation.workflows.peoples import FLOW
 from tests.conftest import intake_record
 
 NOW = "2026-03-02T09:00:00+08:00"
-EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
 ACTOR = "mediator1"
 
 #: The data each trigger requires, given with --set KEY=VALUE.

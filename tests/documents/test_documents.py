@@ -43,7 +43,7 @@ from mediation.storage.store import Store
 from mediation.workflows import Transition, flow_names, get_flow
 from tests.conftest import T0
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
 TEMPLATES = Path(service.__file__).resolve().parents[1] / "templates"
 ACTOR = "周明"
 

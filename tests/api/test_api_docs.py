@@ -18,7 +18,7 @@ from mediation.domain.clock import FixedClock
 from mediation.storage.store import Store
 from tests.conftest import T0, intake_record
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "web_handler.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "web_handler.py"
 
 
 def _load_example() -> Any:

@@ -21,7 +21,7 @@ from mediation.documents import kinds as K
 from mediation.storage.store import Store
 from mediation.workflows import DocumentSpec, flow_names, get_flow
 from tests.conftest import T0
-from tests.test_documents import (
+from tests.documents.test_documents import (
     ACTOR,
     AGREEMENT,
     add_extra_organisations,
@@ -36,7 +36,7 @@ from tests.test_documents import (
     walk,
 )
 
-DOCUMENTS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "documents.md"
+DOCUMENTS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "documents.md"
 CASES = [(flow, spec.kind) for flow in flow_names() for spec in get_flow(flow).documents]
 
 

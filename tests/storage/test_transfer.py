@@ -47,7 +47,7 @@ from mediation.storage._types import JSONText
 from mediation.storage.store import Store
 from tests.conftest import PG_URL, T0, _pg_available, intake_record
 
-HOLIDAYS = Path(__file__).resolve().parents[1] / "data" / "holidays" / "2026.toml"
+HOLIDAYS = Path(__file__).resolve().parents[2] / "data" / "holidays" / "2026.toml"
 NOW = T0 + timedelta(days=120)
 ADMIN = "admin"
 #: Bytes a text column could not hold: every byte value, NUL included.

@@ -25,14 +25,14 @@ from mediation.errors import ExitCode
 from mediation.storage import audit
 from mediation.storage._tables import access_event_table, document_table, signing_key_table
 from mediation.storage.store import Store
-from tests.conftest import intake_record
-from tests.test_cli_peoples import (
+from tests.commands.test_cli_peoples import (
     _cli_built_once,  # noqa: F401  (autouse: one command tree)
     advance,
     ok,
     open_case,
     walk,
 )
+from tests.conftest import intake_record
 
 PASSPHRASE = "一二三 correct-horse-battery"
 OPENED = "2026-03-02T09:00:00+08:00"

@@ -13,7 +13,7 @@ from mediation.errors import MediationError
 from mediation.storage._tables import event_table
 from mediation.storage.store import Store
 from tests.conftest import T0
-from tests.test_documents import walk
+from tests.documents.test_documents import walk
 
 
 def _agreed(store: Store) -> int:

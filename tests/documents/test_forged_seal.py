@@ -21,7 +21,7 @@ from mediation.documents.signing import _seal_pdf
 from mediation.errors import ExitCode
 from mediation.storage._tables import document_table, organisation_table, signing_key_table
 from mediation.storage.store import Store
-from tests.test_signing import (  # noqa: F401  (fixtures)
+from tests.documents.test_signing import (  # noqa: F401  (fixtures)
     NOW,
     ORG_NAME,
     PASSPHRASE,

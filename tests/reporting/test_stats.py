@@ -339,7 +339,7 @@ def test_every_figure_has_a_label_and_a_definition():
     assert all(f.label and f.definition and f.unit in ("件", "%", "日") for f in stats.FIGURES)
     listed = [k for _, section in stats.SECTIONS for k in section]
     assert sorted(listed) == sorted(keys)
-    page = Path(__file__).parent.parent / "docs" / "reference" / "statistics.md"
+    page = Path(__file__).parents[2] / "docs" / "reference" / "statistics.md"
     section = page.read_text(encoding="utf-8")
     missing = [f.label for f in stats.FIGURES if f.label not in section]
     assert not missing, f"figures not defined in docs/reference/statistics.md: {missing}"
