@@ -266,6 +266,10 @@ def test_the_daemon_runs_at_start_and_keeps_running(store, db_url, tmp_path: Pat
         **os.environ,
         "MEDIATION_NOW": "2026-04-03T08:00:00+08:00",
         "MEDIATION_NOTIFY_LOG": str(log),
+        # Under libfaketime (the suite is run under `faketime` to prove it depends on no
+        # date) the daemon's timed waits would follow the faked clock and never end: the
+        # interval is real time, so the monotonic clock stays real. Without it: no effect.
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
     }
     printed = tmp_path / "runs.txt"
 
