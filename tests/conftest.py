@@ -61,8 +61,13 @@ def _session_database_url(server_url: str) -> str:
     """A new database's URL on ``server_url``'s server, named for this session: the time
     (for sweeping up after killed runs) and a random part (one per xdist worker)."""
     url = make_url(server_url)
-    name = f"{url.database or 'postgres'}_pytest_{int(time.time())}_{uuid.uuid4().hex[:6]}"
+    name = f"{_database_prefix(server_url)}{int(time.time())}_{uuid.uuid4().hex[:6]}"
     return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _database_prefix(server_url: str) -> str:
+    # Short enough for PostgreSQL's 63 characters, with the time and the random part.
+    return f"{(make_url(server_url).database or 'postgres')[:30]}_pytest_"
 
 
 #: The database the tests use: created on that server at first use and dropped when the
@@ -146,7 +151,7 @@ def _create_session_database() -> None:
 
 def _sweep_stale_databases(conn: Any) -> None:
     """Drop the session databases of runs killed long ago (one in use is left alone)."""
-    prefix = f"{make_url(PG_SERVER_URL).database or 'postgres'}_pytest_"
+    prefix = _database_prefix(PG_SERVER_URL)
     names = conn.execute(
         text("SELECT datname FROM pg_database WHERE starts_with(datname, :p)"), {"p": prefix}
     ).scalars()
