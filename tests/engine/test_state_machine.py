@@ -301,8 +301,9 @@ def _check_deadlines(
         counted = compute_due(r.counted_from, Period(r.period_count, r.period_unit), cal)
         if r.extensions and r.period_count == 0:
             # An agreed extension: the date the parties agreed, fixed as given (even a rest
-            # day); the clock is kept as "counted from that day, nothing left" for pauses.
-            assert r.due == r.counted_from, f"{where}: {r.kind} agreed date moved"
+            # day); the clock is kept as "counted from that day, nothing left", so a pause
+            # may move the due date on from it (the days it gave back), never before it.
+            assert r.due >= r.counted_from, f"{where}: {r.kind} due before the agreed date"
         elif r.extensions:
             assert r.due >= counted.due, f"{where}: {r.kind} extended to before its period's end"
         else:
