@@ -19,9 +19,9 @@ from mediation.engine.guards import EFFECTS, GUARDS
 from mediation.errors import FlowDefinitionError
 from mediation.workflows import (
     AGREEMENT_EFFECTIVE,
-    FLOW_MODULES,
     Flow,
     Transition,
+    entries,
     flow_names,
     get_flow,
 )
@@ -133,14 +133,9 @@ def check_flow(flow: Flow, *, known_flows: list[str] | None = None) -> list[Prob
                 )
 
     # Proceedings also start where hand-offs from any flow (this one included) enter it.
-    handoffs = [t.handoff for t in flow.transitions if t.handoff]
-    for other in known_flows:
-        if other != flow.name and other in FLOW_MODULES:
-            handoffs += [t.handoff for t in get_flow(other).transitions if t.handoff]
-    into_here = [h for h in handoffs if h.flow == flow.name]
-    entries = {flow.initial} | {h.entry_state for h in into_here}
-    entry_triggers = {"open"} | {h.entry_trigger for h in into_here}
-    reachable = set(entries) & names
+    starts = entries(flow, known_flows)
+    entry_triggers = set(starts)
+    reachable = set().union(*starts.values()) & names
     queue = deque(reachable)
     while queue:
         here = queue.popleft()

@@ -55,15 +55,9 @@ IN_PLACE = frozenset(
 @cache
 def _entries(flow_name: str) -> dict[str, frozenset[str]]:
     """Entry trigger → the states a proceeding of ``flow_name`` may start in by it."""
-    from mediation.workflows import FLOW_MODULES, get_flow
+    from mediation.workflows import entries, get_flow
 
-    flow = get_flow(flow_name)
-    entries: dict[str, set[str]] = {"open": {flow.initial}}
-    for other in FLOW_MODULES:
-        for t in get_flow(other).transitions:
-            if t.handoff is not None and t.handoff.flow == flow_name:
-                entries.setdefault(t.handoff.entry_trigger, set()).add(t.handoff.entry_state)
-    return {k: frozenset(v) for k, v in entries.items()}
+    return entries(get_flow(flow_name))
 
 
 @cache

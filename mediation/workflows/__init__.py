@@ -6,6 +6,7 @@ the engine validates it when it is first loaded.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import import_module
 
 from mediation.errors import NotFoundError
@@ -28,6 +29,7 @@ __all__ = [
     "HandOff",
     "State",
     "Transition",
+    "entries",
     "flow_names",
     "get_flow",
 ]
@@ -71,3 +73,18 @@ def get_flow(name: str) -> Flow:
         )
     flow: Flow = import_module(module).FLOW
     return flow
+
+
+def entries(flow: Flow, others: Iterable[str] | None = None) -> dict[str, frozenset[str]]:
+    """Entry trigger → the states a proceeding of ``flow`` may start in: ``open`` into its
+    initial state, and the entry trigger of every hand-off into it, from ``flow`` itself or
+    from the flows ``others`` (default: every declared flow)."""
+    handoffs = [t.handoff for t in flow.transitions if t.handoff]
+    for other in FLOW_MODULES if others is None else others:
+        if other != flow.name and other in FLOW_MODULES:
+            handoffs += [t.handoff for t in get_flow(other).transitions if t.handoff]
+    found: dict[str, set[str]] = {"open": {flow.initial}}
+    for handoff in handoffs:
+        if handoff.flow == flow.name:
+            found.setdefault(handoff.entry_trigger, set()).add(handoff.entry_state)
+    return {trigger: frozenset(states) for trigger, states in found.items()}
