@@ -183,9 +183,9 @@ def test_reveal_needs_a_permitted_role_and_is_recorded(
     ok(cli(runner, db, "zhou", "dispute", "show", "1", "--reveal"))
     with store.read() as conn:
         reveals = conn.execute(
-            select(access_event_table.c.actor, access_event_table.c.subject).where(
-                access_event_table.c.action == "reveal"
-            )
+            select(access_event_table.c.actor, access_event_table.c.subject)
+            .where(access_event_table.c.action == "reveal")
+            .order_by(access_event_table.c.id)
         ).all()
         report = audit.verify(conn)
     assert [(r.actor, r.subject) for r in reveals] == [("zhou", "case 1"), ("zhou", "dispute 1")]
