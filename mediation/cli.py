@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from mediation.commands import _params
-from mediation.commands._common import Settings, default_actor, set_current
+from mediation.commands._common import Settings, set_current
 from mediation.commands.audit import audit_app
 from mediation.commands.calendar import calendar_app, deadline_app
 from mediation.commands.case import case_app
@@ -89,7 +89,8 @@ def root(
         typer.Option(
             "--as",
             envvar="MEDIATION_USER",
-            help="Acting user recorded on every change (default: OS login).",
+            help="Act for this user (admins only, recorded). Who acts is the OS account "
+            "(SQLite) or the database login (PostgreSQL).",
         ),
     ] = None,
     log_level: Annotated[
@@ -113,7 +114,7 @@ def root(
         raise typer.BadParameter(
             "the acting user's name must be 1-80 characters", param_hint="--as"
         )
-    ctx.obj = Settings(db=db, actor=default_actor(actor))
+    ctx.obj = Settings(db=db, acting_for=actor)
     set_current(ctx.obj)
 
 

@@ -203,11 +203,51 @@ def add_ladder(store: Store) -> None:
         add_organisation(store, code=code, name=name, level=level, parent=parent, now=T0)
 
 
+#: The roles of the login that runs the tests (the OS account on SQLite, the database
+#: login on PostgreSQL): the first admin of every migrated database, as ``init`` makes it,
+#: and staff and supervisor besides (a supervisor does what a mediator does, anywhere), so a
+#: test acts without naming anyone. Tests of roles and
+#: scope add users and act as them (``Mediation(store, login)``, or ``--as``: an admin
+#: acting for them, recorded).
+RUNNER_ROLES = ["admin", "staff", "supervisor"]
+
+
+def add_runner(store: Store) -> str:
+    """Make the login running the tests the first admin (with every role); its login."""
+    from mediation.engine.users import add_user
+
+    login = store.login()
+    with store.write() as conn:
+        add_user(
+            conn, login, name=login, roles=RUNNER_ROLES, organisation=None, actor=login, now=T0
+        )
+    return login
+
+
+def add_users(store: Store, *logins: str, roles: tuple[str, ...] = ("mediator",)) -> None:
+    """Add ``logins`` as users of 桥头 with ``roles`` (the runner adds them, at T0)."""
+    from mediation.engine.users import add_user
+
+    runner = store.login()
+    with store.write() as conn:
+        for login in logins:
+            add_user(
+                conn,
+                login,
+                name=login,
+                roles=list(roles),
+                organisation="桥头",
+                actor=runner,
+                now=T0,
+            )
+
+
 def _migrate_with_ladder(url: str) -> None:
     store = Store(url)
     try:
         store.upgrade()
         add_ladder(store)
+        add_runner(store)
     finally:
         store.close()
 
@@ -411,7 +451,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL for an empty database: a SQLite file, or a fresh PostgreSQL schema. When the
     test uses ``store`` too, the URL of the store's database instead: a copy of the
     session's migrated template (see the module's docstring)."""
-    migrated = "store" in request.fixturenames
+    migrated = "store" in request.fixturenames and not request.node.get_closest_marker("no_runner")
     request.node._mediation_migrated = migrated
     if request.param == "sqlite":
         path = tmp_path / "mediation.db"
@@ -443,6 +483,8 @@ def store(request: pytest.FixtureRequest, db_url: str) -> Iterator[Store]:
         # ``store`` was asked for dynamically, after ``db_url`` made an empty database.
         s.upgrade()
         add_ladder(s)
+        if not request.node.get_closest_marker("no_runner"):
+            add_runner(s)
     yield s
     s.close()
 

@@ -8,9 +8,12 @@ command line is one client of it; a web service or a script is another::
 
     from mediation import Mediation
 
-    with Mediation.connect("centre.db", actor="zhouming") as api:
+    with Mediation.connect("centre.db") as api:  # as this OS account / database login
         detail = api.show_case("（2026）桥头人调字第1号")
         print(detail.proceeding["state_label"])
+
+``Mediation.connect`` establishes who acts (:mod:`mediation.storage.identity`); a service
+that authenticates its users itself builds ``Mediation(store, login)`` per request.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ scheduler, the audit chain, moving a database."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO
@@ -33,9 +34,17 @@ class AdminAPI(Session):
             self._authorize(action)
 
     def init(
-        self, *, org_code: str | None = None, org_name: str | None = None, level: str = "village"
+        self,
+        *,
+        org_code: str | None = None,
+        org_name: str | None = None,
+        level: str = "village",
+        roles: Sequence[str] = (),
     ) -> Initialised:
-        """Create the database (or bring it up to date), optionally with a first committee."""
+        """Create the database (or bring it up to date), optionally with a first committee.
+        On a database without users, the acting login becomes the first admin, with
+        ``roles`` besides (a one-person committee: ``mediator``, ``staff``, ``supervisor``),
+        in ``org_code``'s committee."""
         self._authorize_if_current(Action.INIT)
         before, after = self.store.upgrade()
         self._authorize(Action.INIT)
@@ -51,7 +60,38 @@ class AdminAPI(Session):
                 now=self.clock.now(),
                 exist_ok=True,
             )
-        return Initialised(self.store.display_url, before, after, organisation)
+        first = self._first_admin(roles, organisation=org_code)
+        return Initialised(self.store.display_url, before, after, organisation, first)
+
+    def _first_admin(self, roles: Sequence[str], *, organisation: str | None) -> str | None:
+        """Make the acting login the first admin of a database without users (there is no
+        open set-up window); None when it has users."""
+        from mediation.engine.users import add_user, users_exist
+        from mediation.errors import PermissionDenied, UsageError
+
+        with self._writing() as conn:
+            if users_exist(conn):
+                if roles:
+                    raise UsageError(
+                        "--role 只用于创建第一位系统管理员；本数据库已有用户",
+                        hint="请系统管理员授权：mediation user grant LOGIN ROLE",
+                    )
+                return None
+            if self.acting_admin is not None:
+                raise PermissionDenied(
+                    "数据库尚无用户，不能代他人操作（--as）",
+                    hint="去掉 --as：运行 init 的账户成为第一位系统管理员",
+                )
+            add_user(
+                conn,
+                self.actor,
+                name=self.actor,
+                roles=["admin", *roles],
+                organisation=organisation,
+                actor=self.actor,
+                now=self.clock.now(),
+            )
+        return self.actor
 
     def upgrade(self, revision: str = "head") -> tuple[str | None, str | None]:
         """Bring the schema up to ``revision``; returns (before, after)."""
@@ -75,8 +115,7 @@ class AdminAPI(Session):
     def add_user(
         self, login: str, *, name: str, roles: list[str], organisation: str | None = None
     ) -> User:
-        """Add a user; the first must be an admin (until then the database is in set-up
-        mode)."""
+        """Add a user (admins only; the first admin is whoever ran ``init``)."""
         from mediation.engine.users import add_user
 
         with self._writing() as conn:
@@ -95,7 +134,7 @@ class AdminAPI(Session):
         """Every user with their roles and organisation."""
         from mediation.engine.users import list_users
 
-        with self.store.read() as conn:
+        with self._reading() as conn:
             self._authorize(Action.USER_LIST, conn)
             return list_users(conn)
 
@@ -250,7 +289,7 @@ class AdminAPI(Session):
 
         self._authorize(Action.EXPORT)
         if reveal:
-            with self.store.read() as conn:
+            with self._reading() as conn:
                 self._require(conn, Action.EXPORT_REVEAL)
         now = self.clock.now()
         if isinstance(out, Path):
@@ -274,5 +313,8 @@ class AdminAPI(Session):
         self._authorize_if_current(Action.DEMO)
         self.store.upgrade()
         self._authorize(Action.DEMO)
+        if self._first_admin((), organisation=None):
+            # A demonstration database: its creator plays every part.
+            self.grant(self.actor, ["mediator", "staff", "supervisor"])
         run_demo(self.store, now=self.clock.now(), actor=self.actor, **options)
         return reports.overdue_rows(self.store, as_of=self.clock.today())

@@ -20,7 +20,6 @@ from mediation.engine.permissions import (
     record_reveal,
     require_role,
 )
-from mediation.errors import MediationError
 from mediation.storage.refs import resolve
 
 if TYPE_CHECKING:
@@ -33,39 +32,60 @@ if TYPE_CHECKING:
 class Session:
     """A store, the acting user's login and a clock. Not thread-safe: one per request."""
 
-    def __init__(self, store: Store, actor: str, *, clock: Clock | None = None) -> None:
-        """:param store: an open :class:`~mediation.storage.store.Store`.
-        :param actor: the acting user's login (recorded on every change).
+    def __init__(
+        self,
+        store: Store,
+        actor: str,
+        *,
+        clock: Clock | None = None,
+        acting_admin: str | None = None,
+    ) -> None:
+        """A session for ``actor``, whom the caller vouches for: a service that
+        authenticates its users itself (a web server's login) constructs one per request.
+        The command line uses :meth:`connect`, which establishes the actor itself.
+
+        :param store: an open :class:`~mediation.storage.store.Store`.
+        :param actor: the acting user's login (their roles apply; recorded on every change).
         :param clock: the clock (default: the wall clock).
+        :param acting_admin: the admin acting for ``actor`` (support): checked to be an
+            active admin and recorded in the chain with every action.
         """
         self.store = store
         self.actor = actor
         self.clock = clock or Clock()
+        self.acting_admin = acting_admin
 
     @classmethod
     def connect(
         cls,
         db: str | None,
-        actor: str,
         *,
+        acting_for: str | None = None,
         clock: Clock | None = None,
         require_current: bool = True,
     ) -> Self:
-        """Open the database ``db`` (a SQLite path or URL; ``None``: the default one).
+        """Open the database ``db`` (a SQLite path or URL; ``None``: the default one),
+        acting as the login the caller cannot fake (:mod:`mediation.storage.identity`: the
+        database login on PostgreSQL, the operating-system account on SQLite).
 
+        :param acting_for: act for this user instead (``--as``): only an admin may, and
+            every action is recorded as the admin's, for that user.
         :raises SchemaError: (exit 7) when ``require_current`` and the schema is missing or
             out of date.
         """
         from mediation.storage.store import Store, resolve_url
 
         store = Store(resolve_url(db))
-        if require_current:
-            try:
+        try:
+            if require_current:
                 store.require_current()
-            except MediationError:
-                store.close()
-                raise
-        return cls(store, actor, clock=clock)
+            login = store.login()
+        except BaseException:
+            store.close()
+            raise
+        if acting_for and acting_for != login:
+            return cls(store, acting_for, clock=clock, acting_admin=login)
+        return cls(store, login, clock=clock)
 
     def close(self) -> None:
         self.store.close()
@@ -79,15 +99,45 @@ class Session:
     # -- checks -------------------------------------------------------------------------
 
     def _authorize(self, action: Action, conn: Connection | None = None) -> User | None:
-        """The acting user, checked for ``action`` (None in set-up mode or for an action
-        that touches no case data).
+        """The acting user, checked for ``action`` (None for an action that touches no
+        case data, or one that may run before the first user exists).
 
         :raises PermissionDenied: (exit 9) naming the role ``action`` needs.
         """
         if conn is not None:
+            self._check_acting_admin(action, conn)
             return authorize(conn, self.actor, action)
-        with self.store.read() as read:
+        with self._reading() as read:
+            self._check_acting_admin(action, read)
             return authorize(read, self.actor, action)
+
+    def _check_acting_admin(self, action: Action, conn: Connection) -> None:
+        """With ``--as``: refuse unless the real login is an active admin, and record that
+        it acted for :attr:`actor`: in ``conn``'s transaction when it writes (the record
+        stands or falls with the action), else in a transaction of its own on a second
+        connection (a read stays a read, and the attempt is on record either way)."""
+        if self.acting_admin is None:
+            return
+        from mediation.engine.permissions import record_acting_for
+
+        now = self.clock.now()
+        if conn.get_execution_options().get("mediation_write"):
+            record_acting_for(
+                conn, admin=self.acting_admin, actor=self.actor, action=action, now=now
+            )
+            return
+        from mediation.storage.store import Store
+
+        with Store(self.store.url) as second, second.write() as write:
+            record_acting_for(
+                write, admin=self.acting_admin, actor=self.actor, action=action, now=now
+            )
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A read transaction."""
+        with self.store.read() as conn:
+            yield conn
 
     def _require(self, conn: Connection, action: Action) -> None:
         """A second permission within one action (``--reveal`` on an export)."""
@@ -110,7 +160,7 @@ class Session:
         :raises NotFoundError: (exit 4) when there is no such case.
         :raises PermissionDenied: (exit 9) outside the user's roles or scope.
         """
-        user = authorize(conn, self.actor, action)
+        user = self._authorize(action, conn)
         pid = resolve(conn, ref)[0]
         check_case_scope(conn, user, pid, acting=acting)
         return pid

@@ -102,7 +102,7 @@ class CasesAPI(Session):
             # The version as the request found it: when another change is committed while
             # this one waits for the case's lock, this one is a conflict (exit 6), not a
             # trigger the new state happens to refuse.
-            with self.store.read() as conn:
+            with self._reading() as conn:
                 expect_version = resolve(conn, case)[1]
         with self._writing() as conn:
             pid = self._case(conn, Action.CASE_ADVANCE, case, acting=True)
@@ -129,7 +129,7 @@ class CasesAPI(Session):
         """The triggers allowed now, with the data each requires."""
         from mediation.engine.queries import next_triggers
 
-        with self.store.read() as conn:
+        with self._reading() as conn:
             self._case(conn, Action.CASE_NEXT, case)
         return NextTriggers.of(next_triggers(self.store, str(case)))
 
@@ -137,7 +137,7 @@ class CasesAPI(Session):
         """The recorded events of a case, oldest first."""
         from mediation.engine.queries import history
 
-        with self.store.read() as conn:
+        with self._reading() as conn:
             self._case(conn, Action.CASE_HISTORY, case)
         return CaseHistory.of(history(self.store, str(case)))
 
@@ -151,7 +151,7 @@ class CasesAPI(Session):
                 pid = self._case(conn, Action.CASE_SHOW, case)
                 self._reveal(conn, Action.CASE_SHOW, f"case {case}", cases=[pid])
         else:
-            with self.store.read() as conn:
+            with self._reading() as conn:
                 self._case(conn, Action.CASE_SHOW, case)
         return CaseDetail.of(
             case_detail(self.store, str(case), reveal=reveal, today=self.clock.today())
@@ -214,7 +214,7 @@ class CasesAPI(Session):
         event keeps the old and new values masked."""
         from mediation.engine.parties import amend_party
 
-        with self.store.read() as conn:
+        with self._reading() as conn:
             self._case(conn, Action.CASE_AMEND_PARTY, case, acting=True)
         return amend_party(
             self.store,
@@ -235,7 +235,7 @@ class CasesAPI(Session):
 
         masked = dispute_lineage(self.store, ref)
         cases = [p["id"] for p in masked["proceedings"]]
-        with self._writing() if reveal else self.store.read() as conn:
+        with self._writing() if reveal else self._reading() as conn:
             user = self._authorize(Action.DISPUTE_SHOW, conn)
             if restricted(user, acting=False) and not any(
                 may_act_on(user, scope_row(conn, pid)) for pid in cases

@@ -24,7 +24,7 @@ class DocumentsAPI(Session):
         """
         from mediation.documents import render
 
-        with self.store.read() as conn:
+        with self._reading() as conn:
             self._case(conn, Action.DOC_RENDER, case, acting=True)
         return render(self.store, case, kind, actor=self.actor, now=self.clock.now(), seq=seq)
 
@@ -34,7 +34,7 @@ class DocumentsAPI(Session):
         from mediation.engine.permissions import may_act_on, restricted, scope_row
 
         work = plan(self.store, since=since, kind=kind)
-        with self.store.read() as conn:
+        with self._reading() as conn:
             user = self._authorize(Action.DOC_RENDER_ALL, conn)
             if not restricted(user, acting=True):
                 return work
@@ -55,7 +55,7 @@ class DocumentsAPI(Session):
         result's ``content`` is the signed PDF."""
         from mediation.documents.signing import sign_document
 
-        with self.store.read() as conn:
+        with self._reading() as conn:
             self._case(conn, Action.DOC_SIGN, case, acting=True)
         return sign_document(
             self.store,
@@ -88,7 +88,7 @@ class DocumentsAPI(Session):
         committee's seal); the last one makes the agreement take effect."""
         from mediation.documents.signatures import record_signature
 
-        with self.store.read() as conn:
+        with self._reading() as conn:
             self._case(conn, Action.DOC_RECORD_SIGNATURE, case, acting=True)
         return record_signature(
             self.store,

@@ -98,10 +98,12 @@ class SchemaStatus(_Result):
 
 @dataclass(frozen=True)
 class Initialised(_Result):
-    """What ``init`` did: the schema revision before and after, and the committee it
-    registered (if any)."""
+    """What ``init`` did: the schema revision before and after, the committee it
+    registered (if any), and the first admin it made (the login that ran it; None when the
+    database had users already)."""
 
     database: str
     revision_before: str | None
     revision: str | None
     organisation: dict[str, Any] | None = None
+    first_admin: str | None = None

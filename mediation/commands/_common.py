@@ -9,7 +9,6 @@ inside the functions that need them.
 """
 
 import functools
-import getpass
 import os
 import sys
 from collections.abc import Callable
@@ -45,16 +44,22 @@ class Settings:
     """What the root options set for every command."""
 
     db: str | None
-    actor: str
+    #: ``--as``: the user an admin acts for (checked and recorded by the library).
+    acting_for: str | None = None
 
     def api(self, *, require_current: bool = True) -> "Mediation":
-        """The library, acting as :attr:`actor` on the database: every permission and scope
-        check happens there (:mod:`mediation.api`). ``require_current=False`` opens a
-        database whose schema is missing or out of date (init, upgrade, import, status)."""
+        """The library on the database, acting as the login the library establishes (the
+        database login on PostgreSQL, the OS account on SQLite), or for ``--as``: every
+        permission and scope check happens there (:mod:`mediation.api`).
+        ``require_current=False`` opens a database whose schema is missing or out of date
+        (init, upgrade, import, status)."""
         from mediation.api import Mediation
 
         return Mediation.connect(
-            self.db, self.actor, clock=self.clock, require_current=require_current
+            self.db,
+            acting_for=self.acting_for,
+            clock=self.clock,
+            require_current=require_current,
         )
 
     @property
@@ -75,19 +80,7 @@ def set_current(settings: Settings) -> None:
 
 def current_settings() -> Settings:
     """The settings the root callback parsed for this invocation."""
-    return _current or Settings(db=None, actor=default_actor(None))
-
-
-def default_actor(given: str | None) -> str:
-    if given:
-        return given
-    env = os.environ.get("MEDIATION_USER")
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    return _current or Settings(db=None)
 
 
 def handled(func: F) -> F:

@@ -25,20 +25,30 @@ def init(
     ] = None,
     org_name: Annotated[str | None, typer.Option(help="The committee's full name.")] = None,
     level: Annotated[str, typer.Option(help="village | township | county | city")] = "village",
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--role",
+            help="More roles for the first admin (repeatable): mediator | staff | supervisor.",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Create the database (or bring it up to date), optionally with a first committee.
+    Whoever runs it on a new database becomes its first admin (the OS account on SQLite,
+    the database login on PostgreSQL).
 
-    Example: mediation init --org-code 桥头 --org-name 桥头村人民调解委员会 --level village
+    Example: mediation init --org-code 桥头 --org-name 桥头村人民调解委员会 --role mediator
     """
     from mediation.reporting.output import to_json
 
     with current_settings().api(require_current=False) as api:
-        done = api.init(org_code=org_code, org_name=org_name, level=level)
+        done = api.init(org_code=org_code, org_name=org_name, level=level, roles=role or ())
     result: dict[str, Any] = {
         "database": done.database,
         "revision_before": done.revision_before,
         "revision": done.revision,
+        "first_admin": done.first_admin,
     }
     if org_code:
         result["organisation"] = done.organisation
@@ -48,6 +58,8 @@ def init(
     echo(f"数据库已就绪：{result['database']}（schema {done.revision}）")
     if org_code:
         echo(f"已登记调委会：{org_code}")
+    if done.first_admin:
+        echo(f"第一位系统管理员：{done.first_admin}（添加其他用户：mediation user add）")
 
 
 @db_app.command("upgrade")

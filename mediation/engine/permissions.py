@@ -13,9 +13,10 @@ Four roles (``taxonomy.ROLES``):
   extensions, merging disputes, verifying the audit chain;
 - **admin** (系统管理员): users, organisations, calendars, keys, schema, backups, moves.
 
-A user may hold several roles. **Set-up mode:** until the first user is added, a database
-has nobody to check against and every action is allowed; the first user added must be an
-admin, and from then on every action checks the acting user's roles.
+A user may hold several roles. There is no open set-up window: whoever creates the
+database (``mediation init``, ``demo``) becomes its first admin, and every action checks
+the acting user's roles. A database without users (made by an older version) allows only
+the actions that make its first admin (:data:`BOOTSTRAP`).
 """
 
 from __future__ import annotations
@@ -165,15 +166,42 @@ def _grant_hint(login: str, roles: frozenset[str]) -> str:
     return f"请系统管理员授权：mediation user grant {login} {role}"
 
 
+#: What may run on a database that has no users yet: each makes its runner the first
+#: admin (init, demo, upgrading a database made before users were required) or brings the
+#: users with the data (import into a new database).
+BOOTSTRAP = frozenset({Action.INIT, Action.DB_UPGRADE, Action.DEMO, Action.IMPORT})
+
+
+def _no_users(conn: Connection, action: Action) -> User | None:
+    """A database without users allows :data:`BOOTSTRAP` actions, unless its chain records
+    users: then they were deleted behind it, and making a new first admin would hand the
+    database to whoever asks first. ``audit verify`` runs either way (it reports that)."""
+    if action == Action.AUDIT_VERIFY:
+        return None
+    if audit.users_recorded(conn):
+        raise PermissionDenied(
+            f"「{action.label}」被拒绝：用户表是空的，但审计链记载过用户——数据库可能被改动过",
+            hint="请运行 mediation audit verify 查明，并从备份恢复",
+        )
+    if action in BOOTSTRAP:
+        return None
+    raise PermissionDenied(
+        f"「{action.label}」被拒绝：数据库尚无用户",
+        hint="先运行 mediation init：运行它的账户成为第一位系统管理员",
+    )
+
+
 def authorize(conn: Connection, login: str, action: Action) -> User | None:
-    """The acting user if they may perform ``action``; None in set-up mode or for actions
-    that touch no case data.
+    """The acting user if they may perform ``action``; None for actions that touch no case
+    data, and for :data:`BOOTSTRAP` actions on a database without users.
 
     :raises PermissionDenied: naming the role the action needs.
     """
     needed = ROLES_FOR[action]
-    if needed is None or not users_exist(conn):
+    if needed is None:
         return None
+    if not users_exist(conn):
+        return _no_users(conn, action)
     user = get_user(conn, login)
     if user is None or not user.active:
         raise PermissionDenied(
@@ -190,9 +218,7 @@ def authorize(conn: Connection, login: str, action: Action) -> User | None:
 
 
 def require_role(conn: Connection, login: str, roles: frozenset[str], what: str) -> None:
-    """Refuse ``what`` unless ``login`` holds one of ``roles`` (set-up mode allows it)."""
-    if not users_exist(conn):
-        return
+    """Refuse ``what`` unless ``login`` holds one of ``roles``."""
     user = get_user(conn, login)
     if user is None or not user.roles & roles:
         raise PermissionDenied(
@@ -226,8 +252,10 @@ def restricted(user: User | None, *, acting: bool) -> bool:
 
 def may_reveal(user: User | None, proceeding: Any) -> bool:
     """Unmasked personal data: supervisors and admins; a mediator for the cases assigned
-    to them (they call the parties)."""
-    if user is None or user.roles & (REVEAL_ROLES or frozenset()):
+    to them (they call the parties). Nobody else: not an unknown login."""
+    if user is None:
+        return False
+    if user.roles & (REVEAL_ROLES or frozenset()):
         return True
     return "mediator" in user.roles and is_assigned(user, proceeding)
 
@@ -274,5 +302,29 @@ def record_reveal(
         actor=actor,
         subject=subject[:200],
         detail={"command": command},
+        now=now,
+    )
+
+
+def record_acting_for(
+    conn: Connection, *, admin: str, actor: str, action: Action, now: datetime
+) -> None:
+    """An admin acting for ``actor`` (``--as``, for support), checked and recorded as an
+    access event in the chain, in ``conn``'s write transaction.
+
+    :raises PermissionDenied: unless ``admin`` is an active admin.
+    """
+    user = get_user(conn, admin)
+    if user is None or not user.active or "admin" not in user.roles:
+        raise PermissionDenied(
+            f"只有系统管理员可以代他人操作（--as {actor}）；{admin!r} 不是系统管理员",
+            hint=f"去掉 --as：本次操作的操作者是 {admin!r}（本机账户或数据库登录）",
+        )
+    audit.append_access(
+        conn,
+        action="act_for",
+        actor=admin,
+        subject=actor[:200],
+        detail={"action": action.value},
         now=now,
     )

@@ -9,12 +9,12 @@ Four roles (taxonomy.ROLES):
   extensions, merging disputes, verifying the audit chain;
 - **admin** (系统管理员): users, organisations, calendars, keys, schema, backups, moves.
 
-A user may hold several roles. The acting user is ``--as`` / ``MEDIATION_USER`` / the OS
-login. **Set-up mode:** until the first user is added, a database has nobody to check
-against and every command is allowed; the first user added must be an admin, and from
-then on every action checks the acting user's roles. (Anyone who can write the SQLite
-file can change it anyway; on PostgreSQL the application's database role bounds what the
-program itself can do — see docs/admin/postgresql.md, "Database roles".)
+A user may hold several roles. The acting user is established by
+:mod:`mediation.storage.identity` (the database login on PostgreSQL, the operating-system
+account on SQLite); an admin may act for another (``--as``), recorded. Whoever runs
+``mediation init`` becomes the first admin. (Anyone who can write the SQLite file can
+change it anyway; on PostgreSQL the application's database role bounds what the program
+itself can do — see docs/admin/postgresql.md, "Database roles".)
 """
 
 from __future__ import annotations
@@ -120,8 +120,8 @@ def add_user(
     wanted = _check_roles(roles)
     if not users_exist(conn) and "admin" not in wanted:
         raise UsageError(
-            "the first user must be an admin (until then every command is allowed)",
-            hint=f"mediation user add {login} --role admin",
+            "第一位用户必须是系统管理员",
+            hint="运行 mediation init：运行它的账户成为第一位系统管理员",
         )
     if "mediator" in wanted and organisation is None:
         raise UsageError(

@@ -246,6 +246,14 @@ def append_access(
     return aid
 
 
+def users_recorded(conn: Connection) -> bool:
+    """Whether the chain records a user ever added (whatever the user table holds now)."""
+    found = conn.execute(
+        select(access_event_table.c.id).where(access_event_table.c.action == "user_add").limit(1)
+    ).first()
+    return found is not None
+
+
 def _lock_head(conn: Connection) -> tuple[int, str]:
     # SQLite: BEGIN IMMEDIATE already holds the lock.
     row = (_HEAD if conn.dialect.name == "sqlite" else _HEAD_FOR_UPDATE)(conn, {}).first()

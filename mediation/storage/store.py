@@ -117,6 +117,7 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             _configure_sqlite(self.engine)
         self._conn: Connection | None = None
+        self._login: str | None = None
         self._calendar: WorkCalendar | None = None
 
     @property
@@ -307,6 +308,18 @@ class Store:
                 # -shm files the database file's mode.
                 create_private_file(Path(path))
         return migrations.upgrade(self, revision)
+
+    def login(self) -> str:
+        """Who is acting (:mod:`mediation.storage.identity`): the database login on
+        PostgreSQL, the operating-system account on SQLite (asking creates nothing)."""
+        from mediation.storage.identity import established_login, os_login
+
+        if self.dialect == "sqlite":
+            return os_login()
+        if self._login is None:  # one login for the engine's every connection
+            with self.read() as conn:
+                self._login = established_login(conn)
+        return self._login
 
     def exists(self) -> bool:
         """False for a SQLite file not created yet (asking would create it)."""

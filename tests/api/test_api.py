@@ -86,7 +86,7 @@ def test_no_command_module_checks_permissions() -> None:
 @pytest.fixture
 def staffed(store: Store) -> Store:
     """An admin; a mediator of 桥头 (wang) and one of 城关 (li); a supervisor; one case."""
-    admin = Mediation(store, "admin", clock=FixedClock(T0))
+    admin = Mediation(store, store.login(), clock=FixedClock(T0))
     admin.add_user("admin", name="管理员", roles=["admin"])
     admin.add_user("wang", name="王调解员", roles=["mediator"], organisation="桥头")
     admin.add_user("li", name="李调解员", roles=["mediator"], organisation="城关")

@@ -50,7 +50,7 @@ def test_the_docs_page_includes_the_example() -> None:
 
 @pytest.fixture
 def centre(store: Store) -> str:
-    admin = Mediation(store, "admin", clock=FixedClock(T0))
+    admin = Mediation(store, store.login(), clock=FixedClock(T0))
     admin.add_user("admin", name="管理员", roles=["admin"])
     admin.add_user("wang", name="王调解员", roles=["mediator"], organisation="桥头")
     admin.add_user("li", name="李调解员", roles=["mediator"], organisation="城关")

@@ -26,7 +26,7 @@ def _as(store: Store, login: str) -> Mediation:
 def centre(store: Store) -> Store:
     """Mediators wang (桥头) and li (城关), a supervisor, staff of 桥头 and of 城关, and
     wang's namesake 王调解员 at 城关 (login wang2); one 桥头 case, accepted."""
-    admin = _as(store, "admin")
+    admin = _as(store, store.login())
     admin.add_user("admin", name="管理员", roles=["admin"])
     admin.add_user("wang", name="王调解员", roles=["mediator"], organisation="桥头")
     admin.add_user("wang2", name="王调解员", roles=["mediator"], organisation="城关")
@@ -64,7 +64,7 @@ def test_dispute_show_is_scoped_like_case_show(centre: Store) -> None:
         _as(centre, "li").dispute("1")
     with pytest.raises(PermissionDenied):
         _as(centre, "li").dispute("case:1", reveal=True)
-    assert _count(centre, access_event_table) == 7  # six users added, no reveal recorded
+    assert _count(centre, access_event_table) == 8  # the runner and 7 users added, no reveal
 
 
 def test_a_mediator_opens_cases_only_in_their_own_committee(centre: Store) -> None:

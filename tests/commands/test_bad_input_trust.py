@@ -47,7 +47,7 @@ NOW = "2026-03-09T16:00:00+08:00"
 
 
 def run(runner: CliRunner, db_url: str, *args: str, **environ: str) -> Result:
-    return runner.invoke(app, ["--db", db_url, "--as", "staff1", *args], env=environ or None)
+    return runner.invoke(app, ["--db", db_url, *args], env=environ or None)
 
 
 def refused(result: Result, *words: str) -> str:

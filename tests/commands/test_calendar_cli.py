@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from mediation.cli import app
+from mediation.storage.store import Store
 from tests.conftest import intake_record
 
 YEAR_2027 = """
@@ -18,7 +19,7 @@ workdays = ["2027-01-24"]
 
 
 def _cli(runner, db_url, *args, now="2026-12-20T10:00:00+08:00"):
-    return runner.invoke(app, ["--db", db_url, "--as", "clerk", *args], env={"MEDIATION_NOW": now})
+    return runner.invoke(app, ["--db", db_url, *args], env={"MEDIATION_NOW": now})
 
 
 def test_calendar_load_recomputes_provisional_deadlines(store, db_url, runner, tmp_path: Path):
@@ -51,7 +52,7 @@ def test_calendar_load_recomputes_provisional_deadlines(store, db_url, runner, t
     assert show["proceeding"]["version"] == version + 1
     events = json.loads(_cli(runner, db_url, "case", "history", "1", "--json").output)["events"]
     assert events[-1]["trigger"] == "recompute_deadline"
-    assert events[-1]["actor"] == "clerk"
+    assert events[-1]["actor"] == Store(db_url).login()
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
 
     shown = json.loads(_cli(runner, db_url, "calendar", "show", "2027", "--json").output)

@@ -26,7 +26,7 @@ from mediation.cli import app
 from mediation.domain.clock import BUSINESS_TZ
 from mediation.storage.store import Store
 from mediation.workflows.peoples import FLOW
-from tests.conftest import intake_record
+from tests.conftest import add_users, intake_record
 
 NOW = "2026-03-02T09:00:00+08:00"
 EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
@@ -75,8 +75,9 @@ SIGN = "sign"
 # -- helpers --------------------------------------------------------------------------
 
 
-def cli(runner: CliRunner, db_url: str, *args: str, now: str = NOW, actor: str = ACTOR) -> Result:
-    return runner.invoke(app, ["--db", db_url, "--as", actor, *args], env={"MEDIATION_NOW": now})
+def cli(runner: CliRunner, db_url: str, *args: str, now: str = NOW, actor: str = "") -> Result:
+    acting = ["--as", actor] if actor else []  # the runner (an admin) acts for ``actor``
+    return runner.invoke(app, ["--db", db_url, *acting, *args], env={"MEDIATION_NOW": now})
 
 
 def ok(result: Result) -> Result:
@@ -109,7 +110,7 @@ def open_case(
     path = tmp_path / f"intake-{next(_files)}.json"
     path.write_text(json.dumps(intake_record(**changes), ensure_ascii=False), encoding="utf-8")
     opened: dict[str, Any] = as_json(
-        cli(runner, db, "case", "open", "--from", str(path), "--json", now=now)
+        cli(runner, db, "case", "open", "--from", str(path), "--json", now=now, actor=ACTOR)
     )
     assert opened["state"] == "applied"
     return opened
@@ -147,7 +148,7 @@ def sign_agreement(runner: CliRunner, db: str, case: str | int, now: str) -> Non
     in effect (required before applying for 司法确认)."""
     for signer, kind, method in SIGNERS:
         args = ["doc", "record-signature", str(case), "--signer", signer, kind, "--method", method]
-        ok(cli(runner, db, *args, now=now))
+        ok(cli(runner, db, *args, now=now, actor=ACTOR))
 
 
 def hours_after(moment: str, hours: int) -> str:
@@ -209,7 +210,10 @@ def _cli_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def db(store: Store, db_url: str) -> Iterator[str]:
-    """``db_url`` with the committee ladder 江城 → 青山 → 城关 → 桥头; the fixture's Store closed."""
+    """``db_url`` with the committee ladder 江城 → 青山 → 城关 → 桥头 and the mediator
+    :data:`ACTOR` (also staff and supervisor: the flow goes up the ladder); the fixture's
+    Store closed."""
+    add_users(store, ACTOR, "clerk2", roles=("mediator", "staff", "supervisor"))
     store.close()
     yield db_url
 
@@ -840,7 +844,7 @@ def test_workflow_list_and_mermaid(db: str, runner: CliRunner) -> None:
 def test_demo_fills_every_state(db_url: str, runner: CliRunner) -> None:
     """The demo on an empty database (it creates the schema itself)."""
     cases = len(FLOW.states)
-    result = cli(runner, db_url, "demo", "--cases", str(cases), "--seed", "1", "--quiet")
+    result = cli(runner, db_url, "demo", "--cases", str(cases), "--seed", "1", "--quiet", actor="")
     ok(result)
 
     rows = as_json(cli(runner, db_url, "case", "list", "--json", "--limit", "500"))
@@ -874,5 +878,5 @@ def test_demo_fills_every_state(db_url: str, runner: CliRunner) -> None:
 
 def test_demo_quiet_prints_the_summary(tmp_path: Path, runner: CliRunner) -> None:
     db_url = f"sqlite:///{tmp_path / 'demo.db'}"
-    result = ok(cli(runner, db_url, "demo", "--cases", "3", "--seed", "1", "--quiet"))
+    result = ok(cli(runner, db_url, "demo", "--cases", "3", "--seed", "1", "--quiet", actor=""))
     assert "已生成 4 件演示案件" in result.stdout

@@ -369,7 +369,7 @@ def counts(store: Store) -> dict[str, int]:
 
 
 def invoke(runner: CliRunner, db_url: str, *args: str) -> Result:
-    return runner.invoke(app, ["--db", db_url, "--as", "登记员", *args], env=NOW)
+    return runner.invoke(app, ["--db", db_url, *args], env=NOW)
 
 
 def assert_clean(result: Result, exits: set[int] = CLEAN_EXITS) -> None:

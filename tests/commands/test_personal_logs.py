@@ -15,7 +15,7 @@ from mediation.storage.store import Store
 
 
 def test_a_debug_logged_demo_leaks_no_id_number_or_phone(db_url: str, tmp_path) -> None:
-    env = {**os.environ, "MEDIATION_NOW": "2026-03-20T09:00:00+08:00", "MEDIATION_USER": "demo"}
+    env = {**os.environ, "MEDIATION_NOW": "2026-03-20T09:00:00+08:00"}
     run = subprocess.run(
         [sys.executable, "-m", "mediation.cli", "--db", db_url, "--log-level", "debug", "demo"],
         capture_output=True,

@@ -27,7 +27,7 @@ from mediation.documents import _pdf, service
 from mediation.storage._tables import document_table
 from mediation.storage.store import Store
 from tests.conftest import T0, intake_record
-from tests.documents.test_documents import ACTOR, add_extra_organisations, pdftext, step, walk
+from tests.documents.test_documents import add_extra_organisations, pdftext, step, walk
 
 PAGE = '<!DOCTYPE html><html lang="zh-CN"><head>{head}</head><body><p>调解</p>{body}</body></html>'
 
@@ -171,7 +171,7 @@ NOW = "2026-03-03T09:00:00+08:00"
 
 
 def cli(runner: CliRunner, db_url: str, *args: str) -> Result:
-    return runner.invoke(app, ["--db", db_url, "--as", ACTOR, *args], env={"MEDIATION_NOW": NOW})
+    return runner.invoke(app, ["--db", db_url, *args], env={"MEDIATION_NOW": NOW})
 
 
 @pytest.fixture

@@ -26,13 +26,14 @@ from mediation.storage import audit
 from mediation.storage._tables import access_event_table, document_table, signing_key_table
 from mediation.storage.store import Store
 from tests.commands.test_cli_peoples import (
+    ACTOR,
     _cli_built_once,  # noqa: F401  (autouse: one command tree)
     advance,
     ok,
     open_case,
     walk,
 )
-from tests.conftest import intake_record
+from tests.conftest import add_users, intake_record
 
 PASSPHRASE = "一二三 correct-horse-battery"
 OPENED = "2026-03-02T09:00:00+08:00"
@@ -62,6 +63,7 @@ def env(tmp_path: Path, font_cache: Path) -> dict[str, str | None]:
 
 @pytest.fixture
 def db(store: Store, db_url: str) -> Iterator[str]:
+    add_users(store, ACTOR, roles=("mediator", "staff", "supervisor"))  # test_cli_peoples' walker
     store.close()
     yield db_url
 
@@ -73,9 +75,7 @@ class Cli:
         self.runner, self.db, self.env = runner, db, env
 
     def __call__(self, *args: str, actor: str = "staff1", **env: str | None) -> Result:
-        return self.runner.invoke(
-            app, ["--db", self.db, "--as", actor, *args], env={**self.env, **env}
-        )
+        return self.runner.invoke(app, ["--db", self.db, *args], env={**self.env, **env})
 
     def ok(self, *args: str, **env: str | None) -> Result:
         result = self(*args, **env)
@@ -189,6 +189,7 @@ def test_keys_init_writes_a_protected_key_and_records_its_certificate(
             )
         ).all()
         assert audit.verify(conn).ok
+    access = [a for a in access if a.action != "user_add"]  # the first admin's
     assert [a.action for a in access] == ["key_init", "key_init"]
     assert access[1].detail["retired"] == [first["fingerprint"]]
     assert PASSPHRASE not in json.dumps(access[0].detail, ensure_ascii=False)
@@ -208,7 +209,8 @@ def test_a_missing_passphrase_is_refused_before_anything_is_written(
     assert not (tmp_path / "keys").exists()
     with Store(cli.db) as store, store.read() as conn:
         assert conn.execute(select(func.count()).select_from(signing_key_table)).scalar() == 0
-        assert conn.execute(select(func.count()).select_from(access_event_table)).scalar() == 0
+        added = 2  # the first admin and the walker
+        assert conn.execute(select(func.count()).select_from(access_event_table)).scalar() == added
     # An unknown organisation: refused, and no key file is left behind either.
     cli.fails(ExitCode.NOT_FOUND, "keys", "init", "无此组织")
     assert not (tmp_path / "keys").exists() or not any((tmp_path / "keys").iterdir())
@@ -442,7 +444,7 @@ def test_the_signed_agreement_passes_pdfsig_and_doc_verify(cli: Cli, tmp_path: P
         len(data),
     )
     key = cli.json("keys", "list")[0]
-    assert (doc.key_fingerprint, doc.signed_by) == (key["fingerprint"], "staff1")
+    assert (doc.key_fingerprint, doc.signed_by) == (key["fingerprint"], Store(cli.db).login())
 
     # poppler, independently of pyHanko.
     pdfsig = subprocess.run(["pdfsig", str(out)], capture_output=True, text=True, check=True)

@@ -77,7 +77,7 @@ def write_intake(directory: Path, record: dict[str, Any], fmt: str, name: str = 
 
 
 def cli(runner: CliRunner, db_url: str, *args: str) -> Result:
-    return runner.invoke(app, ["--db", db_url, "--as", "clerk1", *args], env={"MEDIATION_NOW": NOW})
+    return runner.invoke(app, ["--db", db_url, *args], env={"MEDIATION_NOW": NOW})
 
 
 def open_from(runner: CliRunner, db_url: str, path: Path) -> Result:
@@ -163,7 +163,7 @@ def test_valid_file_opens_a_case(db: str, runner: CliRunner, tmp_path: Path, fmt
         "neighbourhood",
         "walk_in",
     )
-    assert data["dispute"]["created_by"] == "clerk1"
+    assert data["dispute"]["created_by"] == Store(db).login()
     applicant, respondent = data["parties"]
     assert (applicant["role"], applicant["name"]) == ("applicant", "张三")
     assert applicant["id_number"] == "11010519491231002X"

@@ -38,7 +38,7 @@ RESPONDENT = "李四/13987654321"  # intake_record's respondent: no ID number, n
 @pytest.fixture
 def staffed(store: Store) -> Store:
     """An admin, a mediator of 桥头 (wang) and one case of 桥头 (张三 and 李四)."""
-    admin = Mediation(store, "admin", clock=FixedClock(T0))
+    admin = Mediation(store, store.login(), clock=FixedClock(T0))
     admin.add_user("admin", name="管理员", roles=["admin"])
     admin.add_user("wang", name="王调解员", roles=["mediator"], organisation="桥头")
     Mediation(store, "wang", clock=FixedClock(T0)).open_case(

@@ -97,7 +97,7 @@ def test_thousand_rows_with_twenty_bad_ones_import_nothing_then_everything(
 
     out = runner.invoke(
         app,
-        ["--db", db_url, "--as", "clerk", "intake", "import", str(path), "--channel", "hotline"],
+        ["--db", db_url, "intake", "import", str(path), "--channel", "hotline"],
         env=NOW,
     )
     assert out.exit_code == 3, out.output
@@ -118,8 +118,6 @@ def test_thousand_rows_with_twenty_bad_ones_import_nothing_then_everything(
         [
             "--db",
             db_url,
-            "--as",
-            "clerk",
             "intake",
             "import",
             str(_write_csv(path, fixed)),

@@ -35,9 +35,7 @@ class Cli:
         self.runner, self.db, self.tmp_path = runner, db, tmp_path
 
     def __call__(self, *args: str, day: str, actor: str = ACTOR) -> Result:
-        return self.runner.invoke(
-            app, ["--db", self.db, "--as", actor, *args], env={"MEDIATION_NOW": at(day)}
-        )
+        return self.runner.invoke(app, ["--db", self.db, *args], env={"MEDIATION_NOW": at(day)})
 
     def ok(self, *args: str, day: str, actor: str = ACTOR) -> Result:
         result = self(*args, day=day, actor=actor)

@@ -31,7 +31,7 @@ def at(day: str, time: str = "09:00") -> str:
 
 
 def cli(runner: CliRunner, db: str, now: str, *args: str) -> Result:
-    return runner.invoke(app, ["--db", db, "--as", ACTOR, *args], env={"MEDIATION_NOW": now})
+    return runner.invoke(app, ["--db", db, *args], env={"MEDIATION_NOW": now})
 
 
 def ok(result: Result) -> Result:

@@ -19,6 +19,9 @@ from mediation.storage import audit
 from mediation.storage.store import Store
 from tests.conftest import T0, intake_record
 
+#: Chain positions here count from the tests' own entries: no first admin is added.
+pytestmark = pytest.mark.no_runner
+
 
 def _walk(store: Store) -> list[int]:
     """Two disputes with a few events each (the second opened and advanced in between)."""

@@ -38,7 +38,7 @@ from mediation.engine.machine import load
 from mediation.errors import ExitCode
 from mediation.storage.models import Deadline, Event, Proceeding
 from mediation.storage.store import Store
-from tests.conftest import T0, intake_record
+from tests.conftest import T0, add_users, intake_record
 
 #: The moment both processes act (MEDIATION_NOW); shown back in the conflict message.
 NOW = "2026-03-03T10:00:00+08:00"
@@ -104,7 +104,9 @@ class Snapshot:
 
 
 def _case_in(store: Store, state: str) -> cases.Opened:
-    """A case opened and advanced to ``state`` with the library."""
+    """A case opened and advanced to ``state`` with the library; userA and userB, the
+    mediators who then race (the runner, an admin, acts for them: ``--as``)."""
+    add_users(store, "userA", "userB")
     opened = cases.open_case(store, intake.validate(intake_record()), actor="登记员", now=T0)
     for trigger, payload in _TO_STATE[state]:
         cases.advance(store, opened.proceeding_id, trigger, actor="登记员", now=T0, payload=payload)

@@ -184,7 +184,7 @@ def mediating_case(store: Store) -> int:
 
 def agree_argv(db_url: str, pid: int) -> list[str]:
     sets = [arg for key, value in AGREEMENT.items() for arg in ("--set", f"{key}={value}")]
-    return ["--db", db_url, "--as", "周明", "case", "advance", str(pid), "agree_written", *sets]
+    return ["--db", db_url, "case", "advance", str(pid), "agree_written", *sets]
 
 
 @contextmanager
@@ -353,8 +353,6 @@ def test_killed_in_the_middle_of_a_bulk_import(
     argv = [
         "--db",
         db_url,
-        "--as",
-        "登记员",
         "intake",
         "import",
         str(export),

@@ -14,6 +14,7 @@ from mediation import Mediation
 from mediation.cli import app
 from mediation.domain import intake
 from mediation.domain.clock import FixedClock
+from mediation.errors import PermissionDenied
 from mediation.storage import audit
 from mediation.storage._tables import app_user_table, proceeding_table
 from mediation.storage.store import Store
@@ -22,7 +23,7 @@ from tests.conftest import T0, intake_record
 
 @pytest.fixture
 def centre(store: Store) -> Store:
-    admin = Mediation(store, "admin", clock=FixedClock(T0))
+    admin = Mediation(store, store.login(), clock=FixedClock(T0))
     admin.add_user("admin", name="管理员", roles=["admin"])
     admin.add_user("wang", name="王调解员", roles=["mediator"], organisation="桥头")
     wang = Mediation(store, "wang", clock=FixedClock(T0))
@@ -60,9 +61,12 @@ def test_roles_granted_behind_the_chain_are_reported(centre: Store) -> None:
 
 
 def test_users_deleted_behind_the_chain_are_reported(centre: Store) -> None:
-    # Back to set-up mode, where anyone may do anything: the chain still knows the users.
+    # No users left: nobody may act, not even to make a new first admin (the chain still
+    # knows the users); verifying still runs and names them.
     with centre.write() as conn:
         conn.execute(delete(app_user_table))
+    with pytest.raises(PermissionDenied, match="审计链记载过用户"):
+        Mediation(centre, "intruder", clock=FixedClock(T0)).init()
     problems = _verify(centre)
     assert any("'admin'" in p and "用户表中已没有它" in p for p in problems)
     assert any("'wang'" in p for p in problems)

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Text, create_engine, insert, select, text, type_coerce, update
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
 
 from mediation.cli import app
@@ -32,6 +33,7 @@ from mediation.domain import intake
 from mediation.domain.calendar import read_year_file
 from mediation.engine import cases, disputes, scheduler
 from mediation.engine.deadlines import load_calendar_year
+from mediation.engine.users import add_user
 from mediation.errors import ExitCode
 from mediation.storage import audit
 from mediation.storage._tables import (
@@ -44,12 +46,12 @@ from mediation.storage._tables import (
     signing_key_table,
 )
 from mediation.storage._types import JSONText
+from mediation.storage.identity import os_login
 from mediation.storage.store import Store
-from tests.conftest import PG_URL, T0, _require_pg, intake_record
+from tests.conftest import PG_URL, T0, _require_pg, add_runner, intake_record
 
 HOLIDAYS = Path(__file__).resolve().parents[2] / "data" / "holidays" / "2026.toml"
 NOW = T0 + timedelta(days=120)
-ADMIN = "admin"
 #: Bytes a text column could not hold: every byte value, NUL included.
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64 + b"\n%%EOF\n"
 #: A party whose name needs a CJK Extension A character and whose address has an emoji.
@@ -89,6 +91,21 @@ def _build(url: str) -> None:
     """A database with rows in every table, written the way the program writes them."""
     store = Store(url)
     store.upgrade()
+    add_runner(store)
+    # Whoever acts on the other database after a move must be a user there too: the
+    # operating-system account (SQLite) and the PostgreSQL login, both admins.
+    other = {os_login(), make_url(PG_URL).username or "postgres"} - {store.login()}
+    with store.write() as conn:
+        for login in sorted(other):
+            add_user(
+                conn,
+                login,
+                name=login,
+                roles=["admin", "supervisor"],
+                organisation=None,
+                actor=store.login(),
+                now=T0,
+            )
     try:
         load_calendar_year(store, read_year_file(HOLIDAYS), actor="管理员", now=T0)
         run_demo(
@@ -260,7 +277,7 @@ def _verify(url: str) -> audit.AuditReport:
 def _cli(runner: CliRunner, url: str, *args: str, input: bytes | None = None) -> Result:
     return runner.invoke(
         app,
-        ["--db", url, "--as", ADMIN, *args],
+        ["--db", url, *args],
         input=input,
         env={"MEDIATION_NOW": NOW.isoformat()},
     )
@@ -272,7 +289,7 @@ def _ok(result: Result) -> Result:
 
 
 def _empty_target(runner: CliRunner, url: str) -> dict[str, list[tuple[Any, ...]]]:
-    _ok(_cli(runner, url, "init"))
+    _ok(_cli(runner, url, "db", "upgrade"))
     return _rows(url)
 
 
@@ -333,7 +350,10 @@ def test_a_move_keeps_every_row_and_the_audit_chain(
         empty_tables = [name for name, rows in before.items() if not rows]
         assert not empty_tables, f"the source should fill every table: {empty_tables}"
         # The export recorded itself before reading its snapshot, so it carries the record.
-        assert [(r[1], r[2]) for r in before["access_event"]][-1] == ("export", ADMIN)
+        assert [(r[1], r[2]) for r in before["access_event"]][-1] == (
+            "export",
+            Store(source).login(),
+        )
 
         _empty_target(runner, target)
         out = _ok(_cli(runner, target, "import", str(moved)))
@@ -417,7 +437,10 @@ def test_export_masks_personal_data_unless_revealed(
     revealed = _ok(_cli(runner, db_url, "export", "--reveal", "-o", "-")).stdout_bytes
     assert all(s.encode() in revealed for s in secrets)
     recorded = _rows(db_url)["access_event"]
-    assert len(recorded) == len(rows["access_event"]) + 1 and recorded[-1][1:3] == ("export", ADMIN)
+    assert len(recorded) == len(rows["access_event"]) + 1 and recorded[-1][1:3] == (
+        "export",
+        Store(db_url).login(),
+    )
     assert _verify(db_url).ok
 
     with _fresh("sqlite", tmp_path) as target:
@@ -500,7 +523,7 @@ def test_a_target_holding_data_is_refused(
     result = _cli(runner, db_url, "import", "-", input=export)
     assert result.exit_code == ExitCode.USAGE, result.output
     assert "not empty" in result.output and "organisation" in result.output
-    assert "init" in result.output  # the hint says how to make a target
+    assert "db upgrade" in result.output  # the hint says how to make a target
     assert _rows(db_url) == before
 
 
@@ -533,6 +556,7 @@ def test_export_never_overwrites_and_knows_one_format(
     tmp_path: Path, runner: CliRunner, store: Store, db_url: str
 ) -> None:
     store.close()
+    recorded = _rows(db_url)["access_event"]  # the first admin's
     taken = tmp_path / "taken.jsonl"
     taken.write_text("mine")
     result = _cli(runner, db_url, "export", "--reveal", "-o", str(taken))
@@ -540,4 +564,4 @@ def test_export_never_overwrites_and_knows_one_format(
     assert taken.read_text() == "mine"
     result = _cli(runner, db_url, "export", "--format", "csv")
     assert result.exit_code == ExitCode.USAGE and "jsonl" in result.output
-    assert not _rows(db_url)["access_event"]  # refused before anything was recorded
+    assert _rows(db_url)["access_event"] == recorded  # refused before anything was recorded

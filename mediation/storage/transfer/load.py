@@ -131,8 +131,9 @@ def _require_empty(conn: Connection, store: Store) -> None:
     if busy:
         raise UsageError(
             f"the target database {store.display_url} is not empty (rows in: {', '.join(busy)})",
-            hint="import into a new database: `mediation --db NEW init`, then "
-            "`mediation --db NEW import FILE` (init without --org-code)",
+            hint="import into a new, empty database: `mediation --db NEW db upgrade` (the "
+            "schema only: `init` would register its first admin), then "
+            "`mediation --db NEW import FILE`",
         )
 
 

@@ -1,0 +1,44 @@
+"""Who is acting, from something the caller cannot fake on the command line.
+
+- **PostgreSQL**: the database login (``session_user``): every person has their own login,
+  and the server authenticates it (password, peer, certificate: whatever pg_hba.conf says).
+- **SQLite** (one machine): the process's operating-system account, looked up from
+  ``os.getuid()`` in the password database. Environment variables (``USER``, ``LOGNAME``,
+  ``MEDIATION_USER``) are never read for this: anyone can set them.
+
+An admin may still act for another user (``--as``, for support); that is checked and
+recorded by :mod:`mediation.api`, never silent.
+"""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import Connection, text
+
+
+def os_login() -> str:
+    """The operating-system account this process runs as."""
+    if os.name == "nt":  # pragma: no cover - Windows
+        import ctypes
+
+        size = ctypes.c_uint32(257)
+        buffer = ctypes.create_unicode_buffer(size.value)
+        if ctypes.windll.advapi32.GetUserNameW(buffer, ctypes.byref(size)):  # type: ignore[attr-defined]
+            return buffer.value
+        return "unknown"
+    import pwd
+
+    uid = os.getuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # an account with no entry (some containers)
+        return f"uid{uid}"
+
+
+def established_login(conn: Connection) -> str:
+    """The acting login on ``conn``'s database: the database login on PostgreSQL, the
+    operating-system account on SQLite."""
+    if conn.dialect.name == "postgresql":
+        return str(conn.execute(text("SELECT session_user")).scalar_one())
+    return os_login()
