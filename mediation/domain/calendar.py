@@ -11,7 +11,6 @@ deadline computed from it is marked provisional and recomputed when the year is 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -188,18 +187,9 @@ def parse_year(data: dict[str, Any], *, source: str = "calendar file") -> YearCa
 
 
 def read_year_file(path: Path) -> YearCalendar:
-    """Read and validate a year calendar file (TOML, or JSON by its suffix)."""
-    if path.suffix.lower() == ".toml":
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ValidationError(
-                [FieldProblem(str(path), f"无法读取：{exc}", "check the path and TOML syntax")],
-                source=str(path),
-            ) from exc
-    else:
-        data = read_file(path)
-    return parse_year(data, source=str(path))
+    """Read and validate a year calendar file (TOML, or JSON by its suffix), saved as
+    UTF-8 or GBK (:func:`mediation.domain.files.read_file`)."""
+    return parse_year(read_file(path), source=str(path))
 
 
 _DEFAULT: WorkCalendar | None = None
