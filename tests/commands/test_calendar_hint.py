@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 
 from mediation.cli import app
-from mediation.domain.calendar import MODEL_YEAR_FILE
 from tests.conftest import intake_record
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The year file shipped as the model for a new year's file (docs/deadlines.md).
+MODEL_YEAR_FILE = "data/holidays/2026.toml"
 DECEMBER = {"MEDIATION_NOW": "2026-12-02T09:00:00+08:00"}
 
 
