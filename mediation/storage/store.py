@@ -347,12 +347,12 @@ class Store:
             return
         if found is None:
             raise SchemaError(
-                f"no mediation database at {self.display_url}",
-                hint="run `mediation init` (or `mediation db upgrade`) first",
+                f"没有调解数据库：{self.display_url} 中还没有建表",
+                hint="请先执行 `mediation init`（或 `mediation db upgrade`）建表",
             )
         raise SchemaError(
-            f"database schema is at revision {found}, this version needs {HEAD}",
-            hint="run `mediation db upgrade`",
+            f"数据库结构版本为 {found}，本程序需要 {HEAD}",
+            hint="请执行 `mediation db upgrade` 升级（升级前先备份）",
         )
 
     def missing_file(self) -> SchemaError | None:
