@@ -99,9 +99,12 @@ class AdminAPI(Session):
         return self.store.upgrade(revision)
 
     def status(self) -> SchemaStatus:
-        """The schema revision against the one this version needs (creates nothing)."""
+        """The schema revision against the one this version needs. Creates nothing: a
+        SQLite file that does not exist is not opened (``exists`` is False)."""
         from mediation.storage.migrations import HEAD
 
+        if self.store.missing_file() is not None:
+            return SchemaStatus(self.store.display_url, None, HEAD, False, exists=False)
         found = self.store.revision()
         return SchemaStatus(self.store.display_url, found, HEAD, found == HEAD)
 

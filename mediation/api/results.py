@@ -94,6 +94,8 @@ class SchemaStatus(_Result):
     revision: str | None
     required: str
     current: bool
+    #: False when the database's SQLite file (or its folder) does not exist.
+    exists: bool = True
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,20 @@ def write_out(text: str, output: Path | None) -> None:
     write_file(output, text.encode("utf-8"))
 
 
+def write_csv_out(text: str, output: Path | None) -> None:
+    """CSV for Excel: to a file (``-o``), or to stdout redirected into one (``> a.csv``),
+    as UTF-8 with a BOM, which Excel on Chinese Windows needs to read it as UTF-8 rather
+    than GBK; on a terminal, as text."""
+    from mediation.domain.spreadsheet import csv_bytes
+
+    if output is not None:
+        write_file(output, csv_bytes(text))
+    elif sys.stdout.isatty():
+        typer.echo(text, nl=False)
+    else:
+        typer.echo(csv_bytes(text), nl=False)
+
+
 def _symlink_refused(output: Path) -> MediationError:
     from mediation.errors import FieldProblem, ValidationError
 

@@ -23,7 +23,9 @@ deadline_app = group("Statutory periods: compute due dates.")
 def calendar_load(
     file: Annotated[
         Path,
-        typer.Argument(help="Year calendar file (TOML or JSON), e.g. data/holidays/2027.toml."),
+        typer.Argument(
+            help="Year calendar file (TOML or JSON), written like data/holidays/2026.toml."
+        ),
     ],
     json_out: JsonOpt = False,
 ) -> None:

@@ -83,7 +83,8 @@ def db_upgrade(
 @handled
 def db_status(json_out: JsonOpt = False) -> None:
     """Show the database URL and its schema revision against the one this version needs;
-    exits 7 when the schema is missing or out of date.
+    exits 7 when the schema is missing or out of date, or the SQLite file does not exist
+    (it is never created here).
 
     Example: mediation db status
     """
@@ -91,10 +92,13 @@ def db_status(json_out: JsonOpt = False) -> None:
 
     with current_settings().api(require_current=False) as api:
         data = api.status().as_dict()
+        missing = api.store.missing_file()
     found, required = data["revision"], data["required"]
     if json_out:
         echo(to_json(data))
-    else:
+    if missing is not None:
+        raise missing
+    if not json_out:
         echo(
             f"{data['database']}: revision {found or '(none)'}, required {required}"
             + ("" if found == required else " — run `mediation db upgrade`")

@@ -8,13 +8,19 @@ import typer
 from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
 from mediation.errors import ExitCode
 
-intake_app = group("Bulk intake from other channels' exports (CSV or JSON).")
+intake_app = group("Bulk intake from other channels' exports (CSV, Excel .xlsx or JSON).")
 
 
 @intake_app.command("import")
 @handled
 def intake_import(
-    file: Annotated[Path, typer.Argument(help="CSV (UTF-8, header row) or JSON list of records.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV (UTF-8 or GBK, header row), Excel .xlsx (first sheet, header row) "
+            "or JSON list of records."
+        ),
+    ],
     channel: Annotated[
         str,
         typer.Option("--channel", help="hotline | grid | online | court | petition | police | ..."),

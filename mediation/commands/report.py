@@ -6,13 +6,39 @@ from typing import Annotated
 
 import typer
 
-from mediation.commands._common import current_settings, group, handled, write_file, write_out
-from mediation.errors import ExitCode, MediationError
+from mediation.commands._common import (
+    check_output,
+    current_settings,
+    group,
+    handled,
+    write_csv_out,
+    write_file,
+    write_out,
+)
+from mediation.errors import ExitCode
 
 report_app = group("Supervisors' reports: overdue, due-soon, statistics.")
 
 
-_REPORT_FORMATS = ("table", "csv", "json", "html", "pdf")
+_REPORT_FORMATS = ("table", "csv", "json", "xlsx", "html", "pdf")
+#: Formats that are files, never printed on a terminal.
+_BINARY_FORMATS = {"xlsx": "Excel 工作簿", "pdf": "PDF"}
+
+
+def _check_format(fmt: str, output: Path | None, example: str) -> None:
+    """Refuse an unknown format, and a binary one without ``-o`` (exit 2), before any work."""
+    from mediation.errors import UsageError
+
+    if fmt not in _REPORT_FORMATS:
+        raise UsageError(
+            f"未知的输出格式 --format {fmt!r}", hint=f"可用：{'、'.join(_REPORT_FORMATS)}"
+        )
+    if fmt in _BINARY_FORMATS and output is None:
+        raise UsageError(
+            f"{_BINARY_FORMATS[fmt]}（--format {fmt}）是文件，不能显示在终端上",
+            hint=f"请用 -o 指定要保存的文件，例如 -o {example}.{fmt}",
+        )
+    check_output(output)
 
 
 def _run_report(
@@ -27,16 +53,12 @@ def _run_report(
     fmt: str,
     output: Path | None,
 ) -> int:
-    """Write a deadline report; return its number of rows. Nothing is written for none."""
+    """Write a deadline report; return its number of rows. Nothing is written for none,
+    except in JSON, where no rows is ``[]``: a program reading it gets valid JSON."""
     from mediation.domain.clock import parse_day
     from mediation.reporting import reports
 
-    if fmt not in _REPORT_FORMATS:
-        raise MediationError(
-            f"unknown --format {fmt!r}", hint=f"use one of {', '.join(_REPORT_FORMATS)}"
-        )
-    if fmt == "pdf" and output is None:
-        raise MediationError("a PDF needs a file", hint="add -o report.pdf")
+    _check_format(fmt, output, "report")
     settings = current_settings()
     day = parse_day(as_of, "--as-of") if as_of else settings.clock.today()
     filters = reports.Filters(org=org, level=level, mediator=mediator, flow=flow)
@@ -49,14 +71,18 @@ def _run_report(
             rows = api.deadline_rows(as_of=day, filters=filters, within=within)
     if fmt == "csv":
         if count:
-            write_out(buffer.getvalue(), output)
+            write_csv_out(buffer.getvalue(), output)
         return count
-    if not rows:
-        return 0
     if fmt == "json":
         from mediation.reporting.output import to_json
 
-        write_out(to_json({"as_of": day, "title": title, "rows": rows}), output)
+        write_out(to_json(rows), output)
+        return len(rows)
+    if not rows:
+        return 0
+    if fmt == "xlsx":
+        assert output is not None
+        write_file(output, reports.as_xlsx(rows, as_of=day, title=title))
     elif fmt == "html":
         write_out(reports.as_html(rows, as_of=day, title=title, remaining=soon), output)
     elif fmt == "pdf":
@@ -75,7 +101,13 @@ ReportMediator = Annotated[
     str | None, typer.Option("--mediator", help="Only this mediator's cases.")
 ]
 ReportFlow = Annotated[str | None, typer.Option("--flow", help="Only this flow, e.g. peoples.")]
-ReportFormat = Annotated[str, typer.Option("--format", help="table | csv | json | html | pdf")]
+ReportFormat = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="table | csv (UTF-8 with BOM, for Excel) | json | xlsx (needs -o) | html | pdf (needs -o)",
+    ),
+]
 ReportOutput = Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file.")]
 ReportAsOf = Annotated[str | None, typer.Option("--as-of", help="Report date (default: today).")]
 
@@ -178,12 +210,7 @@ def report_stats(
     from mediation.domain.clock import parse_day
     from mediation.reporting import stats
 
-    if fmt not in _REPORT_FORMATS:
-        raise MediationError(
-            f"unknown --format {fmt!r}", hint=f"use one of {', '.join(_REPORT_FORMATS)}"
-        )
-    if fmt == "pdf" and output is None:
-        raise MediationError("a PDF needs a file", hint="add -o stats.pdf")
+    _check_format(fmt, output, "stats")
     settings = current_settings()
     days: dict[str, date | None] = {
         name: parse_day(text, name) if text else None
@@ -198,11 +225,14 @@ def report_stats(
     if fmt == "csv":
         buffer = io.StringIO()
         stats.write_csv(report, buffer)
-        write_out(buffer.getvalue(), output)
+        write_csv_out(buffer.getvalue(), output)
     elif fmt == "json":
         from mediation.reporting.output import to_json
 
         write_out(to_json(report.as_dict()), output)
+    elif fmt == "xlsx":
+        assert output is not None
+        write_file(output, stats.as_xlsx(report))
     elif fmt == "html":
         write_out(stats.as_html(report), output)
     elif fmt == "pdf":

@@ -243,6 +243,29 @@ def _local(moment: datetime | None) -> str:
     return "" if moment is None else moment.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M")
 
 
+def _quiet_pyhanko_dsa_import() -> None:
+    """Keep cryptography's DSA deprecation out of the user's terminal.
+
+    cryptography 51 deprecates DSA and warns on every access to a name of its ``dsa``
+    module; pyHanko (0.38, the latest) imports ``DSAPrivateKey`` there for an
+    ``isinstance`` check, so every command that signs or verifies printed a
+    CryptographyDeprecationWarning although no DSA key is ever used (committee keys are
+    ECDSA P-256: :mod:`mediation.documents.keys`). Only that warning, raised by that import,
+    is ignored; a DSA key actually loaded still warns (from cryptography's own code).
+    Remove this when pyHanko stops importing the name.
+    """
+    import warnings
+
+    from cryptography.utils import CryptographyDeprecationWarning
+
+    warnings.filterwarnings(
+        "ignore",
+        message="DSA is deprecated",
+        category=CryptographyDeprecationWarning,
+        module=r"pyhanko\.sign\.signers\.pdf_cms\Z",
+    )
+
+
 def _seal_pdf(
     pdf: bytes,
     *,
@@ -254,6 +277,7 @@ def _seal_pdf(
     now: datetime,
 ) -> bytes:
     """``pdf`` with a PAdES B-B signature and a visible seal on its last page."""
+    _quiet_pyhanko_dsa_import()
     from pyhanko.pdf_utils import layout
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -451,6 +475,7 @@ def verify_document(
 def _verify_signature(
     store: Store, data: bytes, *, now: datetime, result: Verification, check: Any
 ) -> None:
+    _quiet_pyhanko_dsa_import()
     from pyhanko.keys import load_certs_from_pemder_data
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature

@@ -1,9 +1,9 @@
 """The working-day calendar: statutory holidays and make-up working days (调休).
 
 Source of truth, in order: years loaded into the database from a data file
-(``mediation calendar load data/holidays/2027.toml``: a centre adds the State Council's
-calendar for a year the installed package does not know yet), then the ``chinesecalendar``
-package. A year known to neither is answered by the provisional rule (weekends plus the
+(``mediation calendar load FILE``, the file written like ``data/holidays/2026.toml``: a
+centre adds the State Council's calendar for a year the installed package does not know
+yet), then the ``chinesecalendar`` package. A year known to neither is answered by the provisional rule (weekends plus the
 fixed-date statutory holidays), and every answer says whether it was provisional, so a
 deadline computed from it is marked provisional and recomputed when the year is loaded
 (domain.md §4).
@@ -11,7 +11,6 @@ deadline computed from it is marked provisional and recomputed when the year is 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -114,13 +113,21 @@ def package_covers(year: int) -> bool:
     return _package_years[0] <= year <= _package_years[1]
 
 
+#: The year file a centre copies to write a new year's calendar (shipped with the source,
+#: described in docs/deadlines.md, "Adding next year's calendar").
+MODEL_YEAR_FILE = "data/holidays/2026.toml"
+
+
 def missing_next_year_warning(today: date, cal: WorkCalendar) -> str | None:
-    """From 1 December, a warning when next year's calendar has not been loaded."""
+    """From 1 December, a warning when next year's calendar has not been loaded, saying how
+    to write the year's file (from :data:`MODEL_YEAR_FILE`) and load it."""
     if today.month == 12 and not cal.has_year(today.year + 1):
         nxt = today.year + 1
+        target = f"data/holidays/{nxt}.toml"
         return (
             f"警告：{nxt} 年节假日安排尚未载入，跨入 {nxt} 年的期限按周末及固定节日暂定计算。"
-            f"国务院公布后请执行 `mediation calendar load data/holidays/{nxt}.toml`"
+            f"国务院公布后，请将 {MODEL_YEAR_FILE} 复制为 {target}，按通知改写放假和调休日期，"
+            f"再执行 `mediation calendar load {target}`（步骤见 docs/deadlines.md）"
         )
     return None
 
@@ -188,18 +195,9 @@ def parse_year(data: dict[str, Any], *, source: str = "calendar file") -> YearCa
 
 
 def read_year_file(path: Path) -> YearCalendar:
-    """Read and validate a year calendar file (TOML, or JSON by its suffix)."""
-    if path.suffix.lower() == ".toml":
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ValidationError(
-                [FieldProblem(str(path), f"无法读取：{exc}", "check the path and TOML syntax")],
-                source=str(path),
-            ) from exc
-    else:
-        data = read_file(path)
-    return parse_year(data, source=str(path))
+    """Read and validate a year calendar file (TOML, or JSON by its suffix), saved as
+    UTF-8 or GBK (:func:`mediation.domain.files.read_file`)."""
+    return parse_year(read_file(path), source=str(path))
 
 
 _DEFAULT: WorkCalendar | None = None

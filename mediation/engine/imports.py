@@ -1,5 +1,6 @@
 """Bulk intake: a 12345 work-order export, a grid worker's weekly report, a court's or a
-petition bureau's referral list — CSV or JSON — imported all or nothing.
+petition bureau's referral list — CSV (UTF-8 or GBK), an Excel workbook (``.xlsx``) or
+JSON — imported all or nothing.
 
 Every row is validated (the same rules as ``case open``), organisation codes are checked,
 and a row whose source reference (``external_ref``: the work-order or referral number) was
@@ -24,9 +25,15 @@ from typing import Any
 from sqlalchemy import select
 
 from mediation.domain import taxonomy
-from mediation.domain.files import MAX_IMPORT_FILE_BYTES, read_bounded
+from mediation.domain.files import MAX_IMPORT_FILE_BYTES, decode_text, read_bounded
 from mediation.domain.intake import Intake, validate
-from mediation.domain.spreadsheet import csv_cell
+from mediation.domain.spreadsheet import (
+    CSV_ENCODING,
+    csv_cell,
+    looks_like_xls,
+    looks_like_xlsx,
+    xlsx_rows,
+)
 from mediation.errors import FieldProblem, ValidationError
 from mediation.storage._tables import dispute_table, organisation_table
 from mediation.storage.store import Store
@@ -73,25 +80,50 @@ class ImportResult:
 
 
 def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(row number as a person would count it, record) for CSV or JSON."""
+    """(row number as a person would count it, record) for CSV, an Excel workbook or JSON.
+
+    The file's size is checked before anything is parsed; text may be UTF-8 or GBK
+    (:func:`mediation.domain.files.decode_text`); a workbook is read from its first sheet,
+    whose first row names the same columns as a CSV file's header.
+    """
     raw = read_bounded(path, MAX_IMPORT_FILE_BYTES)
-    text = raw.decode("utf-8-sig")
+    if looks_like_xls(raw):
+        raise ValueError("这是旧版 Excel 文件（.xls）：请在 Excel 中另存为 .xlsx 或 CSV UTF-8")
+    if path.suffix.lower() in (".xlsx", ".xlsm") or looks_like_xlsx(raw):
+        yield from _table(enumerate(xlsx_rows(raw, source=str(path)), 1))
+        return
+    text = decode_text(raw, source=str(path))
     if path.suffix.lower() == ".json":
         data = json.loads(text)
         records = data.get("records") if isinstance(data, dict) else data
         if not isinstance(records, list):
             raise ValueError('a JSON import is a list of records, or {"records": [...]}')
-        for i, rec in enumerate(records, 1):
-            yield i, rec
+        yield from enumerate(records, 1)
         return
-    reader = csv.DictReader(io.StringIO(text))
-    unknown = [c for c in reader.fieldnames or [] if c and c.strip() not in ROW_FIELDS]
-    if unknown:
-        raise ValueError(
-            f"unknown CSV columns: {', '.join(unknown)}; known: {', '.join(ROW_FIELDS)}"
+    yield from _table(enumerate(csv.reader(io.StringIO(text)), 1))
+
+
+def _table(
+    lines: Iterator[tuple[int, list[str]]],
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Records from numbered rows whose first row is the header (a CSV file's lines, a
+    sheet's rows); empty rows are skipped, row numbers are kept."""
+    header: list[str] | None = None
+    for line, cells in lines:
+        if not any(c.strip() for c in cells):
+            continue
+        if header is None:
+            header = [c.strip() for c in cells]
+            unknown = [c for c in header if c and c not in ROW_FIELDS]
+            if unknown:
+                raise ValueError(
+                    f"unknown CSV columns: {', '.join(unknown)}; known: {', '.join(ROW_FIELDS)}"
+                )
+            continue
+        yield (
+            line,
+            {k: (v or "").strip() for k, v in zip(header, cells, strict=False) if k},
         )
-    for line, rec in enumerate(reader, 2):  # the header is line 1
-        yield line, {k.strip(): (v or "").strip() for k, v in rec.items() if k}
 
 
 def _intake_record(rec: dict[str, Any], channel: str, defaults: dict[str, str]) -> dict[str, Any]:
@@ -232,7 +264,7 @@ def check(
 
 
 def write_report(problems: list[RowProblem], path: Path) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as f:
+    with path.open("w", encoding=CSV_ENCODING, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["row", "field", "problem", "fix"])
         # The file's own words never run as a formula in a spreadsheet.

@@ -215,6 +215,23 @@ def write_csv(
     return len(rows)
 
 
+#: Column widths in the workbook (characters; a CJK character counts two).
+_XLSX_WIDTHS = (12, 24, 8, 22, 12, 14, 24, 10, 12, 10, 6, 40, 12)
+
+
+def as_xlsx(rows: list[dict[str, Any]], *, as_of: date, title: str) -> bytes:
+    """An Excel workbook: the CSV's columns, due dates as dates, days as numbers, on one
+    sheet named after the report and its date. No cell is ever a formula."""
+    from mediation.domain.spreadsheet import xlsx_bytes
+
+    provisional = {True: "是", False: "否"}
+    table = [
+        [HEADERS_ZH[c] for c in COLUMNS],
+        *([provisional[bool(r[c])] if c == "provisional" else r[c] for c in COLUMNS] for r in rows),
+    ]
+    return xlsx_bytes(table, sheet=f"{title}（截至{as_of}）", widths=_XLSX_WIDTHS)
+
+
 def as_table(
     rows: list[dict[str, Any]], *, as_of: date, title: str, remaining: bool = False
 ) -> str:

@@ -352,24 +352,42 @@ class Store:
         """
         from mediation.storage.migrations import HEAD
 
-        if self.dialect == "sqlite":
-            path = make_url(self.url).database
-            if path and path != ":memory:" and not Path(path).exists():
-                raise SchemaError(
-                    f"no mediation database at {path}",
-                    hint="run `mediation init` (or `mediation demo`) first, or pass --db",
-                )
+        missing = self.missing_file()
+        if missing is not None:
+            raise missing
         found = self.revision()
         if found == HEAD:
             return
         if found is None:
             raise SchemaError(
-                f"no mediation database at {self.display_url}",
-                hint="run `mediation init` (or `mediation db upgrade`) first",
+                f"没有调解数据库：{self.display_url} 中还没有建表",
+                hint="请先执行 `mediation init`（或 `mediation db upgrade`）建表",
             )
         raise SchemaError(
-            f"database schema is at revision {found}, this version needs {HEAD}",
-            hint="run `mediation db upgrade`",
+            f"数据库结构版本为 {found}，本程序需要 {HEAD}",
+            hint="请执行 `mediation db upgrade` 升级（升级前先备份）",
+        )
+
+    def missing_file(self) -> SchemaError | None:
+        """Why a SQLite database cannot be opened without creating it — its file, or the
+        folder for it, does not exist — or None (PostgreSQL, in memory, or the file is
+        there). Checked before connecting, which would create the file."""
+        if self.dialect != "sqlite":
+            return None
+        name = make_url(self.url).database
+        if not name or name == ":memory:" or name.startswith("file:"):
+            return None
+        path = Path(name)
+        if path.exists():
+            return None
+        if not path.parent.is_dir():
+            what = f"没有调解数据库：文件夹 {path.parent} 不存在"
+        else:
+            what = f"没有调解数据库：文件 {path} 不存在"
+        return SchemaError(
+            what,
+            hint=f"新建数据库请执行 `mediation init`（不在默认位置时：`mediation --db {path} init`，"
+            "文件夹会一并创建），或先运行 `mediation demo` 试用；已有数据库请用 --db 指定它的路径",
         )
 
     @property

@@ -356,8 +356,8 @@ def test_unknown_organisation_exits_4(db: str, runner: CliRunner, tmp_path: Path
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
-        ("broken.json", '{"organisation": "桥头", "title": ', "不是有效的 UTF-8 JSON"),
-        ("broken.toml", 'organisation = "桥头"\ntitle = \n', "不是有效的 UTF-8 TOML"),
+        ("broken.json", '{"organisation": "桥头", "title": ', "不是有效的 JSON"),
+        ("broken.toml", 'organisation = "桥头"\ntitle = \n', "不是有效的 TOML"),
         ("list.json", json.dumps([intake_record()], ensure_ascii=False), "顶层应为对象/表"),
     ],
     ids=["json", "toml", "json-top-level-list"],

@@ -372,7 +372,7 @@ def test_the_command_in_every_format(store, dataset, db_url, runner, tmp_path: P
     assert "乡镇/街道" in table.output and "合计" in table.output
 
     out = _cli(runner, db_url, "--by", "type", "--format", "csv")
-    rows = list(csv.reader(io.StringIO(out.output)))
+    rows = list(csv.reader(io.StringIO(out.stdout_bytes.decode("utf-8-sig"))))
     assert rows[0][:3] == ["纠纷类型", "收案（件）", "新收纠纷（件）"]
     assert rows[-1][:2] == ["合计", "11"]
     assert "调解成功率（化解率）（%）" in rows[0]
@@ -401,8 +401,8 @@ def test_bad_options(store, db_url, runner):
     store.close()
     assert _cli(runner, db_url, "--by", "village").exit_code == 2
     assert _cli(runner, db_url, "--org", "城关X").exit_code == 4
-    assert _cli(runner, db_url, "--format", "xls").exit_code == 1
-    assert _cli(runner, db_url, "--format", "pdf").exit_code == 1
+    assert _cli(runner, db_url, "--format", "xls").exit_code == 2
+    assert _cli(runner, db_url, "--format", "pdf").exit_code == 2
     assert _cli(runner, db_url, "--from", "2026-04-01").exit_code == 2  # after --to
     assert _cli(runner, db_url, "--as-of", "2026-13-01").exit_code == 3
 

@@ -292,7 +292,7 @@ def test_db_status_reports_current_and_required_revision(db_url, runner):
 def test_commands_without_a_database_say_how_to_create_it(db_url, runner, command):
     result = _invoke(runner, db_url, *command)
     assert result.exit_code == ExitCode.SCHEMA == 7, result.output
-    assert "no mediation database" in result.stderr
+    assert "没有调解数据库" in result.stderr
     assert "mediation init" in result.stderr
     assert result.stdout == ""
     if db_url.startswith("sqlite"):  # refusing did not leave an empty file behind

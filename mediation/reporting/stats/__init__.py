@@ -41,7 +41,7 @@ transaction each, and add up (see ``bench/stats.py``).
 (:class:`Selection`) and what the queries share; :mod:`.queries` — the statements;
 :mod:`.tally` — adding the rows up into the figures and the report (:class:`StatsReport`);
 :mod:`.compute` — running the statements side by side (:func:`compute`); :mod:`.render` —
-text, CSV, HTML and PDF. Everything a caller uses is importable from this package.
+text, CSV, Excel, HTML and PDF. Everything a caller uses is importable from this package.
 """
 
 from __future__ import annotations
@@ -72,7 +72,9 @@ from mediation.reporting.stats.render import (
     as_html,
     as_pdf,
     as_table,
+    as_xlsx,
     scope_line,
+    sheet_rows,
     show,
     write_csv,
 )
@@ -104,11 +106,13 @@ __all__ = [
     "as_html",
     "as_pdf",
     "as_table",
+    "as_xlsx",
     "classify",
     "compute",
     "key_label",
     "part_count",
     "scope_line",
+    "sheet_rows",
     "show",
     "write_csv",
 ]

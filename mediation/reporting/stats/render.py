@@ -1,5 +1,5 @@
-"""A report as people read it: plain text, CSV, a self-contained HTML page with the
-charts, and PDF."""
+"""A report as people read it: plain text, CSV, an Excel workbook, a self-contained HTML
+page with the charts, and PDF."""
 
 from __future__ import annotations
 
@@ -114,19 +114,31 @@ def _with_unit(key: str, value: Any) -> str:
     return text if value is None or unit == "%" else f"{text} {unit}"
 
 
-def write_csv(report: StatsReport, out: TextIO) -> None:
-    """One row per group, then 合计; every figure a column (header in Chinese)."""
+def sheet_rows(report: StatsReport) -> list[list[Any]]:
+    """The header (in Chinese), one row per group, then 合计; every figure a column, a
+    figure of nothing (a rate with no cases) an empty cell."""
     by = report.selection.by
-    writer = csv.writer(out)
-    writer.writerow(
+    rows: list[list[Any]] = [
         [DIMENSION_LABELS[by] if by else "范围", *(f"{f.label}（{f.unit}）" for f in FIGURES)]
-    )
-    for _, label, figs in report.rows:  # a label (a mediator's name) never runs as a formula
-        writer.writerow(
-            csv_row([label, *("" if figs[f.key] is None else figs[f.key] for f in FIGURES)])
-        )
-    total = report.total
-    writer.writerow(["合计", *("" if total[f.key] is None else total[f.key] for f in FIGURES)])
+    ]
+    for _, label, figs in [*report.rows, (None, "合计", report.total)]:
+        rows.append([label, *("" if figs[f.key] is None else figs[f.key] for f in FIGURES)])
+    return rows
+
+
+def write_csv(report: StatsReport, out: TextIO) -> None:
+    """:func:`sheet_rows` as CSV."""
+    writer = csv.writer(out)
+    # A label (a mediator's name) never runs as a formula.
+    writer.writerows(csv_row(row) for row in sheet_rows(report))
+
+
+def as_xlsx(report: StatsReport) -> bytes:
+    """:func:`sheet_rows` as an Excel workbook (no cell is ever a formula)."""
+    from mediation.domain.spreadsheet import xlsx_bytes
+
+    widths = [14, *(max(10, 2 * len(f.label) + 6) for f in FIGURES)]
+    return xlsx_bytes(sheet_rows(report), sheet=TITLE, widths=widths)
 
 
 def as_html(report: StatsReport) -> str:
