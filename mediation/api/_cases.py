@@ -90,11 +90,16 @@ class CasesAPI(Session):
     ) -> Advanced:
         """Fire ``trigger`` on ``case`` in one transaction, recorded as an event.
 
+        :param trigger: the trigger's name or the label the system shows (``受理``).
+        :param payload: the fields the trigger's step accepts (``Transition.requires`` and
+            ``.optional``); a coded value by its code or its label (``kind=调查``).
         :raises TransitionNotAllowed: (exit 5) when the state does not allow it.
-        :raises ValidationError: (exit 3) when its data is missing or wrong.
+        :raises ValidationError: (exit 3) when its data is missing or wrong, or names a
+            field the step does not accept.
         """
         from mediation.engine.cases import advance_in
         from mediation.engine.machine import load
+        from mediation.engine.payloads import checked_payload, trigger_named
         from mediation.storage._tables import proceeding_table
 
         cal = self.store.calendar()
@@ -106,12 +111,15 @@ class CasesAPI(Session):
                 expect_version = resolve(conn, case)[1]
         with self._writing() as conn:
             pid = self._case(conn, Action.CASE_ADVANCE, case, acting=True)
-            flow = conn.execute(
+            flow_name, state = conn.execute(
                 proceeding_table.select()
-                .with_only_columns(proceeding_table.c.flow)
+                .with_only_columns(proceeding_table.c.flow, proceeding_table.c.state)
                 .where(proceeding_table.c.id == pid)
-            ).scalar_one()
-            roles = {t.role for t in load(flow).flow.transitions if t.trigger == trigger}
+            ).one()
+            flow = load(flow_name).flow
+            trigger = trigger_named(flow, state, trigger)
+            data = checked_payload(flow, trigger, payload or {})
+            roles = {t.role for t in flow.transitions if t.trigger == trigger}
             check_trigger_role(conn, self.actor, roles, trigger)
             return advance_in(
                 conn,
@@ -120,7 +128,7 @@ class CasesAPI(Session):
                 actor=self.actor,
                 now=self.clock.now(),
                 note=note,
-                payload=dict(payload or {}),
+                payload=data,
                 expect_version=expect_version,
                 cal=cal,
             )

@@ -270,10 +270,16 @@ def case_next(
     echo(
         table(
             [
-                (n["trigger"], n["label"], n["dest_label"], ", ".join(n["requires"]))
+                (
+                    n["trigger"],
+                    n["label"],
+                    n["dest_label"],
+                    ", ".join(n["requires"]),
+                    ", ".join(n["optional"]),
+                )
                 for n in data["next"]
             ],
-            ["操作", "说明", "结果状态", "需提供的数据"],
+            ["操作", "说明", "结果状态", "需提供的数据", "可选数据"],
         )
     )
 

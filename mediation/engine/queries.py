@@ -143,6 +143,7 @@ def next_triggers_for(flow_name: str, state: str) -> list[dict[str, Any]]:
             "dest": t.dest or state,
             "dest_label": flow.state_label(t.dest or state),
             "requires": list(t.requires),
+            "optional": list(t.optional),
             "legal_basis": t.legal_basis,
         }
     return list(out.values())
