@@ -21,6 +21,7 @@ from mediation.api._documents import DocumentsAPI
 from mediation.api.results import (
     CaseDetail,
     CaseHistory,
+    CaseList,
     CaseSummary,
     DisputeLineage,
     Initialised,
@@ -37,6 +38,7 @@ class Mediation(CasesAPI, DocumentsAPI, AdminAPI):
 __all__ = [
     "CaseDetail",
     "CaseHistory",
+    "CaseList",
     "CaseSummary",
     "DisputeLineage",
     "Initialised",
