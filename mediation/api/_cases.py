@@ -30,12 +30,15 @@ if TYPE_CHECKING:
 
 class CasesAPI(Session):
     def open_case(self, record: Intake) -> Opened:
-        """Register a dispute and open its first proceeding (one transaction).
+        """Register a dispute and open its first proceeding (one transaction). The result
+        names the open cases of the same parties and dispute type already registered
+        (``duplicates``): the case opens all the same, the caller warns.
 
         :param record: a validated intake record (:func:`mediation.domain.intake.load` or
             :func:`~mediation.domain.intake.validate`).
         """
         from mediation.engine.cases import open_in
+        from mediation.engine.duplicates import open_duplicates
         from mediation.engine.permissions import restricted
         from mediation.errors import PermissionDenied
 
@@ -52,7 +55,9 @@ class CasesAPI(Session):
                     f"不能在 {record.organisation!r} 立案",
                     hint="请该调委会的调解员立案，或请督办人员办理",
                 )
-            return open_in(conn, record, actor=self.actor, now=self.clock.now(), cal=cal)
+            duplicates = open_duplicates(conn, record)
+            opened = open_in(conn, record, actor=self.actor, now=self.clock.now(), cal=cal)
+        return replace(opened, duplicates=duplicates)
 
     def import_intake(
         self,

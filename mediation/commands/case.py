@@ -86,6 +86,13 @@ def case_open(
         record = intake.load(from_file)
     with current_settings().api() as api:
         opened = api.open_case(record)
+    if opened.duplicates:
+        found = "、".join(f"{d['case_number']}（{d['organisation']}）" for d in opened.duplicates)
+        typer.echo(
+            f"注意：相同当事人、相同纠纷类型已有未结案件 {found}，请核实是否重复登记"
+            "（本案已立案；确属同一纠纷的，可用 `mediation dispute merge` 合并）",
+            err=True,
+        )
     if json_out:
         echo(to_json(opened))
         return

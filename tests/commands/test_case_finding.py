@@ -233,3 +233,56 @@ def test_list_bad_date_is_invalid_input(
     result = cli(runner, db_url, "case", "list", "--from", "2026-13-01")
     assert result.exit_code == 3, result.output
     assert "--from" in result.stderr
+
+
+# -- the same parties again -------------------------------------------------------------
+
+
+def _open(runner: CliRunner, db: str, tmp_path: Path, name: str, **changes: object) -> object:
+    import json
+
+    from tests.conftest import intake_record
+
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(intake_record(**changes), ensure_ascii=False), encoding="utf-8")
+    return cli(runner, db, "case", "open", "--from", str(path))
+
+
+def test_same_parties_open_elsewhere_warn_and_still_open(
+    runner: CliRunner, store: object, db_url: str, tmp_path: Path
+) -> None:
+    first = ok(_open(runner, db_url, tmp_path, "first"))
+    assert "注意" not in first.stderr
+    # The same dispute reported at the town's centre through the hotline.
+    again = ok(_open(runner, db_url, tmp_path, "again", organisation="城关", channel="hotline"))
+    assert "已立案：（2026）城关人调字第1号" in again.stdout
+    assert "注意：相同当事人、相同纠纷类型已有未结案件 （2026）桥头人调字第1号（桥头）" in (
+        again.stderr
+    )
+    assert show(runner, db_url, "（2026）城关人调字第1号")["proceeding"]["state"] == "applied"
+
+
+def test_other_parties_or_type_or_closed_cases_do_not_warn(
+    runner: CliRunner, store: object, db_url: str, tmp_path: Path
+) -> None:
+    ok(_open(runner, db_url, tmp_path, "first"))
+    other_type = ok(_open(runner, db_url, tmp_path, "type", dispute_type="合同"))
+    assert "注意" not in other_type.stderr
+    other_party = ok(
+        _open(
+            runner,
+            db_url,
+            tmp_path,
+            "party",
+            parties=[
+                {"role": "applicant", "name": "张三", "id_number": "11010519491231002X"},
+                {"role": "respondent", "name": "王五"},
+            ],
+        )
+    )
+    assert "注意" not in other_party.stderr
+    ok(advance(runner, db_url, 1, "reject"))
+    ok(advance(runner, db_url, 2, "reject"))
+    ok(advance(runner, db_url, 3, "reject"))
+    closed = ok(_open(runner, db_url, tmp_path, "closed"))
+    assert "注意" not in closed.stderr
