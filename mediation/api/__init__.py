@@ -24,6 +24,7 @@ from mediation.api._documents import DocumentsAPI
 from mediation.api.results import (
     CaseDetail,
     CaseHistory,
+    CaseList,
     CaseSummary,
     DisputeLineage,
     Initialised,
@@ -40,6 +41,7 @@ class Mediation(CasesAPI, DocumentsAPI, AdminAPI):
 __all__ = [
     "CaseDetail",
     "CaseHistory",
+    "CaseList",
     "CaseSummary",
     "DisputeLineage",
     "Initialised",

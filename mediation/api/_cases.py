@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +12,7 @@ from mediation.api._base import Session
 from mediation.api.results import (
     CaseDetail,
     CaseHistory,
+    CaseList,
     CaseSummary,
     DisputeLineage,
     NextTriggers,
@@ -19,18 +22,23 @@ from mediation.storage.refs import resolve
 
 if TYPE_CHECKING:
     from mediation.domain.intake import Intake
+    from mediation.engine.caselist import CaseQuery
     from mediation.engine.cases import Advanced, Opened
     from mediation.engine.imports import ImportResult
+    from mediation.engine.users import User
 
 
 class CasesAPI(Session):
     def open_case(self, record: Intake) -> Opened:
-        """Register a dispute and open its first proceeding (one transaction).
+        """Register a dispute and open its first proceeding (one transaction). The result
+        names the open cases of the same parties and dispute type already registered
+        (``duplicates``): the case opens all the same, the caller warns.
 
         :param record: a validated intake record (:func:`mediation.domain.intake.load` or
             :func:`~mediation.domain.intake.validate`).
         """
         from mediation.engine.cases import open_in
+        from mediation.engine.duplicates import open_duplicates
         from mediation.engine.permissions import restricted
         from mediation.errors import PermissionDenied
 
@@ -47,7 +55,9 @@ class CasesAPI(Session):
                     f"不能在 {record.organisation!r} 立案",
                     hint="请该调委会的调解员立案，或请督办人员办理",
                 )
-            return open_in(conn, record, actor=self.actor, now=self.clock.now(), cal=cal)
+            duplicates = open_duplicates(conn, record)
+            opened = open_in(conn, record, actor=self.actor, now=self.clock.now(), cal=cal)
+        return replace(opened, duplicates=duplicates)
 
     def import_intake(
         self,
@@ -90,11 +100,16 @@ class CasesAPI(Session):
     ) -> Advanced:
         """Fire ``trigger`` on ``case`` in one transaction, recorded as an event.
 
+        :param trigger: the trigger's name or the label the system shows (``受理``).
+        :param payload: the fields the trigger's step accepts (``Transition.requires`` and
+            ``.optional``); a coded value by its code or its label (``kind=调查``).
         :raises TransitionNotAllowed: (exit 5) when the state does not allow it.
-        :raises ValidationError: (exit 3) when its data is missing or wrong.
+        :raises ValidationError: (exit 3) when its data is missing or wrong, or names a
+            field the step does not accept.
         """
         from mediation.engine.cases import advance_in
         from mediation.engine.machine import load
+        from mediation.engine.payloads import checked_payload, trigger_named
         from mediation.storage._tables import proceeding_table
 
         cal = self.store.calendar()
@@ -106,12 +121,15 @@ class CasesAPI(Session):
                 expect_version = resolve(conn, case)[1]
         with self._writing() as conn:
             pid = self._case(conn, Action.CASE_ADVANCE, case, acting=True)
-            flow = conn.execute(
+            flow_name, state = conn.execute(
                 proceeding_table.select()
-                .with_only_columns(proceeding_table.c.flow)
+                .with_only_columns(proceeding_table.c.flow, proceeding_table.c.state)
                 .where(proceeding_table.c.id == pid)
-            ).scalar_one()
-            roles = {t.role for t in load(flow).flow.transitions if t.trigger == trigger}
+            ).one()
+            flow = load(flow_name).flow
+            trigger = trigger_named(flow, state, trigger)
+            data = checked_payload(flow, trigger, payload or {})
+            roles = {t.role for t in flow.transitions if t.trigger == trigger}
             check_trigger_role(conn, self.actor, roles, trigger)
             return advance_in(
                 conn,
@@ -120,7 +138,7 @@ class CasesAPI(Session):
                 actor=self.actor,
                 now=self.clock.now(),
                 note=note,
-                payload=dict(payload or {}),
+                payload=data,
                 expect_version=expect_version,
                 cal=cal,
             )
@@ -157,6 +175,83 @@ class CasesAPI(Session):
             case_detail(self.store, str(case), reveal=reveal, today=self.clock.today())
         )
 
+    def find_cases(
+        self,
+        *,
+        flow: str | None = None,
+        state: str | None = None,
+        org: str | None = None,
+        level: str | None = None,
+        mediator: str | None = None,
+        dispute_type: str | None = None,
+        party: str | None = None,
+        phone: str | None = None,
+        id_number: str | None = None,
+        text: str | None = None,
+        received_from: date | None = None,
+        received_to: date | None = None,
+        overdue: bool = False,
+        mine: bool = False,
+        status: str = "all",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> CaseList:
+        """One page of the cases found, latest filed first, with how many there are and
+        each case's parties (masked). A mediator finds only their organisation's cases and
+        those assigned to them.
+
+        Codes are accepted by their labels too (``state="调查调解中"``, ``org`` by code or
+        name); ``party`` is a part of a name, ``phone`` and ``id_number`` exact, ``text`` a
+        part of the title; ``mine``: assigned to the acting user's login; ``overdue``: a
+        duty deadline is past its due date today.
+
+        :raises ValidationError: (exit 3) when a filter names nothing (with the likely one
+            meant): a typo never reads as "no such cases".
+        """
+        from mediation.engine.caselist import CaseQuery
+
+        user = self._authorize(Action.CASE_LIST)
+        return self._found(
+            user,
+            CaseQuery(
+                flow=flow,
+                state=state,
+                org=org,
+                level=level,
+                mediator=mediator,
+                dispute_type=dispute_type,
+                party=party,
+                phone=phone,
+                id_number=id_number,
+                text=text,
+                received_from=received_from,
+                received_to=received_to,
+                overdue=overdue,
+                mine=mine,
+                status=status,
+                limit=limit,
+                offset=offset,
+            ),
+        )
+
+    def _found(self, user: User | None, query: CaseQuery) -> CaseList:
+        """The page ``query`` finds, within what ``user`` may see (checked for CASE_LIST)."""
+        from mediation.engine.caselist import find_cases
+        from mediation.engine.permissions import restricted
+
+        visible = None
+        if user is not None and restricted(user, acting=False):
+            visible = (user.organisation_id, user.login)
+        page = find_cases(
+            self.store, query, login=self.actor, today=self.clock.today(), visible_to=visible
+        )
+        return CaseList(
+            cases=[CaseSummary.of(r) for r in page.rows],
+            total=page.total,
+            offset=page.offset,
+            limit=page.limit,
+        )
+
     def list_cases(
         self,
         *,
@@ -168,29 +263,15 @@ class CasesAPI(Session):
         status: str = "all",
         limit: int = 50,
     ) -> list[CaseSummary]:
-        """Cases, newest first, filtered (``status``: open, closed or all)."""
-        from mediation.engine.permissions import restricted
-        from mediation.engine.queries import list_cases
-        from mediation.errors import UsageError
+        """Cases, latest filed first, filtered (``status``: open, closed or all): the
+        first page of :meth:`find_cases`."""
+        from mediation.engine.caselist import CaseQuery
 
-        if status not in ("open", "closed", "all"):
-            raise UsageError(f"未知的 --status {status!r}", hint="可选 open、closed 或 all")
         user = self._authorize(Action.CASE_LIST)
-        visible = None
-        if user is not None and restricted(user, acting=False):
-            visible = (user.organisation_id, user.login)
-        rows = list_cases(
-            self.store,
-            visible_to=visible,
-            flow=flow,
-            state=state,
-            org=org,
-            level=level,
-            mediator=mediator,
-            status=status,
-            limit=limit,
+        query = CaseQuery(
+            flow=flow, state=state, org=org, level=level, mediator=mediator, status=status
         )
-        return [CaseSummary.of(r) for r in rows]
+        return self._found(user, replace(query, limit=limit)).cases
 
     def reassign(self, case: str | int, mediators: list[str], *, reason: str) -> dict[str, Any]:
         """Give a running case to other mediators; recorded with the previous ones."""

@@ -87,7 +87,10 @@ class DocumentsAPI(Session):
         """Record a signature on the case's agreement (a party's, the mediator's, the
         committee's seal); the last one makes the agreement take effect."""
         from mediation.documents.signatures import record_signature
+        from mediation.domain.taxonomy import SIGNATURE_METHODS, code_of
 
+        # The method by its code or the label the documents print (按指印).
+        method = code_of(SIGNATURE_METHODS, method) or method
         with self._reading() as conn:
             self._case(conn, Action.DOC_RECORD_SIGNATURE, case, acting=True)
         return record_signature(

@@ -84,6 +84,20 @@ class CaseSummary(_Result):
     dispute_id: int
     opened_at: Any
     closed_at: Any
+    received_at: Any = None
+    #: The dispute's parties, ID numbers and phones masked.
+    parties: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CaseList(_Result):
+    """One page of the cases found, latest filed first: ``total`` found in all,
+    ``cases`` from the ``offset``-th on (at most ``limit``)."""
+
+    cases: list[CaseSummary]
+    total: int
+    offset: int
+    limit: int
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,13 @@ def case_open(
         record = intake.load(from_file)
     with current_settings().api() as api:
         opened = api.open_case(record)
+    if opened.duplicates:
+        found = "、".join(f"{d['case_number']}（{d['organisation']}）" for d in opened.duplicates)
+        typer.echo(
+            f"注意：相同当事人、相同纠纷类型已有未结案件 {found}，请核实是否重复登记"
+            "（本案已立案；确属同一纠纷的，可用 `mediation dispute merge` 合并）",
+            err=True,
+        )
     if json_out:
         echo(to_json(opened))
         return
@@ -95,42 +102,99 @@ def case_open(
     )
 
 
+def _day(value: str | None, option: str) -> Any:
+    from datetime import date
+
+    from mediation.errors import FieldProblem, ValidationError
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        problem = FieldProblem(option, f"{value!r} 不是日期", "写成 YYYY-MM-DD，如 2026-03-01")
+        raise ValidationError([problem], source="case list") from None
+
+
 @case_app.command("list")
 @handled
 def case_list(
-    flow: Annotated[str | None, typer.Option(help="Only this flow, e.g. peoples.")] = None,
-    state: Annotated[str | None, typer.Option(help="Only this state, e.g. mediating.")] = None,
-    org: Annotated[str | None, typer.Option(help="Only this organisation code.")] = None,
+    flow: Annotated[
+        str | None, typer.Option(help="Only this flow, e.g. peoples or 人民调解.")
+    ] = None,
+    state: Annotated[
+        str | None, typer.Option(help="Only this state, e.g. mediating or 调查调解中.")
+    ] = None,
+    org: Annotated[str | None, typer.Option(help="Only this organisation (code or name).")] = None,
     level: Annotated[str | None, typer.Option(help="village | township | county | city")] = None,
     mediator: Annotated[str | None, typer.Option(help="Only cases of this mediator.")] = None,
+    mine: Annotated[
+        bool, typer.Option("--mine", help="Only cases assigned to me (the acting login).")
+    ] = False,
+    dispute_type: Annotated[
+        str | None,
+        typer.Option("--type", help="Only this dispute type, e.g. neighbourhood or 邻里."),
+    ] = None,
+    party: Annotated[str | None, typer.Option(help="A party's name (or a part of it).")] = None,
+    phone: Annotated[str | None, typer.Option(help="A party's phone number (exact).")] = None,
+    id_number: Annotated[
+        str | None, typer.Option("--id-number", help="A party's ID number (exact).")
+    ] = None,
+    text: Annotated[str | None, typer.Option(help="Words in the dispute's title.")] = None,
+    received_from: Annotated[
+        str | None, typer.Option("--from", help="Received on or after this day (YYYY-MM-DD).")
+    ] = None,
+    received_to: Annotated[
+        str | None, typer.Option("--to", help="Received on or before this day (YYYY-MM-DD).")
+    ] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only cases with an overdue deadline.")
+    ] = False,
     status: Annotated[str, typer.Option(help="open | closed | all")] = "all",
     limit: Annotated[
-        int, typer.Option(help="At most this many, newest first.", min=1, max=100_000)
+        int, typer.Option(help="At most this many, latest filed first.", min=1, max=100_000)
     ] = 50,
+    offset: Annotated[
+        int, typer.Option(help="Skip this many (the next page).", min=0, max=10_000_000)
+    ] = 0,
     json_out: JsonOpt = False,
 ) -> None:
-    """List cases, newest first.
+    """List cases, latest filed first, a page at a time; find them by party, phone, ID
+    number, title, type, date received, state or mediator. ID numbers and phones are shown
+    masked (--json).
 
-    Example: mediation case list --state mediating --org 城关
+    Example: mediation case list --state 调查调解中 --party 张 --from 2026-03-01
     """
     from mediation.reporting.output import table, to_json, when
 
     with current_settings().api() as api:
-        found = api.list_cases(
+        found = api.find_cases(
             flow=flow,
             state=state,
             org=org,
             level=level,
             mediator=mediator,
+            mine=mine,
+            dispute_type=dispute_type,
+            party=party,
+            phone=phone,
+            id_number=id_number,
+            text=text,
+            received_from=_day(received_from, "--from"),
+            received_to=_day(received_to, "--to"),
+            overdue=overdue,
             status=status,
             limit=limit,
+            offset=offset,
         )
-    rows = [r.as_dict() for r in found]
+    rows = [r.as_dict() for r in found.cases]
     if json_out:
         echo(to_json(rows))
         return
     if not rows:
         echo("（没有符合条件的案件）")
+        if found.total:
+            echo(f"共 {found.total} 件，--offset {found.offset} 之后没有了")
         return
     echo(
         table(
@@ -141,14 +205,17 @@ def case_list(
                     r["state_label"],
                     r["dispute_type_label"],
                     r["title"],
+                    "、".join(p["name"] for p in r["parties"]),
                     r["mediator"] or "",
                     when(r["opened_at"]),
                 )
                 for r in rows
             ],
-            ["id", "案号", "状态", "类型", "纠纷", "调解员", "立案时间"],
+            ["id", "案号", "状态", "类型", "纠纷", "当事人", "调解员", "立案时间"],
         )
     )
+    first = found.offset + 1
+    echo(f"共 {found.total} 件，显示 {first}–{found.offset + len(rows)}")
 
 
 @case_app.command("show")
@@ -270,10 +337,16 @@ def case_next(
     echo(
         table(
             [
-                (n["trigger"], n["label"], n["dest_label"], ", ".join(n["requires"]))
+                (
+                    n["trigger"],
+                    n["label"],
+                    n["dest_label"],
+                    ", ".join(n["requires"]),
+                    ", ".join(n["optional"]),
+                )
                 for n in data["next"]
             ],
-            ["操作", "说明", "结果状态", "需提供的数据"],
+            ["操作", "说明", "结果状态", "需提供的数据", "可选数据"],
         )
     )
 

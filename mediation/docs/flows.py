@@ -101,10 +101,10 @@ def render_flow(flow: Flow, diagram: str) -> str:
         ),
         "",
         f"**Transitions** of `{flow.name}`"
-        f" (`{PROG} case advance CASE TRIGGER`; required data by `--set KEY=VALUE` or `--data FILE`):",
+        f" (`{PROG} case advance CASE TRIGGER`; data by `--set KEY=VALUE` or `--data FILE`; any other key is refused):",
         "",
         table(
-            ("Trigger", "说明", "From", "To", "Required data", "Legal basis"),
+            ("Trigger", "说明", "From", "To", "Required data", "Optional data", "Legal basis"),
             (
                 (
                     code(t.trigger),
@@ -112,6 +112,7 @@ def render_flow(flow: Flow, diagram: str) -> str:
                     codes(t.source),
                     _destination(flow, t),
                     codes(t.requires),
+                    codes(t.optional),
                     t.legal_basis,
                 )
                 for t in flow.transitions

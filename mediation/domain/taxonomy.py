@@ -7,7 +7,8 @@ Storage keeps the English code; the CLI, reports and documents show the label.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
 
@@ -207,9 +208,42 @@ STATS_DIMENSIONS = _table(
     ("month", "月份"),
 )
 
+#: The payload fields of ``case advance`` whose value is a code of a table above, by field
+#: name (the guards check them; the command line accepts the code or its label).
+CHOICE_FIELDS = MappingProxyType(
+    {
+        "kind": SESSION_KINDS,
+        "selection": SELECTIONS,
+        "performance": PERFORMANCE,
+        "satisfaction": SATISFACTION,
+        "result": MEDIATION_RESULTS,
+        "exclusion": EXCLUSIONS,
+    }
+)
+
 
 def label(table: Mapping[str, str], code: str | None) -> str:
     """The Chinese label of ``code`` in ``table``, or the code itself when unknown."""
     if code is None:
         return ""
     return table.get(code, code)
+
+
+def code_of(table: Mapping[str, str], value: str) -> str | None:
+    """The code ``value`` names in ``table``: the code itself or its Chinese label (spaces
+    around it ignored); None when it names none."""
+    value = value.strip()
+    if value in table:
+        return value
+    return next((code for code, text in table.items() if text == value), None)
+
+
+def closest(value: str, options: Iterable[str]) -> str | None:
+    """The option ``value`` was most likely meant to be (a typo), or None."""
+    found = difflib.get_close_matches(value.strip(), list(options), n=1, cutoff=0.5)
+    return found[0] if found else None
+
+
+def choices(table: Mapping[str, str]) -> str:
+    """``code（label）`` of every entry, for a message listing what may be given."""
+    return "、".join(f"{code}（{text}）" for code, text in table.items())

@@ -124,6 +124,9 @@ class Opened:
     state: str
     state_label: str
     deadlines: list[dict[str, Any]] = field(default_factory=list)
+    #: Open cases of the same parties and dispute type registered before
+    #: (mediation.engine.duplicates): case number and organisation code of each.
+    duplicates: list[dict[str, str]] = field(default_factory=list)
 
 
 def case_number(year: int, org_code: str, case_word: str, serial: int) -> str:

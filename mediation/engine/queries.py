@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, String, func, select
+from sqlalchemy import Connection, func, select
 
 from mediation.domain import taxonomy
 from mediation.domain.personal import mask_address, mask_id, mask_phone
@@ -143,6 +143,7 @@ def next_triggers_for(flow_name: str, state: str) -> list[dict[str, Any]]:
             "dest": t.dest or state,
             "dest_label": flow.state_label(t.dest or state),
             "requires": list(t.requires),
+            "optional": list(t.optional),
             "legal_basis": t.legal_basis,
         }
     return list(out.values())
@@ -185,80 +186,6 @@ def history(store: Store, ref: str) -> dict[str, Any]:
         e["from_label"] = _flow_label(row.flow, e["from_state"])
         e["to_label"] = _flow_label(row.flow, e["to_state"])
     return {"case_number": row.case_number, "events": events}
-
-
-def list_cases(
-    store: Store,
-    *,
-    flow: str | None = None,
-    state: str | None = None,
-    org: str | None = None,
-    level: str | None = None,
-    mediator: str | None = None,
-    status: str = "all",
-    limit: int = 50,
-    visible_to: tuple[int | None, str] | None = None,
-) -> list[dict[str, Any]]:
-    """Cases, newest first, filtered.
-
-    :param visible_to: (organisation id, login) of a user who sees only their own
-        organisation's cases and the cases assigned to them.
-    """
-    q = (
-        select(
-            proceeding_table.c.id,
-            proceeding_table.c.case_number,
-            proceeding_table.c.flow,
-            proceeding_table.c.state,
-            proceeding_table.c.level,
-            proceeding_table.c.mediator,
-            proceeding_table.c.opened_at,
-            proceeding_table.c.closed_at,
-            proceeding_table.c.dispute_id,
-            organisation_table.c.code.label("organisation"),
-            dispute_table.c.title,
-            dispute_table.c.dispute_type,
-        )
-        .join(organisation_table, organisation_table.c.id == proceeding_table.c.organisation_id)
-        .join(dispute_table, dispute_table.c.id == proceeding_table.c.dispute_id)
-        .order_by(proceeding_table.c.id.desc())
-        .limit(limit)
-    )
-    if flow:
-        q = q.where(proceeding_table.c.flow == flow)
-    if state:
-        q = q.where(proceeding_table.c.state == state)
-    if org:
-        q = q.where(organisation_table.c.code == org)
-    if level:
-        q = q.where(proceeding_table.c.level == level)
-    if mediator:
-        q = q.where(proceeding_table.c.mediator == mediator)
-    if visible_to is not None:
-        from sqlalchemy import or_
-
-        from mediation.storage._types import dumps
-
-        org_id, login = visible_to
-        # mediators is JSON text: match the login as a whole JSON string, "_" taken literally
-        token = dumps(login).replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
-        q = q.where(
-            or_(
-                proceeding_table.c.organisation_id == org_id,
-                proceeding_table.c.mediator == login,
-                proceeding_table.c.mediators.cast(String).like(f"%{token}%", escape="\\"),
-            )
-        )
-    if status == "open":
-        q = q.where(proceeding_table.c.closed_at.is_(None))
-    elif status == "closed":
-        q = q.where(proceeding_table.c.closed_at.is_not(None))
-    with store.read() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(q)]
-    for r in rows:
-        r["state_label"] = _flow_label(r["flow"], r["state"])
-        r["dispute_type_label"] = taxonomy.label(taxonomy.DISPUTE_TYPES, r["dispute_type"])
-    return rows
 
 
 def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str, Any]:
@@ -382,7 +309,6 @@ __all__ = [
     "NotFoundError",
     "case_detail",
     "history",
-    "list_cases",
     "list_organisations",
     "next_triggers",
     "require_case",

@@ -246,6 +246,9 @@ party_table = Table(
     Column("occupation", String(100), nullable=True),
     Column("legal_representative", String(100), nullable=True),
     Index("ix_party_dispute", "dispute_id"),
+    Index("ix_party_id_number", "id_number"),
+    Index("ix_party_name", "name"),
+    Index("ix_party_phone", "phone"),
 )
 
 proceeding_table = Table(
@@ -273,6 +276,7 @@ proceeding_table = Table(
     Column("version", Integer(), nullable=False),
     UniqueConstraint("organisation_id", "case_year", "case_serial", name="uq_case_serial"),
     Index("ix_proceeding_dispute", "dispute_id"),
+    Index("ix_proceeding_opened", "opened_at", "id"),
     Index("ix_proceeding_report", "flow", "state", "outcome", "level", "opened_at", "organisation_id", "parent_id", "dispute_id"),
     Index("ix_proceeding_state", "flow", "state"),
 )

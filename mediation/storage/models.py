@@ -88,7 +88,14 @@ class Party(SQLModel, table=True, defer_build=True):
     """申请人 / 被申请人 / 第三人 of a dispute: a person or an organisation."""
 
     __tablename__ = "party"
-    __table_args__ = (Index("ix_party_dispute", "dispute_id"),)
+    __table_args__ = (
+        Index("ix_party_dispute", "dispute_id"),
+        # Finding a party's cases (``case list --id-number/--phone``) and the same parties'
+        # open cases at intake: exact matches, by index.
+        Index("ix_party_id_number", "id_number"),
+        Index("ix_party_phone", "phone"),
+        Index("ix_party_name", "name"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     dispute_id: int = Field(foreign_key="dispute.id")
@@ -115,6 +122,8 @@ class Proceeding(SQLModel, table=True, defer_build=True):
         UniqueConstraint("organisation_id", "case_year", "case_serial", name="uq_case_serial"),
         Index("ix_proceeding_dispute", "dispute_id"),
         Index("ix_proceeding_state", "flow", "state"),
+        # ``case list``: the latest filed first, a page at a time.
+        Index("ix_proceeding_opened", "opened_at", "id"),
         # Covering the statistics report: it counts cases in this order without a sort.
         Index(
             "ix_proceeding_report",

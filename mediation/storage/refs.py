@@ -5,14 +5,47 @@ Kept apart from the engine so that read-only commands do not load it.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Connection, select
 
 from mediation.errors import NotFoundError
 from mediation.storage._tables import proceeding_table
 
+#: The brackets people type around a case number's year, for the full-width ones the
+#: number is issued with (domain.md §5: （2026）X人调字第N号).
+_BRACKETS = str.maketrans(
+    {
+        "(": "（",
+        ")": "）",
+        "〔": "（",
+        "〕": "）",
+        "[": "（",
+        "]": "）",
+        "［": "（",
+        "］": "）",
+        "【": "（",
+        "】": "）",
+        "﹝": "（",
+        "﹞": "）",
+        **{chr(0xFF10 + d): str(d) for d in range(10)},  # full-width digits
+    }
+)
+_SERIAL = re.compile(r"第0*(\d+)号$")
+_SPACES = re.compile(r"\s+")
+
+
+def canonical_case_number(text: str) -> str:
+    """``text`` written as case numbers are issued: full-width parentheses around the
+    year, ASCII digits, no spaces, no leading zeros in the serial. ``(2026)桥头人调字第01号``,
+    ``〔2026〕桥头人调字第1号`` and ``（2026）桥头人调字第1号`` are the same case."""
+    text = _SPACES.sub("", text).translate(_BRACKETS)
+    return _SERIAL.sub(r"第\1号", text)
+
 
 def resolve(conn: Connection, ref: str | int) -> tuple[int, int]:
-    """(proceeding id, version) of a case given by case number or internal id.
+    """(proceeding id, version) of a case given by case number (however its brackets and
+    serial are typed: :func:`canonical_case_number`) or internal id.
 
     :raises NotFoundError: naming what was looked for.
     """
@@ -20,7 +53,9 @@ def resolve(conn: Connection, ref: str | int) -> tuple[int, int]:
     if ref_text.isascii() and ref_text.isdigit() and len(ref_text) <= 15:
         cond = proceeding_table.c.id == int(ref_text)
     else:
-        cond = proceeding_table.c.case_number == ref_text
+        # The number as given first: a committee code is matched as it was registered.
+        numbers = {ref_text, canonical_case_number(ref_text)}
+        cond = proceeding_table.c.case_number.in_(sorted(numbers))
     row = conn.execute(
         select(proceeding_table.c.id, proceeding_table.c.version).where(cond)
     ).first()

@@ -21,6 +21,22 @@ AGREEMENT_FIELDS = (
     "performance_deadline",
 )
 
+#: What a session's record (调查记录, 人民调解记录; 人民调解文书格式) prints when the step
+#: records it: the place, who took part, each side's account, the verification and the
+#: risk warning (mediation.documents.forms).
+SESSION_DETAILS = (
+    "place",
+    "investigators",
+    "interviewees",
+    "participants",
+    "accounts",
+    "verification",
+    "risk_warning",
+)
+#: What a follow-up's record (回访记录) prints when the visit records it (domain.md §5:
+#: satisfaction, any lawsuit, signs of renewed conflict, measures taken, the visitor).
+FOLLOW_UP_DETAILS = ("satisfaction", "visitor", "lawsuit", "renewed_conflict", "measures")
+
 
 def accept(legal_basis: str = "人民调解法 art. 17") -> Transition:
     return Transition("accept", ("applied",), "accepted", "受理", legal_basis=legal_basis)
@@ -82,6 +98,7 @@ def sessions(
         requires=("kind", "summary"),
         guards=("session_kind_is_known",),
         legal_basis=legal_basis,
+        optional=SESSION_DETAILS,
     )
     return first, Transition(
         "record_session",
@@ -91,6 +108,7 @@ def sessions(
         requires=first.requires,
         guards=first.guards,
         legal_basis=legal_basis,
+        optional=SESSION_DETAILS,
     )
 
 
@@ -199,6 +217,7 @@ def follow_ups(source: tuple[str, ...]) -> tuple[Transition, Transition]:
         requires=("performance", "summary"),
         guards=("performance_is_known",),
         legal_basis="人民调解法 art. 31",
+        optional=FOLLOW_UP_DETAILS,
     )
     again = Transition(
         "follow_up",
@@ -208,6 +227,7 @@ def follow_ups(source: tuple[str, ...]) -> tuple[Transition, Transition]:
         requires=first.requires,
         guards=first.guards,
         legal_basis=first.legal_basis,
+        optional=FOLLOW_UP_DETAILS,
     )
     return first, again
 

@@ -48,8 +48,11 @@ class Transition:
     """A trigger that moves a proceeding from any of ``source`` to ``dest``.
 
     ``dest=None`` records the action without changing state (a mediation session).
-    ``requires`` names payload fields the user must supply; ``guards`` and ``effects``
-    name functions registered in :mod:`mediation.engine.guards`.
+    ``requires`` names payload fields the user must supply, ``optional`` those the step
+    may record besides (what a document prints when given: the place of a session);
+    together they are every field the step accepts (``case advance --set`` refuses any
+    other). ``guards`` and ``effects`` name functions registered in
+    :mod:`mediation.engine.guards`.
     """
 
     trigger: str
@@ -64,6 +67,12 @@ class Transition:
     legal_basis: str = ""
     #: The role that may fire it (mediation.engine.users): approvals need a supervisor.
     role: str = "mediator"
+    optional: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Every payload field the step accepts: ``requires``, then ``optional``."""
+        return (*self.requires, *(f for f in self.optional if f not in self.requires))
 
 
 #: The event recorded when the last signature or seal puts a written agreement in effect
@@ -151,6 +160,14 @@ class Flow:
     def outgoing(self, state: str) -> list[Transition]:
         """The transitions declared out of ``state`` (guards not checked), in order."""
         return [t for t in self.transitions if state in t.source]
+
+    def fields_of(self, trigger: str) -> tuple[str, ...]:
+        """Every payload field ``trigger`` accepts from any state, in declaration order."""
+        out: dict[str, None] = {}
+        for t in self.transitions:
+            if t.trigger == trigger:
+                out.update(dict.fromkeys(t.fields))
+        return tuple(out)
 
     def state_label(self, name: str | None) -> str:
         if name is None:

@@ -73,6 +73,8 @@ FLOW = Flow(
             effects=("record_agreement",),
             outcome="agreement_oral",
             legal_basis="人民调解法 arts. 28, 30",
+            # 口头协议登记表 prints the same particulars as a written agreement.
+            optional=common.AGREEMENT_FIELDS,
         ),
         common.TERMINATE,
         common.withdraw(_WORKING),

@@ -55,6 +55,7 @@ FLOW = Flow(
             "开始调解",
             requires=("kind", "summary"),
             guards=("session_kind_is_known",),
+            optional=common.SESSION_DETAILS,
             legal_basis=f"{_RULES} art. 90",
         ),
         Transition(
@@ -64,6 +65,7 @@ FLOW = Flow(
             "记录调解",
             requires=("kind", "summary"),
             guards=("session_kind_is_known",),
+            optional=common.SESSION_DETAILS,
             legal_basis=f"{_RULES} art. 90",
         ),
         Transition(
