@@ -7,7 +7,9 @@ Each generated section sits between two markers in its page::
     <!-- END GENERATED: commands -->
 
 The prose around the markers is written by hand; the text between them is rebuilt from
-the code by :func:`write` and compared with it by :func:`check`.
+the code by :func:`write` and compared with it by :func:`check`. The command line
+(:func:`main`) also checks and rewrites the root help stored in the package
+(:mod:`mediation.docs.help`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mediation.docs import flows, reference
+from mediation.docs import flows, help, reference
 from mediation.docs.commands import DocsError
 
 #: The repository root, beside ``pyproject.toml`` and ``mkdocs.yml``.
@@ -179,16 +181,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             for page, names in stale.items():
                 sections = ", ".join(repr(n) for n in names)
                 print(f"{docs_dir / page}: stale section {sections}", file=sys.stderr)
-            if stale:
+            stale_help = help.help_is_stale()
+            if stale_help:
+                print(f"{help.HELP_MODULE}: stale stored help", file=sys.stderr)
+            if stale or stale_help:
                 print("  → run `.venv/bin/python -m mediation.docs --write`", file=sys.stderr)
                 return 1
             print(
                 f"{docs_dir}: {len(SECTIONS)} generated sections in {len(pages())} pages are current"
+                f"; {help.HELP_MODULE.name}: the stored help is current"
             )
             return 0
         changed = write(docs_dir)
+        rewrote_help = help.write_help()
     except (DocsError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"{docs_dir}: rewrote " + (_describe(changed) if changed else "nothing (current)"))
+    if rewrote_help:
+        print(f"{help.HELP_MODULE}: rewrote the stored help")
     return 0
