@@ -23,6 +23,16 @@ _EXPORTS = {
     "Initialised": "mediation.api.results",
     "NextTriggers": "mediation.api.results",
     "SchemaStatus": "mediation.api.results",
+    "CalendarLoaded": "mediation.api.results",
+    "CalendarYear": "mediation.api.results",
+    "DisputeMerge": "mediation.api.results",
+    "LocalPeriod": "mediation.api.results",
+    "Organisation": "mediation.api.results",
+    "PartyAmended": "mediation.api.results",
+    "Reassigned": "mediation.api.results",
+    "SignatureRecorded": "mediation.api.results",
+    "SignedDocument": "mediation.api.results",
+    "SigningKey": "mediation.api.results",
     "Action": "mediation.engine.permissions",
     "Opened": "mediation.engine.cases",
     "Advanced": "mediation.engine.cases",
@@ -45,6 +55,8 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from mediation.api import Mediation as Mediation
+    from mediation.api.results import CalendarLoaded as CalendarLoaded
+    from mediation.api.results import CalendarYear as CalendarYear
     from mediation.api.results import (
         CaseDetail as CaseDetail,
     )
@@ -57,15 +69,23 @@ if TYPE_CHECKING:
     from mediation.api.results import (
         DisputeLineage as DisputeLineage,
     )
+    from mediation.api.results import DisputeMerge as DisputeMerge
     from mediation.api.results import (
         Initialised as Initialised,
     )
+    from mediation.api.results import LocalPeriod as LocalPeriod
     from mediation.api.results import (
         NextTriggers as NextTriggers,
     )
+    from mediation.api.results import Organisation as Organisation
+    from mediation.api.results import PartyAmended as PartyAmended
+    from mediation.api.results import Reassigned as Reassigned
     from mediation.api.results import (
         SchemaStatus as SchemaStatus,
     )
+    from mediation.api.results import SignatureRecorded as SignatureRecorded
+    from mediation.api.results import SignedDocument as SignedDocument
+    from mediation.api.results import SigningKey as SigningKey
     from mediation.domain.clock import Clock as Clock
     from mediation.domain.clock import FixedClock as FixedClock
     from mediation.engine.cases import Advanced as Advanced

@@ -19,13 +19,23 @@ from mediation.api._admin import AdminAPI
 from mediation.api._cases import CasesAPI
 from mediation.api._documents import DocumentsAPI
 from mediation.api.results import (
+    CalendarLoaded,
+    CalendarYear,
     CaseDetail,
     CaseHistory,
     CaseSummary,
     DisputeLineage,
+    DisputeMerge,
     Initialised,
+    LocalPeriod,
     NextTriggers,
+    Organisation,
+    PartyAmended,
+    Reassigned,
     SchemaStatus,
+    SignatureRecorded,
+    SignedDocument,
+    SigningKey,
 )
 
 
@@ -35,12 +45,22 @@ class Mediation(CasesAPI, DocumentsAPI, AdminAPI):
 
 
 __all__ = [
+    "CalendarLoaded",
+    "CalendarYear",
     "CaseDetail",
     "CaseHistory",
     "CaseSummary",
     "DisputeLineage",
+    "DisputeMerge",
     "Initialised",
+    "LocalPeriod",
     "Mediation",
     "NextTriggers",
+    "Organisation",
+    "PartyAmended",
+    "Reassigned",
     "SchemaStatus",
+    "SignatureRecorded",
+    "SignedDocument",
+    "SigningKey",
 ]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mediation.api._base import Session
+from mediation.api.results import SignatureRecorded, SignedDocument, SigningKey
 from mediation.engine.permissions import Action
 
 if TYPE_CHECKING:
@@ -50,21 +51,23 @@ class DocumentsAPI(Session):
 
     def sign(
         self, case: str | int, kind: str, *, passphrase: bytes, seq: int | None = None
-    ) -> dict[str, Any]:
+    ) -> SignedDocument:
         """Seal a rendered document with the organisation's active key (PAdES); the
         result's ``content`` is the signed PDF."""
         from mediation.documents.signing import sign_document
 
         with self.store.read() as conn:
             self._case(conn, Action.DOC_SIGN, case, acting=True)
-        return sign_document(
-            self.store,
-            str(case),
-            kind,
-            passphrase=passphrase,
-            actor=self.actor,
-            now=self.clock.now(),
-            seq=seq,
+        return SignedDocument.of(
+            sign_document(
+                self.store,
+                str(case),
+                kind,
+                passphrase=passphrase,
+                actor=self.actor,
+                now=self.clock.now(),
+                seq=seq,
+            )
         )
 
     def verify_document(self, pdf: bytes, *, case: str | None = None) -> Verification:
@@ -83,40 +86,44 @@ class DocumentsAPI(Session):
         method: str,
         signed_at: datetime | None = None,
         image: bytes | None = None,
-    ) -> dict[str, Any]:
+    ) -> SignatureRecorded:
         """Record a signature on the case's agreement (a party's, the mediator's, the
         committee's seal); the last one makes the agreement take effect."""
         from mediation.documents.signatures import record_signature
 
         with self.store.read() as conn:
             self._case(conn, Action.DOC_RECORD_SIGNATURE, case, acting=True)
-        return record_signature(
-            self.store,
-            str(case),
-            signer=signer,
-            signer_kind=signer_kind,
-            method=method,
-            actor=self.actor,
-            now=self.clock.now(),
-            signed_at=signed_at,
-            image=image,
+        return SignatureRecorded.of(
+            record_signature(
+                self.store,
+                str(case),
+                signer=signer,
+                signer_kind=signer_kind,
+                method=method,
+                actor=self.actor,
+                now=self.clock.now(),
+                signed_at=signed_at,
+                image=image,
+            )
         )
 
     def init_key(
         self, org: str, *, passphrase: bytes, days: int, directory: Path | None = None
-    ) -> dict[str, Any]:
+    ) -> SigningKey:
         """Create a committee's signing key and self-signed certificate."""
         from mediation.documents.keys import init_key
 
         self._authorize(Action.KEYS_INIT)
-        return init_key(
-            self.store,
-            org,
-            passphrase=passphrase,
-            actor=self.actor,
-            now=self.clock.now(),
-            days=days,
-            directory=directory,
+        return SigningKey.of(
+            init_key(
+                self.store,
+                org,
+                passphrase=passphrase,
+                actor=self.actor,
+                now=self.clock.now(),
+                days=days,
+                directory=directory,
+            )
         )
 
     def import_key(
@@ -127,20 +134,22 @@ class DocumentsAPI(Session):
         passphrase: bytes,
         source: str,
         directory: Path | None = None,
-    ) -> dict[str, Any]:
+    ) -> SigningKey:
         """Record a CA-issued PKCS#12 as the committee's active signing key."""
         from mediation.documents.keys import import_key
 
         self._authorize(Action.KEYS_IMPORT)
-        return import_key(
-            self.store,
-            org,
-            p12,
-            passphrase=passphrase,
-            actor=self.actor,
-            now=self.clock.now(),
-            source=source,
-            directory=directory,
+        return SigningKey.of(
+            import_key(
+                self.store,
+                org,
+                p12,
+                passphrase=passphrase,
+                actor=self.actor,
+                now=self.clock.now(),
+                source=source,
+                directory=directory,
+            )
         )
 
     def keys(self) -> list[dict[str, Any]]:
