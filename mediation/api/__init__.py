@@ -15,27 +15,47 @@ command line is one client of it; a web service or a script is another::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from mediation.api._admin import AdminAPI
 from mediation.api._cases import CasesAPI
 from mediation.api._documents import DocumentsAPI
 from mediation.api.results import (
-    CalendarLoaded,
     CalendarYear,
     CaseDetail,
     CaseHistory,
     CaseSummary,
     DisputeLineage,
-    DisputeMerge,
     Initialised,
-    LocalPeriod,
     NextTriggers,
-    Organisation,
-    PartyAmended,
-    Reassigned,
     SchemaStatus,
-    SignatureRecorded,
-    SignedDocument,
-    SigningKey,
+)
+
+if TYPE_CHECKING:
+    from mediation.api.write_results import CalendarLoaded as CalendarLoaded
+    from mediation.api.write_results import DisputeMerge as DisputeMerge
+    from mediation.api.write_results import LocalPeriod as LocalPeriod
+    from mediation.api.write_results import Organisation as Organisation
+    from mediation.api.write_results import PartyAmended as PartyAmended
+    from mediation.api.write_results import Reassigned as Reassigned
+    from mediation.api.write_results import SignatureRecorded as SignatureRecorded
+    from mediation.api.write_results import SignedDocument as SignedDocument
+    from mediation.api.write_results import SigningKey as SigningKey
+
+#: The write actions' results, imported on first use (see mediation.api.write_results).
+_WRITE_RESULTS = frozenset(
+    {
+        "CalendarLoaded",
+        "DisputeMerge",
+        "LocalPeriod",
+        "Organisation",
+        "PartyAmended",
+        "Reassigned",
+        "SignatureRecorded",
+        "SignedDocument",
+        "SigningKey",
+    }
 )
 
 
@@ -64,3 +84,11 @@ __all__ = [
     "SignedDocument",
     "SigningKey",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WRITE_RESULTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module("mediation.api.write_results"), name)
+    globals()[name] = value
+    return value

@@ -8,17 +8,11 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from mediation.api._base import Session
-from mediation.api.results import (
-    CalendarLoaded,
-    CalendarYear,
-    Initialised,
-    LocalPeriod,
-    Organisation,
-    SchemaStatus,
-)
+from mediation.api.results import CalendarYear, Initialised, SchemaStatus
 from mediation.engine.permissions import Action
 
 if TYPE_CHECKING:
+    from mediation.api.write_results import CalendarLoaded, LocalPeriod, Organisation
     from mediation.domain.calendar import WorkCalendar, YearCalendar
     from mediation.engine.notifiers import Notifier
     from mediation.engine.scheduler import DispatchResult
@@ -134,6 +128,7 @@ class AdminAPI(Session):
         parent: str | None = None,
     ) -> Organisation:
         """Register a committee, centre or organ under its parent one level up."""
+        from mediation.api.write_results import Organisation
         from mediation.engine.organisations import add_organisation
 
         self._authorize(Action.ORG_ADD)
@@ -151,6 +146,7 @@ class AdminAPI(Session):
 
     def set_period(self, code: str, *, flow: str, kind: str, count: int, unit: str) -> LocalPeriod:
         """Set an organisation's own length for a period the law leaves to local rules."""
+        from mediation.api.write_results import LocalPeriod
         from mediation.engine.organisations import set_period
 
         self._authorize(Action.ORG_SET_PERIOD)
@@ -169,6 +165,7 @@ class AdminAPI(Session):
 
     def load_calendar(self, year: YearCalendar) -> CalendarLoaded:
         """Load a year's holiday calendar and recompute the provisional deadlines."""
+        from mediation.api.write_results import CalendarLoaded
         from mediation.engine.deadlines import load_calendar_year
 
         self._authorize(Action.CALENDAR_LOAD)

@@ -12,15 +12,13 @@ from mediation.api.results import (
     CaseHistory,
     CaseSummary,
     DisputeLineage,
-    DisputeMerge,
     NextTriggers,
-    PartyAmended,
-    Reassigned,
 )
 from mediation.engine.permissions import Action, check_trigger_role
 from mediation.storage.refs import resolve
 
 if TYPE_CHECKING:
+    from mediation.api.write_results import DisputeMerge, PartyAmended, Reassigned
     from mediation.domain.intake import Intake
     from mediation.engine.cases import Advanced, Opened
     from mediation.engine.imports import ImportResult
@@ -197,6 +195,7 @@ class CasesAPI(Session):
 
     def reassign(self, case: str | int, mediators: list[str], *, reason: str) -> Reassigned:
         """Give a running case to other mediators; recorded with the previous ones."""
+        from mediation.api.write_results import Reassigned
         from mediation.engine.cases import reassign
 
         self._authorize(Action.CASE_REASSIGN)
@@ -217,6 +216,7 @@ class CasesAPI(Session):
     ) -> PartyAmended:
         """Correct a party's particulars on a running case, checked as at intake; the
         event keeps the old and new values masked."""
+        from mediation.api.write_results import PartyAmended
         from mediation.engine.parties import amend_party
 
         with self.store.read() as conn:
@@ -259,6 +259,7 @@ class CasesAPI(Session):
 
     def merge_disputes(self, keep: int, merged: int, *, reason: str) -> DisputeMerge:
         """Merge a dispute reported again through another channel into the first."""
+        from mediation.api.write_results import DisputeMerge
         from mediation.engine.disputes import merge
 
         self._authorize(Action.DISPUTE_MERGE)
@@ -268,6 +269,7 @@ class CasesAPI(Session):
 
     def split_dispute(self, merged: int, *, reason: str) -> DisputeMerge:
         """Undo a wrong merge; the merge stays on record."""
+        from mediation.api.write_results import DisputeMerge
         from mediation.engine.disputes import split
 
         self._authorize(Action.DISPUTE_SPLIT)

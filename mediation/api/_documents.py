@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mediation.api._base import Session
-from mediation.api.results import SignatureRecorded, SignedDocument, SigningKey
 from mediation.engine.permissions import Action
 
 if TYPE_CHECKING:
+    from mediation.api.write_results import SignatureRecorded, SignedDocument, SigningKey
     from mediation.documents import Outcome, Rendered
     from mediation.documents.signing import Verification
 
@@ -54,6 +54,7 @@ class DocumentsAPI(Session):
     ) -> SignedDocument:
         """Seal a rendered document with the organisation's active key (PAdES); the
         result's ``content`` is the signed PDF."""
+        from mediation.api.write_results import SignedDocument
         from mediation.documents.signing import sign_document
 
         with self.store.read() as conn:
@@ -89,6 +90,7 @@ class DocumentsAPI(Session):
     ) -> SignatureRecorded:
         """Record a signature on the case's agreement (a party's, the mediator's, the
         committee's seal); the last one makes the agreement take effect."""
+        from mediation.api.write_results import SignatureRecorded
         from mediation.documents.signatures import record_signature
 
         with self.store.read() as conn:
@@ -111,6 +113,7 @@ class DocumentsAPI(Session):
         self, org: str, *, passphrase: bytes, days: int, directory: Path | None = None
     ) -> SigningKey:
         """Create a committee's signing key and self-signed certificate."""
+        from mediation.api.write_results import SigningKey
         from mediation.documents.keys import init_key
 
         self._authorize(Action.KEYS_INIT)
@@ -136,6 +139,7 @@ class DocumentsAPI(Session):
         directory: Path | None = None,
     ) -> SigningKey:
         """Record a CA-issued PKCS#12 as the committee's active signing key."""
+        from mediation.api.write_results import SigningKey
         from mediation.documents.keys import import_key
 
         self._authorize(Action.KEYS_IMPORT)

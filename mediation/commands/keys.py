@@ -9,7 +9,7 @@ from mediation.commands._common import JsonOpt, current_settings, echo, group, h
 from mediation.errors import MediationError
 
 if TYPE_CHECKING:
-    from mediation.api.results import SigningKey
+    from mediation.api.write_results import SigningKey
 
 keys_app = group("Committee signing keys: create or import, list.")
 

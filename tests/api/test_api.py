@@ -61,17 +61,21 @@ def test_no_api_method_returns_a_bare_dict() -> None:
 
 
 def test_every_result_is_a_frozen_documented_export() -> None:
-    from mediation.api import results
+    import mediation.api
+    from mediation.api import results, write_results
 
     classes = [
         c
-        for _, c in inspect.getmembers(results, inspect.isclass)
-        if c.__module__ == results.__name__ and not c.__name__.startswith("_")
+        for module in (results, write_results)
+        for _, c in inspect.getmembers(module, inspect.isclass)
+        if c.__module__ == module.__name__ and not c.__name__.startswith("_")
     ]
     assert len(classes) >= 17
     for cls in classes:
         assert cls.__name__ in mediation.__all__, f"{cls.__name__} is not exported"
+        assert cls.__name__ in mediation.api.__all__, f"{cls.__name__} not in mediation.api"
         assert getattr(mediation, cls.__name__) is cls
+        assert getattr(mediation.api, cls.__name__) is cls
         assert cls.__dataclass_params__.frozen, f"{cls.__name__} is not frozen"  # type: ignore[attr-defined]
 
 
