@@ -51,8 +51,14 @@ def main() -> None:
         stream = sys.stdout if argv else sys.stderr
         text = _stored_help(stream)
         if text is not None:
-            stream.write(text)
-            stream.flush()
+            try:
+                stream.write(text)
+                stream.flush()
+            except BrokenPipeError:
+                # As click does (`mediation --help | head -1`): exit 1 without a traceback,
+                # and without the interpreter's failing flush at exit.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+                raise SystemExit(1) from None
             if not argv:
                 raise SystemExit(2)
             return

@@ -34,11 +34,16 @@ _TYPER = (
 )
 
 
-def _run(script: str, *args: str, columns: int = 100) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "COLUMNS": str(columns)}
-    env.pop("_MEDIATION_COMPLETE", None)
+def _run(
+    script: str, *args: str, columns: int = 100, **env: str
+) -> subprocess.CompletedProcess[bytes]:
+    environ = {**os.environ, "COLUMNS": str(columns)}
+    environ.pop("_MEDIATION_COMPLETE", None)
     return subprocess.run(
-        [sys.executable, "-c", script, *args], env=env, capture_output=True, check=False
+        [sys.executable, "-c", script, *args],
+        env={**environ, **env},
+        capture_output=True,
+        check=False,
     )
 
 
@@ -87,6 +92,34 @@ def test_a_narrow_terminal_gets_typers_layout() -> None:
     assert stored.stdout == typer.stdout
     assert b"workflow\n  engine.\n" in stored.stdout  # wrapped for 60 columns
     assert _without_report(stored.stderr) == (b"", True)
+
+
+def test_shell_completion_goes_through_typer() -> None:
+    stored = _run(_ENTRY, "--help", _MEDIATION_COMPLETE="bash_source")
+    typer = _run(_TYPER, "--help", _MEDIATION_COMPLETE="bash_source")
+    assert (stored.returncode, stored.stdout) == (typer.returncode, typer.stdout)
+    assert _without_report(stored.stderr) == (typer.stderr, True)
+
+
+def test_a_closed_pipe_exits_1_quietly_as_typer_does() -> None:
+    """`mediation --help | head -1`: no traceback, no error at exit, exit status 1."""
+    done = {}
+    for name, script in (("stored", _ENTRY), ("typer", _TYPER)):
+        read, write = os.pipe()
+        os.close(read)  # nobody reads: the first write fails with EPIPE
+        try:
+            done[name] = subprocess.run(
+                [sys.executable, "-c", script, "--help"],
+                env={**os.environ, "COLUMNS": "100"},
+                stdout=write,
+                stderr=subprocess.PIPE,
+                check=False,
+            )
+        finally:
+            os.close(write)
+    assert done["stored"].returncode == done["typer"].returncode == 1
+    assert _without_report(done["stored"].stderr) == (done["typer"].stderr, False)
+    assert done["typer"].stderr == b""
 
 
 def test_check_names_stale_help_and_write_fixes_it(
