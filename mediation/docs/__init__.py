@@ -8,7 +8,7 @@ command's docstring), :class:`mediation.errors.ExitCode`, the declared flows wit
 state diagrams, the intake schema with its code tables, the statistics figures, the
 documents each flow declares and the PostgreSQL grants. Beside the pages, the root help
 that ``mediation --help`` prints without typer is stored in the package
-(:mod:`~mediation.docs.help`). Nothing in here copies a value from those modules, so the
+(:mod:`~mediation.docs.stored_help`). Nothing in here copies a value from those modules, so the
 pages and the stored help cannot drift from them unnoticed::
 
     python -m mediation.docs --check   # exit 1, naming each stale page and section

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mediation import docs
-from mediation.docs import help as stored_help
+from mediation.docs import stored_help
 
 #: Runs the command line after it through the entry point, then reports whether typer was
 #: imported on the way (on stderr, after the command's own output).
