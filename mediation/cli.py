@@ -8,7 +8,7 @@ usage error) is answered from :data:`mediation.commands.root_help.ROOT_HELP`, th
 typer prints, stored by ``python -m mediation.docs --write`` and checked by
 ``--check``: importing typer and building the command tree would take longer than the
 0.1 s the help may take. Every other command line, and the help whenever typer would
-print it differently (a narrower terminal, a stream that cannot take UTF-8, shell
+print it differently (a narrower terminal, an output stream not in UTF-8, shell
 completion), goes through typer.
 """
 
