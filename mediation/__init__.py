@@ -23,6 +23,16 @@ _EXPORTS = {
     "Initialised": "mediation.api.results",
     "NextTriggers": "mediation.api.results",
     "SchemaStatus": "mediation.api.results",
+    "CalendarLoaded": "mediation.api.write_results",
+    "CalendarYear": "mediation.api.results",
+    "DisputeMerge": "mediation.api.write_results",
+    "LocalPeriod": "mediation.api.write_results",
+    "Organisation": "mediation.api.write_results",
+    "PartyAmended": "mediation.api.write_results",
+    "Reassigned": "mediation.api.write_results",
+    "SignatureRecorded": "mediation.api.write_results",
+    "SignedDocument": "mediation.api.write_results",
+    "SigningKey": "mediation.api.write_results",
     "Action": "mediation.engine.permissions",
     "Opened": "mediation.engine.cases",
     "Advanced": "mediation.engine.cases",
@@ -45,6 +55,7 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from mediation.api import Mediation as Mediation
+    from mediation.api.results import CalendarYear as CalendarYear
     from mediation.api.results import (
         CaseDetail as CaseDetail,
     )
@@ -66,6 +77,15 @@ if TYPE_CHECKING:
     from mediation.api.results import (
         SchemaStatus as SchemaStatus,
     )
+    from mediation.api.write_results import CalendarLoaded as CalendarLoaded
+    from mediation.api.write_results import DisputeMerge as DisputeMerge
+    from mediation.api.write_results import LocalPeriod as LocalPeriod
+    from mediation.api.write_results import Organisation as Organisation
+    from mediation.api.write_results import PartyAmended as PartyAmended
+    from mediation.api.write_results import Reassigned as Reassigned
+    from mediation.api.write_results import SignatureRecorded as SignatureRecorded
+    from mediation.api.write_results import SignedDocument as SignedDocument
+    from mediation.api.write_results import SigningKey as SigningKey
     from mediation.domain.clock import Clock as Clock
     from mediation.domain.clock import FixedClock as FixedClock
     from mediation.engine.cases import Advanced as Advanced

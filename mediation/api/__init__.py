@@ -18,10 +18,14 @@ that authenticates its users itself builds ``Mediation(store, login)`` per reque
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from mediation.api._admin import AdminAPI
 from mediation.api._cases import CasesAPI
 from mediation.api._documents import DocumentsAPI
 from mediation.api.results import (
+    CalendarYear,
     CaseDetail,
     CaseHistory,
     CaseList,
@@ -32,6 +36,32 @@ from mediation.api.results import (
     SchemaStatus,
 )
 
+if TYPE_CHECKING:
+    from mediation.api.write_results import CalendarLoaded as CalendarLoaded
+    from mediation.api.write_results import DisputeMerge as DisputeMerge
+    from mediation.api.write_results import LocalPeriod as LocalPeriod
+    from mediation.api.write_results import Organisation as Organisation
+    from mediation.api.write_results import PartyAmended as PartyAmended
+    from mediation.api.write_results import Reassigned as Reassigned
+    from mediation.api.write_results import SignatureRecorded as SignatureRecorded
+    from mediation.api.write_results import SignedDocument as SignedDocument
+    from mediation.api.write_results import SigningKey as SigningKey
+
+#: The write actions' results, imported on first use (see mediation.api.write_results).
+_WRITE_RESULTS = frozenset(
+    {
+        "CalendarLoaded",
+        "DisputeMerge",
+        "LocalPeriod",
+        "Organisation",
+        "PartyAmended",
+        "Reassigned",
+        "SignatureRecorded",
+        "SignedDocument",
+        "SigningKey",
+    }
+)
+
 
 class Mediation(CasesAPI, DocumentsAPI, AdminAPI):
     """A store, the acting user and a clock, with a method for every action the engine
@@ -39,13 +69,31 @@ class Mediation(CasesAPI, DocumentsAPI, AdminAPI):
 
 
 __all__ = [
+    "CalendarLoaded",
+    "CalendarYear",
     "CaseDetail",
     "CaseHistory",
     "CaseList",
     "CaseSummary",
     "DisputeLineage",
+    "DisputeMerge",
     "Initialised",
+    "LocalPeriod",
     "Mediation",
     "NextTriggers",
+    "Organisation",
+    "PartyAmended",
+    "Reassigned",
     "SchemaStatus",
+    "SignatureRecorded",
+    "SignedDocument",
+    "SigningKey",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WRITE_RESULTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module("mediation.api.write_results"), name)
+    globals()[name] = value
+    return value

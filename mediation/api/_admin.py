@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from mediation.api._base import Session
-from mediation.api.results import Initialised, SchemaStatus
+from mediation.api.results import CalendarYear, Initialised, SchemaStatus
 from mediation.engine.permissions import Action
 
 if TYPE_CHECKING:
+    from mediation.api.write_results import CalendarLoaded, LocalPeriod, Organisation
     from mediation.domain.calendar import WorkCalendar, YearCalendar
     from mediation.engine.notifiers import Notifier
     from mediation.engine.scheduler import DispatchResult
@@ -167,29 +168,33 @@ class AdminAPI(Session):
         level: str,
         kind: str = "people_committee",
         parent: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Organisation:
         """Register a committee, centre or organ under its parent one level up."""
+        from mediation.api.write_results import Organisation
         from mediation.engine.organisations import add_organisation
 
         self._authorize(Action.ORG_ADD)
-        return add_organisation(
-            self.store,
-            code=code,
-            name=name,
-            level=level,
-            kind=kind,
-            parent=parent,
-            now=self.clock.now(),
+        return Organisation.of(
+            add_organisation(
+                self.store,
+                code=code,
+                name=name,
+                level=level,
+                kind=kind,
+                parent=parent,
+                now=self.clock.now(),
+            )
         )
 
-    def set_period(
-        self, code: str, *, flow: str, kind: str, count: int, unit: str
-    ) -> dict[str, Any]:
+    def set_period(self, code: str, *, flow: str, kind: str, count: int, unit: str) -> LocalPeriod:
         """Set an organisation's own length for a period the law leaves to local rules."""
+        from mediation.api.write_results import LocalPeriod
         from mediation.engine.organisations import set_period
 
         self._authorize(Action.ORG_SET_PERIOD)
-        return set_period(self.store, code=code, flow=flow, kind=kind, count=count, unit=unit)
+        return LocalPeriod.of(
+            set_period(self.store, code=code, flow=flow, kind=kind, count=count, unit=unit)
+        )
 
     def organisations(self) -> list[dict[str, Any]]:
         """Every organisation on the ladder, with its parent and number of cases."""
@@ -200,12 +205,15 @@ class AdminAPI(Session):
 
     # -- calendar -------------------------------------------------------------------------
 
-    def load_calendar(self, year: YearCalendar) -> dict[str, Any]:
+    def load_calendar(self, year: YearCalendar) -> CalendarLoaded:
         """Load a year's holiday calendar and recompute the provisional deadlines."""
+        from mediation.api.write_results import CalendarLoaded
         from mediation.engine.deadlines import load_calendar_year
 
         self._authorize(Action.CALENDAR_LOAD)
-        return load_calendar_year(self.store, year, actor=self.actor, now=self.clock.now())
+        return CalendarLoaded.of(
+            load_calendar_year(self.store, year, actor=self.actor, now=self.clock.now())
+        )
 
     def working_calendar(self) -> WorkCalendar:
         """The working-day calendar of this database: the years loaded into it, else the
@@ -213,10 +221,10 @@ class AdminAPI(Session):
         self._authorize(Action.DEADLINE_COMPUTE)
         return self.store.calendar()
 
-    def calendar_year(self, year: int) -> dict[str, Any]:
+    def calendar_year(self, year: int) -> CalendarYear:
         """A year's weekday holidays and weekend working days, and their source."""
         self._authorize(Action.CALENDAR_SHOW)
-        return self.store.calendar().year_view(year)
+        return CalendarYear.of(self.store.calendar().year_view(year))
 
     # -- reports and the scheduler --------------------------------------------------------
 

@@ -21,6 +21,7 @@ from mediation.engine.permissions import Action, check_trigger_role
 from mediation.storage.refs import resolve
 
 if TYPE_CHECKING:
+    from mediation.api.write_results import DisputeMerge, PartyAmended, Reassigned
     from mediation.domain.intake import Intake
     from mediation.engine.caselist import CaseQuery
     from mediation.engine.cases import Advanced, Opened
@@ -273,13 +274,16 @@ class CasesAPI(Session):
         )
         return self._found(user, replace(query, limit=limit)).cases
 
-    def reassign(self, case: str | int, mediators: list[str], *, reason: str) -> dict[str, Any]:
+    def reassign(self, case: str | int, mediators: list[str], *, reason: str) -> Reassigned:
         """Give a running case to other mediators; recorded with the previous ones."""
+        from mediation.api.write_results import Reassigned
         from mediation.engine.cases import reassign
 
         self._authorize(Action.CASE_REASSIGN)
-        return reassign(
-            self.store, case, mediators, reason=reason, actor=self.actor, now=self.clock.now()
+        return Reassigned.of(
+            reassign(
+                self.store, case, mediators, reason=reason, actor=self.actor, now=self.clock.now()
+            )
         )
 
     def amend_party(
@@ -290,22 +294,25 @@ class CasesAPI(Session):
         *,
         reason: str,
         role: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> PartyAmended:
         """Correct a party's particulars on a running case, checked as at intake; the
         event keeps the old and new values masked."""
+        from mediation.api.write_results import PartyAmended
         from mediation.engine.parties import amend_party
 
         with self._reading() as conn:
             self._case(conn, Action.CASE_AMEND_PARTY, case, acting=True)
-        return amend_party(
-            self.store,
-            case,
-            party,
-            changes,
-            reason=reason,
-            actor=self.actor,
-            now=self.clock.now(),
-            role=role,
+        return PartyAmended.of(
+            amend_party(
+                self.store,
+                case,
+                party,
+                changes,
+                reason=reason,
+                actor=self.actor,
+                now=self.clock.now(),
+                role=role,
+            )
         )
 
     def dispute(self, ref: str, *, reveal: bool = False) -> DisputeLineage:
@@ -331,18 +338,22 @@ class CasesAPI(Session):
             return DisputeLineage.of(masked)
         return DisputeLineage.of(dispute_lineage(self.store, ref, reveal=True))
 
-    def merge_disputes(self, keep: int, merged: int, *, reason: str) -> dict[str, Any]:
+    def merge_disputes(self, keep: int, merged: int, *, reason: str) -> DisputeMerge:
         """Merge a dispute reported again through another channel into the first."""
+        from mediation.api.write_results import DisputeMerge
         from mediation.engine.disputes import merge
 
         self._authorize(Action.DISPUTE_MERGE)
-        return merge(
-            self.store, keep, merged, reason=reason, actor=self.actor, now=self.clock.now()
+        return DisputeMerge.of(
+            merge(self.store, keep, merged, reason=reason, actor=self.actor, now=self.clock.now())
         )
 
-    def split_dispute(self, merged: int, *, reason: str) -> dict[str, Any]:
+    def split_dispute(self, merged: int, *, reason: str) -> DisputeMerge:
         """Undo a wrong merge; the merge stays on record."""
+        from mediation.api.write_results import DisputeMerge
         from mediation.engine.disputes import split
 
         self._authorize(Action.DISPUTE_SPLIT)
-        return split(self.store, merged, reason=reason, actor=self.actor, now=self.clock.now())
+        return DisputeMerge.of(
+            split(self.store, merged, reason=reason, actor=self.actor, now=self.clock.now())
+        )

@@ -11,6 +11,7 @@ from mediation.api._base import Session
 from mediation.engine.permissions import Action
 
 if TYPE_CHECKING:
+    from mediation.api.write_results import SignatureRecorded, SignedDocument, SigningKey
     from mediation.documents import Outcome, Rendered
     from mediation.documents.signing import Verification
 
@@ -50,21 +51,24 @@ class DocumentsAPI(Session):
 
     def sign(
         self, case: str | int, kind: str, *, passphrase: bytes, seq: int | None = None
-    ) -> dict[str, Any]:
+    ) -> SignedDocument:
         """Seal a rendered document with the organisation's active key (PAdES); the
         result's ``content`` is the signed PDF."""
+        from mediation.api.write_results import SignedDocument
         from mediation.documents.signing import sign_document
 
         with self._reading() as conn:
             self._case(conn, Action.DOC_SIGN, case, acting=True)
-        return sign_document(
-            self.store,
-            str(case),
-            kind,
-            passphrase=passphrase,
-            actor=self.actor,
-            now=self.clock.now(),
-            seq=seq,
+        return SignedDocument.of(
+            sign_document(
+                self.store,
+                str(case),
+                kind,
+                passphrase=passphrase,
+                actor=self.actor,
+                now=self.clock.now(),
+                seq=seq,
+            )
         )
 
     def verify_document(self, pdf: bytes, *, case: str | None = None) -> Verification:
@@ -83,9 +87,10 @@ class DocumentsAPI(Session):
         method: str,
         signed_at: datetime | None = None,
         image: bytes | None = None,
-    ) -> dict[str, Any]:
+    ) -> SignatureRecorded:
         """Record a signature on the case's agreement (a party's, the mediator's, the
         committee's seal); the last one makes the agreement take effect."""
+        from mediation.api.write_results import SignatureRecorded
         from mediation.documents.signatures import record_signature
         from mediation.domain.taxonomy import SIGNATURE_METHODS, code_of
 
@@ -93,33 +98,38 @@ class DocumentsAPI(Session):
         method = code_of(SIGNATURE_METHODS, method) or method
         with self._reading() as conn:
             self._case(conn, Action.DOC_RECORD_SIGNATURE, case, acting=True)
-        return record_signature(
-            self.store,
-            str(case),
-            signer=signer,
-            signer_kind=signer_kind,
-            method=method,
-            actor=self.actor,
-            now=self.clock.now(),
-            signed_at=signed_at,
-            image=image,
+        return SignatureRecorded.of(
+            record_signature(
+                self.store,
+                str(case),
+                signer=signer,
+                signer_kind=signer_kind,
+                method=method,
+                actor=self.actor,
+                now=self.clock.now(),
+                signed_at=signed_at,
+                image=image,
+            )
         )
 
     def init_key(
         self, org: str, *, passphrase: bytes, days: int, directory: Path | None = None
-    ) -> dict[str, Any]:
+    ) -> SigningKey:
         """Create a committee's signing key and self-signed certificate."""
+        from mediation.api.write_results import SigningKey
         from mediation.documents.keys import init_key
 
         self._authorize(Action.KEYS_INIT)
-        return init_key(
-            self.store,
-            org,
-            passphrase=passphrase,
-            actor=self.actor,
-            now=self.clock.now(),
-            days=days,
-            directory=directory,
+        return SigningKey.of(
+            init_key(
+                self.store,
+                org,
+                passphrase=passphrase,
+                actor=self.actor,
+                now=self.clock.now(),
+                days=days,
+                directory=directory,
+            )
         )
 
     def import_key(
@@ -130,20 +140,23 @@ class DocumentsAPI(Session):
         passphrase: bytes,
         source: str,
         directory: Path | None = None,
-    ) -> dict[str, Any]:
+    ) -> SigningKey:
         """Record a CA-issued PKCS#12 as the committee's active signing key."""
+        from mediation.api.write_results import SigningKey
         from mediation.documents.keys import import_key
 
         self._authorize(Action.KEYS_IMPORT)
-        return import_key(
-            self.store,
-            org,
-            p12,
-            passphrase=passphrase,
-            actor=self.actor,
-            now=self.clock.now(),
-            source=source,
-            directory=directory,
+        return SigningKey.of(
+            import_key(
+                self.store,
+                org,
+                p12,
+                passphrase=passphrase,
+                actor=self.actor,
+                now=self.clock.now(),
+                source=source,
+                directory=directory,
+            )
         )
 
     def keys(self) -> list[dict[str, Any]]:

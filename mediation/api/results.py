@@ -1,14 +1,20 @@
-"""Typed results of the read actions (the write actions return the engine's own results:
-:class:`~mediation.engine.cases.Opened`, :class:`~mediation.engine.cases.Advanced`, ...).
+"""Typed results of the read actions; those of the write actions are in
+:mod:`mediation.api.write_results` (imported by the actions that make them: each
+dataclass costs ~1 ms of start-up to create). Actions whose engine function has its own
+result return that one (:class:`~mediation.engine.cases.Opened`,
+:class:`~mediation.engine.cases.Advanced`, ...).
 
-Each is a frozen dataclass; :meth:`as_dict` gives the plain data for JSON. Rows inside
-(parties, deadlines, events) stay dictionaries of labelled values, masked unless revealed.
+Each is a frozen dataclass built from the engine's dictionary (:meth:`_Result.of`); its
+fields are that dictionary's keys in the same order, so :meth:`as_dict` gives the same
+plain data for JSON. Rows inside (parties, deadlines, events) stay dictionaries of
+labelled values, masked unless revealed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Self
 
 
@@ -123,3 +129,16 @@ class Initialised(_Result):
     revision: str | None
     organisation: dict[str, Any] | None = None
     first_admin: str | None = None
+
+
+@dataclass(frozen=True)
+class CalendarYear(_Result):
+    """A year's weekday holidays and weekend working days, and where they come from
+    (``loaded``, ``package`` or ``provisional``; ``document`` names a loaded file)."""
+
+    year: int
+    source: str
+    document: str
+    provisional: bool
+    weekday_holidays: list[date]
+    weekend_workdays: list[date]

@@ -40,14 +40,14 @@ def calendar_load(
     with current_settings().api() as api:
         result = api.load_calendar(year)
     if json_out:
-        echo(to_json(result))
+        echo(to_json(result.as_dict()))
         return
-    verb = "已更新" if result["replaced"] else "已载入"
+    verb = "已更新" if result.replaced else "已载入"
     echo(
         f"{verb} {year.year} 年节假日安排（{len(year.holidays)} 天放假，{len(year.workdays)} 天调休上班）"
     )
-    echo(f"重新计算的期限：{len(result['recomputed'])} 件")
-    for r in result["recomputed"]:
+    echo(f"重新计算的期限：{len(result.recomputed)} 件")
+    for r in result.recomputed:
         echo(f"  {r['case_number']} {r['kind']}：{r['previous_due']} → {r['due']}")
 
 
@@ -61,26 +61,27 @@ def calendar_show(
 
     Example: mediation calendar show 2026
     """
+    from mediation.api.results import CalendarYear
     from mediation.domain.calendar import default_calendar
     from mediation.errors import SchemaError
     from mediation.reporting.output import to_json
 
     try:
         with current_settings().api() as api:
-            data = api.calendar_year(year)
+            shown = api.calendar_year(year)
     except SchemaError:  # no database: the package's calendar alone
-        data = default_calendar().year_view(year)
+        shown = CalendarYear.of(default_calendar().year_view(year))
     if json_out:
-        echo(to_json(data))
+        echo(to_json(shown.as_dict()))
         return
     source = {
         "loaded": "已载入的数据文件",
         "package": "chinesecalendar 软件包",
         "provisional": "暂定（仅周末及固定节日）",
     }
-    echo(f"{year} 年：{source[data['source']]} {data['document']}".rstrip())
-    echo("工作日放假：" + (" ".join(d.isoformat() for d in data["weekday_holidays"]) or "无"))
-    echo("周末调休上班：" + (" ".join(d.isoformat() for d in data["weekend_workdays"]) or "无"))
+    echo(f"{year} 年：{source[shown.source]} {shown.document}".rstrip())
+    echo("工作日放假：" + (" ".join(d.isoformat() for d in shown.weekday_holidays) or "无"))
+    echo("周末调休上班：" + (" ".join(d.isoformat() for d in shown.weekend_workdays) or "无"))
 
 
 def _calendar_for_settings() -> Any:

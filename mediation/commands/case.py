@@ -417,10 +417,10 @@ def case_reassign(
     with current_settings().api() as api:
         result = api.reassign(case, mediator, reason=reason)
     if json_out:
-        echo(to_json(result))
+        echo(to_json(result.as_dict()))
         return
-    before = "、".join(result["previous"]) or "（未指派）"
-    echo(f"{result['case_number']} 改派：{before} → {'、'.join(result['mediators'])}")
+    before = "、".join(result.previous) or "（未指派）"
+    echo(f"{result.case_number} 改派：{before} → {'、'.join(result.mediators)}")
 
 
 @case_app.command("amend-party")
@@ -450,9 +450,9 @@ def case_amend_party(
     with current_settings().api() as api:
         result = api.amend_party(case, party, changes, reason=reason, role=role)
     if json_out:
-        echo(to_json(result))
+        echo(to_json(result.as_dict()))
         return
-    echo(f"{result['case_number']}：已更正当事人 {result['party']} 的信息")
-    for field_name, change in result["changed"].items():
+    echo(f"{result.case_number}：已更正当事人 {result.party} 的信息")
+    for field_name, change in result.changed.items():
         before, after = change["before"] or "（空）", change["after"] or "（空）"
         echo(f"  {field_name}: {before} → {after}")

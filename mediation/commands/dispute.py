@@ -85,7 +85,7 @@ def dispute_merge(
 
     with current_settings().api() as api:
         result = api.merge_disputes(keep, merged, reason=reason)
-    echo(to_json(result) if json_out else f"已合并：纠纷 #{merged} 并入 #{keep}")
+    echo(to_json(result.as_dict()) if json_out else f"已合并：纠纷 #{merged} 并入 #{keep}")
 
 
 @dispute_app.command("split")
@@ -103,4 +103,6 @@ def dispute_split(
 
     with current_settings().api() as api:
         result = api.split_dispute(merged, reason=reason)
-    echo(to_json(result) if json_out else f"已拆分：纠纷 #{merged} 不再并入 #{result['kept']}")
+    echo(
+        to_json(result.as_dict()) if json_out else f"已拆分：纠纷 #{merged} 不再并入 #{result.kept}"
+    )

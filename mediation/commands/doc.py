@@ -154,18 +154,18 @@ def doc_sign(
     check_output(output)
     with current_settings().api() as api:
         result = api.sign(case, kind, passphrase=passphrase, seq=seq)
-    content = result.pop("content")
     if output is not None:
-        write_file(output, content)
+        write_file(output, result.content)
     if json_out:
-        echo(to_json({**result, "output": str(output) if output else None}))
+        data = {k: v for k, v in result.as_dict().items() if k != "content"}
+        echo(to_json({**data, "output": str(output) if output else None}))
         return
-    echo(f"已签章：{result['case_number']} {result['title']}（{result['organisation']}）")
-    echo(f"  SHA-256  {result['sha256']}（{result['size']} 字节）")
-    if result["effective_at"] is not None:
+    echo(f"已签章：{result.case_number} {result.title}（{result.organisation}）")
+    echo(f"  SHA-256  {result.sha256}（{result.size} 字节）")
+    if result.effective_at is not None:
         from mediation.reporting.output import when
 
-        echo(f"  协议生效：{when(result['effective_at'])}（各方签署完毕）")
+        echo(f"  协议生效：{when(result.effective_at)}（各方签署完毕）")
     if output is not None:
         echo(f"  已写入 {output}")
 
@@ -278,13 +278,13 @@ def doc_record_signature(
             image=picture,
         )
     if json_out:
-        echo(to_json(result))
+        echo(to_json(result.as_dict()))
         return
     echo(
-        f"已记录：{result['case_number']} {result['signer']} {result['method_label']}"
-        f"（{when(result['signed_at'])}）"
+        f"已记录：{result.case_number} {result.signer} {result.method_label}"
+        f"（{when(result.signed_at)}）"
     )
-    if result["effective_at"] is not None:
-        echo(f"  协议生效：{when(result['effective_at'])}（各方签署完毕）")
-    elif result["missing"]:
-        echo(f"  尚待签署：{result['missing']}")
+    if result.effective_at is not None:
+        echo(f"  协议生效：{when(result.effective_at)}（各方签署完毕）")
+    elif result.missing:
+        echo(f"  尚待签署：{result.missing}")

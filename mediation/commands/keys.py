@@ -1,12 +1,15 @@
 """Committee signing keys: ``keys init`` / ``import`` / ``list``."""
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
 from mediation.errors import MediationError
+
+if TYPE_CHECKING:
+    from mediation.api.write_results import SigningKey
 
 keys_app = group("Committee signing keys: create or import, list.")
 
@@ -19,18 +22,18 @@ KeyDirOpt = Annotated[
 ]
 
 
-def _key_result(row: dict[str, Any], json_out: bool, verb: str) -> None:
+def _key_result(key: "SigningKey", json_out: bool, verb: str) -> None:
     from mediation.reporting.output import to_json, when
 
     if json_out:
-        echo(to_json(row))
+        echo(to_json(key.as_dict()))
         return
-    echo(f"{verb}：{row['organisation_name']}（{row['organisation']}）的签章证书")
-    echo(f"  指纹 SHA-256  {row['fingerprint']}")
-    echo(f"  主题          {row['subject']}")
-    echo(f"  有效期        {when(row['not_before'])} 至 {when(row['not_after'])}")
-    echo(f"  密钥文件      {row['key_path']}")
-    for old in row["retired"]:
+    echo(f"{verb}：{key.organisation_name}（{key.organisation}）的签章证书")
+    echo(f"  指纹 SHA-256  {key.fingerprint}")
+    echo(f"  主题          {key.subject}")
+    echo(f"  有效期        {when(key.not_before)} 至 {when(key.not_after)}")
+    echo(f"  密钥文件      {key.key_path}")
+    for old in key.retired:
         echo(f"  已停用旧证书  {old[:16]}…")
 
 
@@ -54,8 +57,8 @@ def keys_init(
 
     passphrase = passphrase_from_env()
     with current_settings().api() as api:
-        row = api.init_key(org, passphrase=passphrase, days=days, directory=key_dir)
-    _key_result(row, json_out, "已创建")
+        key = api.init_key(org, passphrase=passphrase, days=days, directory=key_dir)
+    _key_result(key, json_out, "已创建")
 
 
 @keys_app.command("import")
@@ -81,8 +84,8 @@ def keys_import(
             f"cannot read {file}: {exc.strerror}", hint="give the path of the .p12 file"
         ) from None
     with current_settings().api() as api:
-        row = api.import_key(org, data, passphrase=passphrase, source=file.name, directory=key_dir)
-    _key_result(row, json_out, "已导入")
+        key = api.import_key(org, data, passphrase=passphrase, source=file.name, directory=key_dir)
+    _key_result(key, json_out, "已导入")
 
 
 @keys_app.command("list")

@@ -31,8 +31,8 @@ def org_add(
     from mediation.reporting.output import to_json
 
     with current_settings().api() as api:
-        row = api.add_organisation(code, name, level=level, kind=kind, parent=parent)
-    echo(to_json(row) if json_out else f"已登记：{code} {name}")
+        added = api.add_organisation(code, name, level=level, kind=kind, parent=parent)
+    echo(to_json(added.as_dict()) if json_out else f"已登记：{added.code} {added.name}")
 
 
 @org_app.command("set-period")
@@ -62,7 +62,9 @@ def org_set_period(
         )
     with current_settings().api() as api:
         result = api.set_period(code, flow=flow, kind=kind, count=given[0][0], unit=given[0][1])
-    echo(to_json(result) if json_out else f"已设定：{code} {flow}.{kind} = {result['period']}")
+    echo(
+        to_json(result.as_dict()) if json_out else f"已设定：{code} {flow}.{kind} = {result.period}"
+    )
 
 
 @org_app.command("list")

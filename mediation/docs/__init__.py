@@ -6,11 +6,13 @@ between two markers in its page (:data:`~mediation.docs.pages.SECTIONS` says whi
 the command tree of :data:`mediation.cli.app` (with the ``Example:`` line of every
 command's docstring), :class:`mediation.errors.ExitCode`, the declared flows with their
 state diagrams, the intake schema with its code tables, the statistics figures, the
-documents each flow declares and the PostgreSQL grants. Nothing in here copies a value
-from those modules, so the pages cannot drift from them unnoticed::
+documents each flow declares and the PostgreSQL grants. Beside the pages, the root help
+that ``mediation --help`` prints without typer is stored in the package
+(:mod:`~mediation.docs.stored_help`). Nothing in here copies a value from those modules, so the
+pages and the stored help cannot drift from them unnoticed::
 
     python -m mediation.docs --check   # exit 1, naming each stale page and section
-    python -m mediation.docs --write   # rewrite the sections in place
+    python -m mediation.docs --write   # rewrite the sections (and the help) in place
 
 Modules: :mod:`~mediation.docs.commands` (the command tree, parsing examples),
 :mod:`~mediation.docs.reference` and :mod:`~mediation.docs.flows` (the sections),

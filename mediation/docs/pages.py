@@ -7,7 +7,9 @@ Each generated section sits between two markers in its page::
     <!-- END GENERATED: commands -->
 
 The prose around the markers is written by hand; the text between them is rebuilt from
-the code by :func:`write` and compared with it by :func:`check`.
+the code by :func:`write` and compared with it by :func:`check`. The command line
+(:func:`main`) also checks and rewrites the root help stored in the package
+(:mod:`mediation.docs.stored_help`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mediation.docs import flows, reference
+from mediation.docs import flows, reference, stored_help
 from mediation.docs.commands import DocsError
 
 #: The repository root, beside ``pyproject.toml`` and ``mkdocs.yml``.
@@ -166,8 +168,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Check or rewrite the generated sections of the docs/ pages.",
     )
     action = parser.add_mutually_exclusive_group(required=True)
-    action.add_argument("--check", action="store_true", help="exit 1 if a page is stale")
-    action.add_argument("--write", action="store_true", help="rewrite the sections in place")
+    action.add_argument(
+        "--check", action="store_true", help="exit 1 if a page or the stored help is stale"
+    )
+    action.add_argument(
+        "--write", action="store_true", help="rewrite the sections and the stored help in place"
+    )
     parser.add_argument(
         "--docs-dir", type=Path, default=DOCS_DIR, help="the pages (default: %(default)s)"
     )
@@ -179,16 +185,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             for page, names in stale.items():
                 sections = ", ".join(repr(n) for n in names)
                 print(f"{docs_dir / page}: stale section {sections}", file=sys.stderr)
-            if stale:
+            stale_help = stored_help.help_is_stale()
+            if stale_help:
+                print(f"{stored_help.HELP_MODULE}: stale stored help", file=sys.stderr)
+            if stale or stale_help:
                 print("  → run `.venv/bin/python -m mediation.docs --write`", file=sys.stderr)
                 return 1
             print(
                 f"{docs_dir}: {len(SECTIONS)} generated sections in {len(pages())} pages are current"
+                f"; {stored_help.HELP_MODULE.name}: the stored help is current"
             )
             return 0
         changed = write(docs_dir)
+        rewrote_help = stored_help.write_help()
     except (DocsError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"{docs_dir}: rewrote " + (_describe(changed) if changed else "nothing (current)"))
+    if rewrote_help:
+        print(f"{stored_help.HELP_MODULE}: rewrote the stored help")
     return 0

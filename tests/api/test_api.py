@@ -45,6 +45,40 @@ def test_every_exported_name_is_documented() -> None:
     assert methods == [], "API methods without a docstring"
 
 
+def test_no_api_method_returns_a_bare_dict() -> None:
+    """Every action returns a typed result (a dataclass, documented and exported); lists of
+    rows may stay dictionaries of labelled values."""
+    untyped = {}
+    for name, method in inspect.getmembers(Mediation, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        returns = inspect.signature(method).return_annotation
+        if returns is inspect.Signature.empty:
+            untyped[name] = "no return annotation"
+        elif str(returns).split("[", 1)[0].strip() in {"dict", "Dict", "Mapping", "MutableMapping"}:
+            untyped[name] = str(returns)
+    assert untyped == {}
+
+
+def test_every_result_is_a_frozen_documented_export() -> None:
+    import mediation.api
+    from mediation.api import results, write_results
+
+    classes = [
+        c
+        for module in (results, write_results)
+        for _, c in inspect.getmembers(module, inspect.isclass)
+        if c.__module__ == module.__name__ and not c.__name__.startswith("_")
+    ]
+    assert len(classes) >= 17
+    for cls in classes:
+        assert cls.__name__ in mediation.__all__, f"{cls.__name__} is not exported"
+        assert cls.__name__ in mediation.api.__all__, f"{cls.__name__} not in mediation.api"
+        assert getattr(mediation, cls.__name__) is cls
+        assert getattr(mediation.api, cls.__name__) is cls
+        assert cls.__dataclass_params__.frozen, f"{cls.__name__} is not frozen"  # type: ignore[attr-defined]
+
+
 def test_every_api_method_checks_a_declared_action() -> None:
     """Each public method names the Action it performs (``self._authorize(Action.X)``,
     ``self._case(conn, Action.X, …)``); every Action has its roles declared."""
