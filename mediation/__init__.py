@@ -18,6 +18,7 @@ _EXPORTS = {
     "Mediation": "mediation.api",
     "CaseDetail": "mediation.api.results",
     "CaseHistory": "mediation.api.results",
+    "CaseList": "mediation.api.results",
     "CaseSummary": "mediation.api.results",
     "DisputeLineage": "mediation.api.results",
     "Initialised": "mediation.api.results",
@@ -61,6 +62,9 @@ if TYPE_CHECKING:
     )
     from mediation.api.results import (
         CaseHistory as CaseHistory,
+    )
+    from mediation.api.results import (
+        CaseList as CaseList,
     )
     from mediation.api.results import (
         CaseSummary as CaseSummary,

@@ -17,7 +17,7 @@ DECEMBER = {"MEDIATION_NOW": "2026-12-02T09:00:00+08:00"}
 
 
 def _cli(runner, db_url, *args):
-    return runner.invoke(app, ["--db", db_url, "--as", "clerk", *args], env=DECEMBER)
+    return runner.invoke(app, ["--db", db_url, *args], env=DECEMBER)
 
 
 def _warning(text: str) -> str | None:

@@ -4,12 +4,15 @@ filter, and the warning when the same parties already have an open case."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from mediation.storage.store import Store
 from tests.commands.test_cli_peoples import advance, cli, ok, open_case, show
+from tests.conftest import add_users
 
 NUMBER = "（2026）桥头人调字第1号"
 
@@ -84,8 +87,6 @@ def _cases(runner: CliRunner, db: str, tmp_path: Path) -> tuple[int, int, int]:
 
 
 def _ids(runner: CliRunner, db: str, *args: str) -> list[int]:
-    import json
-
     result = ok(cli(runner, db, "case", "list", "--json", *args, now="2026-03-02T12:00:00+08:00"))
     return [r["id"] for r in json.loads(result.stdout)]
 
@@ -138,11 +139,14 @@ def test_list_mine_and_overdue(
             defaults=False,
         )
     )
-    assert _ids(runner, db_url, "--mine") == [a]
+    # --mine: the cases assigned to the acting login (here mediator1, acted for by the admin).
+    add_users(Store(db_url), "mediator1")
+    mine = cli(runner, db_url, "case", "list", "--mine", "--json", actor="mediator1")
+    assert [r["id"] for r in json.loads(ok(mine).stdout)] == [a]
+    assert _ids(runner, db_url, "--mine") == []  # the runner has none
     ok(advance(runner, db_url, b, "accept", now="2026-03-02T12:00:00+08:00"))
     # The month to mediate b (accepted 2026-03-02) ends 2026-04-02: overdue from the 3rd.
     late = "2026-04-10T09:00:00+08:00"
-    import json
 
     found = json.loads(
         ok(cli(runner, db_url, "case", "list", "--json", "--overdue", now=late)).stdout
@@ -167,7 +171,6 @@ def test_list_pages_and_counts(
 def test_list_json_parties_masked(
     runner: CliRunner, store: object, db_url: str, tmp_path: Path
 ) -> None:
-    import json
 
     a, _, _ = _cases(runner, db_url, tmp_path)
     result = ok(cli(runner, db_url, "case", "list", "--json", "--id-number", ZHANG_ID))
@@ -239,7 +242,6 @@ def test_list_bad_date_is_invalid_input(
 
 
 def _open(runner: CliRunner, db: str, tmp_path: Path, name: str, **changes: object) -> object:
-    import json
 
     from tests.conftest import intake_record
 

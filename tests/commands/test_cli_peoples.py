@@ -104,13 +104,13 @@ _files = itertools.count()
 
 
 def open_case(
-    runner: CliRunner, db: str, tmp_path: Path, now: str = NOW, **changes: Any
+    runner: CliRunner, db: str, tmp_path: Path, now: str = NOW, actor: str = "", **changes: Any
 ) -> dict[str, Any]:
     """Open a case from an intake file; return ``case open --json``."""
     path = tmp_path / f"intake-{next(_files)}.json"
     path.write_text(json.dumps(intake_record(**changes), ensure_ascii=False), encoding="utf-8")
     opened: dict[str, Any] = as_json(
-        cli(runner, db, "case", "open", "--from", str(path), "--json", now=now, actor=ACTOR)
+        cli(runner, db, "case", "open", "--from", str(path), "--json", now=now, actor=actor)
     )
     assert opened["state"] == "applied"
     return opened
@@ -130,7 +130,7 @@ def advance(
     trigger: str,
     *extra: str,
     now: str = NOW,
-    actor: str = ACTOR,
+    actor: str = "",
     defaults: bool = True,
 ) -> Result:
     """``case advance`` with the trigger's usual data unless not ``defaults`` (``extra`` is
@@ -143,12 +143,12 @@ def advance(
     return cli(runner, db, *args, *extra, now=now, actor=actor)
 
 
-def sign_agreement(runner: CliRunner, db: str, case: str | int, now: str) -> None:
+def sign_agreement(runner: CliRunner, db: str, case: str | int, now: str, actor: str = "") -> None:
     """Every :data:`SIGNERS` signs the case's written agreement at ``now``; the last puts it
     in effect (required before applying for 司法确认)."""
     for signer, kind, method in SIGNERS:
         args = ["doc", "record-signature", str(case), "--signer", signer, kind, "--method", method]
-        ok(cli(runner, db, *args, now=now, actor=ACTOR))
+        ok(cli(runner, db, *args, now=now, actor=actor))
 
 
 def hours_after(moment: str, hours: int) -> str:
@@ -295,7 +295,7 @@ def _run_happy_path(runner: CliRunner, db: str, tmp_path: Path) -> str:
         ),
         encoding="utf-8",
     )
-    opened = open_case(runner, db, tmp_path, now=HAPPY[0][0])
+    opened = open_case(runner, db, tmp_path, now=HAPPY[0][0], actor=ACTOR)
     number = opened["case_number"]
     assert number == "（2026）桥头人调字第1号"
     for when, trigger, source, dest, actor, extra in HAPPY[1:]:
@@ -309,7 +309,7 @@ def _run_happy_path(runner: CliRunner, db: str, tmp_path: Path) -> str:
         assert result.stdout.startswith(f"{number}：")
         assert f"（{trigger}） {source} → {FLOW.state_label(dest)}（{dest}）" in result.stdout
         if trigger == "agree_written":  # signed and sealed an hour later, the same day
-            sign_agreement(runner, db, number, now=hours_after(when, 1))
+            sign_agreement(runner, db, number, now=hours_after(when, 1), actor=ACTOR)
     return number
 
 
@@ -500,7 +500,7 @@ def test_escalation_opens_a_proceeding_one_level_up(
         "receive_escalation",
         None,
         "accepted",
-        ACTOR,
+        Store(db).login(),  # who escalated: the runner
     )
     assert first["payload"]["from_case"] == original
     assert first["payload"]["from_organisation"] == "桥头"
