@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Connection, String, and_, exists, func, or
 
 from mediation.domain import taxonomy
 from mediation.domain.clock import BUSINESS_TZ
+from mediation.engine.clocks import overdue_conditions
 from mediation.errors import FieldProblem, ValidationError
 from mediation.storage._tables import (
     app_user_table,
@@ -219,12 +220,7 @@ def _conditions(
         conds.append(P.c.dispute_id.in_(select(party_table.c.dispute_id).where(and_(*party))))
     if q.overdue:
         conds.append(
-            exists().where(
-                deadline_table.c.proceeding_id == P.c.id,
-                deadline_table.c.status == "open",
-                deadline_table.c.duty.is_(True),
-                deadline_table.c.due < today,
-            )
+            exists().where(deadline_table.c.proceeding_id == P.c.id, *overdue_conditions(today))
         )
     if q.mine:
         conds.append(assigned_to(login))

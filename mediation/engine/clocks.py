@@ -349,3 +349,14 @@ def extend_deadline(
             )
     _EXTEND_DEADLINE(conn, values)
     return previous
+
+
+def overdue_conditions(as_of: Any, *, status: Any = "open") -> list[Any]:
+    """The SQL conditions on ``deadline`` of a period overrun: a duty deadline still
+    running whose last day is before ``as_of`` (a date or a bind parameter). One rule for
+    the overdue report and ``case list --overdue``."""
+    return [
+        deadline_table.c.status == status,
+        deadline_table.c.duty.is_(True),
+        deadline_table.c.due < as_of,
+    ]

@@ -78,6 +78,8 @@ class Filters:
 
 
 def _statement(f: Filters, *, soon: bool) -> Prepared:
+    from mediation.engine.clocks import overdue_conditions
+
     # Organisation names and flow labels are joined in Python from small tables: the
     # database only walks the open-deadline index and fetches each proceeding once.
     q = (
@@ -96,14 +98,16 @@ def _statement(f: Filters, *, soon: bool) -> Prepared:
         )
         .select_from(deadline_table)
         .join(proceeding_table, proceeding_table.c.id == deadline_table.c.proceeding_id)
-        .where(deadline_table.c.status == bindparam("status"), deadline_table.c.duty.is_(True))
     )
     if soon:
         q = q.where(
-            deadline_table.c.due >= bindparam("as_of"), deadline_table.c.due <= bindparam("until")
+            deadline_table.c.status == bindparam("status"),
+            deadline_table.c.duty.is_(True),
+            deadline_table.c.due >= bindparam("as_of"),
+            deadline_table.c.due <= bindparam("until"),
         )
     else:
-        q = q.where(deadline_table.c.due < bindparam("as_of"))
+        q = q.where(*overdue_conditions(bindparam("as_of"), status=bindparam("status")))
     if f.org:
         q = q.where(proceeding_table.c.organisation_id == bindparam("org_id"))
     if f.level:
