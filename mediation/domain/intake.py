@@ -7,7 +7,6 @@ Codes may be given in English (``neighbourhood``) or as the Chinese label (``邻
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -102,15 +101,12 @@ def _code(
     value: Any, table: Mapping[str, str], where: str, problems: list[FieldProblem]
 ) -> str | None:
     """Accept an English code or its Chinese label; report anything else."""
-    if isinstance(value, str):
-        if value in table:
-            return value
-        for code, label in table.items():
-            if value == label:
-                return code
-    allowed = "、".join(f"{k}（{v}）" for k, v in table.items())
-    problems.append(FieldProblem(where, f"未知取值 {value!r}", f"use one of: {allowed}"))
-    return None
+    code = taxonomy.code_of(table, value) if isinstance(value, str) else None
+    if code is None:
+        problems.append(
+            FieldProblem(where, f"未知取值 {value!r}", f"use one of: {taxonomy.choices(table)}")
+        )
+    return code
 
 
 def _unknown_keys(
@@ -118,8 +114,8 @@ def _unknown_keys(
 ) -> None:
     for key in data:
         if key not in known:
-            close = difflib.get_close_matches(str(key), list(known), n=1)
-            fix = f"did you mean {close[0]!r}?" if close else f"known fields: {', '.join(known)}"
+            close = taxonomy.closest(str(key), known)
+            fix = f"did you mean {close!r}?" if close else f"known fields: {', '.join(known)}"
             problems.append(FieldProblem(f"{prefix}{key}", "未知字段", fix))
 
 
