@@ -138,7 +138,7 @@ class AdminAPI(Session):
         """Every user with their roles and organisation."""
         from mediation.engine.users import list_users
 
-        with self._reading() as conn:
+        with self.store.read() as conn:
             self._authorize(Action.USER_LIST, conn)
             return list_users(conn)
 
@@ -300,7 +300,7 @@ class AdminAPI(Session):
 
         self._authorize(Action.EXPORT)
         if reveal:
-            with self._reading() as conn:
+            with self.store.read() as conn:
                 self._require(conn, Action.EXPORT_REVEAL)
         now = self.clock.now()
         if isinstance(out, Path):

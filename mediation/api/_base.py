@@ -107,7 +107,7 @@ class Session:
         if conn is not None:
             self._check_acting_admin(action, conn)
             return authorize(conn, self.actor, action)
-        with self._reading() as read:
+        with self.store.read() as read:
             self._check_acting_admin(action, read)
             return authorize(read, self.actor, action)
 
@@ -132,12 +132,6 @@ class Session:
             record_acting_for(
                 write, admin=self.acting_admin, actor=self.actor, action=action, now=now
             )
-
-    @contextmanager
-    def _reading(self) -> Iterator[Connection]:
-        """A read transaction."""
-        with self.store.read() as conn:
-            yield conn
 
     def _require(self, conn: Connection, action: Action) -> None:
         """A second permission within one action (``--reveal`` on an export)."""

@@ -118,7 +118,7 @@ class CasesAPI(Session):
             # The version as the request found it: when another change is committed while
             # this one waits for the case's lock, this one is a conflict (exit 6), not a
             # trigger the new state happens to refuse.
-            with self._reading() as conn:
+            with self.store.read() as conn:
                 expect_version = resolve(conn, case)[1]
         with self._writing() as conn:
             pid = self._case(conn, Action.CASE_ADVANCE, case, acting=True)
@@ -148,7 +148,7 @@ class CasesAPI(Session):
         """The triggers allowed now, with the data each requires."""
         from mediation.engine.queries import next_triggers
 
-        with self._reading() as conn:
+        with self.store.read() as conn:
             self._case(conn, Action.CASE_NEXT, case)
         return NextTriggers.of(next_triggers(self.store, str(case)))
 
@@ -156,7 +156,7 @@ class CasesAPI(Session):
         """The recorded events of a case, oldest first."""
         from mediation.engine.queries import history
 
-        with self._reading() as conn:
+        with self.store.read() as conn:
             self._case(conn, Action.CASE_HISTORY, case)
         return CaseHistory.of(history(self.store, str(case)))
 
@@ -170,7 +170,7 @@ class CasesAPI(Session):
                 pid = self._case(conn, Action.CASE_SHOW, case)
                 self._reveal(conn, Action.CASE_SHOW, f"case {case}", cases=[pid])
         else:
-            with self._reading() as conn:
+            with self.store.read() as conn:
                 self._case(conn, Action.CASE_SHOW, case)
         return CaseDetail.of(
             case_detail(self.store, str(case), reveal=reveal, today=self.clock.today())
@@ -300,7 +300,7 @@ class CasesAPI(Session):
         from mediation.api.write_results import PartyAmended
         from mediation.engine.parties import amend_party
 
-        with self._reading() as conn:
+        with self.store.read() as conn:
             self._case(conn, Action.CASE_AMEND_PARTY, case, acting=True)
         return PartyAmended.of(
             amend_party(
@@ -323,7 +323,7 @@ class CasesAPI(Session):
 
         masked = dispute_lineage(self.store, ref)
         cases = [p["id"] for p in masked["proceedings"]]
-        with self._writing() if reveal else self._reading() as conn:
+        with self._writing() if reveal else self.store.read() as conn:
             user = self._authorize(Action.DISPUTE_SHOW, conn)
             if restricted(user, acting=False) and not any(
                 may_act_on(user, scope_row(conn, pid)) for pid in cases

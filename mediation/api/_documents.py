@@ -25,7 +25,7 @@ class DocumentsAPI(Session):
         """
         from mediation.documents import render
 
-        with self._reading() as conn:
+        with self.store.read() as conn:
             self._case(conn, Action.DOC_RENDER, case, acting=True)
         return render(self.store, case, kind, actor=self.actor, now=self.clock.now(), seq=seq)
 
@@ -35,7 +35,7 @@ class DocumentsAPI(Session):
         from mediation.engine.permissions import may_act_on, restricted, scope_row
 
         work = plan(self.store, since=since, kind=kind)
-        with self._reading() as conn:
+        with self.store.read() as conn:
             user = self._authorize(Action.DOC_RENDER_ALL, conn)
             if not restricted(user, acting=True):
                 return work
@@ -57,7 +57,7 @@ class DocumentsAPI(Session):
         from mediation.api.write_results import SignedDocument
         from mediation.documents.signing import sign_document
 
-        with self._reading() as conn:
+        with self.store.read() as conn:
             self._case(conn, Action.DOC_SIGN, case, acting=True)
         return SignedDocument.of(
             sign_document(
@@ -96,7 +96,7 @@ class DocumentsAPI(Session):
 
         # The method by its code or the label the documents print (按指印).
         method = code_of(SIGNATURE_METHODS, method) or method
-        with self._reading() as conn:
+        with self.store.read() as conn:
             self._case(conn, Action.DOC_RECORD_SIGNATURE, case, acting=True)
         return SignatureRecorded.of(
             record_signature(
