@@ -224,8 +224,14 @@ def add_runner(store: Store) -> str:
     return login
 
 
-def add_users(store: Store, *logins: str, roles: tuple[str, ...] = ("mediator",)) -> None:
-    """Add ``logins`` as users of 桥头 with ``roles`` (the runner adds them, at T0)."""
+def add_users(
+    store: Store,
+    *logins: str,
+    roles: tuple[str, ...] = ("mediator",),
+    organisation: str | None = "桥头",
+) -> None:
+    """Add ``logins`` as users of ``organisation`` with ``roles`` (the runner adds them,
+    at T0)."""
     from mediation.engine.users import add_user
 
     runner = store.login()
@@ -236,7 +242,7 @@ def add_users(store: Store, *logins: str, roles: tuple[str, ...] = ("mediator",)
                 login,
                 name=login,
                 roles=list(roles),
-                organisation="桥头",
+                organisation=organisation,
                 actor=runner,
                 now=T0,
             )

@@ -33,7 +33,6 @@ from mediation.domain import intake
 from mediation.domain.calendar import read_year_file
 from mediation.engine import cases, disputes, scheduler
 from mediation.engine.deadlines import load_calendar_year
-from mediation.engine.users import add_user
 from mediation.errors import ExitCode
 from mediation.storage import audit
 from mediation.storage._tables import (
@@ -48,7 +47,7 @@ from mediation.storage._tables import (
 from mediation.storage._types import JSONText
 from mediation.storage.identity import os_login
 from mediation.storage.store import Store
-from tests.conftest import PG_URL, T0, _require_pg, add_runner, intake_record
+from tests.conftest import PG_URL, T0, _require_pg, add_runner, add_users, intake_record
 
 HOLIDAYS = Path(__file__).resolve().parents[2] / "data" / "holidays" / "2026.toml"
 NOW = T0 + timedelta(days=120)
@@ -95,17 +94,7 @@ def _build(url: str) -> None:
     # Whoever acts on the other database after a move must be a user there too: the
     # operating-system account (SQLite) and the PostgreSQL login, both admins.
     other = {os_login(), make_url(PG_URL).username or "postgres"} - {store.login()}
-    with store.write() as conn:
-        for login in sorted(other):
-            add_user(
-                conn,
-                login,
-                name=login,
-                roles=["admin", "supervisor"],
-                organisation=None,
-                actor=store.login(),
-                now=T0,
-            )
+    add_users(store, *sorted(other), roles=("admin", "supervisor"), organisation=None)
     try:
         load_calendar_year(store, read_year_file(HOLIDAYS), actor="管理员", now=T0)
         run_demo(
