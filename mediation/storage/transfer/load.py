@@ -131,9 +131,8 @@ def _require_empty(conn: Connection, store: Store) -> None:
     if busy:
         raise UsageError(
             f"the target database {store.display_url} is not empty (rows in: {', '.join(busy)})",
-            hint="import into a new, empty database: `mediation --db NEW db upgrade` (the "
-            "schema only: `init` would register its first admin), then "
-            "`mediation --db NEW import FILE`",
+            hint="请导入新的空数据库：先运行 `mediation --db NEW db upgrade`（只建表结构；"
+            "`init` 会登记第一位系统管理员），再运行 `mediation --db NEW import FILE`",
         )
 
 
