@@ -103,17 +103,10 @@ def case_open(
 
 
 def _day(value: str | None, option: str) -> Any:
-    from datetime import date
+    """A ``--from/--to`` date, within the range dates are accepted in (exit 3 otherwise)."""
+    from mediation.domain.clock import parse_day
 
-    from mediation.errors import FieldProblem, ValidationError
-
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        problem = FieldProblem(option, f"{value!r} 不是日期", "写成 YYYY-MM-DD，如 2026-03-01")
-        raise ValidationError([problem], source="case list") from None
+    return None if value is None else parse_day(value, option, source="case list")
 
 
 @case_app.command("list")

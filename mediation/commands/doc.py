@@ -84,16 +84,11 @@ def doc_render_all(
 
     Example: mediation doc render-all --since 2026-03-01 --kind agreement -j 2
     """
-    from datetime import date
-
     from mediation.documents.batch import default_jobs
-    from mediation.errors import UsageError
+    from mediation.domain.clock import parse_day
     from mediation.reporting.output import to_json
 
-    try:
-        since_day = date.fromisoformat(since) if since else None
-    except ValueError:
-        raise UsageError(f"--since {since!r} is not a date", hint="give it as YYYY-MM-DD") from None
+    since_day = parse_day(since, "--since") if since else None
     outcomes = []
     with current_settings().api() as api:
         work = api.plan_documents(since=since_day, kind=kind)

@@ -236,6 +236,18 @@ def test_list_bad_date_is_invalid_input(
     result = cli(runner, db_url, "case", "list", "--from", "2026-13-01")
     assert result.exit_code == 3, result.output
     assert "--from" in result.stderr
+    # The last day there is: the day after it cannot be computed (it was a traceback).
+    result = cli(runner, db_url, "case", "list", "--to", "9999-12-31")
+    assert result.exit_code == 3, result.output
+    assert "--to" in result.stderr and "超出可接受的日期范围" in result.stderr
+
+
+def test_render_all_bad_since_is_invalid_input(
+    runner: CliRunner, store: object, db_url: str
+) -> None:
+    result = cli(runner, db_url, "doc", "render-all", "--since", "2026-13-01")
+    assert result.exit_code == 3, result.output
+    assert "--since" in result.stderr and "不是日期" in result.stderr
 
 
 # -- the same parties again -------------------------------------------------------------
