@@ -165,16 +165,15 @@ class CasesAPI(Session):
         role only; recorded as an access event)."""
         from mediation.engine.queries import case_detail
 
+        today = self.clock.today()
         if reveal:
             with self._writing() as conn:
                 pid = self._case(conn, Action.CASE_SHOW, case)
                 self._reveal(conn, Action.CASE_SHOW, f"case {case}", cases=[pid])
-        else:
-            with self.store.read() as conn:
-                self._case(conn, Action.CASE_SHOW, case)
-        return CaseDetail.of(
-            case_detail(self.store, str(case), reveal=reveal, today=self.clock.today())
-        )
+                return CaseDetail.of(case_detail(conn, pid, reveal=True, today=today))
+        with self.store.read() as conn:
+            pid = self._case(conn, Action.CASE_SHOW, case)
+            return CaseDetail.of(case_detail(conn, pid, today=today))
 
     def find_cases(
         self,

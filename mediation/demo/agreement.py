@@ -36,7 +36,8 @@ def sign_agreement(
     from mediation.engine.queries import case_detail
 
     passphrase = (os.environ.get(PASSPHRASE_ENV) or DEMO_PASSPHRASE).encode("utf-8")
-    case = case_detail(store, str(pid))["proceeding"]
+    with store.read() as conn:
+        case = case_detail(conn, pid)["proceeding"]
     methods = ("sign", "fingerprint")  # 签名, 按指印
     for i, party in enumerate(record["parties"]):
         record_signature(

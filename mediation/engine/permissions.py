@@ -30,7 +30,6 @@ from sqlalchemy import Connection, select
 from mediation.domain.taxonomy import ROLES
 from mediation.engine.users import User, get_user, users_exist
 from mediation.errors import PermissionDenied
-from mediation.storage import audit
 from mediation.storage._tables import proceeding_table
 
 
@@ -178,6 +177,8 @@ def _no_users(conn: Connection, action: Action) -> User | None:
     database to whoever asks first. ``audit verify`` runs either way (it reports that)."""
     if action == Action.AUDIT_VERIFY:
         return None
+    from mediation.storage import audit  # ~2 ms of start-up at module level
+
     if audit.users_recorded(conn):
         raise PermissionDenied(
             f"「{action.label}」被拒绝：用户表是空的，但审计链记载过用户——数据库可能被改动过",
@@ -200,9 +201,9 @@ def authorize(conn: Connection, login: str, action: Action) -> User | None:
     needed = ROLES_FOR[action]
     if needed is None:
         return None
-    if not users_exist(conn):
-        return _no_users(conn, action)
     user = get_user(conn, login)
+    if user is None and not users_exist(conn):
+        return _no_users(conn, action)
     if user is None or not user.active:
         raise PermissionDenied(
             f"{_needs(action.label, needed)}；{login!r} 不是本系统的用户",
@@ -296,6 +297,8 @@ def record_reveal(
     conn: Connection, *, actor: str, command: str, subject: str, now: datetime
 ) -> None:
     """A reveal of personal data, as an access event in the chain."""
+    from mediation.storage import audit  # ~2 ms of start-up at module level
+
     audit.append_access(
         conn,
         action="reveal",
@@ -320,6 +323,8 @@ def record_acting_for(
             f"只有系统管理员可以代他人操作（--as {actor}）；{admin!r} 不是系统管理员",
             hint=f"去掉 --as：本次操作的操作者是 {admin!r}（本机账户或数据库登录）",
         )
+    from mediation.storage import audit  # ~2 ms of start-up at module level
+
     audit.append_access(
         conn,
         action="act_for",

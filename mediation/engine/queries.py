@@ -66,57 +66,58 @@ def deadlines_of(conn: Connection, pid: int, today: date | None = None) -> list[
 
 
 def case_detail(
-    store: Store, ref: str, *, reveal: bool = False, today: date | None = None
+    conn: Connection, pid: int, *, reveal: bool = False, today: date | None = None
 ) -> dict[str, Any]:
-    """Everything about one case: proceeding, dispute, parties, deadlines, next triggers."""
-    with store.read() as conn:
-        pid, _ = resolve(conn, ref)
-        p = dict(
-            conn.execute(select(proceeding_table).where(proceeding_table.c.id == pid))
-            .one()
-            ._mapping
+    """Everything about case ``pid`` (resolved and authorised by the caller, in the same
+    transaction ``conn``): proceeding, dispute, parties, deadlines, next triggers."""
+    p = dict(
+        conn.execute(
+            select(
+                proceeding_table,
+                organisation_table.c.code.label("_org_code"),
+                organisation_table.c.name.label("_org_name"),
+            )
+            .join(organisation_table, organisation_table.c.id == proceeding_table.c.organisation_id)
+            .where(proceeding_table.c.id == pid)
         )
-        dispute = dict(
-            conn.execute(select(*_DISPUTE_SHOWN).where(dispute_table.c.id == p["dispute_id"]))
-            .one()
-            ._mapping
+        .one()
+        ._mapping
+    )
+    org = {"code": p.pop("_org_code"), "name": p.pop("_org_name")}
+    dispute = dict(
+        conn.execute(select(*_DISPUTE_SHOWN).where(dispute_table.c.id == p["dispute_id"]))
+        .one()
+        ._mapping
+    )
+    parties = [
+        party_view(r, reveal=reveal)
+        for r in conn.execute(
+            select(party_table)
+            .where(party_table.c.dispute_id == p["dispute_id"])
+            .order_by(party_table.c.ordinal)
         )
-        parties = [
-            party_view(r, reveal=reveal)
-            for r in conn.execute(
-                select(party_table)
-                .where(party_table.c.dispute_id == p["dispute_id"])
-                .order_by(party_table.c.ordinal)
+    ]
+    deadlines = deadlines_of(conn, pid, today)
+    related = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(
+                proceeding_table.c.id,
+                proceeding_table.c.case_number,
+                proceeding_table.c.flow,
+                proceeding_table.c.state,
+                proceeding_table.c.parent_id,
             )
-        ]
-        org = conn.execute(
-            select(organisation_table.c.code, organisation_table.c.name).where(
-                organisation_table.c.id == p["organisation_id"]
-            )
-        ).one()
-        deadlines = deadlines_of(conn, pid, today)
-        related = [
-            dict(r._mapping)
-            for r in conn.execute(
-                select(
-                    proceeding_table.c.id,
-                    proceeding_table.c.case_number,
-                    proceeding_table.c.flow,
-                    proceeding_table.c.state,
-                    proceeding_table.c.parent_id,
-                )
-                .where(
-                    proceeding_table.c.dispute_id == p["dispute_id"], proceeding_table.c.id != pid
-                )
-                .order_by(proceeding_table.c.id)
-            )
-        ]
+            .where(proceeding_table.c.dispute_id == p["dispute_id"], proceeding_table.c.id != pid)
+            .order_by(proceeding_table.c.id)
+        )
+    ]
     flow = get_flow(p["flow"])
     p["state_label"] = flow.state_label(p["state"])
     p["flow_label"] = flow.label
     p["level_label"] = taxonomy.label(taxonomy.LEVELS, p["level"])
     p["outcome_label"] = taxonomy.label(taxonomy.OUTCOMES, p["outcome"])
-    p["organisation"] = {"code": org.code, "name": org.name}
+    p["organisation"] = org
     dispute["dispute_type_label"] = taxonomy.label(taxonomy.DISPUTE_TYPES, dispute["dispute_type"])
     dispute["channel_label"] = taxonomy.label(taxonomy.CHANNELS, dispute["channel"])
     for r in related:

@@ -28,7 +28,6 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from mediation.domain.taxonomy import ROLES
 from mediation.errors import NotFoundError, UsageError
-from mediation.storage import audit
 from mediation.storage._tables import app_user_table, organisation_table
 
 _U = app_user_table
@@ -141,6 +140,8 @@ def add_user(
             created_at=now,
         )
     )
+    from mediation.storage import audit  # ~2 ms of start-up at module level
+
     audit.append_access(
         conn,
         action="user_add",
@@ -178,6 +179,8 @@ def grant(
     if organisation is not None:
         values["organisation_id"] = _org_id(conn, organisation)
     conn.execute(update(_U).where(_U.c.login == login).values(**values))
+    from mediation.storage import audit  # ~2 ms of start-up at module level
+
     audit.append_access(
         conn,
         action="user_revoke" if revoke else "user_grant",

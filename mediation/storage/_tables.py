@@ -2,9 +2,17 @@
 
 Do not edit: change the SQLModel classes and regenerate. The Core tables the engine,
 queries and reports use, without the cost of building the ORM classes.
+
+Each table is built on first use (a module ``__getattr__``), with the tables its foreign
+keys name: a command pays for the tables it touches (``case show`` needs 6 of them; all
+of them cost ~5 ms of its start-up). :data:`metadata` holds them all once asked for.
 """
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -23,297 +31,398 @@ from sqlalchemy import (
 
 from mediation.storage._types import JSONText, Timestamp
 
-metadata = MetaData()
+_metadata = MetaData()
+_lock = threading.RLock()
 
-access_event_table = Table(
-    "access_event",
-    metadata,
-    Column("id", Integer(), primary_key=True, nullable=False),
-    Column("action", String(40), nullable=False),
-    Column("actor", String(80), nullable=False),
-    Column("subject", String(200), nullable=False),
-    Column("detail", JSONText(), nullable=False),
-    Column("occurred_at", Timestamp(), nullable=False),
-    Column("chain_seq", Integer(), nullable=True),
-    Column("hash", String(64), nullable=True),
-    UniqueConstraint("chain_seq", name="uq_access_event_chain_seq"),
-)
 
-app_user_table = Table(
-    "app_user",
-    metadata,
-    Column("id", Integer(), primary_key=True, nullable=False),
-    Column("login", String(80), nullable=False, unique=True),
-    Column("name", String(100), nullable=False),
-    Column("roles", JSONText(), nullable=False, server_default="[]"),
-    Column("organisation_id", Integer(), ForeignKey("organisation.id"), nullable=True),
-    Column("active", Boolean(), nullable=False),
-    Column("created_at", Timestamp(), nullable=False),
-)
+def _access_event() -> Table:
+    return Table(
+        "access_event",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("action", String(40), nullable=False),
+        Column("actor", String(80), nullable=False),
+        Column("subject", String(200), nullable=False),
+        Column("detail", JSONText(), nullable=False),
+        Column("occurred_at", Timestamp(), nullable=False),
+        Column("chain_seq", Integer(), nullable=True),
+        Column("hash", String(64), nullable=True),
+        UniqueConstraint("chain_seq", name="uq_access_event_chain_seq"),
+    )
 
-audit_head_table = Table(
-    "audit_head",
-    metadata,
-    Column("id", Integer(), primary_key=True, autoincrement=False, nullable=False),
-    Column("seq", Integer(), nullable=False),
-    Column("hash", String(64), nullable=False),
-    Column("updated_at", Timestamp(), nullable=False),
-)
 
-calendar_year_table = Table(
-    "calendar_year",
-    metadata,
-    Column("year", Integer(), primary_key=True, autoincrement=False, nullable=False),
-    Column("source", String(300), nullable=False),
-    Column("holidays", JSONText(), nullable=False),
-    Column("workdays", JSONText(), nullable=False),
-    Column("loaded_at", Timestamp(), nullable=False),
-    Column("loaded_by", String(80), nullable=False),
-)
+def _app_user() -> Table:
+    return Table(
+        "app_user",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("login", String(80), nullable=False, unique=True),
+        Column("name", String(100), nullable=False),
+        Column("roles", JSONText(), nullable=False, server_default="[]"),
+        Column("organisation_id", Integer(), ForeignKey("organisation.id"), nullable=True),
+        Column("active", Boolean(), nullable=False),
+        Column("created_at", Timestamp(), nullable=False),
+    )
 
-case_counter_table = Table(
-    "case_counter",
-    metadata,
-    Column("organisation_id", Integer(), ForeignKey("organisation.id"), primary_key=True, nullable=False),
-    Column("year", Integer(), primary_key=True, nullable=False),
-    Column("last", Integer(), nullable=False),
-)
 
-deadline_table = Table(
-    "deadline",
-    metadata,
-    Column("id", Integer(), primary_key=True, nullable=False),
-    Column("proceeding_id", Integer(), ForeignKey("proceeding.id"), nullable=False),
-    Column("kind", String(60), nullable=False),
-    Column("label", String(100), nullable=False),
-    Column("period", String(40), nullable=False),
-    Column("legal_basis", String(300), nullable=False),
-    Column("duty", Boolean(), nullable=False),
-    Column("starts_on", Date(), nullable=False),
-    Column("due", Date(), nullable=False),
-    Column("provisional", Boolean(), nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("closed_at", Timestamp(), nullable=True),
-    Column("extensions", Integer(), nullable=False),
-    Column("paused_on", Date(), nullable=True),
-    Column("counted_from", Date(), nullable=True),
-    Column("period_count", Integer(), nullable=True),
-    Column("period_unit", String(20), nullable=True),
-    Column("reminded_at", Timestamp(), nullable=True),
-    Column("overdue_at", Timestamp(), nullable=True),
-    Index("ix_deadline_clock", "proceeding_id", "kind", "duty", "status", "starts_on", "due", "closed_at"),
-    Index("ix_deadline_proceeding", "proceeding_id"),
-    Index("ix_deadline_status_due", "status", "due"),
-)
+def _audit_head() -> Table:
+    return Table(
+        "audit_head",
+        _metadata,
+        Column("id", Integer(), primary_key=True, autoincrement=False, nullable=False),
+        Column("seq", Integer(), nullable=False),
+        Column("hash", String(64), nullable=False),
+        Column("updated_at", Timestamp(), nullable=False),
+    )
 
-dispute_table = Table(
-    "dispute",
-    metadata,
-    Column("id", Integer(), primary_key=True, nullable=False),
-    Column("title", String(200), nullable=False),
-    Column("summary", Text(), nullable=False),
-    Column("claims", Text(), nullable=False),
-    Column("dispute_type", String(40), nullable=False),
-    Column("channel", String(40), nullable=False),
-    Column("referring_organ", String(200), nullable=True),
-    Column("referral_ref", String(100), nullable=True),
-    Column("risk_level", String(10), nullable=False),
-    Column("received_at", Timestamp(), nullable=False),
-    Column("created_at", Timestamp(), nullable=False),
-    Column("created_by", String(80), nullable=False),
-    Column("party_key", String(32), nullable=True),
-    Index("ix_dispute_party_key", "party_key", "dispute_type", "received_at"),
-)
 
-dispute_merge_table = Table(
-    "dispute_merge",
-    metadata,
-    Column("id", Integer(), primary_key=True, nullable=False),
-    Column("kept_id", Integer(), ForeignKey("dispute.id"), nullable=False),
-    Column("merged_id", Integer(), ForeignKey("dispute.id"), nullable=False),
-    Column("reason", Text(), nullable=False),
-    Column("merged_by", String(80), nullable=False),
-    Column("merged_at", Timestamp(), nullable=False),
-    Column("split_by", String(80), nullable=True),
-    Column("split_at", Timestamp(), nullable=True),
-    Column("split_reason", Text(), nullable=True),
-    Index("ix_dispute_merge_kept", "kept_id"),
-)
+def _calendar_year() -> Table:
+    return Table(
+        "calendar_year",
+        _metadata,
+        Column("year", Integer(), primary_key=True, autoincrement=False, nullable=False),
+        Column("source", String(300), nullable=False),
+        Column("holidays", JSONText(), nullable=False),
+        Column("workdays", JSONText(), nullable=False),
+        Column("loaded_at", Timestamp(), nullable=False),
+        Column("loaded_by", String(80), nullable=False),
+    )
 
-document_table = Table(
-    "document",
-    metadata,
-    Column("id", Integer(), primary_key=True, nullable=False),
-    Column("proceeding_id", Integer(), ForeignKey("proceeding.id"), nullable=False),
-    Column("dispute_id", Integer(), ForeignKey("dispute.id"), nullable=False),
-    Column("kind", String(40), nullable=False),
-    Column("seq", Integer(), nullable=False),
-    Column("title", String(200), nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("size", Integer(), nullable=False),
-    Column("pages", Integer(), nullable=False),
-    Column("content", LargeBinary(), nullable=False),
-    Column("rendered_at", Timestamp(), nullable=False),
-    Column("rendered_by", String(80), nullable=False),
-    Column("signed_at", Timestamp(), nullable=True),
-    Column("signed_by", String(80), nullable=True),
-    Column("key_fingerprint", String(64), nullable=True),
-    UniqueConstraint("proceeding_id", "kind", "seq", name="uq_document_kind_seq"),
-    Index("ix_document_rendered_at", "rendered_at"),
-)
 
-event_table = Table(
-    "event",
-    metadata,
-    Column("id", Integer(), primary_key=True, nullable=False),
-    Column("dispute_id", Integer(), ForeignKey("dispute.id"), nullable=False),
-    Column("proceeding_id", Integer(), ForeignKey("proceeding.id"), nullable=False),
-    Column("seq", Integer(), nullable=False),
-    Column("trigger", String(60), nullable=False),
-    Column("from_state", String(40), nullable=True),
-    Column("to_state", String(40), nullable=False),
-    Column("actor", String(80), nullable=False),
-    Column("note", Text(), nullable=True),
-    Column("payload", JSONText(), nullable=False),
-    Column("occurred_at", Timestamp(), nullable=False),
-    Column("chain_seq", Integer(), nullable=True),
-    Column("prev_hash", String(64), nullable=True),
-    Column("hash", String(64), nullable=True),
-    UniqueConstraint("chain_seq", name="uq_event_chain_seq"),
-    UniqueConstraint("proceeding_id", "seq", name="uq_event_seq"),
-    Index("ix_event_dispute", "dispute_id"),
-    Index("ix_event_dispute_chain", "dispute_id", "id"),
-)
+def _case_counter() -> Table:
+    return Table(
+        "case_counter",
+        _metadata,
+        Column("organisation_id", Integer(), ForeignKey("organisation.id"), primary_key=True, nullable=False),
+        Column("year", Integer(), primary_key=True, nullable=False),
+        Column("last", Integer(), nullable=False),
+    )
 
-installation_secret_table = Table(
-    "installation_secret",
-    metadata,
-    Column("id", Integer(), primary_key=True, autoincrement=False, nullable=False),
-    Column("secret", String(64), nullable=False),
-    Column("created_at", Timestamp(), nullable=False),
-)
 
-organisation_table = Table(
-    "organisation",
-    metadata,
-    Column("id", Integer(), primary_key=True, nullable=False),
-    Column("code", String(40), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
-    Column("kind", String(40), nullable=False),
-    Column("level", String(20), nullable=False),
-    Column("parent_id", Integer(), ForeignKey("organisation.id"), nullable=True),
-    Column("periods", JSONText(), nullable=False, server_default="{}"),
-    Column("created_at", Timestamp(), nullable=False),
-)
+def _deadline() -> Table:
+    return Table(
+        "deadline",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("proceeding_id", Integer(), ForeignKey("proceeding.id"), nullable=False),
+        Column("kind", String(60), nullable=False),
+        Column("label", String(100), nullable=False),
+        Column("period", String(40), nullable=False),
+        Column("legal_basis", String(300), nullable=False),
+        Column("duty", Boolean(), nullable=False),
+        Column("starts_on", Date(), nullable=False),
+        Column("due", Date(), nullable=False),
+        Column("provisional", Boolean(), nullable=False),
+        Column("status", String(20), nullable=False),
+        Column("closed_at", Timestamp(), nullable=True),
+        Column("extensions", Integer(), nullable=False),
+        Column("paused_on", Date(), nullable=True),
+        Column("counted_from", Date(), nullable=True),
+        Column("period_count", Integer(), nullable=True),
+        Column("period_unit", String(20), nullable=True),
+        Column("reminded_at", Timestamp(), nullable=True),
+        Column("overdue_at", Timestamp(), nullable=True),
+        Index("ix_deadline_clock", "proceeding_id", "kind", "duty", "status", "starts_on", "due", "closed_at"),
+        Index("ix_deadline_proceeding", "proceeding_id"),
+        Index("ix_deadline_status_due", "status", "due"),
+    )
 
-outbox_table = Table(
-    "outbox",
-    metadata,
-    Column("id", Integer(), primary_key=True, nullable=False),
-    Column("kind", String(20), nullable=False),
-    Column("deadline_id", Integer(), ForeignKey("deadline.id"), nullable=False),
-    Column("due", Date(), nullable=False),
-    Column("proceeding_id", Integer(), ForeignKey("proceeding.id"), nullable=False),
-    Column("organisation_id", Integer(), ForeignKey("organisation.id"), nullable=False),
-    Column("subject", String(300), nullable=False),
-    Column("body", Text(), nullable=False),
-    Column("created_at", Timestamp(), nullable=False),
-    Column("claimed_at", Timestamp(), nullable=True),
-    Column("sent_at", Timestamp(), nullable=True),
-    Column("attempts", Integer(), nullable=False),
-    Column("last_error", Text(), nullable=True),
-    UniqueConstraint("deadline_id", "kind", "due", name="uq_outbox_once"),
-    Index("ix_outbox_unsent", "sent_at"),
-)
 
-party_table = Table(
-    "party",
-    metadata,
-    Column("id", Integer(), primary_key=True, nullable=False),
-    Column("dispute_id", Integer(), ForeignKey("dispute.id"), nullable=False),
-    Column("role", String(20), nullable=False),
-    Column("kind", String(20), nullable=False),
-    Column("ordinal", Integer(), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("gender", String(10), nullable=True),
-    Column("ethnicity", String(40), nullable=True),
-    Column("birth_date", Date(), nullable=True),
-    Column("id_type", String(40), nullable=True),
-    Column("id_number", String(40), nullable=True),
-    Column("phone", String(40), nullable=True),
-    Column("address", String(300), nullable=True),
-    Column("occupation", String(100), nullable=True),
-    Column("legal_representative", String(100), nullable=True),
-    Index("ix_party_dispute", "dispute_id"),
-    Index("ix_party_id_number", "id_number"),
-    Index("ix_party_name", "name"),
-    Index("ix_party_phone", "phone"),
-)
+def _dispute() -> Table:
+    return Table(
+        "dispute",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("title", String(200), nullable=False),
+        Column("summary", Text(), nullable=False),
+        Column("claims", Text(), nullable=False),
+        Column("dispute_type", String(40), nullable=False),
+        Column("channel", String(40), nullable=False),
+        Column("referring_organ", String(200), nullable=True),
+        Column("referral_ref", String(100), nullable=True),
+        Column("risk_level", String(10), nullable=False),
+        Column("received_at", Timestamp(), nullable=False),
+        Column("created_at", Timestamp(), nullable=False),
+        Column("created_by", String(80), nullable=False),
+        Column("party_key", String(32), nullable=True),
+        Index("ix_dispute_party_key", "party_key", "dispute_type", "received_at"),
+    )
 
-proceeding_table = Table(
-    "proceeding",
-    metadata,
-    Column("id", Integer(), primary_key=True, nullable=False),
-    Column("dispute_id", Integer(), ForeignKey("dispute.id"), nullable=False),
-    Column("parent_id", Integer(), ForeignKey("proceeding.id"), nullable=True),
-    Column("handoff_reason", Text(), nullable=True),
-    Column("flow", String(40), nullable=False),
-    Column("state", String(40), nullable=False),
-    Column("organisation_id", Integer(), ForeignKey("organisation.id"), nullable=False),
-    Column("level", String(20), nullable=False),
-    Column("case_year", Integer(), nullable=False),
-    Column("case_serial", Integer(), nullable=False),
-    Column("case_number", String(80), nullable=False, unique=True),
-    Column("application_mode", String(20), nullable=False),
-    Column("mediator", String(100), nullable=True),
-    Column("mediators", JSONText(), nullable=False),
-    Column("facts", JSONText(), nullable=False),
-    Column("outcome", String(40), nullable=True),
-    Column("opened_at", Timestamp(), nullable=False),
-    Column("closed_at", Timestamp(), nullable=True),
-    Column("updated_at", Timestamp(), nullable=False),
-    Column("version", Integer(), nullable=False),
-    UniqueConstraint("organisation_id", "case_year", "case_serial", name="uq_case_serial"),
-    Index("ix_proceeding_dispute", "dispute_id"),
-    Index("ix_proceeding_opened", "opened_at", "id"),
-    Index("ix_proceeding_report", "flow", "state", "outcome", "level", "opened_at", "organisation_id", "parent_id", "dispute_id"),
-    Index("ix_proceeding_state", "flow", "state"),
-)
 
-signature_table = Table(
-    "signature",
-    metadata,
-    Column("id", Integer(), primary_key=True, nullable=False),
-    Column("proceeding_id", Integer(), ForeignKey("proceeding.id"), nullable=False),
-    Column("document_kind", String(40), nullable=False),
-    Column("signer_kind", String(20), nullable=False),
-    Column("party_id", Integer(), ForeignKey("party.id"), nullable=True),
-    Column("signer_name", String(100), nullable=False),
-    Column("method", String(20), nullable=False),
-    Column("signed_at", Timestamp(), nullable=False),
-    Column("image", LargeBinary(), nullable=True),
-    Column("image_type", String(40), nullable=True),
-    Column("recorded_by", String(80), nullable=False),
-    Column("recorded_at", Timestamp(), nullable=False),
-    Index("ix_signature_proceeding", "proceeding_id", "document_kind"),
-)
+def _dispute_merge() -> Table:
+    return Table(
+        "dispute_merge",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("kept_id", Integer(), ForeignKey("dispute.id"), nullable=False),
+        Column("merged_id", Integer(), ForeignKey("dispute.id"), nullable=False),
+        Column("reason", Text(), nullable=False),
+        Column("merged_by", String(80), nullable=False),
+        Column("merged_at", Timestamp(), nullable=False),
+        Column("split_by", String(80), nullable=True),
+        Column("split_at", Timestamp(), nullable=True),
+        Column("split_reason", Text(), nullable=True),
+        Index("ix_dispute_merge_kept", "kept_id"),
+    )
 
-signing_key_table = Table(
-    "signing_key",
-    metadata,
-    Column("id", Integer(), primary_key=True, nullable=False),
-    Column("organisation_id", Integer(), ForeignKey("organisation.id"), nullable=False),
-    Column("fingerprint", String(64), nullable=False, unique=True),
-    Column("subject", String(300), nullable=False),
-    Column("certificate", Text(), nullable=False),
-    Column("key_path", String(500), nullable=False),
-    Column("not_before", Timestamp(), nullable=False),
-    Column("not_after", Timestamp(), nullable=False),
-    Column("active", Boolean(), nullable=False),
-    Column("created_at", Timestamp(), nullable=False),
-    Column("created_by", String(80), nullable=False),
-)
+
+def _document() -> Table:
+    return Table(
+        "document",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("proceeding_id", Integer(), ForeignKey("proceeding.id"), nullable=False),
+        Column("dispute_id", Integer(), ForeignKey("dispute.id"), nullable=False),
+        Column("kind", String(40), nullable=False),
+        Column("seq", Integer(), nullable=False),
+        Column("title", String(200), nullable=False),
+        Column("status", String(20), nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column("size", Integer(), nullable=False),
+        Column("pages", Integer(), nullable=False),
+        Column("content", LargeBinary(), nullable=False),
+        Column("rendered_at", Timestamp(), nullable=False),
+        Column("rendered_by", String(80), nullable=False),
+        Column("signed_at", Timestamp(), nullable=True),
+        Column("signed_by", String(80), nullable=True),
+        Column("key_fingerprint", String(64), nullable=True),
+        UniqueConstraint("proceeding_id", "kind", "seq", name="uq_document_kind_seq"),
+        Index("ix_document_rendered_at", "rendered_at"),
+    )
+
+
+def _event() -> Table:
+    return Table(
+        "event",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("dispute_id", Integer(), ForeignKey("dispute.id"), nullable=False),
+        Column("proceeding_id", Integer(), ForeignKey("proceeding.id"), nullable=False),
+        Column("seq", Integer(), nullable=False),
+        Column("trigger", String(60), nullable=False),
+        Column("from_state", String(40), nullable=True),
+        Column("to_state", String(40), nullable=False),
+        Column("actor", String(80), nullable=False),
+        Column("note", Text(), nullable=True),
+        Column("payload", JSONText(), nullable=False),
+        Column("occurred_at", Timestamp(), nullable=False),
+        Column("chain_seq", Integer(), nullable=True),
+        Column("prev_hash", String(64), nullable=True),
+        Column("hash", String(64), nullable=True),
+        UniqueConstraint("chain_seq", name="uq_event_chain_seq"),
+        UniqueConstraint("proceeding_id", "seq", name="uq_event_seq"),
+        Index("ix_event_dispute", "dispute_id"),
+        Index("ix_event_dispute_chain", "dispute_id", "id"),
+    )
+
+
+def _installation_secret() -> Table:
+    return Table(
+        "installation_secret",
+        _metadata,
+        Column("id", Integer(), primary_key=True, autoincrement=False, nullable=False),
+        Column("secret", String(64), nullable=False),
+        Column("created_at", Timestamp(), nullable=False),
+    )
+
+
+def _organisation() -> Table:
+    return Table(
+        "organisation",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("code", String(40), nullable=False, unique=True),
+        Column("name", String(200), nullable=False),
+        Column("kind", String(40), nullable=False),
+        Column("level", String(20), nullable=False),
+        Column("parent_id", Integer(), ForeignKey("organisation.id"), nullable=True),
+        Column("periods", JSONText(), nullable=False, server_default="{}"),
+        Column("created_at", Timestamp(), nullable=False),
+    )
+
+
+def _outbox() -> Table:
+    return Table(
+        "outbox",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("kind", String(20), nullable=False),
+        Column("deadline_id", Integer(), ForeignKey("deadline.id"), nullable=False),
+        Column("due", Date(), nullable=False),
+        Column("proceeding_id", Integer(), ForeignKey("proceeding.id"), nullable=False),
+        Column("organisation_id", Integer(), ForeignKey("organisation.id"), nullable=False),
+        Column("subject", String(300), nullable=False),
+        Column("body", Text(), nullable=False),
+        Column("created_at", Timestamp(), nullable=False),
+        Column("claimed_at", Timestamp(), nullable=True),
+        Column("sent_at", Timestamp(), nullable=True),
+        Column("attempts", Integer(), nullable=False),
+        Column("last_error", Text(), nullable=True),
+        UniqueConstraint("deadline_id", "kind", "due", name="uq_outbox_once"),
+        Index("ix_outbox_unsent", "sent_at"),
+    )
+
+
+def _party() -> Table:
+    return Table(
+        "party",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("dispute_id", Integer(), ForeignKey("dispute.id"), nullable=False),
+        Column("role", String(20), nullable=False),
+        Column("kind", String(20), nullable=False),
+        Column("ordinal", Integer(), nullable=False),
+        Column("name", String(200), nullable=False),
+        Column("gender", String(10), nullable=True),
+        Column("ethnicity", String(40), nullable=True),
+        Column("birth_date", Date(), nullable=True),
+        Column("id_type", String(40), nullable=True),
+        Column("id_number", String(40), nullable=True),
+        Column("phone", String(40), nullable=True),
+        Column("address", String(300), nullable=True),
+        Column("occupation", String(100), nullable=True),
+        Column("legal_representative", String(100), nullable=True),
+        Index("ix_party_dispute", "dispute_id"),
+        Index("ix_party_id_number", "id_number"),
+        Index("ix_party_name", "name"),
+        Index("ix_party_phone", "phone"),
+    )
+
+
+def _proceeding() -> Table:
+    return Table(
+        "proceeding",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("dispute_id", Integer(), ForeignKey("dispute.id"), nullable=False),
+        Column("parent_id", Integer(), ForeignKey("proceeding.id"), nullable=True),
+        Column("handoff_reason", Text(), nullable=True),
+        Column("flow", String(40), nullable=False),
+        Column("state", String(40), nullable=False),
+        Column("organisation_id", Integer(), ForeignKey("organisation.id"), nullable=False),
+        Column("level", String(20), nullable=False),
+        Column("case_year", Integer(), nullable=False),
+        Column("case_serial", Integer(), nullable=False),
+        Column("case_number", String(80), nullable=False, unique=True),
+        Column("application_mode", String(20), nullable=False),
+        Column("mediator", String(100), nullable=True),
+        Column("mediators", JSONText(), nullable=False),
+        Column("facts", JSONText(), nullable=False),
+        Column("outcome", String(40), nullable=True),
+        Column("opened_at", Timestamp(), nullable=False),
+        Column("closed_at", Timestamp(), nullable=True),
+        Column("updated_at", Timestamp(), nullable=False),
+        Column("version", Integer(), nullable=False),
+        UniqueConstraint("organisation_id", "case_year", "case_serial", name="uq_case_serial"),
+        Index("ix_proceeding_dispute", "dispute_id"),
+        Index("ix_proceeding_opened", "opened_at", "id"),
+        Index("ix_proceeding_report", "flow", "state", "outcome", "level", "opened_at", "organisation_id", "parent_id", "dispute_id"),
+        Index("ix_proceeding_state", "flow", "state"),
+    )
+
+
+def _signature() -> Table:
+    return Table(
+        "signature",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("proceeding_id", Integer(), ForeignKey("proceeding.id"), nullable=False),
+        Column("document_kind", String(40), nullable=False),
+        Column("signer_kind", String(20), nullable=False),
+        Column("party_id", Integer(), ForeignKey("party.id"), nullable=True),
+        Column("signer_name", String(100), nullable=False),
+        Column("method", String(20), nullable=False),
+        Column("signed_at", Timestamp(), nullable=False),
+        Column("image", LargeBinary(), nullable=True),
+        Column("image_type", String(40), nullable=True),
+        Column("recorded_by", String(80), nullable=False),
+        Column("recorded_at", Timestamp(), nullable=False),
+        Index("ix_signature_proceeding", "proceeding_id", "document_kind"),
+    )
+
+
+def _signing_key() -> Table:
+    return Table(
+        "signing_key",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("organisation_id", Integer(), ForeignKey("organisation.id"), nullable=False),
+        Column("fingerprint", String(64), nullable=False, unique=True),
+        Column("subject", String(300), nullable=False),
+        Column("certificate", Text(), nullable=False),
+        Column("key_path", String(500), nullable=False),
+        Column("not_before", Timestamp(), nullable=False),
+        Column("not_after", Timestamp(), nullable=False),
+        Column("active", Boolean(), nullable=False),
+        Column("created_at", Timestamp(), nullable=False),
+        Column("created_by", String(80), nullable=False),
+    )
+
+
+#: Each table"s name → (its builder, the tables its foreign keys name).
+_TABLES: dict[str, tuple[Callable[[], Table], tuple[str, ...]]] = {
+    "access_event_table": (_access_event, ()),
+    "app_user_table": (_app_user, ("organisation_table",)),
+    "audit_head_table": (_audit_head, ()),
+    "calendar_year_table": (_calendar_year, ()),
+    "case_counter_table": (_case_counter, ("organisation_table",)),
+    "deadline_table": (_deadline, ("proceeding_table",)),
+    "dispute_table": (_dispute, ()),
+    "dispute_merge_table": (_dispute_merge, ("dispute_table",)),
+    "document_table": (_document, ("dispute_table", "proceeding_table")),
+    "event_table": (_event, ("dispute_table", "proceeding_table")),
+    "installation_secret_table": (_installation_secret, ()),
+    "organisation_table": (_organisation, ()),
+    "outbox_table": (_outbox, ("deadline_table", "organisation_table", "proceeding_table")),
+    "party_table": (_party, ("dispute_table",)),
+    "proceeding_table": (_proceeding, ("dispute_table", "organisation_table")),
+    "signature_table": (_signature, ("party_table", "proceeding_table")),
+    "signing_key_table": (_signing_key, ("organisation_table",)),
+}
+
+if TYPE_CHECKING:
+    metadata: MetaData
+    access_event_table: Table
+    app_user_table: Table
+    audit_head_table: Table
+    calendar_year_table: Table
+    case_counter_table: Table
+    deadline_table: Table
+    dispute_table: Table
+    dispute_merge_table: Table
+    document_table: Table
+    event_table: Table
+    installation_secret_table: Table
+    organisation_table: Table
+    outbox_table: Table
+    party_table: Table
+    proceeding_table: Table
+    signature_table: Table
+    signing_key_table: Table
+
+
+def _build(name: str) -> Table:
+    """The table ``name`` (``proceeding_table``), built once, with those it refers to."""
+    with _lock:
+        table = globals().get(name)
+        if table is None:
+            builder, refers_to = _TABLES[name]
+            table = globals()[name] = builder()
+            for other in refers_to:
+                _build(other)
+        return table
+
+
+def __getattr__(name: str) -> object:
+    if name == "metadata":
+        for table in _TABLES:
+            _build(table)
+        globals()["metadata"] = _metadata
+        return _metadata
+    if name in _TABLES:
+        return _build(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "access_event_table",

@@ -238,7 +238,8 @@ def test_the_agreement_travels_with_the_hand_off(store):
     signed = [e for e in history(store, str(c))["events"] if e["trigger"] == "record_signature"]
     assert len(signed) == 4
     assert all(T0 < e["occurred_at"] < applied_at for e in signed)
-    detail = case_detail(store, str(applied.handed_off_to.proceeding_id))
+    with store.read() as conn:
+        detail = case_detail(conn, applied.handed_off_to.proceeding_id)
     carried = detail["proceeding"]["facts"]["carried_over"]
     assert carried["from_case"] == applied.case_number
     assert carried["agree"]["terms"] == AGREEMENT["terms"]
