@@ -21,11 +21,11 @@ _EXPORTS = {
     "CaseList": "mediation.api.results",
     "CaseSummary": "mediation.api.results",
     "DisputeLineage": "mediation.api.results",
-    "Initialised": "mediation.api.results",
+    "Initialised": "mediation.api.admin_results",
     "NextTriggers": "mediation.api.results",
-    "SchemaStatus": "mediation.api.results",
+    "SchemaStatus": "mediation.api.admin_results",
     "CalendarLoaded": "mediation.api.write_results",
-    "CalendarYear": "mediation.api.results",
+    "CalendarYear": "mediation.api.admin_results",
     "DisputeMerge": "mediation.api.write_results",
     "LocalPeriod": "mediation.api.write_results",
     "Organisation": "mediation.api.write_results",
@@ -56,7 +56,9 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
     from mediation.api import Mediation as Mediation
-    from mediation.api.results import CalendarYear as CalendarYear
+    from mediation.api.admin_results import CalendarYear as CalendarYear
+    from mediation.api.admin_results import Initialised as Initialised
+    from mediation.api.admin_results import SchemaStatus as SchemaStatus
     from mediation.api.results import (
         CaseDetail as CaseDetail,
     )
@@ -73,13 +75,7 @@ if TYPE_CHECKING:
         DisputeLineage as DisputeLineage,
     )
     from mediation.api.results import (
-        Initialised as Initialised,
-    )
-    from mediation.api.results import (
         NextTriggers as NextTriggers,
-    )
-    from mediation.api.results import (
-        SchemaStatus as SchemaStatus,
     )
     from mediation.api.write_results import CalendarLoaded as CalendarLoaded
     from mediation.api.write_results import DisputeMerge as DisputeMerge

@@ -25,18 +25,18 @@ from mediation.api._admin import AdminAPI
 from mediation.api._cases import CasesAPI
 from mediation.api._documents import DocumentsAPI
 from mediation.api.results import (
-    CalendarYear,
     CaseDetail,
     CaseHistory,
     CaseList,
     CaseSummary,
     DisputeLineage,
-    Initialised,
     NextTriggers,
-    SchemaStatus,
 )
 
 if TYPE_CHECKING:
+    from mediation.api.admin_results import CalendarYear as CalendarYear
+    from mediation.api.admin_results import Initialised as Initialised
+    from mediation.api.admin_results import SchemaStatus as SchemaStatus
     from mediation.api.write_results import CalendarLoaded as CalendarLoaded
     from mediation.api.write_results import DisputeMerge as DisputeMerge
     from mediation.api.write_results import LocalPeriod as LocalPeriod
@@ -47,20 +47,25 @@ if TYPE_CHECKING:
     from mediation.api.write_results import SignedDocument as SignedDocument
     from mediation.api.write_results import SigningKey as SigningKey
 
-#: The write actions' results, imported on first use (see mediation.api.write_results).
-_WRITE_RESULTS = frozenset(
-    {
-        "CalendarLoaded",
-        "DisputeMerge",
-        "LocalPeriod",
-        "Organisation",
-        "PartyAmended",
-        "Reassigned",
-        "SignatureRecorded",
-        "SignedDocument",
-        "SigningKey",
-    }
-)
+#: The results of the administrative reads and of the write actions, imported on first
+#: use (see mediation.api.results): name → its module.
+_LAZY_RESULTS = {
+    **dict.fromkeys(("CalendarYear", "Initialised", "SchemaStatus"), "admin_results"),
+    **dict.fromkeys(
+        (
+            "CalendarLoaded",
+            "DisputeMerge",
+            "LocalPeriod",
+            "Organisation",
+            "PartyAmended",
+            "Reassigned",
+            "SignatureRecorded",
+            "SignedDocument",
+            "SigningKey",
+        ),
+        "write_results",
+    ),
+}
 
 
 class Mediation(CasesAPI, DocumentsAPI, AdminAPI):
@@ -92,8 +97,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _WRITE_RESULTS:
+    module = _LAZY_RESULTS.get(name)
+    if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module("mediation.api.write_results"), name)
+    value = getattr(importlib.import_module(f"mediation.api.{module}"), name)
     globals()[name] = value
     return value

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from mediation.api._base import Session
-from mediation.api.results import CalendarYear, Initialised, SchemaStatus
 from mediation.engine.permissions import Action
 
 if TYPE_CHECKING:
+    from mediation.api.admin_results import CalendarYear, Initialised, SchemaStatus
     from mediation.api.write_results import CalendarLoaded, LocalPeriod, Organisation
     from mediation.domain.calendar import WorkCalendar, YearCalendar
     from mediation.engine.notifiers import Notifier
@@ -62,6 +62,8 @@ class AdminAPI(Session):
                 exist_ok=True,
             )
         first = self._first_admin(roles, organisation=org_code)
+        from mediation.api.admin_results import Initialised
+
         return Initialised(self.store.display_url, before, after, organisation, first)
 
     def _first_admin(self, roles: Sequence[str], *, organisation: str | None) -> str | None:
@@ -102,6 +104,7 @@ class AdminAPI(Session):
     def status(self) -> SchemaStatus:
         """The schema revision against the one this version needs. Creates nothing: a
         SQLite file that does not exist is not opened (``exists`` is False)."""
+        from mediation.api.admin_results import SchemaStatus
         from mediation.storage.migrations import HEAD
 
         if self.store.missing_file() is not None:
@@ -223,6 +226,8 @@ class AdminAPI(Session):
 
     def calendar_year(self, year: int) -> CalendarYear:
         """A year's weekday holidays and weekend working days, and their source."""
+        from mediation.api.admin_results import CalendarYear
+
         self._authorize(Action.CALENDAR_SHOW)
         return CalendarYear.of(self.store.calendar().year_view(year))
 

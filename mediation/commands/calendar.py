@@ -61,7 +61,7 @@ def calendar_show(
 
     Example: mediation calendar show 2026
     """
-    from mediation.api.results import CalendarYear
+    from mediation.api.admin_results import CalendarYear
     from mediation.domain.calendar import default_calendar
     from mediation.errors import SchemaError
     from mediation.reporting.output import to_json
