@@ -248,10 +248,21 @@ def add_users(
             )
 
 
+def make_training(store: Store) -> None:
+    """Make a new database a training database (as ``init --training`` does): tests pin
+    the CLI's clock with ``MEDIATION_NOW``, which only a training database honours."""
+    from mediation.storage.settings import mark_training
+
+    login = store.login()
+    with store.write() as conn:
+        mark_training(conn, actor=login, now=T0)
+
+
 def _migrate_with_ladder(url: str) -> None:
     store = Store(url)
     try:
         store.upgrade()
+        make_training(store)
         add_ladder(store)
         add_runner(store)
     finally:
@@ -488,6 +499,8 @@ def store(request: pytest.FixtureRequest, db_url: str) -> Iterator[Store]:
     if not getattr(request.node, "_mediation_migrated", False):
         # ``store`` was asked for dynamically, after ``db_url`` made an empty database.
         s.upgrade()
+        if not request.node.get_closest_marker("no_runner"):
+            make_training(s)
         add_ladder(s)
         if not request.node.get_closest_marker("no_runner"):
             add_runner(s)

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
-from mediation.api._base import Session
+from mediation.api._base import Session, raise_pinned_clock_refused
 from mediation.engine.permissions import Action
 
 if TYPE_CHECKING:
@@ -41,13 +41,22 @@ class AdminAPI(Session):
         org_name: str | None = None,
         level: str = "village",
         roles: Sequence[str] = (),
+        training: bool = False,
     ) -> Initialised:
         """Create the database (or bring it up to date), optionally with a first committee.
         On a database without users, the acting login becomes the first admin, with
         ``roles`` besides (a one-person committee: ``mediator``, ``staff``, ``supervisor``),
-        in ``org_code``'s committee."""
+        in ``org_code``'s committee.
+
+        :param training: make the new database a training database
+            (:mod:`mediation.storage.settings`): a pinned clock is honoured there, and its
+            documents say 「培训演示」. Refused on a database that holds users or cases.
+        """
+        self._refuse_pinned_clock_unless(training)
         self._authorize_if_current(Action.INIT)
         before, after = self.store.upgrade()
+        if training:
+            self._mark_training()
         self._authorize(Action.INIT)
         organisation = None
         if org_code:
@@ -63,8 +72,37 @@ class AdminAPI(Session):
             )
         first = self._first_admin(roles, organisation=org_code)
         from mediation.api.admin_results import Initialised
+        from mediation.storage.settings import is_training
 
-        return Initialised(self.store.display_url, before, after, organisation, first)
+        with self.store.read() as conn:
+            is_training_db = is_training(conn)
+        return Initialised(
+            self.store.display_url, before, after, organisation, first, is_training_db
+        )
+
+    def _refuse_pinned_clock_unless(self, training: bool) -> None:
+        """Before creating anything: a pinned clock needs a training database, one this
+        command is about to make (``training``) or one that is already."""
+        from mediation.domain.clock import PinnedClock
+
+        if not isinstance(self.clock, PinnedClock) or training:
+            return
+        from mediation.storage.migrations import HEAD
+
+        # A database made before installation settings (revision 0017) is no training one.
+        if self.store.exists() and self.store.revision() == HEAD:
+            from mediation.storage.settings import is_training
+
+            with self.store.read() as conn:
+                if is_training(conn):
+                    return
+        raise_pinned_clock_refused()
+
+    def _mark_training(self) -> None:
+        from mediation.storage.settings import mark_training
+
+        with self._writing() as conn:
+            mark_training(conn, actor=self.actor, now=self.clock.now())
 
     def _first_admin(self, roles: Sequence[str], *, organisation: str | None) -> str | None:
         """Make the acting login the first admin of a database without users (there is no
@@ -326,8 +364,15 @@ class AdminAPI(Session):
         from mediation.demo import run_demo
         from mediation.reporting import reports
 
+        self._refuse_pinned_clock_unless(True)
         self._authorize_if_current(Action.DEMO)
         self.store.upgrade()
+        from mediation.engine.users import users_exist
+
+        with self.store.read() as conn:
+            fresh = not users_exist(conn)
+        if fresh:
+            self._mark_training()  # a new database the demo fills is a training one
         self._authorize(Action.DEMO)
         if self._first_admin((), organisation=None):
             # A demonstration database: its creator plays every part.

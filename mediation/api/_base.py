@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Self
 
-from mediation.domain.clock import Clock
+from mediation.domain.clock import Clock, PinnedClock
 from mediation.engine.permissions import (
     Action,
     authorize,
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
     from mediation.engine.users import User
     from mediation.storage.store import Store
+
+
+#: Actions that neither record a time nor decide by one: a pinned clock does not matter.
+CLOCK_FREE = frozenset({Action.AUDIT_VERIFY, Action.IMPORT})
 
 
 class Session:
@@ -54,6 +58,7 @@ class Session:
         self.actor = actor
         self.clock = clock or Clock()
         self.acting_admin = acting_admin
+        self._training_checked = False
 
     @classmethod
     def connect(
@@ -106,10 +111,30 @@ class Session:
         """
         if conn is not None:
             self._check_acting_admin(action, conn)
-            return authorize(conn, self.actor, action)
+            user = authorize(conn, self.actor, action)
+            self._check_clock(action, conn)
+            return user
         with self.store.read() as read:
             self._check_acting_admin(action, read)
-            return authorize(read, self.actor, action)
+            user = authorize(read, self.actor, action)
+            self._check_clock(action, read)
+            return user
+
+    def _check_clock(self, action: Action, conn: Connection) -> None:
+        """Refuse a clock the user pinned (``MEDIATION_NOW``) unless the database is a
+        training database: elsewhere it would date the record as the user pleases. (Not
+        for the actions that neither record a time nor decide by one: :data:`CLOCK_FREE`.)"""
+        if (
+            not isinstance(self.clock, PinnedClock)
+            or self._training_checked
+            or action in CLOCK_FREE
+        ):
+            return
+        from mediation.storage.settings import is_training
+
+        if not is_training(conn):
+            raise_pinned_clock_refused()
+        self._training_checked = True
 
     def _check_acting_admin(self, action: Action, conn: Connection) -> None:
         """With ``--as``: refuse unless the real login is an active admin, and record that
@@ -178,3 +203,15 @@ class Session:
     def _writing(self) -> Iterator[Connection]:
         with self.store.write() as conn:
             yield conn
+
+
+def raise_pinned_clock_refused() -> None:
+    """:raises PermissionDenied: (exit 9) a pinned clock on a database that is not a
+    training one."""
+    from mediation.errors import PermissionDenied
+
+    raise PermissionDenied(
+        "MEDIATION_NOW（指定时间）只能用于培训演示数据库：正式数据库的记录时间以本机时钟为准",
+        hint="取消设置 MEDIATION_NOW；补记已发生的步骤请用 --at 写明实际时间。"
+        "培训请另建数据库：mediation --db 培训.db init --training",
+    )

@@ -33,6 +33,8 @@ class Initialised(_Result):
     revision: str | None
     organisation: dict[str, Any] | None = None
     first_admin: str | None = None
+    #: Whether the database is a training database (mediation.storage.settings).
+    training: bool = False
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,14 @@ def init(
             help="More roles for the first admin (repeatable): mediator | staff | supervisor.",
         ),
     ] = None,
+    training: Annotated[
+        bool,
+        typer.Option(
+            "--training",
+            help="Make a new database a training one: MEDIATION_NOW is honoured there, "
+            "and every document says 培训演示.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Create the database (or bring it up to date), optionally with a first committee.
@@ -43,12 +51,19 @@ def init(
     from mediation.reporting.output import to_json
 
     with current_settings().api(require_current=False) as api:
-        done = api.init(org_code=org_code, org_name=org_name, level=level, roles=role or ())
+        done = api.init(
+            org_code=org_code,
+            org_name=org_name,
+            level=level,
+            roles=role or (),
+            training=training,
+        )
     result: dict[str, Any] = {
         "database": done.database,
         "revision_before": done.revision_before,
         "revision": done.revision,
         "first_admin": done.first_admin,
+        "training": done.training,
     }
     if org_code:
         result["organisation"] = done.organisation
@@ -60,6 +75,8 @@ def init(
         echo(f"已登记调委会：{org_code}")
     if done.first_admin:
         echo(f"第一位系统管理员：{done.first_admin}（添加其他用户：mediation user add）")
+    if done.training:
+        echo("培训演示数据库：可用 MEDIATION_NOW 指定时间，生成的文书均标注「培训演示」")
 
 
 @db_app.command("upgrade")

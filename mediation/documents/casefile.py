@@ -40,6 +40,7 @@ from mediation.storage._tables import (
     proceeding_table,
     signature_table,
 )
+from mediation.storage.settings import is_training
 from mediation.workflows import DocumentSpec, Flow, get_flow
 
 #: Labels of the agreement's art. 29 fields, for messages and the oral-agreement form.
@@ -86,6 +87,8 @@ class CaseFile:
     children: list[dict[str, Any]]
     organisation_names: dict[str, str]
     user_names: dict[str, str]
+    #: A training database's (mediation.storage.settings): every document says 培训演示.
+    training: bool = False
     flow: Flow = field(init=False)
 
     def __post_init__(self) -> None:
@@ -239,6 +242,7 @@ def gather(conn: Connection, pid: int) -> CaseFile:
         children=children,
         organisation_names={r.code: r.name for r in orgs.values()},
         user_names=users,
+        training=is_training(conn),
     )
 
 

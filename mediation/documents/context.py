@@ -96,6 +96,7 @@ def build(case: CaseFile, kind: str, seq: int, *, now: datetime) -> Built:
         "organisation": case.organisation["name"],
         "legal_basis": spec.legal_basis,
         "rendered_at": now.astimezone(BUSINESS_TZ).isoformat(timespec="seconds"),
+        "training": case.training,
         **_BUILDERS[kind](case, seq, need),
     }
     from mediation.documents import _fonts

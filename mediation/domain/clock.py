@@ -44,6 +44,11 @@ class FixedClock(Clock):
         return self.at
 
 
+class PinnedClock(FixedClock):
+    """A clock the user pinned (``MEDIATION_NOW``): honoured on training databases only
+    (:mod:`mediation.storage.settings`); the library refuses it elsewhere."""
+
+
 def as_aware(value: datetime) -> datetime:
     """Return ``value`` as an aware datetime; a naive one is taken to be business time."""
     if value.tzinfo is None:
@@ -95,7 +100,8 @@ def business_date(value: datetime) -> date:
 
 
 def clock_from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> Clock:
-    """The clock the CLI uses: ``MEDIATION_NOW`` (ISO 8601) pins it, else the wall clock."""
+    """The clock the CLI uses: ``MEDIATION_NOW`` (ISO 8601) pins it (a :class:`PinnedClock`,
+    honoured on training databases only), else the wall clock."""
     env = os.environ if environ is None else environ
     pinned = env.get("MEDIATION_NOW")
     if pinned:
@@ -117,5 +123,5 @@ def clock_from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> 
 
             fix = f"设为 {EARLIEST_DAY} 至 {LATEST_DAY} 之间的时间，或取消设置 MEDIATION_NOW"
             raise ValidationError([FieldProblem("MEDIATION_NOW", problem, fix)], source="环境变量")
-        return FixedClock(at)
+        return PinnedClock(at)
     return Clock()

@@ -226,6 +226,16 @@ def _installation_secret() -> Table:
     )
 
 
+def _installation_setting() -> Table:
+    return Table(
+        "installation_setting",
+        _metadata,
+        Column("name", String(40), primary_key=True, nullable=False),
+        Column("value", String(200), nullable=False),
+        Column("created_at", Timestamp(), nullable=False),
+    )
+
+
 def _organisation() -> Table:
     return Table(
         "organisation",
@@ -372,6 +382,7 @@ _TABLES: dict[str, tuple[Callable[[], Table], tuple[str, ...]]] = {
     "document_table": (_document, ("dispute_table", "proceeding_table")),
     "event_table": (_event, ("dispute_table", "proceeding_table")),
     "installation_secret_table": (_installation_secret, ()),
+    "installation_setting_table": (_installation_setting, ()),
     "organisation_table": (_organisation, ()),
     "outbox_table": (_outbox, ("deadline_table", "organisation_table", "proceeding_table")),
     "party_table": (_party, ("dispute_table",)),
@@ -393,6 +404,7 @@ if TYPE_CHECKING:
     document_table: Table
     event_table: Table
     installation_secret_table: Table
+    installation_setting_table: Table
     organisation_table: Table
     outbox_table: Table
     party_table: Table
@@ -436,6 +448,7 @@ __all__ = [
     "document_table",
     "event_table",
     "installation_secret_table",
+    "installation_setting_table",
     "metadata",
     "organisation_table",
     "outbox_table",

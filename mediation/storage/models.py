@@ -350,6 +350,19 @@ class InstallationSecret(SQLModel, table=True, defer_build=True):
     created_at: datetime = _ts()
 
 
+class InstallationSetting(SQLModel, table=True, defer_build=True):
+    """A setting of the installation fixed when its database was made, written once:
+    ``training`` (``mediation init --training``, ``demo``): a training database, where a
+    pinned clock (``MEDIATION_NOW``) is honoured and every document says 「培训演示」
+    (:mod:`mediation.storage.settings`)."""
+
+    __tablename__ = "installation_setting"
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=200)
+    created_at: datetime = _ts()
+
+
 class Document(SQLModel, table=True, defer_build=True):
     """A rendered document of a case file (卷宗): the PDF bytes and their hash.
 

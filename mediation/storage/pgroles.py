@@ -16,8 +16,9 @@ from mediation.storage._tables import metadata
 #: the inserting transaction (links) and the sealing step (positions) set once.
 APPEND_ONLY = {"event": ("chain_seq", "prev_hash", "hash"), "access_event": ("chain_seq", "hash")}
 #: Tables the application reads, and writes only to make a missing row, never to change
-#: one: the installation's secret (mediation.storage.secret; the key of party_key).
-WRITE_ONCE = {"installation_secret"}
+#: one: the installation's secret (mediation.storage.secret; the key of party_key) and
+#: its settings (mediation.storage.settings: a training database).
+WRITE_ONCE = {"installation_secret", "installation_setting"}
 
 
 def _ident(name: str) -> str:

@@ -64,7 +64,8 @@ def test_dispute_show_is_scoped_like_case_show(centre: Store) -> None:
         _as(centre, "li").dispute("1")
     with pytest.raises(PermissionDenied):
         _as(centre, "li").dispute("case:1", reveal=True)
-    assert _count(centre, access_event_table) == 8  # the runner and 7 users added, no reveal
+    # The training mark, the runner and 7 users added, no reveal.
+    assert _count(centre, access_event_table) == 9
 
 
 def test_a_mediator_opens_cases_only_in_their_own_committee(centre: Store) -> None:

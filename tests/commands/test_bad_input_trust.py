@@ -458,7 +458,10 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_a_new_sqlite_database_is_the_owners_only(runner: CliRunner, tmp_path: Path) -> None:
+def test_a_new_sqlite_database_is_the_owners_only(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MEDIATION_NOW")  # a real database: the wall clock
     path = tmp_path / "new" / "mediation.db"
     old = os.umask(0o022)
     try:

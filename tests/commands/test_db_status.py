@@ -32,7 +32,8 @@ def test_db_status_never_creates_a_database(runner, tmp_path: Path, where: str, 
     assert (data["exists"], data["current"], data["revision"]) == (False, False, None)
 
 
-def test_db_status_then_init_as_the_hint_says(runner, tmp_path: Path):
+def test_db_status_then_init_as_the_hint_says(runner, tmp_path: Path, monkeypatch):
+    monkeypatch.delenv("MEDIATION_NOW")  # a real database: the wall clock
     path = tmp_path / "new-folder" / "centre.db"
     assert runner.invoke(app, ["--db", str(path), "db", "status"]).exit_code == ExitCode.SCHEMA
     result = runner.invoke(app, ["--db", str(path), "init"])

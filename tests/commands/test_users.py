@@ -108,10 +108,11 @@ def staffed(store: Store, runner: CliRunner, db_url: str, tmp_path) -> str:
 
 
 def test_no_set_up_window_whoever_runs_init_is_the_first_admin(
-    db_url: str, runner: CliRunner
+    db_url: str, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A database with no users refuses everything but making its first admin; ``init``
     makes the login that runs it that admin, and from then on roles apply."""
+    monkeypatch.delenv("MEDIATION_NOW")  # a real database: the wall clock
     mine = ["--db", db_url]
     ok(runner.invoke(app, [*mine, "db", "upgrade"]))  # the schema, no users
     for args in (["report", "overdue"], ["user", "add", "boss", "--role", "admin"]):

@@ -189,7 +189,8 @@ def test_keys_init_writes_a_protected_key_and_records_its_certificate(
             )
         ).all()
         assert audit.verify(conn).ok
-    access = [a for a in access if a.action != "user_add"]  # the first admin's
+    # The first admin's, and the mark of a training database (tests pin the clock).
+    access = [a for a in access if a.action not in ("user_add", "training_database")]
     assert [a.action for a in access] == ["key_init", "key_init"]
     assert access[1].detail["retired"] == [first["fingerprint"]]
     assert PASSPHRASE not in json.dumps(access[0].detail, ensure_ascii=False)
@@ -209,7 +210,7 @@ def test_a_missing_passphrase_is_refused_before_anything_is_written(
     assert not (tmp_path / "keys").exists()
     with Store(cli.db) as store, store.read() as conn:
         assert conn.execute(select(func.count()).select_from(signing_key_table)).scalar() == 0
-        added = 2  # the first admin and the walker
+        added = 3  # the training mark, the first admin and the walker
         assert conn.execute(select(func.count()).select_from(access_event_table)).scalar() == added
     # An unknown organisation: refused, and no key file is left behind either.
     cli.fails(ExitCode.NOT_FOUND, "keys", "init", "无此组织")

@@ -9,7 +9,7 @@ from mediation.cli import app
 from mediation.domain import intake
 from mediation.engine import cases
 from mediation.storage.migrations import HEAD
-from tests.conftest import T0, add_runner, intake_record
+from tests.conftest import T0, add_runner, intake_record, make_training
 
 
 def test_backup_copies_everything_while_the_store_is_open(tmp_path: Path, runner) -> None:
@@ -19,6 +19,7 @@ def test_backup_copies_everything_while_the_store_is_open(tmp_path: Path, runner
     db = tmp_path / "centre.db"
     store = Store(f"sqlite:///{db}")
     store.upgrade()
+    make_training(store)
     add_runner(store)
     add_organisation(store, code="桥头", name="桥头村人民调解委员会", level="village", now=T0)
     for _ in range(5):

@@ -94,7 +94,7 @@ def test_creating_tables_as_the_application_role_fails_cleanly(app_db) -> None:
         conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
     try:
         url = app_url.replace(app_url.split("csearch_path%3D")[1], schema)
-        out = CliRunner().invoke(app, ["--db", url, "init"])
+        out = CliRunner().invoke(app, ["--db", url, "init", "--training"])
         assert out.exit_code == 1
         assert "permission denied" in out.stderr and "Database roles" in out.stderr
         assert out.exception is None or isinstance(out.exception, SystemExit)

@@ -47,7 +47,15 @@ from mediation.storage._tables import (
 from mediation.storage._types import JSONText
 from mediation.storage.identity import os_login
 from mediation.storage.store import Store
-from tests.conftest import PG_URL, T0, _require_pg, add_runner, add_users, intake_record
+from tests.conftest import (
+    PG_URL,
+    T0,
+    _require_pg,
+    add_runner,
+    add_users,
+    intake_record,
+    make_training,
+)
 
 HOLIDAYS = Path(__file__).resolve().parents[2] / "data" / "holidays" / "2026.toml"
 NOW = T0 + timedelta(days=120)
@@ -90,6 +98,7 @@ def _build(url: str) -> None:
     """A database with rows in every table, written the way the program writes them."""
     store = Store(url)
     store.upgrade()
+    make_training(store)
     add_runner(store)
     # Whoever acts on the other database after a move must be a user there too: the
     # operating-system account (SQLite) and the PostgreSQL login, both admins.
