@@ -25,6 +25,7 @@ _EXPORTS = {
     "NextTriggers": "mediation.api.results",
     "SchemaStatus": "mediation.api.results",
     "CalendarLoaded": "mediation.api.write_results",
+    "Corrected": "mediation.api.write_results",
     "CalendarYear": "mediation.api.results",
     "DisputeMerge": "mediation.api.write_results",
     "LocalPeriod": "mediation.api.write_results",
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
         SchemaStatus as SchemaStatus,
     )
     from mediation.api.write_results import CalendarLoaded as CalendarLoaded
+    from mediation.api.write_results import Corrected as Corrected
     from mediation.api.write_results import DisputeMerge as DisputeMerge
     from mediation.api.write_results import LocalPeriod as LocalPeriod
     from mediation.api.write_results import Organisation as Organisation

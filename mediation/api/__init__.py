@@ -38,6 +38,7 @@ from mediation.api.results import (
 
 if TYPE_CHECKING:
     from mediation.api.write_results import CalendarLoaded as CalendarLoaded
+    from mediation.api.write_results import Corrected as Corrected
     from mediation.api.write_results import DisputeMerge as DisputeMerge
     from mediation.api.write_results import LocalPeriod as LocalPeriod
     from mediation.api.write_results import Organisation as Organisation
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 _WRITE_RESULTS = frozenset(
     {
         "CalendarLoaded",
+        "Corrected",
         "DisputeMerge",
         "LocalPeriod",
         "Organisation",
@@ -75,6 +77,7 @@ __all__ = [
     "CaseHistory",
     "CaseList",
     "CaseSummary",
+    "Corrected",
     "DisputeLineage",
     "DisputeMerge",
     "Initialised",
