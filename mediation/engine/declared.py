@@ -59,7 +59,7 @@ def _moment(value: Any) -> datetime:
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:  # a timestamp read as SQLite stores it: UTC
         value = value.replace(tzinfo=UTC)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def declared(event: Mapping[str, Any]) -> datetime | None:
@@ -93,7 +93,7 @@ def previous_step(
     for row in rows:
         if row.trigger in BOOKKEEPING or row.trigger in ignore:
             continue
-        return row, happened(row._mapping)
+        return row, happened(dict(row._mapping))
     return None
 
 
