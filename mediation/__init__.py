@@ -13,44 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-#: Public name → the module that defines it.
-_EXPORTS = {
-    "Mediation": "mediation.api",
-    "CaseDetail": "mediation.api.results",
-    "CaseHistory": "mediation.api.results",
-    "CaseList": "mediation.api.results",
-    "CaseSummary": "mediation.api.results",
-    "DisputeLineage": "mediation.api.results",
-    "Initialised": "mediation.api.admin_results",
-    "NextTriggers": "mediation.api.results",
-    "SchemaStatus": "mediation.api.admin_results",
-    "CalendarLoaded": "mediation.api.write_results",
-    "CalendarYear": "mediation.api.admin_results",
-    "DisputeMerge": "mediation.api.write_results",
-    "LocalPeriod": "mediation.api.write_results",
-    "Organisation": "mediation.api.write_results",
-    "PartyAmended": "mediation.api.write_results",
-    "Reassigned": "mediation.api.write_results",
-    "SignatureRecorded": "mediation.api.write_results",
-    "SignedDocument": "mediation.api.write_results",
-    "SigningKey": "mediation.api.write_results",
-    "Action": "mediation.engine.permissions",
-    "Opened": "mediation.engine.cases",
-    "Advanced": "mediation.engine.cases",
-    "Clock": "mediation.domain.clock",
-    "FixedClock": "mediation.domain.clock",
-    "ExitCode": "mediation.errors",
-    "MediationError": "mediation.errors",
-    "UsageError": "mediation.errors",
-    "ValidationError": "mediation.errors",
-    "FieldProblem": "mediation.errors",
-    "NotFoundError": "mediation.errors",
-    "TransitionNotAllowed": "mediation.errors",
-    "ConflictError": "mediation.errors",
-    "PermissionDenied": "mediation.errors",
-    "TamperedError": "mediation.errors",
-    "SchemaError": "mediation.errors",
-}
+from mediation._exports import EXPORTS as _EXPORTS
 
 __all__ = sorted(_EXPORTS)
 
@@ -78,6 +41,7 @@ if TYPE_CHECKING:
         NextTriggers as NextTriggers,
     )
     from mediation.api.write_results import CalendarLoaded as CalendarLoaded
+    from mediation.api.write_results import Corrected as Corrected
     from mediation.api.write_results import DisputeMerge as DisputeMerge
     from mediation.api.write_results import LocalPeriod as LocalPeriod
     from mediation.api.write_results import Organisation as Organisation

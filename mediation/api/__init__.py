@@ -24,20 +24,19 @@ from typing import TYPE_CHECKING, Any
 from mediation.api._admin import AdminAPI
 from mediation.api._cases import CasesAPI
 from mediation.api._documents import DocumentsAPI
-from mediation.api.results import (
-    CaseDetail,
-    CaseHistory,
-    CaseList,
-    CaseSummary,
-    DisputeLineage,
-    NextTriggers,
-)
+from mediation.api.results import CaseDetail as CaseDetail
+from mediation.api.results import CaseHistory as CaseHistory
+from mediation.api.results import CaseList as CaseList
+from mediation.api.results import CaseSummary as CaseSummary
+from mediation.api.results import DisputeLineage as DisputeLineage
+from mediation.api.results import NextTriggers as NextTriggers
 
 if TYPE_CHECKING:
     from mediation.api.admin_results import CalendarYear as CalendarYear
     from mediation.api.admin_results import Initialised as Initialised
     from mediation.api.admin_results import SchemaStatus as SchemaStatus
     from mediation.api.write_results import CalendarLoaded as CalendarLoaded
+    from mediation.api.write_results import Corrected as Corrected
     from mediation.api.write_results import DisputeMerge as DisputeMerge
     from mediation.api.write_results import LocalPeriod as LocalPeriod
     from mediation.api.write_results import Organisation as Organisation
@@ -47,25 +46,17 @@ if TYPE_CHECKING:
     from mediation.api.write_results import SignedDocument as SignedDocument
     from mediation.api.write_results import SigningKey as SigningKey
 
-#: The results of the administrative reads and of the write actions, imported on first
-#: use (see mediation.api.results): name → its module.
-_LAZY_RESULTS = {
-    **dict.fromkeys(("CalendarYear", "Initialised", "SchemaStatus"), "admin_results"),
-    **dict.fromkeys(
-        (
-            "CalendarLoaded",
-            "DisputeMerge",
-            "LocalPeriod",
-            "Organisation",
-            "PartyAmended",
-            "Reassigned",
-            "SignatureRecorded",
-            "SignedDocument",
-            "SigningKey",
-        ),
-        "write_results",
-    ),
-}
+
+def _lazy_results() -> dict[str, str]:
+    """The results of the administrative reads and of the write actions, imported on first
+    use (see mediation.api.results): name → its module, from :mod:`mediation._exports`."""
+    from mediation._exports import EXPORTS
+
+    lazy = ("mediation.api.admin_results", "mediation.api.write_results")
+    return {name: module for name, module in EXPORTS.items() if module in lazy}
+
+
+_LAZY_RESULTS = _lazy_results()
 
 
 class Mediation(CasesAPI, DocumentsAPI, AdminAPI):
@@ -73,33 +64,24 @@ class Mediation(CasesAPI, DocumentsAPI, AdminAPI):
     offers (see :class:`~mediation.api._base.Session` for opening and closing)."""
 
 
-__all__ = [
-    "CalendarLoaded",
-    "CalendarYear",
-    "CaseDetail",
-    "CaseHistory",
-    "CaseList",
-    "CaseSummary",
-    "DisputeLineage",
-    "DisputeMerge",
-    "Initialised",
-    "LocalPeriod",
-    "Mediation",
-    "NextTriggers",
-    "Organisation",
-    "PartyAmended",
-    "Reassigned",
-    "SchemaStatus",
-    "SignatureRecorded",
-    "SignedDocument",
-    "SigningKey",
-]
+__all__ = sorted(
+    [
+        "CaseDetail",
+        "CaseHistory",
+        "CaseList",
+        "CaseSummary",
+        "DisputeLineage",
+        "Mediation",
+        "NextTriggers",
+        *_LAZY_RESULTS,
+    ]
+)
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY_RESULTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"mediation.api.{module}"), name)
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from mediation.engine.permissions import Action, check_trigger_role
 from mediation.storage.refs import resolve
 
 if TYPE_CHECKING:
-    from mediation.api.write_results import DisputeMerge, PartyAmended, Reassigned
+    from mediation.api.write_results import Corrected, DisputeMerge, PartyAmended, Reassigned
     from mediation.domain.intake import Intake
     from mediation.engine.caselist import CaseQuery
     from mediation.engine.cases import Advanced, Opened
@@ -98,15 +98,22 @@ class CasesAPI(Session):
         payload: Mapping[str, Any] | None = None,
         note: str | None = None,
         expect_version: int | None = None,
+        at: datetime | None = None,
     ) -> Advanced:
         """Fire ``trigger`` on ``case`` in one transaction, recorded as an event.
 
         :param trigger: the trigger's name or the label the system shows (``受理``).
         :param payload: the fields the trigger's step accepts (``Transition.requires`` and
             ``.optional``); a coded value by its code or its label (``kind=调查``).
-        :raises TransitionNotAllowed: (exit 5) when the state does not allow it.
+        :param at: when the step happened, if not now (a session held yesterday): kept in
+            the event beside the recording time, printed by the documents; the step's
+            clocks count from its day. Not in the future, not before the case's previous
+            step, and no more than 7 days ago unless the acting user is a supervisor.
+        :raises TransitionNotAllowed: (exit 5) when the state does not allow it, or ``at``
+            is more than 7 days ago and the acting user is not a supervisor.
         :raises ValidationError: (exit 3) when its data is missing or wrong, or names a
-            field the step does not accept.
+            field the step does not accept; when ``at`` is in the future or before the
+            case's previous step.
         """
         from mediation.engine.cases import advance_in
         from mediation.engine.machine import load
@@ -142,7 +149,51 @@ class CasesAPI(Session):
                 payload=data,
                 expect_version=expect_version,
                 cal=cal,
+                happened_at=at,
             )
+
+    def correct(
+        self, case: str | int, seq: int, changes: Mapping[str, Any], *, reason: str
+    ) -> Corrected:
+        """Correct fields recorded by the step ``seq`` (its # in the history) of ``case``:
+        a ``correct`` event with the reason and each field's old and new value; the
+        state does not change; documents and :meth:`show_case` use the corrected values.
+
+        :param changes: field → new value: fields the step's trigger takes, checked as
+            :meth:`advance` checks them ("" clears an optional one).
+        :raises NotFoundError: (exit 4) when the case has no step ``seq``.
+        :raises ValidationError: (exit 3) for an unknown field (with the likely one meant),
+            a step without data, a field that decided the step (a party, a date a clock
+            counts from), a value the step would refuse, or no reason.
+        :raises TransitionNotAllowed: (exit 5) when the correction would change a document
+            already sealed: a sealed document is final.
+        :raises PermissionDenied: (exit 9) outside the acting user's roles or scope (a
+            mediator or staff: their committee's and assigned cases).
+        """
+        from mediation.api.write_results import Corrected
+        from mediation.documents.context import gather, sealed_contents
+        from mediation.engine.corrections import correct_in
+        from mediation.errors import TransitionNotAllowed
+
+        with self._writing() as conn:
+            pid = self._case(conn, Action.CASE_CORRECT, case, acting=True)
+            sealed = sealed_contents(gather(conn, pid))
+            result = correct_in(
+                conn, pid, seq, changes, reason=reason, actor=self.actor, now=self.clock.now()
+            )
+            if sealed:
+                now_sealed = sealed_contents(gather(conn, pid))
+                changed = [
+                    title for key, (title, text) in sealed.items() if now_sealed[key][1] != text
+                ]
+                if changed:
+                    raise TransitionNotAllowed(
+                        f"{result['case_number']} 的{'、'.join(changed)}已签章，"
+                        f"这项更正会改变其内容：已签章的文书是最终文本，不能更正",
+                        hint="签章前发现的错误，更正后重新生成即可（mediation doc render）；"
+                        "签章后的错误须依法另行处理（例如当事人重新达成协议），并在案件中记录",
+                    )
+        return Corrected.of(result)
 
     def next_triggers(self, case: str | int) -> NextTriggers:
         """The triggers allowed now, with the data each requires."""

@@ -21,8 +21,8 @@ from mediation.api._result import _Result
 
 @dataclass(frozen=True)
 class CaseDetail(_Result):
-    """One case: its proceeding, dispute, parties, deadlines, related proceedings and the
-    triggers allowed now."""
+    """One case: its proceeding, dispute, parties, deadlines, related proceedings, the
+    triggers allowed now and the corrected fields of its recorded steps."""
 
     proceeding: dict[str, Any]
     dispute: dict[str, Any]
@@ -30,6 +30,10 @@ class CaseDetail(_Result):
     deadlines: list[dict[str, Any]]
     related_proceedings: list[dict[str, Any]]
     next: list[dict[str, Any]]
+    #: The fields of recorded steps corrected since (``case correct``), with their
+    #: values now: ``seq`` and ``trigger`` of the step, ``field``, ``value``,
+    #: ``corrected_by`` (the corrections' seqs).
+    corrections: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

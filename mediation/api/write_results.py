@@ -1,4 +1,4 @@
-"""Typed results of the write actions: reassign, amend a party, merge and split disputes,
+"""Typed results of the write actions: reassign, amend a party, correct a step, merge and split disputes,
 sign, record a signature, signing keys, organisations, the calendar.
 
 Like the read results (:mod:`mediation.api.results`), each is a frozen dataclass built
@@ -36,6 +36,21 @@ class PartyAmended(_Result):
     role: str
     changed: dict[str, dict[str, str | None]]
     version: int
+
+
+@dataclass(frozen=True)
+class Corrected(_Result):
+    """A recorded step corrected (:meth:`~mediation.Mediation.correct`): the correction's
+    number in the case's history (``seq``), the step's (``corrected_seq``) and trigger,
+    each field's old and new value (``{"before": ..., "after": ...}``) and the reason."""
+
+    case_number: str
+    seq: int
+    corrected_seq: int
+    trigger: str
+    trigger_label: str
+    changed: dict[str, dict[str, Any]]
+    reason: str
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Case commands: ``case open`` / ``list`` / ``show`` / ``history`` / ``next`` /
-``advance`` / ``reassign`` / ``amend-party``."""
+``advance`` / ``correct`` / ``reassign`` / ``amend-party``."""
 
 import sys
 from pathlib import Path
@@ -259,6 +259,13 @@ def case_show(
                 f"  {dl['label']} {dl['period']} 至 {dl['due']}{flag} {dl['status_label']}{overdue}"
                 f" — {dl['legal_basis']}"
             )
+    if data["corrections"]:
+        echo("\n已更正的记录（现值）：")
+        for c in data["corrections"]:
+            by = "、".join(f"#{n}" for n in c["corrected_by"])
+            echo(
+                f"  #{c['seq']} {c['trigger']} {c['field']}: {c['value'] or '（空）'}（{by} 更正）"
+            )
     if data["related_proceedings"]:
         echo("\n同一纠纷的其他程序：")
         for r in data["related_proceedings"]:
@@ -292,18 +299,48 @@ def case_history(
             [
                 (
                     e["seq"],
-                    when(e["occurred_at"]),
+                    _event_time(e),
                     e["trigger"],
                     e["from_label"] or "—",
                     e["to_label"],
                     e["actor"],
-                    e["note"] or "",
+                    _event_note(e),
                 )
                 for e in data["events"]
             ],
             ["#", "时间", "操作", "原状态", "新状态", "操作人", "备注"],
         )
     )
+    corrections = [e for e in data["events"] if e["trigger"] == "correct"]
+    if corrections:
+        echo("\n更正：")
+    for e in corrections:
+        step = f"#{e['payload'].get('seq')} {e['payload'].get('trigger', '')}"
+        echo(
+            f"  #{e['seq']} {when(e['occurred_at'])} {e['actor']} 更正 {step}（理由：{e['note']}）"
+        )
+        for field_name, change in (e["payload"].get("changed") or {}).items():
+            before, after = change.get("before") or "（空）", change.get("after") or "（空）"
+            echo(f"    {field_name}: {before} → {after}")
+
+
+def _event_time(event: dict[str, Any]) -> str:
+    """When the step happened, and when it was recorded if that differs (``--at``)."""
+    from mediation.reporting.output import when
+
+    recorded = when(event["occurred_at"])
+    happened = when(event.get("happened_at"))
+    if not happened or happened == recorded:
+        return recorded
+    return f"{happened}（{recorded} 登记）"
+
+
+def _event_note(event: dict[str, Any]) -> str:
+    note = event["note"] or ""
+    if event.get("corrected_by"):
+        marks = "、".join(f"#{n}" for n in event["corrected_by"])
+        note = f"{note}（已更正，见 {marks}）".lstrip()
+    return note
 
 
 @case_app.command("next")
@@ -356,18 +393,29 @@ def case_advance(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="KEY=VALUE data field (repeatable).")
     ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="When the step happened, if not now: YYYY-MM-DD HH:MM (Beijing time) or "
+            "YYYY-MM-DD (09:00). Not in the future, not before the case's previous step; "
+            "more than 7 days ago only a supervisor.",
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Fire one trigger on a case: one transaction, recorded as an event.
 
     Example: mediation case advance 1 reject --set reason=已由法院受理 --set redirect_to=青山县人民法院
     """
+    from mediation.domain.clock import parse_moment
     from mediation.domain.taxonomy import DEADLINE_STATUSES, label
     from mediation.reporting.output import to_json
 
     payload = read_data(data, set_)
+    happened = None if at is None else parse_moment(at, "--at", source="case advance")
     with current_settings().api() as api:
-        result = api.advance(case, trigger, payload=payload, note=note)
+        result = api.advance(case, trigger, payload=payload, note=note, at=happened)
         warn_calendar(api.store.calendar(), api.clock.today())
     if json_out:
         echo(to_json(result))
@@ -388,6 +436,44 @@ def case_advance(
     if result.handed_off_to:
         h = result.handed_off_to
         echo(f"  移交：{h.case_number}（{h.state_label}）")
+
+
+@case_app.command("correct")
+@handled
+def case_correct(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    seq: Annotated[
+        int, typer.Argument(help="The step to correct: its # in `mediation case history`.")
+    ],
+    set_: Annotated[
+        list[str],
+        typer.Option("--set", help="FIELD=VALUE, the corrected value (repeatable; empty clears)."),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why the record is corrected.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Correct data recorded by an earlier step (the place of a session, an agreement's
+    terms): recorded as a correction event with the old and new values and the reason; the
+    case's state does not change. Documents print the corrected values; a document already
+    sealed cannot be changed.
+
+    Example: mediation case correct 1 5 --set place=桥头村调解室 --reason 笔误
+    """
+    from mediation.reporting.output import to_json
+
+    changes = read_data(None, set_)
+    with current_settings().api() as api:
+        result = api.correct(case, seq, changes, reason=reason)
+    if json_out:
+        echo(to_json(result.as_dict()))
+        return
+    echo(
+        f"{result.case_number}：已更正 #{result.corrected_seq} {result.trigger_label}"
+        f"（{result.trigger}），记为 #{result.seq}"
+    )
+    for field_name, change in result.changed.items():
+        before, after = change["before"] or "（空）", change["after"] or "（空）"
+        echo(f"  {field_name}: {before} → {after}")
 
 
 @case_app.command("reassign")

@@ -223,7 +223,13 @@ def doc_record_signature(
         bool, typer.Option("--committee", help="The committee's seal (signer: its name).")
     ] = False,
     at: Annotated[
-        str | None, typer.Option("--at", help="When it was signed (default: now).")
+        str | None,
+        typer.Option(
+            "--at",
+            help="When it was signed (default: now): YYYY-MM-DD HH:MM (Beijing time) or "
+            "YYYY-MM-DD. Not in the future, not before the agreement; more than 7 days ago "
+            "only a supervisor.",
+        ),
     ] = None,
     image: Annotated[
         Path | None, typer.Option("--image", help="A scan of the signature (PNG or JPEG).")
@@ -235,8 +241,8 @@ def doc_record_signature(
 
     Example: mediation doc record-signature 1 --signer 张三 --party --method fingerprint
     """
-    from mediation.domain.clock import parse_datetime
-    from mediation.errors import FieldProblem, UsageError, ValidationError
+    from mediation.domain.clock import parse_moment
+    from mediation.errors import UsageError
     from mediation.reporting.output import to_json, when
 
     flags = (("party", party), ("mediator", mediator), ("committee", committee))
@@ -247,15 +253,7 @@ def doc_record_signature(
             hint="e.g. --signer 张三 --party --method sign",
         )
     settings = current_settings()
-    signed_at = None
-    if at is not None:
-        try:
-            signed_at = parse_datetime(at)
-        except ValueError:
-            raise ValidationError(
-                [FieldProblem("--at", f"{at!r} 不是日期或时间", "write 2026-03-09T15:30")],
-                source="command line",
-            ) from None
+    signed_at = None if at is None else parse_moment(at, "--at", source="doc record-signature")
     picture = None
     if image is not None:
         from mediation.documents.signatures import MAX_IMAGE_BYTES

@@ -3,7 +3,8 @@
 :func:`gather` reads everything a case's documents draw on in one read transaction (a
 :class:`CaseFile`). Where the data lives: parties and the dispute come from the intake;
 dates, actors and the data of each step from the case's events (``event.payload``: what
-was given to ``case advance``); the agreement from the payload of the flow's agreeing
+was given to ``case advance``, as corrected since by ``case correct``; the date a step
+happened, declared with ``case advance --at``, else recorded); the agreement from the payload of the flow's agreeing
 transition (``agree_written`` / ``agree``) or, for a case handed on, from the facts carried
 over; signatures from the ``signature`` table. Some fields a document format asks for
 have no transition that requires them (the place of a session, the accounts of each side,
@@ -29,6 +30,8 @@ from mediation.documents import kinds as K
 from mediation.domain import taxonomy
 from mediation.domain.clock import BUSINESS_TZ, business_date
 from mediation.domain.personal import birth_date_of, resident_id_problem
+from mediation.engine.corrections import corrected
+from mediation.engine.declared import happened
 from mediation.errors import ExitCode, FieldProblem, MediationError, ValidationError
 from mediation.storage._tables import (
     app_user_table,
@@ -169,6 +172,12 @@ def gather(conn: Connection, pid: int) -> CaseFile:
             .where(event_table.c.proceeding_id == pid)
             .order_by(event_table.c.seq)
         )
+    ]
+    # The data of each step as corrected since, and the time it happened (declared, or
+    # recorded); ``recorded_at`` keeps when it was recorded.
+    events = [
+        {**e, "recorded_at": e["occurred_at"], "occurred_at": happened(e)}
+        for e in corrected(events)
     ]
     signatures = [
         dict(r._mapping)
@@ -395,7 +404,8 @@ ART29 = "人民调解法 art. 29：当事人的基本情况"
 def payload_fix(trigger: str, key: str) -> str:
     return (
         f"recorded with `mediation case advance CASE {trigger} --set {key}=...`; "
-        "a step already recorded cannot be amended"
+        f"a step already recorded is corrected with `mediation case correct CASE SEQ "
+        f"--set {key}=... --reason ...` (SEQ: its # in `mediation case history`)"
     )
 
 

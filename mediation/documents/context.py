@@ -30,7 +30,7 @@ from mediation.documents.casefile import (
     spec_of,
 )
 from mediation.domain.clock import BUSINESS_TZ
-from mediation.errors import FieldProblem, UsageError
+from mediation.errors import FieldProblem, MediationError, UsageError
 from mediation.workflows import DocumentSpec
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "build",
     "cn_number",
     "gather",
+    "sealed_contents",
     "strings",
 ]
 
@@ -111,6 +112,27 @@ def build(case: CaseFile, kind: str, seq: int, *, now: datetime) -> Built:
                 "install a font that has it (fonts-noto-cjk covers most names), or record the standard character",
             )
     return Built(spec, K.KINDS[kind], seq, context, need.problems)
+
+
+def sealed_contents(case: CaseFile) -> dict[tuple[str, int], tuple[str, str]]:
+    """What each sealed (signed) document of ``case`` says now: (title, its context as
+    text, without the rendering time), by (kind, seq). A correction of the record that
+    would change one is refused: a sealed document is final."""
+    out = {}
+    for row in case.documents:
+        if row["status"] != "signed":
+            continue
+        try:
+            context = build(case, row["kind"], row["seq"], now=_EPOCH).context
+        except MediationError as exc:
+            text = f"{type(exc).__name__}: {exc}"
+        else:
+            text = repr({k: v for k, v in context.items() if k != "rendered_at"})
+        out[(row["kind"], row["seq"])] = (row["title"], text)
+    return out
+
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=BUSINESS_TZ)
 
 
 def strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:

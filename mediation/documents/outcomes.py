@@ -138,7 +138,8 @@ def _agreement(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
         "copies": len(parties) + 1,
         "effect": [s.format(organisation=org) for s in K.AGREEMENT_EFFECTS[family]],
         "mediator_title": mediator_title,
-        "signatures": _signatures(case, parties, mediators, event["occurred_at"]),
+        # Signatures recorded since the agreement was recorded are on it.
+        "signatures": _signatures(case, parties, mediators, event["recorded_at"]),
     }
 
 

@@ -22,6 +22,7 @@ from mediation.domain.clock import BUSINESS_TZ, business_date
 from mediation.domain.taxonomy import SIGNATURE_METHODS, SIGNER_KINDS
 from mediation.engine.cases import case_row
 from mediation.engine.clocks import restart_on_event
+from mediation.engine.declared import check_declared, check_recent
 from mediation.engine.machine import load
 from mediation.errors import (
     FieldProblem,
@@ -204,17 +205,25 @@ def record_signature(
     effect, recorded as an ``agreement_effective`` event in the same transaction.
 
     :raises ValidationError: for an unknown kind or method, a method that kind of signer may
-        not use, a time after now, or an image that is not a PNG/JPEG under 2 MiB and
+        not use, a time after now or before the case's previous step, or an image that is not a PNG/JPEG under 2 MiB and
         4000×4000 px (a larger one is stored scaled down to 1200 px on its long side).
     :raises TransitionNotAllowed: when the case has no written agreement, or the signer is
-        not a party, mediator or the committee of the case, or has already signed.
+        not a party, mediator or the committee of the case, or has already signed; for a
+        ``signed_at`` more than 7 days ago when ``actor`` is not a supervisor.
     """
+    declared = signed_at is not None
     signed_at = signed_at or now
     image, image_type = _check_input(signer, signer_kind, method, signed_at, image, now=now)
     with store.write() as conn:
         pid, _ = resolve(conn, case_ref)
         case = case_row(conn, pid, lock=True)
         since = agreement_reached(conn, case)
+        if declared:
+            # Bounded like any declared time (mediation.engine.declared); the signatures
+            # of one agreement are made at one table, in any order.
+            others = frozenset({"record_signature"})
+            check_declared(conn, pid, signed_at, now=now, source="signature", ignore=others)
+            check_recent(conn, actor, signed_at, now=now)
         org = conn.execute(
             select(organisation_table.c.code, organisation_table.c.name).where(
                 organisation_table.c.id == case.organisation_id

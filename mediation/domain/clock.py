@@ -94,6 +94,32 @@ def parse_day(text: str, field: str, *, source: str = "command line") -> date:
     return day
 
 
+def parse_moment(text: str, field: str, *, source: str = "command line") -> datetime:
+    """A moment a user declares (``--at``): ``YYYY-MM-DD HH:MM``, ``YYYY-MM-DDTHH:MM`` or
+    ``YYYY-MM-DD`` (09:00), Beijing time unless it names its offset; within the range
+    dates are accepted in.
+
+    :raises ValidationError: naming ``field`` when ``text`` is neither, or out of range.
+    """
+    from mediation.errors import FieldProblem, ValidationError
+
+    fix = "请写成 YYYY-MM-DD HH:MM（北京时间），例如 2026-03-05 15:30，或只写日期 2026-03-05"
+    try:
+        moment = parse_datetime(text)
+    except ValueError:
+        raise ValidationError(
+            [FieldProblem(field, f"{text!r} 不是日期或时间", fix)], source=source
+        ) from None
+    try:
+        problem = day_problem(business_date(moment))
+    except OverflowError:  # the first or last hours Python's dates can hold
+        problem = day_problem(moment.date())
+    if problem:
+        fix = f"请给出 {EARLIEST_DAY} 至 {LATEST_DAY} 之间的时间"
+        raise ValidationError([FieldProblem(field, problem, fix)], source=source)
+    return moment
+
+
 def business_date(value: datetime) -> date:
     """The calendar date of ``value`` in the business zone."""
     return as_aware(value).astimezone(BUSINESS_TZ).date()

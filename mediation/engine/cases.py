@@ -32,6 +32,7 @@ from mediation.engine.clocks import (
     stop_deadline,
 )
 from mediation.engine.controller import Controller
+from mediation.engine.declared import HAPPENED_AT, as_payload, check_declared, check_recent
 from mediation.engine.machine import FlowMachine, load
 from mediation.engine.opening import (
     Opened,
@@ -60,6 +61,7 @@ __all__ = [
     "lock_running",
     "open_case",
     "open_in",
+    "payload_problems",
     "reassign",
     "record_in_place",
 ]
@@ -149,7 +151,9 @@ def _last_change(conn: Connection, pid: int) -> str:
     return f"{row.actor} 于 {at} 执行了 {row.trigger}"
 
 
-def _missing(transition: Transition, payload: dict[str, Any]) -> list[FieldProblem]:
+def payload_problems(transition: Transition, payload: dict[str, Any]) -> list[FieldProblem]:
+    """What is wrong with a step's data: a text that cannot be stored, a required field
+    missing or not text (``advance``, and a correction of the recorded step)."""
     from mediation.domain.intake import text_problem
 
     problems = []
@@ -195,11 +199,14 @@ def advance(
     note: str | None = None,
     payload: dict[str, Any] | None = None,
     expect_version: int | None = None,
+    happened_at: datetime | None = None,
 ) -> Advanced:
     """Fire ``trigger`` on the case ``ref`` in one transaction.
 
     :param expect_version: the version the caller saw; when the case changed since and the
         trigger is no longer allowed, the caller lost a race: :class:`ConflictError`.
+    :param happened_at: when the step happened, if not now (:mod:`.declared`): kept in the
+        event, printed by the documents; the step's clocks count from its day.
     :raises TransitionNotAllowed: naming the current state and the triggers allowed now.
     :raises ValidationError: when the payload lacks a field the transition requires.
     """
@@ -215,6 +222,7 @@ def advance(
             payload=payload,
             expect_version=expect_version,
             cal=cal,
+            happened_at=happened_at,
         )
 
 
@@ -229,9 +237,16 @@ def advance_in(
     note: str | None = None,
     payload: dict[str, Any] | None = None,
     expect_version: int | None = None,
+    happened_at: datetime | None = None,
 ) -> Advanced:
     """:func:`advance` inside a transaction the caller holds (the scheduler queues its
-    notice in the same transaction as the consequence)."""
+    notice in the same transaction as the consequence).
+
+    :raises ValidationError: also for a ``happened_at`` in the future or before the case's
+        previous step.
+    :raises TransitionNotAllowed: also for a ``happened_at`` more than 7 days ago when
+        ``actor`` is not a supervisor.
+    """
     payload = dict(payload or {})
     if isinstance(ref, int):
         pid = ref
@@ -252,6 +267,9 @@ def advance_in(
             ],
             source=row.case_number,
         )
+    if happened_at is not None:
+        check_declared(conn, pid, happened_at, now=now, source=row.case_number)
+        check_recent(conn, actor, happened_at, now=now)
     flow = load(row.flow)
     state = row.state
     transition = flow.transition(trigger, state)
@@ -270,7 +288,7 @@ def advance_in(
             f"案件 {row.case_number} 当前状态为「{label}」（{state}），{trigger} {what}",
             hint=f"allowed now: {allowed}",
         )
-    problems = _missing(transition, payload)
+    problems = payload_problems(transition, payload)
     if note:
         from mediation.domain.intake import text_problem
 
@@ -279,7 +297,10 @@ def advance_in(
             problems.append(FieldProblem("--note", bad, "remove it (retype the text)"))
     if problems:
         raise ValidationError(problems, source=f"{trigger} 的数据")
-    today = business_date(now)
+    # The law counts from when things happened: a declared step's clocks, its guards'
+    # "today" and the case's end are its own day, not the day it was recorded.
+    moment = happened_at or now
+    today = business_date(moment)
     facts = dict(row.facts)
     ctl = Controller(
         state=state,
@@ -320,7 +341,7 @@ def advance_in(
             "mediator": ctl.updates.get("mediator", row.mediator),
             "mediators": mediators,
             "outcome": transition.outcome or row.outcome,
-            "closed_at": now if dest_state.final else None,
+            "closed_at": moment if dest_state.final else None,
         },
     ).rowcount
     if changed != 1:  # only possible if something bypassed the row lock
@@ -338,6 +359,8 @@ def advance_in(
         seq=v1,
     )
     event_payload = payload
+    if happened_at is not None:
+        event_payload = {**payload, HAPPENED_AT: as_payload(happened_at)}
     for kind, new_due in ctl.deadline_changes:
         old_due = extend_deadline(conn, pid, kind, new_due, rule=flow.rules.get(kind), cal=cal)
         event_payload = {**event_payload, "previous_due": str(old_due)}

@@ -33,8 +33,12 @@ def trigger_named(flow: Flow, state: str, text: str) -> str:
     return text
 
 
-def checked_payload(flow: Flow, trigger: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+def checked_payload(
+    flow: Flow, trigger: str, payload: Mapping[str, Any], *, source: str | None = None
+) -> dict[str, Any]:
     """``payload`` with labels of coded fields turned into their codes.
+
+    :param source: what the problems are reported for (default ``case advance TRIGGER``).
 
     :raises ValidationError: (exit 3) naming each field the trigger's step does not
         accept (with the likely one meant) and each coded value that is neither a code nor
@@ -64,5 +68,5 @@ def checked_payload(flow: Flow, trigger: str, payload: Mapping[str, Any]) -> dic
             value = code
         out[key] = value
     if problems:
-        raise ValidationError(problems, source=f"case advance {trigger}")
+        raise ValidationError(problems, source=source or f"case advance {trigger}")
     return out

@@ -13,6 +13,8 @@ from sqlalchemy import Connection, func, select
 
 from mediation.domain import taxonomy
 from mediation.domain.personal import mask_address, mask_id, mask_phone
+from mediation.engine.corrections import CORRECT
+from mediation.engine.declared import declared
 from mediation.errors import NotFoundError
 from mediation.storage._tables import (
     deadline_table,
@@ -98,6 +100,7 @@ def case_detail(
         )
     ]
     deadlines = deadlines_of(conn, pid, today)
+    corrections = corrections_of(conn, pid)
     related = [
         dict(r._mapping)
         for r in conn.execute(
@@ -129,6 +132,7 @@ def case_detail(
         "deadlines": deadlines,
         "related_proceedings": related,
         "next": next_triggers_for(p["flow"], p["state"]),
+        "corrections": corrections,
     }
 
 
@@ -183,10 +187,58 @@ def history(store: Store, ref: str) -> dict[str, Any]:
                 .order_by(event_table.c.seq)
             )
         ]
+    corrected_by = _corrections(events)
     for e in events:
         e["from_label"] = _flow_label(row.flow, e["from_state"])
         e["to_label"] = _flow_label(row.flow, e["to_state"])
+        # When the step happened, if it says (``case advance --at``); else it happened
+        # when it was recorded (``occurred_at``).
+        e["happened_at"] = declared(e)
+        e["corrected_by"] = sorted({c["seq"] for c in corrected_by.get(e["seq"], [])})
     return {"case_number": row.case_number, "events": events}
+
+
+def _corrections(events: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """Corrected step's seq → its corrections, field by field, oldest first."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    for e in events:
+        if e["trigger"] != CORRECT:
+            continue
+        for field, change in (e["payload"].get("changed") or {}).items():
+            found.setdefault(e["payload"].get("seq"), []).append(
+                {"seq": e["seq"], "field": field, **change}
+            )
+    return found
+
+
+def corrections_of(conn: Connection, pid: int) -> list[dict[str, Any]]:
+    """The corrected fields of a case's steps with their current values: the step (its
+    seq and trigger), the field, the value now and the corrections that made it."""
+    events = [
+        dict(r._mapping)
+        for r in conn.execute(
+            select(event_table.c.seq, event_table.c.trigger, event_table.c.payload)
+            .where(event_table.c.proceeding_id == pid)
+            .order_by(event_table.c.seq)
+        )
+    ]
+    triggers = {e["seq"]: e["trigger"] for e in events}
+    out = []
+    for seq, changes in sorted(_corrections(events).items()):
+        fields: dict[str, list[dict[str, Any]]] = {}
+        for change in changes:
+            fields.setdefault(change["field"], []).append(change)
+        for field, made in fields.items():
+            out.append(
+                {
+                    "seq": seq,
+                    "trigger": triggers.get(seq),
+                    "field": field,
+                    "value": made[-1]["after"],
+                    "corrected_by": [c["seq"] for c in made],
+                }
+            )
+    return out
 
 
 def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str, Any]:

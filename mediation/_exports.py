@@ -1,0 +1,45 @@
+"""The public names of :mod:`mediation` and the module that defines each: read by
+``mediation/__init__.py`` (which imports each on first use) and by :mod:`mediation.api`
+(which re-exports the API's results the same way). A module of its own, importing nothing,
+so that neither imports the other.
+"""
+
+#: Public name → the module that defines it.
+EXPORTS = {
+    "Mediation": "mediation.api",
+    "CaseDetail": "mediation.api.results",
+    "CaseHistory": "mediation.api.results",
+    "CaseList": "mediation.api.results",
+    "CaseSummary": "mediation.api.results",
+    "DisputeLineage": "mediation.api.results",
+    "Initialised": "mediation.api.admin_results",
+    "NextTriggers": "mediation.api.results",
+    "SchemaStatus": "mediation.api.admin_results",
+    "CalendarLoaded": "mediation.api.write_results",
+    "Corrected": "mediation.api.write_results",
+    "CalendarYear": "mediation.api.admin_results",
+    "DisputeMerge": "mediation.api.write_results",
+    "LocalPeriod": "mediation.api.write_results",
+    "Organisation": "mediation.api.write_results",
+    "PartyAmended": "mediation.api.write_results",
+    "Reassigned": "mediation.api.write_results",
+    "SignatureRecorded": "mediation.api.write_results",
+    "SignedDocument": "mediation.api.write_results",
+    "SigningKey": "mediation.api.write_results",
+    "Action": "mediation.engine.permissions",
+    "Opened": "mediation.engine.cases",
+    "Advanced": "mediation.engine.cases",
+    "Clock": "mediation.domain.clock",
+    "FixedClock": "mediation.domain.clock",
+    "ExitCode": "mediation.errors",
+    "MediationError": "mediation.errors",
+    "UsageError": "mediation.errors",
+    "ValidationError": "mediation.errors",
+    "FieldProblem": "mediation.errors",
+    "NotFoundError": "mediation.errors",
+    "TransitionNotAllowed": "mediation.errors",
+    "ConflictError": "mediation.errors",
+    "PermissionDenied": "mediation.errors",
+    "TamperedError": "mediation.errors",
+    "SchemaError": "mediation.errors",
+}
