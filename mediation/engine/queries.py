@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, select
 
 from mediation.domain import taxonomy
 from mediation.domain.personal import mask_address, mask_id, mask_phone
+from mediation.engine.organisations import retired_at
 from mediation.errors import NotFoundError
 from mediation.storage._tables import (
     deadline_table,
@@ -296,6 +297,7 @@ def list_organisations(store: Store) -> list[dict[str, Any]]:
         parent = by_id.get(r["parent_id"])
         r["parent"] = parent["code"] if parent else None
         r["cases"] = counts.get(r["id"], 0)
+        r["retired_at"] = retired_at(r["periods"])
     return rows
 
 
