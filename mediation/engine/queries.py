@@ -133,11 +133,18 @@ def case_detail(
 
 
 def next_triggers_for(flow_name: str, state: str) -> list[dict[str, Any]]:
+    """The triggers allowed in ``state``: each with its label, where it leads, the data
+    fields it requires and accepts besides (names, and in ``fields`` with their Chinese
+    labels and the documents that print them), and ``documents``: the documents that
+    cannot be printed without some of its fields (mediation.workflows.fields)."""
+    from mediation.workflows.fields import document_needs, field_label
+
     flow = get_flow(flow_name)
     out: dict[str, dict[str, Any]] = {}
     for t in flow.outgoing(state):
         if t.trigger in out:
             continue
+        documents = document_needs(flow, t)
         out[t.trigger] = {
             "trigger": t.trigger,
             "label": t.label,
@@ -146,6 +153,16 @@ def next_triggers_for(flow_name: str, state: str) -> list[dict[str, Any]]:
             "requires": list(t.requires),
             "optional": list(t.optional),
             "legal_basis": t.legal_basis,
+            "fields": [
+                {
+                    "name": f,
+                    "label": field_label(f),
+                    "required": f in t.requires,
+                    "documents": [d["kind"] for d in documents if f in d["fields"]],
+                }
+                for f in t.fields
+            ],
+            "documents": documents,
         }
     return list(out.values())
 
