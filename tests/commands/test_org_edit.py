@@ -208,3 +208,31 @@ def test_org_add_is_recorded(store: Store, db_url: str, runner: CliRunner) -> No
             },
         )
     ]
+
+
+def test_a_bulk_import_into_a_retired_committee_is_refused_by_row(
+    store: Store, db_url: str, runner: CliRunner, tmp_path: Path
+) -> None:
+    import csv
+
+    from mediation.engine.imports import ROW_FIELDS
+
+    ok(cli(runner, db_url, "org", "retire", "城关"))
+    row = dict.fromkeys(ROW_FIELDS, "")
+    row.update(
+        external_ref="GD2026000001",
+        organisation="城关",
+        dispute_type="neighbourhood",
+        title="12345工单：邻里噪音扰民",
+        applicant_name="来电人",
+        respondent_name="住户",
+    )
+    path = tmp_path / "rows.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(ROW_FIELDS))
+        writer.writeheader()
+        writer.writerow(row)
+    result = cli(runner, db_url, "intake", "import", str(path), "--channel", "hotline")
+    assert result.exit_code == ExitCode.INVALID_INPUT, result.output
+    assert "调委会 城关 已撤销" in result.output
+    assert as_json(cli(runner, db_url, "case", "list", "--json")) == []
