@@ -221,7 +221,7 @@ def _row(conn: Connection, code: str) -> Any:
         near = taxonomy.closest(code, known)
         raise NotFoundError(
             f"没有代码为 {code!r} 的调委会",
-            hint=f"是否应为 {near!r}？" if near else "see `mediation org list`",
+            hint=f"是否应为 {near!r}？" if near else "用 `mediation org list` 查看全部代码",
         )
     return row
 
@@ -268,11 +268,11 @@ def edit_organisation(
     row = _row(conn, code)
     before = _described(conn, row)
     if name is None and parent is None and level is None:
-        raise _edit_problem("org edit", "没有要修改的内容", "give --name, --parent or --level")
+        raise _edit_problem("org edit", "没有要修改的内容", "请给出 --name、--parent 或 --level")
     values: dict[str, Any] = {}
     if name is not None:
         if not name.strip() or len(name) > 200:
-            raise _edit_problem("--name", "名称为空或过长", "use 1-200 characters")
+            raise _edit_problem("--name", "名称为空或过长", "名称应为 1–200 字")
         values["name"] = name.strip()
     new_level = before["level"]
     if level is not None:
@@ -286,11 +286,11 @@ def edit_organisation(
     if parent is not None:
         if parent.strip():
             if parent.strip() == code:
-                raise _edit_problem("--parent", "上级不能是本组织自己", "name the one a level up")
+                raise _edit_problem("--parent", "上级不能是本组织自己", "请给出上一级组织的代码")
             parent_row = _row(conn, parent.strip())
             if retired_at(parent_row.periods):
                 raise _edit_problem(
-                    "--parent", f"上级 {parent_row.code} 已撤销", "name a working organisation"
+                    "--parent", f"上级 {parent_row.code} 已撤销", "请给出未撤销的上一级组织"
                 )
         values["parent_id"] = parent_row.id if parent_row else None
     elif row.parent_id is not None:
@@ -302,7 +302,7 @@ def edit_organisation(
             "--parent",
             f"上级 {parent_row.code} 的层级（{label}）不是"
             f"{taxonomy.label(taxonomy.LEVELS, new_level)}的上一级",
-            f"name an organisation exactly one level up: mediation org edit {code} --parent CODE",
+            f"请给出上一级组织的代码：mediation org edit {code} --parent 代码",
         )
     if level is not None:
         children = conn.execute(select(_O.c.code, _O.c.level).where(_O.c.parent_id == row.id)).all()
@@ -313,7 +313,7 @@ def edit_organisation(
             raise _edit_problem(
                 "--level",
                 f"下级组织 {'、'.join(misfits)} 将不再是下一级",
-                "move them first: mediation org edit CODE --parent ...",
+                "请先为下级组织另设上级：mediation org edit 代码 --parent 上级代码",
             )
     conn.execute(update(_O).where(_O.c.id == row.id).values(**values))
     after = _described(conn, _row(conn, code))
@@ -338,7 +338,7 @@ def retire_organisation(
     if retired_at(row.periods):
         raise TransitionNotAllowed(
             f"调委会 {code} 已于 {retired_at(row.periods)[:10]} 撤销",  # type: ignore[index]
-            hint="nothing to do",
+            hint="无需再次撤销",
         )
     settings = dict(row.periods or {})
     settings[RETIRED_KEY] = now.isoformat()
