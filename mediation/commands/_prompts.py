@@ -350,35 +350,57 @@ def _step_of(api: Any, case: str, trigger: str) -> dict[str, Any] | None:
     return next((n for n in allowed if trigger.strip() in (n["trigger"], n["label"])), None)
 
 
-def complete_step(api: Any, case: str, trigger: str, payload: dict[str, Any]) -> list[str]:
-    """Before ``case advance``: in a terminal, ask for the required fields left out and
-    for those the step's documents need (Enter leaves one out); ``payload`` is completed
-    in place. Returns the warnings to print once the step is recorded: one for each field
-    still missing, naming the documents that cannot then be printed.
+def complete_step(api: Any, case: str, trigger: str, payload: dict[str, Any]) -> None:
+    """Before ``case advance``, in a terminal only: ask for the required fields left out
+    and for those the step's documents need (Enter leaves one out); ``payload`` is
+    completed in place. (Without a terminal nothing is read here: the step is checked
+    once, by the engine, and :func:`document_warnings` speaks afterwards.)
 
     :raises typer.Exit: (130) when the user cancels.
     """
     from mediation.domain import taxonomy
 
+    if not interactive():
+        return
     step = _step_of(api, case, trigger)
     if step is None:
-        return []  # not allowed now: the engine says why
-    labels = {f["name"]: f["label"] for f in step.get("fields", ())}
-    if interactive():
-        for key in step["requires"]:
-            if not str(payload.get(key) or "").strip():
-                question = f"{labels.get(key, key)} [{key}]"
-                table = taxonomy.CHOICE_FIELDS.get(key)
-                if table is not None:
-                    typer.echo(f"{question} 可选：{taxonomy.choices(table)}")
-                payload[key] = ask(question, check=_choice(table) if table else None)
-        for key, documents in missing_for_documents(step, payload).items():
-            question = f"{labels.get(key, key)} [{key}]（{'、'.join(documents)}须载明，回车跳过）"
-            value = ask(question, required=False)
-            if value is not None:
-                payload[key] = value
+        return  # not allowed now: the engine says why
+    labels = {f["name"]: f["label"] for f in step["fields"]}
+    for key in step["requires"]:
+        if not str(payload.get(key) or "").strip():
+            question = f"{labels.get(key, key)} [{key}]"
+            table = taxonomy.CHOICE_FIELDS.get(key)
+            if table is not None:
+                typer.echo(f"{question} 可选：{taxonomy.choices(table)}")
+            payload[key] = ask(question, check=_choice(table) if table else None)
+    for key, documents in missing_for_documents(step, payload).items():
+        question = f"{labels.get(key, key)} [{key}]（{'、'.join(documents)}须载明，回车跳过）"
+        value = ask(question, required=False)
+        if value is not None:
+            payload[key] = value
+
+
+def document_warnings(api: Any, result: Any, payload: Mapping[str, Any]) -> list[str]:
+    """After ``case advance`` recorded ``result`` with ``payload``: one warning for each
+    field the step's documents need that it left out, naming the documents that cannot
+    then be printed."""
+    from mediation.workflows import get_flow
+    from mediation.workflows.fields import document_needs, field_label
+
+    flow = get_flow(api.show_case(result.proceeding_id).proceeding["flow"])
+    transition = next(
+        (
+            t
+            for t in flow.transitions
+            if t.trigger == result.trigger and result.from_state in t.source
+        ),
+        None,
+    )
+    if transition is None:
+        return []
+    step = {"documents": document_needs(flow, transition)}
     return [
-        f"注意：本次未记录{labels.get(key, key)}（{key}），{'、'.join(documents)}将无法生成"
+        f"注意：本次未记录{field_label(key)}（{key}），{'、'.join(documents)}将无法生成"
         f"（记录时用 --set {key}=… 给出）"
         for key, documents in missing_for_documents(step, payload).items()
     ]

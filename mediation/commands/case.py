@@ -326,15 +326,16 @@ def case_advance(
 
     Example: mediation case advance 1 reject --set reason=已由法院受理 --set redirect_to=青山县人民法院
     """
-    from mediation.commands._prompts import complete_step
+    from mediation.commands._prompts import complete_step, document_warnings
     from mediation.domain.taxonomy import DEADLINE_STATUSES, label
     from mediation.reporting.output import to_json
 
     payload = read_data(data, set_)
     with current_settings().api() as api:
-        warnings = complete_step(api, case, trigger, payload)
+        complete_step(api, case, trigger, payload)  # asks in a terminal
         result = api.advance(case, trigger, payload=payload, note=note)
         warn_calendar(api.store.calendar(), api.clock.today())
+        warnings = document_warnings(api, result, payload)
     for warning in warnings:
         typer.echo(warning, err=True)
     if json_out:
