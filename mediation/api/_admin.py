@@ -69,6 +69,7 @@ class AdminAPI(Session):
                 level=level,
                 now=self.clock.now(),
                 exist_ok=True,
+                actor=self.actor,
             )
         first = self._first_admin(roles, organisation=org_code)
         from mediation.api.admin_results import Initialised
@@ -224,8 +225,50 @@ class AdminAPI(Session):
                 kind=kind,
                 parent=parent,
                 now=self.clock.now(),
+                actor=self.actor,
             )
         )
+
+    def edit_organisation(
+        self,
+        code: str,
+        *,
+        name: str | None = None,
+        parent: str | None = None,
+        level: str | None = None,
+    ) -> Organisation:
+        """Correct an organisation's name or move it on the ladder (its level, its parent
+        one level up; ``parent=""`` removes it); recorded in the audit chain."""
+        from mediation.api.write_results import Organisation
+        from mediation.engine.organisations import edit_organisation
+
+        with self._writing() as conn:
+            self._authorize(Action.ORG_EDIT, conn)
+            return Organisation.of(
+                edit_organisation(
+                    conn,
+                    code,
+                    name=name,
+                    parent=parent,
+                    level=level,
+                    actor=self.actor,
+                    now=self.clock.now(),
+                )
+            )
+
+    def retire_organisation(self, code: str, *, reason: str | None = None) -> Organisation:
+        """Retire an organisation: no new case nor hand-off goes to it; its cases stay
+        readable and open ones are worked to their end. Recorded in the audit chain."""
+        from mediation.api.write_results import Organisation
+        from mediation.engine.organisations import retire_organisation
+
+        with self._writing() as conn:
+            self._authorize(Action.ORG_RETIRE, conn)
+            return Organisation.of(
+                retire_organisation(
+                    conn, code, reason=reason, actor=self.actor, now=self.clock.now()
+                )
+            )
 
     def set_period(self, code: str, *, flow: str, kind: str, count: int, unit: str) -> LocalPeriod:
         """Set an organisation's own length for a period the law leaves to local rules."""

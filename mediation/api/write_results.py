@@ -118,7 +118,13 @@ class SigningKey(_Result):
 
 @dataclass(frozen=True)
 class Organisation(_Result):
-    """A registered committee, centre or organ, with its parent's code."""
+    """A registered committee, centre or organ, with its parent's code.
+
+    ``retired_at`` (ISO 8601) once it was retired (``org retire``): it then receives no new
+    case nor hand-off. After ``org edit``, ``changed`` holds each field changed with its
+    value before and after; after ``org retire``, ``open_cases`` counts the cases still
+    running there (worked to their end) and ``children`` names the organisations under it.
+    """
 
     id: int
     code: str
@@ -126,6 +132,10 @@ class Organisation(_Result):
     kind: str
     level: str
     parent: str | None
+    retired_at: str | None = None
+    changed: dict[str, dict[str, Any]] = field(default_factory=dict)
+    open_cases: int = 0
+    children: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

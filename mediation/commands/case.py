@@ -21,41 +21,6 @@ from mediation.errors import MediationError
 case_app = group("Cases: open, list, show, advance.")
 
 
-def _prompt_intake() -> dict[str, Any]:
-    from mediation.domain import taxonomy
-
-    def choose(what: str, table: Any, default: str) -> str:
-        options = " ".join(f"{k}={v}" for k, v in table.items())
-        echo(f"{what}: {options}")
-        return str(typer.prompt(what, default=default))
-
-    data: dict[str, Any] = {
-        "organisation": typer.prompt("调委会代码 organisation"),
-        "dispute_type": choose("纠纷类型 dispute_type", taxonomy.DISPUTE_TYPES, "neighbourhood"),
-        "channel": choose("来源 channel", taxonomy.CHANNELS, "walk_in"),
-        "application_mode": choose(
-            "申请方式 application_mode", taxonomy.APPLICATION_MODES, "written"
-        ),
-        "title": typer.prompt("纠纷名称 title"),
-        "summary": typer.prompt("纠纷简要情况 summary", default=""),
-        "claims": typer.prompt("申请事项 claims", default=""),
-        "parties": [],
-    }
-    for role in ("applicant", "respondent"):
-        label = taxonomy.PARTY_ROLES[role]
-        party: dict[str, Any] = {"role": role, "name": typer.prompt(f"{label}姓名 name")}
-        for key, question in (
-            ("id_number", "身份证号码"),
-            ("phone", "联系电话"),
-            ("address", "住址"),
-        ):
-            answer = typer.prompt(f"{label}{question} {key}", default="", show_default=False)
-            if answer:
-                party[key] = answer
-        data["parties"].append(party)
-    return data
-
-
 @case_app.command("open")
 @handled
 def case_open(
@@ -81,7 +46,11 @@ def case_open(
                 "no intake file given",
                 hint="pass --from FILE (see data/examples/), or -i to be asked",
             )
-        record = intake.validate(_prompt_intake(), source="prompts")
+        from mediation.commands._prompts import ask_intake
+
+        with current_settings().api() as api:
+            organisations = api.organisations()
+        record = intake.validate(ask_intake(organisations), source="prompts")
     else:
         record = intake.load(from_file)
     with current_settings().api() as api:
@@ -353,6 +322,7 @@ def case_next(
 
     Example: mediation case next 1
     """
+    from mediation.commands._prompts import step_fields
     from mediation.reporting.output import table, to_json
 
     with current_settings().api() as api:
@@ -366,19 +336,13 @@ def case_next(
         return
     echo(
         table(
-            [
-                (
-                    n["trigger"],
-                    n["label"],
-                    n["dest_label"],
-                    ", ".join(n["requires"]),
-                    ", ".join(n["optional"]),
-                )
-                for n in data["next"]
-            ],
-            ["操作", "说明", "结果状态", "需提供的数据", "可选数据"],
+            [(n["trigger"], n["label"], n["dest_label"]) for n in data["next"]],
+            ["操作", "说明", "结果状态"],
         )
     )
+    for n in data["next"]:
+        echo(f"\n{n['trigger']}（{n['label']}）")
+        echo("\n".join(step_fields(n)))
 
 
 @case_app.command("advance")
@@ -408,6 +372,7 @@ def case_advance(
 
     Example: mediation case advance 1 reject --set reason=已由法院受理 --set redirect_to=青山县人民法院
     """
+    from mediation.commands._prompts import complete_step, document_warnings
     from mediation.domain.clock import parse_moment
     from mediation.domain.taxonomy import DEADLINE_STATUSES, label
     from mediation.reporting.output import to_json
@@ -415,8 +380,12 @@ def case_advance(
     payload = read_data(data, set_)
     happened = None if at is None else parse_moment(at, "--at", source="case advance")
     with current_settings().api() as api:
+        complete_step(api, case, trigger, payload)  # asks in a terminal
         result = api.advance(case, trigger, payload=payload, note=note, at=happened)
         warn_calendar(api.store.calendar(), api.clock.today())
+        warnings = document_warnings(api, result, payload)
+    for warning in warnings:
+        typer.echo(warning, err=True)
     if json_out:
         echo(to_json(result))
         return

@@ -1,4 +1,4 @@
-"""Organisation commands: ``org add`` / ``set-period`` / ``list``."""
+"""Organisation commands: ``org add`` / ``edit`` / ``retire`` / ``set-period`` / ``list``."""
 
 from typing import Annotated
 
@@ -33,6 +33,71 @@ def org_add(
     with current_settings().api() as api:
         added = api.add_organisation(code, name, level=level, kind=kind, parent=parent)
     echo(to_json(added.as_dict()) if json_out else f"已登记：{added.code} {added.name}")
+
+
+@org_app.command("edit")
+@handled
+def org_edit(
+    code: Annotated[str, typer.Argument(help="Organisation code (it never changes).")],
+    name: Annotated[str | None, typer.Option(help="The corrected full name.")] = None,
+    parent: Annotated[
+        str | None,
+        typer.Option(help='Code of the organisation one level up ("" removes the parent).'),
+    ] = None,
+    level: Annotated[
+        str | None, typer.Option(help="village | township | county | city (or 村/社区 ...).")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Correct an organisation's name, or move it on the ladder: its level and its parent
+    one level up (where escalations go). Recorded in the audit chain (admins).
+
+    Example: mediation org edit 桥头 --parent 城关
+    """
+    from mediation.reporting.output import to_json
+
+    with current_settings().api() as api:
+        edited = api.edit_organisation(code, name=name, parent=parent, level=level)
+    if json_out:
+        echo(to_json(edited.as_dict()))
+        return
+    if not edited.changed:
+        echo(f"{edited.code}：没有变化")
+    for key, change in edited.changed.items():
+        label = {"name": "名称", "level": "层级", "parent": "上级"}[key]
+        echo(
+            f"{edited.code} {label}：{change['before'] or '（无）'} → {change['after'] or '（无）'}"
+        )
+
+
+@org_app.command("retire")
+@handled
+def org_retire(
+    code: Annotated[str, typer.Argument(help="Organisation code.")],
+    reason: Annotated[str | None, typer.Option(help="Why, e.g. 并入城关镇人民调解委员会.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Retire an organisation (merged or dissolved): it receives no new case and no
+    escalation or hand-off; its cases stay readable and open ones are worked to their end.
+    Recorded in the audit chain (admins).
+
+    Example: mediation org retire 桥头 --reason 并入城关镇人民调解委员会
+    """
+    from mediation.reporting.output import to_json
+
+    with current_settings().api() as api:
+        retired = api.retire_organisation(code, reason=reason)
+    if json_out:
+        echo(to_json(retired.as_dict()))
+        return
+    echo(f"已撤销：{retired.code} {retired.name}（不再受理新案件或接收移交）")
+    if retired.open_cases:
+        echo(f"  尚有 {retired.open_cases} 件未结案件，仍由本组织办结")
+    if retired.children:
+        echo(
+            f"  下级组织 {'、'.join(retired.children)} 的上级已撤销，请为其另设上级："
+            f"mediation org edit {retired.children[0]} --parent 上级代码"
+        )
 
 
 @org_app.command("set-period")
@@ -83,7 +148,17 @@ def org_list(json_out: JsonOpt = False) -> None:
         return
     echo(
         table(
-            [(r["code"], r["name"], r["level_label"], r["parent"] or "", r["cases"]) for r in rows],
-            ["代码", "名称", "层级", "上级", "案件数"],
+            [
+                (
+                    r["code"],
+                    r["name"],
+                    r["level_label"],
+                    r["parent"] or "",
+                    r["cases"],
+                    f"已撤销（{r['retired_at'][:10]}）" if r["retired_at"] else "",
+                )
+                for r in rows
+            ],
+            ["代码", "名称", "层级", "上级", "案件数", "状态"],
         )
     )

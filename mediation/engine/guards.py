@@ -23,6 +23,7 @@ from mediation.domain.taxonomy import (
     SELECTIONS,
     SESSION_KINDS,
 )
+from mediation.engine.organisations import retired_at
 from mediation.storage._tables import (
     deadline_table,
     event_table,
@@ -245,13 +246,21 @@ def performance_deadline_is_date(ctl: Controller) -> str | None:
 
 @guard
 def has_parent_committee(ctl: Controller) -> str | None:
-    parent = ctl.conn.execute(
-        select(organisation_table.c.parent_id).where(
+    here = ctl.conn.execute(
+        select(organisation_table.c.code, organisation_table.c.parent_id).where(
             organisation_table.c.id == ctl.proceeding["organisation_id"]
         )
-    ).scalar()
-    if parent is None:
-        return "本调委会没有上级调委会，无法上报（用 `mediation org add --parent` 登记上级）"
+    ).one()
+    fix = f"系统管理员可设定上级：mediation org edit {here.code} --parent 上级代码"
+    if here.parent_id is None:
+        return f"本调委会（{here.code}）没有上级调委会（未登记上一级），无法上报；{fix}"
+    parent = ctl.conn.execute(
+        select(organisation_table.c.code, organisation_table.c.periods).where(
+            organisation_table.c.id == here.parent_id
+        )
+    ).one()
+    if retired_at(parent.periods):
+        return f"上一级调委会 {parent.code} 已撤销，无法上报；{fix}"
     return None
 
 

@@ -34,6 +34,7 @@ from mediation.domain.spreadsheet import (
     looks_like_xlsx,
     xlsx_rows,
 )
+from mediation.engine.organisations import retired_at
 from mediation.errors import FieldProblem, ValidationError
 from mediation.storage._tables import dispute_table, organisation_table
 from mediation.storage.store import Store
@@ -218,7 +219,10 @@ def check(
                 RowProblem(row, _prefixed(p, rec), p.problem, p.fix) for p in exc.problems
             )
     with store.read() as conn:
-        known = set(conn.execute(select(organisation_table.c.code)).scalars())
+        settings = dict(
+            conn.execute(select(organisation_table.c.code, organisation_table.c.periods)).all()
+        )
+        known = {code for code, kept in settings.items() if not retired_at(kept)}
         taken = (
             set(
                 conn.execute(
@@ -239,6 +243,15 @@ def check(
                     "organisation",
                     f"只能导入本调委会（{only_org}）的案件，不能导入到 {record.organisation!r}",
                     "ask a supervisor to import rows for other committees",
+                )
+            )
+        elif record.organisation in settings and record.organisation not in known:
+            problems.append(
+                RowProblem(
+                    row,
+                    "organisation",
+                    f"调委会 {record.organisation} 已撤销，不能受理新案件",
+                    "see `mediation org list`, or pass --org",
                 )
             )
         elif record.organisation not in known:

@@ -15,6 +15,7 @@ from mediation.domain.intake import Intake
 from mediation.domain.personal import party_key
 from mediation.engine.clocks import start_deadlines
 from mediation.engine.machine import FlowMachine, load
+from mediation.engine.organisations import check_receives
 from mediation.errors import NotFoundError
 from mediation.storage._sql import Prepared
 from mediation.storage._tables import (
@@ -101,6 +102,7 @@ _ORG_BY_CODE = Prepared(
         organisation_table.c.level,
         organisation_table.c.parent_id,
         organisation_table.c.name,
+        organisation_table.c.periods,
     ).where(organisation_table.c.code == bindparam("code"))
 )
 _ORG_BY_ID = Prepared(
@@ -110,6 +112,7 @@ _ORG_BY_ID = Prepared(
         organisation_table.c.level,
         organisation_table.c.parent_id,
         organisation_table.c.name,
+        organisation_table.c.periods,
     ).where(organisation_table.c.id == bindparam("id"))
 )
 
@@ -187,6 +190,7 @@ def start_proceeding(
     handoff_reason: str | None = None,
     facts: dict[str, Any] | None = None,
 ) -> Opened:
+    check_receives(org)
     today = business_date(now)
     serial = _NEXT_SERIAL(conn, {"org": org.id, "year": today.year}).scalar_one()
     number = case_number(today.year, org.code, flow.flow.case_word, serial)

@@ -53,6 +53,8 @@ class Action(StrEnum):
     IMPORT = "import", "导入数据库"
     DEMO = "demo", "生成演示数据"
     ORG_ADD = "org.add", "登记组织"
+    ORG_EDIT = "org.edit", "修改组织"
+    ORG_RETIRE = "org.retire", "撤销组织"
     ORG_SET_PERIOD = "org.set_period", "设置组织的调解期限"
     ORG_LIST = "org.list", "查看组织"
     CALENDAR_LOAD = "calendar.load", "载入节假日安排"
@@ -106,6 +108,7 @@ def _allow(roles: str, *actions: Action) -> None:
 
 _allow("admin", Action.INIT, Action.DB_UPGRADE, Action.BACKUP, Action.IMPORT, Action.DEMO)
 _allow("admin", Action.ORG_ADD, Action.ORG_SET_PERIOD, Action.CALENDAR_LOAD)
+_allow("admin", Action.ORG_EDIT, Action.ORG_RETIRE)
 _allow("admin", Action.KEYS_INIT, Action.KEYS_IMPORT)
 _allow("admin", Action.USER_ADD, Action.USER_LIST, Action.USER_GRANT, Action.EXPORT_REVEAL)
 _allow(_ANY, Action.ORG_LIST, Action.CALENDAR_SHOW, Action.KEYS_LIST)

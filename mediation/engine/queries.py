@@ -15,6 +15,7 @@ from mediation.domain import taxonomy
 from mediation.domain.personal import mask_address, mask_id, mask_phone
 from mediation.engine.corrections import CORRECT
 from mediation.engine.declared import declared
+from mediation.engine.organisations import retired_at
 from mediation.errors import NotFoundError
 from mediation.storage._tables import (
     deadline_table,
@@ -137,11 +138,18 @@ def case_detail(
 
 
 def next_triggers_for(flow_name: str, state: str) -> list[dict[str, Any]]:
+    """The triggers allowed in ``state``: each with its label, where it leads, the data
+    fields it requires and accepts besides (names, and in ``fields`` with their Chinese
+    labels and the documents that print them), and ``documents``: the documents that
+    cannot be printed without some of its fields (mediation.workflows.fields)."""
+    from mediation.workflows.fields import document_needs, field_label
+
     flow = get_flow(flow_name)
     out: dict[str, dict[str, Any]] = {}
     for t in flow.outgoing(state):
         if t.trigger in out:
             continue
+        documents = document_needs(flow, t)
         out[t.trigger] = {
             "trigger": t.trigger,
             "label": t.label,
@@ -150,6 +158,16 @@ def next_triggers_for(flow_name: str, state: str) -> list[dict[str, Any]]:
             "requires": list(t.requires),
             "optional": list(t.optional),
             "legal_basis": t.legal_basis,
+            "fields": [
+                {
+                    "name": f,
+                    "label": field_label(f),
+                    "required": f in t.requires,
+                    "documents": [d["kind"] for d in documents if f in d["fields"]],
+                }
+                for f in t.fields
+            ],
+            "documents": documents,
         }
     return list(out.values())
 
@@ -349,6 +367,7 @@ def list_organisations(store: Store) -> list[dict[str, Any]]:
         parent = by_id.get(r["parent_id"])
         r["parent"] = parent["code"] if parent else None
         r["cases"] = counts.get(r["id"], 0)
+        r["retired_at"] = retired_at(r["periods"])
     return rows
 
 
