@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +11,8 @@ from mediation.engine.permissions import Action
 
 if TYPE_CHECKING:
     from mediation.api.write_results import SignatureRecorded, SignedDocument, SigningKey
-    from mediation.documents import Outcome, Rendered
+    from mediation.documents import Rendered
+    from mediation.documents.batch import Batch
     from mediation.documents.signing import Verification
 
 
@@ -42,8 +42,9 @@ class DocumentsAPI(Session):
             mine = {pid for pid in {w[0] for w in work} if may_act_on(user, scope_row(conn, pid))}
         return [w for w in work if w[0] in mine]
 
-    def render_all(self, work: list[Any], *, jobs: int) -> Iterator[Outcome]:
-        """Render planned documents with ``jobs`` worker processes, one outcome each."""
+    def render_all(self, work: list[Any], *, jobs: int) -> Batch:
+        """Render planned documents with ``jobs`` worker processes: iterate the result for
+        one outcome each; its ``stop()`` ends the batch early, keeping what was made."""
         from mediation.documents import render_all
 
         self._authorize(Action.DOC_RENDER_ALL)

@@ -80,27 +80,39 @@ def doc_render_all(
 ) -> None:
     """Render every document the cases have now (or only those of cases with events since
     a date) with parallel worker processes and a progress bar. Signed documents are
-    skipped; documents with missing fields are listed, not rendered (exit 3).
+    skipped; documents with missing fields are listed, not rendered (exit 3). Ctrl-C
+    stops it: the documents already made are kept (exit 130).
 
     Example: mediation doc render-all --since 2026-03-01 --kind agreement -j 2
     """
-    from mediation.documents.batch import default_jobs
+    from mediation.documents.batch import Outcome, default_jobs
     from mediation.domain.clock import parse_day
     from mediation.reporting.output import to_json
 
     since_day = parse_day(since, "--since") if since else None
-    outcomes = []
+    outcomes: list[Outcome] = []
     with current_settings().api() as api:
         work = api.plan_documents(since=since_day, kind=kind)
         workers = min(jobs or default_jobs(), max(len(work), 1))
-        results = api.render_all(work, jobs=workers)
-        if json_out or not work:
-            outcomes = list(results)
-        else:
-            with typer.progressbar(
-                results, length=len(work), label="生成文书", file=sys.stderr
-            ) as bar:
-                outcomes = list(bar)
+        batch = api.render_all(work, jobs=workers)
+        try:
+            if json_out or not work:
+                outcomes.extend(batch)
+            else:
+                with typer.progressbar(length=len(work), label="生成文书", file=sys.stderr) as bar:
+                    for outcome in batch:
+                        outcomes.append(outcome)
+                        bar.update(1)
+        except KeyboardInterrupt:
+            # What was stored stays (one transaction per document); nothing more starts.
+            outcomes.extend(batch.stop())
+            done = sum(o.status == "rendered" for o in outcomes)
+            typer.echo(
+                f"\n已中断：已生成 {done} 份，其余 {len(work) - len(outcomes)} 份未生成",
+                err=True,
+            )
+            typer.echo("  → 已生成的文书已保存；重新运行本命令可生成其余文书", err=True)
+            raise typer.Exit(130) from None
     counts = {
         s: sum(o.status == s for o in outcomes)
         for s in ("rendered", "skipped_signed", "refused", "failed")

@@ -469,13 +469,24 @@ def reached(case: CaseFile, spec: DocumentSpec) -> bool:
     return any(e["to_state"] in spec.after for e in case.events)
 
 
+def excluded(case: CaseFile, kind: str) -> str | None:
+    """Why the case can never have document ``kind`` although its flow declares it (None:
+    it can): a case the committee opened on its own initiative has no application
+    (人民调解法 art. 17)."""
+    if kind == "application" and case.proceeding["application_mode"] == "initiative":
+        return f"{case.case_number} 为主动调解（人民调解法 art. 17），没有当事人的申请书"
+    return None
+
+
 def occurrences(case: CaseFile, kind: str) -> int:
-    """How many documents of ``kind`` the case has now (0: none yet)."""
+    """How many documents of ``kind`` the case has now (0: none yet, or none ever)."""
     spec = next((s for s in case.flow.documents if s.kind == kind), None)
-    if spec is None or not reached(case, spec):
+    if spec is None or not reached(case, spec) or excluded(case, kind):
         return 0
     if kind == "investigation":
         return len(case.sessions("investigation"))
+    if kind == "record":  # the record of the mediation sessions: none held, none to record
+        return 1 if case.sessions("mediation") else 0
     if kind == "follow_up":
         return len(case.events_of("follow_up"))
     return 1

@@ -10,7 +10,6 @@ from typing import Any
 
 from mediation.documents.casefile import (
     CaseFile,
-    DocumentNotAvailable,
     Need,
     agreement_event,
     cn_date,
@@ -29,12 +28,7 @@ from mediation.domain.taxonomy import PERFORMANCE, SATISFACTION
 
 
 def _application(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
-    mode = case.proceeding["application_mode"]
-    if mode == "initiative":
-        raise DocumentNotAvailable(
-            f"{case.case_number} 为主动调解（人民调解法 art. 17），没有当事人的申请书",
-            hint="the registration form (registration) records how the case began",
-        )
+    mode = case.proceeding["application_mode"]  # not initiative: casefile.excluded
     on = business_date(case.dispute["received_at"])
     applicants = parties_of(case, on, "applicant")
     respondents = parties_of(case, on, "respondent")
@@ -153,13 +147,7 @@ def _outcome(case: CaseFile) -> dict[str, Any]:
 
 
 def _record(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
-    sessions = case.sessions("mediation")
-    if not sessions:
-        need.add(
-            "调解会议",
-            "缺少（人民调解记录须记载调解的时间、地点和经过）",
-            "record one with `mediation case advance CASE record_session --set kind=mediation ...`",
-        )
+    sessions = case.sessions("mediation")  # at least one: casefile.occurrences
     rows = []
     for n, event in enumerate(sessions, 1):
         data = event["payload"]
