@@ -150,6 +150,37 @@ def prepare(
     return built
 
 
+def as_sealed(
+    case: C.CaseFile, kind: str, seq: int, *, now: datetime, committee: str | None
+) -> tuple[bytes, int]:
+    """Document ``kind`` no. ``seq`` rendered from the record as it stands when it is sealed
+    (:func:`mediation.documents.signing.sign_document`): (PDF bytes, pages). ``committee``
+    names the committee whose seal this is when that seal is itself the agreement's
+    committee signature, recorded in the same transaction: the signature block then shows
+    it, as the record will.
+
+    :raises DocumentIncomplete: when the record no longer has what the document needs.
+    :raises DocumentNotAvailable: when the case no longer has the document.
+    """
+    if committee is not None:
+        case.signatures.append(
+            {
+                "document_kind": kind,
+                "signer_kind": "committee",
+                "signer_name": committee,
+                "party_id": None,
+                "method": "seal",
+                "signed_at": now,
+                "recorded_at": now,
+                "image": None,
+                "image_type": None,
+            }
+        )
+    built = C.build(case, kind, seq, now=now)
+    _check(built)
+    return pdf_of(built)
+
+
 def render_document(
     store: Store, case_ref: str | int, kind: str, *, actor: str, now: datetime, seq: int = 1
 ) -> tuple[int, bytes]:
@@ -299,6 +330,7 @@ __all__ = [
     "SEAL_BOX",
     "DocumentSigned",
     "Rendered",
+    "as_sealed",
     "documents_of",
     "prepare",
     "render",
