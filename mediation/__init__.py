@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "Mediation": "mediation.api",
     "CaseDetail": "mediation.api.results",
+    "CaseFileVolume": "mediation.api.results",
     "CaseHistory": "mediation.api.results",
     "CaseList": "mediation.api.results",
     "CaseSummary": "mediation.api.results",
@@ -24,6 +25,7 @@ _EXPORTS = {
     "Initialised": "mediation.api.results",
     "NextTriggers": "mediation.api.results",
     "SchemaStatus": "mediation.api.results",
+    "StoredDocument": "mediation.api.results",
     "CalendarLoaded": "mediation.api.write_results",
     "CalendarYear": "mediation.api.results",
     "DisputeMerge": "mediation.api.write_results",
@@ -61,6 +63,9 @@ if TYPE_CHECKING:
         CaseDetail as CaseDetail,
     )
     from mediation.api.results import (
+        CaseFileVolume as CaseFileVolume,
+    )
+    from mediation.api.results import (
         CaseHistory as CaseHistory,
     )
     from mediation.api.results import (
@@ -80,6 +85,9 @@ if TYPE_CHECKING:
     )
     from mediation.api.results import (
         SchemaStatus as SchemaStatus,
+    )
+    from mediation.api.results import (
+        StoredDocument as StoredDocument,
     )
     from mediation.api.write_results import CalendarLoaded as CalendarLoaded
     from mediation.api.write_results import DisputeMerge as DisputeMerge

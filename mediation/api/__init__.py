@@ -27,6 +27,7 @@ from mediation.api._documents import DocumentsAPI
 from mediation.api.results import (
     CalendarYear,
     CaseDetail,
+    CaseFileVolume,
     CaseHistory,
     CaseList,
     CaseSummary,
@@ -34,6 +35,7 @@ from mediation.api.results import (
     Initialised,
     NextTriggers,
     SchemaStatus,
+    StoredDocument,
 )
 
 if TYPE_CHECKING:
@@ -72,6 +74,7 @@ __all__ = [
     "CalendarLoaded",
     "CalendarYear",
     "CaseDetail",
+    "CaseFileVolume",
     "CaseHistory",
     "CaseList",
     "CaseSummary",
@@ -88,6 +91,7 @@ __all__ = [
     "SignatureRecorded",
     "SignedDocument",
     "SigningKey",
+    "StoredDocument",
 ]
 
 

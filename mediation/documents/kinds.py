@@ -269,8 +269,9 @@ KINDS: Mapping[str, Kind] = MappingProxyType(
                 closed_on="结案（归档）日期",
                 outcome="调解结果",
                 archivist="立卷人",
-                index="卷内目录：[{no, title, pages, note}]，按卷宗材料的顺序（domain.md §5）；"
-                "已制作的文书带页数，纸质材料的页数留空待填",
+                index="卷内目录：[{no, title, date, pages, page_no, note}]，按卷宗材料的顺序"
+                "（domain.md §5）；已制作的文书带日期、页数和页号（自封面和目录之后的第一页起编，"
+                "即 doc casefile 合订的卷宗），纸质材料的页数和页号留空待填",
                 total_pages="卷内已制作文书的总页数",
             ),
         )

@@ -87,6 +87,8 @@ class Action(StrEnum):
     DOC_RENDER = "doc.render", "生成文书"
     DOC_RENDER_ALL = "doc.render_all", "批量生成文书"
     DOC_SIGN = "doc.sign", "加盖电子印章"
+    DOC_GET = "doc.get", "取出已保存的文书"
+    DOC_CASEFILE = "doc.casefile", "合订卷宗"
     DOC_VERIFY = "doc.verify", "核验已签章文书"
     DOC_RECORD_SIGNATURE = "doc.record_signature", "登记签名"
     REVEAL = "reveal", "查看未遮蔽的个人信息"
@@ -134,6 +136,7 @@ _allow(
 )
 _allow("supervisor admin", Action.AUDIT_VERIFY, Action.EXPORT, Action.REVEAL)
 _allow("staff", Action.DOC_RENDER, Action.DOC_RENDER_ALL, Action.DOC_SIGN)
+_allow("staff", Action.DOC_GET, Action.DOC_CASEFILE)
 _allow("staff mediator", Action.DOC_RECORD_SIGNATURE)
 # The schema revision, the declared flows, pure date arithmetic, checking a PDF against
 # the keys on record, and printing SQL: no case data.
