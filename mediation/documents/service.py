@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from mediation.documents import context as C
+from mediation.documents.casefile import numbered
 from mediation.errors import ConflictError, ExitCode, MediationError
 from mediation.storage._tables import document_table, proceeding_table
 from mediation.storage.audit import append_access
@@ -103,6 +104,7 @@ def _environment() -> Any:
         lstrip_blocks=True,
     )
     env.filters["cn_number"] = C.cn_number
+    env.filters["numbered"] = numbered
     return env
 
 
