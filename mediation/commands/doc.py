@@ -140,12 +140,10 @@ def _deliver(output: Path | None, default: str, data: bytes) -> str:
     owner only; a file that already holds these bytes is left as it is; an existing file of
     the default name is not replaced (only a file named with ``-o`` is). Returns what was
     done, to tell the user."""
-    import click
-
     from mediation.errors import FieldProblem, ValidationError
 
     if output is not None and str(output) == "-":
-        stream = click.get_binary_stream("stdout")
+        stream = sys.stdout.buffer
         if stream.isatty():
             raise ValidationError(
                 [

@@ -130,7 +130,7 @@ def _assemble(case: C.CaseFile, parts: list[Any], *, now: datetime) -> dict[str,
     page = cover_pages
     for r, reader, entry in zip(parts, readers, [e for e in index if e["page_no"]], strict=True):
         writer.append(reader, import_outline=False)
-        writer.add_outline_item(r.title, page)
+        writer.add_outline_item(title=r.title, page_number=page)
         listed.append(
             {
                 "no": entry["no"],
