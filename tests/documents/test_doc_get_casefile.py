@@ -23,17 +23,12 @@ from mediation.storage._tables import access_event_table, document_table
 from mediation.storage.store import Store
 from tests.commands.test_cli_peoples import DATA_FILES, open_case
 from tests.conftest import intake_record
-from tests.documents.test_signing import (  # noqa: F401  (fixtures)
-    NOW,
-    OPENED,
-    Cli,
-    _cli_built_once,
-    cli,
-    db,
-    env,
-    font_cache,
-    sign_all,
-)
+from tests.documents import test_signing as signing
+from tests.documents.test_signing import OPENED, Cli, sign_all
+
+# The signing tests' fixtures: a database, the environment (key folder, passphrase), the CLI.
+font_cache, env, db, cli = signing.font_cache, signing.env, signing.db, signing.cli
+_cli_built_once = signing._cli_built_once
 
 TERMS = "李四于本协议生效之日起十日内清理通道杂物。\n李四向张三赔礼道歉。\n双方今后互谅互让，不再因此事发生争执。"
 DEADLINE = "本协议生效之日起十日内"
@@ -229,9 +224,7 @@ def test_casefile_binds_cover_index_and_every_document(cli: Cli, tmp_path: Path)
         ("follow_up", 1),
     ]
     cover = data["cover_pages"]
-    assert page_count(volume) == data["pages"] == cover + sum(
-        d["pages"] for d in data["documents"]
-    )
+    assert page_count(volume) == data["pages"] == cover + sum(d["pages"] for d in data["documents"])
     index = flat(pdftext(volume, 1, cover))
     assert "卷内目录" in index and number in index
     first = 1
@@ -256,9 +249,7 @@ def test_casefile_binds_cover_index_and_every_document(cli: Cli, tmp_path: Path)
     assert access_count(cli.db, "doc_casefile") == 1
 
 
-def test_casefile_with_a_document_missing_fields_writes_nothing(
-    cli: Cli, tmp_path: Path
-) -> None:
+def test_casefile_with_a_document_missing_fields_writes_nothing(cli: Cli, tmp_path: Path) -> None:
     number = agreed(cli, tmp_path, place=False)
     volume = tmp_path / "卷宗.pdf"
     result = cli.fails(ExitCode.INVALID_INPUT, "doc", "casefile", number, "-o", str(volume))
