@@ -255,7 +255,8 @@ def document_date(case: CaseFile, kind: str, seq: int) -> str:
         found = case.sessions("investigation")
         event = found[seq - 1] if len(found) >= seq else None
     elif kind == "record":
-        event = (case.sessions("mediation") or [None])[-1]
+        held = case.sessions("mediation")
+        event = held[-1] if held else None
     elif kind == "follow_up":
         found = case.events_of("follow_up")
         event = found[seq - 1] if len(found) >= seq else None

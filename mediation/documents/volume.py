@@ -110,6 +110,7 @@ def bind(store: Store, case_ref: str | int, *, actor: str, now: datetime) -> dic
 
 def _assemble(case: C.CaseFile, parts: list[Any], *, now: datetime) -> dict[str, Any]:
     from pypdf import PdfReader, PdfWriter
+    from pypdf.constants import PageLabelStyle
 
     readers = [PdfReader(io.BytesIO(bytes(r.content))) for r in parts]
     documents = [
@@ -148,7 +149,7 @@ def _assemble(case: C.CaseFile, parts: list[Any], *, now: datetime) -> dict[str,
     _unsign(writer)
     writer.set_page_label(0, cover_pages - 1, prefix="封面")
     if page > cover_pages:
-        writer.set_page_label(cover_pages, page - 1, style="/D", start=1)
+        writer.set_page_label(cover_pages, page - 1, style=PageLabelStyle.DECIMAL, start=1)
     writer.add_metadata(
         {
             "/Title": f"{case.case_number} 卷宗",
