@@ -8,6 +8,8 @@ so that neither imports the other.
 EXPORTS = {
     "Mediation": "mediation.api",
     "CaseDetail": "mediation.api.results",
+    "CaseFileVolume": "mediation.api.document_results",
+    "StoredDocument": "mediation.api.document_results",
     "CaseHistory": "mediation.api.results",
     "CaseList": "mediation.api.results",
     "CaseSummary": "mediation.api.results",

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from mediation.api.admin_results import CalendarYear as CalendarYear
     from mediation.api.admin_results import Initialised as Initialised
     from mediation.api.admin_results import SchemaStatus as SchemaStatus
+    from mediation.api.document_results import CaseFileVolume as CaseFileVolume
+    from mediation.api.document_results import StoredDocument as StoredDocument
     from mediation.api.write_results import CalendarLoaded as CalendarLoaded
     from mediation.api.write_results import Corrected as Corrected
     from mediation.api.write_results import DisputeMerge as DisputeMerge
@@ -52,7 +54,11 @@ def _lazy_results() -> dict[str, str]:
     use (see mediation.api.results): name → its module, from :mod:`mediation._exports`."""
     from mediation._exports import EXPORTS
 
-    lazy = ("mediation.api.admin_results", "mediation.api.write_results")
+    lazy = (
+        "mediation.api.admin_results",
+        "mediation.api.document_results",
+        "mediation.api.write_results",
+    )
     return {name: module for name, module in EXPORTS.items() if module in lazy}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,8 +10,10 @@ from mediation.api._base import Session
 from mediation.engine.permissions import Action
 
 if TYPE_CHECKING:
+    from mediation.api.document_results import CaseFileVolume, StoredDocument
     from mediation.api.write_results import SignatureRecorded, SignedDocument, SigningKey
-    from mediation.documents import Outcome, Rendered
+    from mediation.documents import Rendered
+    from mediation.documents.batch import Batch
     from mediation.documents.signing import Verification
 
 
@@ -29,6 +30,37 @@ class DocumentsAPI(Session):
             self._case(conn, Action.DOC_RENDER, case, acting=True)
         return render(self.store, case, kind, actor=self.actor, now=self.clock.now(), seq=seq)
 
+    def get_document(self, case: str | int, kind: str, *, seq: int = 1) -> StoredDocument:
+        """A stored document byte for byte as the case keeps it (the sealed PDF once it is
+        signed), checked against the hash on record; the copy is recorded (``doc_get``).
+
+        :raises NotFoundError: (exit 4) when that document was never rendered.
+        :raises TamperedError: (exit 10) when its bytes do not have the hash on record.
+        """
+        from mediation.api.document_results import StoredDocument
+        from mediation.documents.stored import stored_document
+
+        with self.store.read() as conn:
+            self._case(conn, Action.DOC_GET, case, acting=True)
+        return StoredDocument.of(
+            stored_document(self.store, case, kind, seq=seq, actor=self.actor, now=self.clock.now())
+        )
+
+    def casefile(self, case: str | int) -> CaseFileVolume:
+        """The whole case file as one PDF: cover and index (卷内目录) first, then every
+        document of the case in the file's order, sealed ones as sealed, the others rendered
+        again from the record and stored.
+
+        :raises DocumentIncomplete: (exit 3) listing what each document misses (nothing
+            is written).
+        """
+        from mediation.api.document_results import CaseFileVolume
+        from mediation.documents.volume import bind
+
+        with self.store.read() as conn:
+            self._case(conn, Action.DOC_CASEFILE, case, acting=True)
+        return CaseFileVolume.of(bind(self.store, case, actor=self.actor, now=self.clock.now()))
+
     def plan_documents(self, *, since: date | None = None, kind: str | None = None) -> list[Any]:
         """The documents :meth:`render_all` would render."""
         from mediation.documents import plan
@@ -42,8 +74,9 @@ class DocumentsAPI(Session):
             mine = {pid for pid in {w[0] for w in work} if may_act_on(user, scope_row(conn, pid))}
         return [w for w in work if w[0] in mine]
 
-    def render_all(self, work: list[Any], *, jobs: int) -> Iterator[Outcome]:
-        """Render planned documents with ``jobs`` worker processes, one outcome each."""
+    def render_all(self, work: list[Any], *, jobs: int) -> Batch:
+        """Render planned documents with ``jobs`` worker processes: iterate the result for
+        one outcome each; its ``stop()`` ends the batch early, keeping what was made."""
         from mediation.documents import render_all
 
         self._authorize(Action.DOC_RENDER_ALL)

@@ -1,5 +1,5 @@
-"""Document commands: ``doc render`` / ``render-all`` / ``sign`` / ``verify`` /
-``record-signature``."""
+"""Document commands: ``doc render`` / ``render-all`` / ``get`` / ``casefile`` / ``sign`` /
+``verify`` / ``record-signature``."""
 
 import sys
 from pathlib import Path
@@ -80,27 +80,39 @@ def doc_render_all(
 ) -> None:
     """Render every document the cases have now (or only those of cases with events since
     a date) with parallel worker processes and a progress bar. Signed documents are
-    skipped; documents with missing fields are listed, not rendered (exit 3).
+    skipped; documents with missing fields are listed, not rendered (exit 3). Ctrl-C
+    stops it: the documents already made are kept (exit 130).
 
     Example: mediation doc render-all --since 2026-03-01 --kind agreement -j 2
     """
-    from mediation.documents.batch import default_jobs
+    from mediation.documents.batch import Outcome, default_jobs
     from mediation.domain.clock import parse_day
     from mediation.reporting.output import to_json
 
     since_day = parse_day(since, "--since") if since else None
-    outcomes = []
+    outcomes: list[Outcome] = []
     with current_settings().api() as api:
         work = api.plan_documents(since=since_day, kind=kind)
         workers = min(jobs or default_jobs(), max(len(work), 1))
-        results = api.render_all(work, jobs=workers)
-        if json_out or not work:
-            outcomes = list(results)
-        else:
-            with typer.progressbar(
-                results, length=len(work), label="生成文书", file=sys.stderr
-            ) as bar:
-                outcomes = list(bar)
+        batch = api.render_all(work, jobs=workers)
+        try:
+            if json_out or not work:
+                outcomes.extend(batch)
+            else:
+                with typer.progressbar(length=len(work), label="生成文书", file=sys.stderr) as bar:
+                    for outcome in batch:
+                        outcomes.append(outcome)
+                        bar.update(1)
+        except KeyboardInterrupt:
+            # What was stored stays (one transaction per document); nothing more starts.
+            outcomes.extend(batch.stop())
+            done = sum(o.status == "rendered" for o in outcomes)
+            typer.echo(
+                f"\n已中断：已生成 {done} 份，其余 {len(work) - len(outcomes)} 份未生成",
+                err=True,
+            )
+            typer.echo("  → 已生成的文书已保存；重新运行本命令可生成其余文书", err=True)
+            raise typer.Exit(130) from None
     counts = {
         s: sum(o.status == s for o in outcomes)
         for s in ("rendered", "skipped_signed", "refused", "failed")
@@ -120,6 +132,149 @@ def doc_render_all(
         raise typer.Exit(int(ExitCode.ERROR))
     if counts["refused"]:
         raise typer.Exit(int(ExitCode.INVALID_INPUT))
+
+
+def _deliver(output: Path | None, default: str, data: bytes) -> str:
+    """Write a stored PDF: to ``output`` (``-`` for standard output), else to ``default``
+    in the current folder. Never through a symbolic link; a new file is readable by its
+    owner only; a file that already holds these bytes is left as it is; an existing file of
+    the default name is not replaced (only a file named with ``-o`` is). Returns what was
+    done, to tell the user."""
+    from mediation.errors import FieldProblem, ValidationError
+
+    if output is not None and str(output) == "-":
+        stream = sys.stdout.buffer
+        if stream.isatty():
+            raise ValidationError(
+                [
+                    FieldProblem(
+                        "-o -", "标准输出是终端，不能输出 PDF", "重定向到文件，或用 -o 文件名"
+                    )
+                ],
+                source="-o/--output",
+            )
+        stream.write(data)
+        stream.flush()
+        return ""
+    target = output or Path(default.replace("/", "／").replace("\\", "＼"))
+    check_output(target)
+    if target.is_file():
+        try:
+            same = target.read_bytes() == data
+        except OSError:
+            same = False
+        if same:
+            return f"{target} 已是同一份文件，未改写"
+        if output is None:
+            raise ValidationError(
+                [
+                    FieldProblem(
+                        str(target), "文件已存在，内容不同，未覆盖", "用 -o 指定要写入的文件"
+                    )
+                ],
+                source="doc",
+            )
+    write_file(target, data)
+    return f"已写入 {target}"
+
+
+@doc_app.command("get")
+@handled
+def doc_get(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    kind: Annotated[str, typer.Argument(help="Document kind: agreement, record, cover, ...")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write the PDF here (- for standard output; default: CASE+TITLE.pdf here).",
+        ),
+    ] = None,
+    seq: Annotated[
+        int,
+        typer.Option("--seq", min=1, help="Which one of a repeated document (N-th visit...)."),
+    ] = 1,
+    json_out: JsonOpt = False,
+) -> None:
+    """Write a document as the case keeps it, byte for byte: the sealed PDF once it is
+    signed (it passes `doc verify`), else the stored rendering. Its bytes are checked
+    against the hash on record first (exit 10 if they differ); a document never rendered
+    is exit 4. An existing file with the same bytes is left alone.
+
+    Example: mediation doc get 1 agreement -o 协议书.pdf
+    """
+    from mediation.reporting.output import to_json
+
+    if output is not None and str(output) == "-" and json_out:
+        from mediation.errors import UsageError
+
+        raise UsageError("--json 与 -o - 不能同时使用", hint="用 -o 文件名 写出 PDF")
+    check_output(None if output is None or str(output) == "-" else output)
+    with current_settings().api() as api:
+        result = api.get_document(case, kind, seq=seq)
+    name = f"{result.case_number}{result.title}" + (f"（第{seq}份）" if seq > 1 else "")
+    done = _deliver(output, f"{name}.pdf", result.content)
+    if json_out:
+        data = {k: v for k, v in result.as_dict().items() if k != "content"}
+        echo(to_json({**data, "output": done}))
+        return
+    if not done:
+        return
+    state = "已签章" if result.status == "signed" else "未签章"
+    echo(
+        f"{result.case_number} {result.title}（{state}，{result.pages} 页，{result.size} 字节，"
+        f"SHA-256 {result.sha256[:16]}…）"
+    )
+    echo(done)
+
+
+@doc_app.command("casefile")
+@handled
+def doc_casefile(
+    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Write the PDF here (- for standard output; default: CASE卷宗.pdf here).",
+        ),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Bind the whole case file (卷宗) as one PDF: the cover and the index (卷内目录:
+    number, title, date, page numbers) first, then every document of the case in the
+    file's order. Sealed documents go in as sealed; the others are rendered again from the
+    record and stored (as `doc render` does). A document with missing fields stops it
+    before anything is written, with the list (exit 3).
+
+    Example: mediation doc casefile 1 -o 卷宗.pdf
+    """
+    from mediation.reporting.output import to_json
+
+    if output is not None and str(output) == "-" and json_out:
+        from mediation.errors import UsageError
+
+        raise UsageError("--json 与 -o - 不能同时使用", hint="用 -o 文件名 写出 PDF")
+    check_output(None if output is None or str(output) == "-" else output)
+    with current_settings().api() as api:
+        result = api.casefile(case)
+    done = _deliver(output, f"{result.case_number}卷宗.pdf", result.content)
+    if json_out:
+        data = {k: v for k, v in result.as_dict().items() if k != "content"}
+        echo(to_json({**data, "output": done}))
+        return
+    if not done:
+        return
+    echo(
+        f"{result.case_number} 卷宗：封面和卷内目录 {result.cover_pages} 页，"
+        f"文书 {len(result.documents)} 份 {result.pages - result.cover_pages} 页"
+    )
+    for d in result.documents:
+        mark = "（已签章）" if d["status"] == "signed" else ""
+        echo(f"  {d['no']:>2}  {d['title']}{mark}  第 {d['page_no']} 页")
+    echo(done)
 
 
 @doc_app.command("sign")

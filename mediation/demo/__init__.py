@@ -36,6 +36,7 @@ from mediation.engine.organisations import add_organisation
 from mediation.storage._tables import organisation_table
 from mediation.storage.store import Store
 from mediation.workflows import Transition
+from mediation.workflows._common import AGREEMENT_FIELDS
 
 __all__ = [
     "BULK_FROM",
@@ -95,7 +96,14 @@ def _payload(
         "organisation": "城关",
         "court_ref": f"（{day.year}）浙0681民诉前调{rng.randrange(1, 900)}号",
     }
-    return {k: data[k] for k in t.requires}
+    payload = {k: data[k] for k in t.requires}
+    # What the documents print that the step itself does not require: where a session was
+    # held (调查记录, 人民调解记录) and an oral agreement's particulars (口头协议登记表).
+    if t.trigger == "record_session":
+        payload["place"] = "桥头村人民调解室"
+    if t.trigger == "agree_oral":
+        payload.update({k: data[k] for k in AGREEMENT_FIELDS})
+    return payload
 
 
 def path_to(flow: FlowMachine, target: str) -> list[Transition]:

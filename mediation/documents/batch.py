@@ -3,7 +3,8 @@
 :func:`plan` lists every document the cases have now (optionally only cases with events
 since a day, or one kind); :func:`render_all` renders them, in this process or in a pool
 of long-lived worker processes, each of which opens the database and sets WeasyPrint up
-once (one FontConfiguration per process), then renders its share. Refusals (a signed
+once (one FontConfiguration per process), then renders its share; a batch can be stopped
+part-way (Ctrl-C) and keeps what it finished. Refusals (a signed
 document, missing data) and failures (any error rendering one document) are reported as
 outcomes, with their reason, not raised: the batch goes on.
 """
@@ -11,6 +12,7 @@ outcomes, with their reason, not raised: the batch goes on.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -70,6 +72,9 @@ _worker_store: Store | None = None
 def _worker_init(url: str) -> None:
     """Each worker opens the database once and builds WeasyPrint once."""
     global _worker_store
+    # Ctrl-C in a terminal reaches the whole process group: the parent stops the batch
+    # (Batch.stop) and lets the workers finish the document each is rendering.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_store = Store(url)
     from mediation.documents import _pdf
 
@@ -116,28 +121,79 @@ def render_all(
     actor: str,
     now: datetime,
     jobs: int = 1,
-) -> Iterator[Outcome]:
-    """Render ``work`` (from :func:`plan`), yielding each outcome as it completes.
+) -> Batch:
+    """Render ``work`` (from :func:`plan`): iterate the result for each outcome as it
+    completes; :meth:`Batch.stop` ends the batch early (Ctrl-C).
 
     ``jobs`` > 1 uses that many long-lived worker processes (started fresh, not forked,
     so no database connection or font state is shared); each opens the database and sets
     WeasyPrint up once, then renders its share.
     """
-    if jobs <= 1:
-        for pid, kind, seq in work:
-            yield render_one(store, pid, kind, seq, actor=actor, now=now)
-        return
-    import multiprocessing
+    return Batch(store, work, actor=actor, now=now, jobs=jobs)
 
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(store.url,)
-    ) as pool:
-        futures: list[Future[Outcome]] = [
-            pool.submit(_worker_render, pid, kind, seq, actor, now) for pid, kind, seq in work
+
+class Batch(Iterator[Outcome]):
+    """A batch being rendered, one :class:`Outcome` per document as it completes.
+
+    Each document is stored in a transaction of its own, so a batch stopped part-way
+    (:meth:`stop`, on Ctrl-C) keeps what it finished: documents being rendered at that
+    moment are finished (or, rendered in this process, rolled back whole), the rest are
+    not started.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        work: list[tuple[int, str, int]],
+        *,
+        actor: str,
+        now: datetime,
+        jobs: int,
+    ) -> None:
+        self._store, self._actor, self._now = store, actor, now
+        self._work = iter(work)
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Future[Outcome]] = []
+        self._seen: set[Future[Outcome]] = set()
+        if jobs > 1 and work:
+            import multiprocessing
+
+            self._pool = ProcessPoolExecutor(
+                max_workers=jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_init,
+                initargs=(store.url,),
+            )
+            self._futures = [
+                self._pool.submit(_worker_render, pid, kind, seq, actor, now)
+                for pid, kind, seq in work
+            ]
+            self._completed = as_completed(self._futures)
+
+    def __next__(self) -> Outcome:
+        if self._pool is None:
+            pid, kind, seq = next(self._work)  # StopIteration: all done
+            return render_one(self._store, pid, kind, seq, actor=self._actor, now=self._now)
+        try:
+            future = next(self._completed)
+        except StopIteration:
+            self._pool.shutdown(wait=True)
+            raise
+        self._seen.add(future)
+        return future.result()
+
+    def stop(self) -> list[Outcome]:
+        """End the batch now: nothing more is started; the documents the workers are
+        rendering are finished, and their outcomes (not yet iterated) returned."""
+        if self._pool is None:
+            self._work = iter(())
+            return []
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        return [
+            f.result()
+            for f in self._futures
+            if f not in self._seen and f.done() and not f.cancelled() and f.exception() is None
         ]
-        for future in as_completed(futures):
-            yield future.result()
 
 
 def default_jobs() -> int:

@@ -315,6 +315,33 @@ def cn_date(value: date | datetime | str | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def cn_deadline(value: date | str | None) -> str:
+    """A performance deadline as the agreement prints it: a date (2026-04-30) in Chinese,
+    anything else as given (本协议生效之日起十日内, 当场履行)."""
+    if isinstance(value, date):
+        return cn_date(value)
+    text = "" if value is None else str(value).strip()
+    try:
+        return cn_date(date.fromisoformat(text))
+    except ValueError:
+        return text
+
+
+_NUMBERING = re.compile(
+    r"^\s*(?:[一二三四五六七八九十百]+\s*[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+\s*[、.．)）])\s*"
+)
+
+
+def numbered(text: object) -> list[str]:
+    """Agreed terms as paragraphs: one line stays as written; several lines become items
+    numbered 一、二、三、 (as 人民调解协议书 samples number 协议内容), any numbering typed
+    with them (1. / 一、 / （一）) replaced."""
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    if len(lines) < 2:
+        return lines
+    return [f"{cn_number(n)}、{_NUMBERING.sub('', line)}" for n, line in enumerate(lines, 1)]
+
+
 def cn_datetime(value: datetime | None) -> str:
     """2026年3月2日15时00分."""
     if value is None:
@@ -483,13 +510,24 @@ def reached(case: CaseFile, spec: DocumentSpec) -> bool:
     return any(e["to_state"] in spec.after for e in case.events)
 
 
+def excluded(case: CaseFile, kind: str) -> str | None:
+    """Why the case can never have document ``kind`` although its flow declares it (None:
+    it can): a case the committee opened on its own initiative has no application
+    (人民调解法 art. 17)."""
+    if kind == "application" and case.proceeding["application_mode"] == "initiative":
+        return f"{case.case_number} 为主动调解（人民调解法 art. 17），没有当事人的申请书"
+    return None
+
+
 def occurrences(case: CaseFile, kind: str) -> int:
-    """How many documents of ``kind`` the case has now (0: none yet)."""
+    """How many documents of ``kind`` the case has now (0: none yet, or none ever)."""
     spec = next((s for s in case.flow.documents if s.kind == kind), None)
-    if spec is None or not reached(case, spec):
+    if spec is None or not reached(case, spec) or excluded(case, kind):
         return 0
     if kind == "investigation":
         return len(case.sessions("investigation"))
+    if kind == "record":  # the record of the mediation sessions: none held, none to record
+        return 1 if case.sessions("mediation") else 0
     if kind == "follow_up":
         return len(case.events_of("follow_up"))
     return 1

@@ -23,6 +23,7 @@ from mediation.documents.casefile import (
     Need,
     available,
     cn_number,
+    excluded,
     gather,
     now_available,
     occurrences,
@@ -84,6 +85,9 @@ def build(case: CaseFile, kind: str, seq: int, *, now: datetime) -> Built:
             hint=f"it is {case.flow.state_label(case.proceeding['state'])} now; "
             f"its documents now: {now_available(case)}",
         )
+    never = excluded(case, kind)
+    if never:
+        raise DocumentNotAvailable(never, hint="its documents now: " + now_available(case))
     count = occurrences(case, kind)
     if not 1 <= seq <= count:
         raise DocumentNotAvailable(

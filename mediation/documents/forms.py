@@ -10,7 +10,6 @@ from typing import Any
 
 from mediation.documents.casefile import (
     CaseFile,
-    DocumentNotAvailable,
     Need,
     agreement_event,
     cn_date,
@@ -29,12 +28,7 @@ from mediation.domain.taxonomy import PERFORMANCE, SATISFACTION
 
 
 def _application(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
-    mode = case.proceeding["application_mode"]
-    if mode == "initiative":
-        raise DocumentNotAvailable(
-            f"{case.case_number} 为主动调解（人民调解法 art. 17），没有当事人的申请书",
-            hint="the registration form (registration) records how the case began",
-        )
+    mode = case.proceeding["application_mode"]  # not initiative: casefile.excluded
     on = business_date(case.dispute["received_at"])
     applicants = parties_of(case, on, "applicant")
     respondents = parties_of(case, on, "respondent")
@@ -153,13 +147,7 @@ def _outcome(case: CaseFile) -> dict[str, Any]:
 
 
 def _record(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
-    sessions = case.sessions("mediation")
-    if not sessions:
-        need.add(
-            "调解会议",
-            "缺少（人民调解记录须记载调解的时间、地点和经过）",
-            "record one with `mediation case advance CASE record_session --set kind=mediation ...`",
-        )
+    sessions = case.sessions("mediation")  # at least one: casefile.occurrences
     rows = []
     for n, event in enumerate(sessions, 1):
         data = event["payload"]
@@ -235,6 +223,8 @@ def _follow_up(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
     }
 
 
+#: The case file's order (domain.md §5): (title, kinds that fill the slot); a slot without
+#: kinds is a paper item, listed for the archivist to fill in.
 FILE_ORDER: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("人民调解申请书", ("application",)),
     ("人民调解受理登记表", ("registration",)),
@@ -253,21 +243,77 @@ FILE_ORDER: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-def _cover(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
-    archived = case.entered(("archived",))
-    docs = [d for d in case.documents if d["kind"] != "cover"]
-    index: list[dict[str, Any]] = []
-    for label, slot in FILE_ORDER:
-        if not slot:
-            index.append({"title": label, "pages": "", "note": "纸质材料"})
-        rendered = sorted(
-            (d for d in docs if d["kind"] in slot), key=lambda d: (slot.index(d["kind"]), d["seq"])
-        )
-        for d in rendered:
-            note = "已签章" if d["status"] == "signed" else ""
-            index.append({"title": d["title"], "pages": str(d["pages"]), "note": note})
-    for n, entry in enumerate(index, 1):
+def document_date(case: CaseFile, kind: str, seq: int) -> str:
+    """The date a document of the case bears (卷内目录「日期」): the day of the step it
+    records; for a kind without its own rule, the day the case reached it."""
+    from mediation.documents.casefile import spec_of
+
+    event: dict[str, Any] | None
+    if kind == "application":
+        return cn_date(case.dispute["received_at"])
+    if kind == "investigation":
+        found = case.sessions("investigation")
+        event = found[seq - 1] if len(found) >= seq else None
+    elif kind == "record":
+        held = case.sessions("mediation")
+        event = held[-1] if held else None
+    elif kind == "follow_up":
+        found = case.events_of("follow_up")
+        event = found[seq - 1] if len(found) >= seq else None
+    elif kind == "agreement":
+        event = agreement_event(case)
+    elif kind == "oral_agreement":
+        event = case.last("agree_oral")
+    else:
+        event = case.entered(spec_of(case, kind).after)
+    return cn_date(event["occurred_at"]) if event else ""
+
+
+def file_order(kind: str) -> int:
+    """Where a kind goes in the case file (:data:`FILE_ORDER`); kinds it does not name
+    (letters to a court or a petition bureau...) go after those it does, before the file
+    note (卷内备考表, the last slot)."""
+    slot = next((i for i, (_, kinds) in enumerate(FILE_ORDER) if kind in kinds), None)
+    return len(FILE_ORDER) - 1 if slot is None else slot
+
+
+def index_of(case: CaseFile, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The 卷内目录: the paper items of :data:`FILE_ORDER` and ``documents`` (each with
+    kind, seq, title, pages, status) in the file's order, numbered, with each document's
+    date and its page numbers (页号), counted from the first page after the cover and the
+    index (which are not numbered), in the order given."""
+    made = sorted(documents, key=lambda d: (file_order(d["kind"]), d["seq"]))
+    page = 1
+    numbers = {}
+    for d in made:
+        first, page = page, page + d["pages"]
+        numbers[(d["kind"], d["seq"])] = f"{first}" if d["pages"] == 1 else f"{first}–{page - 1}"
+    entries: list[dict[str, Any]] = []
+    by_slot: dict[int, list[dict[str, Any]]] = {}
+    for d in made:
+        by_slot.setdefault(file_order(d["kind"]), []).append(d)
+    for i, (label, kinds) in enumerate(FILE_ORDER):
+        for d in by_slot.get(i, []):
+            entries.append(
+                {
+                    "title": d["title"],
+                    "date": document_date(case, d["kind"], d["seq"]),
+                    "pages": str(d["pages"]),
+                    "page_no": numbers[(d["kind"], d["seq"])],
+                    "note": "已签章" if d["status"] == "signed" else "",
+                }
+            )
+        if not kinds:
+            paper = {"title": label, "date": "", "pages": "", "page_no": "", "note": "纸质材料"}
+            entries.append(paper)
+    for n, entry in enumerate(entries, 1):
         entry["no"] = n
+    return entries
+
+
+def cover_fields(case: CaseFile, documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """The cover and 卷内目录 of a case file holding ``documents`` (see :func:`index_of`)."""
+    archived = case.entered(("archived",))
     accepted = case.entered(("accepted",))
     return {
         "dispute_title": case.dispute["title"],
@@ -278,9 +324,13 @@ def _cover(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
         "closed_on": cn_date(archived["occurred_at"]) if archived else "",
         "outcome": taxonomy.label(taxonomy.OUTCOMES, case.proceeding["outcome"]),
         "archivist": case.person(archived["actor"]) if archived else "",
-        "index": index,
-        "total_pages": sum(d["pages"] for d in docs),
+        "index": index_of(case, documents),
+        "total_pages": sum(d["pages"] for d in documents),
     }
+
+
+def _cover(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
+    return cover_fields(case, [d for d in case.documents if d["kind"] != "cover"])
 
 
 BUILDERS = {

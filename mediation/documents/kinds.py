@@ -25,6 +25,7 @@ COMMON_FIELDS = MappingProxyType(
         "organisation": "制作文书的调解组织或机关的名称",
         "legal_basis": "文书的法律依据（写入 PDF 元数据 Subject）",
         "rendered_at": "制作时间（ISO 8601，写入 PDF 元数据）",
+        "training": "是否培训演示数据库的文书（是则页首标注「培训演示 · 非正式文书」）",
     }
 )
 
@@ -269,8 +270,9 @@ KINDS: Mapping[str, Kind] = MappingProxyType(
                 closed_on="结案（归档）日期",
                 outcome="调解结果",
                 archivist="立卷人",
-                index="卷内目录：[{no, title, pages, note}]，按卷宗材料的顺序（domain.md §5）；"
-                "已制作的文书带页数，纸质材料的页数留空待填",
+                index="卷内目录：[{no, title, date, pages, page_no, note}]，按卷宗材料的顺序"
+                "（domain.md §5）；已制作的文书带日期、页数和页号（自封面和目录之后的第一页起编，"
+                "即 doc casefile 合订的卷宗），纸质材料的页数和页号留空待填",
                 total_pages="卷内已制作文书的总页数",
             ),
         )

@@ -25,6 +25,7 @@ from mediation.documents.casefile import (
     cn_basis,
     cn_date,
     cn_datetime,
+    cn_deadline,
     day_of,
     ending,
     mediators_of,
@@ -47,7 +48,7 @@ def _art29(need: Need, data: dict[str, Any], trigger: str) -> dict[str, str]:
             f"人民调解法 art. 29：{AGREEMENT_LABELS[key]}",
             payload_fix(trigger, key),
         )
-    values["performance_deadline"] = cn_date(values["performance_deadline"])
+    values["performance_deadline"] = cn_deadline(values["performance_deadline"])
     return values
 
 
@@ -161,7 +162,7 @@ def _oral_agreement(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
             f"口头协议登记表：{AGREEMENT_LABELS[key]}",
             payload_fix("agree_oral", key),
         )
-    values["performance_deadline"] = cn_date(values["performance_deadline"])
+    values["performance_deadline"] = cn_deadline(values["performance_deadline"])
     return {
         "parties": parties,
         **values,

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from mediation.documents import context as C
+from mediation.documents.casefile import numbered
 from mediation.errors import ConflictError, ExitCode, MediationError
 from mediation.storage._tables import document_table, proceeding_table
 from mediation.storage.audit import append_access
@@ -103,6 +104,7 @@ def _environment() -> Any:
         lstrip_blocks=True,
     )
     env.filters["cn_number"] = C.cn_number
+    env.filters["numbered"] = numbered
     return env
 
 
@@ -148,6 +150,37 @@ def prepare(
     built = C.build(case, kind, seq, now=now)
     _check(built)
     return built
+
+
+def as_sealed(
+    case: C.CaseFile, kind: str, seq: int, *, now: datetime, committee: str | None
+) -> tuple[bytes, int]:
+    """Document ``kind`` no. ``seq`` rendered from the record as it stands when it is sealed
+    (:func:`mediation.documents.signing.sign_document`): (PDF bytes, pages). ``committee``
+    names the committee whose seal this is when that seal is itself the agreement's
+    committee signature, recorded in the same transaction: the signature block then shows
+    it, as the record will.
+
+    :raises DocumentIncomplete: when the record no longer has what the document needs.
+    :raises DocumentNotAvailable: when the case no longer has the document.
+    """
+    if committee is not None:
+        case.signatures.append(
+            {
+                "document_kind": kind,
+                "signer_kind": "committee",
+                "signer_name": committee,
+                "party_id": None,
+                "method": "seal",
+                "signed_at": now,
+                "recorded_at": now,
+                "image": None,
+                "image_type": None,
+            }
+        )
+    built = C.build(case, kind, seq, now=now)
+    _check(built)
+    return pdf_of(built)
 
 
 def render_document(
@@ -299,6 +332,7 @@ __all__ = [
     "SEAL_BOX",
     "DocumentSigned",
     "Rendered",
+    "as_sealed",
     "documents_of",
     "prepare",
     "render",

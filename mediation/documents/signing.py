@@ -1,8 +1,8 @@
 """The committee's digital seal on a case document, and checking a sealed PDF.
 
-:func:`sign_document` applies a PAdES B-B signature (no time-stamp authority: no network)
-with pyHanko, drawn as a red seal on the last page, and stores the signed bytes and their
-hash with the case; a signed document is final (never re-rendered, nothing stamped on it).
+:func:`sign_document` renders the document again from the record as it stands, applies a
+PAdES B-B signature (no time-stamp authority: no network) with pyHanko, drawn as a red seal
+on the last page, and stores the signed bytes and their hash with the case; a signed document is final (never re-rendered, nothing stamped on it).
 For the agreement the seal is the committee's signature (:mod:`mediation.documents.signatures`).
 
 :func:`verify_document` checks a PDF: a signature by a recorded committee key, intact and
@@ -21,7 +21,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from mediation.documents.casefile import gather
 from mediation.documents.keys import PASSPHRASE_ENV
+from mediation.documents.service import as_sealed
 from mediation.documents.signatures import (
     agreement_reached,
     case_event,
@@ -89,13 +91,16 @@ def sign_document(
 ) -> dict[str, Any]:
     """Seal the case's rendered document with its committee's active key (PAdES B-B, a
     visible seal on the last page) and store the signed bytes, their hash, and a
-    ``sign_document`` event in one transaction. For the agreement this is the committee's
+    ``sign_document`` event in one transaction. What is sealed is the document rendered
+    again from the record as it stands (signatures recorded after the stored rendering
+    are printed); the record changing meanwhile is a conflict (nothing is written). For the agreement this is the committee's
     seal: every party and the mediator must have signed, and it may make the agreement
     take effect.
 
     :raises TransitionNotAllowed: when the document is already signed, or signatures are
         missing.
     :raises NotFoundError: without a rendered document, an active key, or the key file.
+    :raises DocumentIncomplete: when the record no longer has what the document prints.
     :raises UsageError: when the passphrase does not open the key file.
     """
     with store.read() as conn:
@@ -132,16 +137,23 @@ def sign_document(
                 f"{org.name} 的签章证书已于 {_local(key.not_after)} 过期",
                 hint=f"create a new key: mediation keys init {org.code}",
             )
+        committee = None
         if kind == "agreement":
             unsigned = missing(conn, case, agreement_reached(conn, case), org.name)
+            committee = org.name if unsigned.committee else None
             unsigned.committee = None  # this seal is the committee's
             if unsigned:
                 raise TransitionNotAllowed(
                     f"协议书尚未由以下各方签署：{unsigned.describe()}",
                     hint="record each signature first: mediation doc record-signature CASE --signer NAME --party --method sign",
                 )
+        record = gather(conn, pid)
+    # What is sealed is the record as it stands now, not the stored rendering: signatures
+    # recorded after that rendering are printed (a sealed document can never be redone).
+    pdf, pages = as_sealed(record, kind, doc.seq, now=now, committee=committee)
+    rendered_sha256 = hashlib.sha256(pdf).hexdigest()
     signed = _seal_pdf(
-        doc.content,
+        pdf,
         key_path=Path(key.key_path),
         fingerprint=key.fingerprint,
         passphrase=passphrase,
@@ -165,10 +177,11 @@ def sign_document(
         if (
             current is None
             or (current.status, current.sha256) != ("rendered", doc.sha256)
+            or case.version != record.proceeding["version"]
             or not still_active
         ):
             raise ConflictError(
-                f"{case.case_number} 的{doc.title}或签章密钥在签章时被他人改动，未保存",
+                f"{case.case_number} 的案件记录、{doc.title}或签章密钥在签章时被他人改动，未保存",
                 hint="run the command again",
             )
         conn.execute(
@@ -178,6 +191,7 @@ def sign_document(
                 content=signed,
                 sha256=digest,
                 size=len(signed),
+                pages=pages,
                 status="signed",
                 signed_at=now,
                 signed_by=actor,
@@ -197,7 +211,8 @@ def sign_document(
                 "kind": kind,
                 "seq": doc.seq,
                 "sha256": digest,
-                "rendered_sha256": doc.sha256,
+                "rendered_sha256": rendered_sha256,
+                "replaced_sha256": doc.sha256,
                 "fingerprint": key.fingerprint,
             },
         )

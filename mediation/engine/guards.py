@@ -237,11 +237,28 @@ def _extended(ctl: Controller) -> list[Any]:
     return [r for r in ctl.rules.values() if ctl.trigger in r.extended_by]
 
 
+#: A deadline stated in words: a number of days, months... (本协议生效之日起十日内,
+#: 签字后3日内) or at once (当场履行, 即时).
+_STATED_DEADLINE = re.compile(
+    r"(?:[0-9０-９]+|[一二三四五六七八九十百两零]+)\s*(?:个)?(?:工作日|日|天|周|星期|月|年)|当场|即时|当日|当天"
+)
+
+
 @guard
 def performance_deadline_is_date(ctl: Controller) -> str | None:
-    if _parse_date(ctl.payload.get("performance_deadline")) is None:
-        return "performance_deadline（履行期限）应为日期（YYYY-MM-DD）"
-    return None
+    """The agreement's performance deadline: a date (YYYY-MM-DD), or a period stated in
+    words as agreements write it, "本协议生效之日起十日内" (domain.md §5); printed as
+    given. A date typed wrong (2026-13-01) is refused, not taken as words."""
+    value = ctl.payload.get("performance_deadline")
+    if _parse_date(value) is not None:
+        return None
+    text = str(value or "").strip()
+    if re.fullmatch(r"[0-9０-９\s/.-]+", text) is None and _STATED_DEADLINE.search(text):
+        return None
+    return (
+        f"performance_deadline（履行期限）为 {text!r}：应为日期（YYYY-MM-DD）"
+        "或写明的期限，如「本协议生效之日起十日内」「当场履行」"
+    )
 
 
 @guard

@@ -89,6 +89,8 @@ class Action(StrEnum):
     DOC_RENDER = "doc.render", "生成文书"
     DOC_RENDER_ALL = "doc.render_all", "批量生成文书"
     DOC_SIGN = "doc.sign", "加盖电子印章"
+    DOC_GET = "doc.get", "取出已保存的文书"
+    DOC_CASEFILE = "doc.casefile", "合订卷宗"
     DOC_VERIFY = "doc.verify", "核验已签章文书"
     DOC_RECORD_SIGNATURE = "doc.record_signature", "登记签名"
     REVEAL = "reveal", "查看未遮蔽的个人信息"
@@ -144,6 +146,7 @@ _allow("staff", Action.DOC_RENDER, Action.DOC_RENDER_ALL, Action.DOC_SIGN)
 # A supervisor too: a signature made more than 7 days ago is a supervisor's to record
 # (mediation.engine.declared).
 _allow("staff mediator supervisor", Action.DOC_RECORD_SIGNATURE)
+_allow("staff", Action.DOC_GET, Action.DOC_CASEFILE)
 # The schema revision, the declared flows, pure date arithmetic, checking a PDF against
 # the keys on record, and printing SQL: no case data.
 _allow(
