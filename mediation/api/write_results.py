@@ -103,7 +103,8 @@ class SigningKey(_Result):
 
 @dataclass(frozen=True)
 class Organisation(_Result):
-    """A registered committee, centre or organ, with its parent's code."""
+    """A registered committee, centre or organ, with its parent's code and, for a court,
+    its court code (法院代字) its case numbers are built from."""
 
     id: int
     code: str
@@ -111,6 +112,7 @@ class Organisation(_Result):
     kind: str
     level: str
     parent: str | None
+    court_code: str | None = None
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ class Action(StrEnum):
     DEMO = "demo", "生成演示数据"
     ORG_ADD = "org.add", "登记组织"
     ORG_SET_PERIOD = "org.set_period", "设置组织的调解期限"
+    ORG_SET_COURT_CODE = "org.set_court_code", "设置法院代字"
     ORG_LIST = "org.list", "查看组织"
     CALENDAR_LOAD = "calendar.load", "载入节假日安排"
     CALENDAR_SHOW = "calendar.show", "查看节假日安排"
@@ -105,7 +106,13 @@ def _allow(roles: str, *actions: Action) -> None:
 
 
 _allow("admin", Action.INIT, Action.DB_UPGRADE, Action.BACKUP, Action.IMPORT, Action.DEMO)
-_allow("admin", Action.ORG_ADD, Action.ORG_SET_PERIOD, Action.CALENDAR_LOAD)
+_allow(
+    "admin",
+    Action.ORG_ADD,
+    Action.ORG_SET_PERIOD,
+    Action.ORG_SET_COURT_CODE,
+    Action.CALENDAR_LOAD,
+)
 _allow("admin", Action.KEYS_INIT, Action.KEYS_IMPORT)
 _allow("admin", Action.USER_ADD, Action.USER_LIST, Action.USER_GRANT, Action.EXPORT_REVEAL)
 _allow(_ANY, Action.ORG_LIST, Action.CALENDAR_SHOW, Action.KEYS_LIST)
