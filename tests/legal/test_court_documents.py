@@ -281,14 +281,26 @@ def test_the_referral_letter_never_names_the_scheduler(cli: Cli) -> None:
     # Signed for the court's materials Mon 3/2: 30 days, 3/3 .. 4/1 (Wed) (特邀调解规定 art. 27).
     case = cli.open("2026-03-02", flow="court_referred", **REFERRED)
     assert cli.deadline(case, "mediation_period", "2026-03-02")["due"] == "2026-04-01"
-    # No mediation before a mediator is chosen or designated (art. 12).
-    early = cli.advance(case, "record_session", "2026-03-03", kind="mediation", summary="协商。")
-    assert early.exit_code == ExitCode.NOT_ALLOWED
     # Nobody designated; the period runs out and the scheduler returns the case on Thu 4/2.
     cli.scheduler("2026-04-02")
     assert cli.state(case, "2026-04-02") == "returned"
+    # The letter was printed "由调解员scheduler主持调解": now it is refused.
     message = refused_render(cli, case, "court_letter", "2026-04-02")
     assert "没有选定或指定调解员" in message and "特邀调解规定 art. 12" in message
+    assert "系统账号" in message
+
+
+def test_no_mediation_before_a_mediator_is_chosen_or_designated(cli: Cli) -> None:
+    case = cli.open("2026-03-02", flow="court_referred", **REFERRED)
+    early = cli.advance(case, "record_session", "2026-03-03", kind="mediation", summary="协商。")
+    assert early.exit_code == ExitCode.NOT_ALLOWED
+    assert "designate_mediator" in early.stderr and "choose_mediator" in early.stderr
+    cli.step(case, "designate_mediator", "2026-03-03", mediators="周明", designated_by=COURT)
+    # The parties are told their rights first (art. 16).
+    informed = cli.advance(case, "record_session", "2026-03-03", kind="mediation", summary="协商。")
+    assert informed.exit_code == ExitCode.NOT_ALLOWED and "inform" in informed.stderr
+    cli.step(case, "inform", "2026-03-03")
+    cli.step(case, "record_session", "2026-03-03", kind="mediation", summary="协商。")
 
 
 def test_the_designated_mediator_is_named_in_full(cli: Cli) -> None:

@@ -20,11 +20,13 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE on both databases (SQLite 3.35+ drops a column in place): a batch
+# rebuild of ``organisation`` would drop a table every case refers to.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("organisation") as batch_op:
-        batch_op.add_column(sa.Column("court_code", sa.String(length=20), nullable=True))
+    op.add_column("organisation", sa.Column("court_code", sa.String(length=20), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organisation") as batch_op:
-        batch_op.drop_column("court_code")
+    op.drop_column("organisation", "court_code")
