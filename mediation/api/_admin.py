@@ -210,8 +210,10 @@ class AdminAPI(Session):
         level: str,
         kind: str = "people_committee",
         parent: str | None = None,
+        court_code: str | None = None,
     ) -> Organisation:
-        """Register a committee, centre or organ under its parent one level up."""
+        """Register a committee, centre or organ under its parent one level up (a court
+        with its ``court_code``, 法院代字, if given)."""
         from mediation.api.write_results import Organisation
         from mediation.engine.organisations import add_organisation
 
@@ -226,6 +228,7 @@ class AdminAPI(Session):
                 parent=parent,
                 now=self.clock.now(),
                 actor=self.actor,
+                court_code=court_code,
             )
         )
 
@@ -269,6 +272,15 @@ class AdminAPI(Session):
                     conn, code, reason=reason, actor=self.actor, now=self.clock.now()
                 )
             )
+
+    def set_court_code(self, code: str, court_code: str) -> Organisation:
+        """Set a court's code (法院代字, e.g. 浙0681): its own cases opened from now on are
+        numbered （2026）浙0681民初123号, and its court documents print that number."""
+        from mediation.api.write_results import Organisation
+        from mediation.engine.organisations import set_court_code
+
+        self._authorize(Action.ORG_SET_COURT_CODE)
+        return Organisation.of(set_court_code(self.store, code=code, court_code=court_code))
 
     def set_period(self, code: str, *, flow: str, kind: str, count: int, unit: str) -> LocalPeriod:
         """Set an organisation's own length for a period the law leaves to local rules."""

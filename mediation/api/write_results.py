@@ -118,7 +118,8 @@ class SigningKey(_Result):
 
 @dataclass(frozen=True)
 class Organisation(_Result):
-    """A registered committee, centre or organ, with its parent's code.
+    """A registered committee, centre or organ, with its parent's code and, for a court,
+    its court code (法院代字) its case numbers are built from.
 
     ``retired_at`` (ISO 8601) once it was retired (``org retire``): it then receives no new
     case nor hand-off. After ``org edit``, ``changed`` holds each field changed with its
@@ -136,6 +137,7 @@ class Organisation(_Result):
     changed: dict[str, dict[str, Any]] = field(default_factory=dict)
     open_cases: int = 0
     children: list[str] = field(default_factory=list)
+    court_code: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Organisation commands: ``org add`` / ``edit`` / ``retire`` / ``set-period`` / ``list``."""
+"""Organisation commands: ``org add`` / ``edit`` / ``retire`` / ``set-period`` /
+``set-court-code`` / ``list``."""
 
 from typing import Annotated
 
@@ -22,6 +23,10 @@ def org_add(
     parent: Annotated[
         str | None, typer.Option(help="Code of the organisation one level up.")
     ] = None,
+    court_code: Annotated[
+        str | None,
+        typer.Option(help="A court's code (法院代字) for its case numbers, e.g. 浙0681."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Register a committee, centre or organ.
@@ -31,7 +36,9 @@ def org_add(
     from mediation.reporting.output import to_json
 
     with current_settings().api() as api:
-        added = api.add_organisation(code, name, level=level, kind=kind, parent=parent)
+        added = api.add_organisation(
+            code, name, level=level, kind=kind, parent=parent, court_code=court_code
+        )
     echo(to_json(added.as_dict()) if json_out else f"已登记：{added.code} {added.name}")
 
 
@@ -129,6 +136,30 @@ def org_set_period(
         result = api.set_period(code, flow=flow, kind=kind, count=given[0][0], unit=given[0][1])
     echo(
         to_json(result.as_dict()) if json_out else f"已设定：{code} {flow}.{kind} = {result.period}"
+    )
+
+
+@org_app.command("set-court-code")
+@handled
+def org_set_court_code(
+    code: Annotated[str, typer.Argument(help="The court's organisation code.")],
+    court_code: Annotated[str, typer.Argument(help="Its court code (法院代字), e.g. 浙0681.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Set a court's code (法院代字): its own cases opened from now on are numbered
+    （2026）浙0681民初123号 / （2026）浙0681民特45号, and its 民事调解书 and 民事裁定书
+    print that number.
+
+    Example: mediation org set-court-code 青山法院 浙0681
+    """
+    from mediation.reporting.output import to_json
+
+    with current_settings().api() as api:
+        result = api.set_court_code(code, court_code)
+    echo(
+        to_json(result.as_dict())
+        if json_out
+        else f"已设定：{result.code} {result.name} 法院代字 {result.court_code}"
     )
 
 

@@ -48,6 +48,9 @@ _BULK_VILLAGES = ["桥头", "河西", "南塘", "东岭村", "北坞", "西溪�
 _BULK_TOWNSHIPS = ["城关", "东岭", "西溪"]
 
 _PEOPLE = ("accept", "assign", "inform", "record_session")
+#: 委派/委托: the court designates the mediator and the parties are told their rights first
+#: (特邀调解规定 arts. 12, 16).
+_COURT = ("designate_mediator", "inform", "record_session")
 #: What happens to a case of each flow: (share of cases in %, where it is opened, its
 #: dispute type (None: the usual mix), [(weight, triggers)]). People's mediation settles
 #: ~95% of what it concludes (domain.md §1); courts' referrals and litigation far less.
@@ -100,10 +103,10 @@ FLOW_MIX: list[tuple[float, str, str, str | None, list[tuple[int, tuple[str, ...
         "township",
         None,
         [
-            (45, ("record_session", "agree", "archive")),
-            (20, ("record_session", "agree", "apply_confirmation", ">accept", ">confirm")),
-            (25, ("record_session", "return_to_court")),
-            (10, ("record_session",)),
+            (45, (*_COURT, "agree", "archive")),
+            (20, (*_COURT, "agree", "apply_confirmation", ">accept", ">confirm")),
+            (25, (*_COURT, "return_to_court")),
+            (10, _COURT),
         ],
     ),
     (
@@ -222,8 +225,8 @@ FLOW_MIX: list[tuple[float, str, str, str | None, list[tuple[int, tuple[str, ...
         "青山法院",
         "contract",
         [
-            (60, ("record_session", "agree", "court_decision")),
-            (40, ("record_session", "back_to_trial")),
+            (60, (*_COURT, "agree", "court_decision")),
+            (40, (*_COURT, "back_to_trial")),
         ],
     ),
     (
@@ -310,6 +313,10 @@ def bulk_payload(
         "decision": "出具民事调解书",
         "report_ref": f"青调函〔{day.year}〕{rng.randrange(1, 900)}号",
         "exclusion": "litigation_pending",
+        "designated_by": "青山县人民法院",
+        "claims": "判令被告支付欠款及利息",
+        "judge": rng.choice(["陈立", "王芳", "李振华"]),
+        "clerk": rng.choice(["林晓", "赵敏"]),
     }
     if t.trigger == "divert":
         data["organisation"] = rng.choice(_BULK_VILLAGES)

@@ -84,9 +84,14 @@ def render_flow(flow: Flow, diagram: str) -> str:
     parts = [f"## {flow.label} (`{flow.name}`)", ""]
     if flow.description:
         parts += [flow.description, ""]
+    numbers = f"（年份）<committee code>{flow.case_word}字第N号"
+    if flow.court_case_type:
+        numbers = (
+            f"（年份）<court code>{flow.court_case_type}N号 at a court with a court code"
+            f" (`org set-court-code`), else {numbers}"
+        )
     parts += [
-        f"Legal basis: {flow.legal_basis}. Case numbers read"
-        f" （年份）<committee code>{flow.case_word}字第N号; a new case starts in"
+        f"Legal basis: {flow.legal_basis}. Case numbers read {numbers}; a new case starts in"
         f" `{flow.initial}` ({flow.state_label(flow.initial)}).",
         "",
         "```mermaid",

@@ -32,6 +32,7 @@ from mediation.domain.clock import BUSINESS_TZ, business_date
 from mediation.domain.personal import birth_date_of, resident_id_problem
 from mediation.engine.corrections import corrected
 from mediation.engine.declared import happened
+from mediation.engine.guards import SYSTEM_ACCOUNTS
 from mediation.errors import ExitCode, FieldProblem, MediationError, ValidationError
 from mediation.storage._tables import (
     app_user_table,
@@ -145,6 +146,7 @@ def gather(conn: Connection, pid: int) -> CaseFile:
                 organisation_table.c.name,
                 organisation_table.c.kind,
                 organisation_table.c.level,
+                organisation_table.c.court_code,
             )
         )
     }
@@ -242,7 +244,12 @@ def gather(conn: Connection, pid: int) -> CaseFile:
     return CaseFile(
         proceeding=p,
         dispute=d,
-        organisation={"code": here.code, "name": here.name, "kind": here.kind},
+        organisation={
+            "code": here.code,
+            "name": here.name,
+            "kind": here.kind,
+            "court_code": here.court_code,
+        },
         parties=parties,
         events=events,
         signatures=signatures,
@@ -460,7 +467,8 @@ def mediators_of(case: CaseFile, fallback: dict[str, Any] | None = None) -> list
     names = list(case.proceeding["mediators"] or [])
     if case.proceeding["mediator"] and case.proceeding["mediator"] not in names:
         names.insert(0, case.proceeding["mediator"])
-    if not names and fallback is not None:
+    if not names and fallback is not None and fallback["actor"] not in SYSTEM_ACCOUNTS:
+        # Never a system account as a person (the scheduler fires expiries).
         names = [case.person(fallback["actor"])]
     return names
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mediation.documents import forms, outcomes
+from mediation.documents import court, forms, outcomes
 from mediation.documents import kinds as K
 from mediation.documents.casefile import (
     CaseFile,
@@ -62,6 +62,7 @@ class Built:
 _BUILDERS: dict[str, Callable[[CaseFile, int, Need], dict[str, Any]]] = {
     **forms.BUILDERS,
     **outcomes.BUILDERS,
+    **court.BUILDERS,
 }
 
 

@@ -32,7 +32,7 @@ COMMON_FIELDS = MappingProxyType(
 #: The keys of each party in ``parties``, ``applicants``, ``respondents``... lists.
 PARTY_FIELDS = MappingProxyType(
     {
-        "role": "身份：申请人 / 被申请人 / 第三人",
+        "role": "身份：申请人 / 被申请人 / 第三人（法院的调解书：原告 / 被告 / 第三人）",
         "name": "姓名或名称",
         "is_organisation": "是否为法人或其他组织",
         "gender": "性别（男/女；组织为空）",
@@ -169,7 +169,7 @@ KINDS: Mapping[str, Kind] = MappingProxyType(
                 agreed_on="达成协议的日期",
                 copies="份数：当事人各一份，调解组织留存一份（当事人数 + 1）",
                 effect="协议效力及救济的说明（按流程，见 AGREEMENT_EFFECTS）",
-                mediator_title="调解人员的称谓：人民调解员 / 调解员 / 调解人员 / 审判员",
+                mediator_title="调解人员的称谓：人民调解员 / 调解员 / 调解人员",
                 signatures="签署栏：parties、mediators（SIGNER_FIELDS 的列表）和 committee",
             ),
             _kind(
@@ -232,18 +232,68 @@ KINDS: Mapping[str, Kind] = MappingProxyType(
             _kind(
                 "court_letter",
                 "委派调解结果函",
-                "委派/委托调解的结果书面告知法院（特邀调解规定第十九条、第二十六条）",
+                "委派/委托调解的结果书面告知法院（特邀调解规定第十八条至第二十条、第二十六条）",
                 court="委派或委托的人民法院",
                 court_ref="法院的案号或委派文号",
                 received_on="签收法院移交材料（开始调解）的日期",
                 parties="当事人",
-                mediators="调解员",
-                result="调解结果：agreement（达成协议）或 returned（调解不成退回）",
+                mediators="选定或指定的调解员（特邀调解规定第十二条；没有指定的，拒绝制作）",
+                result="调解结果：agreement（达成协议）、returned（调解不成退回）或 "
+                "suspended（涉嫌虚假调解中止调解）",
                 terms="协议内容（达成协议时）",
                 agreed_on="达成协议的日期（达成协议时）",
-                reason="调解不成的理由（退回时）",
-                report_ref="书面报告的文号（退回时，可为空）",
+                reason="调解不成或中止调解的理由（退回、中止时）",
+                report_ref="书面报告的文号（退回、中止时，可为空）",
                 letter_date="发函日期",
+            ),
+            _kind(
+                "court_rights_notice",
+                "当事人权利义务告知书（特邀调解）",
+                "委派/委托调解开始前告知当事人权利义务（特邀调解规定第十六条），当事人签收",
+                court="委派或委托的人民法院",
+                referral_kind="委派（立案前）或 委托（立案后）",
+                parties="全部当事人（签收栏）",
+                mediators="选定或指定的调解员（没有指定的，拒绝制作）",
+                informed_on="告知日期",
+            ),
+            _kind(
+                "civil_mediation",
+                "民事调解书",
+                "人民法院在诉讼中调解达成协议制作的调解书（民事诉讼法第一百条）：诉讼请求、"
+                "案件事实和调解结果，审判员、书记员署名，加盖法院印章，送达当事人签收后生效；"
+                "没有当事人签名栏",
+                case_number="法院案号，如（2026）浙0681民初123号（按法院代字编制，"
+                "没有设定法院代字的，拒绝制作）",
+                plaintiffs="原告（当事人字段见 PARTY_FIELDS，role 为「原告」）",
+                defendants="被告（role 为「被告」）",
+                third_parties="第三人（可为空）",
+                matter="案由（纠纷名称）",
+                filed_on="立案日期",
+                procedure="适用程序：普通程序 / 简易程序",
+                claims="原告的诉讼请求（agree 的 claims）",
+                facts="案件的事实（agree 的 facts）",
+                terms="调解结果：当事人自愿达成的协议（agree 的 terms）",
+                costs="案件受理费的负担（agree 的 costs，可为空）",
+                judge="审判员（agree 的 judge）",
+                clerk="书记员（agree 的 clerk）",
+                made_on="调解书制作日期（达成协议之日）",
+            ),
+            _kind(
+                "confirmation_ruling",
+                "民事裁定书（确认调解协议）",
+                "司法确认的裁定（民事诉讼法第二百零五条、第二百零六条）：确认调解协议有效或驳回申请",
+                case_number="法院案号，如（2026）浙0681民特45号（按法院代字编制，"
+                "没有设定法院代字的，拒绝制作）",
+                applicants="申请人：调解协议的双方当事人（role 为「申请人」）",
+                agreement="所确认的调解协议：number（原案号）、organisation（主持调解的组织）、"
+                "agreed_on、terms",
+                applied_on="收到申请的日期",
+                accepted_on="受理日期",
+                result="confirmed（调解协议有效）或 dismissed（驳回申请）",
+                reason="驳回的理由（驳回时）",
+                judge="审判员（confirm / dismiss 的 judge）",
+                clerk="书记员（confirm / dismiss 的 clerk）",
+                ruled_on="裁定日期",
             ),
             _kind(
                 "petition_feedback",
@@ -307,7 +357,6 @@ AGREEMENT_EFFECTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "本协议经各方当事人签名、调解人员签名并加盖{organisation}印章后生效。",
             "当事人达成协议并履行的，公安机关不再处罚；不履行协议的，依法予以处罚，并告知当事人可以就民事争议依法向人民法院提起民事诉讼。",
         ),
-        "judicial": ("本调解书经双方当事人签收后，即具有法律效力（民事诉讼法第一百条）。",),
     }
 )
 
@@ -327,8 +376,6 @@ FLOW_FAMILIES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "health_admin": ("administrative", "调解人员"),
         "traffic_police": ("administrative", "调解人员"),
         "public_order": ("public_order", "调解人员"),
-        "judicial": ("judicial", "审判员"),
-        "judicial_simple": ("judicial", "审判员"),
     }
 )
 

@@ -1,7 +1,7 @@
 """Documents of an outcome or a hand-off: the written agreement (人民调解法 art. 29) with
 its signature block and seal area, the oral-agreement form, the termination notice, the
-application for judicial confirmation, the result letter to a referring court and the
-result feedback to a petition bureau. Each builder returns its document's context (fields
+application for judicial confirmation and the result feedback to a petition bureau (the
+court's documents and the result letter to a referring court: :mod:`.court`). Each builder returns its document's context (fields
 documented in :mod:`mediation.documents.kinds`) and records in ``need`` what is missing.
 """
 
@@ -274,34 +274,6 @@ def _confirmation_application(case: CaseFile, seq: int, need: Need) -> dict[str,
     }
 
 
-def _court_letter(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
-    spec = spec_of(case, "court_letter")
-    event = case.entered(spec.after)
-    assert event is not None
-    carried: dict[str, Any] = case.proceeding["facts"].get("carried_over") or {}
-    found = carried.get("court_referral")
-    referral: dict[str, Any] = found if isinstance(found, dict) else {}
-    court = case.dispute["referring_organ"] or referral.get("court", "")
-    court_ref = case.dispute["referral_ref"] or referral.get("court_ref", "")
-    fix = "the court and its reference come with the referral (intake referring_organ/referral_ref, or court_referral's court/court_ref)"
-    agreement = agreement_event(case)
-    returned = event["to_state"] != "agreed"
-    ended = ending(case, event) if returned else {"reason": "", "other_routes": ""}
-    return {
-        "court": need.text(court, "委派（委托）法院", "特邀调解规定 arts. 19, 26", fix),
-        "court_ref": need.text(court_ref, "法院案号或委派文号", "特邀调解规定 arts. 19, 26", fix),
-        "received_on": cn_date(case.proceeding["opened_at"]),
-        "parties": parties_of(case, day_of(event, case)),
-        "mediators": "、".join(mediators_of(case, event)),
-        "result": "returned" if returned else "agreement",
-        "terms": agreement["payload"].get("terms", "") if agreement and not returned else "",
-        "agreed_on": cn_date(agreement["occurred_at"]) if agreement and not returned else "",
-        "reason": ended["reason"],
-        "report_ref": str(event["payload"].get("report_ref") or "") if returned else "",
-        "letter_date": cn_date(event["occurred_at"]),
-    }
-
-
 def _petition_feedback(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
     result = case.last("record_result")
     assert result is not None
@@ -333,6 +305,5 @@ BUILDERS = {
     "oral_agreement": _oral_agreement,
     "termination": _termination,
     "confirmation_application": _confirmation_application,
-    "court_letter": _court_letter,
     "petition_feedback": _petition_feedback,
 }

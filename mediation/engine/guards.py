@@ -116,6 +116,22 @@ def selection_is_known(ctl: Controller) -> str | None:
 
 
 @guard
+def mediators_are_people(ctl: Controller) -> str | None:
+    """The chosen or designated mediators (特邀调解规定 art. 12) are named people: a
+    mediator on the court's roster, or a user of the organisation; never a system
+    account."""
+    names = as_list(ctl.payload.get("mediators"))
+    if not names:
+        return "mediators 不能为空（填写选定或指定的调解员姓名）"
+    if any(len(n) > 100 for n in names):
+        return "mediators 中的姓名过长（每人不超过100字）"
+    system = [n for n in names if n in SYSTEM_ACCOUNTS]
+    if system:
+        return f"「{'、'.join(system)}」是系统账号，不是调解员：请填写调解员的姓名"
+    return None
+
+
+@guard
 def session_kind_is_known(ctl: Controller) -> str | None:
     return _choice(ctl.payload.get("kind"), SESSION_KINDS, "kind")
 
@@ -173,7 +189,12 @@ CONSENTED_ACTS = {
     "extend": "延长调解期限",
     "divert": "移送人民调解",
     "apply_confirmation": "共同申请司法确认",
+    "choose_mediator": "选定调解员",
 }
+
+#: Logins of the program itself: never a person a document may name (the scheduler fires
+#: expiries, ``system`` records upgrades).
+SYSTEM_ACCOUNTS = frozenset({"scheduler", "system"})
 
 
 @guard
@@ -472,6 +493,28 @@ def within_request_window(ctl: Controller) -> str | None:
 @effect
 def set_mediators(ctl: Controller) -> None:
     names = as_list(ctl.payload["mediators"])
+    ctl.updates["mediators"] = names
+    ctl.updates["mediator"] = names[0]
+
+
+@effect
+def designate_mediators(ctl: Controller) -> None:
+    """The chosen or designated mediators, by name: a user given by login is recorded by
+    the name registered for them (``mediation user add``), so that documents print a
+    person's name, never a login."""
+    from mediation.storage._tables import app_user_table
+
+    given = as_list(ctl.payload["mediators"])
+    registered = {
+        r.login: r.name
+        for r in ctl.conn.execute(
+            select(app_user_table.c.login, app_user_table.c.name).where(
+                app_user_table.c.login.in_(given)
+            )
+        )
+        if r.name
+    }
+    names = [registered.get(n, n) for n in given]
     ctl.updates["mediators"] = names
     ctl.updates["mediator"] = names[0]
 

@@ -103,6 +103,7 @@ _ORG_BY_CODE = Prepared(
         organisation_table.c.parent_id,
         organisation_table.c.name,
         organisation_table.c.periods,
+        organisation_table.c.court_code,
     ).where(organisation_table.c.code == bindparam("code"))
 )
 _ORG_BY_ID = Prepared(
@@ -113,6 +114,7 @@ _ORG_BY_ID = Prepared(
         organisation_table.c.parent_id,
         organisation_table.c.name,
         organisation_table.c.periods,
+        organisation_table.c.court_code,
     ).where(organisation_table.c.id == bindparam("id"))
 )
 
@@ -135,6 +137,11 @@ class Opened:
 def case_number(year: int, org_code: str, case_word: str, serial: int) -> str:
     """（2026）城关人调字第12号 (domain.md §5: year, committee code, serial per year)."""
     return f"（{year}）{org_code}{case_word}字第{serial}号"
+
+
+def court_case_number(year: int, court_code: str, case_type: str, serial: int) -> str:
+    """（2026）浙0681民初123号: a court's own case (year, court code, type of case, serial)."""
+    return f"（{year}）{court_code}{case_type}{serial}号"
 
 
 def record_dispute(conn: Connection, intake: Intake, *, actor: str, now: datetime) -> int:
@@ -193,7 +200,10 @@ def start_proceeding(
     check_receives(org)
     today = business_date(now)
     serial = _NEXT_SERIAL(conn, {"org": org.id, "year": today.year}).scalar_one()
-    number = case_number(today.year, org.code, flow.flow.case_word, serial)
+    if flow.flow.court_case_type and org.court_code:
+        number = court_case_number(today.year, org.court_code, flow.flow.court_case_type, serial)
+    else:
+        number = case_number(today.year, org.code, flow.flow.case_word, serial)
     pid = _INSERT_PROCEEDING(
         conn,
         {

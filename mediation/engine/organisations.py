@@ -14,6 +14,7 @@ schema change; the audit chain records who retired it and when.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,28 @@ _LADDER = list(taxonomy.LEVELS)
 RETIRED_KEY = "retired_at"
 _O = organisation_table
 
+#: A court's code (法院代字) as its case numbers print it: the province's one-character
+#: abbreviation and the court's digits, e.g. 浙0681 (a basic court), 浙06 (an
+#: intermediate court), 浙 (a high court); 最高法 for the Supreme People's Court.
+_COURT_CODE = re.compile(r"^[\u4e00-\u9fff]{1,3}[0-9]{0,4}$")
+
+
+def court_code_problem(court_code: str, kind: str) -> FieldProblem | None:
+    """Why ``court_code`` cannot be the code of an organisation of ``kind``, or None."""
+    if kind != "court":
+        return FieldProblem(
+            "court_code",
+            f"只有人民法院（court）才有法院代字，该组织的类型为 {kind}",
+            "set a court code only on an organisation of kind court",
+        )
+    if not _COURT_CODE.match(court_code):
+        return FieldProblem(
+            "court_code",
+            f"法院代字 {court_code!r} 格式不对",
+            "the province's abbreviation and the court's digits, e.g. 浙0681",
+        )
+    return None
+
 
 def add_organisation(
     store: Store,
@@ -43,11 +66,14 @@ def add_organisation(
     now: datetime,
     exist_ok: bool = False,
     actor: str | None = None,
+    court_code: str | None = None,
 ) -> dict[str, Any]:
     """Register an organisation; its parent, if any, must sit higher on the ladder.
 
     With ``exist_ok`` an identical existing registration is returned instead of refused.
     With ``actor`` the registration is recorded in the audit chain (``org_add``).
+    A court may be given its ``court_code`` (法院代字) at once: its cases of the court's own
+    flows are then numbered （2026）浙0681民初123号.
 
     :raises ValidationError: for an unknown level or kind, a taken code, or a bad parent.
     """
@@ -59,6 +85,10 @@ def add_organisation(
         problems.append(FieldProblem("kind", f"未知类型 {kind!r}", f"use one of {kinds}"))
     if not code.strip() or len(code) > 40:
         problems.append(FieldProblem("code", "代码为空或过长", "use 1-40 characters, e.g. 城关"))
+    if court_code is not None:
+        problem = court_code_problem(court_code, kind)
+        if problem is not None:
+            problems.append(problem)
     if problems:
         raise ValidationError(problems, source="organisation")
     with store.write() as conn:
@@ -82,6 +112,7 @@ def add_organisation(
                 "kind": kind,
                 "level": level,
                 "parent": parent,
+                "court_code": court_code,
                 "existing": True,
             }
         if same is not None:
@@ -114,7 +145,13 @@ def add_organisation(
         new_id = conn.execute(
             insert(organisation_table)
             .values(
-                code=code, name=name, kind=kind, level=level, parent_id=parent_id, created_at=now
+                code=code,
+                name=name,
+                kind=kind,
+                level=level,
+                parent_id=parent_id,
+                court_code=court_code,
+                created_at=now,
             )
             .returning(organisation_table.c.id)
         ).scalar_one()
@@ -134,6 +171,50 @@ def add_organisation(
         "kind": kind,
         "level": level,
         "parent": parent,
+        "court_code": court_code,
+    }
+
+
+def set_court_code(store: Store, *, code: str, court_code: str) -> dict[str, Any]:
+    """Set (or change) a court's code (法院代字): its cases opened from now on are numbered
+    （year）{court_code}民初N号 / 民特N号, and its court documents print that number.
+
+    :raises NotFoundError: for an unknown organisation.
+    :raises ValidationError: for an organisation that is not a court, or a malformed code.
+    """
+    with store.write() as conn:
+        row = conn.execute(
+            select(
+                organisation_table.c.id,
+                organisation_table.c.name,
+                organisation_table.c.kind,
+                organisation_table.c.level,
+                organisation_table.c.parent_id,
+            ).where(organisation_table.c.code == code)
+        ).first()
+        if row is None:
+            raise NotFoundError(f"no organisation {code!r}", hint="see `mediation org list`")
+        problem = court_code_problem(court_code, row.kind)
+        if problem is not None:
+            raise ValidationError([problem], source="org set-court-code")
+        conn.execute(
+            organisation_table.update()
+            .where(organisation_table.c.id == row.id)
+            .values(court_code=court_code)
+        )
+        parent = None
+        if row.parent_id is not None:
+            parent = conn.execute(
+                select(organisation_table.c.code).where(organisation_table.c.id == row.parent_id)
+            ).scalar()
+    return {
+        "id": row.id,
+        "code": code,
+        "name": row.name,
+        "kind": row.kind,
+        "level": row.level,
+        "parent": parent,
+        "court_code": court_code,
     }
 
 

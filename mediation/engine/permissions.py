@@ -56,6 +56,7 @@ class Action(StrEnum):
     ORG_EDIT = "org.edit", "修改组织"
     ORG_RETIRE = "org.retire", "撤销组织"
     ORG_SET_PERIOD = "org.set_period", "设置组织的调解期限"
+    ORG_SET_COURT_CODE = "org.set_court_code", "设置法院代字"
     ORG_LIST = "org.list", "查看组织"
     CALENDAR_LOAD = "calendar.load", "载入节假日安排"
     CALENDAR_SHOW = "calendar.show", "查看节假日安排"
@@ -109,7 +110,13 @@ def _allow(roles: str, *actions: Action) -> None:
 
 
 _allow("admin", Action.INIT, Action.DB_UPGRADE, Action.BACKUP, Action.IMPORT, Action.DEMO)
-_allow("admin", Action.ORG_ADD, Action.ORG_SET_PERIOD, Action.CALENDAR_LOAD)
+_allow(
+    "admin",
+    Action.ORG_ADD,
+    Action.ORG_SET_PERIOD,
+    Action.ORG_SET_COURT_CODE,
+    Action.CALENDAR_LOAD,
+)
 _allow("admin", Action.ORG_EDIT, Action.ORG_RETIRE)
 _allow("admin", Action.KEYS_INIT, Action.KEYS_IMPORT)
 _allow("admin", Action.USER_ADD, Action.USER_LIST, Action.USER_GRANT, Action.EXPORT_REVEAL)

@@ -247,6 +247,7 @@ def _organisation() -> Table:
         Column("level", String(20), nullable=False),
         Column("parent_id", Integer(), ForeignKey("organisation.id"), nullable=True),
         Column("periods", JSONText(), nullable=False, server_default="{}"),
+        Column("court_code", String(20), nullable=True),
         Column("created_at", Timestamp(), nullable=False),
     )
 

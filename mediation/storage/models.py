@@ -37,6 +37,11 @@ class Organisation(SQLModel, table=True, defer_build=True):
         sa_column=Column(JSONText, nullable=False, server_default="{}"),
         description="local periods for rules the law leaves to local rules: flow.kind -> [n, unit]",
     )
+    court_code: str | None = Field(
+        default=None,
+        max_length=20,
+        description="a court's code (法院代字, e.g. 浙0681) its case numbers are built from",
+    )
     created_at: datetime = _ts()
 
 

@@ -148,6 +148,9 @@ class Flow:
     deadlines: tuple[DeadlineRule, ...] = ()
     documents: tuple[DocumentSpec, ...] = ()
     description: str = ""
+    #: For a flow a court runs itself, the type of case in the court's number (类型代字:
+    #: 民初, 民特): a court with a court code numbers it （2026）浙0681民初123号.
+    court_case_type: str = ""
     _by_name: dict[str, State] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

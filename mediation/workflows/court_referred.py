@@ -1,8 +1,11 @@
 """委派调解 — pre-filing mediation the court refers to a mediation organisation (domain.md
 §3.4; 最高人民法院关于人民法院特邀调解的规定 2016).
 
-30 days from the day the mediator signs for the court's materials (art. 27); if both
-parties agree to extend, the 30-day limit no longer applies. An agreement is served and
+The parties choose the mediator from the court's roster, or the court or the organisation
+designates one (art. 12), and are told their rights and duties (art. 16) before mediation;
+suspected collusion suspends the mediation, reported to the court (art. 18). 30 days from
+the day the mediator signs for the court's materials (art. 27); if both parties agree to
+extend, the 30-day limit no longer applies. An agreement is served and
 filed with the court (art. 19) and may go to judicial confirmation; no agreement sends the
 materials back to the court, which files the case (art. 21); every termination is reported
 to the court in writing (art. 26). Expiry with no agreed extension returns it on its own.
@@ -14,9 +17,11 @@ from dataclasses import replace
 
 from mediation.domain.periods import Period
 from mediation.workflows import _common as common
+from mediation.workflows import _court_steps as court
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, HandOff, State, Transition
 
-_WORKING = ("received", "mediating")
+_BEFORE = ("received", "assigned", "informed")
+_WORKING = (*_BEFORE, "mediating", "suspended")
 
 FLOW = Flow(
     name="court_referred",
@@ -27,14 +32,18 @@ FLOW = Flow(
     description="人民法院立案前委派特邀调解组织或调解员调解，达成协议的可申请司法确认，未达成的退回法院立案。",
     states=(
         State("received", "已签收法院委派材料"),
+        *court.STATES,
         State("mediating", "调解中"),
+        court.SUSPENDED,
         State("agreed", "达成调解协议（送达并报法院备案）"),
         State("returned", "调解不成，材料退回法院", final=True),
         State("confirmation_requested", "已申请司法确认", final=True),
         State("archived", "结案归档", final=True),
     ),
     transitions=(
-        *common.sessions("特邀调解规定 art. 16", first_from="received", label="记录调解"),
+        *court.mediator_steps(("received",)),
+        *common.sessions("特邀调解规定 art. 16", first_from="informed", label="记录调解"),
+        *court.suspension(("assigned", "informed", "mediating")),
         common.extend("双方同意延长调解期限（不再受30日限制）", "特邀调解规定 art. 27", _WORKING),
         Transition(
             "agree",
@@ -100,7 +109,13 @@ FLOW = Flow(
     documents=(
         DocumentSpec("agreement", "人民调解协议书", "特邀调解规定 art. 19", ("agreed",)),
         DocumentSpec(
-            "court_letter", "委派调解结果函", "特邀调解规定 arts. 19, 26", ("agreed", "returned")
+            "court_rights_notice", "当事人权利义务告知书", "特邀调解规定 art. 16", ("informed",)
+        ),
+        DocumentSpec(
+            "court_letter",
+            "委派调解结果函",
+            "特邀调解规定 arts. 18, 19, 26",
+            ("agreed", "returned", "suspended"),
         ),
     ),
 )

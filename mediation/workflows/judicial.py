@@ -6,6 +6,12 @@ Mediation before the answer period ends: 15 days from the parties' consent (普�
 toward the trial limit. A 调解书 takes effect when both parties have signed for it (art. 100);
 some agreements are only recorded (art. 101); failure, or a party reneging before service,
 leads to judgment (art. 102); or the plaintiff withdraws the suit.
+
+The 民事调解书 (art. 100) states the 诉讼请求, the facts of the case and the result of the
+mediation, is signed by the judge and the clerk, sealed by the court and served on the
+parties; it has no signature lines for the parties. ``agree`` records what it prints: the
+claims, the facts, the agreed terms, the judge (审判员) and the clerk (书记员). The court's own
+case number (（2026）浙0681民初123号) is built from its court code (``org set-court-code``).
 """
 
 from __future__ import annotations
@@ -16,6 +22,11 @@ from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, T
 
 _CPL = "民事诉讼法"
 _WORKING = ("consented", "mediating")
+#: What the 民事调解书 states (民事诉讼法 art. 100): the claims, the facts of the case, the
+#: result (the agreed terms), and the judge and clerk who sign it.
+MEDIATION_BOOK_FIELDS = ("claims", "facts", "terms", "judge", "clerk")
+#: What it may state besides: who bears the court fees (案件受理费负担).
+MEDIATION_BOOK_OPTIONAL = ("costs",)
 
 
 def build(name: str, label: str, days: int, procedure: str) -> Flow:
@@ -25,6 +36,7 @@ def build(name: str, label: str, days: int, procedure: str) -> Flow:
         label=label,
         legal_basis=f"《中华人民共和国民事诉讼法》arts. 96-102；民事调解规定 art. 4（{procedure}）",
         case_word="民初调",
+        court_case_type="民初",
         initial="consented",
         description="人民法院审理民事案件中，根据当事人自愿原则进行调解。",
         states=(
@@ -44,9 +56,8 @@ def build(name: str, label: str, days: int, procedure: str) -> Flow:
                 ("mediating",),
                 "agreed",
                 "达成调解协议，制作调解书",
-                requires=common.AGREEMENT_FIELDS,
-                guards=("performance_deadline_is_date",),
-                effects=("record_agreement",),
+                requires=MEDIATION_BOOK_FIELDS,
+                optional=MEDIATION_BOOK_OPTIONAL,
                 legal_basis=f"{_CPL} arts. 99-100",
             ),
             Transition(
@@ -97,7 +108,7 @@ def build(name: str, label: str, days: int, procedure: str) -> Flow:
                 extended_by=("extend",),
             ),
         ),
-        documents=(DocumentSpec("agreement", "民事调解书", f"{_CPL} art. 100", ("agreed",)),),
+        documents=(DocumentSpec("civil_mediation", "民事调解书", f"{_CPL} art. 100", ("agreed",)),),
     )
 
 

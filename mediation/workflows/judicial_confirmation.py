@@ -12,11 +12,15 @@ from mediation.domain.periods import Period
 from mediation.workflows import _common as common
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
 
+#: Who signs the 民事裁定书 (the judge and the clerk), recorded with the ruling.
+RULING_SIGNERS = ("judge", "clerk")
+
 FLOW = Flow(
     name="judicial_confirmation",
     label="司法确认",
     legal_basis="《民事诉讼法》arts. 205-206；《关于人民调解协议司法确认程序的若干规定》（2011）",
     case_word="民特",
+    court_case_type="民特",
     initial="applied",
     description="当事人共同申请人民法院确认调解协议效力。",
     states=(
@@ -49,6 +53,7 @@ FLOW = Flow(
             "confirmed",
             "裁定调解协议有效（具有强制执行力）",
             requires=("ruling_ref",),
+            optional=RULING_SIGNERS,
             outcome="confirmed",
             legal_basis="民事诉讼法 art. 206",
         ),
@@ -58,6 +63,7 @@ FLOW = Flow(
             "dismissed",
             "裁定驳回申请（可重新调解或起诉）",
             requires=("ruling_ref", "reason"),
+            optional=RULING_SIGNERS,
             outcome="dismissed",
             legal_basis="民事诉讼法 art. 206",
         ),
@@ -86,6 +92,12 @@ FLOW = Flow(
     documents=(
         DocumentSpec(
             "confirmation_application", "司法确认申请书", "民事诉讼法解释 art. 354", ("applied",)
+        ),
+        DocumentSpec(
+            "confirmation_ruling",
+            "民事裁定书",
+            "民事诉讼法 arts. 205-206",
+            ("confirmed", "dismissed"),
         ),
     ),
 )

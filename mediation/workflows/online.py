@@ -4,14 +4,18 @@
 The parties choose a mediator within 2 working days, else the court designates one within 3
 working days; the mediator confirms within 3 working days (art. 12); the other party is
 notified within 3 working days (art. 15); the mediation period is 30 days before filing
-(15/7 after filing, art. 24); appraisal time is excluded (art. 26).
+(15/7 after filing, art. 24); appraisal time is excluded (art. 26). An agreement, once
+signed by the parties and the mediator (in effect), may go on to judicial confirmation
+within 30 days (人民调解法 art. 33; 民事诉讼法 art. 205), handed to the court's own case.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mediation.domain.periods import Period
 from mediation.workflows import _common as common
-from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
+from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, HandOff, State, Transition
 
 _RULES = "人民法院在线调解规则"
 _WORKING = ("notified", "mediating")
@@ -30,7 +34,9 @@ FLOW = Flow(
         State("notified", "已通知对方当事人"),
         State("mediating", "在线调解中"),
         State("appraising", "鉴定中（期限中止）"),
-        State("agreed", "达成调解协议", final=True),
+        State("agreed", "达成调解协议"),
+        State("confirmation_requested", "已申请司法确认", final=True),
+        State("archived", "结案归档", final=True),
         State("failed", "调解不成", final=True),
         State("withdrawn", "撤回申请", final=True),
     ),
@@ -41,7 +47,8 @@ FLOW = Flow(
             "assigned",
             "当事人选定调解员",
             requires=("mediators",),
-            effects=("set_mediators",),
+            guards=("mediators_are_people",),
+            effects=("designate_mediators",),
             legal_basis=f"{_RULES} art. 12",
         ),
         Transition(
@@ -50,8 +57,8 @@ FLOW = Flow(
             "assigned",
             "法院指定调解员",
             requires=("mediators", "selection"),
-            guards=("selection_is_known",),
-            effects=("set_mediators",),
+            guards=("selection_is_known", "mediators_are_people"),
+            effects=("designate_mediators",),
             legal_basis=f"{_RULES} art. 12",
         ),
         Transition(
@@ -99,6 +106,23 @@ FLOW = Flow(
             outcome="withdrawn",
             legal_basis=_RULES,
         ),
+        Transition(
+            "apply_confirmation",
+            ("agreed",),
+            "confirmation_requested",
+            "双方共同向法院申请司法确认",
+            requires=("organisation", "consented_by"),
+            guards=("agreement_in_effect", "within_confirmation_window", "both_sides_consent"),
+            outcome="transferred",
+            handoff=HandOff(
+                flow="judicial_confirmation",
+                organisation="payload",
+                entry_trigger="receive_application",
+                entry_state="applied",
+            ),
+            legal_basis="人民调解法 art. 33；民事诉讼法 art. 205",
+        ),
+        common.archive(("agreed",)),
     ),
     deadlines=(
         DeadlineRule(
@@ -139,6 +163,7 @@ FLOW = Flow(
             paused_by=("start_appraisal",),
             resumed_by=("finish_appraisal",),
         ),
+        replace(common.CONFIRMATION_WINDOW, runs_in=frozenset({"agreed"})),
     ),
     documents=(DocumentSpec("agreement", "调解协议", _RULES, ("agreed",)),),
 )

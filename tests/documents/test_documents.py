@@ -71,9 +71,21 @@ FLOW_HOME = {
 }
 
 
+#: The court's code (法院代字) its own cases are numbered with: （2026）浙0681民初1号.
+COURT_CODES = {"青山法院": "浙0681"}
+
+
 def add_extra_organisations(store: Store) -> None:
     for code, name, level, kind in EXTRA_ORGANISATIONS:
-        add_organisation(store, code=code, name=name, level=level, kind=kind, now=T0)
+        add_organisation(
+            store,
+            code=code,
+            name=name,
+            level=level,
+            kind=kind,
+            now=T0,
+            court_code=COURT_CODES.get(code),
+        )
 
 
 def full_record(flow: str = "peoples", **overrides: Any) -> dict[str, Any]:
@@ -144,6 +156,10 @@ def payload_for(
         "report_ref": "桥调函〔2026〕3号",
         "served_on": day.isoformat(),
         "penalty": "警告",
+        "claims": "判令被告清理共用通道内堆放的杂物。",
+        "judge": "陈法官",
+        "clerk": "林书记员",
+        "designated_by": "青山县人民法院",
     }
     payload = {key: data[key] for key in requires}
     if trigger.startswith("other_party_"):  # 行政调解: the respondent answers (domain.md §3.2)

@@ -56,7 +56,12 @@ def _case_for(store: Store, flow: str, spec: DocumentSpec) -> int:
         )
         assert_signed_before_applying(store, pid)
         assert result.handed_off_to is not None
-        return int(result.handed_off_to.proceeding_id)
+        court_case = int(result.handed_off_to.proceeding_id)
+        if spec.kind == "confirmation_ruling":  # the court accepts and confirms it
+            step(store, court_case, "accept", at + timedelta(hours=2))
+            step(store, court_case, "confirm", at + timedelta(hours=3),
+                 ruling_ref="（2026）浙0681民特1号", judge="陈法官", clerk="林书记员")  # fmt: skip
+        return court_case
     pid, at = walk(store, flow, spec.after[0])  # signs a written agreement before 司法确认
     if spec.kind == "confirmation_application":
         assert_signed_before_applying(store, pid)

@@ -86,6 +86,17 @@ def test_petition_to_confirmed_agreement_is_one_dispute(store, db_url, runner):
         "mediation_period",
     )
     c = court_mediation.proceeding_id
+    # The court designates the mediator; the parties are told their rights (特邀调解规定
+    # arts. 12, 16).
+    go(
+        c,
+        "designate_mediator",
+        22,
+        "特邀调解员",
+        mediators="吴桂英",
+        designated_by="青山县人民法院",
+    )
+    go(c, "inform", 22, "特邀调解员")
     go(c, "record_session", 22, "特邀调解员", kind="mediation", summary="释法明理")
     go(c, "agree", 25, "特邀调解员", **AGREEMENT)
     # Signed by both parties and the mediator and sealed the same day, two hours later: in
@@ -167,6 +178,8 @@ def test_petition_to_confirmed_agreement_is_one_dispute(store, db_url, runner):
         ],
         c: [
             "receive_court_referral",
+            "designate_mediator",
+            "inform",
             "record_session",
             "agree",
             *["record_signature"] * 4,  # 张三, 李四, the mediator, the committee's seal
@@ -219,9 +232,12 @@ def test_the_agreement_travels_with_the_hand_off(store):
     ):
         result = cases.advance(store, pid, trig, actor="t", now=T0, payload=data)
     c = result.handed_off_to.proceeding_id
-    cases.advance(
-        store, c, "record_session", actor="t", now=T0, payload={"kind": "mediation", "summary": "s"}
-    )
+    for trig, data in (
+        ("designate_mediator", {"mediators": ["周明"], "designated_by": "青山县人民法院"}),
+        ("inform", {}),
+        ("record_session", {"kind": "mediation", "summary": "s"}),
+    ):
+        cases.advance(store, c, trig, actor="t", now=T0, payload=data)
     cases.advance(store, c, "agree", actor="t", now=T0, payload=AGREEMENT)
     # In effect (signed by every party and the mediator, sealed) before the parties apply.
     signed_at, applied_at = T0 + timedelta(minutes=30), T0 + timedelta(hours=1)

@@ -118,14 +118,17 @@ def test_a_court_referred_agreement_needs_its_signatures_too(cli: Cli) -> None:
         referring_organ="青山县人民法院",
         referral_ref="（2026）浙0681民诉前调1号",
     )
+    cli.step(case, "designate_mediator", "2026-03-02", mediators="周明",
+             designated_by="青山县人民法院")  # fmt: skip
+    cli.step(case, "inform", "2026-03-02")
     cli.step(case, "record_session", "2026-03-02", kind="mediation", summary="诉前调解。")
     cli.step(case, "agree", "2026-03-03", "--data", str(Path("data/examples/agreement.toml")))
     apply = ("case", "advance", case, "apply_confirmation",
              "--set", "organisation=青山", "--set", "consented_by=张三、李四")  # fmt: skip
     refused = cli.refused(*apply, day="2026-03-04")
     assert "尚未生效" in refused.stderr and "当事人 张三" in refused.stderr
-    # No mediator was assigned in this flow: the mediator's signature is still named.
-    assert "调解员" in refused.stderr
+    # The designated mediator's signature is still wanted.
+    assert "调解员 周明" in refused.stderr
 
 
 def test_every_flow_offering_confirmation_checks_the_agreement_is_in_effect() -> None:

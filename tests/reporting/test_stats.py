@@ -192,6 +192,12 @@ def dataset(store: Any) -> dict[str, int]:
     confirmation = run(
         store,
         k,
+        (
+            "designate_mediator",
+            at(3, 3),
+            {"mediators": ["周明"], "designated_by": "青山县人民法院"},
+        ),
+        ("inform", at(3, 3)),
         ("record_session", at(3, 3), SESSION),
         ("agree", at(3, 9), AGREEMENT),
         ("sign", at(3, 9, 16)),
@@ -274,7 +280,7 @@ def test_other_groupings_add_up(store, dataset):
     for by, expected in (
         ("type", {"neighbourhood": 5, "marriage_family": 2, "contract": 3, "damages": 1}),
         ("channel", {"walk_in": 7, "grid": 2, "hotline": 1, "court": 1}),
-        ("mediator", {"周明": 7, "": 4}),  # F, G, H and K have none assigned
+        ("mediator", {"周明": 8, "": 3}),  # F, G and H have none assigned
         ("month", {"2026-03": 11}),
     ):
         report = stats.compute(store, stats.Selection(**{**SELECTION.__dict__, "by": by}))

@@ -9,6 +9,20 @@ from mediation.domain.periods import Period
 from mediation.engine.machine import load
 
 W = ("accepted", "assigned", "informed", "mediating")
+#: 委派/委托 (特邀调解规定): the mediator is chosen or designated (art. 12) and the parties are
+#: told their rights (art. 16) before mediation; collusion suspends it (art. 18).
+COURT_WORKING = ("received", "assigned", "informed", "mediating", "suspended")
+COURT_STEPS = {
+    ("received", "choose_mediator", "assigned"),
+    ("received", "designate_mediator", "assigned"),
+    ("assigned", "inform", "informed"),
+    ("informed", "record_session", "mediating"),
+    ("mediating", "record_session", "mediating"),
+    *((s, "suspend", "suspended") for s in ("assigned", "informed", "mediating")),
+    ("suspended", "resume", "mediating"),
+    *((s, "extend", s) for s in COURT_WORKING),
+    ("mediating", "agree", "agreed"),
+}
 
 EDGES = {
     "petition": {
@@ -43,15 +57,9 @@ EDGES = {
         ("recheck_requested", "close", "closed"),
     },
     "court_referred": {
-        ("received", "record_session", "mediating"),
-        ("mediating", "record_session", "mediating"),
-        ("received", "extend", "received"),
-        ("mediating", "extend", "mediating"),
-        ("mediating", "agree", "agreed"),
-        ("received", "return_to_court", "returned"),
-        ("mediating", "return_to_court", "returned"),
-        ("received", "expire", "returned"),
-        ("mediating", "expire", "returned"),
+        *COURT_STEPS,
+        *((s, "return_to_court", "returned") for s in COURT_WORKING),
+        *((s, "expire", "returned") for s in COURT_WORKING),
         ("agreed", "apply_confirmation", "confirmation_requested"),
         ("agreed", "archive", "archived"),
     },
@@ -161,14 +169,9 @@ EDGES = {
     },
     **{
         name: {
-            ("received", "record_session", "mediating"),
-            ("mediating", "record_session", "mediating"),
-            ("received", "extend", "received"),
-            ("mediating", "extend", "mediating"),
-            ("mediating", "agree", "agreed"),
+            *COURT_STEPS,
             ("agreed", "court_decision", "court_decided"),  # art. 20
-            ("received", "back_to_trial", "back_to_trial"),  # art. 21
-            ("mediating", "back_to_trial", "back_to_trial"),
+            *((s, "back_to_trial", "back_to_trial") for s in COURT_WORKING),  # arts. 21, 26
         }
         for name in ("entrusted", "entrusted_simple")
     },
@@ -221,6 +224,9 @@ EDGES = {
             (s, "withdraw", "withdrawn")
             for s in ("applied", "assigned", "confirmed", "notified", "mediating")
         ),
+        # An online agreement in effect may go on to 司法确认 (人民调解法 art. 33).
+        ("agreed", "apply_confirmation", "confirmation_requested"),
+        ("agreed", "archive", "archived"),
     },
 }
 
