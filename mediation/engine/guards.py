@@ -167,7 +167,8 @@ def mediation_result_is_known(ctl: Controller) -> str | None:
     return _choice(ctl.payload.get("result"), MEDIATION_RESULTS, "result")
 
 
-#: What the parties jointly consent to, by trigger: each refusal names it.
+#: What the parties jointly consent to, by trigger (or ``flow.trigger``): each refusal names
+#: it.
 CONSENTED_ACTS = {
     "extend": "延长调解期限",
     "divert": "移送人民调解",
@@ -176,7 +177,8 @@ CONSENTED_ACTS = {
     "remediate_agreement": "再次调解变更调解协议",
     "apply_police_mediation": "共同申请公安机关交通管理部门调解",
     "refer_peoples": "申请人民调解委员会调解",
-    "accept_joint_application": "共同书面申请公安机关交通管理部门调解",
+    # flow.trigger where a trigger's name says nothing of the consent
+    "traffic_police.accept": "共同书面申请公安机关交通管理部门调解",
 }
 
 
@@ -191,7 +193,9 @@ def both_sides_consent(ctl: Controller) -> str | None:
     ]
     if not missing:
         return None
-    act = CONSENTED_ACTS.get(ctl.trigger, "此项操作")
+    act = CONSENTED_ACTS.get(
+        f"{ctl.proceeding['flow']}.{ctl.trigger}", CONSENTED_ACTS.get(ctl.trigger, "此项操作")
+    )
     return f"{act}须经双方当事人同意：consented_by 缺少 {'、'.join(missing)}"
 
 
