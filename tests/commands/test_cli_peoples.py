@@ -290,8 +290,10 @@ BRANCHES: list[tuple[list[str], str]] = [
     (["accept", "assign", "refer_police"], "referred_police"),
     # 若干规定 art. 38: the agreement changed by mediating again after a follow-up.
     (
-        ["accept", "assign", "inform", "record_session", "agree_oral", "follow_up"]
-        + ["remediate_agreement"],
+        [
+            *["accept", "assign", "inform", "record_session", "agree_oral", "follow_up"],
+            "remediate_agreement",
+        ],
         "mediating",
     ),
     (["accept", "assign", "inform", "record_session", "escalate"], "escalated"),
