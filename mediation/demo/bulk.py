@@ -195,8 +195,8 @@ FLOW_MIX: list[tuple[float, str, str, str | None, list[tuple[int, tuple[str, ...
         "青山交警",
         "traffic",
         [
-            (80, ("accept", "start_mediation", "agree")),
-            (20, ("accept", "start_mediation", "end")),
+            (80, ("accept", "notify_parties", "start_mediation", "agree")),
+            (20, ("accept", "notify_parties", "start_mediation", "end")),
         ],
     ),
     (
@@ -308,6 +308,9 @@ def bulk_payload(
         "confirmation_notice": "已告知当事人可申请司法确认",
         "determination_received_on": (day - timedelta(days=3)).isoformat(),
         "applied_on": day.isoformat(),
+        # Notified 3 days ahead (道路交通事故处理程序规定 art. 86); see run_bulk.
+        "session_on": (day + timedelta(days=3)).isoformat(),
+        "place": "调解室",
         "penalty": "罚款二百元",
         "served_on": day.isoformat(),
         "decision": "出具民事调解书",
@@ -393,6 +396,8 @@ def run_bulk(
                     if step.startswith(">"):
                         step = step[1:]
                     at += timedelta(days=rng.choice(gaps), hours=rng.randrange(1, 4))
+                    if step == "start_mediation":  # on the day notified (session_on)
+                        at += timedelta(days=3)
                     if at >= now:
                         break  # still under way today
                     t = flow.transition(step, state)

@@ -38,6 +38,14 @@ from mediation.domain.taxonomy import MEDIATION_RESULTS, SIGNATURE_METHODS
 from mediation.workflows._common import AGREEMENT_FIELDS
 
 
+def _art29_basis(key: str) -> str:
+    """Why a missing agreement field stops the document: the law only says the agreement
+    "可以载明" it (人民调解法 art. 29; the place of performance: 若干规定 art. 35) — it is
+    the centre that requires it."""
+    law = "人民调解工作若干规定 art. 35" if key == "performance_place" else "人民调解法 art. 29"
+    return f"本中心要求协议书载明{AGREEMENT_LABELS[key]}；{law}：协议书可以载明"
+
+
 def _art29(need: Need, data: dict[str, Any], trigger: str) -> dict[str, str]:
     values = {}
     for key in AGREEMENT_FIELDS:
@@ -45,7 +53,7 @@ def _art29(need: Need, data: dict[str, Any], trigger: str) -> dict[str, str]:
         values[key] = need.text(
             value,
             AGREEMENT_LABELS[key],
-            f"人民调解法 art. 29：{AGREEMENT_LABELS[key]}",
+            _art29_basis(key),
             payload_fix(trigger, key),
         )
     values["performance_deadline"] = cn_deadline(values["performance_deadline"])

@@ -133,6 +133,9 @@ DEADLINE_STATUSES = _table(
     ("paused", "已中止计算"),
     ("met", "按期完成"),
     ("late", "逾期完成"),
+    # A period whose expiry has a statutory consequence (医调委 deemed failure, a labour
+    # lapse): the consequence was recorded, nobody overran anything (not 超期).
+    ("expired", "期满，依法产生相应后果"),
     ("closed", "期限届满前结束"),
     ("cancelled", "已撤销"),
 )
@@ -151,6 +154,7 @@ OUTCOMES = _table(
     ("confirmed", "司法确认有效"),
     ("dismissed", "司法确认申请被驳回"),
     ("not_accepted", "不予受理"),
+    ("revoked", "异议成立，原裁定撤销"),
     ("concluded", "办结"),
     ("archived", "结案归档"),
 )

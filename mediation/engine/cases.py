@@ -366,7 +366,9 @@ def advance_in(
         event_payload = {**event_payload, "previous_due": str(old_due)}
     for rule in flow.flow.deadlines:
         if state in rule.runs_in and dest not in rule.runs_in:
-            result.deadlines_stopped.append(stop_deadline(conn, rule, pid, today, now))
+            result.deadlines_stopped.append(
+                stop_deadline(conn, rule, pid, today, now, trigger=trigger)
+            )
     for rule in flow.pauses.get(trigger, ()):
         if pause_deadline(conn, pid, rule.kind, today):
             event_payload = {**event_payload, "deadline_paused": rule.kind}

@@ -278,8 +278,17 @@ def resume_deadline(
 
 
 def stop_deadline(
-    conn: Connection, rule: DeadlineRule, pid: int, today: date, now: datetime
+    conn: Connection,
+    rule: DeadlineRule,
+    pid: int,
+    today: date,
+    now: datetime,
+    *,
+    trigger: str | None = None,
 ) -> dict[str, Any]:
+    """Stop the clock of ``rule``: met, late (逾期完成), closed (a party's window), or
+    expired when ``trigger`` is the statutory consequence of its expiry (``on_expiry``: a
+    deemed failure, a labour lapse) — the law's own outcome, not an overrun."""
     found = _DUE_OF(conn, {"pid": pid, "kind": rule.kind}).first()
     if found is None:
         return {"kind": rule.kind, "status": None}
@@ -288,6 +297,8 @@ def stop_deadline(
     # running: the paused time does not count (domain.md §4).
     running_until = paused_on or today
     status = ("met" if running_until <= due else "late") if rule.duty else "closed"
+    if trigger is not None and trigger == rule.on_expiry and running_until > due:
+        status = "expired"
     _STOP_DEADLINE(conn, {"pid": pid, "kind": rule.kind, "status": status, "now": now})
     return {"kind": rule.kind, "label": rule.label, "due": due, "status": status}
 

@@ -71,7 +71,13 @@ ACTED_ON: dict[str, tuple[str, ...]] = {
     "within_confirmation_window": (),
     "within_request_window": (),
     "extension_available": (),
+    "mediators_are_people": ("mediators",),
+    "parties_notified_three_days_ahead": ("session_on",),
+    "notified_session_reached": (),
+    "within_three_days_of_failure": (),
+    "objection_in_time": ("objector_role", "known_on"),
     "set_mediators": ("mediators",),
+    "designate_mediators": ("mediators",),
     "record_agreement": (),
     "extend_deadline": ("new_due",),
 }

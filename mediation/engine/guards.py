@@ -184,12 +184,19 @@ def mediation_result_is_known(ctl: Controller) -> str | None:
     return _choice(ctl.payload.get("result"), MEDIATION_RESULTS, "result")
 
 
-#: What the parties jointly consent to, by trigger: each refusal names it.
+#: What the parties jointly consent to, by trigger (or ``flow.trigger``): each refusal names
+#: it.
 CONSENTED_ACTS = {
     "extend": "延长调解期限",
     "divert": "移送人民调解",
     "apply_confirmation": "共同申请司法确认",
     "choose_mediator": "选定调解员",
+    "agree_to_continue": "超过十五日继续调解",
+    "remediate_agreement": "再次调解变更调解协议",
+    "apply_police_mediation": "共同申请公安机关交通管理部门调解",
+    "refer_peoples": "申请人民调解委员会调解",
+    # flow.trigger where a trigger's name says nothing of the consent
+    "traffic_police.accept": "共同书面申请公安机关交通管理部门调解",
 }
 
 #: Logins of the program itself: never a person a document may name (the scheduler fires
@@ -208,7 +215,9 @@ def both_sides_consent(ctl: Controller) -> str | None:
     ]
     if not missing:
         return None
-    act = CONSENTED_ACTS.get(ctl.trigger, "此项操作")
+    act = CONSENTED_ACTS.get(
+        f"{ctl.proceeding['flow']}.{ctl.trigger}", CONSENTED_ACTS.get(ctl.trigger, "此项操作")
+    )
     return f"{act}须经双方当事人同意：consented_by 缺少 {'、'.join(missing)}"
 
 
@@ -319,7 +328,7 @@ def period_expired(ctl: Controller) -> str | None:
     return None
 
 
-#: Flows that exclude each other for one dispute (医疗纠纷预防和处理条例 arts. 38, 40: a medical
+#: Flows that exclude each other for one dispute (医疗纠纷预防和处理条例 arts. 31, 40: a medical
 #: dispute is mediated by the 医调委 or by the health authority, not both at once).
 EXCLUSIVE_FLOWS = {"medical_committee": "health_admin", "health_admin": "medical_committee"}
 
@@ -340,11 +349,15 @@ def not_mediated_elsewhere(ctl: Controller) -> str | None:
             proceeding_table.c.closed_at.is_(None),
             # Still being mediated: no agreement, failure or withdrawal.
             proceeding_table.c.outcome.is_(None),
+            # Accepted there: a mere application elsewhere does not bar this one (arts.
+            # 31, 40: "已经申请…调解并且已被受理").
+            proceeding_table.c.state != "applied",
         )
     ).first()
     if busy is not None:
         return (
-            f"该医疗纠纷已在 {busy.case_number} 中调解（医调委调解与卫生主管部门调解不得同时进行）"
+            f"该医疗纠纷已被 {busy.case_number} 受理调解（医调委调解与卫生主管部门调解不得同时进行，"
+            "医疗纠纷预防和处理条例 arts. 31, 40）"
         )
     return None
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from transitions import Machine
 
+from mediation.engine import guards_procedures as _procedures
 from mediation.engine.controller import Controller
 from mediation.engine.guards import EFFECTS, GUARDS
 from mediation.errors import FlowDefinitionError
@@ -25,6 +26,9 @@ from mediation.workflows import (
     flow_names,
     get_flow,
 )
+
+#: Registers the procedure guards (notices, hand-offs, objections) in GUARDS.
+_ = _procedures
 
 
 class _Guard:

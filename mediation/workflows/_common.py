@@ -10,7 +10,9 @@ from __future__ import annotations
 from mediation.domain.periods import Period
 from mediation.workflows._spec import AGREEMENT_EFFECTIVE, DeadlineRule, Transition
 
-#: 人民调解法 art. 29: the fields a written agreement must state.
+#: 人民调解法 art. 29: the fields a written agreement "可以载明" (may state) — the law lists
+#: them without requiring them; the product asks for them because centres require them
+#: (the place of performance: 人民调解工作若干规定 art. 35).
 AGREEMENT_FIELDS = (
     "facts",
     "issues",
@@ -281,6 +283,49 @@ CONFIRMATION_WINDOW = DeadlineRule(
     runs_in=frozenset({"agreed_written", "followed_up"}),
     duty=False,
 )
+
+
+def police_report(source: tuple[str, ...]) -> Transition:
+    """人民调解法 art. 25: a dispute that may turn into a public-order or criminal case is
+    reported to the police and preventive measures are taken. A duty recorded on the case,
+    not an outcome: the mediation goes on (no state change)."""
+    return Transition(
+        "report_police",
+        source,
+        None,
+        "可能激化，采取预防措施并报告公安机关（调解继续）",
+        requires=("reason", "police_organ", "measures"),
+        legal_basis="人民调解法 art. 25",
+    )
+
+
+def police_take_over(source: tuple[str, ...]) -> Transition:
+    """The police take the matter over (立案/受理): only then does the mediation end."""
+    return Transition(
+        "refer_police",
+        source,
+        "referred_police",
+        "公安机关已受理（接手处理），终止调解",
+        requires=("reason", "police_organ"),
+        optional=("police_ref",),
+        outcome="referred_police",
+        legal_basis="人民调解法 art. 25",
+    )
+
+
+def remediate_agreement(source: tuple[str, ...] = ("followed_up",)) -> Transition:
+    """人民调解工作若干规定 art. 38: found at a follow-up that the agreement is unsuitable, the
+    committee mediates again with both parties' consent to change it (or replace it with a
+    new one); a new agreement must then be signed and takes effect anew."""
+    return Transition(
+        "remediate_agreement",
+        source,
+        "mediating",
+        "经双方同意再次调解，变更原调解协议",
+        requires=("reason", "consented_by"),
+        guards=("both_sides_consent",),
+        legal_basis="人民调解工作若干规定 art. 38",
+    )
 
 
 def archive(source: tuple[str, ...]) -> Transition:

@@ -3,7 +3,9 @@
 
 Acceptance decided within 5 working days of the application; mediation completed within 30
 working days of acceptance; appraisal (鉴定) time is not counted; expiry without agreement is
-failure, which the scheduler records. Mutually exclusive with 医调委 mediation.
+failure, which the scheduler records. Mutually exclusive with 医调委 mediation: not accepted
+once the committee or a court has accepted the dispute (a mere application does not bar
+it), and ended when one of them accepts it later, an appraisal under way included.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ FLOW = Flow(
     legal_basis="《医疗纠纷预防和处理条例》art. 40",
     case_word="卫调",
     initial="applied",
-    description="县级卫生主管部门调解医疗纠纷；已申请医调委调解或已起诉的不予受理。",
+    description="县级卫生主管部门调解医疗纠纷；医调委或人民法院已受理的不予受理。",
     states=(
         State("applied", "申请"),
         State("accepted", "已受理"),
@@ -43,7 +45,10 @@ FLOW = Flow(
             guards=("not_mediated_elsewhere",),
             legal_basis=_ART40,
         ),
-        replace(common.REJECT, legal_basis=f"{_ART40}（已申请医调委调解或已起诉的不予受理）"),
+        replace(
+            common.REJECT,
+            legal_basis=f"{_ART40}（已经申请医调委调解并且已被受理，或者已经起诉并且已被受理的，不予受理）",
+        ),
         *common.sessions(_ART40, first_from="accepted", label="记录调解"),
         *common.appraisal(_ART40),
         replace(common.agree_written(legal_basis=_ART40), dest="agreed", trigger="agree"),
@@ -64,6 +69,18 @@ FLOW = Flow(
             guards=("period_expired",),
             outcome="terminated",
             legal_basis=f"{_ART40}（超过调解期限未达成调解协议的，视为调解不成）",
+        ),
+        Transition(
+            "end_accepted_elsewhere",
+            (*_WORKING, "appraising"),
+            "failed",
+            "纠纷已被人民法院或医调委受理，终止调解",
+            requires=("accepted_by", "accepted_on", "reason"),
+            outcome="terminated",
+            legal_basis=(
+                f"{_ART40}（已经向人民法院提起诉讼并且已被受理，或者已经申请医疗纠纷人民调解"
+                "委员会调解并且已被受理的，卫生主管部门已经受理的，终止调解）"
+            ),
         ),
         Transition("close", ("agreed", "failed"), "closed", "结案", legal_basis=_ART40),
     ),

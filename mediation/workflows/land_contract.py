@@ -1,16 +1,23 @@
 """农村土地承包经营纠纷调解 (domain.md §3.6; 农村土地承包经营纠纷调解仲裁法 2009).
 
-Mediated by the village committee or the township government (art. 8); the law sets no
+Mediated by the village committee or the township government (arts. 3, 7), on a written or
+oral application (art. 8); every step cites this statute, not the 人民调解法. The law sets no
 period for mediation. If mediation fails the parties may apply for arbitration, where the
 award is due within 60 days (+30) of acceptance (art. 47) — a different proceeding.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mediation.workflows import _common as common
 from mediation.workflows._spec import DocumentSpec, Flow, State
 
 _WORKING = ("accepted", "assigned", "informed", "mediating")
+_LAW = "农村土地承包经营纠纷调解仲裁法"
+#: Art. 3: the parties may settle, ask the village committee or township government to
+#: mediate, or — not wishing to, or failing — apply for arbitration or sue.
+_ART3 = f"{_LAW} art. 3"
 
 FLOW = Flow(
     name="land_contract",
@@ -34,17 +41,25 @@ FLOW = Flow(
         State("archived", "结案归档", final=True),
     ),
     transitions=(
-        common.accept("农村土地承包经营纠纷调解仲裁法 art. 8"),
-        common.REJECT,
-        common.refuse(),
-        common.ASSIGN,
-        common.INFORM,
-        *common.sessions("农村土地承包经营纠纷调解仲裁法 art. 9"),
-        common.agree_written(legal_basis="农村土地承包经营纠纷调解仲裁法 art. 10"),
-        common.TERMINATE,
-        common.withdraw(_WORKING),
-        *common.follow_ups(("agreed_written",)),
-        common.archive(("terminated", "withdrawn", "followed_up")),
+        common.accept(f"{_LAW} art. 8"),
+        replace(
+            common.REJECT,
+            legal_basis=f"{_LAW} arts. 2-3（不属于农村土地承包经营纠纷的，告知其他途径）",
+        ),
+        common.refuse(legal_basis=f"{_ART3}（不愿调解的，可以申请仲裁或者起诉）"),
+        replace(common.ASSIGN, legal_basis=f"{_LAW} art. 7"),
+        replace(common.INFORM, legal_basis=f"{_LAW} art. 9"),
+        *common.sessions(f"{_LAW} art. 9"),
+        common.agree_written(legal_basis=f"{_LAW} art. 10"),
+        replace(common.TERMINATE, legal_basis=f"{_ART3}（调解不成的，可以申请仲裁或者起诉）"),
+        replace(common.withdraw(_WORKING), legal_basis=_ART3),
+        *(
+            replace(t, legal_basis=f"{_LAW} arts. 7, 10")
+            for t in common.follow_ups(("agreed_written",))
+        ),
+        replace(
+            common.archive(("terminated", "withdrawn", "followed_up")), legal_basis=f"《{_LAW}》"
+        ),
     ),
     documents=(
         DocumentSpec(

@@ -3,7 +3,9 @@
 
 Thirty working days from acceptance (art. 38); appraisal (鉴定) time does not count; the
 committee and both sides may agree to extend; expiry without agreement is deemed failure,
-which the scheduler records on its own. Parties are told they may seek judicial
+which the scheduler records on its own. Once a court or the health authority has *accepted*
+the dispute (a mere application is not enough), the committee ends its mediation, an
+appraisal under way included (art. 31). Parties are told they may seek judicial
 confirmation (art. 39), which they may then apply for like any people's-mediation agreement
 (人民调解法 art. 33).
 """
@@ -73,6 +75,19 @@ FLOW = Flow(
             legal_basis=f"{_ART38}（超过调解期限未达成调解协议的，视为调解不成）",
         ),
         common.withdraw((*_WORKING, "appraising")),
+        Transition(
+            "end_accepted_elsewhere",
+            (*_WORKING, "appraising"),
+            "terminated",
+            "纠纷已被人民法院或卫生主管部门受理，终止调解",
+            requires=("accepted_by", "accepted_on", "reason"),
+            outcome="terminated",
+            legal_basis=(
+                "医疗纠纷预防和处理条例 art. 31（已经向人民法院提起诉讼并且已被受理，或者已经"
+                "申请卫生主管部门调解并且已被受理的，医疗纠纷人民调解委员会已经受理的，终止调解）"
+            ),
+        ),
+        common.police_report(_WORKING),
         *common.follow_ups(("agreed_written",)),
         *common.CONFIRMATION,
         common.archive(

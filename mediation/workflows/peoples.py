@@ -1,8 +1,10 @@
 """人民调解 — people's mediation under the 人民调解法 (2010) (domain.md §3.1).
 
 申请/登记 → 受理 or 不予受理 → 指派调解员 → 告知权利义务 → 调查/调解 → 书面协议, 口头协议,
-终止, 撤回 or 移送公安 → 履行回访 → (司法确认) → 结案归档; escalation to the next level's
-committee keeps the dispute and restarts the one-month clock.
+终止, 撤回 or 公安机关接手 → 履行回访 (→ 再次调解变更协议) → (司法确认) → 结案归档.
+A report to the police (人民调解法 art. 25) is recorded without ending the mediation;
+escalation to the next level's committee keeps the dispute and restarts the one-month
+clock.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ FLOW = Flow(
         State("agreed_oral", "达成口头协议"),
         State("terminated", "调解终止"),
         State("withdrawn", "当事人撤回"),
-        State("referred_police", "已移送公安机关"),
+        State("referred_police", "公安机关已受理，调解终止"),
         State("followed_up", "已回访"),
         State("confirmation_applied", "已申请司法确认"),
         State("confirmed", "司法确认有效"),
@@ -78,15 +80,8 @@ FLOW = Flow(
         ),
         common.TERMINATE,
         common.withdraw(_WORKING),
-        Transition(
-            "refer_police",
-            ("informed", "mediating"),
-            "referred_police",
-            "可能激化为治安/刑事案件，报告公安机关",
-            requires=("reason", "police_organ"),
-            outcome="referred_police",
-            legal_basis="人民调解法 art. 25",
-        ),
+        common.police_report(_WORKING),
+        common.police_take_over(_WORKING),
         Transition(
             "escalate",
             _WORKING,
@@ -119,6 +114,7 @@ FLOW = Flow(
             legal_basis="特邀调解规定 arts. 11-12",
         ),
         *common.follow_ups(("agreed_written", "agreed_oral")),
+        common.remediate_agreement(),
         *common.CONFIRMATION,
         common.archive(
             (
@@ -137,8 +133,10 @@ FLOW = Flow(
             label="调解期限",
             period=Period(1, "months"),
             legal_basis="人民调解工作若干规定 art. 33（一般在一个月内调结）",
-            # Re-mediation after a rejected confirmation is a fresh attempt: a new month.
-            starts_on=("accept", "receive_escalation", "remediate"),
+            # Re-mediation after a rejected confirmation (here, or handed back from the
+            # court's 司法确认 case), or to change an agreement after a follow-up, is a
+            # fresh attempt: a new month.
+            starts_on=("accept", "receive_escalation", "remediate", "remediate_agreement"),
             runs_in=frozenset(_WORKING),
             extended_by=("extend",),
         ),

@@ -3,8 +3,10 @@
 
 登记 → 受理 → 初核引导 (suitable for mediation, or one of the exclusions) → 对接移送 to a
 people's mediation committee with both parties' consent (the petition stays open) → 结果反馈
-from the committee → 办结. Disposal within 15 days of registration (art. 22); the whole
-handling within 60 days of acceptance, +30 at most with approval (art. 34).
+from the committee → 办结. Disposal within 15 days of receipt, the petitioner told of it
+(arts. 22-23); an organ that finds the matter outside its remit objects within 5 working
+days of receipt (art. 23); the whole handling within 60 days of acceptance, +30 at most with
+approval (art. 34).
 
 复查 and 复核 (arts. 35-36): the petitioner may ask within 30 days of *receiving* the written
 reply (自收到书面答复之日起). The day of service is recorded (``record_service``,
@@ -36,6 +38,7 @@ FLOW = Flow(
         State("registered", "信访事项登记"),
         State("accepted", "已受理"),
         State("forwarded", "已转送其他机关", final=True),
+        State("remit_objected", "不属于本机关职权范围，已提出异议", final=True),
         State("assessed", "初核：适宜调解"),
         State("handled_otherwise", "不适宜调解，依其他途径办理"),
         State("diverted", "已移送人民调解"),
@@ -50,7 +53,21 @@ FLOW = Flow(
     ),
     transitions=(
         Transition(
-            "accept", ("registered",), "accepted", "受理", legal_basis="信访工作条例 art. 22"
+            "accept",
+            ("registered",),
+            "accepted",
+            "受理并告知信访人",
+            legal_basis="信访工作条例 arts. 22-23（收到之日起15日内告知信访人）",
+        ),
+        Transition(
+            "object_remit",
+            ("registered",),
+            "remit_objected",
+            "认为不属于本机关职权范围，向转送、交办机关提出异议",
+            requires=("organ", "reason"),
+            guards=("within_request_window",),
+            outcome="transferred",
+            legal_basis="信访工作条例 art. 23（收到之日起5个工作日内提出异议）",
         ),
         Transition(
             "forward",
@@ -208,10 +225,20 @@ FLOW = Flow(
             kind="disposal_period",
             label="信访事项处理（转送、交办）期限",
             period=Period(15, "days"),
-            legal_basis="信访工作条例 art. 22（收到信访事项之日起15日内）",
+            legal_basis="信访工作条例 arts. 22-23（收到信访事项之日起15日内处理并告知信访人）",
             starts_on=("open",),
             from_receipt=True,
             runs_in=frozenset({"registered"}),
+        ),
+        DeadlineRule(
+            kind="remit_objection_window",
+            label="职权异议期限",
+            period=Period(5, "working_days"),
+            legal_basis="信访工作条例 art. 23（不属于本机关职权范围的，收到之日起5个工作日内提出异议）",
+            starts_on=("open",),
+            from_receipt=True,
+            runs_in=frozenset({"registered"}),
+            duty=False,
         ),
         DeadlineRule(
             kind="handling_period",

@@ -2,13 +2,19 @@
 
 "一般一个月内调结" (人民调解工作若干规定 art. 33); the insurers are notified at least 3 days
 before a session (domain.md §3.6; local 交调委 rules — configuration, not national law).
+A case may come from a failed traffic police mediation (道路交通事故处理程序规定 art. 86);
+after a failed mediation here the parties may jointly apply for police mediation within 3
+days (art. 85), a hand-off that enters the police flow accepted. A report to the police
+(人民调解法 art. 25) does not end the mediation; the police taking the matter over does.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mediation.domain.periods import Period
 from mediation.workflows import _common as common
-from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
+from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, HandOff, State, Transition
 
 _WORKING = ("accepted", "assigned", "informed", "mediating")
 
@@ -29,6 +35,8 @@ FLOW = Flow(
         State("mediating", "调解中"),
         State("agreed_written", "达成调解协议"),
         State("terminated", "调解终止"),
+        State("referred_police_mediation", "已转公安机关交通管理部门调解", final=True),
+        State("referred_police", "公安机关已受理，调解终止"),
         State("withdrawn", "当事人撤回"),
         State("followed_up", "已回访"),
         State("confirmation_applied", "已申请司法确认"),
@@ -55,13 +63,38 @@ FLOW = Flow(
         common.extend(
             "经双方同意延长调解期限", "地方人民调解条例（如宁波市人民调解条例 art. 27）", _WORKING
         ),
-        common.agree_written(extra=("insurer",)),
+        # The insurer is printed when one takes part (an uninsured vehicle has none).
+        replace(common.agree_written(), optional=("insurer",)),
         common.TERMINATE,
         common.withdraw(_WORKING),
+        common.police_report(_WORKING),
+        common.police_take_over(_WORKING),
+        Transition(
+            "apply_police_mediation",
+            ("terminated",),
+            "referred_police_mediation",
+            "人民调解不成，三日内共同申请公安机关交通管理部门调解",
+            requires=("organisation", "consented_by"),
+            guards=("within_three_days_of_failure", "both_sides_consent"),
+            handoff=HandOff(
+                flow="traffic_police",
+                organisation="payload",
+                entry_trigger="receive_after_peoples",
+                entry_state="accepted",
+            ),
+            legal_basis="道路交通事故处理程序规定 art. 85",
+        ),
         *common.follow_ups(("agreed_written",)),
         *common.CONFIRMATION,
         common.archive(
-            ("terminated", "withdrawn", "followed_up", "confirmed", "confirmation_rejected")
+            (
+                "terminated",
+                "withdrawn",
+                "referred_police",
+                "followed_up",
+                "confirmed",
+                "confirmation_rejected",
+            )
         ),
     ),
     deadlines=(

@@ -45,6 +45,12 @@ SETS: dict[str, dict[str, str]] = {
         "reason": "双方言语激烈，有动手迹象",
         "police_organ": "青山县公安局城关派出所",
     },
+    "report_police": {
+        "reason": "李四扬言报复",
+        "police_organ": "青山县公安局城关派出所",
+        "measures": "劝离双方，约定冷静期",
+    },
+    "remediate_agreement": {"reason": "原协议清理范围约定不清", "consented_by": "张三、李四"},
     "escalate": {"reason": "案情复杂，需上级调委会协调"},
     "court_referral": {
         "organisation": "城关",
@@ -271,6 +277,25 @@ BRANCHES: list[tuple[list[str], str]] = [
     (["accept", "assign", "inform", "record_session", "terminate"], "terminated"),
     (["accept", "assign", "inform", "refer_police", "archive"], "archived"),
     (["accept", "assign", "inform", "record_session", "refer_police"], "referred_police"),
+    # A report to the police (art. 25) keeps the case where it is; the police taking the
+    # matter over ends it, at any stage of the work.
+    (
+        [
+            *["accept", "report_police", "assign", "report_police", "inform", "report_police"],
+            *["record_session", "report_police", "agree_oral"],
+        ],
+        "agreed_oral",
+    ),
+    (["accept", "refer_police"], "referred_police"),
+    (["accept", "assign", "refer_police"], "referred_police"),
+    # 若干规定 art. 38: the agreement changed by mediating again after a follow-up.
+    (
+        [
+            *["accept", "assign", "inform", "record_session", "agree_oral", "follow_up"],
+            "remediate_agreement",
+        ],
+        "mediating",
+    ),
     (["accept", "assign", "inform", "record_session", "escalate"], "escalated"),
     (["accept", "assign", "inform", "terminate", "court_referral"], "referred_to_court"),
     (
@@ -486,6 +511,8 @@ def test_escalation_opens_a_proceeding_one_level_up(
         "assign",
         "extend",
         "withdraw",
+        "report_police",
+        "refer_police",
         "escalate",
     ]
     (first,) = events(runner, db, q["id"])
@@ -614,7 +641,15 @@ def test_trigger_not_allowed_names_state_and_allowed_triggers(
     assert result.exit_code == 5, result.output
     assert result.stdout == ""
     assert "当前状态为「已受理」（accepted），inform 不能在此状态执行" in result.stderr
-    assert _allowed_in_hint(result.stderr) == {"refuse", "assign", "extend", "withdraw", "escalate"}
+    assert _allowed_in_hint(result.stderr) == {
+        "refuse",
+        "assign",
+        "extend",
+        "withdraw",
+        "report_police",
+        "refer_police",
+        "escalate",
+    }
     assert "assign（指派调解员）" in result.stderr
 
     unknown = advance(runner, db, case, "approve")
@@ -705,6 +740,18 @@ def test_case_next_lists_allowed_triggers(db: str, runner: CliRunner, tmp_path: 
         ("assign", "指派调解员", "assigned", "已指派调解员"),
         ("extend", "经双方同意延长调解期限", "accepted", "已受理"),
         ("withdraw", "当事人撤回申请或要求终止调解", "withdrawn", "当事人撤回"),
+        (
+            "report_police",
+            "可能激化，采取预防措施并报告公安机关（调解继续）",
+            "accepted",
+            "已受理",
+        ),
+        (
+            "refer_police",
+            "公安机关已受理（接手处理），终止调解",
+            "referred_police",
+            "公安机关已受理，调解终止",
+        ),
         ("escalate", "上报上一级调委会", "escalated", "已上报上级调委会"),
     ]
     assert {n["trigger"]: n["requires"] for n in data["next"]}["assign"] == [

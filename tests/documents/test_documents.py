@@ -134,6 +134,10 @@ def payload_for(
         "new_due": (day + timedelta(days=60)).isoformat(),
         "other_routes": "可依法申请仲裁或向人民法院提起诉讼",
         "police_organ": "青山县公安局城关派出所",
+        "measures": "劝离双方，约定冷静期",
+        "accepted_by": "青山县人民法院",
+        "accepted_on": day.isoformat(),
+        "place": "青山县交警大队调解室",
         "performance": "performed",
         "court": "青山县人民法院",
         "ruling_ref": "（2026）浙0681民特12号",
@@ -214,6 +218,10 @@ def walk(
             sign_agreement(store, opened.proceeding_id, at + timedelta(minutes=30))
         if "record_agreement" in t.effects:
             agreement = t.trigger
+        if "notified_session_reached" in t.guards:
+            # The mediation starts on the day notified to the parties (session_on, 5 days
+            # on: at least 3 days' notice, 道路交通事故处理程序规定 art. 86).
+            at += timedelta(days=5)
         at += timedelta(hours=1)
         payload = payload_for(t.trigger, t.requires, at, names)
         payload.update((overrides or {}).get(t.trigger, {}))

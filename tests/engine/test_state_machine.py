@@ -230,17 +230,17 @@ def empty(store: Store) -> None:
 
 def _replay(
     flow: FlowMachine, events: list[Any]
-) -> tuple[dict[str, str], dict[str, list[tuple[date, datetime]]]]:
+) -> tuple[dict[str, str], dict[str, list[tuple[date, datetime, str]]]]:
     """What the flow's rules say ``events`` did to the clocks: the running ones (kind ->
     open | paused), and for each kind the clocks stopped, in order: (the last day the
-    clock ran, when it was stopped).
+    clock ran, when it was stopped, the trigger that stopped it).
 
     Rules apply in the engine's documented order: leaving ``runs_in`` stops a clock, then
     the trigger pauses, resumes, and finally starts clocks. A clock stopped while paused
     last ran on the day it was paused (domain.md §4: paused time does not count).
     """
     running: dict[str, tuple[str, date | None]] = {}
-    stopped: dict[str, list[tuple[date, datetime]]] = defaultdict(list)
+    stopped: dict[str, list[tuple[date, datetime, str]]] = defaultdict(list)
     for ev in events:
         day = business_date(ev.occurred_at)
         for declared in flow.flow.deadlines:
@@ -249,7 +249,7 @@ def _replay(
             if ev.from_state in declared.runs_in and ev.to_state not in declared.runs_in:
                 if status:
                     _, paused_on = running.pop(kind)
-                    stopped[kind].append((paused_on or day, ev.occurred_at))
+                    stopped[kind].append((paused_on or day, ev.occurred_at, ev.trigger))
             elif ev.trigger in declared.paused_by and status == "open":
                 running[kind] = ("paused", day)
             elif ev.trigger in declared.resumed_by and status == "paused":
@@ -319,11 +319,14 @@ def _check_deadlines(
         f"{where}: stopped deadlines"
     )
     for kind, stopped_rows in done.items():
-        for r, (ran_until, stopped_at) in zip(stopped_rows, stops[kind], strict=True):
+        for r, (ran_until, stopped_at, trigger) in zip(stopped_rows, stops[kind], strict=True):
             if rules[kind].duty:
                 status = "met" if ran_until <= r.due else "late"
             else:
                 status = "closed"
+            # The law's consequence of expiry (deemed failure, lapse): not an overrun.
+            if trigger == rules[kind].on_expiry and ran_until > r.due:
+                status = "expired"
             assert r.status == status, f"{where}: {kind} due {r.due}, ran until {ran_until}"
             assert (r.closed_at, r.paused_on) == (stopped_at, None), where
 

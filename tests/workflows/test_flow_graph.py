@@ -60,9 +60,13 @@ PEOPLES_EDGES: set[tuple[str, str, str]] = {
     ("assigned", "withdraw", "withdrawn"),
     ("informed", "withdraw", "withdrawn"),
     ("mediating", "withdraw", "withdrawn"),
-    # may become a public-order or criminal case → report to the police (art. 25)
-    ("informed", "refer_police", "referred_police"),
-    ("mediating", "refer_police", "referred_police"),
+    # may become a public-order or criminal case → report to the police (art. 25): a duty
+    # recorded on the case, the mediation goes on; it ends only if the police take over
+    *((s, "report_police", s) for s in ("accepted", "assigned", "informed", "mediating")),
+    *(
+        (s, "refer_police", "referred_police")
+        for s in ("accepted", "assigned", "informed", "mediating")
+    ),
     # escalation to the next level's committee (若干规定 art. 21)
     ("accepted", "escalate", "escalated"),
     ("assigned", "escalate", "escalated"),
@@ -72,6 +76,8 @@ PEOPLES_EDGES: set[tuple[str, str, str]] = {
     ("agreed_written", "follow_up", "followed_up"),
     ("agreed_oral", "follow_up", "followed_up"),
     ("followed_up", "follow_up", "followed_up"),
+    # re-mediation to change the agreement, with both parties' consent (若干规定 art. 38)
+    ("followed_up", "remediate_agreement", "mediating"),
     # optional 司法确认 (art. 33; 民事诉讼法 arts. 205-206)
     ("agreed_written", "apply_confirmation", "confirmation_applied"),
     ("followed_up", "apply_confirmation", "confirmation_applied"),
@@ -154,6 +160,7 @@ def test_peoples_internal_transitions_keep_the_state():
         ("informed", "extend"),
         ("mediating", "extend"),
         ("followed_up", "follow_up"),
+        *((s, "report_police") for s in ("accepted", "assigned", "informed", "mediating")),
     }
     for src, trigger in internal:
         assert fm.machine.events[trigger].transitions[src][0].dest is None
@@ -186,7 +193,7 @@ def test_peoples_deadlines_cite_the_law():
     period = rules["mediation_period"]
     assert period.period == Period(1, "months")
     assert "若干规定 art. 33" in period.legal_basis
-    assert period.starts_on == ("accept", "receive_escalation", "remediate")
+    assert period.starts_on == ("accept", "receive_escalation", "remediate", "remediate_agreement")
     assert period.runs_in == frozenset({"accepted", "assigned", "informed", "mediating"})
     assert period.extended_by == ("extend",)
     assert period.duty is True

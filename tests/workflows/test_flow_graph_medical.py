@@ -22,6 +22,10 @@ MEDICAL_EDGES = {
     *((s, "terminate", "terminated") for s in ("assigned", "informed", "mediating")),
     *((s, "deem_failed", "deemed_failed") for s in WORKING),  # expiry = deemed failure
     *((s, "withdraw", "withdrawn") for s in (*WORKING, "appraising")),
+    # a court or the health authority accepted it: mediation ends, appraisal or not (art. 31)
+    *((s, "end_accepted_elsewhere", "terminated") for s in (*WORKING, "appraising")),
+    # a report to the police (人民调解法 art. 25) keeps the mediation going
+    *((s, "report_police", s) for s in WORKING),
     ("agreed_written", "follow_up", "followed_up"),
     ("followed_up", "follow_up", "followed_up"),
     ("agreed_written", "apply_confirmation", "confirmation_applied"),

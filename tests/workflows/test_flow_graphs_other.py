@@ -26,6 +26,8 @@ COURT_STEPS = {
 
 EDGES = {
     "petition": {
+        # an organ finding the matter outside its remit objects (art. 23, 5 working days)
+        ("registered", "object_remit", "remit_objected"),
         ("registered", "accept", "accepted"),
         ("registered", "forward", "forwarded"),
         ("accepted", "assess_suitable", "assessed"),
@@ -64,6 +66,19 @@ EDGES = {
         ("agreed", "archive", "archived"),
     },
     "judicial_confirmation": {
+        # withdrawal before the ruling, or treated as withdrawn (解释 art. 357)
+        ("applied", "withdraw", "withdrawn"),
+        ("accepted", "withdraw", "withdrawn"),
+        ("accepted", "deem_withdrawn", "withdrawn"),
+        # after the ruling: its service starts the party's 15 days; objections (解释 art. 372)
+        *((s, "record_ruling_service", s) for s in ("confirmed", "dismissed")),
+        *((s, "file_objection", "objection_filed") for s in ("confirmed", "dismissed")),
+        ("objection_filed", "reject_objection", "objection_rejected"),
+        ("objection_filed", "revoke_ruling", "ruling_revoked"),
+        # dismissed or not accepted: re-mediation or suit (民事诉讼法 art. 206)
+        *((s, "return_to_mediation", "remediation") for s in ("dismissed", "not_accepted")),
+        *((s, "sue", "litigation") for s in ("dismissed", "not_accepted")),
+        *((s, "close", "closed") for s in ("confirmed", "dismissed", "not_accepted")),
         ("applied", "accept", "accepted"),
         ("applied", "refuse_application", "not_accepted"),
         ("accepted", "extend_ruling", "accepted"),
@@ -71,6 +86,21 @@ EDGES = {
         ("accepted", "dismiss", "dismissed"),
     },
     "labour": {
+        # both parties agree to go on past the 15 days (规定 art. 26)
+        *((s, "agree_to_continue", s) for s in ("applied", *W)),
+        # non-performance → arbitration (art. 15)
+        *((s, "not_performed", "not_performed") for s in ("agreed_written", "followed_up")),
+        ("not_performed", "archive", "archived"),
+        # judicial confirmation (民事诉讼法 art. 205)
+        *(
+            (s, "apply_confirmation", "confirmation_applied")
+            for s in ("agreed_written", "followed_up")
+        ),
+        ("confirmation_applied", "confirmation_granted", "confirmed"),
+        ("confirmation_applied", "confirmation_denied", "confirmation_rejected"),
+        ("confirmation_rejected", "remediate", "mediating"),
+        ("confirmed", "archive", "archived"),
+        ("confirmation_rejected", "archive", "archived"),
         ("applied", "accept", "accepted"),
         ("applied", "reject", "rejected"),
         *((s, "refuse", "refused") for s in ("applied", "accepted", "assigned", "informed")),
@@ -119,6 +149,8 @@ EDGES = {
         ("terminated", "close", "closed"),
     },
     "health_admin": {
+        # the 医调委 or a court accepted it: mediation ends, during an appraisal too (art. 40)
+        *((s, "end_accepted_elsewhere", "failed") for s in ("accepted", "mediating", "appraising")),
         ("applied", "accept", "accepted"),
         ("applied", "reject", "rejected"),
         ("accepted", "record_session", "mediating"),
@@ -136,7 +168,13 @@ EDGES = {
     "traffic_police": {
         ("applied", "accept", "accepted"),
         ("applied", "reject", "rejected"),
-        ("accepted", "start_mediation", "mediating"),
+        # the parties are notified 3 days ahead (art. 86), then mediation starts
+        ("accepted", "notify_parties", "notified"),
+        ("notified", "notify_parties", "notified"),
+        ("notified", "start_mediation", "mediating"),
+        # no agreement: people's mediation (art. 86) or suit
+        ("ended", "refer_peoples", "referred_peoples"),
+        ("ended", "close", "closed"),
         ("mediating", "record_session", "mediating"),
         ("mediating", "agree", "agreed"),  # 调解书
         ("mediating", "end", "ended"),  # 调解终结书
@@ -176,6 +214,12 @@ EDGES = {
         for name in ("entrusted", "entrusted_simple")
     },
     "traffic": {
+        # a report to the police keeps the mediation going; the police taking over ends it
+        *((s, "report_police", s) for s in W),
+        *((s, "refer_police", "referred_police") for s in W),
+        ("referred_police", "archive", "archived"),
+        # failed: police mediation within 3 days (道路交通事故处理程序规定 art. 85)
+        ("terminated", "apply_police_mediation", "referred_police_mediation"),
         ("applied", "accept", "accepted"),
         ("applied", "reject", "rejected"),
         *((s, "refuse", "refused") for s in ("applied", "accepted", "assigned", "informed")),
@@ -247,7 +291,8 @@ def test_edges(name: str) -> None:
 @pytest.mark.parametrize(
     ("name", "kind", "period", "basis"),
     [
-        ("petition", "disposal_period", Period(15, "days"), "信访工作条例 art. 22"),
+        ("petition", "disposal_period", Period(15, "days"), "信访工作条例 arts. 22-23"),
+        ("petition", "remit_objection_window", Period(5, "working_days"), "信访工作条例 art. 23"),
         ("petition", "handling_period", Period(60, "days"), "信访工作条例 art. 34"),
         ("petition", "review_window", Period(30, "days"), "信访工作条例 art. 35"),
         ("petition", "review_period", Period(30, "days"), "信访工作条例 art. 35"),
@@ -256,6 +301,18 @@ def test_edges(name: str) -> None:
         ("court_referred", "mediation_period", Period(30, "days"), "特邀调解规定 art. 27"),
         ("judicial_confirmation", "acceptance_period", Period(3, "days"), "司法确认规定 art. 4"),
         ("judicial_confirmation", "ruling_period", Period(15, "days"), "司法确认规定 art. 5"),
+        (
+            "judicial_confirmation",
+            "special_procedure_limit",
+            Period(30, "days"),
+            "民事诉讼法 art. 187",
+        ),
+        (
+            "judicial_confirmation",
+            "objection_window",
+            Period(15, "days"),
+            "民事诉讼法解释 art. 372",
+        ),
         ("labour", "mediation_period", Period(15, "days"), "劳动争议调解仲裁法 art. 14"),
         ("administrative", "mediation_period", Period(20, "working_days"), "北京市行政调解办法"),
         (
@@ -398,13 +455,17 @@ def test_traffic_police_application_within_ten_working_days(store) -> None:
     from tests.conftest import T0
 
     opened = _open(store, "traffic_police")
-    late = {"determination_received_on": "2026-02-10", "applied_on": "2026-03-02"}
+    late = {
+        "determination_received_on": "2026-02-10",
+        "applied_on": "2026-03-02",
+        "consented_by": "张三、李四",
+    }
     # 10 working days from 2/10 run over the Spring Festival break and end on 3/2:
     # 2/11, 2/12, 2/13, 2/14 (调休), 2/24, 2/25, 2/26, 2/27, 2/28 (调休), 3/2.
     done = cases.advance(store, opened.proceeding_id, "accept", actor="t", now=T0, payload=late)
     assert done.to_state == "accepted"
     other = _open(store, "traffic_police")
-    too_late = {"determination_received_on": "2026-02-09", "applied_on": "2026-03-02"}
+    too_late = {**late, "determination_received_on": "2026-02-09"}
     with pytest.raises(TransitionNotAllowed, match="10个工作日"):
         cases.advance(store, other.proceeding_id, "accept", actor="t", now=T0, payload=too_late)
 

@@ -284,7 +284,9 @@ def court_confirmations(qx: Query, by: str | None) -> Any:
     """Judicial-confirmation proceedings handed off from the cases (委派调解 → 司法确认),
     by (key, state of the confirmation proceeding)."""
     child = proceeding_table.alias("confirmation")
-    dims = qx.dims(by, child.c.state.label("state"))
+    # The ruling is the outcome: a confirmed case stays confirmed once its objection
+    # window has run out and it is closed (民事诉讼法解释 art. 372).
+    dims = qx.dims(by, func.coalesce(child.c.outcome, child.c.state).label("state"))
     q = select(*dims, func.count().label("n")).select_from(child)
     q = q.join(proceeding_table, proceeding_table.c.id == child.c.parent_id)
     if _needs_dispute(by):
