@@ -35,6 +35,7 @@ _EXPORTS = {
     "SignedDocument": "mediation.api.write_results",
     "SigningKey": "mediation.api.write_results",
     "Action": "mediation.engine.permissions",
+    "AuditCheckpoint": "mediation.storage.checkpoint",
     "Opened": "mediation.engine.cases",
     "Advanced": "mediation.engine.cases",
     "Clock": "mediation.domain.clock",
@@ -106,6 +107,7 @@ if TYPE_CHECKING:
     from mediation.errors import TransitionNotAllowed as TransitionNotAllowed
     from mediation.errors import UsageError as UsageError
     from mediation.errors import ValidationError as ValidationError
+    from mediation.storage.checkpoint import AuditCheckpoint as AuditCheckpoint
 
 
 def __getattr__(name: str) -> Any:
