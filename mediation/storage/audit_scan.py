@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -56,22 +55,21 @@ _EVENT_COLUMNS = (
 _ACCESS_COLUMNS = "chain_seq, id, action, actor, subject, detail, {ts}, hash"
 
 
+_DIGITS = "[0-9][0-9]"
+#: How SQLite stores a timestamp (UTC): ``YYYY-MM-DD HH:MM:SS.ffffff``.
+_STORED = f"{_DIGITS * 2}-{_DIGITS}-{_DIGITS} {_DIGITS}:{_DIGITS}:{_DIGITS}.{_DIGITS * 3}"
+
+
 def _ts(dialect: str) -> str:
-    """The occurred_at column as text: SQLite stores ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC);
-    PostgreSQL formats it the same way in UTC."""
+    """occurred_at as the reference hashes it (``_iso``: UTC, ISO 8601, microseconds),
+    made by the database; on SQLite NULL for a value stored otherwise than mediation
+    stores it (the entry is then hashed the reference way)."""
     if dialect == "postgresql":
-        return "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-    return "occurred_at"
-
-
-_STORED_TS = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
-
-
-def _iso(stored: Any) -> str:
-    """``_iso(occurred_at)`` of the reference hash, from the stored text."""
-    if type(stored) is str and _STORED_TS.fullmatch(stored):
-        return f"{stored[:10]}T{stored[11:]}+00:00"
-    raise ValueError(stored)  # not as mediation writes it: hash it the reference way
+        return """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+    return (
+        f"CASE WHEN typeof(occurred_at) = 'text' AND occurred_at GLOB '{_STORED}' "
+        "THEN substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12) || '+00:00' END"
+    )
 
 
 def _s(value: str | None) -> str:
@@ -87,7 +85,7 @@ def event_body(row: tuple[Any, ...]) -> bytes:
         raise ValueError("not an integer")  # e.g. text in an integer column of SQLite
     return (
         f'event\n{{"actor":{_enc(actor)},"dispute_id":{dispute},"from_state":{_s(src)},'
-        f'"note":{_s(note)},"occurred_at":"{_iso(ts)}","payload":{payload},'
+        f'"note":{_s(note)},"occurred_at":{_enc(ts)},"payload":{payload},'
         f'"prev_hash":{_enc(prev or "")},"proceeding_id":{proceeding},"seq":{seq},'
         f'"to_state":{_enc(dest)},"trigger":{_enc(trig)}}}'
     ).encode()
@@ -100,7 +98,7 @@ def access_body(row: tuple[Any, ...]) -> bytes:
         raise ValueError("not an integer")
     return (
         f'access\n{{"action":{_enc(action)},"actor":{_enc(actor)},"detail":{detail},'
-        f'"id":{aid},"occurred_at":"{_iso(ts)}","subject":{_enc(subject)}}}'
+        f'"id":{aid},"occurred_at":{_enc(ts)},"subject":{_enc(subject)}}}'
     ).encode()
 
 
@@ -111,6 +109,10 @@ class _Scan:
         self, conn: Connection, report: AuditReport, limit: int, since: int | None = None
     ) -> None:
         self.conn, self.report, self.limit, self.since = conn, report, limit, since
+        #: A full scan's breaks of the disputes' chains, as :meth:`report_breaks` takes them,
+        #: and the disputes whose events it met out of id order (checked by the database).
+        self.breaks: list[tuple[Any, ...]] = []
+        self.disordered: set[int] = set()
         self.dialect = conn.dialect.name
         self.raw: Any = conn.connection.driver_connection
 
@@ -183,20 +185,24 @@ class _Scan:
 
     def chain(self, after: int, head: str) -> None:
         """Check every entry after position ``after`` (and every pending one), fold them
-        onto ``head``, and compare the result with the stored head."""
+        onto ``head``, and compare the result with the stored head. On a full scan
+        (``after`` 0) each dispute's chain is followed too (:meth:`follow_disputes`)."""
         report, add = self.report, self.add
         sha256 = hashlib.sha256
         expected = after + 1
+        events = access = pending_count = 0
+        full = self.since is None
+        links: dict[int, tuple[int, str]] = {}  # dispute → (id, hash) of its last event
+        numbers: dict[tuple[int, int], int] = {}  # (dispute, case) → its last event's number
         pending = self.entries("chain_seq IS NULL", "id", ())
         positioned = self.entries("chain_seq > ?", "chain_seq, id", (after,))
         for row in itertools.chain(pending, positioned):
-            report.entries += 1
             is_event = len(row) == 14
             stored = row[-1]
             if is_event:
-                report.events += 1
+                events += 1
             else:
-                report.access_events += 1
+                access += 1
             if stored is None:
                 add("inserted", self._where(row), "not in the chain: written outside mediation")
                 continue
@@ -206,15 +212,32 @@ class _Scan:
                 same = None
             if same != stored and (self.event_edited(row) if is_event else self.access_edited(row)):
                 add("edited", self._where(row), "its content no longer matches its hash")
+            if is_event and full:
+                eid, dispute, case, n = row[1], row[2], row[3], row[4]
+                last_id, link = links.get(dispute, (0, GENESIS))
+                key = (dispute, case)
+                before = numbers.get(key, 0)
+                if eid < last_id:  # chain order is not id order here: the database decides
+                    self.disordered.add(dispute)
+                elif row[12] != link or n != before + 1:
+                    self.breaks.append((dispute, eid, case, n, row[12], link, before))
+                links[dispute] = (eid, stored)
+                numbers[key] = n
             seq = row[0]
             if seq is None:
-                report.pending += 1
+                pending_count += 1
                 continue
             if seq > expected:
                 missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
                 add("deleted", f"chain positions {missing}", f"missing before {self._where(row)}")
             expected = seq + 1
             head = sha256(f"{head}{stored}".encode()).hexdigest()
+        report.entries += events + access
+        report.events += events
+        report.access_events += access
+        report.pending += pending_count
+        if full:
+            report.disputes = len(links)
         self.compare_head(expected - 1, head)
 
     def positioned(self, position: int) -> bool:
@@ -269,48 +292,55 @@ class _Scan:
 
     def disputes(self, after: int | None) -> None:
         """Each event links to its dispute's previous event, and each case's event numbers
-        run 1, 2, 3...: for every event (``after`` None), or for those after a position."""
+        run 1, 2, 3...: after a full scan, its findings, the disputes it met out of order
+        asked of the database; after a checkpoint, the database looks up each new event's
+        predecessor."""
         if after is None:
-            self.report.disputes = self.conn.execute(
-                text("SELECT count(DISTINCT dispute_id) FROM event WHERE hash IS NOT NULL")
-            ).scalar_one()
-            query = f"""
-                SELECT id, dispute_id, proceeding_id, seq, prev_hash, link, before FROM (
-                    SELECT id, dispute_id, proceeding_id, seq, prev_hash,
-                        coalesce(lag(hash) OVER (PARTITION BY dispute_id ORDER BY id),
-                                 '{GENESIS}') AS link,
-                        coalesce(lag(seq) OVER (PARTITION BY dispute_id, proceeding_id
-                                                ORDER BY id), 0) AS before
-                    FROM event WHERE hash IS NOT NULL) w
-                WHERE prev_hash IS NULL OR prev_hash <> link OR seq <> before + 1
-                ORDER BY dispute_id, id"""
-            params: dict[str, Any] = {}
-        else:
-            query = f"""
-                SELECT id, dispute_id, proceeding_id, seq, prev_hash, link, before FROM (
-                    SELECT e.id, e.dispute_id, e.proceeding_id, e.seq, e.prev_hash,
-                        coalesce((SELECT x.hash FROM event x WHERE x.dispute_id = e.dispute_id
-                                  AND x.id < e.id AND x.hash IS NOT NULL
-                                  ORDER BY x.id DESC LIMIT 1), '{GENESIS}') AS link,
-                        coalesce((SELECT x.seq FROM event x WHERE x.dispute_id = e.dispute_id
-                                  AND x.proceeding_id = e.proceeding_id AND x.id < e.id
-                                  AND x.hash IS NOT NULL ORDER BY x.id DESC LIMIT 1), 0)
-                            AS before
-                    FROM event e WHERE (e.chain_seq > :after OR e.chain_seq IS NULL)
-                        AND e.hash IS NOT NULL) w
-                WHERE prev_hash IS NULL OR prev_hash <> link OR seq <> before + 1
-                ORDER BY dispute_id, id"""
-            params = {"after": after}
-            self.report.disputes = self.conn.execute(
-                text(
-                    "SELECT count(DISTINCT dispute_id) FROM event "
-                    "WHERE (chain_seq > :after OR chain_seq IS NULL) AND hash IS NOT NULL"
-                ),
-                params,
-            ).scalar_one()
-        for eid, dispute, proceeding, n, prev_hash, link, before in self.conn.execute(
-            text(query), params
-        ):
+            breaks = [b for b in self.breaks if b[0] not in self.disordered]
+            if self.disordered:
+                marks = ", ".join(str(int(d)) for d in sorted(self.disordered))
+                breaks += self.conn.execute(
+                    text(
+                        f"""
+                        SELECT dispute_id, id, proceeding_id, seq, prev_hash, link, before
+                        FROM (SELECT id, dispute_id, proceeding_id, seq, prev_hash,
+                            coalesce(lag(hash) OVER (PARTITION BY dispute_id ORDER BY id),
+                                     '{GENESIS}') AS link,
+                            coalesce(lag(seq) OVER (PARTITION BY dispute_id, proceeding_id
+                                                    ORDER BY id), 0) AS before
+                            FROM event WHERE hash IS NOT NULL AND dispute_id IN ({marks})) w
+                        WHERE prev_hash IS NULL OR prev_hash <> link OR seq <> before + 1"""
+                    )
+                ).all()
+            self.report_breaks(sorted(breaks, key=lambda b: (b[0], b[1])))
+            return
+        params = {"after": after}
+        self.report.disputes = self.conn.execute(
+            text(
+                "SELECT count(DISTINCT dispute_id) FROM event "
+                "WHERE (chain_seq > :after OR chain_seq IS NULL) AND hash IS NOT NULL"
+            ),
+            params,
+        ).scalar_one()
+        query = f"""
+            SELECT dispute_id, id, proceeding_id, seq, prev_hash, link, before FROM (
+                SELECT e.id, e.dispute_id, e.proceeding_id, e.seq, e.prev_hash,
+                    coalesce((SELECT x.hash FROM event x WHERE x.dispute_id = e.dispute_id
+                              AND x.id < e.id AND x.hash IS NOT NULL
+                              ORDER BY x.id DESC LIMIT 1), '{GENESIS}') AS link,
+                    coalesce((SELECT x.seq FROM event x WHERE x.dispute_id = e.dispute_id
+                              AND x.proceeding_id = e.proceeding_id AND x.id < e.id
+                              AND x.hash IS NOT NULL ORDER BY x.id DESC LIMIT 1), 0)
+                        AS before
+                FROM event e WHERE (e.chain_seq > :after OR e.chain_seq IS NULL)
+                    AND e.hash IS NOT NULL) w
+            WHERE prev_hash IS NULL OR prev_hash <> link OR seq <> before + 1
+            ORDER BY dispute_id, id"""
+        self.report_breaks(self.conn.execute(text(query), params).all())
+
+    def report_breaks(self, breaks: list[Any]) -> None:
+        """(dispute, event id, case, number, prev_hash, expected link, previous number)."""
+        for dispute, eid, proceeding, n, prev_hash, link, before in breaks:
             where = self.event_where(eid, proceeding, n, dispute)
             if prev_hash != link:
                 self.add(
