@@ -334,9 +334,10 @@ class _Scan:
                         AS before
                 FROM event e WHERE (e.chain_seq > :after OR e.chain_seq IS NULL)
                     AND e.hash IS NOT NULL) w
-            WHERE prev_hash IS NULL OR prev_hash <> link OR seq <> before + 1
-            ORDER BY dispute_id, id"""
-        self.report_breaks(self.conn.execute(text(query), params).all())
+            WHERE prev_hash IS NULL OR prev_hash <> link OR seq <> before + 1"""
+        # Sorted here: ORDER BY would have SQLite walk the whole dispute index to sort.
+        found = self.conn.execute(text(query), params).all()
+        self.report_breaks(sorted(found, key=lambda b: (b[0], b[1])))
 
     def report_breaks(self, breaks: list[Any]) -> None:
         """(dispute, event id, case, number, prev_hash, expected link, previous number)."""
