@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from mediation.errors import TransitionNotAllowed as TransitionNotAllowed
     from mediation.errors import UsageError as UsageError
     from mediation.errors import ValidationError as ValidationError
+    from mediation.storage.checkpoint import AuditCheckpoint as AuditCheckpoint
 
 
 def __getattr__(name: str) -> Any:

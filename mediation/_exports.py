@@ -29,6 +29,7 @@ EXPORTS = {
     "SignedDocument": "mediation.api.write_results",
     "SigningKey": "mediation.api.write_results",
     "Action": "mediation.engine.permissions",
+    "AuditCheckpoint": "mediation.storage.checkpoint",
     "Opened": "mediation.engine.cases",
     "Advanced": "mediation.engine.cases",
     "Clock": "mediation.domain.clock",

@@ -52,6 +52,11 @@ from mediation.domain.clock import BUSINESS_TZ
 from mediation.storage.store import Store
 
 #: The PostgreSQL server, and a database on it to connect to for administration.
+#: Revealed exports are signed and imports check the signature (storage.transfer.signature):
+#: every test that moves a database uses this passphrase unless it says otherwise.
+EXPORT_PASSPHRASE = "test-export-passphrase"
+os.environ.setdefault("MEDIATION_EXPORT_PASSPHRASE", EXPORT_PASSPHRASE)
+
 PG_SERVER_URL = os.environ.get(
     "MEDIATION_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -12,6 +12,8 @@ from mediation.api._base import Session, raise_pinned_clock_refused
 from mediation.engine.permissions import Action
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from mediation.api.admin_results import CalendarYear, Initialised, SchemaStatus
     from mediation.api.write_results import CalendarLoaded, LocalPeriod, Organisation
     from mediation.domain.calendar import WorkCalendar, YearCalendar
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from mediation.engine.users import User
     from mediation.reporting import reports, stats
     from mediation.storage.audit import AuditReport
+    from mediation.storage.checkpoint import AuditCheckpoint
     from mediation.storage.transfer import ExportSummary, ImportSummary
 
 
@@ -378,22 +381,47 @@ class AdminAPI(Session):
 
     # -- audit and moving -----------------------------------------------------------------
 
-    def verify_audit(self) -> AuditReport:
+    def verify_audit(self, *, since: AuditCheckpoint | Path | None = None) -> AuditReport:
         """Recompute every hash and both chains, and check that the state rows (cases,
         users, keys, sealed documents) equal what the chain records
-        (:mod:`mediation.storage.consistency`), on one snapshot of the database."""
-        from mediation.storage import consistency
-        from mediation.storage.audit import verify
+        (:mod:`mediation.storage.consistency`), on one snapshot of the database. With
+        ``since`` (a checkpoint, or its file), only what follows it
+        (:mod:`mediation.storage.checkpoint`).
 
+        :raises TamperedError: the checkpoint is another database's, or was edited.
+        :raises ValidationError: the file is not a checkpoint.
+        """
         self._authorize(Action.AUDIT_VERIFY)
         with self.store.snapshot() as conn:
-            report = verify(conn)
-            report.problems.extend(consistency.check(conn))
-            return report
+            return _verified(conn, _checkpoint_of(since))
 
-    def export(self, out: IO[bytes] | Path, *, reveal: bool = False) -> ExportSummary:
+    def audit_checkpoint(self, *, since: AuditCheckpoint | Path | None = None) -> AuditCheckpoint:
+        """Verify the chains and the state rows (everything, or what follows ``since``)
+        and return a signed checkpoint of the head they verified, to keep outside the
+        database (``audit verify --since``).
+
+        :raises TamperedError: when the verification finds any problem (no checkpoint).
+        """
+        from mediation.errors import TamperedError
+        from mediation.storage import checkpoint
+
+        self._authorize(Action.AUDIT_CHECKPOINT)
+        with self.store.snapshot() as conn:
+            report = _verified(conn, _checkpoint_of(since))
+            if not report.ok:
+                raise TamperedError(
+                    f"审计链未通过核验（{len(report.problems)} 处问题），不生成检查点："
+                    + "".join(f"\n  {p}" for p in report.problems[:20]),
+                    hint="run `mediation audit verify` for every problem and restore from a backup",
+                )
+            return checkpoint.take(conn, now=self.clock.now())
+
+    def export(
+        self, out: IO[bytes] | Path, *, reveal: bool = False, passphrase: str | None = None
+    ) -> ExportSummary:
         """Write the database as JSON lines: with ``reveal`` a lossless move (admins only),
-        else a copy with personal data masked."""
+        else a copy with personal data masked. Signed with ``passphrase`` (default
+        ``MEDIATION_EXPORT_PASSPHRASE``), which a revealed export requires."""
         from mediation.storage import transfer
 
         self._authorize(Action.EXPORT)
@@ -401,16 +429,24 @@ class AdminAPI(Session):
             with self.store.read() as conn:
                 self._require(conn, Action.EXPORT_REVEAL)
         now = self.clock.now()
+        passphrase = passphrase or transfer.passphrase_from_env()
         if isinstance(out, Path):
-            return transfer.export_file(self.store, out, reveal=reveal, actor=self.actor, now=now)
-        return transfer.export_jsonl(self.store, out, reveal=reveal, actor=self.actor, now=now)
+            return transfer.export_file(
+                self.store, out, reveal=reveal, actor=self.actor, now=now, passphrase=passphrase
+            )
+        return transfer.export_jsonl(
+            self.store, out, reveal=reveal, actor=self.actor, now=now, passphrase=passphrase
+        )
 
-    def import_(self, source: IO[bytes] | Path) -> ImportSummary:
-        """Load an export into a new, empty database at the same schema revision."""
+    def import_(self, source: IO[bytes] | Path, *, passphrase: str | None = None) -> ImportSummary:
+        """Load an export into a new, empty database at the same schema revision, once its
+        signature matches ``passphrase`` (default ``MEDIATION_EXPORT_PASSPHRASE``)."""
         from mediation.storage import transfer
 
         self._authorize_if_current(Action.IMPORT)  # an empty target is in set-up mode
-        return transfer.import_jsonl(self.store, source)
+        return transfer.import_jsonl(
+            self.store, source, passphrase=passphrase or transfer.passphrase_from_env()
+        )
 
     def demo(self, **options: Any) -> list[dict[str, Any]]:
         """Create demo data and walk one case through the people's mediation flow
@@ -434,3 +470,36 @@ class AdminAPI(Session):
             self.grant(self.actor, ["mediator", "staff", "supervisor"])
         run_demo(self.store, now=self.clock.now(), actor=self.actor, **options)
         return reports.overdue_rows(self.store, as_of=self.clock.today())
+
+
+def _checkpoint_of(since: AuditCheckpoint | Path | None) -> AuditCheckpoint | None:
+    """A checkpoint given as itself or as its file."""
+    if not isinstance(since, Path):
+        return since
+    from mediation.errors import UsageError
+    from mediation.storage import checkpoint
+
+    try:
+        raw = since.read_bytes()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read {since}: {exc.strerror}",
+            hint="give a file written by `mediation audit checkpoint`",
+        ) from None
+    return checkpoint.parse(raw, str(since))
+
+
+def _verified(conn: Connection, since: AuditCheckpoint | None) -> AuditReport:
+    """The audit report of ``conn``'s snapshot: everything, or what follows ``since``."""
+    from mediation.storage import audit_scan, checkpoint, consistency
+
+    if since is None:
+        report = audit_scan.scan(conn)
+        report.problems.extend(consistency.check(conn))
+        return report
+    checkpoint.check(conn, since)
+    report = audit_scan.scan(conn, after=(since.position, since.head))
+    report.problems.extend(
+        consistency.check(conn, after=since.position, documents_after=since.documents)
+    )
+    return report

@@ -39,5 +39,5 @@ ROOT_HELP = (
     "  doc        Documents: the case file as Chinese PDF; signed agreements.\n"
     "  keys       Committee signing keys: create or import, list.\n"
     "  user       Users and roles: mediator, staff, supervisor, admin.\n"
-    "  audit      Tamper-evident history: verify the hash chains.\n"
+    "  audit      Tamper-evident history: verify the hash chains, keep signed...\n"
 )

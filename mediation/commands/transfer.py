@@ -24,8 +24,10 @@ def export_db(
     json_out: JsonOpt = False,
 ) -> None:
     """Write the whole database as JSON lines, losslessly: with --reveal, a move that
-    `mediation import` loads into another database (SQLite or PostgreSQL); without it, a
-    copy with ID and phone numbers and addresses masked (which cannot be imported).
+    `mediation import` loads into another database (SQLite or PostgreSQL), signed with the
+    passphrase in MEDIATION_EXPORT_PASSPHRASE (at least 12 characters; the importing admin
+    needs the same one); without it, a copy with ID and phone numbers and addresses masked
+    (which cannot be imported).
 
     Example: mediation export --reveal -o committee-2026-11-23.jsonl
     """
@@ -37,7 +39,7 @@ def export_db(
     with current_settings().api() as api:
         out = typer.get_binary_stream("stdout") if output == "-" else Path(output)
         summary = api.export(out, reveal=reveal)
-    masked = "（个人信息已遮蔽，不能用于迁移）" if summary.masked else ""
+    masked = "（个人信息已遮蔽，不能用于迁移）" if summary.masked else "（已签名）"
     tables = sum(1 for n in summary.counts.values() if n)
     where = "标准输出" if output == "-" else output
     text = f"已导出 {summary.rows} 行（{tables} 张表）到 {where}{masked}"
@@ -53,7 +55,9 @@ def import_db(
     json_out: JsonOpt = False,
 ) -> None:
     """Load an export into a new, empty database at the same schema revision, in one
-    transaction: every row with its id, the audit chains verified before commit.
+    transaction: every row with its id, the audit chains verified before commit. The
+    file's signature must match the passphrase in MEDIATION_EXPORT_PASSPHRASE (the one it
+    was exported with): an edited file is refused (exit 3), nothing written.
 
     Example: mediation --db postgresql://mediation@dbhost/centre import committee-2026-11-23.jsonl
     """

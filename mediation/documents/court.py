@@ -112,7 +112,7 @@ def _civil_mediation(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
 def _agreement_confirmed(case: CaseFile) -> dict[str, str]:
     """The agreement a 民特 case is about: carried over from the case that reached it."""
     carried: dict[str, Any] = case.proceeding["facts"].get("carried_over") or {}
-    data = next(
+    data: dict[str, Any] = next(
         (carried[t] for t in ("agree_written", "agree") if isinstance(carried.get(t), dict)), {}
     )
     return {

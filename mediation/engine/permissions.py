@@ -87,6 +87,7 @@ class Action(StrEnum):
     REPORT_STATS = "report.stats", "查看统计报表"
     SCHEDULER_RUN = "scheduler.run", "运行期限调度"
     AUDIT_VERIFY = "audit.verify", "核验审计链"
+    AUDIT_CHECKPOINT = "audit.checkpoint", "生成审计检查点"
     DOC_RENDER = "doc.render", "生成文书"
     DOC_RENDER_ALL = "doc.render_all", "批量生成文书"
     DOC_SIGN = "doc.sign", "加盖电子印章"
@@ -148,7 +149,9 @@ _allow(
     Action.REPORT_STATS,
     Action.SCHEDULER_RUN,
 )
-_allow("supervisor admin", Action.AUDIT_VERIFY, Action.EXPORT, Action.REVEAL)
+_allow(
+    "supervisor admin", Action.AUDIT_VERIFY, Action.AUDIT_CHECKPOINT, Action.EXPORT, Action.REVEAL
+)
 _allow("staff", Action.DOC_RENDER, Action.DOC_RENDER_ALL, Action.DOC_SIGN)
 # A supervisor too: a signature made more than 7 days ago is a supervisor's to record
 # (mediation.engine.declared).

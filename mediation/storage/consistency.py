@@ -18,11 +18,12 @@ inserted directly), and that every event is a legal step of its flow:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 
 from mediation.storage._tables import (
     access_event_table,
@@ -34,6 +35,7 @@ from mediation.storage._tables import (
     signing_key_table,
 )
 from mediation.storage.audit import Problem
+from mediation.storage.audit_scan import intact_events
 from mediation.storage.vouching import key_event, sealing_event
 
 #: Events that record an action on a case without moving it: signatures, the seal, the
@@ -80,8 +82,9 @@ def _legal(flow: str, trigger: str, source: str | None, dest: str) -> bool:
     return (trigger, source, dest) in _edges(flow)
 
 
-def check_events(conn: Connection) -> Iterator[Problem]:
-    """Each event a legal step, continuous; each proceeding's state and version replayed."""
+def replay_events(conn: Connection) -> Iterator[Problem]:
+    """Each event a legal step, continuous; each proceeding's state and version replayed
+    (the reference: every event through Python; :func:`check_events` asks the database)."""
     cases = {
         r.id: r
         for r in conn.execute(
@@ -197,8 +200,9 @@ def check_users(conn: Connection) -> Iterator[Problem]:
         yield Problem("state", f"用户 {login!r}", "审计链中添加过此用户，但用户表中已没有它")
 
 
-def check_keys_and_documents(conn: Connection) -> Iterator[Problem]:
-    """Each signing key and each sealed document has the event that made it."""
+def keys_and_documents_one_by_one(conn: Connection) -> Iterator[Problem]:
+    """Each signing key and each sealed document has the event that made it (the
+    reference: a query per row; :func:`check_keys_and_documents` asks once)."""
     keys = conn.execute(
         select(signing_key_table.c.fingerprint, organisation_table.c.code).join(
             organisation_table, organisation_table.c.id == signing_key_table.c.organisation_id
@@ -231,10 +235,188 @@ def check_keys_and_documents(conn: Connection) -> Iterator[Problem]:
             )
 
 
-def check(conn: Connection) -> list[Problem]:
-    """Every difference between the state rows and what the chain records."""
+def check_reference(conn: Connection) -> list[Problem]:
+    """What :func:`check` finds, the straightforward way (kept to test it against, and for
+    ``bench/audit_verify.py``)."""
     return [
-        *check_events(conn),
+        *replay_events(conn),
         *check_users(conn),
-        *check_keys_and_documents(conn),
+        *keys_and_documents_one_by_one(conn),
+    ]
+
+
+# -- asked of the database: what `audit verify` runs ------------------------------------------
+
+
+def _new(after: int | None, e: str = "e") -> str:
+    """Events after a checkpoint's position, pending ones included (every event without
+    one)."""
+    return "1 = 1" if after is None else f"({e}.chain_seq > :after OR {e}.chain_seq IS NULL)"
+
+
+def _where(number: str, seq: int, eid: int) -> str:
+    return f"{number} 事件 #{seq}（event id {eid}）"
+
+
+def check_events(conn: Connection, *, after: int | None = None) -> Iterator[Problem]:
+    """What :func:`replay_events` finds, asked of the database: only the offending rows
+    come back. With ``after`` (a checkpoint's position) only the events after it, and the
+    cases they belong to, are looked at."""
+    new = _new(after)
+    params = {"after": after}
+    steps = conn.execute(
+        text(
+            f"SELECT DISTINCT p.flow, e.trigger, e.from_state, e.to_state FROM event e "
+            f"JOIN proceeding p ON p.id = e.proceeding_id WHERE {new}"
+        ),
+        params,
+    ).all()
+    for flow, trigger, source, dest in steps:
+        if _legal(flow, trigger, source, dest):
+            continue
+        rows = conn.execute(
+            select(event_table.c.id, event_table.c.seq, proceeding_table.c.case_number)
+            .join(proceeding_table, proceeding_table.c.id == event_table.c.proceeding_id)
+            .where(
+                proceeding_table.c.flow == flow,
+                event_table.c.trigger == trigger,
+                event_table.c.from_state.is_(None)
+                if source is None
+                else event_table.c.from_state == source,
+                event_table.c.to_state == dest,
+                text(new) if after is None else text(new).bindparams(after=after),
+            )
+            .order_by(event_table.c.proceeding_id, event_table.c.seq)
+        )
+        for eid, seq, number in rows:
+            yield Problem(
+                "illegal",
+                _where(number, seq, eid),
+                f"{trigger}: {source or '（立案）'} → {dest} 不是流程 {flow} 的步骤",
+            )
+    if after is None:
+        breaks = """
+            SELECT w.proceeding_id, w.seq, w.id, w.from_state, w.before, p.case_number FROM (
+                SELECT id, proceeding_id, seq, from_state,
+                    lag(to_state) OVER (PARTITION BY proceeding_id ORDER BY seq) AS before
+                FROM event) w
+            JOIN proceeding p ON p.id = w.proceeding_id
+            WHERE w.before IS NOT NULL AND (w.from_state IS NULL OR w.from_state <> w.before)"""
+    else:
+        breaks = f"""
+            SELECT w.proceeding_id, w.seq, w.id, w.from_state, w.before, p.case_number FROM (
+                SELECT e.id, e.proceeding_id, e.seq, e.from_state,
+                    (SELECT x.to_state FROM event x WHERE x.proceeding_id = e.proceeding_id
+                     AND x.seq < e.seq ORDER BY x.seq DESC LIMIT 1) AS before
+                FROM event e WHERE {new}) w
+            JOIN proceeding p ON p.id = w.proceeding_id
+            WHERE w.before IS NOT NULL AND (w.from_state IS NULL OR w.from_state <> w.before)"""
+    found = conn.execute(text(breaks), params).all()
+    # Sorted here: ORDER BY would have SQLite walk a whole index to sort a few rows.
+    for _pid, seq, eid, source, before, number in sorted(found, key=lambda r: (r[0], r[1])):
+        yield Problem(
+            "illegal", _where(number, seq, eid), f"从 {source} 开始，但上一事件结束于 {before}"
+        )
+    touched = (
+        "" if after is None else f"AND p.id IN (SELECT e.proceeding_id FROM event e WHERE {new})"
+    )
+    states = conn.execute(
+        text(
+            f"""
+            SELECT p.id, p.case_number, p.state, p.version, e.to_state, e.seq FROM proceeding p
+            LEFT JOIN event e ON e.proceeding_id = p.id
+                AND e.seq = (SELECT max(x.seq) FROM event x WHERE x.proceeding_id = p.id)
+            WHERE (e.id IS NULL OR e.to_state <> p.state OR e.seq <> p.version) {touched}
+            ORDER BY p.id"""
+        ),
+        params,
+    )
+    for pid, number, state, version, final_state, final_seq in states:
+        where = f"{number}（proceeding {pid}）"
+        if final_seq is None:
+            yield Problem("state", where, "案件没有任何事件")
+            continue
+        if state != final_state:
+            yield Problem(
+                "state",
+                where,
+                f"状态为 {state}，但按事件重放应为 {final_state}（案件表被直接修改）",
+            )
+        if version != final_seq:
+            yield Problem(
+                "state",
+                where,
+                f"版本为 {version}，但按事件重放应为 {final_seq}（案件表被直接修改）",
+            )
+
+
+def check_keys_and_documents(
+    conn: Connection, *, after: int | None = None, documents_after: int | None = None
+) -> Iterator[Problem]:
+    """Each signing key and each sealed document has the event that made it, its hash
+    intact; sealed documents matched with their cases' ``sign_document`` events in one
+    query. With ``after``, only the documents of cases with events after that position
+    and those with an id above ``documents_after``."""
+    keys = conn.execute(
+        select(signing_key_table.c.fingerprint, organisation_table.c.code).join(
+            organisation_table, organisation_table.c.id == signing_key_table.c.organisation_id
+        )
+    ).all()
+    for fingerprint, org in keys:
+        if key_event(conn, fingerprint, org) is None:
+            yield Problem(
+                "state",
+                f"签章密钥 {fingerprint[:16]}…（{org}）",
+                "密钥表中有此证书，但审计链中没有创建或导入它的记录",
+            )
+    scope = ""
+    if after is not None:
+        scope = (
+            f"AND (d.id > :documents_after OR d.proceeding_id IN "
+            f"(SELECT e.proceeding_id FROM event e WHERE {_new(after)}))"
+        )
+    rows = conn.execute(
+        text(
+            f"""
+            SELECT d.id, d.title, d.sha256, p.case_number, e.id, e.payload FROM document d
+            JOIN proceeding p ON p.id = d.proceeding_id
+            LEFT JOIN event e ON e.proceeding_id = d.proceeding_id
+                AND e.trigger = 'sign_document'
+            WHERE d.status = 'signed' {scope}
+            ORDER BY d.id"""
+        ),
+        {"after": after, "documents_after": documents_after or 0},
+    ).all()
+    sealed: dict[int, tuple[str, str, list[int]]] = {}
+    for did, title, sha256, number, eid, payload in rows:
+        _, _, candidates = sealed.setdefault(did, (title, number, []))
+        if eid is not None and _payload_sha256(payload) == sha256:
+            candidates.append(eid)
+    intact = intact_events(conn, sorted({e for *_, ids in sealed.values() for e in ids}))
+    for did, (title, number, candidates) in sealed.items():
+        if not intact.intersection(candidates):
+            yield Problem(
+                "state",
+                f"{number} {title}（document id {did}）",
+                "登记为已签章，但审计链中没有对应的签章记录",
+            )
+
+
+def _payload_sha256(payload: str | None) -> Any:
+    try:
+        return (json.loads(payload or "{}") or {}).get("sha256")
+    except (ValueError, AttributeError):
+        return None
+
+
+def check(
+    conn: Connection, *, after: int | None = None, documents_after: int | None = None
+) -> list[Problem]:
+    """Every difference between the state rows and what the chain records; with ``after``
+    (a checkpoint's position), what changed since: the events after it and their cases,
+    the documents added since, and the users and keys (few, so all of them)."""
+    return [
+        *check_events(conn, after=after),
+        *check_users(conn),
+        *check_keys_and_documents(conn, after=after, documents_after=documents_after),
     ]

@@ -47,7 +47,9 @@ from mediation.storage._tables import (
 from mediation.storage._types import JSONText
 from mediation.storage.identity import os_login
 from mediation.storage.store import Store
+from mediation.storage.transfer.signature import signer_for
 from tests.conftest import (
+    EXPORT_PASSPHRASE,
     PG_URL,
     T0,
     _require_pg,
@@ -306,7 +308,9 @@ def _lines(data: bytes) -> list[dict[str, Any]]:
 
 
 def _reseal(lines: list[dict[str, Any]]) -> bytes:
-    """Lines made into an export whose trailer matches them (a deliberate forgery)."""
+    """Lines made into an export whose trailer matches them, signature included: a
+    deliberate forgery by someone who knows the passphrase (without it, the signature
+    gives it away first: tests/storage/test_signed_export.py)."""
     body = [
         (json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
         for obj in lines[:-1]
@@ -320,6 +324,9 @@ def _reseal(lines: list[dict[str, Any]]) -> bytes:
         "rows": sum(counts.values()),
         "sha256": hashlib.sha256(b"".join(body)).hexdigest(),
     }
+    signer = signer_for(lines[0]["signature"], EXPORT_PASSPHRASE)
+    assert signer is not None
+    trailer["hmac"] = signer.mac(trailer["sha256"])
     return b"".join(body) + json.dumps(trailer).encode() + b"\n"
 
 

@@ -3,15 +3,19 @@
 The export is one UTF-8 file, written and read as a stream (never the whole database in
 memory):
 
-- a header line ``{"format": "mediation-export", "version": 1, "schema": "0006",
-  "masked": false, "tables": [...]}``;
+- a header line ``{"format": "mediation-export", "version": 2, "schema": "0010",
+  "masked": false, "tables": [...], "signature": {"alg": "hmac-sha256", "kdf": "scrypt",
+  ..., "salt": "..."}}``;
 - one line per row, ``{"table": "event", "row": {...}}``, table by table in foreign-key
   order (``metadata.sorted_tables``), each table's rows by primary key, so a row's parent
   comes before it. Values are kept exactly: timestamps as UTC ISO 8601 with microseconds,
   dates as ISO dates, binary columns as ``{"$b64": "..."}``, JSON columns as JSON;
-- a trailer ``{"end": "mediation-export", "counts": {...}, "rows": N, "sha256": "..."}``:
-  the row count of every table and the SHA-256 of every line before it (header
-  included), so a truncated or altered file is refused.
+- a trailer ``{"end": "mediation-export", "counts": {...}, "rows": N, "sha256": "...",
+  "hmac": "..."}``: the row count of every table and the SHA-256 of every line before it
+  (header included), so a truncated or damaged file is refused; and the signature, an
+  HMAC of that SHA-256 under a key derived from a passphrase both ends know
+  (:mod:`.signature`), so a file edited by someone without the passphrase (a row changed
+  and the SHA-256 recomputed) is refused too.
 
 The export reads one consistent snapshot (PostgreSQL: a REPEATABLE READ, read-only
 transaction; SQLite: one read transaction), so it may run while others keep working.
@@ -24,8 +28,9 @@ secret (``installation_secret``, the key of ``party_key``) left out. Such an exp
 included, for a move, and records an ``export`` access event in the audit chain first (so
 the export carries the record of itself).
 
-The import refuses unless the target is at the export's schema revision and holds no
-data; it checks the file, inserts every row with its id in ONE transaction (batched),
+A revealed export is signed (``MEDIATION_EXPORT_PASSPHRASE``, required); a masked one,
+which cannot be imported, is not. The import refuses unless the target is at the
+export's schema revision and holds no data; it checks the file and its signature, inserts every row with its id in ONE transaction (batched),
 moves PostgreSQL's id sequences past the imported ids, and recomputes the audit chains
 (:func:`mediation.storage.audit.verify`) before committing. The chains' columns are copied as
 they are — rows are inserted plainly, not re-appended — so the imported history verifies
@@ -42,11 +47,13 @@ from __future__ import annotations
 from mediation.storage.transfer.export import ExportSummary, export_file, export_jsonl
 from mediation.storage.transfer.fileformat import FORMAT, SPECS, VERSION, check_file
 from mediation.storage.transfer.load import BATCH_BYTES, BATCH_ROWS, ImportSummary, import_jsonl
+from mediation.storage.transfer.signature import PASSPHRASE_ENV, passphrase_from_env
 
 __all__ = [
     "BATCH_BYTES",
     "BATCH_ROWS",
     "FORMAT",
+    "PASSPHRASE_ENV",
     "SPECS",
     "VERSION",
     "ExportSummary",
@@ -55,4 +62,5 @@ __all__ = [
     "export_file",
     "export_jsonl",
     "import_jsonl",
+    "passphrase_from_env",
 ]

@@ -18,6 +18,7 @@ from mediation.errors import MediationError, SchemaError, UsageError
 from mediation.storage import audit
 from mediation.storage.store import Store
 from mediation.storage.transfer.fileformat import FORMAT, SPECS, VERSION, dumps, encode
+from mediation.storage.transfer.signature import new_signer, require_passphrase
 
 #: Rows fetched at a time when exporting (fewer for tables with binary columns).
 _FETCH_ROWS = 2000
@@ -69,6 +70,8 @@ class ExportSummary:
     rows: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     sha256: str = ""
+    #: Whether the export is signed (:mod:`.signature`).
+    signed: bool = False
 
 
 def _record_export(store: Store, *, actor: str, now: datetime) -> None:
@@ -90,15 +93,23 @@ def export_jsonl(
     reveal: bool = False,
     actor: str | None = None,
     now: datetime | None = None,
+    passphrase: str | None = None,
 ) -> ExportSummary:
     """Write the whole database to ``out`` as JSON lines (see the module docstring).
 
     :param reveal: write personal data in full (needed to import the file elsewhere);
         recorded as an ``export`` access event by ``actor`` at ``now``.
+    :param passphrase: sign a revealed export (:mod:`.signature`); required with ``reveal``.
     :raises SchemaError: when the database is not at the schema this version knows.
+    :raises UsageError: ``reveal`` without a passphrase (exit 2; a short one is exit 3).
     """
     from mediation.storage.migrations import HEAD
 
+    # Only a revealed export can be imported, so only it is signed (a masked one stays
+    # the same bytes for the same data).
+    signer = None
+    if reveal:
+        signer = new_signer(require_passphrase(passphrase, doing="导出完整数据（--reveal）"))
     if reveal:
         if actor is None or now is None:
             raise ValueError("a revealing export is recorded: pass actor and now")
@@ -111,7 +122,7 @@ def export_jsonl(
                 f"database schema is at revision {schema}, this version exports {HEAD}",
                 hint="run `mediation db upgrade` first",
             )
-        summary = ExportSummary(schema=schema, masked=not reveal)
+        summary = ExportSummary(schema=schema, masked=not reveal, signed=signer is not None)
         digest = hashlib.sha256()
 
         def put(line: bytes) -> None:
@@ -126,6 +137,7 @@ def export_jsonl(
                     "schema": schema,
                     "masked": not reveal,
                     "tables": [s.name for s in SPECS],
+                    "signature": None if signer is None else signer.params,
                 }
             )
         )
@@ -153,6 +165,7 @@ def export_jsonl(
                 "counts": summary.counts,
                 "rows": summary.rows,
                 "sha256": summary.sha256,
+                "hmac": None if signer is None else signer.mac(summary.sha256),
             }
         )
     )
@@ -167,6 +180,7 @@ def export_file(
     reveal: bool = False,
     actor: str | None = None,
     now: datetime | None = None,
+    passphrase: str | None = None,
 ) -> ExportSummary:
     """:func:`export_jsonl` into a new file: written beside it and renamed when complete,
     so a failed export leaves no partial file; an existing file is never overwritten.
@@ -181,7 +195,9 @@ def export_file(
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
         with os.fdopen(os.open(partial, flags, 0o600), "wb") as out:
             os.fchmod(out.fileno(), 0o600)  # a partial file left by a crash, say
-            summary = export_jsonl(store, out, reveal=reveal, actor=actor, now=now)
+            summary = export_jsonl(
+                store, out, reveal=reveal, actor=actor, now=now, passphrase=passphrase
+            )
             os.fsync(out.fileno())
         os.replace(partial, path)
     except OSError as exc:

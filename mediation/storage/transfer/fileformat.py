@@ -22,10 +22,12 @@ from mediation.domain.clock import UTC
 from mediation.errors import FieldProblem, UsageError, ValidationError
 from mediation.storage._tables import metadata
 from mediation.storage._types import JSONText, Timestamp
+from mediation.storage.transfer.signature import PASSPHRASE_ENV, Signer, signer_for
 
 FORMAT = "mediation-export"
-#: The file format's version; a reader refuses versions it does not know.
-VERSION = 1
+#: The file format's version; a reader refuses versions it does not know. Version 2 adds
+#: the signature (``signature`` in the header, ``hmac`` in the trailer).
+VERSION = 2
 
 
 # -- columns and values ---------------------------------------------------------------------
@@ -146,9 +148,10 @@ REEXPORT = "export the source database again (`mediation export --reveal -o FILE
 
 class ExportReader:
     """The lines of an export, checked as they are read: the header first, then the data
-    rows (:meth:`rows`), whose hash and counts must match the trailer at the end."""
+    rows (:meth:`rows`), whose hash and counts must match the trailer at the end, and,
+    given a ``passphrase``, the signature too (:meth:`require_signature`)."""
 
-    def __init__(self, stream: IO[bytes], source: str) -> None:
+    def __init__(self, stream: IO[bytes], source: str, *, passphrase: str | None = None) -> None:
         self.stream, self.source = stream, source
         self.digest = hashlib.sha256()
         self.lineno = 1
@@ -160,6 +163,13 @@ class ExportReader:
                 "第1行",
                 "不是 mediation 导出文件（缺少文件头）",
                 "give a `mediation export` file",
+            )
+        if header.get("version") == 1:
+            raise bad(
+                source,
+                "第1行",
+                "导出文件没有签名（由旧版本写出），不能确认它在导出后未被修改",
+                f"export the source again with this version and {PASSPHRASE_ENV} set",
             )
         if header.get("version") != VERSION:
             raise bad(
@@ -173,6 +183,27 @@ class ExportReader:
         self.digest.update(first)
         self.header: dict[str, Any] = header
         self.trailer: dict[str, Any] | None = None
+        self.signer: Signer | None = None
+        if passphrase is not None and self.signed:
+            self.verify_with(passphrase)
+
+    @property
+    def signed(self) -> bool:
+        return self.header.get("signature") is not None
+
+    def verify_with(self, passphrase: str) -> None:
+        """Check the signature at the trailer with ``passphrase``'s key; refuse an
+        unsigned export, or one signed in a way this version does not write."""
+        if not self.signed:
+            raise bad(
+                self.source,
+                "第1行",
+                "导出文件没有签名，不能确认它在导出后未被修改",
+                f"export the source again with {PASSPHRASE_ENV} set (`mediation export --reveal`)",
+            )
+        self.signer = signer_for(self.header["signature"], passphrase)
+        if self.signer is None:
+            raise bad(self.source, "第1行", "文件头中的签名参数无法识别", REEXPORT)
 
     @property
     def masked(self) -> bool:
@@ -225,6 +256,15 @@ class ExportReader:
                 "校验和不符：文件内容在导出后被修改或损坏",
                 REEXPORT,
             )
+        if self.signer is not None and not self.signer.matches(
+            self.digest.hexdigest(), trailer.get("hmac")
+        ):
+            raise bad(
+                self.source,
+                where,
+                "签名不符：文件在导出后被修改过，或导入时的口令与导出时不同",
+                f"check {PASSPHRASE_ENV} against the exporting admin's; else {REEXPORT}",
+            )
         expected = trailer.get("counts")
         found = {t: counts.get(t, 0) for t in self.header["tables"]}
         if (
@@ -237,14 +277,14 @@ class ExportReader:
         self.trailer = trailer
 
 
-def check_file(path: Path) -> dict[str, Any]:
+def check_file(path: Path, *, passphrase: str | None = None) -> dict[str, Any]:
     """Read an export through once without a database: its header, each line's JSON, the
-    trailer's hash and counts. Returns the header.
+    trailer's hash and counts, and with ``passphrase`` its signature. Returns the header.
 
     :raises ValidationError: naming the first problem (truncated, altered, not an export).
     """
     with open_export(path) as stream:
-        reader = ExportReader(stream, str(path))
+        reader = ExportReader(stream, str(path), passphrase=passphrase)
         for _ in reader.rows():
             pass
         return reader.header

@@ -28,6 +28,7 @@ from mediation.storage.transfer.fileformat import (
     decode,
     open_export,
 )
+from mediation.storage.transfer.signature import require_passphrase
 
 #: Rows per INSERT batch, and the most line bytes a batch may hold (documents are large).
 BATCH_ROWS = 2000
@@ -49,35 +50,49 @@ class ImportSummary:
 
 
 def import_jsonl(
-    store: Store, source: Path | IO[bytes], *, name: str | None = None
+    store: Store,
+    source: Path | IO[bytes],
+    *,
+    name: str | None = None,
+    passphrase: str | None = None,
 ) -> ImportSummary:
     """Load an export into ``store``, which must be at the same schema revision and empty.
 
     A file is checked through once before the database is touched; a stream (stdin) is
     checked as it is inserted. Either way every row goes in ONE transaction, which
-    commits only when the trailer matched and the audit chains verify.
+    commits only when the trailer and the signature matched and the audit chains verify.
 
-    :raises UsageError: a masked export, or a target that holds data.
+    :param passphrase: the passphrase the export was signed with (:mod:`.signature`).
+    :raises UsageError: a masked export, no passphrase, or a target that holds data.
     :raises SchemaError: the target, or the file, is not at this version's schema.
-    :raises ValidationError: the file is truncated, altered or not an export.
+    :raises ValidationError: the file is truncated, altered, unsigned, signed with another
+        passphrase, or not an export.
     :raises TamperedError: the rows do not verify as the audit chains they carry.
     """
     if isinstance(source, Path):
-        check_file(source)
         with open_export(source) as stream:
-            return _import(store, stream, str(source))
-    return _import(store, source, name or "stdin")
+            _refuse_masked(ExportReader(stream, str(source)), str(source))
+        passphrase = require_passphrase(passphrase, doing="导入")
+        check_file(source, passphrase=passphrase)
+        with open_export(source) as stream:
+            return _import(store, stream, str(source), passphrase)
+    return _import(store, source, name or "stdin", passphrase)
 
 
-def _import(store: Store, stream: IO[bytes], source: str) -> ImportSummary:
-    from mediation.storage.migrations import HEAD
-
-    reader = ExportReader(stream, source)
+def _refuse_masked(reader: ExportReader, source: str) -> None:
     if reader.masked:
         raise UsageError(
             f"{source} is a masked export (personal data hidden); it cannot be moved",
             hint="export with --reveal to move a database: mediation export --reveal -o FILE",
         )
+
+
+def _import(store: Store, stream: IO[bytes], source: str, passphrase: str | None) -> ImportSummary:
+    from mediation.storage.migrations import HEAD
+
+    reader = ExportReader(stream, source)
+    _refuse_masked(reader, source)
+    reader.verify_with(require_passphrase(passphrase, doing="导入"))
     schema = reader.header["schema"]
     if schema != HEAD:
         raise SchemaError(
