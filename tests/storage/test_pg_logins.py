@@ -16,7 +16,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,8 +33,9 @@ from tests.storage.test_pgroles import AppDatabase, app_database
 
 pytestmark = pytest.mark.postgres
 
+ASSIGN = str(Path(__file__).resolve().parents[2] / "data" / "examples" / "assign.toml")
 #: How the server refuses: row-level security, the recorder trigger, or the grants.
-REFUSED = "row-level security|not the login|not the server clock|permission denied"
+REFUSED = "row-level security|不是当前数据库登录|服务器的时钟|permission denied"
 
 
 @dataclass
@@ -87,7 +88,10 @@ def centre(tmp_path: Path) -> Iterator[Centre]:
         admin, mediator = f"adm_{suffix}", f"med_{suffix}"
         db.roles += [mediator, admin]  # dropped at the end, whatever happens
         owner = Store(db.owner_url)
-        add_organisation(owner, code="河口", name="河口村人民调解委员会", level="village", now=T0)
+        add_organisation(owner, code="城关", name="城关镇人民调解委员会", level="township", now=T0)
+        add_organisation(
+            owner, code="河口", name="河口村人民调解委员会", level="village", parent="城关", now=T0
+        )
         owner.close()
         c = Centre(db, admin, mediator, "", tmp_path)
         c.ok(None, "init", "--role", "supervisor")
@@ -227,6 +231,27 @@ def test_bypassing_the_program_the_database_refuses(mediator_centre: Centre) -> 
                 conn.execute(text(sql), {"own": own, "admin": c.admin, "me": c.mediator})
     finally:
         engine.dispose()
+    # A member of the person groups with no user row here (say, a person of another
+    # database whose groups share the names) is nobody: no rows, no events.
+    stray = f"stray_{c.db.schema}"
+    c.db.roles.append(stray)
+    _rows(c.db.owner_url, f'CREATE ROLE "{stray}" LOGIN')
+    _rows(c.db.owner_url, f'GRANT "{c.db.groups}_supervisor" TO "{stray}"')
+    engine = create_engine(c.db.url_for(stray))
+    try:
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM proceeding")).scalar() == 0
+            assert conn.execute(text("SELECT count(*) FROM party")).scalar() == 0
+        with pytest.raises(DBAPIError, match="不是本数据库的用户"), engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO access_event (action, actor, subject, detail, occurred_at) "
+                    "VALUES ('reveal', :n, 'x', '{}', now())"
+                ),
+                {"n": stray},
+            )
+    finally:
+        engine.dispose()
     assert _rows(c.db.owner_url, "SELECT roles FROM app_user WHERE login = :n", n=c.mediator) == [
         ('["mediator"]',)
     ]
@@ -251,3 +276,45 @@ def test_the_mediator_login_works_its_own_case(mediator_centre: Centre) -> None:
     revealed = c.ok(c.admin, "case", "show", c.other_case, "--reveal")
     assert "11010519491231002X" in revealed.stdout
     assert "审计链完整" in c.ok(None, "audit", "verify").stdout
+
+
+def test_person_logins_do_a_days_work(mediator_centre: Centre) -> None:
+    """Each role's login through the paths that write across tables: a hand-off to the
+    committee above (a new case in another organisation), a document, the scheduler's run
+    as a supervisor, the audit check; and a person's clock that is not the server's."""
+    c = mediator_centre
+    suffix = c.db.schema.removeprefix("r_")
+    river, staff, sup = f"hk_{suffix}", f"st_{suffix}", f"sv_{suffix}"
+    c.db.roles += [river, staff, sup]
+    c.ok(c.admin, "user", "add", river, "--role", "mediator", "--org", "河口")
+    c.ok(c.admin, "user", "add", staff, "--role", "staff", "--org", "桥头")
+    c.ok(c.admin, "user", "add", sup, "--role", "supervisor")
+    # 河口's mediator escalates its case to 城关: the new case is written by its login.
+    case = c.open_case(river, "河口")
+    c.ok(river, "case", "advance", case, "accept")
+    out = c.ok(river, "case", "advance", case, "escalate", "--set", "reason=案情复杂")
+    assert "城关人调字第1号" in out.stdout
+    # 桥头's staff renders its committee's document, not another's.
+    own = c.open_case(c.mediator, "桥头")
+    c.ok(c.mediator, "case", "advance", own, "accept")
+    pdf = c.tmp / "registration.pdf"
+    c.ok(staff, "doc", "render", own, "registration", "-o", str(pdf))
+    assert pdf.exists()
+    refused = c.run(staff, "doc", "render", case, "application", "-o", str(c.tmp / "no.pdf"))
+    assert refused.exit_code in (ExitCode.PERMISSION, ExitCode.NOT_FOUND), refused.output
+    # The supervisor's login runs the scheduler (recorded as `scheduler`) and the audit.
+    c.ok(sup, "scheduler", "run", "--once")
+    assert "审计链完整" in c.ok(sup, "audit", "verify").stdout
+    listed = c.ok(c.mediator, "case", "list", "--json").stdout
+    assert case not in listed and own in listed
+    # A step dated by the client's clock a day off the server's is refused, cleanly.
+    tomorrow = (_server_now(c.db.owner_url) + timedelta(days=1)).isoformat()
+    before = _rows(c.db.owner_url, "SELECT count(*) FROM event")
+    skewed = CliRunner().invoke(
+        app,
+        ["--db", c.db.url_for(c.mediator), "case", "advance", own, "assign", "--data", ASSIGN],
+        env={"MEDIATION_NOW": tomorrow},
+    )
+    assert skewed.exit_code == ExitCode.ERROR, skewed.output
+    assert "服务器的时钟" in skewed.stderr and "Traceback" not in skewed.output
+    assert _rows(c.db.owner_url, "SELECT count(*) FROM event") == before

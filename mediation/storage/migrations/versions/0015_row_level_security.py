@@ -12,8 +12,9 @@ login reads and writes, whatever the program it runs:
 - **Who sees what** (the login's ``app_user`` row, looked up from ``session_user`` by the
   functions below, which run as the schema's owner with their search path pinned):
 
-  - a login without a user row is a *service* (the application role the scheduler and a
-    web service run as, granted by ``mediation db grants``): every case;
+  - a login without a user row is a *service* (the application role a web service or the
+    scheduler runs as, granted by ``mediation db grants``): every case — unless it is a
+    member of the per-person group roles (``mediation_login_groups()``): then nothing;
   - a supervisor or an admin: every case; staff and mediators read and write their
     organisation's cases and the cases assigned to them by login (``proceeding.mediator``
     / ``mediators``), and read the rest of those cases' disputes (their history is one
@@ -25,7 +26,7 @@ login reads and writes, whatever the program it runs:
   row written by a person's login whose ``actor`` is not that login (an admin may act for
   another user: the program records that as an ``act_for`` access event; a supervisor may
   run the scheduler, which records as ``scheduler``), or whose
-  ``occurred_at`` is not the server's clock (within a minute). The hash of an event is
+  ``occurred_at`` is not the server's clock (within five minutes). The hash of an event is
   computed over the stored values by the program before it inserts the row, so the trigger
   checks and never rewrites them: the chain still verifies.
 - The database-wide seal (``mediation_seal``, revision 0008) runs as the owner, so a login
@@ -54,10 +55,26 @@ LANGUAGE sql IMMUTABLE AS $fn$
     SELECT NULL::text
 $fn$;
 
+CREATE OR REPLACE FUNCTION mediation_in_login_group() RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {path} AS $fn$
+    -- Whether the session's login is a member of this database's per-person group roles
+    -- (a person's login: never a service, even where it has no user row, e.g. a person of
+    -- another database on the same server whose groups share the names).
+    SELECT EXISTS (
+        SELECT 1 FROM pg_auth_members m
+        JOIN pg_roles g ON g.oid = m.roleid
+        JOIN pg_roles r ON r.oid = m.member
+        WHERE r.rolname = session_user
+          AND g.rolname IN (SELECT mediation_login_groups() || '_' || role
+                            FROM unnest(array['mediator', 'staff', 'supervisor', 'admin']) AS role)
+    )
+$fn$;
+
 CREATE OR REPLACE FUNCTION mediation_scope() RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {path} AS $fn$
     -- all: every case; own: its organisation's and assigned cases; none.
     SELECT CASE
+        WHEN u.login IS NULL AND mediation_in_login_group() THEN 'none'
         WHEN u.login IS NULL THEN 'all'
         WHEN NOT u.active THEN 'none'
         WHEN u.roles::jsonb ?| array['supervisor', 'admin'] THEN 'all'
@@ -119,6 +136,10 @@ BEGIN
     END IF;
     SELECT login, active, roles::jsonb AS roles INTO who FROM app_user WHERE login = me;
     IF NOT FOUND THEN
+        IF mediation_in_login_group() THEN
+            RAISE EXCEPTION '数据库登录 % 不是本数据库的用户，不能记录操作', me
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
         RETURN NEW;  -- a service login (the scheduler, a web service) records for others
     END IF;
     -- An admin may act for another user (recorded as act_for); a supervisor may run the
@@ -126,16 +147,14 @@ BEGIN
     IF NEW.actor IS DISTINCT FROM me
        AND NOT (who.active AND who.roles ? 'admin')
        AND NOT (NEW.actor = 'scheduler' AND who.active AND who.roles ? 'supervisor') THEN
-        RAISE EXCEPTION 'mediation: actor % is not the login %', NEW.actor, me
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'a login records only its own actions';
+        RAISE EXCEPTION '记录的操作者 % 不是当前数据库登录 %：个人登录只能记录自己的操作',
+            NEW.actor, me USING ERRCODE = 'insufficient_privilege';
     END IF;
-    IF NEW.occurred_at < now() - interval '1 minute'
-       OR NEW.occurred_at > clock_timestamp() + interval '1 minute' THEN
-        RAISE EXCEPTION 'mediation: recording time % is not the server clock (%)',
-            NEW.occurred_at, clock_timestamp()
-            USING ERRCODE = 'insufficient_privilege',
-                  HINT = 'the recording time of a login''s event is the server''s clock';
+    IF NEW.occurred_at < now() - interval '5 minutes'
+       OR NEW.occurred_at > clock_timestamp() + interval '5 minutes' THEN
+        RAISE EXCEPTION '记录时间 % 与数据库服务器的时钟（%）相差超过五分钟：个人登录的记录'
+            '时间以服务器时钟为准，请校准本机时钟（勿设 MEDIATION_NOW）',
+            NEW.occurred_at, clock_timestamp() USING ERRCODE = 'insufficient_privilege';
     END IF;
     RETURN NEW;
 END
@@ -235,6 +254,7 @@ def downgrade() -> None:
         "mediation_writes_case(integer)",
         "mediation_case_mine(integer, text, text)",
         "mediation_scope()",
+        "mediation_in_login_group()",
         "mediation_login_groups()",
     ):
         bind.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}")
