@@ -26,17 +26,10 @@ def _groups_line(u: Any) -> str:
 
 
 def _read_password() -> str:
+    """The first line of standard input (the library checks it)."""
     import sys
 
-    from mediation.errors import UsageError
-
-    password = sys.stdin.readline().rstrip("\r\n")
-    if len(password) < 12:
-        raise UsageError(
-            "数据库登录的密码至少 12 个字符（从标准输入读入一行）",
-            hint="例如：printf '%s\\n' \"$PW\" | mediation user add LOGIN --role … --password-stdin",
-        )
-    return password
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 @user_app.command("add")

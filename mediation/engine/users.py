@@ -27,12 +27,14 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from mediation.domain.taxonomy import ROLES
-from mediation.errors import NotFoundError, UsageError
+from mediation.errors import FieldProblem, NotFoundError, UsageError, ValidationError
 from mediation.storage._tables import app_user_table, organisation_table
 
 _U = app_user_table
 
 _LOGIN = re.compile(r"^[\w.@-]{1,80}$")
+#: A new database login's password (``user add --password-stdin``), like a key's passphrase.
+MIN_PASSWORD_CHARS = 12
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,13 @@ def _database_login(
                 "SQLite 上用户即本机账户，没有密码",
             )
         return ()
+    if password is not None and len(password) < MIN_PASSWORD_CHARS:
+        problem = FieldProblem(
+            "--password-stdin",
+            f"密码过短（{len(password)} 个字符，至少 {MIN_PASSWORD_CHARS} 个）",
+            "从标准输入读入一行：printf '%s\\n' \"$PW\" | mediation user add … --password-stdin",
+        )
+        raise ValidationError([problem], source="数据库登录的密码")
     return pgroles.create_login(conn, login, roles, prefix=prefix, password=password)
 
 

@@ -125,6 +125,12 @@ def test_user_add_makes_the_login_and_needs_createrole(centre: Centre) -> None:
         n=admin,
     )
     assert member == [(f"{db.groups}_admin", True, True)]
+    # A short password is refused before anything is made.
+    short = f"short_{db.schema}"
+    db.roles.append(short)
+    out = centre.run(None, "user", "add", short, "--role", "admin", "--password-stdin", stdin="x\n")
+    assert out.exit_code == ExitCode.INVALID_INPUT and "密码过短" in out.stderr, out.output
+    assert not _rows(db.owner_url, "SELECT 1 FROM pg_roles WHERE rolname = :n", n=short)
     # Without CREATEROLE the server refuses, and nothing is written: no user, no event.
     refused = centre.run(admin, "user", "add", mediator, "--role", "mediator", "--org", "桥头")
     assert refused.exit_code == ExitCode.PERMISSION, refused.output

@@ -147,3 +147,18 @@ def test_grants_cover_every_table() -> None:
         assert f'"public"."{table.name}"' in sql
     assert "DELETE" not in sql
     assert 'UPDATE (chain_seq, prev_hash, hash) ON "public"."event"' in sql
+
+
+def test_a_password_is_for_postgresql_person_logins_only(tmp_path) -> None:
+    """SQLite's users are the OS accounts: `user add --password-stdin` is refused there."""
+    db = str(tmp_path / "m.db")
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", db, "init"]).exit_code == 0
+    out = runner.invoke(
+        app,
+        ["--db", db, "user", "add", "wang", "--role", "staff", "--password-stdin"],
+        input="a-long-enough-password\n",
+    )
+    assert out.exit_code == 2 and "--password-stdin" in out.stderr, out.output
+    listed = runner.invoke(app, ["--db", db, "user", "list"])
+    assert "wang" not in listed.stdout
