@@ -202,6 +202,10 @@ def test_the_mediator_login_cannot_touch_another_committees_case(
 def test_bypassing_the_program_the_database_refuses(mediator_centre: Centre) -> None:
     c = mediator_centre
     own = c.open_case(c.mediator, "桥头")  # its own committee's case: it may
+    ((other_dispute,),) = _rows(
+        c.db.owner_url, "SELECT dispute_id FROM proceeding WHERE case_number = :n", n=c.other_case
+    )
+    names = {"other_dispute": other_dispute, "admin": c.admin, "me": c.mediator}
     url = c.db.url_for(c.mediator)
     engine = create_engine(url)
     try:
@@ -230,11 +234,19 @@ def test_bypassing_the_program_the_database_refuses(mediator_centre: Centre) -> 
             " WHERE case_number = :own",
             "INSERT INTO access_event (action, actor, subject, detail, occurred_at) "
             "VALUES ('reveal', :admin, 'x', '{}', now())",
+            # Reaching another committee's dispute by adding a case to it, or moving its
+            # own case into it.
+            "INSERT INTO proceeding (dispute_id, flow, state, organisation_id, level,"
+            " case_year, case_serial, case_number, application_mode, mediator, mediators,"
+            " facts, opened_at, updated_at, version) SELECT :other_dispute, flow, state,"
+            " organisation_id, level, case_year, 99, 'x', application_mode, :me, '[]',"
+            " '{}', now(), now(), 1 FROM proceeding WHERE case_number = :own",
+            "UPDATE proceeding SET dispute_id = :other_dispute WHERE case_number = :own",
             # The admin's rights, by editing its own user row.
             "UPDATE app_user SET roles = '[\"admin\"]' WHERE login = :me",
         ):
             with pytest.raises(DBAPIError, match=REFUSED), engine.begin() as conn:
-                conn.execute(text(sql), {"own": own, "admin": c.admin, "me": c.mediator})
+                conn.execute(text(sql), {**names, "own": own})
     finally:
         engine.dispose()
     # A member of the person groups with no user row here (say, a person of another

@@ -164,14 +164,22 @@ $fn$;
 _ALL = "(SELECT mediation_scope()) = 'all'"
 _MINE = "mediation_case_mine(organisation_id, mediator, mediators)"
 _HANDED = "(parent_id IS NOT NULL AND mediation_writes_case(parent_id))"
+#: A new case: in the login's own organisation, or handed off from one of its cases; and
+#: of a dispute it already reaches (so no login reaches a dispute by adding a case to it).
+_NEW_CASE = (
+    f"{_ALL} OR ((mediation_case_mine(organisation_id, NULL, NULL) OR {_HANDED})"
+    " AND mediation_reaches_dispute(dispute_id))"
+)
+#: A case after an update: still the login's (not moved away, nor to another dispute).
+_KEPT_CASE = f"{_ALL} OR (({_MINE} OR {_HANDED}) AND mediation_reaches_dispute(dispute_id))"
 
 #: table → (read, insert, update-using, update-check)
 _POLICIES: dict[str, tuple[str, str, str, str]] = {
     "proceeding": (
         f"{_ALL} OR {_MINE} OR mediation_reaches_dispute(dispute_id)",
-        f"{_ALL} OR {_MINE} OR {_HANDED}",
+        _NEW_CASE,
         f"{_ALL} OR mediation_writes_case(id)",
-        f"{_ALL} OR {_MINE} OR {_HANDED}",
+        _KEPT_CASE,
     ),
     "dispute": (
         f"{_ALL} OR created_by = session_user::text OR mediation_reaches_dispute(id)",
@@ -187,7 +195,7 @@ _POLICIES: dict[str, tuple[str, str, str, str]] = {
     ),
     "event": (
         f"{_ALL} OR mediation_reaches_dispute(dispute_id)",
-        f"{_ALL} OR mediation_writes_case(proceeding_id)",
+        f"{_ALL} OR (mediation_writes_case(proceeding_id) AND mediation_reaches_dispute(dispute_id))",
         _ALL,
         _ALL,
     ),
