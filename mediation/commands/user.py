@@ -86,7 +86,7 @@ def user_list(json_out: JsonOpt = False) -> None:
         echo(to_json([u.as_dict() for u in users]))
         return
     if not users:
-        echo("（尚无用户：数据库处于初始设置模式，所有命令均可执行）")
+        echo("（尚无用户：运行 mediation init 的账户成为第一位系统管理员）")
     for u in users:
         echo(_user_line(u))
 
