@@ -131,6 +131,10 @@ def test_user_add_makes_the_login_and_needs_createrole(centre: Centre) -> None:
     out = centre.run(None, "user", "add", short, "--role", "admin", "--password-stdin", stdin="x\n")
     assert out.exit_code == ExitCode.INVALID_INPUT and "密码过短" in out.stderr, out.output
     assert not _rows(db.owner_url, "SELECT 1 FROM pg_roles WHERE rolname = :n", n=short)
+    # One transaction: the login made, then an unknown organisation: no login is left.
+    out = centre.run(None, "user", "add", short, "--role", "mediator", "--org", "无此组织")
+    assert out.exit_code == ExitCode.NOT_FOUND, out.output
+    assert not _rows(db.owner_url, "SELECT 1 FROM pg_roles WHERE rolname = :n", n=short)
     # Without CREATEROLE the server refuses, and nothing is written: no user, no event.
     refused = centre.run(admin, "user", "add", mediator, "--role", "mediator", "--org", "桥头")
     assert refused.exit_code == ExitCode.PERMISSION, refused.output
