@@ -162,9 +162,18 @@ class AdminAPI(Session):
     # -- users and organisations ----------------------------------------------------------
 
     def add_user(
-        self, login: str, *, name: str, roles: list[str], organisation: str | None = None
+        self,
+        login: str,
+        *,
+        name: str,
+        roles: list[str],
+        organisation: str | None = None,
+        password: str | None = None,
     ) -> User:
-        """Add a user (admins only; the first admin is whoever ran ``init``)."""
+        """Add a user (admins only; the first admin is whoever ran ``init``). On PostgreSQL
+        with per-person logins set up (``db grants``), also the user's database login, a
+        member of its roles' group roles, with ``password`` (None: the server authenticates
+        it otherwise), in the same transaction; the acting login needs CREATEROLE."""
         from mediation.engine.users import add_user
 
         with self._writing() as conn:
@@ -177,6 +186,7 @@ class AdminAPI(Session):
                 organisation=organisation,
                 actor=self.actor,
                 now=self.clock.now(),
+                password=password,
             )
 
     def users(self) -> list[User]:
@@ -190,7 +200,8 @@ class AdminAPI(Session):
     def grant(
         self, login: str, roles: list[str], *, revoke: bool = False, organisation: str | None = None
     ) -> User:
-        """Grant roles to a user (or revoke them); recorded in the audit chain."""
+        """Grant roles to a user (or revoke them); recorded in the audit chain. On PostgreSQL
+        the user's database login follows: member of exactly its roles' group roles."""
         from mediation.engine.users import grant
 
         with self._writing() as conn:

@@ -129,19 +129,28 @@ def db_status(json_out: JsonOpt = False) -> None:
 def db_grants(
     role: Annotated[str, typer.Argument(help="The application's PostgreSQL login role.")],
     schema: Annotated[str, typer.Option(help="The schema holding the tables.")] = "public",
+    groups: Annotated[
+        str,
+        typer.Option(
+            "--groups",
+            help="Prefix of the group roles of per-person logins (PREFIX_mediator, ...): "
+            "give each database on one server its own.",
+        ),
+    ] = "mediation",
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write the SQL to this file.")
     ] = None,
 ) -> None:
     """Print the SQL giving a PostgreSQL role least privilege: the application's tables
-    only, no DELETE, history append-only, no DDL (run it with psql as the owner).
+    only, no DELETE, history append-only, no DDL; and setting up the group roles that
+    per-person logins (`user add`) join (run it with psql as the owner, with CREATEROLE).
 
     Example: mediation db grants mediation_app --schema public
     """
     from mediation.storage.pgroles import grants_sql
 
     try:
-        sql = grants_sql(role, schema=schema)
+        sql = grants_sql(role, schema=schema, groups=groups)
     except ValueError as exc:
         from mediation.errors import UsageError
 

@@ -19,27 +19,56 @@ def _user_line(u: Any) -> str:
     return f"{u.login}\t{u.name}\t{roles}\t{u.organisation or '—'}"
 
 
+def _groups_line(u: Any) -> str:
+    if not u.login_groups:
+        return ""
+    return f"\n数据库登录 {u.login} 的组角色：{'、'.join(u.login_groups)}"
+
+
+def _read_password() -> str:
+    """The first line of standard input (the library checks it)."""
+    import sys
+
+    return sys.stdin.readline().rstrip("\r\n")
+
+
 @user_app.command("add")
 @handled
 def user_add(
-    login: Annotated[str, typer.Argument(help="Login name (what --as / MEDIATION_USER give).")],
+    login: Annotated[
+        str,
+        typer.Argument(help="Login: the OS account (SQLite) or the database login (PostgreSQL)."),
+    ],
     role: RolesOpt,
     name: Annotated[str, typer.Option(help="Full name.")] = "",
     org: Annotated[
         str | None, typer.Option("--org", help="Organisation code (required for mediators).")
     ] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="PostgreSQL: read the new database login's password from the first line "
+            "of standard input (without it the server authenticates the login otherwise).",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Add a user with one or more roles. The first user must be an admin; until then the
-    database is in set-up mode and every command is allowed.
+    """Add a user with one or more roles (the first admin is whoever ran `init`). On
+    PostgreSQL with per-person logins set up (`db grants`), this also creates the user's
+    database login, a member of its roles' group roles; run it as a login with CREATEROLE.
 
     Example: mediation user add zhangsan --name 张三 --role mediator --org 桥头
     """
     from mediation.reporting.output import to_json
 
+    password = _read_password() if password_stdin else None
     with current_settings().api() as api:
-        user = api.add_user(login, name=name, roles=role, organisation=org)
-    echo(to_json(user.as_dict()) if json_out else f"已添加用户：{_user_line(user)}")
+        user = api.add_user(login, name=name, roles=role, organisation=org, password=password)
+    if json_out:
+        echo(to_json(user.as_dict()))
+    else:
+        echo(f"已添加用户：{_user_line(user)}{_groups_line(user)}")
 
 
 @user_app.command("list")
@@ -57,7 +86,7 @@ def user_list(json_out: JsonOpt = False) -> None:
         echo(to_json([u.as_dict() for u in users]))
         return
     if not users:
-        echo("（尚无用户：数据库处于初始设置模式，所有命令均可执行）")
+        echo("（尚无用户：运行 mediation init 的账户成为第一位系统管理员）")
     for u in users:
         echo(_user_line(u))
 
@@ -79,4 +108,7 @@ def user_grant(
 
     with current_settings().api() as api:
         user = api.grant(login, roles, revoke=revoke, organisation=org)
-    echo(to_json(user.as_dict()) if json_out else f"已更新用户：{_user_line(user)}")
+    if json_out:
+        echo(to_json(user.as_dict()))
+    else:
+        echo(f"已更新用户：{_user_line(user)}{_groups_line(user)}")

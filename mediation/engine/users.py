@@ -20,19 +20,21 @@ itself can do — see docs/admin/postgresql.md, "Database roles".)
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
 from mediation.domain.taxonomy import ROLES
-from mediation.errors import NotFoundError, UsageError
+from mediation.errors import FieldProblem, NotFoundError, UsageError, ValidationError
 from mediation.storage._tables import app_user_table, organisation_table
 
 _U = app_user_table
 
 _LOGIN = re.compile(r"^[\w.@-]{1,80}$")
+#: A new database login's password (``user add --password-stdin``), like a key's passphrase.
+MIN_PASSWORD_CHARS = 12
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,21 @@ class User:
     organisation: str | None = None
     active: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    #: PostgreSQL: the group roles the database login was made a member of by this
+    #: ``user add`` / ``user grant`` (mediation.storage.pgroles); empty otherwise.
+    login_groups: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "login": self.login,
             "name": self.name,
             "roles": sorted(self.roles),
             "organisation": self.organisation,
             "active": self.active,
         }
+        if self.login_groups:
+            out["login_groups"] = list(self.login_groups)
+        return out
 
 
 def _check_roles(roles: list[str]) -> list[str]:
@@ -109,8 +117,12 @@ def add_user(
     organisation: str | None,
     actor: str,
     now: datetime,
+    password: str | None = None,
 ) -> User:
-    """Add a user (an access event records it). The first user must be an admin."""
+    """Add a user (an access event records it). The first user must be an admin.
+
+    On PostgreSQL, once ``mediation db grants`` has set up the group roles, the user's
+    database login is made too, in the same transaction (:func:`_database_login`)."""
     if not _LOGIN.match(login):
         raise UsageError(
             f"login {login!r} is not usable",
@@ -130,6 +142,7 @@ def add_user(
         raise UsageError(
             f"user {login!r} exists", hint=f"mediation user grant {login} ROLE to add a role"
         )
+    groups = _database_login(conn, login, wanted, password=password)
     conn.execute(
         insert(_U).values(
             login=login,
@@ -152,7 +165,33 @@ def add_user(
     )
     user = get_user(conn, login)
     assert user is not None
-    return user
+    return replace(user, login_groups=groups)
+
+
+def _database_login(
+    conn: Connection, login: str, roles: list[str], *, password: str | None
+) -> tuple[str, ...]:
+    """PostgreSQL with per-person logins set up: make ``login``'s database login, member
+    of its roles' group roles (row-level security then scopes it to its cases)."""
+    from mediation.storage import pgroles
+
+    prefix = pgroles.login_groups(conn)
+    if prefix is None:
+        if password is not None:
+            raise UsageError(
+                "--password-stdin 只用于已设置个人数据库登录的 PostgreSQL 数据库",
+                hint="先由表的所有者执行 mediation db grants 生成的 SQL（建立组角色）；"
+                "SQLite 上用户即本机账户，没有密码",
+            )
+        return ()
+    if password is not None and len(password) < MIN_PASSWORD_CHARS:
+        problem = FieldProblem(
+            "--password-stdin",
+            f"密码过短（{len(password)} 个字符，至少 {MIN_PASSWORD_CHARS} 个）",
+            "从标准输入读入一行：printf '%s\\n' \"$PW\" | mediation user add … --password-stdin",
+        )
+        raise ValidationError([problem], source="数据库登录的密码")
+    return pgroles.create_login(conn, login, roles, prefix=prefix, password=password)
 
 
 def grant(
@@ -179,6 +218,12 @@ def grant(
     if organisation is not None:
         values["organisation_id"] = _org_id(conn, organisation)
     conn.execute(update(_U).where(_U.c.login == login).values(**values))
+    from mediation.storage import pgroles
+
+    prefix = pgroles.login_groups(conn)
+    groups: tuple[str, ...] = ()
+    if prefix is not None and pgroles.role_exists(conn, login):
+        groups = pgroles.set_groups(conn, login, new, prefix=prefix)
     from mediation.storage import audit  # ~2 ms of start-up at module level
 
     audit.append_access(
@@ -191,7 +236,7 @@ def grant(
     )
     updated = get_user(conn, login)
     assert updated is not None
-    return updated
+    return replace(updated, login_groups=groups)
 
 
 def list_users(conn: Connection) -> list[User]:

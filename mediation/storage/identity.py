@@ -1,7 +1,10 @@
 """Who is acting, from something the caller cannot fake on the command line.
 
-- **PostgreSQL**: the database login (``session_user``): every person has their own login,
-  and the server authenticates it (password, peer, certificate: whatever pg_hba.conf says).
+- **PostgreSQL**: the database login (``session_user``): every person has their own login
+  (``mediation user add`` makes it: :mod:`mediation.storage.pgroles`), and the server
+  authenticates it (password, peer, certificate: whatever pg_hba.conf says). The database
+  holds a person's login to it too (revision 0015): row-level security scopes it to its
+  user's cases, and the events it records must name it and carry the server's time.
 - **SQLite** (one machine): the process's operating-system account, looked up from
   ``os.getuid()`` in the password database. Environment variables (``USER``, ``LOGNAME``,
   ``MEDIATION_USER``) are never read for this: anyone can set them.

@@ -60,8 +60,15 @@ def resolve(conn: Connection, ref: str | int) -> tuple[int, int]:
         select(proceeding_table.c.id, proceeding_table.c.version).where(cond)
     ).first()
     if row is None:
+        hidden = (
+            "；PostgreSQL 上，不属于您的调委会、也未指派给您的案件，对您的数据库登录不可见"
+            "（行级安全）"
+            if conn.dialect.name == "postgresql"
+            else ""
+        )
         raise NotFoundError(
             f"no case {ref_text!r}",
-            hint="give the case number, e.g. （2026）城关人调字第1号, or the id from `mediation case list`",
+            hint="give the case number, e.g. （2026）城关人调字第1号, or the id from "
+            f"`mediation case list`{hidden}",
         )
     return row.id, row.version

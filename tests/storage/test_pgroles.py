@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -18,42 +20,75 @@ from mediation.domain import intake
 from mediation.engine import cases
 from mediation.engine.organisations import add_organisation
 from mediation.storage import audit
-from mediation.storage.pgroles import grants_sql
+from mediation.storage.pgroles import GROUP_ROLES, grants_sql, group_name
 from mediation.storage.store import Store
 from tests.conftest import PG_URL, T0, _pg_available, intake_record
 
 
-@pytest.fixture
-def app_db() -> Iterator[tuple[str, str]]:
-    """(owner URL, application URL) for a fresh schema with the application's grants."""
+@dataclass
+class AppDatabase:
+    """A fresh schema with the application's grants: its owner's URL (the superuser the
+    tests run as), the application role's, the group roles' prefix, and the extra roles
+    a test made (dropped with it)."""
+
+    owner_url: str
+    app_url: str
+    schema: str
+    groups: str
+    roles: list[str] = field(default_factory=list)
+
+    def url_for(self, login: str) -> str:
+        return make_url(self.owner_url).set(username=login).render_as_string(hide_password=False)
+
+
+@contextmanager
+def app_database() -> Iterator[AppDatabase]:
+    """:class:`AppDatabase`; every role it made (cluster-wide: the application role, the
+    group roles, and the ones a test adds to ``roles``) is dropped at the end, even when
+    setting it up fails."""
     problem = _pg_available()
     if problem:
         if os.environ.get("CI"):
             pytest.fail(problem)
         pytest.skip(problem)
     suffix = uuid.uuid4().hex[:10]
-    schema, role = f"r_{suffix}", f"mediation_app_{suffix}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+    schema, role, groups = f"r_{suffix}", f"mediation_app_{suffix}", f"g_{suffix}"
     sep = "&" if "?" in PG_URL else "?"
     owner_url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    app_url = make_url(owner_url).set(username=role).render_as_string(hide_password=False)
-    owner = Store(owner_url)
-    owner.upgrade()
-    add_organisation(owner, code="桥头", name="桥头村人民调解委员会", level="village", now=T0)
-    with owner.engine.begin() as conn:
-        conn.exec_driver_sql(grants_sql(role, schema=schema))
-    owner.close()
+    db = AppDatabase(
+        owner_url, make_url(owner_url).set(username=role).render_as_string(False), schema, groups
+    )
+    db.roles.append(role)
+    db.roles += [group_name(groups, r) for r in GROUP_ROLES]
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     try:
-        yield owner_url, app_url
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        owner = Store(owner_url)
+        owner.upgrade()
+        add_organisation(owner, code="桥头", name="桥头村人民调解委员会", level="village", now=T0)
+        with owner.engine.begin() as conn:
+            conn.exec_driver_sql(grants_sql(role, schema=schema, groups=groups))
+        owner.close()
+        yield db
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            conn.execute(text(f'DROP OWNED BY "{role}"'))
-            conn.execute(text(f'DROP ROLE "{role}"'))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            for name in reversed(db.roles):
+                if conn.execute(
+                    text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}
+                ).first():
+                    conn.execute(text(f'DROP OWNED BY "{name}"'))
+                    conn.execute(text(f'DROP ROLE "{name}"'))
         admin.dispose()
+
+
+@pytest.fixture
+def app_db() -> Iterator[tuple[str, str]]:
+    """(owner URL, application URL) for a fresh schema with the application's grants."""
+    with app_database() as db:
+        yield db.owner_url, db.app_url
 
 
 def test_the_application_role_runs_cases_but_no_ddl_or_rewrites(app_db) -> None:
@@ -112,3 +147,19 @@ def test_grants_cover_every_table() -> None:
         assert f'"public"."{table.name}"' in sql
     assert "DELETE" not in sql
     assert 'UPDATE (chain_seq, prev_hash, hash) ON "public"."event"' in sql
+
+
+def test_a_password_is_for_postgresql_person_logins_only(tmp_path, monkeypatch) -> None:
+    """SQLite's users are the OS accounts: `user add --password-stdin` is refused there."""
+    monkeypatch.delenv("MEDIATION_NOW")  # a real database: the wall clock
+    db = str(tmp_path / "m.db")
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", db, "init"]).exit_code == 0
+    out = runner.invoke(
+        app,
+        ["--db", db, "user", "add", "wang", "--role", "staff", "--password-stdin"],
+        input="a-long-enough-password\n",
+    )
+    assert out.exit_code == 2 and "--password-stdin" in out.stderr, out.output
+    listed = runner.invoke(app, ["--db", db, "user", "list"])
+    assert "wang" not in listed.stdout
