@@ -29,7 +29,7 @@ class Migratable(Protocol):
 
 
 #: The schema revision this version of the code needs.
-HEAD = "0010"
+HEAD = "0016"
 
 _HERE = Path(__file__).parent
 
