@@ -34,6 +34,8 @@ _EXPORTS = {
     "SignatureRecorded": "mediation.api.write_results",
     "SignedDocument": "mediation.api.write_results",
     "SigningKey": "mediation.api.write_results",
+    "Sweep": "mediation.api.sweep_results",
+    "SweepList": "mediation.api.sweep_results",
     "Action": "mediation.engine.permissions",
     "Opened": "mediation.engine.cases",
     "Advanced": "mediation.engine.cases",
@@ -77,6 +79,8 @@ if TYPE_CHECKING:
     from mediation.api.results import (
         NextTriggers as NextTriggers,
     )
+    from mediation.api.sweep_results import Sweep as Sweep
+    from mediation.api.sweep_results import SweepList as SweepList
     from mediation.api.write_results import CalendarLoaded as CalendarLoaded
     from mediation.api.write_results import DisputeMerge as DisputeMerge
     from mediation.api.write_results import LocalPeriod as LocalPeriod

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from mediation.api._admin import AdminAPI
 from mediation.api._cases import CasesAPI
 from mediation.api._documents import DocumentsAPI
+from mediation.api._sweeps import SweepsAPI
 from mediation.api.results import (
     CaseDetail,
     CaseHistory,
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from mediation.api.admin_results import CalendarYear as CalendarYear
     from mediation.api.admin_results import Initialised as Initialised
     from mediation.api.admin_results import SchemaStatus as SchemaStatus
+    from mediation.api.sweep_results import Sweep as Sweep
+    from mediation.api.sweep_results import SweepList as SweepList
     from mediation.api.write_results import CalendarLoaded as CalendarLoaded
     from mediation.api.write_results import DisputeMerge as DisputeMerge
     from mediation.api.write_results import LocalPeriod as LocalPeriod
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
 #: use (see mediation.api.results): name → its module.
 _LAZY_RESULTS = {
     **dict.fromkeys(("CalendarYear", "Initialised", "SchemaStatus"), "admin_results"),
+    **dict.fromkeys(("Sweep", "SweepList"), "sweep_results"),
     **dict.fromkeys(
         (
             "CalendarLoaded",
@@ -68,7 +72,7 @@ _LAZY_RESULTS = {
 }
 
 
-class Mediation(CasesAPI, DocumentsAPI, AdminAPI):
+class Mediation(CasesAPI, DocumentsAPI, SweepsAPI, AdminAPI):
     """A store, the acting user and a clock, with a method for every action the engine
     offers (see :class:`~mediation.api._base.Session` for opening and closing)."""
 
@@ -93,6 +97,8 @@ __all__ = [
     "SignatureRecorded",
     "SignedDocument",
     "SigningKey",
+    "Sweep",
+    "SweepList",
 ]
 
 

@@ -81,6 +81,8 @@ class Action(StrEnum):
     REPORT_OVERDUE = "report.overdue", "查看逾期报告"
     REPORT_DUE_SOON = "report.due_soon", "查看即将到期报告"
     REPORT_STATS = "report.stats", "查看统计报表"
+    SWEEP_ADD = "sweep.add", "登记矛盾纠纷排查"
+    SWEEP_LIST = "sweep.list", "查看矛盾纠纷排查"
     SCHEDULER_RUN = "scheduler.run", "运行期限调度"
     AUDIT_VERIFY = "audit.verify", "核验审计链"
     DOC_RENDER = "doc.render", "生成文书"
@@ -123,6 +125,10 @@ _allow(
     Action.CASE_NEXT,
     Action.DISPUTE_SHOW,
 )
+# A sweep is filed by a mediator or staff member of the committee that held it (checked
+# against their organisation in mediation.engine.sweeps), or by a supervisor for any.
+_allow("mediator staff supervisor", Action.SWEEP_ADD)
+_allow(_ANY, Action.SWEEP_LIST)
 _allow("supervisor", Action.DISPUTE_MERGE, Action.DISPUTE_SPLIT, Action.CASE_REASSIGN)
 _allow(
     "supervisor",
