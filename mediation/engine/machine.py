@@ -289,7 +289,12 @@ def mermaid(flow: Flow) -> str:
     for s in flow.states:
         lines.append(f"    {s.name} : {s.label}")
     lines.append(f"    [*] --> {flow.initial}")
+    from mediation.workflows._common import COMMON_ACTIONS
+
     for t in flow.transitions:
+        if t.trigger in COMMON_ACTIONS:  # from every open state: one note, not a loop each
+            lines.append(f"    %% {t.label}（{t.trigger}）：任何未办结状态均可登记，状态不变")
+            continue
         for src in t.source:
             dest = t.dest or src
             lines.append(f"    {src} --> {dest} : {t.label}")
