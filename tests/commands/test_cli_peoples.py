@@ -487,6 +487,7 @@ def test_escalation_opens_a_proceeding_one_level_up(
         "extend",
         "withdraw",
         "escalate",
+        "record_prevention",  # every open state (workflows._common)
     ]
     (first,) = events(runner, db, q["id"])
     assert (
@@ -614,7 +615,14 @@ def test_trigger_not_allowed_names_state_and_allowed_triggers(
     assert result.exit_code == 5, result.output
     assert result.stdout == ""
     assert "当前状态为「已受理」（accepted），inform 不能在此状态执行" in result.stderr
-    assert _allowed_in_hint(result.stderr) == {"refuse", "assign", "extend", "withdraw", "escalate"}
+    assert _allowed_in_hint(result.stderr) == {
+        "refuse",
+        "assign",
+        "extend",
+        "withdraw",
+        "escalate",
+        "record_prevention",
+    }
     assert "assign（指派调解员）" in result.stderr
 
     unknown = advance(runner, db, case, "approve")
@@ -706,6 +714,7 @@ def test_case_next_lists_allowed_triggers(db: str, runner: CliRunner, tmp_path: 
         ("extend", "经双方同意延长调解期限", "accepted", "已受理"),
         ("withdraw", "当事人撤回申请或要求终止调解", "withdrawn", "当事人撤回"),
         ("escalate", "上报上一级调委会", "escalated", "已上报上级调委会"),
+        ("record_prevention", "登记防止纠纷激化情况", "accepted", "已受理"),
     ]
     assert {n["trigger"]: n["requires"] for n in data["next"]}["assign"] == [
         "mediators",
@@ -718,7 +727,8 @@ def test_case_next_lists_allowed_triggers(db: str, runner: CliRunner, tmp_path: 
 
     walk(runner, db, case, ["withdraw"], state="accepted")
     withdrawn = as_json(cli(runner, db, "case", "next", str(case), "--json"))
-    assert [n["trigger"] for n in withdrawn["next"]] == ["archive"]  # 撤回 is not final
+    # 撤回 is not final (what the case prevented may still be recorded)
+    assert [n["trigger"] for n in withdrawn["next"]] == ["archive", "record_prevention"]
     walk(runner, db, case, ["archive"], state="withdrawn")
     final = as_json(cli(runner, db, "case", "next", str(case), "--json"))
     assert (final["state"], final["state_label"], final["next"]) == ("archived", "结案归档", [])
