@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from mediation.api.results import (
         NextTriggers as NextTriggers,
     )
+    from mediation.api.sweep_results import Sweep as Sweep
+    from mediation.api.sweep_results import SweepList as SweepList
     from mediation.api.write_results import CalendarLoaded as CalendarLoaded
     from mediation.api.write_results import Corrected as Corrected
     from mediation.api.write_results import DisputeMerge as DisputeMerge

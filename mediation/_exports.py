@@ -28,6 +28,8 @@ EXPORTS = {
     "SignatureRecorded": "mediation.api.write_results",
     "SignedDocument": "mediation.api.write_results",
     "SigningKey": "mediation.api.write_results",
+    "Sweep": "mediation.api.sweep_results",
+    "SweepList": "mediation.api.sweep_results",
     "Action": "mediation.engine.permissions",
     "AuditCheckpoint": "mediation.storage.checkpoint",
     "Opened": "mediation.engine.cases",

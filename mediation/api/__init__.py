@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from mediation.api._admin import AdminAPI
 from mediation.api._cases import CasesAPI
 from mediation.api._documents import DocumentsAPI
+from mediation.api._sweeps import SweepsAPI
 from mediation.api.results import CaseDetail as CaseDetail
 from mediation.api.results import CaseHistory as CaseHistory
 from mediation.api.results import CaseList as CaseList
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
     from mediation.api.admin_results import SchemaStatus as SchemaStatus
     from mediation.api.document_results import CaseFileVolume as CaseFileVolume
     from mediation.api.document_results import StoredDocument as StoredDocument
+    from mediation.api.sweep_results import Sweep as Sweep
+    from mediation.api.sweep_results import SweepList as SweepList
     from mediation.api.write_results import CalendarLoaded as CalendarLoaded
     from mediation.api.write_results import Corrected as Corrected
     from mediation.api.write_results import DisputeMerge as DisputeMerge
@@ -57,6 +60,7 @@ def _lazy_results() -> dict[str, str]:
     lazy = (
         "mediation.api.admin_results",
         "mediation.api.document_results",
+        "mediation.api.sweep_results",
         "mediation.api.write_results",
     )
     return {name: module for name, module in EXPORTS.items() if module in lazy}
@@ -65,7 +69,7 @@ def _lazy_results() -> dict[str, str]:
 _LAZY_RESULTS = _lazy_results()
 
 
-class Mediation(CasesAPI, DocumentsAPI, AdminAPI):
+class Mediation(CasesAPI, DocumentsAPI, SweepsAPI, AdminAPI):
     """A store, the acting user and a clock, with a method for every action the engine
     offers (see :class:`~mediation.api._base.Session` for opening and closing)."""
 

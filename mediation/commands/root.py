@@ -48,6 +48,7 @@ _GROUPS: dict[str, tuple[str, str]] = {
     "case": ("case", "case_app"),
     "dispute": ("dispute", "dispute_app"),
     "intake": ("intake", "intake_app"),
+    "sweep": ("sweep", "sweep_app"),
     "workflow": ("workflow", "workflow_app"),
     "calendar": ("calendar", "calendar_app"),
     "deadline": ("calendar", "deadline_app"),

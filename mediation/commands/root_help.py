@@ -31,6 +31,7 @@ ROOT_HELP = (
     "  case       Cases: open, list, show, advance.\n"
     "  dispute    Disputes: one identity across every proceeding and hand-off.\n"
     "  intake     Bulk intake from other channels' exports (CSV, Excel .xlsx...\n"
+    "  sweep      Dispute sweeps (矛盾纠纷排查): file one, list them.\n"
     "  workflow   Flows: the declared state machines.\n"
     "  calendar   Holiday calendar: load and show years.\n"
     "  deadline   Statutory periods: compute due dates.\n"

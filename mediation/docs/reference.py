@@ -197,8 +197,8 @@ def render_figures() -> str:
             f"**{title}**",
             "",
             table(
-                ("指标", "单位", "口径", "Key (CSV/JSON)"),
-                ((f.label, f.unit, f.definition, code(f.key)) for f in figures),
+                ("指标", "单位", "口径", "依据", "Key (CSV/JSON)"),
+                ((f.label, f.unit, f.definition, f.basis, code(f.key)) for f in figures),
             ),
         ]
     return "\n".join(parts)

@@ -196,6 +196,16 @@ SATISFACTION = _table(
     ("dissatisfied", "不满意"),
 )
 
+#: What a case prevented (人民调解法 art. 25), as the official 人民调解 statistical returns
+#: count it, in cases and people (``case advance N record_prevention``).
+PREVENTIONS = _table(
+    ("escalation", "预防纠纷激化"),
+    ("criminal", "防止民转刑"),
+    ("group_petition", "防止群体性上访"),
+    ("group_fight", "防止群体性械斗"),
+    ("suicide", "防止自杀"),
+)
+
 #: Who signs a document, and how (人民调解法 art. 29: 签名、盖章或者按指印).
 SIGNER_KINDS = _table(("party", "当事人"), ("mediator", "调解员"), ("committee", "调解委员会"))
 SIGNATURE_METHODS = _table(("sign", "签名"), ("seal", "盖章"), ("fingerprint", "按指印"))
@@ -222,6 +232,7 @@ CHOICE_FIELDS = MappingProxyType(
         "satisfaction": SATISFACTION,
         "result": MEDIATION_RESULTS,
         "exclusion": EXCLUSIONS,
+        "prevention": PREVENTIONS,
     }
 )
 

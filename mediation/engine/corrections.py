@@ -49,6 +49,8 @@ VALUE_CHECKS = frozenset(
         "exclusion_is_known",
         "mediation_result_is_known",
         "performance_deadline_is_date",
+        "prevention_is_known",
+        "amount_is_valid",
     }
 )
 

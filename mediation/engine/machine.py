@@ -15,6 +15,7 @@ from typing import Any
 from transitions import Machine
 
 from mediation.engine import guards_procedures as _procedures
+from mediation.engine import guards_statistics as _statistics
 from mediation.engine.controller import Controller
 from mediation.engine.guards import EFFECTS, GUARDS
 from mediation.errors import FlowDefinitionError
@@ -27,8 +28,9 @@ from mediation.workflows import (
     get_flow,
 )
 
-#: Registers the procedure guards (notices, hand-offs, objections) in GUARDS.
-_ = _procedures
+#: Registers the procedure guards (notices, hand-offs, objections) and the statistics'
+#: (preventions, amounts) in GUARDS.
+_ = _procedures, _statistics
 
 
 class _Guard:
@@ -293,7 +295,12 @@ def mermaid(flow: Flow) -> str:
     for s in flow.states:
         lines.append(f"    {s.name} : {s.label}")
     lines.append(f"    [*] --> {flow.initial}")
+    from mediation.workflows._common import COMMON_ACTIONS
+
     for t in flow.transitions:
+        if t.trigger in COMMON_ACTIONS:  # from every open state: one note, not a loop each
+            lines.append(f"    %% {t.label}（{t.trigger}）：任何未办结状态均可登记，状态不变")
+            continue
         for src in t.source:
             dest = t.dest or src
             lines.append(f"    {src} --> {dest} : {t.label}")

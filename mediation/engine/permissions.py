@@ -85,6 +85,8 @@ class Action(StrEnum):
     REPORT_OVERDUE = "report.overdue", "查看逾期报告"
     REPORT_DUE_SOON = "report.due_soon", "查看即将到期报告"
     REPORT_STATS = "report.stats", "查看统计报表"
+    SWEEP_ADD = "sweep.add", "登记矛盾纠纷排查"
+    SWEEP_LIST = "sweep.list", "查看矛盾纠纷排查"
     SCHEDULER_RUN = "scheduler.run", "运行期限调度"
     AUDIT_VERIFY = "audit.verify", "核验审计链"
     AUDIT_CHECKPOINT = "audit.checkpoint", "生成审计检查点"
@@ -141,6 +143,10 @@ _allow(
 # supervisors; scoped like advancing (a non-supervisor: their organisation's and assigned
 # cases).
 _allow("mediator staff supervisor", Action.CASE_CORRECT)
+# A sweep is filed by a mediator or staff member of the committee that held it (checked
+# against their organisation in mediation.engine.sweeps), or by a supervisor for any.
+_allow("mediator staff supervisor", Action.SWEEP_ADD)
+_allow(_ANY, Action.SWEEP_LIST)
 _allow("supervisor", Action.DISPUTE_MERGE, Action.DISPUTE_SPLIT, Action.CASE_REASSIGN)
 _allow(
     "supervisor",

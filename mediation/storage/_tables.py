@@ -213,6 +213,7 @@ def _event() -> Table:
         UniqueConstraint("proceeding_id", "seq", name="uq_event_seq"),
         Index("ix_event_dispute", "dispute_id"),
         Index("ix_event_dispute_chain", "dispute_id", "id"),
+        Index("ix_event_trigger_time", "trigger", "occurred_at"),
     )
 
 
@@ -370,6 +371,24 @@ def _signing_key() -> Table:
     )
 
 
+def _sweep() -> Table:
+    return Table(
+        "sweep",
+        _metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("organisation_id", Integer(), ForeignKey("organisation.id"), nullable=False),
+        Column("held_on", Date(), nullable=False),
+        Column("held_by", String(80), nullable=False),
+        Column("area", String(300), nullable=False),
+        Column("found", Integer(), nullable=False),
+        Column("opened", Integer(), nullable=False),
+        Column("cases", JSONText(), nullable=False, server_default="[]"),
+        Column("note", Text(), nullable=False),
+        Column("recorded_at", Timestamp(), nullable=False),
+        Index("ix_sweep_held", "held_on", "organisation_id"),
+    )
+
+
 #: Each table"s name → (its builder, the tables its foreign keys name).
 _TABLES: dict[str, tuple[Callable[[], Table], tuple[str, ...]]] = {
     "access_event_table": (_access_event, ()),
@@ -390,6 +409,7 @@ _TABLES: dict[str, tuple[Callable[[], Table], tuple[str, ...]]] = {
     "proceeding_table": (_proceeding, ("dispute_table", "organisation_table")),
     "signature_table": (_signature, ("party_table", "proceeding_table")),
     "signing_key_table": (_signing_key, ("organisation_table",)),
+    "sweep_table": (_sweep, ("organisation_table",)),
 }
 
 if TYPE_CHECKING:
@@ -412,6 +432,7 @@ if TYPE_CHECKING:
     proceeding_table: Table
     signature_table: Table
     signing_key_table: Table
+    sweep_table: Table
 
 
 def _build(name: str) -> Table:
@@ -457,4 +478,5 @@ __all__ = [
     "proceeding_table",
     "signature_table",
     "signing_key_table",
+    "sweep_table",
 ]

@@ -184,6 +184,9 @@ class Event(SQLModel, table=True, defer_build=True):
         Index("ix_event_dispute", "dispute_id"),
         Index("ix_event_dispute_chain", "dispute_id", "id"),
         UniqueConstraint("chain_seq", name="uq_event_chain_seq"),
+        # The official statistics: the steps of a kind taken in a reporting period
+        # (agreements, terminations, prevention records), found without reading every event.
+        Index("ix_event_trigger_time", "trigger", "occurred_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -437,6 +440,30 @@ class SigningKey(SQLModel, table=True, defer_build=True):
     active: bool = True
     created_at: datetime = _ts()
     created_by: str = Field(max_length=80)
+
+
+class Sweep(SQLModel, table=True, defer_build=True):
+    """A dispute sweep (矛盾纠纷排查) a committee or its grid workers held: where, when, by
+    whom, how many disputes it found and how many of them were opened as cases. Counted by
+    the official statistics (sweeps held, disputes found); each one recorded in the chain."""
+
+    __tablename__ = "sweep"
+    __table_args__ = (Index("ix_sweep_held", "held_on", "organisation_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id")
+    held_on: date = Field(description="the business date the sweep was held")
+    held_by: str = Field(max_length=80, description="login of the user who held and filed it")
+    area: str = Field(default="", max_length=300, description="scope or area swept")
+    found: int = Field(default=0, description="disputes found")
+    opened: int = Field(default=0, description="of them, opened as cases")
+    cases: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSONText, nullable=False, server_default="[]"),
+        description="case numbers of the cases opened from it (when given)",
+    )
+    note: str = Field(default="", sa_type=Text)
+    recorded_at: datetime = _ts()
 
 
 # Runtime code uses the Core tables generated from these classes: mediation/storage/_tables.py

@@ -71,8 +71,16 @@ def get_flow(name: str) -> Flow:
             f"unknown flow {name!r}",
             hint=f"known flows: {', '.join(FLOW_MODULES)} (see `mediation workflow list`)",
         )
-    flow: Flow = import_module(module).FLOW
+    flow = _WITH_COMMON.get(name)
+    if flow is None:
+        from mediation.workflows._common import with_common_actions
+
+        flow = _WITH_COMMON[name] = with_common_actions(import_module(module).FLOW)
     return flow
+
+
+#: Each flow as declared, with the actions every mediation case shares (_common).
+_WITH_COMMON: dict[str, Flow] = {}
 
 
 def entries(flow: Flow, others: Iterable[str] | None = None) -> dict[str, frozenset[str]]:

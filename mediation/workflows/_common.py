@@ -7,8 +7,11 @@ words a step differently, it overrides the label or legal basis with
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+
 from mediation.domain.periods import Period
-from mediation.workflows._spec import AGREEMENT_EFFECTIVE, DeadlineRule, Transition
+from mediation.workflows._spec import AGREEMENT_EFFECTIVE, DeadlineRule, Flow, Transition
 
 #: 人民调解法 art. 29: the fields a written agreement "可以载明" (may state) — the law lists
 #: them without requiring them; the product asks for them because centres require them
@@ -330,3 +333,90 @@ def remediate_agreement(source: tuple[str, ...] = ("followed_up",)) -> Transitio
 
 def archive(source: tuple[str, ...]) -> Transition:
     return Transition("archive", source, "archived", "立卷归档", legal_basis="人民调解法 art. 27")
+
+
+# -- what every mediation case may record for the official statistics --------------------
+
+#: The flows whose proceedings are not mediation cases (the petition bureau's handling, the
+#: court's review of an agreement): they record neither prevention nor agreement amounts.
+NOT_MEDIATION = frozenset({"petition", "judicial_confirmation"})
+#: The outcomes of an agreement; the steps that set one (or record it) accept ``amount``.
+AGREEMENT_OUTCOMES = frozenset({"agreement_written", "agreement_oral"})
+#: 协议涉及金额: the money at stake in the agreement, in yuan, optional on every step that
+#: reaches or records an agreement (the official returns sum it).
+AMOUNT_FIELD = "amount"
+#: The in-place actions :func:`with_common_actions` adds to every mediation flow.
+COMMON_ACTIONS = frozenset({"record_prevention"})
+
+
+#: Flows run by people's mediation committees: 人民调解法 art. 25 (a mediator who finds a
+#: dispute may escalate takes preventive measures) is their basis for recording a
+#: prevention; the other bodies (labour, land, administrative organs) record it for the
+#: statistics, under no article of that law.
+PEOPLES_MEDIATION_FLOWS = frozenset({"peoples", "medical_committee", "traffic"})
+
+
+def record_prevention(source: tuple[str, ...], *, peoples: bool = True) -> Transition:
+    """What the case prevented (预防纠纷激化, 防止民转刑, 防止群体性上访, 防止群体性械斗,
+    防止自杀: ``taxonomy.PREVENTIONS``) and how many people it concerned, recorded in place
+    from any state of a case still open; recorded again, the same kind is corrected."""
+    return Transition(
+        "record_prevention",
+        source,
+        None,
+        "登记防止纠纷激化情况",
+        requires=("prevention", "people", "summary"),
+        guards=("prevention_is_known",),
+        legal_basis="人民调解法 art. 25" if peoples else "矛盾纠纷预防化解统计（本机构登记）",
+    )
+
+
+def with_common_actions(flow: Flow) -> Flow:
+    """``flow`` with what every mediation case may record for the statistics: the
+    in-place ``record_prevention`` from each state that is not final, and ``amount`` on each
+    step that reaches or records an agreement (``record_agreement``)."""
+    if flow.name in NOT_MEDIATION:
+        return flow
+    transitions = tuple(
+        replace(
+            t,
+            optional=(*t.optional, AMOUNT_FIELD),
+            guards=(*t.guards, "amount_is_valid"),
+        )
+        if (t.outcome in AGREEMENT_OUTCOMES or "record_agreement" in t.effects)
+        and AMOUNT_FIELD not in t.fields
+        else t
+        for t in flow.transitions
+    )
+    open_states = tuple(s.name for s in flow.states if not s.final)
+    prevention = record_prevention(open_states, peoples=flow.name in PEOPLES_MEDIATION_FLOWS)
+    return replace(flow, transitions=(*transitions, prevention))
+
+
+def amount_value(value: object) -> Decimal | None:
+    """An agreement's ``amount`` in yuan (``12000``, ``12,000.50``, a TOML number), or None
+    when it is not a non-negative amount with at most two decimals."""
+    if isinstance(value, bool) or value is None:
+        return None
+    text = str(value).strip().replace(",", "").replace("，", "")
+    text = text.removesuffix("元")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount < 0 or amount >= 10**12:
+        return None
+    if amount != amount.quantize(Decimal("0.01")):
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+def people_value(value: object) -> int | None:
+    """A prevention's ``people``: a whole number from 1 to 100 000, or None."""
+    if isinstance(value, bool) or value is None:
+        return None
+    text = str(value).strip().removesuffix("人")
+    if not text.isascii() or not text.isdigit():
+        return None
+    people = int(text)
+    return people if 1 <= people <= 100_000 else None

@@ -22,7 +22,21 @@ from mediation.workflows._spec import Flow, Transition
 #: agreement prints them: mediation.documents.casefile.AGREEMENT_LABELS).
 FIELD_LABELS = MappingProxyType(
     {
+        "accepted_by": "已受理的机构",
+        "accepted_on": "受理日期",
         "accounts": "各方陈述",
+        "claims": "诉讼请求",
+        "clerk": "书记员",
+        "costs": "诉讼费用负担",
+        "designated_by": "指定调解员的机构",
+        "judge": "审判员",
+        "known_on": "知道或应当知道之日",
+        "objector": "异议人",
+        "objector_role": "异议人身份",
+        "police_ref": "公安机关接管文号",
+        "amount": "涉及金额（元）",
+        "people": "涉及人数",
+        "prevention": "防止激化的类别",
         "applied_on": "申请日期",
         "appraisal_body": "鉴定机构",
         "approved_by": "批准人",

@@ -44,7 +44,16 @@ def committee(tmp_path: Path, runner: CliRunner) -> Path:
     db = tmp_path / "c.db"
     me = os_login()
     steps = (
-        ("init", "--org-code", "桥头", "--org-name", "桥头村人民调解委员会", "--role", "mediator"),
+        (
+            "init",
+            "--training",
+            "--org-code",
+            "桥头",
+            "--org-name",
+            "桥头村人民调解委员会",
+            "--role",
+            "mediator",
+        ),
         ("user", "add", "boss", "--role", "admin"),
         ("user", "grant", me, "admin", "--revoke"),
     )

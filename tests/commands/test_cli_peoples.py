@@ -514,6 +514,7 @@ def test_escalation_opens_a_proceeding_one_level_up(
         "report_police",
         "refer_police",
         "escalate",
+        "record_prevention",  # every open state (workflows._common)
     ]
     (first,) = events(runner, db, q["id"])
     assert (
@@ -649,6 +650,7 @@ def test_trigger_not_allowed_names_state_and_allowed_triggers(
         "report_police",
         "refer_police",
         "escalate",
+        "record_prevention",
     }
     assert "assign（指派调解员）" in result.stderr
 
@@ -753,6 +755,7 @@ def test_case_next_lists_allowed_triggers(db: str, runner: CliRunner, tmp_path: 
             "公安机关已受理，调解终止",
         ),
         ("escalate", "上报上一级调委会", "escalated", "已上报上级调委会"),
+        ("record_prevention", "登记防止纠纷激化情况", "accepted", "已受理"),
     ]
     assert {n["trigger"]: n["requires"] for n in data["next"]}["assign"] == [
         "mediators",
@@ -765,7 +768,8 @@ def test_case_next_lists_allowed_triggers(db: str, runner: CliRunner, tmp_path: 
 
     walk(runner, db, case, ["withdraw"], state="accepted")
     withdrawn = as_json(cli(runner, db, "case", "next", str(case), "--json"))
-    assert [n["trigger"] for n in withdrawn["next"]] == ["archive"]  # 撤回 is not final
+    # 撤回 is not final (what the case prevented may still be recorded)
+    assert [n["trigger"] for n in withdrawn["next"]] == ["archive", "record_prevention"]
     walk(runner, db, case, ["archive"], state="withdrawn")
     final = as_json(cli(runner, db, "case", "next", str(case), "--json"))
     assert (final["state"], final["state_label"], final["next"]) == ("archived", "结案归档", [])

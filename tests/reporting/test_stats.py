@@ -255,6 +255,19 @@ def test_every_figure_against_the_hand_count(store, dataset):
         "satisfaction_rate": 100.0,
         "repeats": 1,  # B: A's parties and type, two weeks before
         "repeat_rate": 10.0,  # 1 of 10 new disputes
+        # Official categories (tests/reporting/test_official_figures.py has their own): the
+        # mediations that ended in March, whenever opened: A 3-12, B 3-18, D 3-20, K 3-09
+        # agreed, E terminated 3-10, I withdrew 3-06; J agreed on 6 April, outside.
+        "official_mediated": 6,
+        "official_settled": 4,
+        "official_rate": 66.7,  # 4 / 6
+        "agreement_amount": 0.0,  # no agreement recorded an amount
+        "amount_recorded": 0,
+        "people_involved": 12,  # 2 parties each
+        "sweeps_held": 0,
+        "sweep_found": 0,
+        "sweep_opened": 0,
+        **{f.key: 0 for f in stats.FIGURES if f.key.startswith("prevented_")},
     }
     assert set(report.total) == {f.key for f in stats.FIGURES}
 
@@ -342,7 +355,8 @@ def test_classification_of_outcomes():
 def test_every_figure_has_a_label_and_a_definition():
     keys = [f.key for f in stats.FIGURES]
     assert len(keys) == len(set(keys))
-    assert all(f.label and f.definition and f.unit in ("件", "%", "日") for f in stats.FIGURES)
+    units = ("件", "%", "日", "次", "人", "元")
+    assert all(f.label and f.definition and f.unit in units for f in stats.FIGURES)
     listed = [k for _, section in stats.SECTIONS for k in section]
     assert sorted(listed) == sorted(keys)
     page = Path(__file__).parents[2] / "docs" / "reference" / "statistics.md"

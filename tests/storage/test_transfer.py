@@ -33,6 +33,7 @@ from mediation.domain import intake
 from mediation.domain.calendar import read_year_file
 from mediation.engine import cases, disputes, scheduler
 from mediation.engine.deadlines import load_calendar_year
+from mediation.engine.sweeps import add_sweep
 from mediation.errors import ExitCode
 from mediation.storage import audit
 from mediation.storage._tables import (
@@ -125,6 +126,17 @@ def _build(url: str) -> None:
         scheduler.dispatch(store, now=NOW, notifiers=[])
         with store.write() as conn:
             _other_rows(conn, opened.proceeding_id, opened.dispute_id)
+            add_sweep(
+                conn,
+                user=None,
+                actor="网格员",
+                org="桥头",
+                held_on=T0.date(),
+                found=3,
+                cases=[opened.case_number],
+                area="桥头村东片",
+                now=T0,
+            )
             audit.append_access(
                 conn,
                 action="reveal",

@@ -117,6 +117,10 @@ PEOPLES_STATES = {
     "archived",
 }
 PEOPLES_FINALS = {"rejected", "refused", "escalated", "referred_to_court", "archived"}
+#: What every mediation flow adds (workflows._common.with_common_actions): recording what the
+#: case prevented, in place, from each state that is not final.
+PREVENTION_EDGES = {(s, "record_prevention", s) for s in PEOPLES_STATES - PEOPLES_FINALS}
+PEOPLES_EDGES |= PREVENTION_EDGES
 
 
 def _spec_edges(flow: Flow) -> set[tuple[str, str, str]]:
@@ -161,6 +165,7 @@ def test_peoples_internal_transitions_keep_the_state():
         ("mediating", "extend"),
         ("followed_up", "follow_up"),
         *((s, "report_police") for s in ("accepted", "assigned", "informed", "mediating")),
+        *((src, trigger) for src, trigger, _ in PREVENTION_EDGES),
     }
     for src, trigger in internal:
         assert fm.machine.events[trigger].transitions[src][0].dest is None
@@ -510,10 +515,12 @@ def test_mermaid_has_a_line_for_every_edge():
     lines = set(text.splitlines())
     assert text.startswith("stateDiagram-v2\n")
     labels = {(src, t.trigger): t.label for t in flow.transitions for src in t.source}
-    for src, trigger, target in PEOPLES_EDGES:
+    drawn = PEOPLES_EDGES - PREVENTION_EDGES  # one note for those, not a loop on each state
+    for src, trigger, target in drawn:
         assert f"    {src} --> {target} : {labels[(src, trigger)]}" in lines, (src, trigger)
     edge_lines = [line for line in text.splitlines() if "-->" in line and "[*]" not in line]
-    assert len(edge_lines) == len(PEOPLES_EDGES)
+    assert len(edge_lines) == len(drawn)
+    assert any("record_prevention" in line and line.startswith("    %%") for line in lines)
     assert f"    [*] --> {flow.initial}" in lines
     for state in PEOPLES_FINALS:
         assert f"    {state} --> [*]" in lines

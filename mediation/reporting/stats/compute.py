@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from mediation.reporting.stats import queries
+from mediation.reporting.stats import official, queries
 from mediation.reporting.stats.figures import PERFORMANCE, SATISFACTION, key_label, order_keys
 from mediation.reporting.stats.selection import Count, Query, Selection, Sql, organisations_under
 from mediation.reporting.stats.tally import Durations, StatsReport, Tally, chart_data, fill
@@ -148,6 +148,11 @@ def compute(store: Store, sel: Selection) -> StatsReport:
     if apart:
         tasks.append(("chart_clocks", queries.clocks(whole, None, True)))
     tasks.append(("court", queries.court_confirmations(whole, by)))
+    tasks += [
+        ("official", official.concluded(whole, by)),
+        ("prevention", official.preventions(whole, by)),
+        ("sweeps", official.sweeps(whole)),
+    ]
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for (name, _), rows in zip(tasks, _run(store, [t for _, t in tasks]), strict=True):
         found[name] += rows
@@ -177,12 +182,17 @@ def compute(store: Store, sel: Selection) -> StatsReport:
         t.confirmation[outcome] += r["n"]
     for r in found["repeats"]:
         tallies[r.get("k", "")].repeats += r["n"]
+    ungrouped = Tally()
+    official.add_up(tallies, ungrouped, found, whole, by)
     total = Tally()
-    for t in tallies.values():
+    for t in (*tallies.values(), ungrouped):
         total.add(t)
     groups = (
         [(k, key_label(by, k), tallies[k].figures()) for k in order_keys(by, tallies)] if by else []
     )
+    if by is not None and by not in official.SWEEP_DIMENSIONS:
+        for _, _, figures in groups:  # a sweep has no dispute type or channel
+            figures.update(sweeps_held=None, sweep_found=None, sweep_opened=None)
     charts = chart_data(
         found["cases"],
         found["volume"],

@@ -72,15 +72,59 @@ SATISFACTION_CODE = {label: code for code, label in SATISFACTION.items()}
 
 @dataclass(frozen=True)
 class Figure:
-    """One figure of the report: its key, Chinese label, unit and definition."""
+    """One figure of the report: its key (the code in CSV and JSON), Chinese label, unit,
+    definition, and the legal or statistical basis of an official category."""
 
     key: str
     label: str
     unit: str
     definition: str
+    basis: str = ""
 
 
-#: Every figure, in report order. ``unit`` is 件 (a count), % (a share) or 日 (days).
+#: The basis of the official figures: the people's-mediation statistics the justice
+#: administration collects (司法行政统计, 人民调解工作统计; the exact form and column numbers
+#: vary by year and province and are not verified here).
+OFFICIAL = "司法行政统计·人民调解工作统计"
+#: What a case may prevent (人民调解法 art. 25), in the official returns' words: code →
+#: (figure label, definition). The codes are taxonomy.PREVENTIONS'.
+PREVENTION_FIGURES = {
+    "escalation": ("预防纠纷", "防止民间纠纷激化"),
+    "criminal": ("防止民转刑", "防止民间纠纷转化为刑事案件"),
+    "group_petition": ("防止群体性上访", "防止因民间纠纷引起群体性上访"),
+    "group_fight": ("防止群体性械斗", "防止因民间纠纷引起群体性械斗"),
+    "suicide": ("防止自杀", "防止因民间纠纷引起自杀"),
+}
+
+
+def _prevention_figures() -> tuple[Figure, ...]:
+    out: list[Figure] = []
+    for code, (label, what) in PREVENTION_FIGURES.items():
+        basis = f"人民调解法 art. 25；{OFFICIAL}（{what}，件、人）"
+        out.append(
+            Figure(
+                f"prevented_{code}",
+                f"{label}（件）",
+                "件",
+                f"期间内登记{what}的案件（case advance N record_prevention "
+                f"--set prevention={taxonomy.PREVENTIONS[code]}），每案每类计一次，按登记日期计入期间",
+                basis,
+            )
+        )
+        out.append(
+            Figure(
+                f"prevented_{code}_people",
+                f"{label}（人）",
+                "人",
+                "上述案件登记的涉及人数之和（同一案件同一类多次登记的，取期间内最后一次）",
+                basis,
+            )
+        )
+    return tuple(out)
+
+
+#: Every figure, in report order. ``unit`` is 件 (a count), % (a share), 日 (days), 次
+#: (sweeps), 人 (people) or 元 (yuan).
 FIGURES = (
     Figure(
         "received", "收案", "件", "期间内登记或经移交收到的调解案件（不含信访事项和司法确认案件）"
@@ -145,6 +189,67 @@ FIGURES = (
         "新收纠纷中，相同当事人、相同类型的纠纷在此前12个月内已登记过的",
     ),
     Figure("repeat_rate", "重复纠纷率", "%", "重复纠纷 ÷ 新收纠纷"),
+    # The official categories: counted by the day a thing happened in the period (the
+    # mediation ended, the sweep was held, the prevention recorded), not by the day the
+    # case was opened like the figures above.
+    Figure(
+        "official_mediated",
+        "调解纠纷数（报表口径）",
+        "件",
+        "期间内调解结束的案件：达成协议（书面或口头）、调解不成或撤回，按结束之日计入期间，"
+        "不论何时收案；结束后又重新调解的，按最后一次结束之日计",
+        f"{OFFICIAL}（调解纠纷数）",
+    ),
+    Figure(
+        "official_settled",
+        "调解成功数（报表口径）",
+        "件",
+        "其中达成书面或口头协议的",
+        f"{OFFICIAL}（调解成功数）",
+    ),
+    Figure(
+        "official_rate",
+        "调解成功率（报表口径）",
+        "%",
+        "调解成功数 ÷ 调解纠纷数（报表口径）；上文的调解成功率按收案期间计，二者口径不同",
+        f"{OFFICIAL}（调解成功率）",
+    ),
+    Figure(
+        "agreement_amount",
+        "涉及金额",
+        "元",
+        "调解成功数（报表口径）中各协议登记的涉及金额（amount）之和",
+        f"{OFFICIAL}（协议涉及金额）；人民调解法 art. 29",
+    ),
+    Figure(
+        "amount_recorded",
+        "登记了金额的协议",
+        "件",
+        "调解成功数（报表口径）中登记了涉及金额的协议；未登记的不计入涉及金额",
+    ),
+    Figure(
+        "people_involved",
+        "涉及人数",
+        "人",
+        "调解纠纷数（报表口径）各案纠纷的当事人（申请人、被申请人、第三人）人数之和",
+        f"{OFFICIAL}（涉及人数）",
+    ),
+    Figure(
+        "sweeps_held",
+        "排查次数",
+        "次",
+        "期间内开展的矛盾纠纷排查（mediation sweep add），按排查日期计",
+        f"{OFFICIAL}（矛盾纠纷排查次数）",
+    ),
+    Figure(
+        "sweep_found",
+        "排查发现纠纷",
+        "件",
+        "上述排查发现的纠纷数之和",
+        f"{OFFICIAL}（排查发现纠纷数）",
+    ),
+    Figure("sweep_opened", "排查后立案", "件", "其中登记为已立案调解的"),
+    *_prevention_figures(),
 )
 FIGURE_BY_KEY = {f.key: f for f in FIGURES}
 

@@ -25,6 +25,7 @@ SUMMARY = (
     "overdue_rate",
     "follow_up_rate",
     "satisfaction_rate",
+    "official_rate",
 )
 #: Sections of the full list of figures.
 SECTIONS = (
@@ -69,6 +70,19 @@ SECTIONS = (
         ),
     ),
     ("重复纠纷", ("repeats", "repeat_rate")),
+    (
+        "调解（报表口径）",
+        (
+            "official_mediated",
+            "official_settled",
+            "official_rate",
+            "agreement_amount",
+            "amount_recorded",
+            "people_involved",
+        ),
+    ),
+    ("矛盾纠纷排查", ("sweeps_held", "sweep_found", "sweep_opened")),
+    ("预防纠纷与防止激化", tuple(f.key for f in FIGURES if f.key.startswith("prevented_"))),
 )
 
 
@@ -81,13 +95,18 @@ def show(key: str, value: Any) -> str:
         return f"{value:.1f}%"
     if unit == "日":
         return f"{value:g}"
+    if unit == "元":
+        return f"{value:,.2f}"
     return str(value)
 
 
 def scope_line(report: StatsReport) -> str:
     sel = report.selection
     where = f"{report.organisation}（{sel.org}）及下级" if sel.org else "全部调委会"
-    return f"收案期间 {sel.start} 至 {sel.end} · 截至 {sel.as_of} · {where}"
+    return (
+        f"统计期间 {sel.start} 至 {sel.end}（按收案日期；报表口径按调解结束、排查、登记日期）"
+        f" · 截至 {sel.as_of} · {where}"
+    )
 
 
 def as_table(report: StatsReport) -> str:

@@ -8,10 +8,17 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from mediation.domain.calendar import WorkCalendar
-from mediation.reporting.stats.figures import FIGURES, SATISFACTION, classify, flows_with
+from mediation.reporting.stats.figures import (
+    FIGURES,
+    PREVENTION_FIGURES,
+    SATISFACTION,
+    classify,
+    flows_with,
+)
 from mediation.reporting.stats.selection import Selection
 
 
@@ -32,9 +39,27 @@ class Tally:
     satisfaction: Counter[str] = field(default_factory=Counter)
     followed_up: int = 0
     repeats: int = 0
+    # The official categories (.official): counted by what happened in the period.
+    official_mediated: int = 0
+    official_settled: int = 0
+    amount: Decimal = Decimal(0)
+    amount_recorded: int = 0
+    people_involved: int = 0
+    sweeps_held: int = 0
+    sweep_found: int = 0
+    sweep_opened: int = 0
+    prevented: Counter[str] = field(default_factory=Counter)
+    prevented_people: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Tally) -> None:
-        for name in ("classes", "settled_by_level", "durations", "confirmation"):
+        for name in (
+            "classes",
+            "settled_by_level",
+            "durations",
+            "confirmation",
+            "prevented",
+            "prevented_people",
+        ):
             getattr(self, name).update(getattr(other, name))
         self.performance.update(other.performance)
         self.satisfaction.update(other.satisfaction)
@@ -46,6 +71,7 @@ class Tally:
             "overdue",
             "followed_up",
             "repeats",
+            *_OFFICIAL_SUMS,
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -96,8 +122,33 @@ class Tally:
             ),
             "repeats": self.repeats,
             "repeat_rate": _rate(self.repeats, self.disputes),
+            "official_mediated": self.official_mediated,
+            "official_settled": self.official_settled,
+            "official_rate": _rate(self.official_settled, self.official_mediated),
+            "agreement_amount": float(self.amount),
+            "amount_recorded": self.amount_recorded,
+            "people_involved": self.people_involved,
+            "sweeps_held": self.sweeps_held,
+            "sweep_found": self.sweep_found,
+            "sweep_opened": self.sweep_opened,
         }
+        for code in PREVENTION_FIGURES:
+            out[f"prevented_{code}"] = self.prevented[code]
+            out[f"prevented_{code}_people"] = self.prevented_people[code]
         return out
+
+
+#: The official counts :meth:`Tally.add` sums.
+_OFFICIAL_SUMS = (
+    "official_mediated",
+    "official_settled",
+    "amount",
+    "amount_recorded",
+    "people_involved",
+    "sweeps_held",
+    "sweep_found",
+    "sweep_opened",
+)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -209,7 +260,13 @@ class StatsReport:
             "organisation_name": self.organisation,
             "by": sel.by,
             "figures": [
-                {"key": f.key, "label": f.label, "unit": f.unit, "definition": f.definition}
+                {
+                    "key": f.key,
+                    "label": f.label,
+                    "unit": f.unit,
+                    "definition": f.definition,
+                    "basis": f.basis,
+                }
                 for f in FIGURES
             ],
             "rows": [{"key": k, "label": label, **figs} for k, label, figs in self.rows],

@@ -1,7 +1,7 @@
 """Installation settings fixed when the database is made: a training database
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-06
 
 ``mediation init --training`` (and ``demo``) mark a new database as a training database:
@@ -19,7 +19,7 @@ from alembic import op
 from mediation.storage._types import Timestamp
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
