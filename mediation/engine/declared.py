@@ -29,7 +29,7 @@ from sqlalchemy import Connection, select
 
 from mediation.domain.clock import BUSINESS_TZ, UTC
 from mediation.engine.users import get_user
-from mediation.errors import FieldProblem, TransitionNotAllowed, ValidationError
+from mediation.errors import FieldProblem, PermissionDenied, ValidationError
 from mediation.storage._tables import event_table
 
 #: The payload key of a step's declared time.
@@ -129,7 +129,8 @@ def check_declared(
 def check_recent(conn: Connection, login: str, at: datetime, *, now: datetime) -> None:
     """Refuse a declared time older than :data:`RECENT` unless ``login`` is a supervisor.
 
-    :raises TransitionNotAllowed: (exit 5) saying a supervisor must record it.
+    :raises PermissionDenied: (exit 9, a role refusal like any other) saying a supervisor
+        must record it.
     """
     if now - at <= RECENT:
         return
@@ -137,7 +138,7 @@ def check_recent(conn: Connection, login: str, at: datetime, *, now: datetime) -
     if user is not None and "supervisor" in user.roles:
         return
     days = RECENT.days
-    raise TransitionNotAllowed(
+    raise PermissionDenied(
         f"声明的时间 {shown(at)} 距今已超过{days}日：{days}日以前发生的步骤须由督办人员（supervisor）登记",
         hint=f"请督办人员登记此步骤；或者，如果该步骤是近{days}日内发生的，请核对 --at 的日期",
     )

@@ -308,7 +308,7 @@ def test_more_than_seven_days_back_only_a_supervisor(cli: Cli) -> None:
     cli.step(case, "accept", now=at("03-02"))
     cli.step(case, "assign", "--data", str(EXAMPLES / "assign.toml"), now=at("03-02"))
     late = cli.advance(case, "inform", "--at", "2026-03-04 10:00")
-    message = cli.fails(ExitCode.NOT_ALLOWED, *late, now=at("03-12", "10:30"), actor=MEDIATOR)
+    message = cli.fails(ExitCode.PERMISSION, *late, now=at("03-12", "10:30"), actor=MEDIATOR)
     assert "超过7日" in message and "督办人员" in message
     # Exactly seven days is still the mediator's.
     seven = cli.advance(case, "inform", "--at", "2026-03-05 10:30")
@@ -337,7 +337,7 @@ def test_a_signature_time_is_bounded_like_any_step(cli: Cli) -> None:
     sign = ("doc", "record-signature", case, "--signer", "张三", "--party", "--method", "sign")
     message = cli.fails(ExitCode.INVALID_INPUT, *sign, "--at", "2026-03-03 16:00", now=at("03-05"))
     assert "早于本案上一步骤" in message and "agree_written" in message
-    message = cli.fails(ExitCode.NOT_ALLOWED, *sign, "--at", "2026-03-04 10:00", now=at("03-13"))
+    message = cli.fails(ExitCode.PERMISSION, *sign, "--at", "2026-03-04 10:00", now=at("03-13"))
     assert "督办人员" in message
     cli.ok(*sign, "--at", "2026-03-04 10:00", now=at("03-13"), actor=SUPERVISOR)
     # Signatures of one agreement are made at one table, recorded in any order.
