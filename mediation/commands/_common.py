@@ -123,6 +123,11 @@ def database_refusal(exc: Exception) -> MediationError | None:
             "the database role lacks this privilege; schema changes run as the owner "
             "(docs/admin/postgresql.md, Database roles)"
         )
+    elif "not a step of its flow" in first:  # revision 0019's trigger on `event`
+        hint = (
+            "这一步不是该案件流程中的步骤，数据库拒绝写入；若刚更新了程序，"
+            "请由数据库所有者运行 mediation db upgrade"
+        )
     else:
         hint = "nothing was written (the transaction was rolled back)"
     return MediationError(f"the database refused: {first}", hint=hint)

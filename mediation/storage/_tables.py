@@ -217,6 +217,17 @@ def _event() -> Table:
     )
 
 
+def _flow_edge() -> Table:
+    return Table(
+        "flow_edge",
+        _metadata,
+        Column("flow", String(40), primary_key=True, nullable=False),
+        Column("trigger", String(60), primary_key=True, nullable=False),
+        Column("source", String(60), primary_key=True, nullable=False),
+        Column("dest", String(60), primary_key=True, nullable=False),
+    )
+
+
 def _installation_secret() -> Table:
     return Table(
         "installation_secret",
@@ -401,6 +412,7 @@ _TABLES: dict[str, tuple[Callable[[], Table], tuple[str, ...]]] = {
     "dispute_merge_table": (_dispute_merge, ("dispute_table",)),
     "document_table": (_document, ("dispute_table", "proceeding_table")),
     "event_table": (_event, ("dispute_table", "proceeding_table")),
+    "flow_edge_table": (_flow_edge, ()),
     "installation_secret_table": (_installation_secret, ()),
     "installation_setting_table": (_installation_setting, ()),
     "organisation_table": (_organisation, ()),
@@ -424,6 +436,7 @@ if TYPE_CHECKING:
     dispute_merge_table: Table
     document_table: Table
     event_table: Table
+    flow_edge_table: Table
     installation_secret_table: Table
     installation_setting_table: Table
     organisation_table: Table
@@ -469,6 +482,7 @@ __all__ = [
     "dispute_table",
     "document_table",
     "event_table",
+    "flow_edge_table",
     "installation_secret_table",
     "installation_setting_table",
     "metadata",

@@ -371,6 +371,20 @@ class InstallationSetting(SQLModel, table=True, defer_build=True):
     created_at: datetime = _ts()
 
 
+class FlowEdge(SQLModel, table=True, defer_build=True):
+    """A step the flows allow: (flow, trigger, from state, to state); an entry into a flow
+    has ``source`` ``""``, an in-place action ``source == dest``. Derived from the code by
+    ``db upgrade`` (:mod:`mediation.storage.flow_edges`) and read by the trigger that
+    refuses an event for a step its case's flow does not have (revision 0019)."""
+
+    __tablename__ = "flow_edge"
+
+    flow: str = Field(primary_key=True, max_length=40)
+    trigger: str = Field(primary_key=True, max_length=60)
+    source: str = Field(primary_key=True, max_length=60)
+    dest: str = Field(primary_key=True, max_length=60)
+
+
 class Document(SQLModel, table=True, defer_build=True):
     """A rendered document of a case file (卷宗): the PDF bytes and their hash.
 

@@ -41,6 +41,9 @@ WRITE_ONCE = {"installation_secret", "installation_setting"}
 ADMIN_WRITES = {"app_user", "organisation", "calendar_year", "signing_key"}
 #: Tables no person's login writes: the chain's head is moved by the seal (as the owner).
 SEALED = {"audit_head"}
+#: Tables every login reads and none writes: the steps of the flows, derived from the code
+#: by ``db upgrade`` (run as the owner; mediation.storage.flow_edges).
+READ_ONLY = {"flow_edge"}
 #: The group roles of per-person logins, one per role of the program (taxonomy.ROLES).
 GROUP_ROLES = ("mediator", "staff", "supervisor", "admin")
 #: The default prefix of the group roles (``mediation_mediator``...).
@@ -67,6 +70,8 @@ def _table_grants(role: str, sch: str, *, person: str | None) -> list[str]:
         if chain is not None:
             columns = f", UPDATE ({', '.join(chain)})" if chain else ""
             privileges = f"SELECT, INSERT{columns}"
+        elif table.name in READ_ONLY:
+            privileges = "SELECT"
         elif table.name in WRITE_ONCE:
             privileges = "SELECT, INSERT"
         elif person and (

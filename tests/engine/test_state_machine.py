@@ -210,8 +210,9 @@ def payloads(
 # -- reading the database -------------------------------------------------------------------
 
 
-#: What a fresh database holds besides the empty tables (and the audit head, reset below).
-_KEPT = {"organisation", "alembic_version", "audit_head"}
+#: What a fresh database holds besides the empty tables (and the audit head, reset below):
+#: its committees, and the steps of the flows (derived by `db upgrade`).
+_KEPT = {"organisation", "alembic_version", "audit_head", "flow_edge"}
 
 
 def empty(store: Store) -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from mediation import Mediation
@@ -18,7 +19,7 @@ from mediation.errors import PermissionDenied
 from mediation.storage import audit
 from mediation.storage._tables import app_user_table, proceeding_table
 from mediation.storage.store import Store
-from tests.conftest import T0, intake_record
+from tests.conftest import T0, drop_step_trigger, intake_record
 
 
 @pytest.fixture
@@ -72,9 +73,7 @@ def test_users_deleted_behind_the_chain_are_reported(centre: Store) -> None:
     assert any("'wang'" in p for p in problems)
 
 
-def test_an_appended_event_for_a_step_the_flow_lacks_is_reported(centre: Store) -> None:
-    """A well-formed event (its hash computed as the application computes it), backdated,
-    for accepted → agreed_written, which people's mediation does not have."""
+def _append_illegal_step(centre: Store) -> None:
     with centre.write() as conn:
         case = conn.execute(select(proceeding_table)).one()
         audit.append_event(
@@ -95,6 +94,25 @@ def test_an_appended_event_for_a_step_the_flow_lacks_is_reported(centre: Store) 
         conn.execute(
             update(proceeding_table).values(state="agreed_written", version=case.version + 1)
         )
+
+
+def test_the_database_refuses_an_event_for_a_step_the_flow_lacks(centre: Store) -> None:
+    """A well-formed event (its hash computed as the application computes it), backdated,
+    for accepted → agreed_written, which people's mediation does not have: the trigger of
+    revision 0019 refuses it, and nothing is written."""
+    before = _verify(centre)
+    with pytest.raises(DBAPIError, match="not a step of its flow"):
+        _append_illegal_step(centre)
+    with centre.read() as conn:
+        assert conn.execute(select(proceeding_table.c.state)).scalar_one() == "accepted"
+    assert _verify(centre) == before == []
+
+
+def test_an_appended_event_for_a_step_the_flow_lacks_is_reported(centre: Store) -> None:
+    """The same, written by whoever can drop the database's check (the SQLite file's holder,
+    the PostgreSQL schema's owner): `audit verify` still finds it."""
+    drop_step_trigger(centre)
+    _append_illegal_step(centre)
     problems = _verify(centre)
     assert any("不是流程 peoples 的步骤" in p for p in problems), problems
 

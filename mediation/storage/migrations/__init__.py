@@ -29,7 +29,7 @@ class Migratable(Protocol):
 
 
 #: The schema revision this version of the code needs.
-HEAD = "0017"
+HEAD = "0019"
 
 _HERE = Path(__file__).parent
 

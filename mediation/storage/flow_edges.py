@@ -1,0 +1,64 @@
+"""The steps the flows allow, in the database: ``flow_edge`` (revision 0019).
+
+The flows are code (:mod:`mediation.workflows`); a trigger on ``event`` refuses a row for
+a step its case's flow does not have, so the database must know the steps. They are
+written by :func:`refresh`, run by every ``mediation db upgrade`` / ``init`` (the owner's
+commands, after an update of the program), replacing what an earlier version wrote.
+
+The steps are those ``audit verify`` checks (:mod:`mediation.storage.consistency`): each
+transition from each of its sources; each entry into a flow (from no state, ``source``
+``""``); each in-place action of the engine (a signature, a correction...) from any state
+to itself.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+
+#: The table as revision 0019 made it (not the current models: a migration calls this).
+_FLOW_EDGE = sa.table(
+    "flow_edge",
+    sa.column("flow", sa.String()),
+    sa.column("trigger", sa.String()),
+    sa.column("source", sa.String()),
+    sa.column("dest", sa.String()),
+)
+
+
+def steps() -> set[tuple[str, str, str, str]]:
+    """(flow, trigger, source, dest) of every step the code's flows allow."""
+    from mediation.storage.consistency import IN_PLACE, _edges, _entries
+    from mediation.workflows import flow_names, get_flow
+
+    found: set[tuple[str, str, str, str]] = set()
+    for name in flow_names():
+        found |= {(name, trigger, source, dest) for trigger, source, dest in _edges(name)}
+        for trigger, entered in _entries(name).items():
+            found |= {(name, trigger, "", dest) for dest in entered}
+        states = [s.name for s in get_flow(name).states]
+        found |= {(name, trigger, s, s) for trigger in IN_PLACE for s in states}
+    return found
+
+
+def refresh(conn: Connection) -> int:
+    """Make ``flow_edge`` hold exactly the code's steps (in ``conn``'s transaction);
+    return how many rows changed."""
+    wanted = steps()
+    held = {tuple(r) for r in conn.execute(sa.select(_FLOW_EDGE))}
+    gone, new = held - wanted, wanted - held
+    for flow, trigger, source, dest in gone:
+        conn.execute(
+            sa.delete(_FLOW_EDGE).where(
+                _FLOW_EDGE.c.flow == flow,
+                _FLOW_EDGE.c.trigger == trigger,
+                _FLOW_EDGE.c.source == source,
+                _FLOW_EDGE.c.dest == dest,
+            )
+        )
+    if new:
+        conn.execute(
+            sa.insert(_FLOW_EDGE),
+            [dict(zip(("flow", "trigger", "source", "dest"), row, strict=True)) for row in new],
+        )
+    return len(gone) + len(new)
