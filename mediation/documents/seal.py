@@ -83,10 +83,14 @@ def name_glyphs(name: str, diameter: float = SEAL_DIAMETER_MM) -> list[Glyph]:
             step = _MAX_SPAN / (n - 1)
         elif natural * (n - 1) < _MIN_SPAN:
             step = min(_MIN_SPAN / (n - 1), 2 * natural)
-    narrow = min(1.0, step * radius(size) / (size * 1.02))
-    if narrow < _MIN_NARROW:  # still too crowded: smaller characters, a larger radius
-        size = step * inner / (_MIN_NARROW * 1.02 + step / 2)
-        narrow = _MIN_NARROW
+
+    def room(size: float) -> float:  # between neighbouring centres, in a straight line
+        return 2 * radius(size) * math.sin(step / 2)
+
+    narrow = min(1.0, room(size) / (size * 1.02))
+    while narrow < _MIN_NARROW:  # still too crowded: smaller characters, a larger radius
+        size *= 0.98
+        narrow = min(1.0, room(size) / (size * 1.02))
     r = radius(size)
     first = -step * (n - 1) / 2
     glyphs = []
