@@ -1,8 +1,10 @@
 """The committee's digital seal on a case document, and checking a sealed PDF.
 
 :func:`sign_document` renders the document again from the record as it stands, applies a
-PAdES B-B signature (no time-stamp authority: no network) with pyHanko, drawn as a red seal
-on the last page, and stores the signed bytes and their hash with the case; a signed document is final (never re-rendered, nothing stamped on it).
+PAdES B-B signature (no time-stamp authority: no network) with pyHanko, whose appearance is
+the committee's round red seal (:mod:`mediation.documents.seal`) over the organisation's
+name and date on the last page, and stores the signed bytes and their hash with the case; a
+signed document is final (never re-rendered, nothing stamped on it).
 For the agreement the seal is the committee's signature (:mod:`mediation.documents.signatures`).
 
 :func:`verify_document` checks a PDF: a signature by a recorded committee key, intact and
@@ -30,7 +32,7 @@ from mediation.documents.signatures import (
     insert_signature,
     missing,
 )
-from mediation.domain.clock import BUSINESS_TZ, business_date
+from mediation.domain.clock import BUSINESS_TZ
 from mediation.engine.cases import case_row
 from mediation.errors import (
     ConflictError,
@@ -50,7 +52,6 @@ from mediation.storage.store import Store
 from mediation.storage.vouching import certificate_fingerprint, key_event, sealing_event
 
 SEAL_FIELD = "CommitteeSeal"
-SEAL_RED = (0.78, 0.06, 0.06)
 
 
 # -- the committee's digital seal ---------------------------------------------------------
@@ -293,15 +294,11 @@ def _seal_pdf(
 ) -> bytes:
     """``pdf`` with a PAdES B-B signature and a visible seal on its last page."""
     _quiet_pyhanko_dsa_import()
-    from pyhanko.pdf_utils import layout
-    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.sign import signers
     from pyhanko.sign.fields import SigFieldSpec, SigSeedSubFilter
-    from pyhanko.stamp import TextStampStyle
 
-    from mediation.documents.fonts import subset_font
+    from mediation.documents.seal import stamp_style
 
     try:
         p12 = key_path.read_bytes()
@@ -322,28 +319,8 @@ def _seal_pdf(
             f"the key file {key_path} does not hold the recorded certificate {fingerprint[:16]}…",
             hint="restore the right file, or create a new key with `mediation keys init`",
         )
-    text = f"{org_name}\n电子签章\n{business_date(now).isoformat()}"
+    style = stamp_style(org_name)
     x1, y1, x2, y2 = _seal_box()
-    longest = max(
-        sum(1.0 if ord(ch) > 0x2E7F else 0.55 for ch in line) for line in text.splitlines()
-    )
-    size = max(6, min(14, int((x2 - x1 - 24) / longest)))  # 10 pt margins, 2 pt border
-    centred = layout.SimpleBoxLayoutRule(
-        x_align=layout.AxisAlignment.ALIGN_MID, y_align=layout.AxisAlignment.ALIGN_MID
-    )
-    style = TextStampStyle(
-        stamp_text=text.replace("%", "%%"),
-        text_box_style=TextBoxStyle(
-            font=GlyphAccumulatorFactory(str(subset_font(text)), font_size=size),
-            font_size=size,
-            text_color=SEAL_RED,
-            leading=int(size * 1.4),
-        ),
-        inner_content_layout=centred,
-        border_width=2,
-        border_color=SEAL_RED,
-        background=None,
-    )
     meta = signers.PdfSignatureMetadata(
         field_name=SEAL_FIELD,
         subfilter=SigSeedSubFilter.PADES,

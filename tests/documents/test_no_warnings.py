@@ -1,7 +1,11 @@
+# ruff: noqa: F811  (the signing tests' fixtures are imported by name)
 """No Python warning reaches a user: the commands that seal and check documents print only
-their own words. Run as a user runs them, in a fresh interpreter with Python's default
-warning filters (the test process has imported pyHanko long before, and pytest changes the
-filters)."""
+their own words. Run as a user runs them, in a fresh interpreter (the test process has
+imported pyHanko long before, and pytest changes the filters): with Python's default
+warning filters (``PYTHONWARNINGS`` unset), and with every warning shown once
+(``PYTHONWARNINGS=default``, as ``python -W default``), so that a warning hidden only by
+Python's defaults (a ResourceWarning, a DeprecationWarning outside ``__main__``) is caught too.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,37 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.documents.test_signing import (  # noqa: F401  (fixtures)
+    Cli,
+    agreed_case,
+    cli,
+    db,
+    env,
+    font_cache,
+    render_agreement,
+    sign_all,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = "import sys; sys.argv[0] = 'mediation'; from mediation.cli import main; main()"
+#: ``PYTHONWARNINGS`` as a user may have it: unset (Python's defaults), or ``default``.
+FILTERS = pytest.mark.parametrize("warnings", [None, "default"], ids=["unset", "W-default"])
 
 
-def _mediation(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONWARN")}
-    env["PYTHONPATH"] = str(ROOT)
+def _mediation(
+    cwd: Path, *args: str, env: dict[str, str | None] | None = None, warnings: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONWARN")}
+    environ.update({k: v for k, v in (env or {}).items() if v is not None})
+    environ["PYTHONPATH"] = str(ROOT)
+    if warnings is not None:
+        environ["PYTHONWARNINGS"] = warnings
     return subprocess.run(
         [sys.executable, "-c", MAIN, *args],
         cwd=cwd,
-        env=env,
+        env=environ,
         capture_output=True,
         text=True,
         timeout=300,
@@ -28,11 +52,44 @@ def _mediation(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_demo_sign_and_verify_print_no_warning(tmp_path: Path) -> None:
-    demo = _mediation(tmp_path, "--db", "demo.db", "demo", "--cases", "2", "--quiet")
-    assert demo.returncode == 0, demo.stderr
-    assert demo.stderr == ""  # the demo seals the agreement (doc sign's code path)
-    verify = _mediation(tmp_path, "--db", "demo.db", "doc", "verify", "demo-agreement.pdf")
-    assert verify.returncode == 0, verify.stdout + verify.stderr
-    assert verify.stderr == ""
+def _quiet(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Warning" not in result.stderr, result.stderr
+    assert result.stderr == ""
+
+
+@FILTERS
+def test_demo_sign_and_verify_print_no_warning(tmp_path: Path, warnings: str | None) -> None:
+    demo = _mediation(
+        tmp_path, "--db", "demo.db", "demo", "--cases", "2", "--quiet", warnings=warnings
+    )
+    _quiet(demo)  # the demo seals the agreement (doc sign's code path)
+    verify = _mediation(
+        tmp_path, "--db", "demo.db", "doc", "verify", "demo-agreement.pdf", warnings=warnings
+    )
+    _quiet(verify)
+    assert "验证通过" in verify.stdout
+
+
+@FILTERS
+def test_doc_sign_and_doc_verify_print_no_warning(
+    cli: Cli, tmp_path: Path, warnings: str | None
+) -> None:
+    number = agreed_case(cli, tmp_path)
+    sign_all(cli, number)
+    render_agreement(cli.db, number)
+    cli.ok("keys", "init", "桥头")
+    out = tmp_path / "协议书.pdf"
+    args = ("--db", cli.db)
+    sign = _mediation(
+        tmp_path, *args, "doc", "sign", number, "agreement", "-o", str(out),
+        env=cli.env, warnings=warnings,
+    )  # fmt: skip
+    _quiet(sign)
+    assert out.is_file()
+    verify = _mediation(
+        tmp_path, *args, "doc", "verify", str(out), "--case", number,
+        env=cli.env, warnings=warnings,
+    )  # fmt: skip
+    _quiet(verify)
     assert "验证通过" in verify.stdout
