@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from mediation.engine.cases import Advanced as Advanced
     from mediation.engine.cases import Opened as Opened
     from mediation.engine.permissions import Action as Action
+    from mediation.engine.scheduler import DispatchPlan as DispatchPlan
     from mediation.errors import ConflictError as ConflictError
     from mediation.errors import ExitCode as ExitCode
     from mediation.errors import FieldProblem as FieldProblem

@@ -33,6 +33,7 @@ EXPORTS = {
     "Action": "mediation.engine.permissions",
     "AuditCheckpoint": "mediation.storage.checkpoint",
     "Opened": "mediation.engine.cases",
+    "DispatchPlan": "mediation.engine.scheduler",
     "Advanced": "mediation.engine.cases",
     "Clock": "mediation.domain.clock",
     "FixedClock": "mediation.domain.clock",

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mediation.api.write_results import CalendarLoaded, LocalPeriod, Organisation
     from mediation.domain.calendar import WorkCalendar, YearCalendar
     from mediation.engine.notifiers import Notifier
-    from mediation.engine.scheduler import DispatchResult
+    from mediation.engine.scheduler import DispatchPlan, DispatchResult
     from mediation.engine.users import User
     from mediation.reporting import reports, stats
     from mediation.storage.audit import AuditReport
@@ -376,6 +376,14 @@ class AdminAPI(Session):
 
         self._authorize(Action.SCHEDULER_RUN)
         return scheduler.dispatch(self.store, now=self.clock.now(), notifiers=notifiers)
+
+    def plan_dispatch(self) -> DispatchPlan:
+        """What :meth:`dispatch` would do now, worked out and rolled back: nothing is
+        written and nothing is sent (``scheduler run --dry-run``)."""
+        from mediation.engine import scheduler
+
+        self._authorize(Action.SCHEDULER_RUN)
+        return scheduler.plan(self.store, now=self.clock.now())
 
     def run_scheduler(self, notifiers: list[Notifier], *, interval: int, on_result: Any) -> None:
         """Dispatch now and then every ``interval`` seconds, until stopped."""

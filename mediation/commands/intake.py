@@ -66,10 +66,23 @@ def intake_import(
         if len(result.problems) > 10:
             typer.echo(f"  …… 其余 {len(result.problems) - 10} 处见报告", err=True)
     else:
+        for d in result.duplicates:
+            found = "、".join(f"{c['case_number']}（{c['organisation']}）" for c in d["duplicates"])
+            typer.echo(
+                f"注意：第 {d['row']} 行（{d['case_number']}）的当事人、纠纷类型与未结案件 {found}"
+                "相同，请核实是否重复登记",
+                err=True,
+            )
         echo(
             f"已导入 {len(result.imported)} 件：{result.imported[0]} … {result.imported[-1]}"
             if result.imported
             else "文件中没有记录"
         )
+        if result.duplicates:
+            echo(
+                f"其中 {len(result.duplicates)} 件可能重复登记（第 "
+                + "、".join(str(d["row"]) for d in result.duplicates)
+                + " 行）：确属同一纠纷的，可用 `mediation dispute merge` 合并"
+            )
     if result.problems:
         raise typer.Exit(int(ExitCode.INVALID_INPUT))

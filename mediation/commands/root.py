@@ -14,6 +14,7 @@ printed with a hint and exit with the code named in :class:`mediation.errors.Exi
 import copy
 import functools
 import importlib
+import os
 import sys
 from typing import Annotated, Any
 
@@ -190,6 +191,12 @@ def _named_command(argv: list[str]) -> tuple[str | None, str | None]:
 def run() -> None:
     """Run the command line in :data:`sys.argv`: with only the group and command it
     names, if any."""
+    if "_MEDIATION_COMPLETE" in os.environ:
+        # Shell completion (docs/admin/configuration.md#shell-completion): typer registers
+        # its shells only with add_completion, which would cost every start-up its options.
+        from typer._completion_classes import completion_init
+
+        completion_init()
     group, command = _named_command(sys.argv[1:])
     app = full_app() if group is None else build(group, command)
     app(prog_name=PROG)

@@ -1,10 +1,13 @@
 """The deadline scheduler: ``scheduler run``."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
+
+if TYPE_CHECKING:
+    from mediation.engine.scheduler import DispatchPlan
 
 scheduler_app = group("The deadline scheduler: reminders, overdue marks, consequences.")
 
@@ -16,6 +19,13 @@ def scheduler_run(
         bool, typer.Option("--once", help="Run one dispatch and exit (for cron).")
     ] = False,
     interval: Annotated[int, typer.Option("--interval", help="Seconds between runs.")] = 300,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="只显示现在运行一次将做什么（提醒、标记超期、自动处理、发送通知），不写入、不发送。",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Send reminders, mark overdue deadlines and fire statutory consequences, now and then
@@ -43,7 +53,36 @@ def scheduler_run(
             )
 
     with api:
-        if once:
+        if dry_run:
+            planned = api.plan_dispatch()
+            echo(to_json(planned) if json_out else _render_plan(planned))
+        elif once:
             show(api.dispatch(notifiers))
         else:
             api.run_scheduler(notifiers, interval=interval, on_result=show)
+
+
+def _render_plan(plan: "DispatchPlan") -> str:
+    """The dry run's plan as the lines a person reads."""
+    lines = [
+        f"演练（--dry-run）：若于 {plan.as_of:%Y-%m-%d %H:%M} 运行一次，将执行以下操作；本次未写入、未发送任何内容"
+    ]
+    sections = (
+        (
+            "发送期限提醒",
+            [f"{r['case_number']} {r['deadline']} {r['due']} 届满" for r in plan.reminders],
+        ),
+        ("标记超期", [f"{r['case_number']} {r['deadline']} {r['due']} 届满" for r in plan.overdue]),
+        (
+            "期满自动处理",
+            [
+                f"{c['case_number']} {c['trigger']} → {c['to_state_label']}"
+                for c in plan.consequences
+            ],
+        ),
+        ("发送通知", [f"{n['subject']}" for n in plan.notifications]),
+    )
+    for title, items in sections:
+        lines.append(f"{title} {len(items)} 项" + ("：" if items else ""))
+        lines.extend(f"  {item}" for item in items)
+    return "\n".join(lines)

@@ -15,13 +15,14 @@ the code by :func:`write` and compared with it by :func:`check`. The command lin
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mediation.docs import flows, reference, stored_help
+from mediation.docs import flows, reference, stored_help, walkthrough
 from mediation.docs.commands import DocsError
 
 #: The repository root, beside ``pyproject.toml`` and ``mkdocs.yml``.
@@ -54,6 +55,11 @@ SECTIONS: dict[str, Section] = {
     "figures": Section("reference/statistics.md", reference.render_figures),
     "flow-documents": Section("documents.md", reference.render_flow_documents),
     "pg-grants": Section("admin/postgresql.md", reference.render_pg_grants),
+    # The transcripts of "A mediator's day", from a run of the day (mediation.docs.walkthrough).
+    **{
+        block: Section("mediators-day.md", functools.partial(walkthrough.render, block))
+        for block in walkthrough.BLOCKS
+    },
 }
 
 

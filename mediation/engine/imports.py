@@ -74,6 +74,11 @@ class ImportResult:
     imported: list[str] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
     report: str | None = None
+    #: Rows imported although the same parties already had an open case of the same
+    #: dispute type (:mod:`mediation.engine.duplicates`), in the database or earlier in
+    #: the file: ``row``, the new ``case_number``, and ``duplicates`` (case number and
+    #: organisation code of each). They are imported all the same; the caller warns.
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def rejected_rows(self) -> int:
@@ -300,6 +305,7 @@ def import_file(
 ) -> ImportResult:
     """Import every row of ``path`` in one transaction, or none of them (see module doc)."""
     from mediation.engine.cases import open_in
+    from mediation.engine.duplicates import open_duplicates
 
     good, problems, rows = check(
         store,
@@ -315,7 +321,12 @@ def import_file(
         return ImportResult(rows=rows, problems=problems, report=str(target))
     cal = store.calendar()
     imported = []
+    duplicates = []
     with store.write() as conn:
-        for _, record in good:
-            imported.append(open_in(conn, record, actor=actor, now=now, cal=cal).case_number)
-    return ImportResult(rows=rows, imported=imported)
+        for row, record in good:
+            found = open_duplicates(conn, record)
+            number = open_in(conn, record, actor=actor, now=now, cal=cal).case_number
+            imported.append(number)
+            if found:
+                duplicates.append({"row": row, "case_number": number, "duplicates": found})
+    return ImportResult(rows=rows, imported=imported, duplicates=duplicates)

@@ -108,49 +108,52 @@ def _claim(conn: Connection, deadline_id: int, column: str, now: datetime) -> bo
 
 def mark_and_queue(store: Store, now: datetime) -> tuple[int, int]:
     """Reminders and overdue marks, one transaction: (reminders, overdue) queued now."""
-    today = business_date(now)
-    reminders = overdue = 0
     with store.write() as conn:
-        for row in _candidates(conn, today, overdue=False):
-            rule = load(row.flow).rules.get(row.kind)
-            lead = rule.remind_before if rule else 3
-            if row.due - timedelta(days=lead) > today or not _claim(
-                conn, row.id, "reminded_at", now
-            ):
-                continue
-            days = (row.due - today).days
-            _queue(
-                conn,
-                row,
-                "reminder",
-                f"期限提醒：{row.case_number} {row.label} {row.due} 届满",
-                f"案件 {row.case_number} 的{row.label}将于 {row.due} 届满（还有 {days} 天）。\n"
-                f"法律依据：{row.legal_basis}\n承办调解员：{row.mediator or '（未指派）'}",
-                now,
-            )
-            reminders += 1
-        for row in _candidates(conn, today, overdue=True):
-            if not _claim(conn, row.id, "overdue_at", now):
-                continue
-            days = (today - row.due).days
-            _queue(
-                conn,
-                row,
-                "overdue",
-                f"超期督办：{row.case_number} {row.label}已逾期 {days} 天",
-                f"案件 {row.case_number} 的{row.label}已于 {row.due} 届满，逾期 {days} 天。\n"
-                f"法律依据：{row.legal_basis}\n承办调解员：{row.mediator or '（未指派）'}",
-                now,
-            )
-            overdue += 1
-    return reminders, overdue
+        reminded, overdue = _mark_and_queue_in(conn, now)
+    return len(reminded), len(overdue)
+
+
+def _mark_and_queue_in(conn: Connection, now: datetime) -> tuple[list[Any], list[Any]]:
+    """Claim and queue, in the caller's transaction: the deadlines reminded and marked."""
+    today = business_date(now)
+    reminded: list[Any] = []
+    overdue: list[Any] = []
+    for row in _candidates(conn, today, overdue=False):
+        rule = load(row.flow).rules.get(row.kind)
+        lead = rule.remind_before if rule else 3
+        if row.due - timedelta(days=lead) > today or not _claim(conn, row.id, "reminded_at", now):
+            continue
+        days = (row.due - today).days
+        _queue(
+            conn,
+            row,
+            "reminder",
+            f"期限提醒：{row.case_number} {row.label} {row.due} 届满",
+            f"案件 {row.case_number} 的{row.label}将于 {row.due} 届满（还有 {days} 天）。\n"
+            f"法律依据：{row.legal_basis}\n承办调解员：{row.mediator or '（未指派）'}",
+            now,
+        )
+        reminded.append(row)
+    for row in _candidates(conn, today, overdue=True):
+        if not _claim(conn, row.id, "overdue_at", now):
+            continue
+        days = (today - row.due).days
+        _queue(
+            conn,
+            row,
+            "overdue",
+            f"超期督办：{row.case_number} {row.label}已逾期 {days} 天",
+            f"案件 {row.case_number} 的{row.label}已于 {row.due} 届满，逾期 {days} 天。\n"
+            f"法律依据：{row.legal_basis}\n承办调解员：{row.mediator or '（未指派）'}",
+            now,
+        )
+        overdue.append(row)
+    return reminded, overdue
 
 
 def fire_consequences(store: Store, now: datetime) -> list[dict[str, Any]]:
     """Fire each flow's ``on_expiry`` trigger for clocks that ran out; each in its own
     transaction, as the user ``scheduler``."""
-    from mediation.engine.cases import advance_in
-
     today = business_date(now)
     with store.read() as conn:
         rows = _candidates_expired(conn, today)
@@ -163,37 +166,43 @@ def fire_consequences(store: Store, now: datetime) -> list[dict[str, Any]]:
         try:
             # The consequence and its notice: one transaction, so neither is ever lost.
             with store.write() as conn:
-                result = advance_in(
-                    conn,
-                    row.proceeding_id,
-                    rule.on_expiry,
-                    actor=SCHEDULER_ACTOR,
-                    now=now,
-                    cal=cal,
-                    note=f"{row.label}已于 {row.due} 届满：{rule.legal_basis}",
-                    payload={"deadline": row.kind, "due": row.due.isoformat()},
-                )
-                _queue(
-                    conn,
-                    row,
-                    "consequence",
-                    f"期满自动处理：{result.case_number} {result.to_state_label}",
-                    f"案件 {result.case_number} 的{row.label}已于 {row.due} 届满，"
-                    f"依{rule.legal_basis}，已自动记录为「{result.to_state_label}」。",
-                    now,
-                )
+                fired.append(_fire_in(conn, row, rule, now=now, cal=cal))
         except (TransitionNotAllowed, ConflictError) as exc:
             # Someone (another dispatcher, or a mediator) changed the case first.
             log.info("consequence for case id %s not fired: %s", row.proceeding_id, exc.message)
-            continue
-        fired.append(
-            {
-                "case_number": result.case_number,
-                "trigger": rule.on_expiry,
-                "to_state": result.to_state,
-            }
-        )
     return fired
+
+
+def _fire_in(conn: Connection, row: Any, rule: Any, *, now: datetime, cal: Any) -> dict[str, Any]:
+    """Fire ``rule``'s consequence for the expired deadline ``row`` and queue its notice,
+    in the caller's transaction; what was fired."""
+    from mediation.engine.cases import advance_in
+
+    result = advance_in(
+        conn,
+        row.proceeding_id,
+        rule.on_expiry,
+        actor=SCHEDULER_ACTOR,
+        now=now,
+        cal=cal,
+        note=f"{row.label}已于 {row.due} 届满：{rule.legal_basis}",
+        payload={"deadline": row.kind, "due": row.due.isoformat()},
+    )
+    _queue(
+        conn,
+        row,
+        "consequence",
+        f"期满自动处理：{result.case_number} {result.to_state_label}",
+        f"案件 {result.case_number} 的{row.label}已于 {row.due} 届满，"
+        f"依{rule.legal_basis}，已自动记录为「{result.to_state_label}」。",
+        now,
+    )
+    return {
+        "case_number": result.case_number,
+        "trigger": rule.on_expiry,
+        "to_state": result.to_state,
+        "to_state_label": result.to_state_label,
+    }
 
 
 def _candidates_expired(conn: Connection, today: date) -> list[Any]:
@@ -219,6 +228,11 @@ def _candidates_expired(conn: Connection, today: date) -> list[Any]:
 CLAIM_LEASE = timedelta(minutes=10)
 
 
+def _pending(limit: int) -> Any:
+    """The outbox rows a delivery would look at, oldest first."""
+    return select(_X).where(_X.c.sent_at.is_(None)).order_by(_X.c.id).limit(limit)
+
+
 def deliver(
     store: Store, notifiers: list[Notifier], now: datetime, limit: int = 500
 ) -> tuple[int, int]:
@@ -227,11 +241,7 @@ def deliver(
     A failure releases the claim and records the error; the next run tries again.
     """
     with store.read() as conn:
-        ids = list(
-            conn.execute(
-                select(_X.c.id).where(_X.c.sent_at.is_(None)).order_by(_X.c.id).limit(limit)
-            ).scalars()
-        )
+        ids = list(conn.execute(_pending(limit).with_only_columns(_X.c.id)).scalars())
     sent = failed = 0
     for outbox_id in ids:
         with store.write() as conn:
@@ -282,6 +292,82 @@ def dispatch(store: Store, *, now: datetime, notifiers: list[Notifier]) -> Dispa
         return result
     finally:
         lock.release()
+
+
+@dataclass(frozen=True)
+class DispatchPlan:
+    """What a run of the dispatcher would do at ``as_of`` (``scheduler run --dry-run``),
+    worked out by the run's own code in a transaction that is rolled back: nothing of it
+    is written, and a real run at the same moment does exactly this.
+
+    Each list holds labelled rows: ``reminders`` and ``overdue`` the deadlines
+    (``case_number``, ``deadline``, ``due``) a reminder would be sent for or marked
+    overdue; ``consequences`` the statutory consequences (``case_number``, ``trigger``,
+    ``to_state``, ``to_state_label``); ``notifications`` the notices (``kind``,
+    ``subject``) delivery would send, those queued by earlier runs first.
+    """
+
+    as_of: datetime
+    reminders: tuple[dict[str, Any], ...]
+    overdue: tuple[dict[str, Any], ...]
+    consequences: tuple[dict[str, Any], ...]
+    notifications: tuple[dict[str, Any], ...]
+
+    @property
+    def empty(self) -> bool:
+        """Whether the run would do nothing at all."""
+        return not (self.reminders or self.overdue or self.consequences or self.notifications)
+
+
+class _RollBack(Exception):
+    """Raised inside the dry run's transaction to undo it, carrying the plan out."""
+
+    def __init__(self, plan: DispatchPlan) -> None:
+        super().__init__("dry run")
+        self.plan = plan
+
+
+def plan(store: Store, *, now: datetime, limit: int = 500) -> DispatchPlan:
+    """What :func:`dispatch` would do at ``now``: the same steps, in one transaction that
+    is then rolled back (each consequence in a savepoint, so one that would be refused is
+    left out as the real run leaves it out). Delivery is not attempted; the notices it
+    would send are listed."""
+
+    def deadline(row: Any) -> dict[str, Any]:
+        return {"case_number": row.case_number, "deadline": row.label, "due": row.due}
+
+    today = business_date(now)
+    cal = store.calendar()
+    try:
+        with store.write() as conn:
+            reminded, overdue = _mark_and_queue_in(conn, now)
+            fired = []
+            for row in _candidates_expired(conn, today):
+                rule = load(row.flow).rules.get(row.kind)
+                if rule is None or rule.on_expiry is None:
+                    continue
+                try:
+                    with conn.begin_nested():
+                        fired.append(_fire_in(conn, row, rule, now=now, cal=cal))
+                except (TransitionNotAllowed, ConflictError):
+                    continue
+            notices = [
+                {"kind": r.kind, "subject": r.subject}
+                for r in conn.execute(_pending(limit))
+                if r.claimed_at is None or r.claimed_at < now - CLAIM_LEASE
+            ]
+            raise _RollBack(
+                DispatchPlan(
+                    as_of=now,
+                    reminders=tuple(deadline(r) for r in reminded),
+                    overdue=tuple(deadline(r) for r in overdue),
+                    consequences=tuple(fired),
+                    notifications=tuple(notices),
+                )
+            )
+    except _RollBack as done:
+        return done.plan
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 class _AdvisoryLock:
