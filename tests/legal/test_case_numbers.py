@@ -55,7 +55,9 @@ def test_a_courts_minchu_and_minte_cases_each_number_from_one(cli: Cli) -> None:
     add_court(cli, "浙0681")
     assert judicial_case(cli, "2026-03-02") == "（2026）浙0681民初1号"
     # The simple procedure's cases are 民初 cases too: the same register.
-    simple = cli.open("2026-03-02", flow="judicial_simple", organisation="青山法院", parties=PARTIES)
+    simple = cli.open(
+        "2026-03-02", flow="judicial_simple", organisation="青山法院", parties=PARTIES
+    )
     assert simple == "（2026）浙0681民初2号"
     # An agreement sent for confirmation opens the court's first 民特 case: 民特1号, not 民特3号.
     case = referred_to_agreement(cli, "2026-03-02")
