@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from mediation.api.admin_results import CalendarYear as CalendarYear
     from mediation.api.admin_results import Initialised as Initialised
     from mediation.api.admin_results import SchemaStatus as SchemaStatus
+    from mediation.api.admin_results import SchemaUpgraded as SchemaUpgraded
     from mediation.api.document_results import CaseFileVolume as CaseFileVolume
     from mediation.api.document_results import StoredDocument as StoredDocument
     from mediation.api.results import (

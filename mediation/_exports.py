@@ -17,6 +17,7 @@ EXPORTS = {
     "Initialised": "mediation.api.admin_results",
     "NextTriggers": "mediation.api.results",
     "SchemaStatus": "mediation.api.admin_results",
+    "SchemaUpgraded": "mediation.api.admin_results",
     "CalendarLoaded": "mediation.api.write_results",
     "Corrected": "mediation.api.write_results",
     "CalendarYear": "mediation.api.admin_results",

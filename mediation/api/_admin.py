@@ -14,7 +14,7 @@ from mediation.engine.permissions import Action
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from mediation.api.admin_results import CalendarYear, Initialised, SchemaStatus
+    from mediation.api.admin_results import CalendarYear, Initialised, SchemaStatus, SchemaUpgraded
     from mediation.api.write_results import CalendarLoaded, LocalPeriod, Organisation
     from mediation.domain.calendar import WorkCalendar, YearCalendar
     from mediation.engine.notifiers import Notifier
@@ -138,10 +138,25 @@ class AdminAPI(Session):
             )
         return self.actor
 
-    def upgrade(self, revision: str = "head") -> tuple[str | None, str | None]:
-        """Bring the schema up to ``revision``; returns (before, after)."""
+    def upgrade(self, revision: str = "head") -> SchemaUpgraded:
+        """Bring the schema up to ``revision``; then, at the newest one, count again in one
+        transaction the running deadlines computed by a rule since changed (each change an
+        event on its case: :func:`mediation.engine.deadlines.recompute_changed_rules`).
+        Running it again changes nothing."""
+        from mediation.api.admin_results import SchemaUpgraded
+        from mediation.engine.deadlines import recompute_changed_rules
+        from mediation.storage.migrations import HEAD
+
         self._authorize_if_current(Action.DB_UPGRADE)
-        return self.store.upgrade(revision)
+        before, after = self.store.upgrade(revision)
+        recomputed: list[dict[str, Any]] = []
+        if after == HEAD:
+            cal = self.store.calendar()
+            with self.store.write() as conn:
+                recomputed = recompute_changed_rules(
+                    conn, cal, actor=self.actor, now=self.clock.now()
+                )
+        return SchemaUpgraded(before, after, recomputed)
 
     def status(self) -> SchemaStatus:
         """The schema revision against the one this version needs. Creates nothing: a

@@ -23,6 +23,19 @@ class SchemaStatus(_Result):
 
 
 @dataclass(frozen=True)
+class SchemaUpgraded(_Result):
+    """What ``db upgrade`` did: the schema revision before and after, and the running
+    deadlines a rule changed since they were computed (issue 14) counted again, each with
+    its case number, kind, previous and new due date (None: closed until the agreement takes
+    effect) and the rule (``agreement_effective``, ``not_in_effect``,
+    ``statutory_extension``, ``from_receipt``)."""
+
+    before: str | None
+    after: str | None
+    recomputed: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
 class Initialised(_Result):
     """What ``init`` did: the schema revision before and after, the committee it
     registered (if any), and the first admin it made (the login that ran it; None when the

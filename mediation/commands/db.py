@@ -89,11 +89,13 @@ def db_upgrade(
     Example: mediation --db postgresql://mediation@db/centre db upgrade
     """
     with current_settings().api(require_current=False) as api:
-        before, after = api.upgrade(revision)
+        done = api.upgrade(revision)
+    before, after = done.before, done.after
     if before == after:
         echo(f"schema already at {after}: nothing to do")
     else:
         echo(f"schema upgraded: {before or '(empty)'} → {after}")
+    echo(f"已按新规则重新计算 {len(done.recomputed)} 个期限")
 
 
 @db_app.command("status")

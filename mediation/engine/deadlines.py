@@ -1,5 +1,6 @@
 """Deadline maintenance outside transitions: loading a year's calendar and recomputing
-the provisional deadlines that depended on it (domain.md §4)."""
+the provisional deadlines that depended on it (domain.md §4); bringing forward, on ``db
+upgrade``, the deadlines computed by a rule since changed."""
 
 from __future__ import annotations
 
@@ -9,15 +10,21 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from mediation.domain.calendar import WorkCalendar, YearCalendar
-from mediation.domain.periods import Period, compute_due
+from mediation.domain.clock import business_date
+from mediation.domain.periods import Period, compute_due, nominal_end
+from mediation.engine.clocks import received_on
 from mediation.engine.machine import load
 from mediation.storage._tables import (
     calendar_year_table,
     deadline_table,
+    event_table,
+    party_table,
     proceeding_table,
+    signature_table,
 )
 from mediation.storage.audit import append_event
 from mediation.storage.store import Store
+from mediation.workflows import AGREEMENT_EFFECTIVE, DeadlineRule
 
 
 def load_calendar_year(
@@ -178,3 +185,191 @@ def compute(
         "due": due.due.isoformat(),
         "provisional": due.provisional,
     }
+
+
+# -- deadlines of a database made before a rule changed (``db upgrade``) ---------------------
+
+#: What ``db upgrade`` recomputes and why, in the events it records.
+_RULE_NOTES = {
+    "agreement_effective": "申请司法确认期限自协议生效（最后一方签名、盖章或按指印）之日起算",
+    "not_in_effect": "协议尚未生效，申请司法确认期限待协议生效之日起算",
+    "statutory_extension": "法定延长期限自原期限届满之日起算，所涉年份节假日未公布的仍为暂定",
+    "from_receipt": "期限自收到申请之日起算",
+}
+
+
+def recompute_changed_rules(
+    conn: Connection, cal: WorkCalendar, *, actor: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Bring forward the running deadlines a database holds that were computed by a rule
+    since changed (issue 14), each change an event on its case (as loading a calendar
+    does); the changes. Running it again changes nothing.
+
+    - the 司法确认 window (``confirmation_window``) runs from the day the agreement took
+      effect (the last signature, 人民调解法 arts. 29, 33), not from the day it was reached:
+      a window started then is counted again from that day, or, while the agreement is not
+      yet signed by all, closed until the last signature starts it;
+    - a statutory extension (+30, +10) is counted from the period's own last day, and is
+      provisional where it reaches a year whose calendar is not loaded;
+    - a clock the law counts from receipt starts on the day the application was received.
+    """
+    rows = conn.execute(
+        select(
+            deadline_table.c.id,
+            deadline_table.c.kind,
+            deadline_table.c.starts_on,
+            deadline_table.c.due,
+            deadline_table.c.provisional,
+            deadline_table.c.status,
+            deadline_table.c.proceeding_id,
+            deadline_table.c.extensions,
+            deadline_table.c.counted_from,
+            deadline_table.c.period_count,
+            deadline_table.c.period_unit,
+            proceeding_table.c.flow,
+            proceeding_table.c.state,
+            proceeding_table.c.version,
+            proceeding_table.c.dispute_id,
+            proceeding_table.c.case_number,
+            proceeding_table.c.organisation_id,
+        )
+        .join(proceeding_table, proceeding_table.c.id == deadline_table.c.proceeding_id)
+        .where(deadline_table.c.status.in_(("open", "paused")))
+        .order_by(deadline_table.c.id)
+        .with_for_update()
+    ).all()
+    changes: list[dict[str, Any]] = []
+    versions: dict[int, int] = {}
+    for r in rows:
+        rule = {d.kind: d for d in load(r.flow).flow.deadlines}.get(r.kind)
+        if rule is None:
+            continue
+        found = _under_new_rule(conn, r, rule, cal, now)
+        if found is None:
+            continue
+        why, values = found
+        conn.execute(update(deadline_table).where(deadline_table.c.id == r.id).values(**values))
+        version = versions.get(r.proceeding_id, r.version) + 1
+        versions[r.proceeding_id] = version
+        conn.execute(
+            update(proceeding_table)
+            .where(proceeding_table.c.id == r.proceeding_id)
+            .values(version=version)
+        )
+        due = values.get("due")
+        payload = {
+            "kind": r.kind,
+            "previous_due": r.due.isoformat(),
+            "due": due.isoformat() if due is not None else None,
+            "provisional": values.get("provisional", False),
+            "rule": why,
+        }
+        append_event(
+            conn,
+            {
+                "dispute_id": r.dispute_id,
+                "proceeding_id": r.proceeding_id,
+                "seq": version,
+                "trigger": "recompute_deadline",
+                "from_state": r.state,
+                "to_state": r.state,
+                "actor": actor,
+                "note": f"升级后按新规则重新计算期限：{_RULE_NOTES[why]}",
+                "payload": payload,
+                "occurred_at": now,
+            },
+        )
+        changes.append({"case_number": r.case_number, **payload})
+    return changes
+
+
+def _under_new_rule(
+    conn: Connection, r: Any, rule: DeadlineRule, cal: WorkCalendar, now: datetime
+) -> tuple[str, dict[str, Any]] | None:
+    """(why, the row's new values) when the deadline ``r`` differs from what today's rule
+    gives; None when it does not."""
+    if AGREEMENT_EFFECTIVE in rule.starts_on:
+        effective = _effective_day(conn, r.proceeding_id, r.flow)
+        if effective is None:
+            return "not_in_effect", {"status": "closed", "closed_at": now, "paused_on": None}
+        if r.extensions or effective == r.starts_on:
+            return None
+        return "agreement_effective", _counted(effective, rule.period, cal, starts_on=effective)
+    if r.extensions and rule.extension is not None:
+        if r.counted_from is None or r.period_count is None or not r.period_unit:
+            return None
+        if compute_due(r.counted_from, Period(r.period_count, r.period_unit), cal).due == r.due:
+            return None  # counted as today's code counts it (from the nominal last day)
+        # Written before: the extended date fixed, final, the clock still the original one.
+        nominal = nominal_end(r.counted_from, Period(r.period_count, r.period_unit), cal)
+        for _ in range(r.extensions - 1):
+            nominal = nominal_end(nominal, rule.extension, cal)
+        values = _counted(nominal, rule.extension, cal)
+        if values["due"] == r.due and values["provisional"] == r.provisional:
+            return None
+        return "statutory_extension", values
+    if rule.from_receipt and not r.extensions and r.counted_from == r.starts_on:
+        received = received_on(conn, r.proceeding_id, r.starts_on)
+        if received == r.starts_on or r.status != "open":
+            return None
+        period = Period(r.period_count, r.period_unit) if r.period_count else rule.period
+        return "from_receipt", _counted(received, period, cal, starts_on=received)
+    return None
+
+
+def _counted(
+    start: date, period: Period, cal: WorkCalendar, *, starts_on: date | None = None
+) -> dict[str, Any]:
+    due = compute_due(start, period, cal)
+    values: dict[str, Any] = {
+        "due": due.due,
+        "provisional": due.provisional,
+        "counted_from": start,
+        "period_count": period.count,
+        "period_unit": period.unit,
+        "reminded_at": None,
+    }
+    if starts_on is not None:
+        values["starts_on"] = starts_on
+    return values
+
+
+def _effective_day(conn: Connection, pid: int, flow: str) -> date | None:
+    """The day the case's latest agreement took effect: an oral one when reached (人民调解法
+    art. 30), a written one on the day of the last signature, fingerprint or seal of every
+    party, a mediator and the committee (art. 29); None while it is not in effect."""
+    reaching = sorted(
+        t.trigger for t in load(flow).flow.transitions if "record_agreement" in t.effects
+    )
+    reached = conn.execute(
+        select(event_table.c.seq, event_table.c.trigger, event_table.c.occurred_at)
+        .where(event_table.c.proceeding_id == pid, event_table.c.trigger.in_(reaching))
+        .order_by(event_table.c.seq.desc())
+        .limit(1)
+    ).first()
+    if reached is None:
+        return None
+    if reached.trigger == "agree_oral":
+        return business_date(reached.occurred_at)
+    signed = conn.execute(
+        select(
+            signature_table.c.signer_kind, signature_table.c.party_id, signature_table.c.signed_at
+        ).where(
+            signature_table.c.proceeding_id == pid,
+            signature_table.c.document_kind == "agreement",
+            signature_table.c.recorded_at >= reached.occurred_at,
+        )
+    ).all()
+    parties = set(
+        conn.execute(
+            select(party_table.c.id)
+            .join(proceeding_table, proceeding_table.c.dispute_id == party_table.c.dispute_id)
+            .where(proceeding_table.c.id == pid)
+        ).scalars()
+    )
+    kinds = {s.signer_kind for s in signed}
+    if not parties <= {s.party_id for s in signed if s.signer_kind == "party"}:
+        return None
+    if not {"mediator", "committee"} <= kinds:
+        return None
+    return business_date(max(s.signed_at for s in signed))

@@ -26,13 +26,14 @@ from mediation.storage._tables import (
 )
 from mediation.storage.audit import append_event
 from mediation.storage.secret import installation_secret
-from mediation.workflows import HandOff
+from mediation.workflows import Flow, HandOff
 
 _NEXT_SERIAL = Prepared(
     text(
-        "INSERT INTO case_counter (organisation_id, year, last) VALUES (:org, :year, 1) "
-        "ON CONFLICT (organisation_id, year) DO UPDATE SET last = case_counter.last + 1 "
-        "RETURNING last"
+        "INSERT INTO case_counter (organisation_id, year, word, last)"
+        " VALUES (:org, :year, :word, 1)"
+        " ON CONFLICT (organisation_id, year, word) DO UPDATE SET last = case_counter.last + 1"
+        " RETURNING last"
     )
 )
 _DISPUTE_COLUMNS = (
@@ -80,6 +81,7 @@ _PROCEEDING_COLUMNS = (
     "organisation_id",
     "level",
     "case_year",
+    "case_word",
     "case_serial",
     "case_number",
     "application_mode",
@@ -144,6 +146,14 @@ def court_case_number(year: int, court_code: str, case_type: str, serial: int) -
     return f"（{year}）{court_code}{case_type}{serial}号"
 
 
+def register_word(flow: Flow) -> str:
+    """The register a flow's cases are numbered in, each from 1 per organisation and year:
+    a court's type of case (民初, 民特) or else the case number's word (人调, 医调, 委调 ...).
+    A court's case opened before its court code was set keeps the court's register, so the
+    number the court's documents build for it later (documents.court) is its own."""
+    return flow.court_case_type or flow.case_word
+
+
 def record_dispute(conn: Connection, intake: Intake, *, actor: str, now: datetime) -> int:
     """Record the dispute of ``intake`` and its parties; return the dispute's id."""
     dispute_id: int = _INSERT_DISPUTE(
@@ -199,7 +209,8 @@ def start_proceeding(
 ) -> Opened:
     check_receives(org)
     today = business_date(now)
-    serial = _NEXT_SERIAL(conn, {"org": org.id, "year": today.year}).scalar_one()
+    word = register_word(flow.flow)
+    serial = _NEXT_SERIAL(conn, {"org": org.id, "year": today.year, "word": word}).scalar_one()
     if flow.flow.court_case_type and org.court_code:
         number = court_case_number(today.year, org.court_code, flow.flow.court_case_type, serial)
     else:
@@ -215,6 +226,7 @@ def start_proceeding(
             "organisation_id": org.id,
             "level": org.level,
             "case_year": today.year,
+            "case_word": word,
             "case_serial": serial,
             "case_number": number,
             "application_mode": application_mode,

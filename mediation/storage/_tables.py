@@ -95,6 +95,7 @@ def _case_counter() -> Table:
         _metadata,
         Column("organisation_id", Integer(), ForeignKey("organisation.id"), primary_key=True, nullable=False),
         Column("year", Integer(), primary_key=True, nullable=False),
+        Column("word", String(20), primary_key=True, nullable=False),
         Column("last", Integer(), nullable=False),
     )
 
@@ -325,6 +326,7 @@ def _proceeding() -> Table:
         Column("organisation_id", Integer(), ForeignKey("organisation.id"), nullable=False),
         Column("level", String(20), nullable=False),
         Column("case_year", Integer(), nullable=False),
+        Column("case_word", String(20), nullable=False),
         Column("case_serial", Integer(), nullable=False),
         Column("case_number", String(80), nullable=False, unique=True),
         Column("application_mode", String(20), nullable=False),
@@ -336,7 +338,7 @@ def _proceeding() -> Table:
         Column("closed_at", Timestamp(), nullable=True),
         Column("updated_at", Timestamp(), nullable=False),
         Column("version", Integer(), nullable=False),
-        UniqueConstraint("organisation_id", "case_year", "case_serial", name="uq_case_serial"),
+        UniqueConstraint("organisation_id", "case_year", "case_word", "case_serial", name="uq_case_serial"),
         Index("ix_proceeding_dispute", "dispute_id"),
         Index("ix_proceeding_opened", "opened_at", "id"),
         Index("ix_proceeding_report", "flow", "state", "outcome", "level", "opened_at", "organisation_id", "parent_id", "dispute_id"),

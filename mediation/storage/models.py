@@ -124,7 +124,10 @@ class Proceeding(SQLModel, table=True, defer_build=True):
 
     __tablename__ = "proceeding"
     __table_args__ = (
-        UniqueConstraint("organisation_id", "case_year", "case_serial", name="uq_case_serial"),
+        # Each register (人调, 医调, 民初, 民特 ...) numbers from 1 per organisation and year.
+        UniqueConstraint(
+            "organisation_id", "case_year", "case_word", "case_serial", name="uq_case_serial"
+        ),
         Index("ix_proceeding_dispute", "dispute_id"),
         Index("ix_proceeding_state", "flow", "state"),
         # ``case list``: the latest filed first, a page at a time.
@@ -152,6 +155,9 @@ class Proceeding(SQLModel, table=True, defer_build=True):
     organisation_id: int = Field(foreign_key="organisation.id")
     level: str = Field(max_length=20)
     case_year: int
+    case_word: str = Field(
+        max_length=20, description="the register its number is in: 人调, 医调, 民初, 民特 ..."
+    )
     case_serial: int
     case_number: str = Field(unique=True, max_length=80)
     application_mode: str = Field(default="written", max_length=20)
@@ -166,12 +172,14 @@ class Proceeding(SQLModel, table=True, defer_build=True):
 
 
 class CaseCounter(SQLModel, table=True, defer_build=True):
-    """The last case serial issued by an organisation in a year."""
+    """The last case serial issued by an organisation in a year in one register (the case
+    number's word: 人调, 医调, 民初, 民特 ...)."""
 
     __tablename__ = "case_counter"
 
     organisation_id: int = Field(foreign_key="organisation.id", primary_key=True)
     year: int = Field(primary_key=True)
+    word: str = Field(primary_key=True, max_length=20)
     last: int = 0
 
 

@@ -164,6 +164,35 @@ class Store:
         if self.dialect != "sqlite" and audit.wrote_entries(conn):
             self._seal_committed(conn)
 
+    @contextmanager
+    def migrating(self) -> Iterator[Connection]:
+        """The write transaction a schema change runs in. On SQLite with foreign keys off:
+        rebuilding a table that others refer to (``proceeding``) drops the old one, which
+        SQLite refuses while they are on and cannot turn off inside a transaction (SQLite's
+        own procedure, https://sqlite.org/lang_altertable.html#otheralter); every foreign
+        key is checked before the transaction commits, and they are on again after it."""
+        if self.dialect != "sqlite":
+            with self.write() as conn:
+                yield conn
+            return
+        from mediation.errors import MediationError
+
+        raw = self._connection().connection.driver_connection
+        raw.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+        try:
+            with self.write() as conn:
+                yield conn
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    raise MediationError(
+                        f"架构升级后表 {broken[0]} 的第 {broken[1]} 行引用了不存在的"
+                        f" {broken[2]}，已撤销升级",
+                        hint="run `mediation audit verify` and report the database to the "
+                        "developers",
+                    )
+        finally:
+            raw.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
+
     def _seal_committed(self, conn: Connection) -> None:
         """PostgreSQL, after a commit that wrote events: seal them into the database-wide
         chain (after another session's seal, if one is running). The write has committed

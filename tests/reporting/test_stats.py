@@ -431,11 +431,10 @@ def test_the_parties_key_is_stored_when_a_dispute_is_registered(store, dataset):
     """Repeats are found by ``dispute.party_key``: the same parties give the same key
     (A and B), other parties another; the upgrade through 0007 and 0009 computes the same
     keys for the disputes already there (under the secret 0009 makes anew)."""
-    from alembic import command
     from sqlalchemy import select
 
     from mediation.storage._tables import dispute_table, party_table, proceeding_table
-    from mediation.storage.migrations import alembic_config, upgrade
+    from mediation.storage.migrations import downgrade, upgrade
     from mediation.storage.secret import installation_secret
 
     def keys() -> dict[int, str | None]:
@@ -460,10 +459,7 @@ def test_the_parties_key_is_stored_when_a_dispute_is_registered(store, dataset):
     assert stored[dispute_of[dataset["A"]]] == stored[dispute_of[dataset["B"]]]
     assert len(set(stored.values())) == len(stored) - 1  # only B repeats A's parties
 
-    cfg = alembic_config(store)
-    with store.write() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0006")
+    downgrade(store, "0006")
     assert store.revision() == "0006"
     upgrade(store)
     assert keys() == expected()

@@ -27,6 +27,8 @@ class Migratable(Protocol):
 
     def write(self) -> AbstractContextManager[Connection]: ...
 
+    def migrating(self) -> AbstractContextManager[Connection]: ...
+
 
 #: The schema revision this version of the code needs.
 HEAD = "0019"
@@ -54,9 +56,19 @@ def upgrade(store: Migratable, revision: str = "head") -> tuple[str | None, str 
     from mediation.errors import UsageError
 
     try:
-        with store.write() as conn:
+        with store.migrating() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except CommandError as exc:
         raise UsageError(f"cannot upgrade to {revision!r}: {exc}", hint="omit --revision") from None
     return before, store.revision()
+
+
+def downgrade(store: Migratable, revision: str) -> None:
+    """Take ``store`` back to ``revision`` in one transaction (tests and recovery)."""
+    from alembic import command
+
+    cfg = alembic_config(store)
+    with store.migrating() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)

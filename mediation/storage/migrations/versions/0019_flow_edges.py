@@ -1,7 +1,7 @@
 """The database refuses an event for a step its case's flow does not have
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-06
 
 Until now only ``audit verify`` found an event for a step the flow lacks (an
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
