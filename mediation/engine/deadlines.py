@@ -17,6 +17,7 @@ from mediation.storage._tables import (
     proceeding_table,
 )
 from mediation.storage.audit import append_event
+from mediation.storage.record_rows import CLOCKS_KEY, clocks_digest
 from mediation.storage.store import Store
 
 
@@ -128,6 +129,8 @@ def recompute_provisional(
             "provisional": due.provisional,
             "calendar_year": reason,
         }
+        # The case's clocks as recomputed (mediation.storage.record_rows).
+        recorded = {**payload, CLOCKS_KEY: clocks_digest(conn, r.proceeding_id)}
         append_event(
             conn,
             {
@@ -139,7 +142,7 @@ def recompute_provisional(
                 "to_state": r.state,
                 "actor": actor,
                 "note": f"{reason} 年节假日安排载入后重新计算期限",
-                "payload": payload,
+                "payload": recorded,
                 "occurred_at": now,
             },
         )
