@@ -143,25 +143,28 @@ def _touched(after: int | None, column: str = "proceeding_id", by: str = "procee
     )
 
 
-def _latest(conn: Connection, key: str, by: str, after: int | None) -> dict[int, str]:
+def _latest(
+    conn: Connection, key: str, by: str, after: int | None, triggers: tuple[str, ...] = ()
+) -> dict[int, str]:
     """``by`` (dispute_id or proceeding_id) → the value of ``key`` in the payload of its
-    latest event carrying it."""
+    latest event carrying it (of ``triggers``, when given). The payload is canonical JSON
+    (:func:`mediation.storage._types.dumps`): the hex digest is read where its key is, not
+    decoded; an edited payload is the chains' finding."""
     scope = _touched(after, by, by)
+    only = " AND trigger IN ({})".format(", ".join(f"'{t}'" for t in triggers)) if triggers else ""
+    mark = f'"{key}":"'
     rows = conn.execute(
         text(
             f"SELECT {by}, id, payload FROM event "
-            f"WHERE payload LIKE :mark AND {scope} ORDER BY {by}, id"
+            f"WHERE payload LIKE :mark{only} AND {scope} ORDER BY {by}, id"
         ),
-        {"mark": f'%"{key}":"%'},
+        {"mark": f"%{mark}%"},
     )
     found: dict[int, str] = {}
     for owner, _id, payload in rows:
-        try:
-            value = json.loads(payload).get(key)
-        except (ValueError, AttributeError):
-            continue
-        if isinstance(value, str):
-            found[owner] = value
+        at = payload.find(mark)
+        if at >= 0:
+            found[owner] = payload[at + len(mark) : payload.find('"', at + len(mark))]
     return found
 
 
@@ -177,7 +180,7 @@ def _case_numbers(conn: Connection, *, disputes: bool = False) -> dict[int, str]
 
 def check_parties(conn: Connection, *, after: int | None = None) -> Iterator[Problem]:
     """Each dispute's parties equal its registration plus its amendments."""
-    expected = _latest(conn, PARTIES_KEY, "dispute_id", after)
+    expected = _latest(conn, PARTIES_KEY, "dispute_id", after, ("open", "amend_party"))
     if not expected:
         return
     secret = installation_secret(conn)
