@@ -309,7 +309,15 @@ class AdminAPI(Session):
         from mediation.engine.organisations import set_court_code
 
         self._authorize(Action.ORG_SET_COURT_CODE)
-        return Organisation.of(set_court_code(self.store, code=code, court_code=court_code))
+        return Organisation.of(
+            set_court_code(
+                self.store,
+                code=code,
+                court_code=court_code,
+                actor=self.actor,
+                now=self.clock.now(),
+            )
+        )
 
     def set_period(self, code: str, *, flow: str, kind: str, count: int, unit: str) -> LocalPeriod:
         """Set an organisation's own length for a period the law leaves to local rules."""

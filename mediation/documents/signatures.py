@@ -37,6 +37,7 @@ from mediation.storage._tables import (
     signature_table,
 )
 from mediation.storage.audit import append_event
+from mediation.storage.record_rows import CLOCKS_KEY, clocks_digest
 from mediation.storage.refs import resolve
 from mediation.storage.store import Store
 from mediation.workflows import AGREEMENT_EFFECTIVE, get_flow
@@ -449,6 +450,8 @@ def insert_signature(
             now=now,
         ):
             effect[f"{started['kind']}_due"] = started["due"].isoformat()
+            # The case's clocks as restarted (mediation.storage.record_rows).
+            effect[CLOCKS_KEY] = clocks_digest(conn, case.id)
         case_event(
             conn,
             case,

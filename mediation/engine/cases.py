@@ -46,6 +46,7 @@ from mediation.errors import ConflictError, FieldProblem, TransitionNotAllowed, 
 from mediation.storage._sql import Prepared
 from mediation.storage._tables import event_table, proceeding_table
 from mediation.storage.audit import append_event
+from mediation.storage.record_rows import CLOCKS_KEY, clocks_digest
 from mediation.storage.refs import resolve
 from mediation.storage.store import Store
 from mediation.workflows import Transition
@@ -381,6 +382,29 @@ def advance_in(
             conn, transition.handoff, row, payload, facts, actor=actor, now=now, cal=cal
         )
         event_payload = {**event_payload, "handed_off_to": result.handed_off_to.case_number}
+    for rule in flow.starts.get(trigger, ()):
+        # A recorded day (收到书面答复之日), checked by the trigger's guards, or today.
+        recorded = payload.get(rule.starts_from) if rule.starts_from else None
+        begins = date.fromisoformat(str(recorded)) if recorded else today
+        result.deadlines_started += start_deadlines(
+            conn,
+            (rule,),
+            pid,
+            begins,
+            cal,
+            org_id=row.organisation_id,
+            flow=flow.flow.name,
+        )
+    clocks_moved = (
+        ctl.deadline_changes
+        or result.deadlines_started
+        or any(s.get("status") for s in result.deadlines_stopped)
+        or event_payload.get("deadline_paused")
+        or event_payload.get("deadline_resumed")
+    )
+    if clocks_moved:
+        # The case's clocks as this step leaves them (mediation.storage.record_rows).
+        event_payload = {**event_payload, CLOCKS_KEY: clocks_digest(conn, pid)}
     append_event(
         conn,
         {
@@ -396,19 +420,6 @@ def advance_in(
             "occurred_at": now,
         },
     )
-    for rule in flow.starts.get(trigger, ()):
-        # A recorded day (收到书面答复之日), checked by the trigger's guards, or today.
-        recorded = payload.get(rule.starts_from) if rule.starts_from else None
-        begins = date.fromisoformat(str(recorded)) if recorded else today
-        result.deadlines_started += start_deadlines(
-            conn,
-            (rule,),
-            pid,
-            begins,
-            cal,
-            org_id=row.organisation_id,
-            flow=flow.flow.name,
-        )
     return result
 
 

@@ -23,6 +23,7 @@ from mediation.storage._tables import (
     signature_table,
 )
 from mediation.storage.audit import append_event
+from mediation.storage.record_rows import CLOCKS_KEY, clocks_digest
 from mediation.storage.store import Store
 from mediation.workflows import AGREEMENT_EFFECTIVE, DeadlineRule
 
@@ -135,6 +136,8 @@ def recompute_provisional(
             "provisional": due.provisional,
             "calendar_year": reason,
         }
+        # The case's clocks as recomputed (mediation.storage.record_rows).
+        recorded = {**payload, CLOCKS_KEY: clocks_digest(conn, r.proceeding_id)}
         append_event(
             conn,
             {
@@ -146,7 +149,7 @@ def recompute_provisional(
                 "to_state": r.state,
                 "actor": actor,
                 "note": f"{reason} 年节假日安排载入后重新计算期限",
-                "payload": payload,
+                "payload": recorded,
                 "occurred_at": now,
             },
         )
@@ -264,6 +267,7 @@ def recompute_changed_rules(
             "provisional": values.get("provisional", False),
             "rule": why,
         }
+        recorded = {**payload, CLOCKS_KEY: clocks_digest(conn, r.proceeding_id)}
         append_event(
             conn,
             {
@@ -275,7 +279,7 @@ def recompute_changed_rules(
                 "to_state": r.state,
                 "actor": actor,
                 "note": f"升级后按新规则重新计算期限：{_RULE_NOTES[why]}",
-                "payload": payload,
+                "payload": recorded,
                 "occurred_at": now,
             },
         )

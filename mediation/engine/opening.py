@@ -25,6 +25,12 @@ from mediation.storage._tables import (
     proceeding_table,
 )
 from mediation.storage.audit import append_event
+from mediation.storage.record_rows import (
+    CLOCKS_KEY,
+    PARTIES_KEY,
+    clocks_digest,
+    dispute_parties_digest,
+)
 from mediation.storage.secret import installation_secret
 from mediation.workflows import Flow, HandOff
 
@@ -238,6 +244,20 @@ def start_proceeding(
             "version": 1,
         },
     ).scalar_one()
+    started = start_deadlines(
+        conn,
+        flow.starts.get(entry_trigger, ()),
+        pid,
+        today,
+        cal,
+        org_id=org.id,
+        flow=flow.flow.name,
+    )
+    # What the chain vouches for (mediation.storage.record_rows): the clocks the case
+    # starts with, and, when the dispute is registered, its parties' particulars.
+    payload = {**payload, CLOCKS_KEY: clocks_digest(conn, pid)}
+    if parent_id is None:
+        payload[PARTIES_KEY] = dispute_parties_digest(conn, dispute_id)
     append_event(
         conn,
         {
@@ -252,15 +272,6 @@ def start_proceeding(
             "payload": payload,
             "occurred_at": now,
         },
-    )
-    started = start_deadlines(
-        conn,
-        flow.starts.get(entry_trigger, ()),
-        pid,
-        today,
-        cal,
-        org_id=org.id,
-        flow=flow.flow.name,
     )
     return Opened(dispute_id, pid, number, state, flow.flow.state_label(state), started)
 

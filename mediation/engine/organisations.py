@@ -161,7 +161,13 @@ def add_organisation(
                 action="org_add",
                 actor=actor,
                 subject=code,
-                detail={"name": name, "kind": kind, "level": level, "parent": parent},
+                detail={
+                    "name": name,
+                    "kind": kind,
+                    "level": level,
+                    "parent": parent,
+                    "court_code": court_code,
+                },
                 now=now,
             )
     return {
@@ -175,7 +181,14 @@ def add_organisation(
     }
 
 
-def set_court_code(store: Store, *, code: str, court_code: str) -> dict[str, Any]:
+def set_court_code(
+    store: Store,
+    *,
+    code: str,
+    court_code: str,
+    actor: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """Set (or change) a court's code (法院代字): its cases opened from now on are numbered
     （year）{court_code}民初N号 / 民特N号, and its court documents print that number.
 
@@ -202,6 +215,15 @@ def set_court_code(store: Store, *, code: str, court_code: str) -> dict[str, Any
             .where(organisation_table.c.id == row.id)
             .values(court_code=court_code)
         )
+        if actor is not None and now is not None:
+            audit.append_access(
+                conn,
+                action="org_set_court_code",
+                actor=actor,
+                subject=code,
+                detail={"court_code": court_code},
+                now=now,
+            )
         parent = None
         if row.parent_id is not None:
             parent = conn.execute(

@@ -30,6 +30,7 @@ from mediation.errors import (
     ValidationError,
 )
 from mediation.storage._tables import dispute_table, party_table
+from mediation.storage.record_rows import PARTIES_KEY, dispute_parties_digest
 from mediation.storage.secret import installation_secret
 from mediation.storage.store import Store
 
@@ -153,7 +154,13 @@ def amend_party(
             "amend_party",
             actor=actor,
             note=reason.strip(),
-            payload={"party": after["name"], "role": party.role, "changed": shown},
+            payload={
+                "party": after["name"],
+                "role": party.role,
+                "changed": shown,
+                # What the chain vouches for (mediation.storage.record_rows).
+                PARTIES_KEY: dispute_parties_digest(conn, row.dispute_id),
+            },
             now=now,
         )
     return {

@@ -13,7 +13,9 @@ inserted directly), and that every event is a legal step of its flow:
 - each user's roles and organisation equal the replay of ``user_add`` / ``user_grant`` /
   ``user_revoke``, and no user exists without them;
 - each signing key has its ``key_init`` / ``key_import`` event, each sealed document its
-  ``sign_document`` event (:mod:`mediation.storage.vouching`).
+  ``sign_document`` event (:mod:`mediation.storage.vouching`);
+- parties, deadlines, signatures and organisations equal what their events record
+  (:mod:`mediation.storage.record_rows`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from mediation.storage._tables import (
 )
 from mediation.storage.audit import Problem
 from mediation.storage.audit_scan import intact_events
+from mediation.storage.record_rows import check_rows
 from mediation.storage.vouching import key_event, sealing_event
 
 #: Events that record an action on a case without moving it: signatures, the seal, the
@@ -242,6 +245,7 @@ def check_reference(conn: Connection) -> list[Problem]:
         *replay_events(conn),
         *check_users(conn),
         *keys_and_documents_one_by_one(conn),
+        *check_rows(conn),
     ]
 
 
@@ -419,4 +423,5 @@ def check(
         *check_events(conn, after=after),
         *check_users(conn),
         *check_keys_and_documents(conn, after=after, documents_after=documents_after),
+        *check_rows(conn, after=after),
     ]

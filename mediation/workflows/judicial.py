@@ -7,6 +7,16 @@ toward the trial limit. A 调解书 takes effect when both parties have signed f
 some agreements are only recorded (art. 101); failure, or a party reneging before service,
 leads to judgment (art. 102); or the plaintiff withdraws the suit.
 
+The trial limit (审理期限) runs beside it, a window the parties see in ``case show``: from the
+day the case was filed (立案, the intake's ``received_at``), six months under 普通程序 (art.
+152), extendable once by six months with the court president's approval; three months
+under 简易程序 (art. 164), extendable once by one month with the president's approval.
+``extend_trial_limit`` records the approval (who approved, why). An overrun is reported like
+any other (``report overdue``); the law attaches no consequence to it here, so nothing is
+fired. A further extension beyond art. 152's six months needs the higher court's approval
+and is not modelled. The time of a consented extension of the mediation period, which does
+not count toward the trial limit (民事调解规定 art. 4), is not deducted from it.
+
 The 民事调解书 (art. 100) states the 诉讼请求, the facts of the case and the result of the
 mediation, is signed by the judge and the clerk, sealed by the court and served on the
 parties; it has no signature lines for the parties. ``agree`` records what it prints: the
@@ -22,6 +32,13 @@ from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, T
 
 _CPL = "民事诉讼法"
 _WORKING = ("consented", "mediating")
+#: While the suit is pending in this flow: the trial limit runs.
+_PENDING = ("consented", "mediating", "agreed")
+#: The trial limit of each procedure: (period, approved extension, article).
+TRIAL_LIMITS = {
+    "普通程序": (Period(6, "months"), Period(6, "months"), "152"),
+    "简易程序": (Period(3, "months"), Period(1, "months"), "164"),
+}
 #: What the 民事调解书 states (民事诉讼法 art. 100): the claims, the facts of the case, the
 #: result (the agreed terms), and the judge and clerk who sign it.
 MEDIATION_BOOK_FIELDS = ("claims", "facts", "terms", "judge", "clerk")
@@ -31,6 +48,11 @@ MEDIATION_BOOK_OPTIONAL = ("costs",)
 
 def build(name: str, label: str, days: int, procedure: str) -> Flow:
     """The flow for one procedure (普通程序 15 days, 简易程序 7 days)."""
+    limit, extension, article = TRIAL_LIMITS[procedure]
+    trial_basis = (
+        f"{_CPL} art. {article}（立案之日起{limit.label}审结；有特殊情况需要延长的，"
+        f"经本院院长批准，可以延长{extension.label}）"
+    )
     return Flow(
         name=name,
         label=label,
@@ -51,6 +73,12 @@ def build(name: str, label: str, days: int, procedure: str) -> Flow:
         transitions=(
             *common.sessions(f"{_CPL} arts. 96-98", first_from="consented", label="记录调解"),
             common.extend("经双方同意延长调解期间（不计入审限）", "民事调解规定 art. 4", _WORKING),
+            common.approved_extension(
+                "extend_trial_limit",
+                _PENDING,
+                f"经本院院长批准延长审理期限（{extension.label}）",
+                f"{_CPL} art. {article}",
+            ),
             Transition(
                 "agree",
                 ("mediating",),
@@ -106,6 +134,18 @@ def build(name: str, label: str, days: int, procedure: str) -> Flow:
                 starts_on=("open",),
                 runs_in=frozenset(_WORKING),
                 extended_by=("extend",),
+            ),
+            DeadlineRule(
+                kind="trial_limit",
+                label=f"审理期限（{procedure}）",
+                period=limit,
+                legal_basis=trial_basis,
+                starts_on=("open",),
+                runs_in=frozenset(_PENDING),
+                extended_by=("extend_trial_limit",),
+                extension=extension,
+                from_receipt=True,
+                remind_before=15,
             ),
         ),
         documents=(DocumentSpec("civil_mediation", "民事调解书", f"{_CPL} art. 100", ("agreed",)),),

@@ -205,6 +205,7 @@ def test_org_add_is_recorded(store: Store, db_url: str, runner: CliRunner) -> No
                 "kind": "people_committee",
                 "level": "village",
                 "parent": None,
+                "court_code": None,
             },
         )
     ]

@@ -4,7 +4,9 @@ reported by ``audit verify`` (exit 10) with the case or user it concerns."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, select, text, update
@@ -19,7 +21,9 @@ from mediation.errors import PermissionDenied
 from mediation.storage import audit
 from mediation.storage._tables import app_user_table, proceeding_table
 from mediation.storage.store import Store
+from tests.commands.test_cli_peoples import _cli_built_once  # noqa: F401  (autouse)
 from tests.conftest import T0, drop_step_trigger, intake_record
+from tests.legal.helpers import EXAMPLES, Cli
 
 
 @pytest.fixture
@@ -158,3 +162,135 @@ def test_history_is_never_written_out_of_order(centre: Store, runner: CliRunner)
     assert out.exit_code == 3, out.output
     assert "早于本案上一次变更的时间 2026-03-02 09:00" in out.output
     assert snapshot(centre) == before
+
+
+# -- parties, deadlines, signatures, organisations (mediation.storage.record_rows) ----------
+
+
+@pytest.fixture
+def worked(store: Store, db_url: str, runner: CliRunner, tmp_path: Path) -> Cli:
+    """An intact record built through the CLI: a people's mediation case with a corrected
+    party, an extension by consent, an agreement signed by all (the confirmation window
+    restarted); an online case paused and resumed for an appraisal; an organisation added
+    as a court with its code, renamed, and another retired."""
+    store.close()
+    cli = Cli(runner, db_url, tmp_path)
+    case = cli.open("2026-03-02")
+    cli.ok("case", "amend-party", case, "李四", "--set", "phone=13700001111",
+           "--reason", "当事人更换手机号码", day="2026-03-02")  # fmt: skip
+    cli.step(case, "accept", "2026-03-02")
+    cli.step(case, "extend", "2026-03-20", reason="双方希望继续协商",
+             consented_by="张三、李四", new_due="2026-05-15")  # fmt: skip
+    cli.step(case, "assign", "2026-03-20", "--data", str(EXAMPLES / "assign.toml"))
+    cli.step(case, "inform", "2026-03-20")
+    cli.step(case, "record_session", "2026-03-23", kind="mediation", summary="双方陈述。")
+    cli.step(case, "agree_written", "2026-03-23", "--data", str(EXAMPLES / "agreement.toml"))
+    cli.sign_all(case, "2026-03-24")
+    online = cli.open("2026-01-14", flow="online")
+    cli.step(online, "choose_mediator", "2026-01-14", mediators="周明")
+    cli.step(online, "confirm", "2026-01-15")
+    cli.step(online, "notify_other_party", "2026-01-16", party="李四")
+    cli.step(online, "record_session", "2026-01-20", kind="mediation", summary="在线调解。")
+    cli.step(online, "start_appraisal", "2026-02-12", appraisal_body="某鉴定所", matter="伤残等级")
+    cli.step(online, "finish_appraisal", "2026-02-25", conclusion="十级伤残")
+    cli.ok("org", "add", "青法", "青山县人民法院", "--level", "county", "--kind", "court",
+           day="2026-03-02")  # fmt: skip
+    cli.ok("org", "set-court-code", "青法", "浙0681", day="2026-03-02")
+    cli.ok("org", "edit", "青法", "--name", "青山县人民法院（新）", day="2026-03-03")
+    cli.ok("org", "add", "溪村", "溪村人民调解委员会", "--level", "village", day="2026-03-02")
+    cli.ok("org", "retire", "溪村", "--reason", "并入桥头", day="2026-03-04")
+    cli.case = case  # type: ignore[attr-defined]
+    cli.online = online  # type: ignore[attr-defined]
+    return cli
+
+
+def _audit(cli: Cli) -> Any:
+    return cli("audit", "verify", day="2026-03-25")
+
+
+def test_a_worked_record_verifies_clean(worked: Cli) -> None:
+    out = _audit(worked)
+    assert out.exit_code == 0, out.output
+
+
+def _tamper(db_url: str, sql: str, **params: Any) -> None:
+    store = Store(db_url)
+    try:
+        with store.write() as conn:
+            assert conn.execute(text(sql), params).rowcount >= 1
+    finally:
+        store.close()
+
+
+def test_a_phone_changed_behind_the_chain_is_reported(worked: Cli, db_url: str) -> None:
+    _tamper(db_url, "UPDATE party SET phone = '13900000000' WHERE name = '李四'")
+    out = _audit(worked)
+    assert out.exit_code == 10, out.output
+    assert "当事人信息与审计链不符" in out.output and worked.case in out.output  # type: ignore[attr-defined]
+
+
+def test_a_party_added_behind_the_chain_is_reported(worked: Cli, db_url: str) -> None:
+    _tamper(
+        db_url,
+        "INSERT INTO party (dispute_id, role, kind, ordinal, name) "
+        "SELECT dispute_id, 'third_party', 'person', 9, '王五' FROM party WHERE name = '张三'",
+    )
+    assert "当事人信息与审计链不符" in _audit(worked).output
+
+
+def test_a_due_date_changed_behind_the_chain_is_reported(worked: Cli, db_url: str) -> None:
+    _tamper(
+        db_url,
+        "UPDATE deadline SET due = :due WHERE proceeding_id = "
+        "(SELECT id FROM proceeding WHERE case_number = :case) AND kind = 'mediation_period'",
+        due=date(2026, 12, 31),
+        case=worked.online,  # type: ignore[attr-defined]
+    )
+    out = _audit(worked)
+    assert out.exit_code == 10, out.output
+    assert "期限与审计链不符" in out.output and worked.online in out.output  # type: ignore[attr-defined]
+
+
+def test_a_deadline_deleted_behind_the_chain_is_reported(worked: Cli, db_url: str) -> None:
+    _tamper(
+        db_url,
+        "DELETE FROM deadline WHERE proceeding_id = "
+        "(SELECT id FROM proceeding WHERE case_number = :case) AND status <> 'open'",
+        case=worked.case,  # type: ignore[attr-defined]
+    )
+    assert "期限与审计链不符" in _audit(worked).output
+
+
+def test_a_signature_changed_behind_the_chain_is_reported(worked: Cli, db_url: str) -> None:
+    _tamper(db_url, "UPDATE signature SET method = 'fingerprint' WHERE signer_name = '李四'")
+    out = _audit(worked)
+    assert out.exit_code == 10, out.output
+    assert "签名记录与审计链不符" in out.output and worked.case in out.output  # type: ignore[attr-defined]
+
+
+def test_a_signature_inserted_behind_the_chain_is_reported(worked: Cli, db_url: str) -> None:
+    _tamper(
+        db_url,
+        "INSERT INTO signature (proceeding_id, document_kind, signer_kind, signer_name, method,"
+        " signed_at, recorded_by, recorded_at) SELECT proceeding_id, document_kind, signer_kind,"
+        " '王五', method, signed_at, recorded_by, recorded_at FROM signature"
+        " WHERE signer_name = '张三'",
+    )
+    assert "王五（表中有、链中无）" in _audit(worked).output
+
+
+def test_an_organisation_renamed_behind_the_chain_is_reported(worked: Cli, db_url: str) -> None:
+    _tamper(db_url, "UPDATE organisation SET name = '某某法院' WHERE code = '青法'")
+    out = _audit(worked)
+    assert out.exit_code == 10, out.output
+    assert "组织 青法" in out.output and "组织信息与审计链不符" in out.output
+
+
+def test_a_court_code_or_retirement_changed_behind_the_chain_is_reported(
+    worked: Cli, db_url: str
+) -> None:
+    _tamper(db_url, "UPDATE organisation SET court_code = '浙0682' WHERE code = '青法'")
+    _tamper(db_url, "UPDATE organisation SET periods = '{}' WHERE code = '溪村'")
+    out = _audit(worked).output
+    assert "组织 青法" in out and "浙0682" in out
+    assert "组织 溪村" in out and "retired" in out
