@@ -1,0 +1,83 @@
+"""The users' language: Chinese by default, English with ``--lang en`` or an English
+locale, through the gettext catalog (mediation/locale), which must match the sources."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from mediation import i18n
+from mediation.cli import app
+from mediation.locale import catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The real ``mediation`` command in a fresh process (the language is chosen before the
+    command modules are imported, so each language needs its own process)."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL")}
+    environ.update({"LANG": "C.UTF-8", "PYTHONPATH": str(ROOT), "COLUMNS": "100", **env})
+    return subprocess.run(
+        [sys.executable, "-m", "mediation.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_catalogs_match_the_sources() -> None:
+    """The English .po holds exactly the strings marked in the sources, and the .mo is the
+    compiled .po (run ``python -m mediation.locale.catalog --write`` when this fails)."""
+    assert catalog.problems() == []
+
+
+def test_language_from_the_environment() -> None:
+    assert i18n.language_from_env({}) == "zh"
+    assert i18n.language_from_env({"LANG": "C.UTF-8"}) == "zh"
+    assert i18n.language_from_env({"LANG": "zh_CN.UTF-8"}) == "zh"
+    assert i18n.language_from_env({"LANG": "en_US.UTF-8"}) == "en"
+    assert i18n.language_from_env({"LANG": "zh_CN.UTF-8", "LC_ALL": "en_GB.UTF-8"}) == "en"
+    assert i18n.language_from_env({"LANG": "en_US.UTF-8", "LANGUAGE": "zh_CN:en"}) == "zh"
+    assert i18n.language_from_env({"LANG": "en_US.UTF-8", "MEDIATION_LANG": "zh"}) == "zh"
+
+
+def test_translation_is_looked_up_when_called() -> None:
+    i18n.set_language("en")
+    assert i18n._("选项") == "Options"
+    i18n.set_language("zh")
+    assert i18n._("选项") == "选项"
+
+
+def test_root_help_in_chinese_and_in_english() -> None:
+    zh = cli("--help")
+    assert zh.returncode == 0, zh.stderr
+    assert "用法：" in zh.stdout and "选项:" in zh.stdout and "显示本帮助并退出。" in zh.stdout
+    assert "Show this message" not in zh.stdout
+    en = cli("--lang", "en", "--help")
+    assert en.returncode == 0, en.stderr
+    assert "Usage:" in en.stdout and "Options:" in en.stdout
+    assert "Show this message and exit." in en.stdout
+    by_locale = cli("--help", LANG="en_US.UTF-8")
+    assert by_locale.stdout == en.stdout
+
+
+def test_click_errors_in_chinese() -> None:
+    result = cli("case", "nosuch")
+    assert result.returncode == 2
+    assert "错误：没有命令 'nosuch'。" in result.stderr
+    assert "Error" not in result.stderr and "No such command" not in result.stderr
+    english = cli("--lang", "en", "case", "nosuch")
+    assert "Error: No such command 'nosuch'." in english.stderr
+
+
+def test_unknown_language_is_refused(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--lang", "fr", "workflow", "list"])
+    assert result.exit_code == 2
+    assert "不支持的语言 fr" in result.output
