@@ -77,14 +77,12 @@ def choose_from_argv(argv: list[str]) -> None:
             found = argv[i + 1]
         elif token.startswith("--lang="):
             found = token.split("=", 1)[1]
-        elif not token.startswith("-") and (i == 0 or argv[i - 1] != "--lang"):
-            if i == 0 or argv[i - 1] not in ("--db", "--as", "--log-level"):
-                break
-    if found is not None:
-        try:
-            set_language(found)
-        except ValueError:
-            pass  # the root option reports it
+        elif not token.startswith("-") and (
+            i == 0 or argv[i - 1] not in ("--lang", "--db", "--as", "--log-level")
+        ):
+            break
+    if found is not None and found.strip().lower()[:2] in ("zh", "en"):
+        set_language(found)  # (another value: the root option reports it)
 
 
 def language() -> str:

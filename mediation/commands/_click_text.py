@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 import typer.core
+from typer._click import core as click_core
 from typer._click import exceptions, formatting
 from typer._click.utils import echo
 
@@ -132,6 +133,29 @@ def _translated_help(text: str) -> str:
     return text
 
 
+def _width(text: str) -> int:
+    """Terminal columns of ``text`` (a CJK character takes two)."""
+    return sum(2 if ord(c) >= 0x1100 else 1 for c in text)
+
+
+def _wrapped_short_help(original: Callable[[str, int], str]) -> Callable[[str, int], str]:
+    def make_default_short_help(help: str, max_length: int = 45) -> str:
+        if _width(help) == len(help):
+            return original(help, max_length)
+        first = help.split("\n\n", 1)[0].replace("\n", "")
+        sentence = re.split(r"[。；]", first, maxsplit=1)[0]
+        if _width(sentence) <= max_length:
+            return sentence
+        cut = ""
+        for char in sentence:
+            if _width(cut + char) > max_length - 1:
+                break
+            cut += char
+        return cut + "…"
+
+    return make_default_short_help
+
+
 def install() -> None:
     """Route typer's and click's own words through :func:`mediation.i18n._` (once)."""
     if getattr(formatting.HelpFormatter, "_mediation_i18n", False):
@@ -141,4 +165,5 @@ def install() -> None:
     exceptions.UsageError.show = _show_usage  # type: ignore[method-assign]
     formatting.HelpFormatter.write_usage = _wrapped_usage(formatting.HelpFormatter.write_usage)  # type: ignore[method-assign]
     formatting.HelpFormatter.write_dl = _wrapped_dl(formatting.HelpFormatter.write_dl)  # type: ignore[method-assign]
+    click_core.make_default_short_help = _wrapped_short_help(click_core.make_default_short_help)  # type: ignore[attr-defined]
     formatting.HelpFormatter._mediation_i18n = True  # type: ignore[attr-defined]

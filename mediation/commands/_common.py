@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from mediation.errors import MediationError
+from mediation.i18n import _
 
 # We use no pydantic plugins; looking for them scans every installed package's entry
 # points (~30 ms of every command's start-up).
@@ -36,7 +37,7 @@ def group(help: str) -> typer.Typer:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help=_("输出 JSON 而非文本。"))]
 
 
 @dataclass

@@ -164,16 +164,16 @@ def build(group: str | None = None, command: str | None = None) -> typer.Typer:
     for name in _GROUPS:
         app.add_typer(_group(name), name=name)
 
-    from mediation.commands.db import backup, init
-    from mediation.commands.demo import demo
-    from mediation.commands.transfer import export_db, import_db
+    from mediation.commands.db import BACKUP_HELP, INIT_HELP, backup, init
+    from mediation.commands.demo import DEMO_HELP, demo
+    from mediation.commands.transfer import EXPORT_HELP, IMPORT_HELP, export_db, import_db
 
     # The root's own commands, in the order their help lists them.
-    app.command()(init)
-    app.command()(backup)
-    app.command("export")(export_db)
-    app.command("import")(import_db)
-    app.command()(demo)
+    app.command(help=_(INIT_HELP))(init)
+    app.command(help=_(BACKUP_HELP))(backup)
+    app.command("export", help=_(EXPORT_HELP))(export_db)
+    app.command("import", help=_(IMPORT_HELP))(import_db)
+    app.command(help=_(DEMO_HELP))(demo)
     return app
 
 

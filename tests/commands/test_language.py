@@ -81,3 +81,42 @@ def test_unknown_language_is_refused(runner: CliRunner) -> None:
     result = runner.invoke(app, ["--lang", "fr", "workflow", "list"])
     assert result.exit_code == 2
     assert "不支持的语言 fr" in result.output
+
+
+def test_case_help_in_chinese(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["case", "--help"])
+    assert result.exit_code == 0
+    assert "案件：开立、列出、查看、推进。" in result.output
+    assert "根据登记文件开立案件" in result.output
+    listing = runner.invoke(app, ["case", "list", "--help"])
+    assert "当事人姓名（或其一部分）。" in listing.output
+    assert "Only this" not in listing.output and "Show this message" not in listing.output
+
+
+def test_case_help_in_english() -> None:
+    result = cli("--lang", "en", "case", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Cases: open, list, show, advance." in result.stdout
+    assert "Open a case from an intake file" in result.stdout
+    listing = cli("--lang", "en", "case", "list", "--help")
+    assert "A party's name (or a part of it)." in listing.stdout
+    assert "当事人" not in listing.stdout
+
+
+def test_every_help_text_is_chinese() -> None:
+    """No command or option of the whole app has an English-only help text."""
+    import re
+
+    import typer.main
+
+    def walk(command: object) -> list[str]:
+        found = [getattr(command, "help", None) or ""]
+        found += [getattr(p, "help", None) or "" for p in getattr(command, "params", [])]
+        for sub in getattr(command, "commands", {}).values():
+            found += walk(sub)
+        return found
+
+    texts = walk(typer.main.get_command(app))
+    english = [t for t in texts if t and not re.search(r"[\u4e00-\u9fff]", t)]
+    allowed = {"text | mermaid"}
+    assert [t for t in english if t not in allowed] == []
