@@ -50,7 +50,7 @@ def case_open(
         if not (interactive or sys.stdin.isatty()):
             raise MediationError(
                 "no intake file given",
-                hint="pass --from FILE (see data/examples/), or -i to be asked",
+                hint=_("请用 --from FILE（见 data/examples/），或用 -i 逐项提问"),
             )
         from mediation.commands._prompts import ask_intake
 

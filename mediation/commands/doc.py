@@ -373,7 +373,7 @@ def doc_verify(
         data = file.read_bytes()
     except OSError as exc:
         raise MediationError(
-            f"cannot read {file}: {exc.strerror}", hint="give the path of the signed PDF"
+            f"cannot read {file}: {exc.strerror}", hint=_("请给出已签名 PDF 的路径")
         ) from None
     with current_settings().api() as api:
         result = api.verify_document(data, case=case)

@@ -158,7 +158,7 @@ def org_set_period(
     ]
     if len(given) != 1:
         raise MediationError(
-            "give exactly one of --days, --working-days, --months", hint="e.g. --working-days 30"
+            "give exactly one of --days, --working-days, --months", hint=_("例如 --working-days 30")
         )
     with current_settings().api() as api:
         result = api.set_period(code, flow=flow, kind=kind, count=given[0][0], unit=given[0][1])

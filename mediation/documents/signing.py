@@ -39,6 +39,7 @@ from mediation.errors import (
     TransitionNotAllowed,
     UsageError,
 )
+from mediation.i18n import _
 from mediation.storage._tables import (
     document_table,
     organisation_table,
@@ -104,7 +105,7 @@ def sign_document(
     :raises UsageError: when the passphrase does not open the key file.
     """
     with store.read() as conn:
-        pid, _ = resolve(conn, case_ref)
+        pid, _number = resolve(conn, case_ref)
         case = case_row(conn, pid)
         doc = _document(conn, pid, kind, seq)
         org = conn.execute(
@@ -182,7 +183,7 @@ def sign_document(
         ):
             raise ConflictError(
                 f"{case.case_number} 的案件记录、{doc.title}或签章密钥在签章时被他人改动，未保存",
-                hint="run the command again",
+                hint=_("请重新运行命令"),
             )
         conn.execute(
             update(document_table)
@@ -368,7 +369,7 @@ def _seal_pdf(
     except Exception as exc:  # pyHanko raises many kinds on a malformed PDF
         raise MediationError(
             f"the document could not be signed: {exc}",
-            hint="render it again with `mediation doc render`",
+            hint=_("请用 `mediation doc render` 重新生成"),
         ) from None
     signed: bytes = out.getvalue()
     return signed
@@ -453,7 +454,7 @@ def verify_document(
         )
         where = "任何案件"
         if case_ref is not None:
-            pid, _ = resolve(conn, case_ref)
+            pid, _number = resolve(conn, case_ref)
             query = query.where(document_table.c.proceeding_id == pid)
             where = conn.execute(
                 select(proceeding_table.c.case_number).where(proceeding_table.c.id == pid)

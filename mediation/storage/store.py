@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from mediation.errors import SchemaError, UsageError
+from mediation.i18n import _
 
 if TYPE_CHECKING:
     from mediation.domain.calendar import WorkCalendar
@@ -243,9 +244,7 @@ class Store:
                 "backup copies SQLite files; PostgreSQL has pg_dump",
                 hint="pg_dump --format=custom --file centre.dump DBNAME (see docs/admin/backup.md)",
             )
-        exists = UsageError(
-            f"{target} exists", hint="choose a new file name; nothing is overwritten"
-        )
+        exists = UsageError(f"{target} exists", hint=_("请换一个新文件名；不会覆盖任何文件"))
         if target.exists() or target.is_symlink():
             raise exists
         target.parent.mkdir(parents=True, exist_ok=True)

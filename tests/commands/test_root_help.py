@@ -63,7 +63,7 @@ def test_help_is_typers_without_importing_typer() -> None:
     typer = _run(_TYPER, "--help")
     assert (stored.returncode, typer.returncode) == (0, 0)
     assert stored.stdout == typer.stdout
-    assert stored.stdout.startswith(b"Usage: mediation [OPTIONS] COMMAND [ARGS]...\n")
+    assert stored.stdout.startswith("用法：mediation [OPTIONS] COMMAND [ARGS]...\n".encode())
     assert _without_report(stored.stderr) == (b"", False)
 
 
