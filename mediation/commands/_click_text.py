@@ -160,10 +160,10 @@ def install() -> None:
     """Route typer's and click's own words through :func:`mediation.i18n._` (once)."""
     if getattr(formatting.HelpFormatter, "_mediation_i18n", False):
         return
-    typer.core._ = words  # type: ignore[attr-defined]
+    typer.core._ = words  # type: ignore[assignment]
     exceptions.ClickException.show = _show_click  # type: ignore[method-assign]
     exceptions.UsageError.show = _show_usage  # type: ignore[method-assign]
     formatting.HelpFormatter.write_usage = _wrapped_usage(formatting.HelpFormatter.write_usage)  # type: ignore[method-assign]
     formatting.HelpFormatter.write_dl = _wrapped_dl(formatting.HelpFormatter.write_dl)  # type: ignore[method-assign]
-    click_core.make_default_short_help = _wrapped_short_help(click_core.make_default_short_help)  # type: ignore[attr-defined]
+    click_core.make_default_short_help = _wrapped_short_help(click_core.make_default_short_help)  # type: ignore[assignment]
     formatting.HelpFormatter._mediation_i18n = True  # type: ignore[attr-defined]

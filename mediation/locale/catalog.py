@@ -38,7 +38,7 @@ def extracted() -> Catalog:
     ):
         if filename.startswith("locale/"):
             continue
-        template.add(message, locations=[(f"mediation/{filename}", None)], context=context)
+        template.add(message, locations=[(f"mediation/{filename}", 0)], context=context)
     return template
 
 
