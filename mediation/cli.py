@@ -32,6 +32,10 @@ def _stored_help(stream: Any) -> str | None:
 
     if stream is None or "_MEDIATION_COMPLETE" in os.environ:
         return None
+    from mediation.i18n import language_from_env
+
+    if language_from_env() != "zh":
+        return None  # the stored help is the Chinese one
     encoding = (getattr(stream, "encoding", None) or "").replace("_", "-").lower()
     if encoding not in ("utf-8", "utf8"):
         return None
@@ -45,7 +49,12 @@ def _stored_help(stream: Any) -> str | None:
 def main() -> None:
     """Console-script entry point: run the command line in :data:`sys.argv`."""
     argv = sys.argv[1:]
+    if "--lang" in argv or any(a.startswith("--lang=") for a in argv):
+        from mediation.i18n import choose_from_argv
+
+        choose_from_argv(argv)  # before the command modules (and their help) are imported
     if argv in ([], ["--help"]):
+        # (with --lang, or in English, typer prints it: the stored help is the Chinese one)
         # `mediation --help` prints to stdout and succeeds; `mediation` alone is a usage
         # error (exit 2) that prints the same help to stderr.
         stream = sys.stdout if argv else sys.stderr

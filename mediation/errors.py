@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from mediation.i18n import _
+
 
 class ExitCode(IntEnum):
     """Exit codes of the ``mediation`` command (documented in docs/reference/exit-codes.md)."""
@@ -63,7 +65,7 @@ class ValidationError(MediationError):
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(
             f"{source} 有 {len(problems)} 处错误，未写入任何数据:\n{lines}",
-            hint="fix the fields listed above and run the command again",
+            hint=_("改正上面列出的字段后重新运行命令"),
         )
         self.problems = problems
 

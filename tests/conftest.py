@@ -124,6 +124,20 @@ def _cli_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _chinese(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts in Chinese, whatever the machine's locale (a test that passes
+    ``--lang en`` or sets ``LANG`` leaves no language behind)."""
+    from mediation import i18n
+
+    for name in ("MEDIATION_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)
+
+
+@pytest.fixture(autouse=True)
 def _pinned_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pin the clock every command reads (``MEDIATION_NOW``) to :data:`T0`, so that no test
     depends on the day it runs; a test that needs another moment sets its own."""

@@ -42,6 +42,8 @@ MAX_LINES = 600
 #: other (``domain`` ↔ ``workflows`` for instance), as long as no module cycle results.
 LAYERS: dict[str, int] = {
     "errors": 0,
+    "i18n": 0,  # the user's language: _() and the catalogs, stdlib only
+    "locale": 0,  # the catalogs and their (dev-only) builder
     "_exports": 0,  # the public names and their modules: data, no imports
     "domain": 1,
     "workflows": 1,

@@ -10,6 +10,7 @@ from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from mediation.api._base import Session, raise_pinned_clock_refused
 from mediation.engine.permissions import Action
+from mediation.i18n import _
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -454,7 +455,7 @@ class AdminAPI(Session):
                 raise TamperedError(
                     f"审计链未通过核验（{len(report.problems)} 处问题），不生成检查点："
                     + "".join(f"\n  {p}" for p in report.problems[:20]),
-                    hint="run `mediation audit verify` for every problem and restore from a backup",
+                    hint=_("请运行 `mediation audit verify` 查看全部问题，并从备份恢复"),
                 )
             return checkpoint.take(conn, now=self.clock.now())
 
@@ -526,7 +527,7 @@ def _checkpoint_of(since: AuditCheckpoint | Path | None) -> AuditCheckpoint | No
     except OSError as exc:
         raise UsageError(
             f"cannot read {since}: {exc.strerror}",
-            hint="give a file written by `mediation audit checkpoint`",
+            hint=_("请给出 `mediation audit checkpoint` 写出的检查点文件"),
         ) from None
     return checkpoint.parse(raw, str(since))
 

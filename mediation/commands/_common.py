@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from mediation.errors import MediationError
+from mediation.i18n import _
 
 # We use no pydantic plugins; looking for them scans every installed package's entry
 # points (~30 ms of every command's start-up).
@@ -36,7 +37,7 @@ def group(help: str) -> typer.Typer:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help=_("输出 JSON 而非文本。"))]
 
 
 @dataclass
@@ -117,7 +118,7 @@ def database_refusal(exc: Exception) -> MediationError | None:
     first = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
     lost = any(word in first for word in ("closed", "terminat", "lost"))
     if exc.connection_invalidated or ("connection" in first.lower() and lost):
-        hint = "the database connection was lost; nothing was written — run the command again"
+        hint = _("与数据库的连接已断开；未写入任何数据——请重新运行命令")
     elif "permission denied" in first or "must be owner" in first:
         hint = (
             "the database role lacks this privilege; schema changes run as the owner "
@@ -129,7 +130,7 @@ def database_refusal(exc: Exception) -> MediationError | None:
             "请由数据库所有者运行 mediation db upgrade"
         )
     else:
-        hint = "nothing was written (the transaction was rolled back)"
+        hint = _("未写入任何数据（事务已回滚）")
     return MediationError(f"the database refused: {first}", hint=hint)
 
 
@@ -213,7 +214,7 @@ def write_file(output: Path, data: bytes) -> None:
             raise _symlink_refused(output) from None
         raise MediationError(
             f"cannot write {output}: {exc.strerror}",
-            hint="check that the folder exists and is writable",
+            hint=_("请检查文件夹是否存在且可写"),
         ) from None
     try:
         with os.fdopen(fd, "wb") as out:
@@ -223,5 +224,5 @@ def write_file(output: Path, data: bytes) -> None:
             output.unlink(missing_ok=True)
         raise MediationError(
             f"cannot write {output}: {exc.strerror}",
-            hint="check that the disk has room and run the command again",
+            hint=_("请检查磁盘空间后重新运行命令"),
         ) from None

@@ -7,19 +7,25 @@ import typer
 
 from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
 from mediation.errors import ExitCode
+from mediation.i18n import _
 
-audit_app = group("Tamper-evident history: verify the hash chains, keep signed checkpoints.")
+audit_app = group(_("防篡改历史：核验哈希链，保存签名检查点。"))
 
 SinceOpt = Annotated[
     Path | None,
     typer.Option(
         "--since",
-        help="A checkpoint file (`audit checkpoint`): check only what was written after it.",
+        help=_("检查点文件（`audit checkpoint` 写出）：只核验其后写入的内容。"),
     ),
 ]
 
 
-@audit_app.command("verify")
+@audit_app.command(
+    "verify",
+    help=_(
+        "重新计算每个事件的哈希和两条链（每个纠纷的链和整个数据库的链），并据此核对案件、用户、密钥和已盖章文书；报告每一处被修改、删除或插入的记录及其位置。发现任何断裂时退出码为 10。\n\n使用 --since 时，先核对检查点的签名以及链是否仍从它记录的链头延续，然后只核对其后写入的记录及其涉及的行：历史一年与一天一样快。\n\n示例：mediation audit verify --since /srv/anchors/audit-2026-11-22.json"
+    ),
+)
 @handled
 def audit_verify(since: SinceOpt = None, json_out: JsonOpt = False) -> None:
     """Recompute every event's hash and both chains (each dispute's, and the database's),
@@ -58,12 +64,17 @@ def audit_verify(since: SinceOpt = None, json_out: JsonOpt = False) -> None:
         raise typer.Exit(int(ExitCode.TAMPERED))
 
 
-@audit_app.command("checkpoint")
+@audit_app.command(
+    "checkpoint",
+    help=_(
+        "核验审计链（全部，或自上一个检查点起），并写出其链头的签名检查点：位置、链头哈希、时间、数据库标识。请把它保存在数据库之外（另一台机器）；`audit verify --since FILE` 从那里开始核验。核验发现问题时退出码为 10，不写任何文件。\n\n示例：mediation audit checkpoint -o /srv/anchors/audit-2026-11-23.json"
+    ),
+)
 @handled
 def audit_checkpoint(
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="A new file (never overwritten); default stdout."),
+        typer.Option("-o", "--output", help=_("新文件（从不覆盖）；默认为标准输出。")),
     ] = None,
     since: SinceOpt = None,
     json_out: JsonOpt = False,
@@ -81,7 +92,7 @@ def audit_checkpoint(
 
     if output is not None and (output.exists() or output.is_symlink()):
         check_output(output)
-        raise UsageError(f"{output} exists", hint="choose a new file name; nothing is overwritten")
+        raise UsageError(f"{output} exists", hint=_("请换一个新文件名；不会覆盖任何文件"))
     with current_settings().api() as api:
         checkpoint = api.audit_checkpoint(since=since)
     if output is None:

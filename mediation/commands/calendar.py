@@ -13,19 +13,23 @@ from mediation.commands._common import (
     handled,
     warn_calendar,
 )
+from mediation.i18n import _
 
-calendar_app = group("Holiday calendar: load and show years.")
-deadline_app = group("Statutory periods: compute due dates.")
+calendar_app = group(_("节假日日历：载入和查看年份。"))
+deadline_app = group(_("法定期间：计算届满日。"))
 
 
-@calendar_app.command("load")
+@calendar_app.command(
+    "load",
+    help=_(
+        "载入一年的节假日日历，并重新计算暂定期限（一个事务）。\n\n示例：mediation calendar load data/holidays/2026.toml"
+    ),
+)
 @handled
 def calendar_load(
     file: Annotated[
         Path,
-        typer.Argument(
-            help="Year calendar file (TOML or JSON), written like data/holidays/2026.toml."
-        ),
+        typer.Argument(help=_("年度日历文件（TOML 或 JSON），格式同 data/holidays/2026.toml。")),
     ],
     json_out: JsonOpt = False,
 ) -> None:
@@ -51,10 +55,15 @@ def calendar_load(
         echo(f"  {r['case_number']} {r['kind']}：{r['previous_due']} → {r['due']}")
 
 
-@calendar_app.command("show")
+@calendar_app.command(
+    "show",
+    help=_(
+        "显示一年中工作日的节假日和周末调休上班日，以及其来源。\n\n示例：mediation calendar show 2026"
+    ),
+)
 @handled
 def calendar_show(
-    year: Annotated[int, typer.Argument(help="Year, e.g. 2026.", min=1949, max=2200)],
+    year: Annotated[int, typer.Argument(help=_("年份，例如 2026。"), min=1949, max=2200)],
     json_out: JsonOpt = False,
 ) -> None:
     """Show a year's weekday holidays and weekend working days, and where they come from.
@@ -97,21 +106,24 @@ def _calendar_for_settings() -> Any:
         return api.working_calendar()
 
 
-@deadline_app.command("compute")
+@deadline_app.command(
+    "compute",
+    help=_(
+        "按引擎的同一规则计算届满日（起算日不计入，月末对齐，最后一日为休息日的顺延至下一个工作日，计入调休）。\n\n示例：mediation deadline compute 2026-01-30 --months 1 --json"
+    ),
+)
 @handled
 def deadline_compute(
     start: Annotated[
-        str, typer.Argument(help="Date of the triggering event (YYYY-MM-DD); not counted.")
+        str, typer.Argument(help=_("引起期间开始的事件日期（YYYY-MM-DD），不计入期间。"))
     ],
-    days: Annotated[
-        int | None, typer.Option("--days", help="N days (日).", min=0, max=36_600)
-    ] = None,
+    days: Annotated[int | None, typer.Option("--days", help=_("N 日。"), min=0, max=36_600)] = None,
     working_days: Annotated[
         int | None,
-        typer.Option("--working-days", help="N working days (个工作日).", min=0, max=10_000),
+        typer.Option("--working-days", help=_("N 个工作日。"), min=0, max=10_000),
     ] = None,
     months: Annotated[
-        int | None, typer.Option("--months", help="N months (个月).", min=0, max=1_200)
+        int | None, typer.Option("--months", help=_("N 个月。"), min=0, max=1_200)
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:

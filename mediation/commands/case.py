@@ -17,19 +17,25 @@ from mediation.commands._common import (
     warn_calendar,
 )
 from mediation.errors import MediationError
+from mediation.i18n import _
 
-case_app = group("Cases: open, list, show, advance.")
+case_app = group(_("案件：开立、列出、查看、推进。"))
 
 
-@case_app.command("open")
+@case_app.command(
+    "open",
+    help=_(
+        "根据登记文件开立案件，或在终端中逐项回答提问。\n\n示例：mediation case open --from data/examples/intake.toml"
+    ),
+)
 @handled
 def case_open(
     from_file: Annotated[
-        Path | None, typer.Option("--from", help="Intake file (JSON or TOML).")
+        Path | None, typer.Option("--from", help=_("登记文件（JSON 或 TOML）。"))
     ] = None,
     interactive: Annotated[
         bool,
-        typer.Option("--interactive", "-i", help="Ask for the fields even when not in a terminal."),
+        typer.Option("--interactive", "-i", help=_("即使不在终端中也逐项提问。")),
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -44,7 +50,7 @@ def case_open(
         if not (interactive or sys.stdin.isatty()):
             raise MediationError(
                 "no intake file given",
-                hint="pass --from FILE (see data/examples/), or -i to be asked",
+                hint=_("请用 --from FILE（见 data/examples/），或用 -i 逐项提问"),
             )
         from mediation.commands._prompts import ask_intake
 
@@ -78,46 +84,53 @@ def _day(value: str | None, option: str) -> Any:
     return None if value is None else parse_day(value, option, source="case list")
 
 
-@case_app.command("list")
+@case_app.command(
+    "list",
+    help=_(
+        "列出案件，按立案时间由近及远分页显示；可按当事人、电话、身份证号、标题、类型、受理日期、状态或调解员查找。身份证号和电话以遮蔽形式显示（--json 亦然）。\n\n示例：mediation case list --state 调查调解中 --party 张 --from 2026-03-01"
+    ),
+)
 @handled
 def case_list(
     flow: Annotated[
-        str | None, typer.Option(help="Only this flow, e.g. peoples or 人民调解.")
+        str | None, typer.Option(help=_("只看此流程，例如 peoples 或 人民调解。"))
     ] = None,
     state: Annotated[
-        str | None, typer.Option(help="Only this state, e.g. mediating or 调查调解中.")
+        str | None, typer.Option(help=_("只看此状态，例如 mediating 或 调查调解中。"))
     ] = None,
-    org: Annotated[str | None, typer.Option(help="Only this organisation (code or name).")] = None,
-    level: Annotated[str | None, typer.Option(help="village | township | county | city")] = None,
-    mediator: Annotated[str | None, typer.Option(help="Only cases of this mediator.")] = None,
+    org: Annotated[str | None, typer.Option(help=_("只看此组织（代码或名称）。"))] = None,
+    level: Annotated[
+        str | None, typer.Option(help=_("village | township | county | city（村、乡镇、县、市）"))
+    ] = None,
+    mediator: Annotated[str | None, typer.Option(help=_("只看此调解员的案件。"))] = None,
     mine: Annotated[
-        bool, typer.Option("--mine", help="Only cases assigned to me (the acting login).")
+        bool, typer.Option("--mine", help=_("只看分配给我（当前登录）的案件。"))
     ] = False,
     dispute_type: Annotated[
         str | None,
-        typer.Option("--type", help="Only this dispute type, e.g. neighbourhood or 邻里."),
+        typer.Option("--type", help=_("只看此纠纷类型，例如 neighbourhood 或 邻里。")),
     ] = None,
-    party: Annotated[str | None, typer.Option(help="A party's name (or a part of it).")] = None,
-    phone: Annotated[str | None, typer.Option(help="A party's phone number (exact).")] = None,
+    party: Annotated[str | None, typer.Option(help=_("当事人姓名（或其一部分）。"))] = None,
+    phone: Annotated[str | None, typer.Option(help=_("当事人电话（完全一致）。"))] = None,
     id_number: Annotated[
-        str | None, typer.Option("--id-number", help="A party's ID number (exact).")
+        str | None, typer.Option("--id-number", help=_("当事人身份证号（完全一致）。"))
     ] = None,
-    text: Annotated[str | None, typer.Option(help="Words in the dispute's title.")] = None,
+    text: Annotated[str | None, typer.Option(help=_("纠纷标题中的文字。"))] = None,
     received_from: Annotated[
-        str | None, typer.Option("--from", help="Received on or after this day (YYYY-MM-DD).")
+        str | None, typer.Option("--from", help=_("受理日期不早于此日（YYYY-MM-DD）。"))
     ] = None,
     received_to: Annotated[
-        str | None, typer.Option("--to", help="Received on or before this day (YYYY-MM-DD).")
+        str | None, typer.Option("--to", help=_("受理日期不晚于此日（YYYY-MM-DD）。"))
     ] = None,
-    overdue: Annotated[
-        bool, typer.Option("--overdue", help="Only cases with an overdue deadline.")
-    ] = False,
-    status: Annotated[str, typer.Option(help="open | closed | all")] = "all",
+    overdue: Annotated[bool, typer.Option("--overdue", help=_("只看有逾期期限的案件。"))] = False,
+    status: Annotated[
+        str, typer.Option(help=_("open | closed | all（进行中、已结、全部）"))
+    ] = "all",
     limit: Annotated[
-        int, typer.Option(help="At most this many, latest filed first.", min=1, max=100_000)
+        int, typer.Option(help=_("最多显示这么多件，按立案时间由近及远。"), min=1, max=100_000)
     ] = 50,
     offset: Annotated[
-        int, typer.Option(help="Skip this many (the next page).", min=0, max=10_000_000)
+        int, typer.Option(help=_("跳过这么多件（下一页）。"), min=0, max=10_000_000)
     ] = 0,
     json_out: JsonOpt = False,
 ) -> None:
@@ -180,13 +193,16 @@ def case_list(
     echo(f"共 {found.total} 件，显示 {first}–{found.offset + len(rows)}")
 
 
-@case_app.command("show")
+@case_app.command(
+    "show",
+    help=_(
+        '查看案件：纠纷、当事人（遮蔽）、期限以及下一步可做的事。\n\n示例：mediation case show "（2026）城关人调字第1号"'
+    ),
+)
 @handled
 def case_show(
-    case: Annotated[str, typer.Argument(help="Case number or id.")],
-    reveal: Annotated[
-        bool, typer.Option(help="Show ID numbers, phones and addresses unmasked.")
-    ] = False,
+    case: Annotated[str, typer.Argument(help=_("案件编号或 id。"))],
+    reveal: Annotated[bool, typer.Option(help=_("不遮蔽显示身份证号、电话和住址。"))] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Show a case: dispute, parties (masked), deadlines and what can be done next.
@@ -245,10 +261,12 @@ def case_show(
     )
 
 
-@case_app.command("history")
+@case_app.command(
+    "history", help=_("按时间顺序显示案件已记录的事件。\n\n示例：mediation case history 1")
+)
 @handled
 def case_history(
-    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    case: Annotated[str, typer.Argument(help=_("案件编号或 id。"))],
     json_out: JsonOpt = False,
 ) -> None:
     """Show the recorded events of a case, oldest first.
@@ -312,10 +330,13 @@ def _event_note(event: dict[str, Any]) -> str:
     return note
 
 
-@case_app.command("next")
+@case_app.command(
+    "next",
+    help=_("列出现在可以执行的步骤，包括其名称和各自需要的数据。\n\n示例：mediation case next 1"),
+)
 @handled
 def case_next(
-    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    case: Annotated[str, typer.Argument(help=_("案件编号或 id。"))],
     json_out: JsonOpt = False,
 ) -> None:
     """List the triggers allowed now, with their labels and the data each requires.
@@ -345,25 +366,30 @@ def case_next(
         echo("\n".join(step_fields(n)))
 
 
-@case_app.command("advance")
+@case_app.command(
+    "advance",
+    help=_(
+        "对案件执行一个步骤：一个事务，记录为一个事件。\n\n示例：mediation case advance 1 reject --set reason=已由法院受理 --set redirect_to=青山县人民法院"
+    ),
+)
 @handled
 def case_advance(
-    case: Annotated[str, typer.Argument(help="Case number or id.")],
-    trigger: Annotated[str, typer.Argument(help="Trigger to fire (see `mediation case next`).")],
-    note: Annotated[str | None, typer.Option(help="A note recorded with the event.")] = None,
+    case: Annotated[str, typer.Argument(help=_("案件编号或 id。"))],
+    trigger: Annotated[str, typer.Argument(help=_("要执行的步骤（见 `mediation case next`）。"))],
+    note: Annotated[str | None, typer.Option(help=_("随事件记录的备注。"))] = None,
     data: Annotated[
-        Path | None, typer.Option("--data", help="JSON or TOML file with the trigger's data.")
+        Path | None, typer.Option("--data", help=_("含步骤数据的 JSON 或 TOML 文件。"))
     ] = None,
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="KEY=VALUE data field (repeatable).")
+        list[str] | None, typer.Option("--set", help=_("KEY=VALUE 数据字段（可重复）。"))
     ] = None,
     at: Annotated[
         str | None,
         typer.Option(
             "--at",
-            help="When the step happened, if not now: YYYY-MM-DD HH:MM (Beijing time) or "
-            "YYYY-MM-DD (09:00). Not in the future, not before the case's previous step; "
-            "more than 7 days ago only a supervisor.",
+            help=_(
+                "步骤发生的时间（如非现在）：YYYY-MM-DD HH:MM（北京时间）或 YYYY-MM-DD（09:00）。不得晚于现在，不得早于案件的上一步；早于 7 天前的只有督导人员可以记录。"
+            ),
         ),
     ] = None,
     json_out: JsonOpt = False,
@@ -407,18 +433,23 @@ def case_advance(
         echo(f"  移交：{h.case_number}（{h.state_label}）")
 
 
-@case_app.command("correct")
+@case_app.command(
+    "correct",
+    help=_(
+        "更正先前步骤记录的数据（调解地点、协议条款等）：记录为更正事件，含新旧值和理由；案件状态不变。文书打印更正后的值；已盖章的文书不能再更改。\n\n示例：mediation case correct 1 5 --set place=桥头村调解室 --reason 笔误"
+    ),
+)
 @handled
 def case_correct(
-    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    case: Annotated[str, typer.Argument(help=_("案件编号或 id。"))],
     seq: Annotated[
-        int, typer.Argument(help="The step to correct: its # in `mediation case history`.")
+        int, typer.Argument(help=_("要更正的步骤：即 `mediation case history` 中的序号。"))
     ],
     set_: Annotated[
         list[str],
-        typer.Option("--set", help="FIELD=VALUE, the corrected value (repeatable; empty clears)."),
+        typer.Option("--set", help=_("FIELD=VALUE，更正后的值（可重复；留空即清除）。")),
     ],
-    reason: Annotated[str, typer.Option("--reason", help="Why the record is corrected.")],
+    reason: Annotated[str, typer.Option("--reason", help=_("更正记录的理由。"))],
     json_out: JsonOpt = False,
 ) -> None:
     """Correct data recorded by an earlier step (the place of a session, an agreement's
@@ -445,14 +476,19 @@ def case_correct(
         echo(f"  {field_name}: {before} → {after}")
 
 
-@case_app.command("reassign")
+@case_app.command(
+    "reassign",
+    help=_(
+        "把进行中的案件交给其他调解员（督导人员操作）；记录为事件，含原调解员。案件状态和期限不变。\n\n示例：mediation case reassign 1 --mediator 李调解员 --reason 原调解员回避"
+    ),
+)
 @handled
 def case_reassign(
-    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    case: Annotated[str, typer.Argument(help=_("案件编号或 id。"))],
     mediator: Annotated[
-        list[str], typer.Option("--mediator", help="The new mediator (repeatable; first leads).")
+        list[str], typer.Option("--mediator", help=_("新的调解员（可重复；第一位为主持人）。"))
     ],
-    reason: Annotated[str, typer.Option("--reason", help="Why the case changes hands.")],
+    reason: Annotated[str, typer.Option("--reason", help=_("案件移交的理由。"))],
     json_out: JsonOpt = False,
 ) -> None:
     """Give a running case to other mediators (supervisors); recorded as an event with the
@@ -471,19 +507,28 @@ def case_reassign(
     echo(f"{result.case_number} 改派：{before} → {'、'.join(result.mediators)}")
 
 
-@case_app.command("amend-party")
+@case_app.command(
+    "amend-party",
+    help=_(
+        "更正进行中案件的当事人信息（姓名、身份证号、电话、住址等）：按登记时的规则检查，记录为事件，新旧值均遮蔽。\n\n示例：mediation case amend-party 1 李四 --set phone=13912345678 --reason 当事人更换手机号码"
+    ),
+)
 @handled
 def case_amend_party(
-    case: Annotated[str, typer.Argument(help="Case number or id.")],
-    party: Annotated[str, typer.Argument(help="The party's name as registered.")],
+    case: Annotated[str, typer.Argument(help=_("案件编号或 id。"))],
+    party: Annotated[str, typer.Argument(help=_("登记的当事人姓名。"))],
     set_: Annotated[
         list[str],
-        typer.Option("--set", help="FIELD=VALUE, the corrected value (repeatable; empty clears)."),
+        typer.Option("--set", help=_("FIELD=VALUE，更正后的值（可重复；留空即清除）。")),
     ],
-    reason: Annotated[str, typer.Option("--reason", help="Why the particulars change.")],
+    reason: Annotated[str, typer.Option("--reason", help=_("信息变更的理由。"))],
     role: Annotated[
         str | None,
-        typer.Option(help="applicant | respondent | third_party, when two parties share a name."),
+        typer.Option(
+            help=_(
+                "applicant | respondent | third_party（申请人、被申请人、第三人），两位当事人同名时用。"
+            )
+        ),
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:

@@ -14,30 +14,38 @@ from mediation.commands._common import (
     write_file,
 )
 from mediation.errors import ExitCode
+from mediation.i18n import N_, _
 
-db_app = group("Database schema: create and upgrade.")
+db_app = group(_("数据库结构：创建和升级。"))
+
+
+#: The help of ``mediation init``.
+INIT_HELP = N_(
+    "创建数据库（或升级到最新），可同时登记第一个调委会。在新数据库上运行它的人成为第一位管理员（SQLite 上是操作系统账户，PostgreSQL 上是数据库登录名）。\n\n示例：mediation init --org-code 桥头 --org-name 桥头村人民调解委员会 --role mediator"
+)
 
 
 @handled
 def init(
     org_code: Annotated[
-        str | None, typer.Option(help="Also register this committee (code used in case numbers).")
+        str | None, typer.Option(help=_("同时登记此调委会（代码用于案件编号）。"))
     ] = None,
-    org_name: Annotated[str | None, typer.Option(help="The committee's full name.")] = None,
-    level: Annotated[str, typer.Option(help="village | township | county | city")] = "village",
+    org_name: Annotated[str | None, typer.Option(help=_("调委会全称。"))] = None,
+    level: Annotated[
+        str, typer.Option(help=_("village | township | county | city（村、乡镇、县、市）"))
+    ] = "village",
     role: Annotated[
         list[str] | None,
         typer.Option(
             "--role",
-            help="More roles for the first admin (repeatable): mediator | staff | supervisor.",
+            help=_("第一位管理员的其他角色（可重复）：mediator | staff | supervisor。"),
         ),
     ] = None,
     training: Annotated[
         bool,
         typer.Option(
             "--training",
-            help="Make a new database a training one: MEDIATION_NOW is honoured there, "
-            "and every document says 培训演示.",
+            help=_("把新数据库设为培训库：其中 MEDIATION_NOW 生效，每份文书都标明“培训演示”。"),
         ),
     ] = False,
     json_out: JsonOpt = False,
@@ -79,10 +87,15 @@ def init(
         echo("培训演示数据库：可用 MEDIATION_NOW 指定时间，生成的文书均标注「培训演示」")
 
 
-@db_app.command("upgrade")
+@db_app.command(
+    "upgrade",
+    help=_(
+        "把现有数据库的结构升级到最新（随时可安全运行）。\n\n示例：mediation --db postgresql://mediation@db/centre db upgrade"
+    ),
+)
 @handled
 def db_upgrade(
-    revision: Annotated[str, typer.Option(help="Target revision (default: the newest).")] = "head",
+    revision: Annotated[str, typer.Option(help=_("目标版本（默认：最新）。"))] = "head",
 ) -> None:
     """Bring an existing database's schema up to date (safe to run at any time).
 
@@ -98,7 +111,12 @@ def db_upgrade(
     echo(f"已按新规则重新计算 {len(done.recomputed)} 个期限")
 
 
-@db_app.command("status")
+@db_app.command(
+    "status",
+    help=_(
+        "显示数据库 URL 及其结构版本与本版本所需版本的对比；结构缺失或过期，或 SQLite 文件不存在时退出码为 7（这里从不创建文件）。\n\n示例：mediation db status"
+    ),
+)
 @handled
 def db_status(json_out: JsonOpt = False) -> None:
     """Show the database URL and its schema revision against the one this version needs;
@@ -126,21 +144,27 @@ def db_status(json_out: JsonOpt = False) -> None:
         raise typer.Exit(int(ExitCode.SCHEMA))
 
 
-@db_app.command("grants")
+@db_app.command(
+    "grants",
+    help=_(
+        "输出给 PostgreSQL 角色最小权限的 SQL：只能访问本应用的表，不能 DELETE，历史只能追加，不能执行 DDL；并建立按人登录（`user add`）所加入的组角色（请以所有者身份、具有 CREATEROLE 权限用 psql 运行）。\n\n示例：mediation db grants mediation_app --schema public"
+    ),
+)
 @handled
 def db_grants(
-    role: Annotated[str, typer.Argument(help="The application's PostgreSQL login role.")],
-    schema: Annotated[str, typer.Option(help="The schema holding the tables.")] = "public",
+    role: Annotated[str, typer.Argument(help=_("应用程序的 PostgreSQL 登录角色。"))],
+    schema: Annotated[str, typer.Option(help=_("存放数据表的 schema。"))] = "public",
     groups: Annotated[
         str,
         typer.Option(
             "--groups",
-            help="Prefix of the group roles of per-person logins (PREFIX_mediator, ...): "
-            "give each database on one server its own.",
+            help=_(
+                "按人登录的组角色前缀（PREFIX_mediator 等）：同一服务器上的每个数据库各用一个。"
+            ),
         ),
     ] = "mediation",
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write the SQL to this file.")
+        Path | None, typer.Option("-o", "--output", help=_("把 SQL 写到此文件。"))
     ] = None,
 ) -> None:
     """Print the SQL giving a PostgreSQL role least privilege: the application's tables
@@ -156,7 +180,7 @@ def db_grants(
     except ValueError as exc:
         from mediation.errors import UsageError
 
-        raise UsageError(str(exc), hint="use a plain name: letters, digits, _") from None
+        raise UsageError(str(exc), hint=_("请用简单的名称：字母、数字和下划线")) from None
     if output is None:
         echo(sql.rstrip("\n"))
     else:
@@ -164,9 +188,15 @@ def db_grants(
         echo(f"已写入 {output}：以表的所有者身份执行 psql -f {output}")
 
 
+#: The help of ``mediation backup``.
+BACKUP_HELP = N_(
+    "在使用中一致地复制 SQLite 数据库（PostgreSQL 请用 pg_dump）。\n\n示例：mediation backup /srv/backup/centre-2026-11-23.db"
+)
+
+
 @handled
 def backup(
-    file: Annotated[Path, typer.Argument(help="The new backup file (never overwritten).")],
+    file: Annotated[Path, typer.Argument(help=_("新的备份文件（从不覆盖）。"))],
 ) -> None:
     """Copy the SQLite database consistently while it is in use (PostgreSQL: pg_dump).
 

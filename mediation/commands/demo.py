@@ -6,19 +6,26 @@ from typing import Annotated
 import typer
 
 from mediation.commands._common import current_settings, echo, handled
+from mediation.i18n import N_, _
+
+#: The help of ``mediation demo``.
+DEMO_HELP = N_(
+    "创建演示数据（各层级的调委会、各状态的案件），并让一件案件走完整个人民调解流程，逐步输出。\n\n示例：mediation --db demo.db demo --cases 50 --seed 7"
+)
 
 
 @handled
 def demo(
-    cases: Annotated[int, typer.Option("--cases", help="How many demo cases to open.")] = 20,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 2026,
-    quiet: Annotated[bool, typer.Option(help="Only print the summary.")] = False,
+    cases: Annotated[int, typer.Option("--cases", help=_("开立多少件演示案件。"))] = 20,
+    seed: Annotated[int, typer.Option("--seed", help=_("随机种子（相同种子，相同数据）。"))] = 2026,
+    quiet: Annotated[bool, typer.Option(help=_("只输出摘要。"))] = False,
     agreement: Annotated[
         Path | None,
         typer.Option(
             "--agreement",
-            help="Write the walked case's signed agreement here (default, on SQLite: "
-            "DB-agreement.pdf next to the database, its demo key in DB-keys/).",
+            help=_(
+                "把演示案件的已签名协议书写到这里（SQLite 默认：数据库旁的 DB-agreement.pdf，演示密钥在 DB-keys/）。"
+            ),
         ),
     ] = None,
 ) -> None:

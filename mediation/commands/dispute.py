@@ -5,19 +5,21 @@ from typing import Annotated
 import typer
 
 from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
+from mediation.i18n import _
 
-dispute_app = group("Disputes: one identity across every proceeding and hand-off.")
+dispute_app = group(_("纠纷：贯穿每个程序和移交的同一身份。"))
 
 
-@dispute_app.command("show")
+@dispute_app.command(
+    "show",
+    help=_("以树形显示纠纷及其各程序的沿革（移交、上报）。\n\n示例：mediation dispute show case:1"),
+)
 @handled
 def dispute_show(
     dispute: Annotated[
-        str, typer.Argument(help="Dispute id (纠纷 #N), or case:CASE for a case's dispute.")
+        str, typer.Argument(help=_("纠纷 id（纠纷 #N），或 case:CASE 表示某案件的纠纷。"))
     ],
-    reveal: Annotated[
-        bool, typer.Option(help="Show ID numbers, phones and addresses unmasked.")
-    ] = False,
+    reveal: Annotated[bool, typer.Option(help=_("不遮蔽显示身份证号、电话和住址。"))] = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Show a dispute and the lineage of its proceedings (hand-offs, escalations) as a tree.
@@ -68,12 +70,17 @@ def dispute_show(
         )
 
 
-@dispute_app.command("merge")
+@dispute_app.command(
+    "merge",
+    help=_(
+        '把经第二个渠道报来的纠纷合并到第一个；两份登记记录都保留，合并留有记录。\n\n示例：mediation dispute merge 12 15 --reason "12345工单与网格上报为同一纠纷"'
+    ),
+)
 @handled
 def dispute_merge(
-    keep: Annotated[int, typer.Argument(help="The dispute to keep (its id).")],
-    merged: Annotated[int, typer.Argument(help="The same dispute reported again (its id).")],
-    reason: Annotated[str, typer.Option("--reason", help="Why they are one dispute.")],
+    keep: Annotated[int, typer.Argument(help=_("保留的纠纷（其 id）。"))],
+    merged: Annotated[int, typer.Argument(help=_("重复报来的同一纠纷（其 id）。"))],
+    reason: Annotated[str, typer.Option("--reason", help=_("认定为同一纠纷的理由。"))],
     json_out: JsonOpt = False,
 ) -> None:
     """Merge a dispute reported through a second channel into the first; both intake
@@ -88,11 +95,16 @@ def dispute_merge(
     echo(to_json(result.as_dict()) if json_out else f"已合并：纠纷 #{merged} 并入 #{keep}")
 
 
-@dispute_app.command("split")
+@dispute_app.command(
+    "split",
+    help=_(
+        '撤销错误的合并：该纠纷重新独立；合并记录仍保留。\n\n示例：mediation dispute split 15 --reason "当事人不同，误合并"'
+    ),
+)
 @handled
 def dispute_split(
-    merged: Annotated[int, typer.Argument(help="The dispute that was merged away (its id).")],
-    reason: Annotated[str, typer.Option("--reason", help="Why the merge was wrong.")],
+    merged: Annotated[int, typer.Argument(help=_("被合并掉的纠纷（其 id）。"))],
+    reason: Annotated[str, typer.Option("--reason", help=_("合并错误的理由。"))],
     json_out: JsonOpt = False,
 ) -> None:
     """Undo a wrong merge: the dispute stands on its own again; the merge stays on record.

@@ -17,24 +17,30 @@ from mediation.commands._common import (
     write_file,
 )
 from mediation.errors import ExitCode, MediationError
+from mediation.i18n import _
 
-doc_app = group("Documents: the case file as Chinese PDF; signed agreements.")
+doc_app = group(_("文书：中文 PDF 卷宗；已签名的协议书。"))
 
 
-@doc_app.command("render")
+@doc_app.command(
+    "render",
+    help=_(
+        '把案件的一份文书生成 PDF 并随案保存；未签名的旧版本被替换，已签名的则拒绝（退出码 5）。缺少法定字段的文书被拒绝，并列出缺少的字段（退出码 3）。\n\n示例：mediation doc render "（2026）桥头人调字第1号" agreement -o 协议书.pdf'
+    ),
+)
 @handled
 def doc_render(
-    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    case: Annotated[str, typer.Argument(help=_("案件编号或 id。"))],
     kind: Annotated[
         str,
-        typer.Argument(help="Document kind: application, registration, agreement, cover, ..."),
+        typer.Argument(help=_("文书种类：application、registration、agreement、cover 等。")),
     ],
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Also write the PDF to this file.")
+        Path | None, typer.Option("-o", "--output", help=_("同时把 PDF 写到此文件。"))
     ] = None,
     seq: Annotated[
         int,
-        typer.Option("--seq", min=1, help="Which one of a repeated document (N-th visit...)."),
+        typer.Option("--seq", min=1, help=_("重复文书中的第几份（第 N 次回访等）。")),
     ] = 1,
     json_out: JsonOpt = False,
 ) -> None:
@@ -64,17 +70,22 @@ def doc_render(
         echo(f"已写入 {output}")
 
 
-@doc_app.command("render-all")
+@doc_app.command(
+    "render-all",
+    help=_(
+        "用多个并行进程和进度条生成各案件现有的全部文书（或只生成某日以来有事件的案件的文书）。已签名的文书跳过；缺少字段的文书列出而不生成（退出码 3）。按 Ctrl-C 停止：已生成的文书保留（退出码 130）。\n\n示例：mediation doc render-all --since 2026-03-01 --kind agreement -j 2"
+    ),
+)
 @handled
 def doc_render_all(
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Only cases with an event on or after this date."),
+        typer.Option("--since", help=_("只看此日期当日或之后有事件的案件。")),
     ] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only this document kind.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help=_("只生成此种文书。"))] = None,
     jobs: Annotated[
         int,
-        typer.Option("-j", "--jobs", min=0, max=64, help="Worker processes (0: one per CPU)."),
+        typer.Option("-j", "--jobs", min=0, max=64, help=_("工作进程数（0：每个 CPU 一个）。")),
     ] = 0,
     json_out: JsonOpt = False,
 ) -> None:
@@ -178,22 +189,27 @@ def _deliver(output: Path | None, default: str, data: bytes) -> str:
     return f"已写入 {target}"
 
 
-@doc_app.command("get")
+@doc_app.command(
+    "get",
+    help=_(
+        "逐字节写出案件保存的文书：签名后为盖章的 PDF（可通过 `doc verify`），否则为保存的生成件。先核对其字节与记录的哈希（不一致时退出码 10）；从未生成的文书退出码为 4。内容相同的已有文件保持不动。\n\n示例：mediation doc get 1 agreement -o 协议书.pdf"
+    ),
+)
 @handled
 def doc_get(
-    case: Annotated[str, typer.Argument(help="Case number or id.")],
-    kind: Annotated[str, typer.Argument(help="Document kind: agreement, record, cover, ...")],
+    case: Annotated[str, typer.Argument(help=_("案件编号或 id。"))],
+    kind: Annotated[str, typer.Argument(help=_("文书种类：agreement、record、cover 等。"))],
     output: Annotated[
         Path | None,
         typer.Option(
             "-o",
             "--output",
-            help="Write the PDF here (- for standard output; default: CASE+TITLE.pdf here).",
+            help=_("把 PDF 写到这里（- 表示标准输出；默认：当前目录下的 案件号+题名.pdf）。"),
         ),
     ] = None,
     seq: Annotated[
         int,
-        typer.Option("--seq", min=1, help="Which one of a repeated document (N-th visit...)."),
+        typer.Option("--seq", min=1, help=_("重复文书中的第几份（第 N 次回访等）。")),
     ] = 1,
     json_out: JsonOpt = False,
 ) -> None:
@@ -229,16 +245,21 @@ def doc_get(
     echo(done)
 
 
-@doc_app.command("casefile")
+@doc_app.command(
+    "casefile",
+    help=_(
+        "把整个卷宗装订成一个 PDF：先是封面和卷内目录（序号、题名、日期、页号），再按卷宗顺序排列案件的每份文书。已盖章的文书按原样装入；其余文书根据记录重新生成并保存（同 `doc render`）。有文书缺少字段时在写入任何内容前停止，并列出缺少的字段（退出码 3）。\n\n示例：mediation doc casefile 1 -o 卷宗.pdf"
+    ),
+)
 @handled
 def doc_casefile(
-    case: Annotated[str, typer.Argument(help="Case number or id.")],
+    case: Annotated[str, typer.Argument(help=_("案件编号或 id。"))],
     output: Annotated[
         Path | None,
         typer.Option(
             "-o",
             "--output",
-            help="Write the PDF here (- for standard output; default: CASE卷宗.pdf here).",
+            help=_("把 PDF 写到这里（- 表示标准输出；默认：当前目录下的 案件号卷宗.pdf）。"),
         ),
     ] = None,
     json_out: JsonOpt = False,
@@ -277,17 +298,20 @@ def doc_casefile(
     echo(done)
 
 
-@doc_app.command("sign")
+@doc_app.command(
+    "sign",
+    help=_(
+        "用组织的有效密钥（其文件用 MEDIATION_KEY_PASSPHRASE 打开）给案件已生成的文书加盖调委会电子印章（PAdES，最后一页有可见印章）。协议书须先由每位当事人和调解员签名。签名后的文书即为定稿。\n\n示例：mediation doc sign 1 agreement -o 协议书.pdf"
+    ),
+)
 @handled
 def doc_sign(
-    case: Annotated[str, typer.Argument(help="Case number or id.")],
-    kind: Annotated[str, typer.Argument(help="Document kind.")] = "agreement",
+    case: Annotated[str, typer.Argument(help=_("案件编号或 id。"))],
+    kind: Annotated[str, typer.Argument(help=_("文书种类。"))] = "agreement",
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Also write the signed PDF here.")
+        Path | None, typer.Option("-o", "--output", help=_("同时把签名后的 PDF 写到这里。"))
     ] = None,
-    seq: Annotated[
-        int | None, typer.Option("--seq", min=1, help="Which one of repeated documents.")
-    ] = None,
+    seq: Annotated[int | None, typer.Option("--seq", min=1, help=_("重复文书中的第几份。"))] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Apply the committee's digital seal (PAdES, a visible seal on the last page) to a
@@ -320,12 +344,17 @@ def doc_sign(
         echo(f"  已写入 {output}")
 
 
-@doc_app.command("verify")
+@doc_app.command(
+    "verify",
+    help=_(
+        "核验已签名的 PDF：由已登记的调委会密钥签名，签名后未被改动（未追加内容），且哈希与案件记录的文书一致。任何一项不通过时退出码为 10。\n\n示例：mediation doc verify 协议书.pdf --case 1"
+    ),
+)
 @handled
 def doc_verify(
-    file: Annotated[Path, typer.Argument(help="The signed PDF.")],
+    file: Annotated[Path, typer.Argument(help=_("已签名的 PDF。"))],
     case: Annotated[
-        str | None, typer.Option("--case", help="The case it must belong to (number or id).")
+        str | None, typer.Option("--case", help=_("它应属于的案件（编号或 id）。"))
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -344,7 +373,7 @@ def doc_verify(
         data = file.read_bytes()
     except OSError as exc:
         raise MediationError(
-            f"cannot read {file}: {exc.strerror}", hint="give the path of the signed PDF"
+            f"cannot read {file}: {exc.strerror}", hint=_("请给出已签名 PDF 的路径")
         ) from None
     with current_settings().api() as api:
         result = api.verify_document(data, case=case)
@@ -358,36 +387,41 @@ def doc_verify(
         names = "；".join(c.label for c in failed) if failed else "签名检查未能完成"
         raise TamperedError(
             f"{file} 未通过验证（未通过：{names}）",
-            hint="this is not the document the committee signed; ask for the copy on record",
+            hint=_("这不是调委会签章的那份文书；请向调委会索取存档的文本"),
         )
     if not json_out:
         echo(f"验证通过：{file} 是 {result.case_number} 登记的签章文书")
 
 
-@doc_app.command("record-signature")
+@doc_app.command(
+    "record-signature",
+    help=_(
+        "在案件的协议书上记录一项签名：各当事人的（签名/盖章/按指印）、调解员的、调委会的印章。最后一项使协议生效。\n\n示例：mediation doc record-signature 1 --signer 张三 --party --method fingerprint"
+    ),
+)
 @handled
 def doc_record_signature(
-    case: Annotated[str, typer.Argument(help="Case number or id.")],
-    signer: Annotated[str, typer.Option("--signer", help="Who signed, as recorded.")],
+    case: Annotated[str, typer.Argument(help=_("案件编号或 id。"))],
+    signer: Annotated[str, typer.Option("--signer", help=_("签名人，与记录一致。"))],
     method: Annotated[
-        str, typer.Option("--method", help="sign 签名 | seal 盖章 | fingerprint 按指印")
+        str, typer.Option("--method", help=_("sign 签名 | seal 盖章 | fingerprint 按指印"))
     ],
-    party: Annotated[bool, typer.Option("--party", help="The signer is a party.")] = False,
-    mediator: Annotated[bool, typer.Option("--mediator", help="The signer is a mediator.")] = False,
+    party: Annotated[bool, typer.Option("--party", help=_("签名人是当事人。"))] = False,
+    mediator: Annotated[bool, typer.Option("--mediator", help=_("签名人是调解员。"))] = False,
     committee: Annotated[
-        bool, typer.Option("--committee", help="The committee's seal (signer: its name).")
+        bool, typer.Option("--committee", help=_("调委会印章（signer：调委会名称）。"))
     ] = False,
     at: Annotated[
         str | None,
         typer.Option(
             "--at",
-            help="When it was signed (default: now): YYYY-MM-DD HH:MM (Beijing time) or "
-            "YYYY-MM-DD. Not in the future, not before the agreement; more than 7 days ago "
-            "only a supervisor.",
+            help=_(
+                "签名时间（默认：现在）：YYYY-MM-DD HH:MM（北京时间）或 YYYY-MM-DD。不得晚于现在，不得早于协议；早于 7 天前的只有督导人员可以记录。"
+            ),
         ),
     ] = None,
     image: Annotated[
-        Path | None, typer.Option("--image", help="A scan of the signature (PNG or JPEG).")
+        Path | None, typer.Option("--image", help=_("签名的扫描件（PNG 或 JPEG）。"))
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:

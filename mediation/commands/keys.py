@@ -7,17 +7,18 @@ import typer
 
 from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
 from mediation.errors import MediationError
+from mediation.i18n import _
 
 if TYPE_CHECKING:
     from mediation.api.write_results import SigningKey
 
-keys_app = group("Committee signing keys: create or import, list.")
+keys_app = group(_("调委会签名密钥：创建或导入、列出。"))
 
 
 KeyDirOpt = Annotated[
     Path | None,
     typer.Option(
-        "--key-dir", help="Folder for the key file (default: MEDIATION_KEY_DIR or user data)."
+        "--key-dir", help=_("密钥文件的文件夹（默认：MEDIATION_KEY_DIR 或用户数据目录）。")
     ),
 ]
 
@@ -37,12 +38,17 @@ def _key_result(key: "SigningKey", json_out: bool, verb: str) -> None:
         echo(f"  已停用旧证书  {old[:16]}…")
 
 
-@keys_app.command("init")
+@keys_app.command(
+    "init",
+    help=_(
+        "为调委会创建签名密钥（ECDSA P-256）和自签名证书；密钥文件用 MEDIATION_KEY_PASSPHRASE 中的口令保护，并成为该组织的有效密钥。\n\n示例：mediation keys init 青山 --days 1825"
+    ),
+)
 @handled
 def keys_init(
-    org: Annotated[str, typer.Argument(help="Organisation code, e.g. 青山.")],
+    org: Annotated[str, typer.Argument(help=_("组织代码，例如 青山。"))],
     days: Annotated[
-        int, typer.Option("--days", min=1, max=36_500, help="Certificate validity in days.")
+        int, typer.Option("--days", min=1, max=36_500, help=_("证书有效天数。"))
     ] = 1825,
     key_dir: KeyDirOpt = None,
     json_out: JsonOpt = False,
@@ -61,11 +67,16 @@ def keys_init(
     _key_result(key, json_out, "已创建")
 
 
-@keys_app.command("import")
+@keys_app.command(
+    "import",
+    help=_(
+        "把 CA 签发的 PKCS#12 登记为调委会的有效签名密钥；用 MEDIATION_KEY_PASSPHRASE 打开，并以该口令保护复制到密钥文件夹。\n\n示例：mediation keys import 青山 青山县调委会.p12"
+    ),
+)
 @handled
 def keys_import(
-    org: Annotated[str, typer.Argument(help="Organisation code, e.g. 青山.")],
-    file: Annotated[Path, typer.Argument(help="PKCS#12 file (.p12/.pfx) from a CA.")],
+    org: Annotated[str, typer.Argument(help=_("组织代码，例如 青山。"))],
+    file: Annotated[Path, typer.Argument(help=_("CA 签发的 PKCS#12 文件（.p12/.pfx）。"))],
     key_dir: KeyDirOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -81,14 +92,19 @@ def keys_import(
         data = file.read_bytes()
     except OSError as exc:
         raise MediationError(
-            f"cannot read {file}: {exc.strerror}", hint="give the path of the .p12 file"
+            f"cannot read {file}: {exc.strerror}", hint=_("请给出 .p12 文件的路径")
         ) from None
     with current_settings().api() as api:
         key = api.import_key(org, data, passphrase=passphrase, source=file.name, directory=key_dir)
     _key_result(key, json_out, "已导入")
 
 
-@keys_app.command("list")
+@keys_app.command(
+    "list",
+    help=_(
+        "列出各调委会的签名证书（有效的和已停用的），每个一行。\n\n示例：mediation keys list --json"
+    ),
+)
 @handled
 def keys_list(json_out: JsonOpt = False) -> None:
     """List the committees' signing certificates (active and retired), one line each.

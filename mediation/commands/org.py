@@ -7,25 +7,36 @@ import typer
 
 from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
 from mediation.errors import MediationError
+from mediation.i18n import _
 
-org_app = group("Organisations: committees and centres on the level ladder.")
+org_app = group(_("组织：层级体系中的调委会和中心。"))
 
 
-@org_app.command("add")
+@org_app.command(
+    "add",
+    help=_(
+        "登记调委会、中心或机关。\n\n示例：mediation org add 城关 城关镇人民调解委员会 --level township --parent 青山"
+    ),
+)
 @handled
 def org_add(
-    code: Annotated[str, typer.Argument(help="Short code used in case numbers, e.g. 城关.")],
-    name: Annotated[str, typer.Argument(help="Full name, e.g. 城关镇人民调解委员会.")],
-    level: Annotated[str, typer.Option(help="village | township | county | city")],
+    code: Annotated[str, typer.Argument(help=_("用于案件编号的简称代码，例如 城关。"))],
+    name: Annotated[str, typer.Argument(help=_("全称，例如 城关镇人民调解委员会。"))],
+    level: Annotated[
+        str, typer.Option(help=_("village | township | county | city（村、乡镇、县、市）"))
+    ],
     kind: Annotated[
-        str, typer.Option(help="people_committee | professional_committee | centre | ...")
+        str,
+        typer.Option(
+            help=_(
+                "people_committee | professional_committee | centre | ...（人民调解委员会、行业性专业性调委会、中心等）"
+            )
+        ),
     ] = "people_committee",
-    parent: Annotated[
-        str | None, typer.Option(help="Code of the organisation one level up.")
-    ] = None,
+    parent: Annotated[str | None, typer.Option(help=_("上一级组织的代码。"))] = None,
     court_code: Annotated[
         str | None,
-        typer.Option(help="A court's code (法院代字) for its case numbers, e.g. 浙0681."),
+        typer.Option(help=_("法院用于案件编号的法院代字，例如 浙0681。")),
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -42,17 +53,22 @@ def org_add(
     echo(to_json(added.as_dict()) if json_out else f"已登记：{added.code} {added.name}")
 
 
-@org_app.command("edit")
+@org_app.command(
+    "edit",
+    help=_(
+        "更正组织名称，或调整其层级：层级和上一级组织（上报的去向）。记入审计链（管理员操作）。\n\n示例：mediation org edit 桥头 --parent 城关"
+    ),
+)
 @handled
 def org_edit(
-    code: Annotated[str, typer.Argument(help="Organisation code (it never changes).")],
-    name: Annotated[str | None, typer.Option(help="The corrected full name.")] = None,
+    code: Annotated[str, typer.Argument(help=_("组织代码（不可更改）。"))],
+    name: Annotated[str | None, typer.Option(help=_("更正后的全称。"))] = None,
     parent: Annotated[
         str | None,
-        typer.Option(help='Code of the organisation one level up ("" removes the parent).'),
+        typer.Option(help=_('上一级组织的代码（"" 表示去掉上级）。')),
     ] = None,
     level: Annotated[
-        str | None, typer.Option(help="village | township | county | city (or 村/社区 ...).")
+        str | None, typer.Option(help=_("village | township | county | city（或 村/社区 等）。"))
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -77,11 +93,18 @@ def org_edit(
         )
 
 
-@org_app.command("retire")
+@org_app.command(
+    "retire",
+    help=_(
+        "撤销组织（合并或解散）：不再接收新案件、上报或移交；其案件仍可查看，进行中的案件办结为止。记入审计链（管理员操作）。\n\n示例：mediation org retire 桥头 --reason 并入城关镇人民调解委员会"
+    ),
+)
 @handled
 def org_retire(
-    code: Annotated[str, typer.Argument(help="Organisation code.")],
-    reason: Annotated[str | None, typer.Option(help="Why, e.g. 并入城关镇人民调解委员会.")] = None,
+    code: Annotated[str, typer.Argument(help=_("组织代码。"))],
+    reason: Annotated[
+        str | None, typer.Option(help=_("理由，例如 并入城关镇人民调解委员会。"))
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Retire an organisation (merged or dissolved): it receives no new case and no
@@ -107,12 +130,17 @@ def org_retire(
         )
 
 
-@org_app.command("set-period")
+@org_app.command(
+    "set-period",
+    help=_(
+        "在法律交由地方规定之处（行政调解）设定本组织自己的期间；此后受理的案件适用。\n\n示例：mediation org set-period 青山司法局 administrative mediation_period --working-days 30"
+    ),
+)
 @handled
 def org_set_period(
-    code: Annotated[str, typer.Argument(help="Organisation code.")],
-    flow: Annotated[str, typer.Argument(help="Flow, e.g. administrative.")],
-    kind: Annotated[str, typer.Argument(help="Deadline kind, e.g. mediation_period.")],
+    code: Annotated[str, typer.Argument(help=_("组织代码。"))],
+    flow: Annotated[str, typer.Argument(help=_("流程，例如 administrative。"))],
+    kind: Annotated[str, typer.Argument(help=_("期限种类，例如 mediation_period。"))],
     days: Annotated[int | None, typer.Option("--days", min=1, max=3660)] = None,
     working_days: Annotated[int | None, typer.Option("--working-days", min=1, max=1000)] = None,
     months: Annotated[int | None, typer.Option("--months", min=1, max=120)] = None,
@@ -130,7 +158,7 @@ def org_set_period(
     ]
     if len(given) != 1:
         raise MediationError(
-            "give exactly one of --days, --working-days, --months", hint="e.g. --working-days 30"
+            "give exactly one of --days, --working-days, --months", hint=_("例如 --working-days 30")
         )
     with current_settings().api() as api:
         result = api.set_period(code, flow=flow, kind=kind, count=given[0][0], unit=given[0][1])
@@ -139,11 +167,16 @@ def org_set_period(
     )
 
 
-@org_app.command("set-court-code")
+@org_app.command(
+    "set-court-code",
+    help=_(
+        "设定法院代字：此后开立的本院案件编号为 （2026）浙0681民初123号 / （2026）浙0681民特45号，其民事调解书和民事裁定书打印该编号。\n\n示例：mediation org set-court-code 青山法院 浙0681"
+    ),
+)
 @handled
 def org_set_court_code(
-    code: Annotated[str, typer.Argument(help="The court's organisation code.")],
-    court_code: Annotated[str, typer.Argument(help="Its court code (法院代字), e.g. 浙0681.")],
+    code: Annotated[str, typer.Argument(help=_("法院的组织代码。"))],
+    court_code: Annotated[str, typer.Argument(help=_("法院代字，例如 浙0681。"))],
     json_out: JsonOpt = False,
 ) -> None:
     """Set a court's code (法院代字): its own cases opened from now on are numbered
@@ -163,7 +196,9 @@ def org_set_court_code(
     )
 
 
-@org_app.command("list")
+@org_app.command(
+    "list", help=_("列出各组织及其层级、上级和案件数。\n\n示例：mediation org list --json")
+)
 @handled
 def org_list(json_out: JsonOpt = False) -> None:
     """List organisations with their level, parent and number of cases.

@@ -16,8 +16,9 @@ from mediation.commands._common import (
     write_out,
 )
 from mediation.errors import ExitCode
+from mediation.i18n import _
 
-report_app = group("Supervisors' reports: overdue, due-soon, statistics.")
+report_app = group(_("督导报表：逾期、即将届满、统计。"))
 
 
 _REPORT_FORMATS = ("table", "csv", "json", "xlsx", "html", "pdf")
@@ -93,26 +94,30 @@ def _run_report(
     return len(rows)
 
 
-ReportOrg = Annotated[str | None, typer.Option("--org", help="Only this organisation code.")]
+ReportOrg = Annotated[str | None, typer.Option("--org", help=_("只看此组织代码。"))]
 ReportLevel = Annotated[
-    str | None, typer.Option("--level", help="village | township | county | city")
+    str | None,
+    typer.Option("--level", help=_("village | township | county | city（村、乡镇、县、市）")),
 ]
-ReportMediator = Annotated[
-    str | None, typer.Option("--mediator", help="Only this mediator's cases.")
-]
-ReportFlow = Annotated[str | None, typer.Option("--flow", help="Only this flow, e.g. peoples.")]
+ReportMediator = Annotated[str | None, typer.Option("--mediator", help=_("只看此调解员的案件。"))]
+ReportFlow = Annotated[str | None, typer.Option("--flow", help=_("只看此流程，例如 peoples。"))]
 ReportFormat = Annotated[
     str,
     typer.Option(
         "--format",
-        help="table | csv (UTF-8 with BOM, for Excel) | json | xlsx (needs -o) | html | pdf (needs -o)",
+        help=_("table | csv（UTF-8 带 BOM，供 Excel）| json | xlsx（需 -o）| html | pdf（需 -o）"),
     ),
 ]
-ReportOutput = Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file.")]
-ReportAsOf = Annotated[str | None, typer.Option("--as-of", help="Report date (default: today).")]
+ReportOutput = Annotated[Path | None, typer.Option("-o", "--output", help=_("写到此文件。"))]
+ReportAsOf = Annotated[str | None, typer.Option("--as-of", help=_("报表日期（默认：今天）。"))]
 
 
-@report_app.command("overdue")
+@report_app.command(
+    "overdue",
+    help=_(
+        "按组织列出逾期的法定期限，含逾期天数、法律依据和责任调解员。没有逾期时不输出任何内容，退出码为 0（适合 cron）。\n\n示例：mediation report overdue --format csv -o overdue.csv"
+    ),
+)
 @handled
 def report_overdue(
     as_of: ReportAsOf = None,
@@ -123,7 +128,7 @@ def report_overdue(
     fmt: ReportFormat = "table",
     output: ReportOutput = None,
     fail_if_any: Annotated[
-        bool, typer.Option("--fail-if-any", help="Exit 8 when anything is overdue (for cron).")
+        bool, typer.Option("--fail-if-any", help=_("有任何逾期时退出码为 8（供 cron）。"))
     ] = False,
 ) -> None:
     """Overdue statutory deadlines by organisation, with days overdue, legal basis and the
@@ -146,11 +151,16 @@ def report_overdue(
         raise typer.Exit(int(ExitCode.FOUND_OVERDUE))
 
 
-@report_app.command("due-soon")
+@report_app.command(
+    "due-soon",
+    help=_(
+        "N 日内（含今天）届满的期限；没有时不输出。\n\n示例：mediation report due-soon --within 3 --org 城关"
+    ),
+)
 @handled
 def report_due_soon(
     within: Annotated[
-        int, typer.Option("--within", help="Days ahead, counting today.", min=0, max=3_660)
+        int, typer.Option("--within", help=_("向后多少天，含今天。"), min=0, max=3_660)
     ] = 7,
     as_of: ReportAsOf = None,
     org: ReportOrg = None,
@@ -177,22 +187,31 @@ def report_due_soon(
     )
 
 
-@report_app.command("stats")
+@report_app.command(
+    "stats",
+    help=_(
+        "某期间内开立案件的统计：受理、调解成功（书面/口头）、调解成功率、调解不成、移交、用时、逾期率、调解成功的层级、司法确认、回访和重复纠纷；HTML 和 PDF 附图表。口径说明：docs/reference/statistics.md。\n\n示例：mediation report stats --from 2026-01-01 --to 2026-06-30 --by level --format pdf -o stats.pdf"
+    ),
+)
 @handled
 def report_stats(
     date_from: Annotated[
         str | None,
-        typer.Option("--from", help="First day of opening (default: 1 January of --to's year)."),
+        typer.Option("--from", help=_("开立的第一天（默认：--to 所在年份的 1 月 1 日）。")),
     ] = None,
     date_to: Annotated[
-        str | None, typer.Option("--to", help="Last day of opening (default: today).")
+        str | None, typer.Option("--to", help=_("开立的最后一天（默认：今天）。"))
     ] = None,
     org: Annotated[
         str | None,
-        typer.Option("--org", help="Only this organisation and those below it on the ladder."),
+        typer.Option("--org", help=_("只看此组织及其下级组织。")),
     ] = None,
     by: Annotated[
-        str | None, typer.Option("--by", help="level | type | channel | mediator | month")
+        str | None,
+        typer.Option(
+            "--by",
+            help=_("level | type | channel | mediator | month（层级、类型、渠道、调解员、月份）"),
+        ),
     ] = None,
     as_of: ReportAsOf = None,
     fmt: ReportFormat = "table",

@@ -21,18 +21,21 @@ from typing import Annotated, Any
 import typer
 import typer.main
 
-from mediation.commands import _params
+from mediation import i18n
+from mediation.commands import _click_text, _params
 from mediation.commands._common import Settings, set_current
 from mediation.errors import MediationError
+from mediation.i18n import _
 
 _params.install()  # plain values converted without importing pydantic (~0.1 s a command)
+_click_text.install()  # click's own words ("Usage:", "Options") in the user's language
 
 #: The command users type.
 PROG = "mediation"
 
 _ROOT_SETTINGS: dict[str, Any] = {
     "name": PROG,
-    "help": "多元纠纷调解工作流引擎 · Multi-channel dispute-mediation workflow engine.",
+    "help": _("多元纠纷调解工作流引擎。"),
     "no_args_is_help": True,
     "add_completion": False,
     "pretty_exceptions_enable": False,
@@ -69,7 +72,7 @@ def root(
         typer.Option(
             "--db",
             envvar="MEDIATION_DB",
-            help="Database: a SQLite path or URL, or postgresql://...",
+            help=_("数据库：SQLite 文件路径或 URL，或 postgresql://..."),
         ),
     ] = None,
     actor: Annotated[
@@ -77,8 +80,10 @@ def root(
         typer.Option(
             "--as",
             envvar="MEDIATION_USER",
-            help="Act for this user (admins only, recorded). Who acts is the OS account "
-            "(SQLite) or the database login (PostgreSQL).",
+            help=_(
+                "代表此用户操作（仅管理员，留有记录）。操作人是操作系统账户（SQLite）"
+                "或数据库登录名（PostgreSQL）。"
+            ),
         ),
     ] = None,
     log_level: Annotated[
@@ -86,11 +91,26 @@ def root(
         typer.Option(
             "--log-level",
             envvar="MEDIATION_LOG_LEVEL",
-            help="Log to stderr: debug | info | warning | error (personal data masked).",
+            help=_("日志写到标准错误：debug | info | warning | error（个人信息已遮蔽）。"),
+        ),
+    ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            envvar="MEDIATION_LANG",
+            help=_("界面语言：zh（中文，默认）或 en（英文）；默认按 LANG 等环境变量。"),
         ),
     ] = None,
 ) -> None:
-    """多元纠纷调解工作流引擎 · Multi-channel dispute-mediation workflow engine."""
+    """多元纠纷调解工作流引擎。"""
+    if lang:
+        try:
+            i18n.set_language(lang)
+        except ValueError:
+            raise typer.BadParameter(
+                _("不支持的语言 {lang}：请用 zh 或 en").format(lang=lang), param_hint="--lang"
+            ) from None
     if log_level:
         from mediation.domain.personal import configure_logging
 
@@ -99,9 +119,7 @@ def root(
         except MediationError as exc:
             raise typer.BadParameter(exc.message, param_hint="--log-level") from None
     if actor is not None and not 0 < len(actor) <= 80:
-        raise typer.BadParameter(
-            "the acting user's name must be 1-80 characters", param_hint="--as"
-        )
+        raise typer.BadParameter(_("代理的用户名须为 1–80 个字符"), param_hint="--as")
     ctx.obj = Settings(db=db, acting_for=actor)
     set_current(ctx.obj)
 
@@ -147,16 +165,16 @@ def build(group: str | None = None, command: str | None = None) -> typer.Typer:
     for name in _GROUPS:
         app.add_typer(_group(name), name=name)
 
-    from mediation.commands.db import backup, init
-    from mediation.commands.demo import demo
-    from mediation.commands.transfer import export_db, import_db
+    from mediation.commands.db import BACKUP_HELP, INIT_HELP, backup, init
+    from mediation.commands.demo import DEMO_HELP, demo
+    from mediation.commands.transfer import EXPORT_HELP, IMPORT_HELP, export_db, import_db
 
     # The root's own commands, in the order their help lists them.
-    app.command()(init)
-    app.command()(backup)
-    app.command("export")(export_db)
-    app.command("import")(import_db)
-    app.command()(demo)
+    app.command(help=_(INIT_HELP))(init)
+    app.command(help=_(BACKUP_HELP))(backup)
+    app.command("export", help=_(EXPORT_HELP))(export_db)
+    app.command("import", help=_(IMPORT_HELP))(import_db)
+    app.command(help=_(DEMO_HELP))(demo)
     return app
 
 
@@ -169,7 +187,7 @@ def full_app() -> typer.Typer:
 def _named_command(argv: list[str]) -> tuple[str | None, str | None]:
     """The command group the command line names and the command in it (``case`` and
     ``show`` in ``--db X case show 1``), each None when not named."""
-    takes_value = {"--db", "--as", "--log-level"}
+    takes_value = {"--db", "--as", "--log-level", "--lang"}
     i = 0
     while i < len(argv):
         token = argv[i]

@@ -5,25 +5,31 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
+from mediation.i18n import _
 
 if TYPE_CHECKING:
     from mediation.engine.scheduler import DispatchPlan
 
-scheduler_app = group("The deadline scheduler: reminders, overdue marks, consequences.")
+scheduler_app = group(_("期限调度器：提醒、逾期标记、法定后果。"))
 
 
-@scheduler_app.command("run")
+@scheduler_app.command(
+    "run",
+    help=_(
+        "发送提醒、标记逾期期限并执行法定后果，现在执行一次，之后每隔 --interval 秒执行一次。可安全停止、重启或在两台机器上运行。\n\n示例：MEDIATION_NOTIFY_LOG=/var/log/mediation/notices.log mediation scheduler run"
+    ),
+)
 @handled
 def scheduler_run(
-    once: Annotated[
-        bool, typer.Option("--once", help="Run one dispatch and exit (for cron).")
-    ] = False,
-    interval: Annotated[int, typer.Option("--interval", help="Seconds between runs.")] = 300,
+    once: Annotated[bool, typer.Option("--once", help=_("执行一次后退出（供 cron）。"))] = False,
+    interval: Annotated[int, typer.Option("--interval", help=_("两次执行间隔的秒数。"))] = 300,
     dry_run: Annotated[
         bool,
         typer.Option(
             "--dry-run",
-            help="只显示现在运行一次将做什么（提醒、标记超期、自动处理、发送通知），不写入、不发送。",
+            help=_(
+                "只显示现在运行一次将做什么（提醒、标记超期、自动处理、发送通知），不写入、不发送。"
+            ),
         ),
     ] = False,
     json_out: JsonOpt = False,

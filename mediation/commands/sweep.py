@@ -5,30 +5,34 @@ from typing import Annotated
 import typer
 
 from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
+from mediation.i18n import _
 
-sweep_app = group("Dispute sweeps (矛盾纠纷排查): file one, list them.")
+sweep_app = group(_("矛盾纠纷排查：登记、列出。"))
 
 
-@sweep_app.command("add")
+@sweep_app.command(
+    "add",
+    help=_(
+        "登记由调委会或其网格员开展的矛盾纠纷排查（由你开展）：该组织的调解员或工作人员，或督导人员。\n\n示例：mediation sweep add --org 桥头 --on 2026-03-02 --found 3 --area 桥头村一组至三组"
+    ),
+)
 @handled
 def sweep_add(
-    org: Annotated[str, typer.Option("--org", help="Code of the organisation that held it.")],
-    on: Annotated[str, typer.Option("--on", help="Day it was held, YYYY-MM-DD.")],
+    org: Annotated[str, typer.Option("--org", help=_("开展排查的组织代码。"))],
+    on: Annotated[str, typer.Option("--on", help=_("开展日期，YYYY-MM-DD。"))],
     found: Annotated[
-        int, typer.Option("--found", help="Disputes found (0 if none).", min=0, max=100_000)
+        int, typer.Option("--found", help=_("排查出的纠纷数（没有则为 0）。"), min=0, max=100_000)
     ],
     opened: Annotated[
         int | None,
-        typer.Option(
-            "--opened", help="Of them, opened as cases (default: the --case count).", min=0
-        ),
+        typer.Option("--opened", help=_("其中立案的件数（默认：--case 的个数）。"), min=0),
     ] = None,
     case: Annotated[
         list[str] | None,
-        typer.Option("--case", help="A case opened from it (number or id); repeat for each."),
+        typer.Option("--case", help=_("由此开立的案件（编号或 id）；每件重复一次。")),
     ] = None,
-    area: Annotated[str, typer.Option("--area", help="Area or scope swept.")] = "",
-    note: Annotated[str, typer.Option("--note", help="What was found, what was done.")] = "",
+    area: Annotated[str, typer.Option("--area", help=_("排查的区域或范围。"))] = "",
+    note: Annotated[str, typer.Option("--note", help=_("发现的情况和处理措施。"))] = "",
     json_out: JsonOpt = False,
 ) -> None:
     """File a dispute sweep held by a committee or its grid workers (you held it): a
@@ -59,15 +63,20 @@ def sweep_add(
     )
 
 
-@sweep_app.command("list")
+@sweep_app.command(
+    "list",
+    help=_(
+        "列出已开展的排查，按时间由近及远，含合计。\n\n示例：mediation sweep list --org 城关 --from 2026-01-01 --to 2026-03-31"
+    ),
+)
 @handled
 def sweep_list(
     org: Annotated[
         str | None,
-        typer.Option("--org", help="Only this organisation and those below it on the ladder."),
+        typer.Option("--org", help=_("只看此组织及其下级组织。")),
     ] = None,
-    start: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    start: Annotated[str | None, typer.Option("--from", help=_("第一天，YYYY-MM-DD。"))] = None,
+    end: Annotated[str | None, typer.Option("--to", help=_("最后一天，YYYY-MM-DD。"))] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """List the sweeps held, latest first, with their totals.

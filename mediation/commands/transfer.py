@@ -6,19 +6,27 @@ from typing import Annotated
 import typer
 
 from mediation.commands._common import JsonOpt, current_settings, echo, handled
+from mediation.i18n import N_, _
+
+#: The help of ``mediation export``.
+EXPORT_HELP = N_(
+    "把整个数据库无损地写成 JSON 行：用 --reveal 时是一份迁移文件，`mediation import` 可把它载入另一个数据库（SQLite 或 PostgreSQL），用 MEDIATION_EXPORT_PASSPHRASE 中的口令签名（至少 12 个字符；导入的管理员需要同一口令）；不用时是一份遮蔽了身份证号、电话和住址的副本（不能导入）。\n\n示例：mediation export --reveal -o committee-2026-11-23.jsonl"
+)
 
 
 @handled
 def export_db(
-    fmt: Annotated[str, typer.Option("--format", help="jsonl (one JSON object a line).")] = "jsonl",
+    fmt: Annotated[
+        str, typer.Option("--format", help=_("jsonl（每行一个 JSON 对象）。"))
+    ] = "jsonl",
     output: Annotated[
-        str, typer.Option("-o", "--output", help="A new file (never overwritten), or - for stdout.")
+        str, typer.Option("-o", "--output", help=_("新文件（从不覆盖），或 - 表示标准输出。"))
     ] = "-",
     reveal: Annotated[
         bool,
         typer.Option(
             "--reveal",
-            help="Personal data in full, as a move needs (recorded in the audit chain).",
+            help=_("完整的个人信息，迁移时需要（记入审计链）。"),
         ),
     ] = False,
     json_out: JsonOpt = False,
@@ -35,7 +43,7 @@ def export_db(
     from mediation.reporting.output import to_json
 
     if fmt != "jsonl":
-        raise UsageError(f"unknown export format {fmt!r}", hint="use --format jsonl")
+        raise UsageError(f"unknown export format {fmt!r}", hint=_("请用 --format jsonl"))
     with current_settings().api() as api:
         out = typer.get_binary_stream("stdout") if output == "-" else Path(output)
         summary = api.export(out, reveal=reveal)
@@ -47,10 +55,17 @@ def export_db(
     typer.echo(to_json(summary) if json_out else text, err=output == "-")
 
 
+#: The help of ``mediation import``.
+IMPORT_HELP = N_(
+    "在一个事务中把导出文件载入结构版本相同的新空数据库：每行连同其 id，提交前核验审计链。文件的签名须与 MEDIATION_EXPORT_PASSPHRASE 中的口令（导出时所用的口令）相符：被改动的文件被拒绝（退出码 3），不写入任何数据。\n\n示例：mediation --db postgresql://mediation@dbhost/centre import committee-2026-11-23.jsonl"
+)
+
+
 @handled
 def import_db(
     file: Annotated[
-        str, typer.Argument(help="A file written by `mediation export --reveal`, or - for stdin.")
+        str,
+        typer.Argument(help=_("由 `mediation export --reveal` 写出的文件，或 - 表示标准输入。")),
     ],
     json_out: JsonOpt = False,
 ) -> None:

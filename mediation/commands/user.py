@@ -5,12 +5,13 @@ from typing import Annotated, Any
 import typer
 
 from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
+from mediation.i18n import _
 
-user_app = group("Users and roles: mediator, staff, supervisor, admin.")
+user_app = group(_("用户和角色：调解员、工作人员、督导人员、管理员。"))
 
 
 RolesOpt = Annotated[
-    list[str], typer.Option("--role", help="mediator | staff | supervisor | admin (repeatable).")
+    list[str], typer.Option("--role", help=_("mediator | staff | supervisor | admin（可重复）。"))
 ]
 
 
@@ -32,24 +33,28 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-@user_app.command("add")
+@user_app.command(
+    "add",
+    help=_(
+        "添加用户并授予一个或多个角色（第一位管理员是运行 `init` 的人）。在 PostgreSQL 上设置了按人登录（`db grants`）时，同时创建该用户的数据库登录名，加入其角色对应的组角色；请用具有 CREATEROLE 权限的登录名运行。\n\n示例：mediation user add zhangsan --name 张三 --role mediator --org 桥头"
+    ),
+)
 @handled
 def user_add(
     login: Annotated[
         str,
-        typer.Argument(help="Login: the OS account (SQLite) or the database login (PostgreSQL)."),
+        typer.Argument(help=_("登录名：操作系统账户（SQLite）或数据库登录名（PostgreSQL）。")),
     ],
     role: RolesOpt,
-    name: Annotated[str, typer.Option(help="Full name.")] = "",
-    org: Annotated[
-        str | None, typer.Option("--org", help="Organisation code (required for mediators).")
-    ] = None,
+    name: Annotated[str, typer.Option(help=_("姓名。"))] = "",
+    org: Annotated[str | None, typer.Option("--org", help=_("组织代码（调解员必填）。"))] = None,
     password_stdin: Annotated[
         bool,
         typer.Option(
             "--password-stdin",
-            help="PostgreSQL: read the new database login's password from the first line "
-            "of standard input (without it the server authenticates the login otherwise).",
+            help=_(
+                "PostgreSQL：从标准输入的第一行读取新数据库登录名的口令（没有时由服务器以其他方式认证该登录）。"
+            ),
         ),
     ] = False,
     json_out: JsonOpt = False,
@@ -71,7 +76,7 @@ def user_add(
         echo(f"已添加用户：{_user_line(user)}{_groups_line(user)}")
 
 
-@user_app.command("list")
+@user_app.command("list", help=_("列出用户及其角色和组织。\n\n示例：mediation user list --json"))
 @handled
 def user_list(json_out: JsonOpt = False) -> None:
     """List users with their roles and organisation.
@@ -91,13 +96,18 @@ def user_list(json_out: JsonOpt = False) -> None:
         echo(_user_line(u))
 
 
-@user_app.command("grant")
+@user_app.command(
+    "grant",
+    help=_(
+        "给用户授予角色（或用 --revoke 撤销）；记入审计链。\n\n示例：mediation user grant zhangsan supervisor"
+    ),
+)
 @handled
 def user_grant(
-    login: Annotated[str, typer.Argument(help="The user's login.")],
-    roles: Annotated[list[str], typer.Argument(help="Roles to grant (or revoke).")],
-    revoke: Annotated[bool, typer.Option("--revoke", help="Remove the roles instead.")] = False,
-    org: Annotated[str | None, typer.Option("--org", help="Move to this organisation.")] = None,
+    login: Annotated[str, typer.Argument(help=_("用户的登录名。"))],
+    roles: Annotated[list[str], typer.Argument(help=_("要授予（或撤销）的角色。"))],
+    revoke: Annotated[bool, typer.Option("--revoke", help=_("改为撤销这些角色。"))] = False,
+    org: Annotated[str | None, typer.Option("--org", help=_("调到此组织。"))] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Grant roles to a user (or --revoke them); recorded in the audit chain.

@@ -6,11 +6,14 @@ import typer
 
 from mediation.commands._common import JsonOpt, echo, group, handled
 from mediation.errors import MediationError
+from mediation.i18n import _
 
-workflow_app = group("Flows: the declared state machines.")
+workflow_app = group(_("流程：声明的状态机。"))
 
 
-@workflow_app.command("list")
+@workflow_app.command(
+    "list", help=_("列出各流程及其状态。\n\n示例：mediation workflow list --json")
+)
 @handled
 def workflow_list(json_out: JsonOpt = False) -> None:
     """List the flows with their states.
@@ -42,11 +45,16 @@ def workflow_list(json_out: JsonOpt = False) -> None:
     )
 
 
-@workflow_app.command("show")
+@workflow_app.command(
+    "show",
+    help=_(
+        "显示流程的状态、转移和期限，或其 Mermaid 图。\n\n示例：mediation workflow show peoples --format mermaid"
+    ),
+)
 @handled
 def workflow_show(
-    flow: Annotated[str, typer.Argument(help="Flow name, e.g. peoples.")],
-    format: Annotated[str, typer.Option("--format", help="text | mermaid")] = "text",
+    flow: Annotated[str, typer.Argument(help=_("流程名称，例如 peoples。"))],
+    format: Annotated[str, typer.Option("--format", help=_("text | mermaid"))] = "text",
     json_out: JsonOpt = False,
 ) -> None:
     """Show a flow's states, transitions and deadlines, or its Mermaid diagram.
@@ -57,7 +65,7 @@ def workflow_show(
     from mediation.reporting.output import table, to_json
 
     if format not in ("text", "mermaid"):
-        raise MediationError(f"unknown --format {format!r}", hint="use text or mermaid")
+        raise MediationError(f"unknown --format {format!r}", hint=_("请用 text 或 mermaid"))
     f = load(flow).flow
     if format == "mermaid":
         echo(mermaid(f).rstrip("\n"))

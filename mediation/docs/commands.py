@@ -20,7 +20,7 @@ from mediation.docs.markdown import first_paragraph
 PROG = "mediation"
 
 _ENV_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
-_EXAMPLE = re.compile(r"^\s*Example:\s*(?P<example>\S.*?)\s*$", re.MULTILINE)
+_EXAMPLE = re.compile(r"^\s*(?:Example:|示例：)\s*(?P<example>\S.*?)\s*$", re.MULTILINE)
 
 
 class DocsError(Exception):

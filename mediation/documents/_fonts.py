@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mediation.errors import MediationError
+from mediation.i18n import _
 
 #: The family the documents' stylesheet asks for (the cut face, see the module docstring).
 DOCUMENT_FAMILY = "Mediation Serif"
@@ -130,7 +131,7 @@ def _dlopen(ffi: Any, *names: str) -> Any:
             continue
     raise FontMissing(
         f"cannot load {names[0]}",
-        hint="apt-get install libharfbuzz-subset0 fontconfig (see setup.sh)",
+        hint=_("请安装：apt-get install libharfbuzz-subset0 fontconfig（见 setup.sh）"),
     )
 
 
@@ -183,7 +184,7 @@ def source_face(family: str = SOURCE_FAMILY) -> Face:
 def _missing(family: str) -> FontMissing:
     return FontMissing(
         f"the font {family!r} is not installed; documents are set in it",
-        hint="apt-get install fonts-noto-cjk (see setup.sh)",
+        hint=_("请安装中文字体：apt-get install fonts-noto-cjk（见 setup.sh）"),
     )
 
 
@@ -195,7 +196,7 @@ class _Coverage:
         hb = libs.hb
         blob = hb.hb_blob_create_from_file_or_fail(str(face.path).encode())
         if blob == libs.ffi.NULL:
-            raise FontMissing(f"cannot read {face.path}", hint="check the font installation")
+            raise FontMissing(f"cannot read {face.path}", hint=_("请检查字体安装"))
         hb_face = hb.hb_face_create(blob, face.index)
         self._set = hb.hb_set_create()
         hb.hb_face_collect_unicodes(hb_face, self._set)
@@ -275,7 +276,7 @@ def document_face() -> bytes:
     face = source_face()
     blob = hb.hb_blob_create_from_file_or_fail(str(face.path).encode())
     if blob == ffi.NULL:
-        raise FontMissing(f"cannot read {face.path}", hint="check the font installation")
+        raise FontMissing(f"cannot read {face.path}", hint=_("请检查字体安装"))
     source = hb.hb_face_create(blob, face.index)
     subset_input = hb.hb_subset_input_create_or_fail()
     try:
@@ -288,7 +289,7 @@ def document_face() -> bytes:
         hb.hb_subset_input_set_flags(subset_input, _HB_SUBSET_FLAGS_NO_HINTING)
         cut = hb.hb_subset_or_fail(source, subset_input)
         if cut == ffi.NULL:
-            raise FontMissing(f"cannot cut {face.path}", hint="check the font installation")
+            raise FontMissing(f"cannot cut {face.path}", hint=_("请检查字体安装"))
         out = hb.hb_face_reference_blob(cut)
         length = ffi.new("unsigned int *")
         data = bytes(ffi.buffer(hb.hb_blob_get_data(out, length), length[0]))

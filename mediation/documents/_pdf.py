@@ -33,6 +33,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from mediation.documents import _fonts
 from mediation.errors import MediationError
+from mediation.i18n import _
 
 TEMPLATES_DIR = _fonts.TEMPLATES_DIR
 TEMPLATES_URL = TEMPLATES_DIR.as_uri() + "/"
@@ -165,12 +166,12 @@ class Renderer:
             refused = self.fetcher.refused[-1] if self.fetcher.refused else str(exc)
             raise ResourceRefused(
                 f"the document asked for {refused[:200]!r}, outside the package's templates",
-                hint="documents may use only mediation/templates and its assets",
+                hint=_("文书只能引用 mediation/templates 及其 assets 中的文件"),
             ) from None
         if watch.chars:
             raise GlyphMissing(
                 f"no installed font has {'、'.join(watch.chars)}",
-                hint="install a font with these characters (fonts-noto-cjk covers most names)",
+                hint=_("请安装含有这些字的字体（fonts-noto-cjk 覆盖大多数姓名用字）"),
             )
         self.documents += 1
         return pdf, len(document.pages)

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from mediation.errors import MediationError
+from mediation.i18n import _
 
 #: Noto Serif CJK (Debian/Ubuntu package ``fonts-noto-cjk``): a Song/Ming-style serif.
 DEFAULT_CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc")
@@ -34,7 +35,9 @@ def font_source() -> Path:
     if not path.is_file():
         raise MediationError(
             f"no CJK font at {path}",
-            hint="apt-get install fonts-noto-cjk, or set MEDIATION_CJK_FONT to an .otf/.ttc file",
+            hint=_(
+                "请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk），或将 MEDIATION_CJK_FONT 设为一个 .otf/.ttc 字体文件"
+            ),
         )
     return path
 
@@ -66,7 +69,7 @@ def face_index(source: Path, family: str = DEFAULT_FAMILY) -> int:
     if family not in names:
         raise MediationError(
             f"{source} has no face {family!r} (it has {', '.join(map(str, names))})",
-            hint="set MEDIATION_CJK_FONT to a file with Simplified Chinese glyphs",
+            hint=_("请将 MEDIATION_CJK_FONT 设为含简体中文字形的字体文件"),
         )
     return names.index(family)
 

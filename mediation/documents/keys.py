@@ -30,6 +30,7 @@ from mediation.errors import (
     UsageError,
     ValidationError,
 )
+from mediation.i18n import _
 from mediation.storage._tables import organisation_table, signing_key_table
 from mediation.storage.audit import append_access
 from mediation.storage.store import Store
@@ -112,7 +113,9 @@ def _organisation(conn: Connection, code: str) -> Any:
         )
     ).first()
     if row is None:
-        raise NotFoundError(f"no organisation {code!r}", hint="see `mediation org list`")
+        raise NotFoundError(
+            f"no organisation {code!r}", hint=_("用 `mediation org list` 查看组织代码")
+        )
     return row
 
 

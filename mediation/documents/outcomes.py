@@ -35,6 +35,7 @@ from mediation.documents.casefile import (
     spec_of,
 )
 from mediation.domain.taxonomy import MEDIATION_RESULTS, SIGNATURE_METHODS
+from mediation.i18n import _
 from mediation.workflows._common import AGREEMENT_FIELDS
 
 
@@ -128,7 +129,8 @@ def _agreement(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
     event = agreement_event(case)
     if event is None:
         raise DocumentNotAvailable(
-            f"{case.case_number} 没有记录书面调解协议", hint="see `mediation case history`"
+            f"{case.case_number} 没有记录书面调解协议",
+            hint=_("用 `mediation case history` 查看案件记录"),
         )
     data = event["payload"]
     on = day_of(event, case)
@@ -156,7 +158,8 @@ def _oral_agreement(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
     event = case.last("agree_oral")
     if event is None:
         raise DocumentNotAvailable(
-            f"{case.case_number} 没有记录口头调解协议", hint="see `mediation case history`"
+            f"{case.case_number} 没有记录口头调解协议",
+            hint=_("用 `mediation case history` 查看案件记录"),
         )
     data = event["payload"]
     on = day_of(event, case)

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, insert, select, update
 from mediation.documents import context as C
 from mediation.documents.casefile import numbered
 from mediation.errors import ConflictError, ExitCode, MediationError
+from mediation.i18n import _
 from mediation.storage._tables import document_table, proceeding_table
 from mediation.storage.audit import append_access
 from mediation.storage.refs import resolve
@@ -145,7 +146,7 @@ def prepare(
     :raises DocumentIncomplete: listing every missing or unprintable field.
     """
     with store.read() as conn:
-        pid, _ = resolve(conn, case_ref)
+        pid, _number = resolve(conn, case_ref)
         case = C.gather(conn, pid)
     built = C.build(case, kind, seq, now=now)
     _check(built)
@@ -205,7 +206,7 @@ def render(
     """:func:`render_document`, with the details of what was stored."""
     for _attempt in range(3):
         with store.read() as conn:
-            pid, _ = resolve(conn, case_ref)
+            pid, _number = resolve(conn, case_ref)
             case = C.gather(conn, pid)
         built = C.build(case, kind, seq, now=now)
         _check(built)
@@ -220,7 +221,7 @@ def render(
             return _store(conn, fresh, built, pdf, pages, actor=actor, now=now)
     raise ConflictError(
         f"{case.case_number} kept changing while its {kind} was rendered",
-        hint="run the command again",
+        hint=_("请重新运行命令"),
     )
 
 
@@ -236,7 +237,7 @@ def _refuse_signed(case: C.CaseFile, kind: str, seq: int) -> None:
     if row is not None and row["status"] == "signed":
         raise DocumentSigned(
             f"{case.case_number} 的{row['title']}已签章，不能重新生成",
-            hint="a signed document is final: the stored PDF is the record (`mediation doc verify` checks it)",
+            hint=_("已签章的文书不再改动：存档的 PDF 即为记录（可用 `mediation doc verify` 核验）"),
         )
 
 
@@ -312,7 +313,7 @@ def _store(
 def documents_of(store: Store, case_ref: str | int) -> list[dict[str, Any]]:
     """The documents a case has now: each kind and seq, with what is stored for it."""
     with store.read() as conn:
-        pid, _ = resolve(conn, case_ref)
+        pid, _number = resolve(conn, case_ref)
         case = C.gather(conn, pid)
     stored = {(d["kind"], d["seq"]): d for d in case.documents}
     return [

@@ -29,6 +29,7 @@ from mediation.errors import (
     TransitionNotAllowed,
     ValidationError,
 )
+from mediation.i18n import _
 from mediation.storage._tables import (
     event_table,
     organisation_table,
@@ -216,7 +217,7 @@ def record_signature(
     signed_at = signed_at or now
     image, image_type = _check_input(signer, signer_kind, method, signed_at, image, now=now)
     with store.write() as conn:
-        pid, _ = resolve(conn, case_ref)
+        pid, _number = resolve(conn, case_ref)
         case = case_row(conn, pid, lock=True)
         since = agreement_reached(conn, case)
         if declared:
@@ -348,7 +349,7 @@ def _signer(
         if row is None:
             raise TransitionNotAllowed(
                 f"{signer} is not a party of {case.case_number}",
-                hint="give the party's name as recorded (see `mediation case show`)",
+                hint=_("请按登记的姓名给出当事人（见 `mediation case show`）"),
             )
         if signer not in before.parties:
             raise TransitionNotAllowed(f"当事人 {signer} 的签署已记录", hint=once)
@@ -359,7 +360,7 @@ def _signer(
             raise TransitionNotAllowed(
                 f"{signer} is not a mediator of {case.case_number} "
                 f"({'、'.join(names) or '尚未指派'})",
-                hint="the mediator who conducted the mediation signs",
+                hint=_("由主持调解的调解员签名"),
             )
         already = conn.execute(
             select(signature_table.c.id).where(
@@ -481,7 +482,7 @@ def signatures(
 ) -> list[dict[str, Any]]:
     """The signatures recorded on a case's document, in the order they were recorded."""
     with store.read() as conn:
-        pid, _ = resolve(conn, case_ref)
+        pid, _number = resolve(conn, case_ref)
         rows = conn.execute(
             select(
                 signature_table.c.signer_kind,

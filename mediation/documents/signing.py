@@ -41,6 +41,7 @@ from mediation.errors import (
     TransitionNotAllowed,
     UsageError,
 )
+from mediation.i18n import _
 from mediation.storage._tables import (
     document_table,
     organisation_table,
@@ -105,7 +106,7 @@ def sign_document(
     :raises UsageError: when the passphrase does not open the key file.
     """
     with store.read() as conn:
-        pid, _ = resolve(conn, case_ref)
+        pid, _number = resolve(conn, case_ref)
         case = case_row(conn, pid)
         doc = _document(conn, pid, kind, seq)
         org = conn.execute(
@@ -146,7 +147,9 @@ def sign_document(
             if unsigned:
                 raise TransitionNotAllowed(
                     f"协议书尚未由以下各方签署：{unsigned.describe()}",
-                    hint="record each signature first: mediation doc record-signature CASE --signer NAME --party --method sign",
+                    hint=_(
+                        "请先记录各方签署：mediation doc record-signature 案号 --signer 姓名 --party --method sign"
+                    ),
                 )
         record = gather(conn, pid)
     # What is sealed is the record as it stands now, not the stored rendering: signatures
@@ -183,7 +186,7 @@ def sign_document(
         ):
             raise ConflictError(
                 f"{case.case_number} 的案件记录、{doc.title}或签章密钥在签章时被他人改动，未保存",
-                hint="run the command again",
+                hint=_("请重新运行命令"),
             )
         conn.execute(
             update(document_table)
@@ -305,19 +308,19 @@ def _seal_pdf(
     except OSError as exc:
         raise NotFoundError(
             f"cannot read the key file {key_path}: {exc.strerror}",
-            hint="restore it from the backup, or create a new key with `mediation keys init`",
+            hint=_("请从备份恢复密钥文件，或用 `mediation keys init` 生成新密钥"),
         ) from None
     try:
         signer = signers.SimpleSigner.load_pkcs12_data(p12, [], passphrase=passphrase)
     except ValueError:
         raise UsageError(
             f"{PASSPHRASE_ENV} does not open the key file {key_path}",
-            hint="set it to the passphrase given when the key was created or imported",
+            hint=_("请设为生成或导入密钥时设定的口令"),
         ) from None
     if hashlib.sha256(signer.signing_cert.dump()).hexdigest() != fingerprint:
         raise MediationError(
             f"the key file {key_path} does not hold the recorded certificate {fingerprint[:16]}…",
-            hint="restore the right file, or create a new key with `mediation keys init`",
+            hint=_("请恢复正确的密钥文件，或用 `mediation keys init` 生成新密钥"),
         )
     style = stamp_style(org_name)
     x1, y1, x2, y2 = _seal_box()
@@ -345,7 +348,7 @@ def _seal_pdf(
     except Exception as exc:  # pyHanko raises many kinds on a malformed PDF
         raise MediationError(
             f"the document could not be signed: {exc}",
-            hint="render it again with `mediation doc render`",
+            hint=_("请用 `mediation doc render` 重新生成"),
         ) from None
     signed: bytes = out.getvalue()
     return signed
@@ -430,7 +433,7 @@ def verify_document(
         )
         where = "任何案件"
         if case_ref is not None:
-            pid, _ = resolve(conn, case_ref)
+            pid, _number = resolve(conn, case_ref)
             query = query.where(document_table.c.proceeding_id == pid)
             where = conn.execute(
                 select(proceeding_table.c.case_number).where(proceeding_table.c.id == pid)

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 
 from mediation.documents import kinds as K
 from mediation.errors import NotFoundError, TamperedError, UsageError
+from mediation.i18n import _
 from mediation.storage._tables import document_table, event_table, proceeding_table
 from mediation.storage.audit import append_access
 from mediation.storage.refs import resolve
@@ -60,7 +61,7 @@ def check_recorded(conn: Connection, pid: int, case_number: str, row: Any) -> No
         raise TamperedError(
             f"{case_number} 的{row.title}（{row.kind} #{row.seq}）存储的内容与登记的哈希不符，"
             "可能被改动过，未输出",
-            hint="run `mediation audit verify`, and restore the database from a backup",
+            hint=_("请运行 `mediation audit verify`，并从备份恢复数据库"),
         )
 
 

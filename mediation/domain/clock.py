@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from mediation.i18n import _
+
 #: The business time zone: dates of events and deadlines are dates in this zone.
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 UTC = UTC
@@ -138,7 +140,7 @@ def clock_from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> 
 
             raise UsageError(
                 f"MEDIATION_NOW={pinned!r} is not an ISO 8601 date or time",
-                hint="e.g. MEDIATION_NOW=2026-03-02T09:00:00+08:00, or unset it",
+                hint=_("例如 MEDIATION_NOW=2026-03-02T09:00:00+08:00，或取消设置"),
             ) from None
         try:
             problem = day_problem(business_date(at))

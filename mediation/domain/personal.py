@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from mediation.i18n import _
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
@@ -111,7 +113,9 @@ def configure_logging(level: str) -> None:
     if not isinstance(numeric, int):
         from mediation.errors import UsageError
 
-        raise UsageError(f"unknown log level {level!r}", hint="use debug, info, warning or error")
+        raise UsageError(
+            f"unknown log level {level!r}", hint=_("请用 debug、info、warning 或 error")
+        )
     handler = logging.StreamHandler()
     handler.addFilter(MaskingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

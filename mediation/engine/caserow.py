@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from mediation.domain.clock import UTC
 from mediation.engine.machine import load
 from mediation.errors import NotFoundError, TransitionNotAllowed
+from mediation.i18n import _
 from mediation.storage._sql import Prepared
 from mediation.storage._tables import proceeding_table
 from mediation.storage.audit import append_event
@@ -46,7 +47,7 @@ def case_row(conn: Connection, pid: int, *, lock: bool = False) -> Any:
     """
     row = (_LOCK if lock else _ROW)(conn, {"pid": pid}).first()
     if row is None:
-        raise NotFoundError(f"no case with id {pid}", hint="see `mediation case list`")
+        raise NotFoundError(f"no case with id {pid}", hint=_("用 `mediation case list` 查看案件"))
 
     def decoded(value: Any, empty: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else (value or empty)

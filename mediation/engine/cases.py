@@ -43,6 +43,7 @@ from mediation.engine.opening import (
     start_proceeding,
 )
 from mediation.errors import ConflictError, FieldProblem, TransitionNotAllowed, ValidationError
+from mediation.i18n import _
 from mediation.storage._sql import Prepared
 from mediation.storage._tables import event_table, proceeding_table
 from mediation.storage.audit import append_event
@@ -252,7 +253,7 @@ def advance_in(
     if isinstance(ref, int):
         pid = ref
     else:
-        pid, _ = resolve(conn, ref)
+        pid, _number = resolve(conn, ref)
     row = case_row(conn, pid, lock=True)
     if row.updated_at is not None and now < row.updated_at:
         # A clock set back (a wrong MEDIATION_NOW, a skewed machine) would write history
@@ -346,9 +347,7 @@ def advance_in(
         },
     ).rowcount
     if changed != 1:  # only possible if something bypassed the row lock
-        raise ConflictError(
-            f"冲突：案件 {row.case_number} 已被他人变更", hint="run the command again"
-        )
+        raise ConflictError(f"冲突：案件 {row.case_number} 已被他人变更", hint=_("请重新运行命令"))
     result = Advanced(
         proceeding_id=pid,
         case_number=row.case_number,
@@ -447,7 +446,7 @@ def reassign(
     if problems:
         raise ValidationError(problems, source="reassign")
     with store.write() as conn:
-        row = lock_running(conn, ref, refused="不能改派", hint="only running cases are reassigned")
+        row = lock_running(conn, ref, refused="不能改派", hint=_("只有进行中的案件可以改派"))
         previous = list(row.mediators)
         record_in_place(
             conn,

@@ -34,6 +34,7 @@ from mediation.engine.guards import GUARDS
 from mediation.engine.machine import FlowMachine, load
 from mediation.engine.payloads import checked_payload
 from mediation.errors import FieldProblem, NotFoundError, UsageError, ValidationError
+from mediation.i18n import _
 from mediation.storage._tables import event_table
 from mediation.workflows import Transition
 
@@ -237,7 +238,7 @@ def correct_in(
     if not changed:
         raise UsageError(
             f"第 {seq} 号记录的这些字段已是所给的值，没有变化",
-            hint="give a --set FIELD=VALUE that differs from what is recorded",
+            hint=_("请用 --set 字段=值 给出与已记录内容不同的值"),
         )
     facts = dict(row.facts)
     last_of_trigger = max(e["seq"] for e in events if e["trigger"] == event["trigger"])

@@ -14,6 +14,7 @@ from mediation.domain.clock import business_date
 from mediation.domain.periods import Period, compute_due, nominal_end
 from mediation.engine.clocks import received_on
 from mediation.engine.machine import load
+from mediation.i18n import _
 from mediation.storage._tables import (
     calendar_year_table,
     deadline_table,
@@ -177,7 +178,7 @@ def compute(
     if len(given) != 1:
         raise UsageError(
             "give exactly one of --days, --working-days, --months",
-            hint="e.g. mediation deadline compute 2026-03-02 --months 1",
+            hint=_("例如：mediation deadline compute 2026-03-02 --months 1"),
         )
     count, unit = given[0]
     period = Period(count, unit)  # type: ignore[arg-type]
@@ -306,7 +307,7 @@ def _under_new_rule(
             return None  # counted as today's code counts it (from the nominal last day)
         # Written before: the extended date fixed, final, the clock still the original one.
         nominal = nominal_end(r.counted_from, Period(r.period_count, r.period_unit), cal)
-        for _ in range(r.extensions - 1):
+        for _extension in range(r.extensions - 1):
             nominal = nominal_end(nominal, rule.extension, cal)
         values = _counted(nominal, rule.extension, cal)
         if values["due"] == r.due and values["provisional"] == r.provisional:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from mediation.errors import FieldProblem, NotFoundError, ValidationError
+from mediation.i18n import _
 from mediation.storage._tables import dispute_merge_table, dispute_table
 from mediation.storage.audit import append_access
 from mediation.storage.store import Store
@@ -23,7 +24,9 @@ def _exists(conn: Connection, dispute_id: int) -> None:
         conn.execute(select(dispute_table.c.id).where(dispute_table.c.id == dispute_id)).first()
         is None
     ):
-        raise NotFoundError(f"no dispute #{dispute_id}", hint="see `mediation case list`")
+        raise NotFoundError(
+            f"no dispute #{dispute_id}", hint=_("用 `mediation case list` 查看案件")
+        )
 
 
 def _active_merge_of(conn: Connection, dispute_id: int) -> Any:

@@ -19,6 +19,7 @@ from mediation.engine import guards_statistics as _statistics
 from mediation.engine.controller import Controller
 from mediation.engine.guards import EFFECTS, GUARDS
 from mediation.errors import FlowDefinitionError
+from mediation.i18n import _
 from mediation.workflows import (
     AGREEMENT_EFFECTIVE,
     Flow,
@@ -30,7 +31,7 @@ from mediation.workflows import (
 
 #: Registers the procedure guards (notices, hand-offs, objections) and the statistics'
 #: (preventions, amounts) in GUARDS.
-_ = _procedures, _statistics
+_REGISTERED = (_procedures, _statistics)
 
 
 class _Guard:
@@ -226,7 +227,7 @@ class FlowMachine:
             detail = "\n".join(f"  {p}" for p in problems)
             raise FlowDefinitionError(
                 f"flow {flow.name!r} is not valid:\n{detail}",
-                hint="fix the flow module in mediation/workflows/",
+                hint=_("请修正 mediation/workflows/ 中的流程定义"),
             )
         self.flow = flow
         self.machine = Machine(

@@ -24,6 +24,7 @@ from typing import Protocol
 
 from mediation.domain.clock import BUSINESS_TZ
 from mediation.errors import UsageError
+from mediation.i18n import _
 
 
 class Notifier(Protocol):
@@ -76,7 +77,7 @@ class SmtpNotifier:
                 if not self.starttls:
                     raise UsageError(
                         "refusing to send the SMTP password unencrypted",
-                        hint="set MEDIATION_SMTP_STARTTLS=1 (or drop MEDIATION_SMTP_USER)",
+                        hint=_("请设置 MEDIATION_SMTP_STARTTLS=1（或去掉 MEDIATION_SMTP_USER）"),
                     )
                 smtp.login(self.user, self.password or "")
             smtp.send_message(msg)
@@ -98,7 +99,9 @@ def notifiers_from_env(environ: dict[str, str] | None = None) -> list[Notifier]:
         try:
             port = int(env.get("MEDIATION_SMTP_PORT", "25"))
         except ValueError:
-            raise UsageError("MEDIATION_SMTP_PORT is not a number", hint="e.g. 25 or 587") from None
+            raise UsageError(
+                "MEDIATION_SMTP_PORT is not a number", hint=_("例如 25 或 587")
+            ) from None
         out.append(
             SmtpNotifier(
                 host=env["MEDIATION_SMTP_HOST"],

@@ -17,6 +17,7 @@ from mediation.engine.clocks import start_deadlines
 from mediation.engine.machine import FlowMachine, load
 from mediation.engine.organisations import check_receives
 from mediation.errors import NotFoundError
+from mediation.i18n import _
 from mediation.storage._sql import Prepared
 from mediation.storage._tables import (
     dispute_table,
@@ -190,7 +191,7 @@ def organisation_row(conn: Connection, *, code: str | None = None, id: int | Non
         if row is None:
             raise NotFoundError(
                 f"no organisation with code {code!r}",
-                hint="list them with `mediation org list`; add one with `mediation org add`",
+                hint=_("用 `mediation org list` 查看已登记的组织；用 `mediation org add` 登记"),
             )
         return row
     return _ORG_BY_ID(conn, {"id": id}).one()

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from mediation.domain import taxonomy
 from mediation.errors import FieldProblem, NotFoundError, TransitionNotAllowed, ValidationError
+from mediation.i18n import _
 from mediation.storage import audit
 from mediation.storage._tables import organisation_table, proceeding_table
 from mediation.storage.store import Store
@@ -128,7 +129,7 @@ def add_organisation(
                 )
             ).first()
             if row is None:
-                raise NotFoundError(f"no organisation {parent!r}", hint="add the parent first")
+                raise NotFoundError(f"no organisation {parent!r}", hint=_("请先登记上级组织"))
             # Escalation goes one level up (若干规定 art. 21): the parent is the next rung.
             if _LADDER.index(row.level) != _LADDER.index(level) + 1:
                 raise ValidationError(
@@ -206,7 +207,9 @@ def set_court_code(
             ).where(organisation_table.c.code == code)
         ).first()
         if row is None:
-            raise NotFoundError(f"no organisation {code!r}", hint="see `mediation org list`")
+            raise NotFoundError(
+                f"no organisation {code!r}", hint=_("用 `mediation org list` 查看组织代码")
+            )
         problem = court_code_problem(court_code, row.kind)
         if problem is not None:
             raise ValidationError([problem], source="org set-court-code")
@@ -281,7 +284,9 @@ def set_period(
             )
         ).first()
         if row is None:
-            raise NotFoundError(f"no organisation {code!r}", hint="see `mediation org list`")
+            raise NotFoundError(
+                f"no organisation {code!r}", hint=_("用 `mediation org list` 查看组织代码")
+            )
         periods = dict(row.periods or {})
         periods[f"{flow}.{kind}"] = [period.count, period.unit]
         conn.execute(

@@ -29,6 +29,7 @@ from mediation.errors import (
     UsageError,
     ValidationError,
 )
+from mediation.i18n import _
 from mediation.storage._tables import dispute_table, party_table
 from mediation.storage.record_rows import PARTIES_KEY, dispute_parties_digest
 from mediation.storage.secret import installation_secret
@@ -73,7 +74,7 @@ def _choose(parties: list[Any], who: str, role: str | None) -> Any:
         )
     raise UsageError(
         f"这起纠纷有 {len(found)} 位名为「{who}」的当事人",
-        hint="add --role applicant|respondent|third_party to say which",
+        hint=_("请加 --role applicant|respondent|third_party 指明是哪一方"),
     )
 
 
@@ -117,7 +118,7 @@ def amend_party(
             conn,
             case,
             refused="不能修改当事人信息",
-            hint="correct the particulars on the dispute's running case, if it has one",
+            hint=_("请在该纠纷正在办理的案件上更正当事人信息（如有）"),
         )
         parties = list(
             conn.execute(
@@ -139,7 +140,7 @@ def amend_party(
         if not changed:
             raise UsageError(
                 f"{party.name} 的信息没有变化",
-                hint="give a --set FIELD=VALUE that differs from what is registered",
+                hint=_("请用 --set 字段=值 给出与已登记内容不同的值"),
             )
         conn.execute(update(_PTY).where(_PTY.c.id == party.id).values(**after))
         now_parties = [record if p.id == party.id else p for p in parties]

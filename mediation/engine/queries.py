@@ -17,6 +17,7 @@ from mediation.engine.corrections import CORRECT
 from mediation.engine.declared import declared
 from mediation.engine.organisations import retired_at
 from mediation.errors import NotFoundError
+from mediation.i18n import _
 from mediation.storage._tables import (
     deadline_table,
     dispute_table,
@@ -174,7 +175,7 @@ def next_triggers_for(flow_name: str, state: str) -> list[dict[str, Any]]:
 
 def next_triggers(store: Store, ref: str) -> dict[str, Any]:
     with store.read() as conn:
-        pid, _ = resolve(conn, ref)
+        pid, _number = resolve(conn, ref)
         row = conn.execute(
             select(
                 proceeding_table.c.case_number, proceeding_table.c.flow, proceeding_table.c.state
@@ -191,7 +192,7 @@ def next_triggers(store: Store, ref: str) -> dict[str, Any]:
 def history(store: Store, ref: str) -> dict[str, Any]:
     """The events of a case, oldest first."""
     with store.read() as conn:
-        pid, _ = resolve(conn, ref)
+        pid, _number = resolve(conn, ref)
         row = conn.execute(
             select(proceeding_table.c.case_number, proceeding_table.c.flow).where(
                 proceeding_table.c.id == pid
@@ -268,7 +269,7 @@ def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str
     with store.read() as conn:
         text = str(ref).strip()
         if text.startswith("case:"):
-            pid, _ = resolve(conn, text[5:])
+            pid, _number = resolve(conn, text[5:])
             dispute_id = conn.execute(
                 select(proceeding_table.c.dispute_id).where(proceeding_table.c.id == pid)
             ).scalar_one()
@@ -281,7 +282,9 @@ def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str
             )
         row = conn.execute(select(*_DISPUTE_SHOWN).where(dispute_table.c.id == dispute_id)).first()
         if row is None:
-            raise NotFoundError(f"no dispute #{dispute_id}", hint="see `mediation case list`")
+            raise NotFoundError(
+                f"no dispute #{dispute_id}", hint=_("用 `mediation case list` 查看案件")
+            )
         dispute = dict(row._mapping)
         from mediation.engine.disputes import group_of, merges_of
 

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from mediation.domain.taxonomy import ROLES
 from mediation.errors import FieldProblem, NotFoundError, UsageError, ValidationError
+from mediation.i18n import _
 from mediation.storage._tables import app_user_table, organisation_table
 
 _U = app_user_table
@@ -81,7 +82,7 @@ def _org_id(conn: Connection, code: str | None) -> int | None:
     ).scalar()
     if found is None:
         raise NotFoundError(
-            f"no organisation {code!r}", hint="see `mediation org list` for the codes"
+            f"no organisation {code!r}", hint=_("用 `mediation org list` 查看组织代码")
         )
     return int(found)
 
@@ -126,7 +127,7 @@ def add_user(
     if not _LOGIN.match(login):
         raise UsageError(
             f"login {login!r} is not usable",
-            hint="1-80 letters, digits, '.', '_', '@' or '-'",
+            hint=_("登录名为 1 至 80 个字母、数字或 .、_、@、- 字符"),
         )
     wanted = _check_roles(roles)
     if not users_exist(conn) and "admin" not in wanted:
@@ -136,7 +137,8 @@ def add_user(
         )
     if "mediator" in wanted and organisation is None:
         raise UsageError(
-            "a mediator belongs to an organisation", hint="add --org CODE (see `org list`)"
+            "a mediator belongs to an organisation",
+            hint=_("请加上 --org CODE（见 `mediation org list`）"),
         )
     if get_user(conn, login) is not None:
         raise UsageError(
@@ -207,13 +209,13 @@ def grant(
     """Add (or with ``revoke`` remove) roles; optionally move the user to an organisation."""
     user = get_user(conn, login)
     if user is None:
-        raise NotFoundError(f"no user {login!r}", hint="see `mediation user list`")
+        raise NotFoundError(f"no user {login!r}", hint=_("用 `mediation user list` 查看用户"))
     changed = set(_check_roles(roles))
     new = sorted(user.roles - changed if revoke else user.roles | changed)
     if user.roles and "admin" in user.roles and "admin" not in new:
         others = conn.execute(select(_U.c.login, _U.c.roles).where(_U.c.login != login)).all()
         if not any("admin" in (r.roles or ()) for r in others):
-            raise UsageError("this would leave no admin", hint="grant admin to someone else first")
+            raise UsageError("this would leave no admin", hint=_("请先把管理员角色授予他人"))
     values: dict[str, Any] = {"roles": new}
     if organisation is not None:
         values["organisation_id"] = _org_id(conn, organisation)

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, select
 from mediation.domain import taxonomy
 from mediation.domain.spreadsheet import csv_row
 from mediation.errors import NotFoundError, UsageError
+from mediation.i18n import _
 from mediation.storage._sql import Prepared
 from mediation.storage._tables import deadline_table, organisation_table, proceeding_table
 from mediation.storage.store import Store
@@ -147,7 +148,9 @@ def _rows(
         org_id = next((i for i, (code, _) in orgs.items() if code == f.org), None)
         if f.org and org_id is None:
             # A typo in a cron line must not read as "nothing overdue".
-            raise NotFoundError(f"no organisation {f.org!r}", hint="see `mediation org list`")
+            raise NotFoundError(
+                f"no organisation {f.org!r}", hint=_("用 `mediation org list` 查看组织代码")
+            )
         params: dict[str, Any] = {
             "status": "open",
             "as_of": as_of,

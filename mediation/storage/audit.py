@@ -51,6 +51,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, text, update
 
 from mediation.domain.clock import UTC
+from mediation.i18n import _
 from mediation.storage._sql import Prepared, driver_error
 from mediation.storage._tables import (
     access_event_table,
@@ -269,7 +270,7 @@ def _head_missing() -> Exception:
 
     return SchemaError(
         "the audit chain's head row is missing",
-        hint="run `mediation audit verify`; the database was changed outside mediation",
+        hint=_("请运行 `mediation audit verify`：数据库在本程序之外被改动过"),
     )
 
 

@@ -37,6 +37,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from mediation.errors import FieldProblem, SchemaError, TamperedError, ValidationError
+from mediation.i18n import _
 from mediation.storage._tables import audit_head_table, document_table, installation_secret_table
 
 FORMAT = "mediation-audit-checkpoint"
@@ -83,7 +84,7 @@ def _secret(conn: Connection) -> bytes:
     if found is None:
         raise SchemaError(
             "数据库中没有本安装的密钥（installation_secret），无法签署或核对检查点",
-            hint="run `mediation db upgrade`; if the row was deleted, restore from a backup",
+            hint=_("请运行 `mediation db upgrade`；如该行被删除，请从备份恢复"),
         )
     return bytes.fromhex(found)
 
@@ -116,7 +117,7 @@ def take(conn: Connection, *, now: datetime) -> AuditCheckpoint:
     if head is None:
         raise TamperedError(
             "审计链的链头记录缺失，不能生成检查点",
-            hint="run `mediation audit verify` and restore the database from a backup",
+            hint=_("请运行 `mediation audit verify`，并从备份恢复数据库"),
         )
     documents = conn.execute(select(func.max(document_table.c.id))).scalar() or 0
     cp = AuditCheckpoint(
@@ -178,12 +179,12 @@ def check(conn: Connection, cp: AuditCheckpoint) -> None:
     if not hmac.compare_digest(cp.database, database_identity(conn)):
         raise TamperedError(
             "检查点不属于本数据库（数据库标识不符）",
-            hint="give a checkpoint written by `mediation audit checkpoint` on this database "
-            "(or on the database it was moved from)",
+            hint=_(
+                "请给出在本数据库（或其迁出的数据库）上用 `mediation audit checkpoint` 写出的检查点"
+            ),
         )
     if not hmac.compare_digest(cp.signature, sign(conn, cp).signature):
         raise TamperedError(
             "检查点的签名不符：检查点文件在生成后被修改过",
-            hint="use the copy of the checkpoint kept in a safe place; "
-            "run the full `mediation audit verify`",
+            hint=_("请使用保存在安全处的检查点副本，并运行完整的 `mediation audit verify`"),
         )

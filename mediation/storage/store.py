@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from mediation.errors import SchemaError, UsageError
+from mediation.i18n import _
 
 if TYPE_CHECKING:
     from mediation.domain.calendar import WorkCalendar
@@ -54,7 +55,7 @@ def resolve_url(db: str | None) -> str:
     elif not url.drivername.startswith("postgresql"):
         raise UsageError(
             f"unsupported database URL scheme {url.drivername!r}",
-            hint="use a SQLite file path, sqlite:///PATH or postgresql://USER@HOST/DB",
+            hint=_("请给出 SQLite 文件路径、sqlite:///路径 或 postgresql://用户@主机/数据库"),
         )
     return url.render_as_string(hide_password=False)
 
@@ -153,13 +154,11 @@ class Store:
             if committing:
                 raise MediationError(
                     "数据库连接在提交时断开，无法确定本次操作是否已写入",
-                    hint="check with `mediation case show` or `mediation audit verify` "
-                    "before running it again",
+                    hint=_("重试前请先用 `mediation case show` 或 `mediation audit verify` 核对"),
                 ) from exc
             raise MediationError(
                 "数据库连接在事务中断开，本次操作未写入任何数据",
-                hint="check that the database server is running and reachable, then run the "
-                "command again",
+                hint=_("请确认数据库服务器正在运行且可以连接，然后重新运行该命令"),
             ) from exc
         if self.dialect != "sqlite" and audit.wrote_entries(conn):
             self._seal_committed(conn)
@@ -187,8 +186,7 @@ class Store:
                     raise MediationError(
                         f"架构升级后表 {broken[0]} 的第 {broken[1]} 行引用了不存在的"
                         f" {broken[2]}，已撤销升级",
-                        hint="run `mediation audit verify` and report the database to the "
-                        "developers",
+                        hint=_("请运行 `mediation audit verify`，并将情况报告开发人员"),
                     )
         finally:
             raw.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
@@ -232,7 +230,7 @@ class Store:
         except DBAPIError as exc:
             raise MediationError(
                 f"封存审计链失败：{type(exc.orig).__name__}",
-                hint="check that the database server is running and reachable, then run it again",
+                hint=_("请确认数据库服务器正在运行且可以连接，然后重试"),
             ) from exc
 
     @contextmanager
@@ -270,11 +268,11 @@ class Store:
         if self.dialect != "sqlite":
             raise UsageError(
                 "backup copies SQLite files; PostgreSQL has pg_dump",
-                hint="pg_dump --format=custom --file centre.dump DBNAME (see docs/admin/backup.md)",
+                hint=_(
+                    "PostgreSQL 请用：pg_dump --format=custom --file centre.dump 数据库名（见 docs/admin/backup.md）"
+                ),
             )
-        exists = UsageError(
-            f"{target} exists", hint="choose a new file name; nothing is overwritten"
-        )
+        exists = UsageError(f"{target} exists", hint=_("请换一个新文件名；不会覆盖任何文件"))
         if target.exists() or target.is_symlink():
             raise exists
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -63,7 +63,7 @@ def test_help_is_typers_without_importing_typer() -> None:
     typer = _run(_TYPER, "--help")
     assert (stored.returncode, typer.returncode) == (0, 0)
     assert stored.stdout == typer.stdout
-    assert stored.stdout.startswith(b"Usage: mediation [OPTIONS] COMMAND [ARGS]...\n")
+    assert stored.stdout.startswith("用法：mediation [OPTIONS] COMMAND [ARGS]...\n".encode())
     assert _without_report(stored.stderr) == (b"", False)
 
 
@@ -90,7 +90,8 @@ def test_a_narrow_terminal_gets_typers_layout() -> None:
     stored = _run(_ENTRY, "--help", columns=60)
     typer = _run(_TYPER, "--help", columns=60)
     assert stored.stdout == typer.stdout
-    assert b"workflow\n  engine.\n" in stored.stdout  # wrapped for 60 columns
+    # wrapped for 60 columns
+    assert "数据库：SQLite 文件路径或 URL，或\n".encode() in stored.stdout
     assert _without_report(stored.stderr) == (b"", True)
 
 

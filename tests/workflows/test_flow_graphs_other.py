@@ -202,6 +202,8 @@ EDGES = {
             *((s, "to_judgment", "to_judgment") for s in ("consented", "mediating", "agreed")),
             ("consented", "withdraw_suit", "withdrawn"),
             ("mediating", "withdraw_suit", "withdrawn"),
+            # the trial limit, extended once with approval (民事诉讼法 arts. 152, 164)
+            *((s, "extend_trial_limit", s) for s in ("consented", "mediating", "agreed")),
         }
         for name in ("judicial", "judicial_simple")
     },

@@ -15,6 +15,7 @@ from sqlalchemy.sql.expression import UnaryExpression
 
 from mediation.domain.clock import BUSINESS_TZ
 from mediation.errors import NotFoundError, UsageError
+from mediation.i18n import _
 from mediation.reporting.stats.figures import DIMENSIONS, NOT_CASES, REPEAT_WINDOW_MONTHS
 from mediation.storage._tables import dispute_table, organisation_table, proceeding_table
 
@@ -41,7 +42,7 @@ class Selection:
             raise UsageError(f"unknown --by {self.by!r}", hint=f"use {', '.join(DIMENSIONS)}")
         if self.end < self.start:
             raise UsageError(
-                f"--from {self.start} is after --to {self.end}", hint="swap the two dates"
+                f"--from {self.start} is after --to {self.end}", hint=_("请交换两个日期")
             )
 
 
@@ -115,7 +116,9 @@ def organisations_under(conn: Connection, code: str | None) -> tuple[list[int] |
     root = next((r for r in rows if r.code == code), None)
     if root is None:
         # A typo in a cron line must not read as "nothing happened".
-        raise NotFoundError(f"no organisation {code!r}", hint="see `mediation org list`")
+        raise NotFoundError(
+            f"no organisation {code!r}", hint=_("用 `mediation org list` 查看组织代码")
+        )
     children: dict[int | None, list[int]] = defaultdict(list)
     for r in rows:
         children[r.parent_id].append(r.id)

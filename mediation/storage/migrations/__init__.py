@@ -10,6 +10,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from mediation.i18n import _
+
 if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy import Connection
@@ -60,7 +62,9 @@ def upgrade(store: Migratable, revision: str = "head") -> tuple[str | None, str 
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
     except CommandError as exc:
-        raise UsageError(f"cannot upgrade to {revision!r}: {exc}", hint="omit --revision") from None
+        raise UsageError(
+            f"cannot upgrade to {revision!r}: {exc}", hint=_("请去掉 --revision")
+        ) from None
     return before, store.revision()
 
 

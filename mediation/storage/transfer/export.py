@@ -15,6 +15,7 @@ from sqlalchemy import text as sql_text
 
 from mediation.domain.personal import mask_address, mask_id, mask_phone
 from mediation.errors import MediationError, SchemaError, UsageError
+from mediation.i18n import _
 from mediation.storage import audit
 from mediation.storage.store import Store
 from mediation.storage.transfer.fileformat import FORMAT, SPECS, VERSION, dumps, encode
@@ -120,7 +121,7 @@ def export_jsonl(
         if schema != HEAD:
             raise SchemaError(
                 f"database schema is at revision {schema}, this version exports {HEAD}",
-                hint="run `mediation db upgrade` first",
+                hint=_("请先运行 `mediation db upgrade`"),
             )
         summary = ExportSummary(schema=schema, masked=not reveal, signed=signer is not None)
         digest = hashlib.sha256()
@@ -188,7 +189,7 @@ def export_file(
     :raises UsageError: when ``path`` exists.
     """
     if path.exists():
-        raise UsageError(f"{path} exists", hint="choose a new file name; nothing is overwritten")
+        raise UsageError(f"{path} exists", hint=_("请换一个新文件名；不会覆盖任何文件"))
     partial = path.with_name(path.name + ".partial")
     try:
         # Personal data (in full with --reveal): the owner's only, whatever the umask.
@@ -204,7 +205,7 @@ def export_file(
         partial.unlink(missing_ok=True)
         raise MediationError(
             f"cannot write {path}: {exc.strerror}",
-            hint="check that the folder exists and is writable",
+            hint=_("请检查文件夹是否存在且可写"),
         ) from None
     except BaseException:
         partial.unlink(missing_ok=True)

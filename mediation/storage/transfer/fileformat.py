@@ -20,6 +20,7 @@ from sqlalchemy import String as _String
 
 from mediation.domain.clock import UTC
 from mediation.errors import FieldProblem, UsageError, ValidationError
+from mediation.i18n import _
 from mediation.storage._tables import metadata
 from mediation.storage._types import JSONText, Timestamp
 from mediation.storage.transfer.signature import PASSPHRASE_ENV, Signer, signer_for
@@ -292,7 +293,7 @@ def check_file(path: Path, *, passphrase: str | None = None) -> dict[str, Any]:
     """
     with open_export(path) as stream:
         reader = ExportReader(stream, str(path), passphrase=passphrase)
-        for _ in reader.rows():
+        for _row in reader.rows():
             pass
         return reader.header
 
@@ -303,7 +304,7 @@ def open_export(path: Path) -> Iterator[IO[bytes]]:
         stream = path.open("rb")
     except OSError as exc:
         raise UsageError(
-            f"cannot read {path}: {exc.strerror}", hint="give the path of an export file"
+            f"cannot read {path}: {exc.strerror}", hint=_("请给出导出文件的路径")
         ) from None
     with stream:
         yield stream

@@ -14,6 +14,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import DBAPIError
 
 from mediation.errors import MediationError, SchemaError, TamperedError, UsageError
+from mediation.i18n import _
 from mediation.storage import audit
 from mediation.storage._tables import audit_head_table, installation_secret_table
 from mediation.storage.store import Store
@@ -83,7 +84,7 @@ def _refuse_masked(reader: ExportReader, source: str) -> None:
     if reader.masked:
         raise UsageError(
             f"{source} is a masked export (personal data hidden); it cannot be moved",
-            hint="export with --reveal to move a database: mediation export --reveal -o FILE",
+            hint=_("迁移数据库须完整导出：mediation export --reveal -o 文件"),
         )
 
 
@@ -97,12 +98,12 @@ def _import(store: Store, stream: IO[bytes], source: str, passphrase: str | None
     if schema != HEAD:
         raise SchemaError(
             f"{source} holds schema revision {schema}; this version of mediation imports {HEAD}",
-            hint="upgrade the source (`mediation db upgrade`) and export it again with this version",
+            hint=_("请先升级源数据库（`mediation db upgrade`），再用本版本重新导出"),
         )
     if reader.header["tables"] != [s.name for s in SPECS]:
         raise SchemaError(
             f"{source} lists other tables than schema revision {HEAD} has",
-            hint="export the source again with the same version of mediation as the target",
+            hint=_("请用与目标相同版本的本程序重新导出源数据库"),
         )
     store.require_current()
     summary = ImportSummary(schema=schema, counts={s.name: 0 for s in SPECS})
@@ -120,8 +121,7 @@ def _import(store: Store, stream: IO[bytes], source: str, passphrase: str | None
             raise TamperedError(
                 f"{source}: the audit chains do not verify; nothing was imported:\n"
                 + "\n".join(f"  - {p}" for p in report.problems),
-                hint="run `mediation audit verify` on the source database; the file may have "
-                "been altered",
+                hint=_("请在源数据库上运行 `mediation audit verify`；该文件可能被改动过"),
             )
         summary.head_seq, summary.head_hash = report.head_seq, report.head_hash
     return summary
@@ -243,7 +243,7 @@ class _Loader:
             raise MediationError(
                 f"import failed in table {table} (from line {self.first_line} of "
                 f"{self.reader.source}): {message}; nothing was imported",
-                hint="the file does not fit this database; export it again with this version",
+                hint=_("该文件与本数据库不符；请用本版本重新导出"),
             ) from None
 
 

@@ -1,0 +1,169 @@
+"""Click's and typer's own words (``Usage:``, ``Options``, ``Show this message and
+exit.``, ``Error: No such command ...``) in the user's language.
+
+typer's bundled click writes them as English literals, and typer's own ones go through
+the standard library's ``gettext`` on the global domain; :func:`install` routes both
+through :func:`mediation.i18n._` with the Chinese text below as the catalog's msgid.
+"""
+
+import re
+from collections.abc import Callable, Sequence
+from typing import IO, Any
+
+import typer.core
+from typer._click import core as click_core
+from typer._click import exceptions, formatting
+from typer._click.utils import echo
+
+from mediation.i18n import N_, _
+
+#: typer's English strings (what it passes to gettext) → our Chinese msgid.
+WORDS: dict[str, str] = {
+    "Options": N_("选项"),
+    "Arguments": N_("参数"),
+    "Commands": N_("命令"),
+    "Aborted!": N_("已取消"),
+    "required": N_("必填"),
+    "(dynamic)": N_("（动态）"),
+    "default: {default}": N_("默认：{default}"),
+    "env var: {var}": N_("环境变量：{var}"),
+    "Missing command.": N_("缺少命令。"),
+    "No such command {name!r}.": N_("没有命令 {name!r}。"),
+    "Show this message and exit.": N_("显示本帮助并退出。"),
+}
+
+#: click's English error messages (built before they reach us) → our Chinese msgid.
+MESSAGES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"No such command '(?P<name>.*)'\."), N_("没有命令 '{name}'。")),
+    (re.compile(r"No such option: (?P<name>\S+)(?P<rest>.*)"), N_("没有选项 {name}{rest}")),
+    (re.compile(r"Missing argument '(?P<name>.*)'\.?"), N_("缺少参数 '{name}'。")),
+    (re.compile(r"Missing option '(?P<name>.*)'\.?"), N_("缺少选项 '{name}'。")),
+    (
+        re.compile(r"Got unexpected extra arguments? \((?P<args>.*)\)"),
+        N_("多余的参数（{args}）"),
+    ),
+    (re.compile(r"Option '(?P<name>.*)' requires an argument\."), N_("选项 '{name}' 需要一个值。")),
+    (
+        re.compile(r"Option '(?P<name>.*)' requires (?P<n>\d+) arguments\."),
+        N_("选项 '{name}' 需要 {n} 个值。"),
+    ),
+    (re.compile(r"Option '(?P<name>.*)' does not take a value\."), N_("选项 '{name}' 不接受值。")),
+    (
+        re.compile(r"Invalid value for (?P<name>.*?): (?P<why>.*)", re.S),
+        N_("{name} 的值无效：{why}"),
+    ),
+    (re.compile(r"Invalid value: (?P<why>.*)", re.S), N_("值无效：{why}")),
+    (re.compile(r"Missing command\."), N_("缺少命令。")),
+    (
+        re.compile(r"'(?P<value>.*)' is not one of (?P<choices>.*)\.", re.S),
+        N_("'{value}' 不是可选值之一：{choices}。"),
+    ),
+    (
+        re.compile(r"'(?P<value>.*)' is not a valid (?P<kind>.*)\.", re.S),
+        N_("'{value}' 不是有效的 {kind}。"),
+    ),
+    (re.compile(r"\(Possible options: (?P<options>.*)\)"), N_("（可能的选项：{options}）")),
+    (re.compile(r"Did you mean (?P<name>.*)\?"), N_("是否想输入 {name}？")),
+]
+
+
+def words(text: str) -> str:
+    """typer's own word ``text`` in the current language."""
+    msgid = WORDS.get(text)
+    return text if msgid is None else _(msgid)
+
+
+def message(text: str) -> str:
+    """A click error message in the current language (each sentence that is known)."""
+    for pattern, msgid in MESSAGES:
+        found = pattern.fullmatch(text)
+        if found:
+            parts = {
+                k: message(v) if k in ("why", "rest") else v for k, v in found.groupdict().items()
+            }
+            return _(msgid).format(**parts)
+    for pattern, msgid in MESSAGES:  # a trailing sentence ("... Did you mean --x?")
+        found = pattern.search(text)
+        if found and found.start() > 0:
+            head = message(text[: found.start()].rstrip())
+            return f"{head} {_(msgid).format(**found.groupdict())}"
+    return text
+
+
+def _show_click(self: exceptions.ClickException, file: IO[Any] | None = None) -> None:
+    echo(
+        _("错误：{message}").format(message=message(self.format_message())),
+        file=file,
+        err=file is None,
+    )
+
+
+def _show_usage(self: exceptions.UsageError, file: IO[Any] | None = None) -> None:
+    err = file is None
+    if self.ctx is not None:
+        hint = ""
+        if self.ctx.command.get_help_option(self.ctx) is not None:
+            hint = _("运行 '{command} {option}' 查看帮助。").format(
+                command=self.ctx.command_path, option=self.ctx.help_option_names[0]
+            )
+            hint += "\n"
+        echo(f"{self.ctx.get_usage()}\n{hint}", file=file, err=err, color=self.ctx.color)
+    echo(_("错误：{message}").format(message=message(self.format_message())), file=file, err=err)
+
+
+def _wrapped_usage(original: Callable[..., None]) -> Callable[..., None]:
+    def write_usage(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        original(self, prog, args, _("用法：") if prefix is None else prefix)
+
+    return write_usage
+
+
+def _wrapped_dl(original: Callable[..., None]) -> Callable[..., None]:
+    def write_dl(self: Any, rows: Sequence[tuple[str, str]], *args: Any, **kwargs: Any) -> None:
+        rows = [(first, _translated_help(second)) for first, second in rows]
+        original(self, rows, *args, **kwargs)
+
+    return write_dl
+
+
+def _translated_help(text: str) -> str:
+    for english, msgid in WORDS.items():
+        if text.startswith(english) and english.endswith("."):
+            return _(msgid) + text[len(english) :]
+    return text
+
+
+def _width(text: str) -> int:
+    """Terminal columns of ``text`` (a CJK character takes two)."""
+    return sum(2 if ord(c) >= 0x1100 else 1 for c in text)
+
+
+def _wrapped_short_help(original: Callable[[str, int], str]) -> Callable[[str, int], str]:
+    def make_default_short_help(help: str, max_length: int = 45) -> str:
+        if _width(help) == len(help):
+            return original(help, max_length)
+        first = help.split("\n\n", 1)[0].replace("\n", "")
+        sentence = re.split(r"[。；]", first, maxsplit=1)[0]
+        if _width(sentence) <= max_length:
+            return sentence
+        cut = ""
+        for char in sentence:
+            if _width(cut + char) > max_length - 1:
+                break
+            cut += char
+        return cut + "…"
+
+    return make_default_short_help
+
+
+def install() -> None:
+    """Route typer's and click's own words through :func:`mediation.i18n._` (once)."""
+    if getattr(formatting.HelpFormatter, "_mediation_i18n", False):
+        return
+    typer.core._ = words  # type: ignore[assignment]
+    exceptions.ClickException.show = _show_click  # type: ignore[method-assign]
+    exceptions.UsageError.show = _show_usage  # type: ignore[method-assign]
+    formatting.HelpFormatter.write_usage = _wrapped_usage(formatting.HelpFormatter.write_usage)  # type: ignore[method-assign]
+    formatting.HelpFormatter.write_dl = _wrapped_dl(formatting.HelpFormatter.write_dl)  # type: ignore[method-assign]
+    click_core.make_default_short_help = _wrapped_short_help(click_core.make_default_short_help)  # type: ignore[assignment]
+    formatting.HelpFormatter._mediation_i18n = True  # type: ignore[attr-defined]

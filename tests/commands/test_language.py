@@ -1,0 +1,147 @@
+"""The users' language: Chinese by default, English with ``--lang en`` or an English
+locale, through the gettext catalog (mediation/locale), which must match the sources."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from mediation import i18n
+from mediation.cli import app
+from mediation.locale import catalog
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The real ``mediation`` command in a fresh process (the language is chosen before the
+    command modules are imported, so each language needs its own process)."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL")}
+    environ.update({"LANG": "C.UTF-8", "PYTHONPATH": str(ROOT), "COLUMNS": "100", **env})
+    return subprocess.run(
+        [sys.executable, "-m", "mediation.cli", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def test_catalogs_match_the_sources() -> None:
+    """The English .po holds exactly the strings marked in the sources, and the .mo is the
+    compiled .po (run ``python -m mediation.locale.catalog --write`` when this fails)."""
+    assert catalog.problems() == []
+
+
+def test_language_from_the_environment() -> None:
+    assert i18n.language_from_env({}) == "zh"
+    assert i18n.language_from_env({"LANG": "C.UTF-8"}) == "zh"
+    assert i18n.language_from_env({"LANG": "zh_CN.UTF-8"}) == "zh"
+    assert i18n.language_from_env({"LANG": "en_US.UTF-8"}) == "en"
+    assert i18n.language_from_env({"LANG": "zh_CN.UTF-8", "LC_ALL": "en_GB.UTF-8"}) == "en"
+    assert i18n.language_from_env({"LANG": "en_US.UTF-8", "LANGUAGE": "zh_CN:en"}) == "zh"
+    assert i18n.language_from_env({"LANG": "en_US.UTF-8", "MEDIATION_LANG": "zh"}) == "zh"
+
+
+def test_translation_is_looked_up_when_called() -> None:
+    i18n.set_language("en")
+    assert i18n._("选项") == "Options"
+    i18n.set_language("zh")
+    assert i18n._("选项") == "选项"
+
+
+def test_root_help_in_chinese_and_in_english() -> None:
+    zh = cli("--help")
+    assert zh.returncode == 0, zh.stderr
+    assert "用法：" in zh.stdout and "选项:" in zh.stdout and "显示本帮助并退出。" in zh.stdout
+    assert "Show this message" not in zh.stdout
+    en = cli("--lang", "en", "--help")
+    assert en.returncode == 0, en.stderr
+    assert "Usage:" in en.stdout and "Options:" in en.stdout
+    assert "Show this message and exit." in en.stdout
+    by_locale = cli("--help", LANG="en_US.UTF-8")
+    assert by_locale.stdout == en.stdout
+
+
+def test_click_errors_in_chinese() -> None:
+    result = cli("case", "nosuch")
+    assert result.returncode == 2
+    assert "错误：没有命令 'nosuch'。" in result.stderr
+    assert "Error" not in result.stderr and "No such command" not in result.stderr
+    english = cli("--lang", "en", "case", "nosuch")
+    assert "Error: No such command 'nosuch'." in english.stderr
+
+
+def test_unknown_language_is_refused(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--lang", "fr", "workflow", "list"])
+    assert result.exit_code == 2
+    assert "不支持的语言 fr" in result.output
+
+
+def test_case_help_in_chinese(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["case", "--help"])
+    assert result.exit_code == 0
+    assert "案件：开立、列出、查看、推进。" in result.output
+    assert "根据登记文件开立案件" in result.output
+    listing = runner.invoke(app, ["case", "list", "--help"])
+    assert "当事人姓名（或其一部分）。" in listing.output
+    assert "Only this" not in listing.output and "Show this message" not in listing.output
+
+
+def test_case_help_in_english() -> None:
+    result = cli("--lang", "en", "case", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Cases: open, list, show, advance." in result.stdout
+    assert "Open a case from an intake file" in result.stdout
+    listing = cli("--lang", "en", "case", "list", "--help")
+    assert "A party's name (or a part of it)." in listing.stdout
+    assert "当事人" not in listing.stdout
+
+
+def test_every_help_text_is_chinese() -> None:
+    """No command or option of the whole app has an English-only help text."""
+    import re
+
+    import typer.main
+
+    def walk(command: object) -> list[str]:
+        found = [getattr(command, "help", None) or ""]
+        found += [getattr(p, "help", None) or "" for p in getattr(command, "params", [])]
+        for sub in getattr(command, "commands", {}).values():
+            found += walk(sub)
+        return found
+
+    texts = walk(typer.main.get_command(app))
+    english = [t for t in texts if t and not re.search(r"[\u4e00-\u9fff]", t)]
+    allowed = {"text | mermaid"}
+    assert [t for t in english if t not in allowed] == []
+
+
+def english_hints() -> set[tuple[str, str]]:
+    """(module, hint) for every ``hint=`` string literal with no Chinese in it (an
+    untranslated English hint passed to a MediationError subclass)."""
+    import ast
+    import re
+
+    found = set()
+    for path in sorted((ROOT / "mediation").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            for keyword in node.keywords:
+                value = keyword.value
+                if keyword.arg == "hint" and isinstance(value, ast.Constant):
+                    text = str(value.value)
+                    if re.search(r"[A-Za-z]{3}", text) and not re.search(r"[\u4e00-\u9fff]", text):
+                        found.add((path.relative_to(ROOT).as_posix(), text))
+    return found
+
+
+def test_no_english_hint() -> None:
+    """Every hint a user reads is Chinese (English through the catalog)."""
+    assert sorted(english_hints()) == []
