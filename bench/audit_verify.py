@@ -114,8 +114,9 @@ def old_path(store: Store) -> tuple[dict[str, object], list[str]]:
 
 def new_path(store: Store) -> tuple[dict[str, object], list[str]]:
     with store.snapshot() as conn:
-        report = audit_scan.scan(conn)
-        return report.as_dict(), [str(p) for p in consistency.check(conn)]
+        steps = audit_scan.CaseSteps()
+        report = audit_scan.scan(conn, steps=steps)
+        return report.as_dict(), [str(p) for p in consistency.check(conn, steps=steps)]
 
 
 def since(store: Store, new: int) -> tuple[float, int]:

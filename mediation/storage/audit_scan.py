@@ -32,6 +32,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, select, text
@@ -102,13 +103,37 @@ def access_body(row: tuple[Any, ...]) -> bytes:
     ).encode()
 
 
+@dataclass
+class CaseSteps:
+    """What a full scan saw of each case's steps, for :func:`consistency.check_events`
+    (pass one to :func:`scan`, then to ``consistency.check``): the events of a case met in
+    chain order with their numbers increasing are its events in number order, so each one's
+    predecessor is known without a query over all events.
+
+    ``last``: case → (number, to_state) of its last event; ``breaks``: (case, number,
+    event id, from_state, previous to_state) of the events that do not start where the
+    previous one ended; ``unordered``: the cases whose events the scan met out of number
+    order (or with a number that is not an integer): the database decides for those."""
+
+    last: dict[Any, tuple[int, Any]] = field(default_factory=dict)
+    breaks: list[tuple[Any, ...]] = field(default_factory=list)
+    unordered: set[Any] = field(default_factory=set)
+    done: bool = False
+
+
 class _Scan:
     """One verification: the report, the running fold, and where each finding is."""
 
     def __init__(
-        self, conn: Connection, report: AuditReport, limit: int, since: int | None = None
+        self,
+        conn: Connection,
+        report: AuditReport,
+        limit: int,
+        since: int | None = None,
+        steps: CaseSteps | None = None,
     ) -> None:
         self.conn, self.report, self.limit, self.since = conn, report, limit, since
+        self.steps = steps
         #: A full scan's breaks of the disputes' chains, as :meth:`report_breaks` takes them,
         #: and the disputes whose events it met out of id order (checked by the database).
         self.breaks: list[tuple[Any, ...]] = []
@@ -192,15 +217,34 @@ class _Scan:
         expected = after + 1
         events = access = pending_count = 0
         full = self.since is None
+        steps = self.steps if full else None
+        last_step: dict[Any, tuple[int, Any]] = {} if steps is None else steps.last
+        step_breaks = [] if steps is None else steps.breaks
+        unordered: set[Any] = set() if steps is None else steps.unordered
         links: dict[int, tuple[int, str]] = {}  # dispute → (id, hash) of its last event
         numbers: dict[tuple[int, int], int] = {}  # (dispute, case) → its last event's number
         pending = self.entries("chain_seq IS NULL", "id", ())
-        positioned = self.entries("chain_seq > ?", "chain_seq, id", (after,))
+        if full:  # every position, one below 1 included (the reference reads them all)
+            positioned = self.entries("chain_seq IS NOT NULL", "chain_seq, id", ())
+        else:
+            positioned = self.entries("chain_seq > ?", "chain_seq, id", (after,))
         for row in itertools.chain(pending, positioned):
             is_event = len(row) == 14
             stored = row[-1]
             if is_event:
                 events += 1
+                if steps is not None:  # each case's steps, in number order
+                    case, n = row[3], row[4]
+                    if type(n) is not int:
+                        unordered.add(case)
+                    elif (prior := last_step.get(case)) is None:
+                        last_step[case] = (n, row[7])
+                    elif n > prior[0]:
+                        if prior[1] is not None and row[6] != prior[1]:
+                            step_breaks.append((case, n, row[1], row[6], prior[1]))
+                        last_step[case] = (n, row[7])
+                    else:
+                        unordered.add(case)
             else:
                 access += 1
             if stored is None:
@@ -238,6 +282,8 @@ class _Scan:
         report.pending += pending_count
         if full:
             report.disputes = len(links)
+        if steps is not None:
+            steps.done = True
         self.compare_head(expected - 1, head)
 
     def positioned(self, position: int) -> bool:
@@ -358,13 +404,18 @@ class _Scan:
 
 
 def scan(
-    conn: Connection, *, limit: int = 1000, after: tuple[int, str] | None = None
+    conn: Connection,
+    *,
+    limit: int = 1000,
+    after: tuple[int, str] | None = None,
+    steps: CaseSteps | None = None,
 ) -> AuditReport:
     """Verify the chains (see the module's text): all of them, or with ``after=(position,
-    head)`` the entries after a checkpoint. Same findings as :func:`audit.verify`."""
+    head)`` the entries after a checkpoint. Same findings as :func:`audit.verify`. A full
+    scan given ``steps`` also records each case's steps in it (see :class:`CaseSteps`)."""
     report = AuditReport()
     position, head = after or (0, GENESIS)
-    check = _Scan(conn, report, limit, None if after is None else position)
+    check = _Scan(conn, report, limit, None if after is None else position, steps)
     if after is not None and position > 0 and not check.positioned(position):
         check.add(
             "deleted",
