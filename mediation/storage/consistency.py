@@ -267,13 +267,20 @@ def check_events(
     case's order and state come from them instead of a query over all events."""
     new = _new(after)
     params = {"after": after}
-    edges = conn.execute(
-        text(
-            f"SELECT DISTINCT p.flow, e.trigger, e.from_state, e.to_state FROM event e "
-            f"JOIN proceeding p ON p.id = e.proceeding_id WHERE {new}"
-        ),
-        params,
-    ).all()
+    scanned = after is None and steps is not None and steps.done
+    if scanned:
+        assert steps is not None
+        edges: Iterable[Any] = sorted(
+            (e for e in steps.edges if e[0] is not None), key=lambda e: tuple(map(str, e))
+        )
+    else:
+        edges = conn.execute(
+            text(
+                f"SELECT DISTINCT p.flow, e.trigger, e.from_state, e.to_state FROM event e "
+                f"JOIN proceeding p ON p.id = e.proceeding_id WHERE {new}"
+            ),
+            params,
+        ).all()
     for flow, trigger, source, dest in edges:
         if _legal(flow, trigger, source, dest):
             continue
@@ -297,7 +304,8 @@ def check_events(
                 _where(number, seq, eid),
                 f"{trigger}: {source or '（立案）'} → {dest} 不是流程 {flow} 的步骤",
             )
-    if after is None and steps is not None and steps.done:
+    if scanned:
+        assert steps is not None
         yield from _scanned_steps(conn, steps)
         return
     if after is None:
@@ -402,9 +410,7 @@ def _scanned_steps(conn: Connection, steps: CaseSteps) -> Iterator[Problem]:
     yield from _step_breaks(found)
     last = steps.last
     differ: list[tuple[Any, ...]] = []
-    for pid, state, version in conn.execute(
-        text("SELECT id, state, version FROM proceeding ORDER BY id")
-    ).tuples():
+    for pid, (_flow, state, version) in sorted(steps.cases.items()):
         if pid in unordered:
             continue
         final = last.get(pid)
