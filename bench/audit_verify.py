@@ -60,16 +60,18 @@ INTAKE = {
 
 
 def demo_db(cache: Path, n: int) -> Path:
-    """The cached `demo --cases n` database, built when missing or at another revision."""
+    """The cached `demo --cases n` database, built when missing, upgraded when at an older
+    revision (building a large one takes long: 100,000 cases, most of an hour)."""
     path = cache / f"demo-{n}.db"
     if path.exists():
         store = Store(f"sqlite:///{path}")
         try:
-            if store.revision() == HEAD:
-                return path
+            if store.revision() != HEAD:
+                print(f"upgrading {path} from revision {store.revision()} to {HEAD}", flush=True)
+                store.upgrade()
+            return path
         finally:
             store.close()
-        path.unlink()
     cache.mkdir(parents=True, exist_ok=True)
     print(f"building {path} (mediation demo --cases {n}) ...", flush=True)
     t0 = time.perf_counter()
