@@ -111,14 +111,14 @@ def timed(run: object) -> tuple[float, float, object]:
 def old_path(store: Store) -> tuple[dict[str, object], list[str]]:
     with store.snapshot() as conn:
         report = audit.verify(conn)
-        return report.as_dict(), [str(p) for p in consistency.check_reference(conn)]
+        return report.as_dict(), sorted(str(p) for p in consistency.check_reference(conn))
 
 
 def new_path(store: Store) -> tuple[dict[str, object], list[str]]:
     with store.snapshot() as conn:
         steps = audit_scan.CaseSteps()
         report = audit_scan.scan(conn, steps=steps)
-        return report.as_dict(), [str(p) for p in consistency.check(conn, steps=steps)]
+        return report.as_dict(), sorted(str(p) for p in consistency.check(conn, steps=steps))
 
 
 def since(store: Store, new: int) -> tuple[float, int]:
