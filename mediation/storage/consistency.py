@@ -378,9 +378,9 @@ def _numbers(conn: Connection, ids: Iterable[Any]) -> dict[Any, str]:
     for start in range(0, len(wanted), 500):
         chunk = ", ".join(str(i) for i in wanted[start : start + 500])
         found.update(
-            conn.execute(text(f"SELECT id, case_number FROM proceeding WHERE id IN ({chunk})"))
-            .tuples()
-            .all()
+            conn.execute(
+                text(f"SELECT id, case_number FROM proceeding WHERE id IN ({chunk})")
+            ).all()
         )
     return found
 
