@@ -73,12 +73,14 @@ class Prepared:
         try:
             try:
                 cursor.execute(sql, args)
-                fetched = cursor.fetchall() if cursor.description else []
+                # Read once: psycopg builds the columns' descriptions anew on each read.
+                description = cursor.description
+                fetched = cursor.fetchall() if description else []
             except conn.dialect.loaded_dbapi.Error as exc:
                 raise driver_error(conn, exc, sql, cursor) from exc
-            if not cursor.description:
+            if not description:
                 return Rows([], cursor.rowcount)
-            names = tuple(d[0] for d in cursor.description)
+            names = tuple(d[0] for d in description)
             if self._row is None or self._row[0] != names:
                 self._row = (names, namedtuple("Row", names, rename=True))
             make = self._row[1]
