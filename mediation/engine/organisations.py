@@ -22,7 +22,6 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from mediation.domain import taxonomy
 from mediation.errors import FieldProblem, NotFoundError, TransitionNotAllowed, ValidationError
-from mediation.storage import audit
 from mediation.storage._tables import organisation_table, proceeding_table
 from mediation.storage.store import Store
 
@@ -156,6 +155,8 @@ def add_organisation(
             .returning(organisation_table.c.id)
         ).scalar_one()
         if actor is not None:
+            from mediation.storage import audit  # here: reading a case needs none of it
+
             audit.append_access(
                 conn,
                 action="org_add",
@@ -400,6 +401,8 @@ def edit_organisation(
     after = _described(conn, _row(conn, code))
     changed = {k: {"before": before[k], "after": after[k]} for k in ("name", "level", "parent")}
     changed = {k: v for k, v in changed.items() if v["before"] != v["after"]}
+    from mediation.storage import audit  # here: reading a case needs none of it
+
     audit.append_access(
         conn, action="org_edit", actor=actor, subject=code, detail={"changed": changed}, now=now
     )
@@ -430,6 +433,8 @@ def retire_organisation(
         )
     ).scalar_one()
     children = conn.execute(select(_O.c.code).where(_O.c.parent_id == row.id)).scalars().all()
+    from mediation.storage import audit  # here: reading a case needs none of it
+
     audit.append_access(
         conn,
         action="org_retire",
