@@ -537,8 +537,9 @@ def _verified(conn: Connection, since: AuditCheckpoint | None) -> AuditReport:
     from mediation.storage import audit_scan, checkpoint, consistency
 
     if since is None:
-        report = audit_scan.scan(conn)
-        report.problems.extend(consistency.check(conn))
+        steps = audit_scan.CaseSteps()  # the scan sees each case's steps: no second pass
+        report = audit_scan.scan(conn, steps=steps)
+        report.problems.extend(consistency.check(conn, steps=steps))
         return report
     checkpoint.check(conn, since)
     report = audit_scan.scan(conn, after=(since.position, since.head))

@@ -30,6 +30,7 @@ from mediation.domain.intake import text_problem
 from mediation.engine.caserow import case_row, record_in_place
 from mediation.engine.cases import payload_problems
 from mediation.engine.controller import Controller
+from mediation.engine.declared import CORRECT
 from mediation.engine.guards import GUARDS
 from mediation.engine.machine import FlowMachine, load
 from mediation.engine.payloads import checked_payload
@@ -37,9 +38,6 @@ from mediation.errors import FieldProblem, NotFoundError, UsageError, Validation
 from mediation.i18n import _
 from mediation.storage._tables import event_table
 from mediation.workflows import Transition
-
-#: The trigger of a correction event.
-CORRECT = "correct"
 
 #: Guards that only check the values of the step's own fields: run again on the
 #: corrected values.

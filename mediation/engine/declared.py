@@ -34,6 +34,10 @@ from mediation.storage._tables import event_table
 
 #: The payload key of a step's declared time.
 HAPPENED_AT = "happened_at"
+
+#: The trigger of a correction event (here, not in :mod:`mediation.engine.corrections`,
+#: so that reading a case does not import the write path).
+CORRECT = "correct"
 #: How far back anyone may declare a step; further back only a supervisor.
 RECENT = timedelta(days=7)
 #: Events that record something about the case rather than a step of it.

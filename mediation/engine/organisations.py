@@ -23,7 +23,6 @@ from sqlalchemy import Connection, func, insert, select, update
 from mediation.domain import taxonomy
 from mediation.errors import FieldProblem, NotFoundError, TransitionNotAllowed, ValidationError
 from mediation.i18n import _
-from mediation.storage import audit
 from mediation.storage._tables import organisation_table, proceeding_table
 from mediation.storage.store import Store
 
@@ -157,6 +156,8 @@ def add_organisation(
             .returning(organisation_table.c.id)
         ).scalar_one()
         if actor is not None:
+            from mediation.storage import audit  # here: reading a case needs none of it
+
             audit.append_access(
                 conn,
                 action="org_add",
@@ -219,6 +220,8 @@ def set_court_code(
             .values(court_code=court_code)
         )
         if actor is not None and now is not None:
+            from mediation.storage import audit  # here: reading a case needs none of it
+
             audit.append_access(
                 conn,
                 action="org_set_court_code",
@@ -427,6 +430,8 @@ def edit_organisation(
     after = _described(conn, _row(conn, code))
     changed = {k: {"before": before[k], "after": after[k]} for k in ("name", "level", "parent")}
     changed = {k: v for k, v in changed.items() if v["before"] != v["after"]}
+    from mediation.storage import audit  # here: reading a case needs none of it
+
     audit.append_access(
         conn, action="org_edit", actor=actor, subject=code, detail={"changed": changed}, now=now
     )
@@ -457,6 +462,8 @@ def retire_organisation(
         )
     ).scalar_one()
     children = conn.execute(select(_O.c.code).where(_O.c.parent_id == row.id)).scalars().all()
+    from mediation.storage import audit  # here: reading a case needs none of it
+
     audit.append_access(
         conn,
         action="org_retire",

@@ -13,8 +13,7 @@ from sqlalchemy import Connection, func, select
 
 from mediation.domain import taxonomy
 from mediation.domain.personal import mask_address, mask_id, mask_phone
-from mediation.engine.corrections import CORRECT
-from mediation.engine.declared import declared
+from mediation.engine.declared import CORRECT, declared
 from mediation.engine.organisations import retired_at
 from mediation.errors import NotFoundError
 from mediation.i18n import _

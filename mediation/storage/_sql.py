@@ -30,12 +30,16 @@ _Param = tuple[str, str, "Callable[[Any], Any] | None", Any]
 class Prepared:
     """A Core statement, compiled lazily for each dialect it meets."""
 
-    __slots__ = ("_compiled", "_row", "statement")
+    __slots__ = ("_compiled", "_row", "_shape", "statement")
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[str, tuple[str, bool, list[_Param]]] = {}
         self._row: tuple[tuple[str, ...], type] | None = None
+        #: Per dialect, the row type of the statement's result (None: it returns no rows),
+        #: learnt from the cursor's description the first time: the same statement always
+        #: has the same result columns, and psycopg builds a description anew on each read.
+        self._shape: dict[str, type | None] = {}
 
     def _compile(self, conn: Connection) -> tuple[str, bool, list[_Param]]:
         dialect = conn.dialect
@@ -71,20 +75,30 @@ class Prepared:
         raw: Any = conn.connection.driver_connection
         cursor = raw.cursor()
         try:
+            dialect = conn.dialect.name
             try:
                 cursor.execute(sql, args)
-                fetched = cursor.fetchall() if cursor.description else []
+                if dialect in self._shape:
+                    make = self._shape[dialect]
+                else:
+                    make = self._shape[dialect] = self._row_type(cursor.description)
+                fetched = cursor.fetchall() if make is not None else []
             except conn.dialect.loaded_dbapi.Error as exc:
                 raise driver_error(conn, exc, sql, cursor) from exc
-            if not cursor.description:
+            if make is None:
                 return Rows([], cursor.rowcount)
-            names = tuple(d[0] for d in cursor.description)
-            if self._row is None or self._row[0] != names:
-                self._row = (names, namedtuple("Row", names, rename=True))
-            make = self._row[1]
             return Rows([make(*r) for r in fetched], cursor.rowcount)
         finally:
             cursor.close()
+
+    def _row_type(self, description: Any) -> type | None:
+        """The named-tuple type of rows described by ``description`` (None: no rows)."""
+        if not description:
+            return None
+        names = tuple(d[0] for d in description)
+        if self._row is None or self._row[0] != names:
+            self._row = (names, namedtuple("Row", names, rename=True))
+        return self._row[1]
 
     def tuples(self, conn: Connection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """All result rows as the driver's plain tuples, for bulk reads (reports).

@@ -13,7 +13,7 @@ work (``bench/audit_verify.py`` compares the two on a demo database):
   instead of decoding and re-encoding them. Only when that gives another hash than the
   stored one is the entry hashed again the reference way (:func:`audit.event_hash`), and a
   difference reported: a false alarm is impossible. Nor can an edit hide: every value
-  but the payload is written escaped, checked as an integer or checked as a timestamp,
+  but the payload is written escaped (the timestamp too) or checked as an integer,
   so the assembled text can equal the hashed one only when each value, the payload's
   text included, is the one that was hashed.
 - **Each dispute's chain and each case's event numbers checked by the database**, with
@@ -32,6 +32,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, select, text
@@ -55,60 +56,94 @@ _EVENT_COLUMNS = (
 _ACCESS_COLUMNS = "chain_seq, id, action, actor, subject, detail, {ts}, hash"
 
 
-_DIGITS = "[0-9][0-9]"
-#: How SQLite stores a timestamp (UTC): ``YYYY-MM-DD HH:MM:SS.ffffff``.
-_STORED = f"{_DIGITS * 2}-{_DIGITS}-{_DIGITS} {_DIGITS}:{_DIGITS}:{_DIGITS}.{_DIGITS * 3}"
-
-
 def _ts(dialect: str) -> str:
-    """occurred_at as the reference hashes it (``_iso``: UTC, ISO 8601, microseconds),
-    made by the database; on SQLite NULL for a value stored otherwise than mediation
-    stores it (the entry is then hashed the reference way)."""
+    """occurred_at as read for :func:`event_body`: on PostgreSQL as the reference hashes it
+    (``_iso``: UTC, ISO 8601, microseconds), made by the database; on SQLite the stored text
+    (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC), turned into that form by :func:`_iso_stored`."""
     if dialect == "postgresql":
         return """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
-    return (
-        f"CASE WHEN typeof(occurred_at) = 'text' AND occurred_at GLOB '{_STORED}' "
-        "THEN substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12) || '+00:00' END"
-    )
+    return "occurred_at"
 
 
-def _s(value: str | None) -> str:
-    return "null" if value is None else _enc(value)
+def _iso_stored(ts: Any) -> str:
+    """SQLite's stored ``YYYY-MM-DD HH:MM:SS.ffffff`` as ``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``.
+    Only the separator is checked: the result is written escaped into the hashed text, so
+    it can equal the hashed timestamp (digits, ``-:.T+``) only when the stored text is that
+    timestamp in the stored form, character for character. :raises ValueError: otherwise."""
+    if type(ts) is not str or len(ts) != 26 or ts[10] != " ":
+        raise ValueError("not a timestamp as mediation stores it")
+    return f"{ts[:10]}T{ts[11:]}+00:00"
 
 
-def event_body(row: tuple[Any, ...]) -> bytes:
-    """What :func:`audit.event_hash` hashes, from a raw row of ``_EVENT_COLUMNS``; keys in
-    sorted order, as ``dumps`` writes them. :raises ValueError: on a value mediation does
-    not write (the caller then hashes the reference way)."""
+def event_body(row: tuple[Any, ...], stored: bool = False) -> bytes:
+    """What :func:`audit.event_hash` hashes, from a raw row of ``_EVENT_COLUMNS`` (with
+    ``stored``, its timestamp as SQLite stores it: see :func:`_ts`); keys in sorted order, as
+    ``dumps`` writes them. :raises ValueError: on a value mediation does not write (the
+    caller then hashes the reference way)."""
     _cs, _id, dispute, proceeding, seq, trig, src, dest, actor, note, payload, ts, prev, _h = row
     if not (type(dispute) is int and type(proceeding) is int and type(seq) is int):
         raise ValueError("not an integer")  # e.g. text in an integer column of SQLite
+    if stored:
+        ts = _iso_stored(ts)
     return (
-        f'event\n{{"actor":{_enc(actor)},"dispute_id":{dispute},"from_state":{_s(src)},'
-        f'"note":{_s(note)},"occurred_at":{_enc(ts)},"payload":{payload},'
+        f'event\n{{"actor":{_enc(actor)},"dispute_id":{dispute},'
+        f'"from_state":{"null" if src is None else _enc(src)},'
+        f'"note":{"null" if note is None else _enc(note)},'
+        f'"occurred_at":{_enc(ts)},"payload":{payload},'
         f'"prev_hash":{_enc(prev or "")},"proceeding_id":{proceeding},"seq":{seq},'
         f'"to_state":{_enc(dest)},"trigger":{_enc(trig)}}}'
     ).encode()
 
 
-def access_body(row: tuple[Any, ...]) -> bytes:
+def access_body(row: tuple[Any, ...], stored: bool = False) -> bytes:
     """What :func:`audit.access_hash` hashes, from a raw row of ``_ACCESS_COLUMNS``."""
     _cs, aid, action, actor, subject, detail, ts, _h = row
     if type(aid) is not int:
         raise ValueError("not an integer")
+    if stored:
+        ts = _iso_stored(ts)
     return (
         f'access\n{{"action":{_enc(action)},"actor":{_enc(actor)},"detail":{detail},'
         f'"id":{aid},"occurred_at":{_enc(ts)},"subject":{_enc(subject)}}}'
     ).encode()
 
 
+@dataclass
+class CaseSteps:
+    """What a full scan saw of each case's steps, for :func:`consistency.check_events`
+    (pass one to :func:`scan`, then to ``consistency.check``): the events of a case met in
+    chain order with their numbers increasing are its events in number order, so each one's
+    predecessor is known without a query over all events.
+
+    ``cases``: case → (flow, state, version) as the proceeding table holds them, read in
+    the same snapshot; ``edges``: the distinct (flow, trigger, from, to) of the events
+    (flow None for an event without its case); ``last``: case → (number, to_state) of its
+    last event; ``breaks``: (case, number,
+    event id, from_state, previous to_state) of the events that do not start where the
+    previous one ended; ``unordered``: the cases whose events the scan met out of number
+    order (or with a number that is not an integer): the database decides for those."""
+
+    cases: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
+    edges: set[tuple[Any, ...]] = field(default_factory=set)
+    last: dict[Any, tuple[int, Any]] = field(default_factory=dict)
+    breaks: list[tuple[Any, ...]] = field(default_factory=list)
+    unordered: set[Any] = field(default_factory=set)
+    done: bool = False
+
+
 class _Scan:
     """One verification: the report, the running fold, and where each finding is."""
 
     def __init__(
-        self, conn: Connection, report: AuditReport, limit: int, since: int | None = None
+        self,
+        conn: Connection,
+        report: AuditReport,
+        limit: int,
+        since: int | None = None,
+        steps: CaseSteps | None = None,
     ) -> None:
         self.conn, self.report, self.limit, self.since = conn, report, limit, since
+        self.steps = steps
         #: A full scan's breaks of the disputes' chains, as :meth:`report_breaks` takes them,
         #: and the disputes whose events it met out of id order (checked by the database).
         self.breaks: list[tuple[Any, ...]] = []
@@ -192,22 +227,51 @@ class _Scan:
         expected = after + 1
         events = access = pending_count = 0
         full = self.since is None
+        stored = self.dialect == "sqlite"
+        steps = self.steps if full else None
+        last_step: dict[Any, tuple[int, Any]] = {} if steps is None else steps.last
+        step_breaks = [] if steps is None else steps.breaks
+        unordered: set[Any] = set() if steps is None else steps.unordered
+        edges: set[tuple[Any, ...]] = set() if steps is None else steps.edges
+        cases: dict[Any, tuple[Any, ...]] = {}
+        if steps is not None:
+            cases = steps.cases
+            for pid, *rest in self.rows("SELECT id, flow, state, version FROM proceeding"):
+                cases[pid] = tuple(rest)
+        no_case = (None,)
         links: dict[int, tuple[int, str]] = {}  # dispute → (id, hash) of its last event
         numbers: dict[tuple[int, int], int] = {}  # (dispute, case) → its last event's number
         pending = self.entries("chain_seq IS NULL", "id", ())
-        positioned = self.entries("chain_seq > ?", "chain_seq, id", (after,))
+        if full:  # every position, one below 1 included (the reference reads them all)
+            positioned = self.entries("chain_seq IS NOT NULL", "chain_seq, id", ())
+        else:
+            positioned = self.entries("chain_seq > ?", "chain_seq, id", (after,))
         for row in itertools.chain(pending, positioned):
             is_event = len(row) == 14
             stored = row[-1]
             if is_event:
                 events += 1
+                if steps is not None:  # each case's steps, in number order
+                    case, n = row[3], row[4]
+                    edges.add((cases.get(case, no_case)[0], row[5], row[6], row[7]))
+                    if type(n) is not int:
+                        unordered.add(case)
+                    elif (prior := last_step.get(case)) is None:
+                        last_step[case] = (n, row[7])
+                    elif n > prior[0]:
+                        if prior[1] is not None and row[6] != prior[1]:
+                            step_breaks.append((case, n, row[1], row[6], prior[1]))
+                        last_step[case] = (n, row[7])
+                    else:
+                        unordered.add(case)
             else:
                 access += 1
             if stored is None:
                 add("inserted", self._where(row), "not in the chain: written outside mediation")
                 continue
             try:
-                same = sha256(event_body(row) if is_event else access_body(row)).hexdigest()
+                body = event_body(row, stored) if is_event else access_body(row, stored)
+                same = sha256(body).hexdigest()
             except (ValueError, TypeError):
                 same = None
             if same != stored and (self.event_edited(row) if is_event else self.access_edited(row)):
@@ -238,6 +302,8 @@ class _Scan:
         report.pending += pending_count
         if full:
             report.disputes = len(links)
+        if steps is not None:
+            steps.done = True
         self.compare_head(expected - 1, head)
 
     def positioned(self, position: int) -> bool:
@@ -358,13 +424,18 @@ class _Scan:
 
 
 def scan(
-    conn: Connection, *, limit: int = 1000, after: tuple[int, str] | None = None
+    conn: Connection,
+    *,
+    limit: int = 1000,
+    after: tuple[int, str] | None = None,
+    steps: CaseSteps | None = None,
 ) -> AuditReport:
     """Verify the chains (see the module's text): all of them, or with ``after=(position,
-    head)`` the entries after a checkpoint. Same findings as :func:`audit.verify`."""
+    head)`` the entries after a checkpoint. Same findings as :func:`audit.verify`. A full
+    scan given ``steps`` also records each case's steps in it (see :class:`CaseSteps`)."""
     report = AuditReport()
     position, head = after or (0, GENESIS)
-    check = _Scan(conn, report, limit, None if after is None else position)
+    check = _Scan(conn, report, limit, None if after is None else position, steps)
     if after is not None and position > 0 and not check.positioned(position):
         check.add(
             "deleted",
@@ -387,7 +458,8 @@ def intact_events(conn: Connection, ids: list[int]) -> set[int]:
         sql = f"SELECT {_EVENT_COLUMNS.format(ts=ts)} FROM event WHERE id IN ({marks})"
         for row in check.rows(sql, tuple(chunk)):
             try:
-                same = hashlib.sha256(event_body(row)).hexdigest() == row[-1]
+                body = event_body(row, check.dialect == "sqlite")
+                same = hashlib.sha256(body).hexdigest() == row[-1]
             except (ValueError, TypeError):
                 same = False
             if row[-1] is not None and (same or not check.event_edited(row)):

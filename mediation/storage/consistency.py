@@ -21,7 +21,7 @@ inserted directly), and that every event is a legal step of its flow:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import Any
 
@@ -37,7 +37,7 @@ from mediation.storage._tables import (
     signing_key_table,
 )
 from mediation.storage.audit import Problem
-from mediation.storage.audit_scan import intact_events
+from mediation.storage.audit_scan import CaseSteps, intact_events
 from mediation.storage.record_rows import check_rows
 from mediation.storage.vouching import key_event, sealing_event
 
@@ -262,20 +262,30 @@ def _where(number: str, seq: int, eid: int) -> str:
     return f"{number} 事件 #{seq}（event id {eid}）"
 
 
-def check_events(conn: Connection, *, after: int | None = None) -> Iterator[Problem]:
+def check_events(
+    conn: Connection, *, after: int | None = None, steps: CaseSteps | None = None
+) -> Iterator[Problem]:
     """What :func:`replay_events` finds, asked of the database: only the offending rows
     come back. With ``after`` (a checkpoint's position) only the events after it, and the
-    cases they belong to, are looked at."""
+    cases they belong to, are looked at. Given the ``steps`` a full scan recorded, each
+    case's order and state come from them instead of a query over all events."""
     new = _new(after)
     params = {"after": after}
-    steps = conn.execute(
-        text(
-            f"SELECT DISTINCT p.flow, e.trigger, e.from_state, e.to_state FROM event e "
-            f"JOIN proceeding p ON p.id = e.proceeding_id WHERE {new}"
-        ),
-        params,
-    ).all()
-    for flow, trigger, source, dest in steps:
+    scanned = after is None and steps is not None and steps.done
+    if scanned:
+        assert steps is not None
+        edges: Iterable[Any] = sorted(
+            (e for e in steps.edges if e[0] is not None), key=lambda e: tuple(map(str, e))
+        )
+    else:
+        edges = conn.execute(
+            text(
+                f"SELECT DISTINCT p.flow, e.trigger, e.from_state, e.to_state FROM event e "
+                f"JOIN proceeding p ON p.id = e.proceeding_id WHERE {new}"
+            ),
+            params,
+        ).all()
+    for flow, trigger, source, dest in edges:
         if _legal(flow, trigger, source, dest):
             continue
         rows = conn.execute(
@@ -298,6 +308,10 @@ def check_events(conn: Connection, *, after: int | None = None) -> Iterator[Prob
                 _where(number, seq, eid),
                 f"{trigger}: {source or '（立案）'} → {dest} 不是流程 {flow} 的步骤",
             )
+    if scanned:
+        assert steps is not None
+        yield from _scanned_steps(conn, steps)
+        return
     if after is None:
         breaks = """
             SELECT w.proceeding_id, w.seq, w.id, w.from_state, w.before, p.case_number FROM (
@@ -316,26 +330,33 @@ def check_events(conn: Connection, *, after: int | None = None) -> Iterator[Prob
             JOIN proceeding p ON p.id = w.proceeding_id
             WHERE w.before IS NOT NULL AND (w.from_state IS NULL OR w.from_state <> w.before)"""
     found = conn.execute(text(breaks), params).all()
+    yield from _step_breaks(found)
+    touched = (
+        "" if after is None else f"AND p.id IN (SELECT e.proceeding_id FROM event e WHERE {new})"
+    )
+    yield from _state_problems(conn.execute(text(_STATES.format(scope=touched)), params))
+
+
+_STATES = """
+    SELECT p.id, p.case_number, p.state, p.version, e.to_state, e.seq FROM proceeding p
+    LEFT JOIN event e ON e.proceeding_id = p.id
+        AND e.seq = (SELECT max(x.seq) FROM event x WHERE x.proceeding_id = p.id)
+    WHERE (e.id IS NULL OR e.to_state <> p.state OR e.seq <> p.version) {scope}
+    ORDER BY p.id"""
+
+
+def _step_breaks(found: Iterable[Any]) -> Iterator[Problem]:
+    """(case, number, event id, from_state, previous to_state, case number) → problems."""
     # Sorted here: ORDER BY would have SQLite walk a whole index to sort a few rows.
     for _pid, seq, eid, source, before, number in sorted(found, key=lambda r: (r[0], r[1])):
         yield Problem(
             "illegal", _where(number, seq, eid), f"从 {source} 开始，但上一事件结束于 {before}"
         )
-    touched = (
-        "" if after is None else f"AND p.id IN (SELECT e.proceeding_id FROM event e WHERE {new})"
-    )
-    states = conn.execute(
-        text(
-            f"""
-            SELECT p.id, p.case_number, p.state, p.version, e.to_state, e.seq FROM proceeding p
-            LEFT JOIN event e ON e.proceeding_id = p.id
-                AND e.seq = (SELECT max(x.seq) FROM event x WHERE x.proceeding_id = p.id)
-            WHERE (e.id IS NULL OR e.to_state <> p.state OR e.seq <> p.version) {touched}
-            ORDER BY p.id"""
-        ),
-        params,
-    )
-    for pid, number, state, version, final_state, final_seq in states:
+
+
+def _state_problems(rows: Iterable[Any]) -> Iterator[Problem]:
+    """(case, case number, state, version, replayed state, replayed version) → problems."""
+    for pid, number, state, version, final_state, final_seq in rows:
         where = f"{number}（proceeding {pid}）"
         if final_seq is None:
             yield Problem("state", where, "案件没有任何事件")
@@ -352,6 +373,60 @@ def check_events(conn: Connection, *, after: int | None = None) -> Iterator[Prob
                 where,
                 f"版本为 {version}，但按事件重放应为 {final_seq}（案件表被直接修改）",
             )
+
+
+def _numbers(conn: Connection, ids: Iterable[Any]) -> dict[Any, str]:
+    """Case numbers of the proceedings ``ids`` (those that exist)."""
+    wanted = sorted({i for i in ids if type(i) is int})
+    found: dict[Any, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = ", ".join(str(i) for i in wanted[start : start + 500])
+        found.update(
+            conn.execute(
+                text(f"SELECT id, case_number FROM proceeding WHERE id IN ({chunk})")
+            ).all()
+        )
+    return found
+
+
+def _scanned_steps(conn: Connection, steps: CaseSteps) -> Iterator[Problem]:
+    """Each case's steps in order and its state replayed, from what the full scan saw
+    (:class:`~mediation.storage.audit_scan.CaseSteps`); the cases it met out of order are
+    asked of the database, the queries above restricted to them."""
+    unordered = steps.unordered
+    odd = ", ".join(str(int(i)) for i in sorted(i for i in unordered if type(i) is int))
+    breaks = [b for b in steps.breaks if b[0] not in unordered]
+    numbers = _numbers(conn, (b[0] for b in breaks))
+    found = [(*b, numbers[b[0]]) for b in breaks if b[0] in numbers]
+    if odd:
+        found += conn.execute(
+            text(
+                f"""
+                SELECT w.proceeding_id, w.seq, w.id, w.from_state, w.before, p.case_number
+                FROM (SELECT id, proceeding_id, seq, from_state,
+                        lag(to_state) OVER (PARTITION BY proceeding_id ORDER BY seq) AS before
+                    FROM event WHERE proceeding_id IN ({odd})) w
+                JOIN proceeding p ON p.id = w.proceeding_id
+                WHERE w.before IS NOT NULL
+                    AND (w.from_state IS NULL OR w.from_state <> w.before)"""
+            )
+        ).all()
+    yield from _step_breaks(found)
+    last = steps.last
+    differ: list[tuple[Any, ...]] = []
+    for pid, (_flow, state, version) in sorted(steps.cases.items()):
+        if pid in unordered:
+            continue
+        final = last.get(pid)
+        if final is None:
+            differ.append((pid, state, version, None, None))
+        elif final[1] != state or final[0] != version:
+            differ.append((pid, state, version, final[1], final[0]))
+    numbers = _numbers(conn, (d[0] for d in differ))
+    rows = [(pid, numbers.get(pid), *rest) for pid, *rest in differ]
+    if odd:
+        rows += conn.execute(text(_STATES.format(scope=f"AND p.id IN ({odd})"))).all()
+    yield from _state_problems(sorted(rows, key=lambda r: r[0]))
 
 
 def check_keys_and_documents(
@@ -414,13 +489,17 @@ def _payload_sha256(payload: str | None) -> Any:
 
 
 def check(
-    conn: Connection, *, after: int | None = None, documents_after: int | None = None
+    conn: Connection,
+    *,
+    after: int | None = None,
+    documents_after: int | None = None,
+    steps: CaseSteps | None = None,
 ) -> list[Problem]:
     """Every difference between the state rows and what the chain records; with ``after``
     (a checkpoint's position), what changed since: the events after it and their cases,
     the documents added since, and the users and keys (few, so all of them)."""
     return [
-        *check_events(conn, after=after),
+        *check_events(conn, after=after, steps=steps),
         *check_users(conn),
         *check_keys_and_documents(conn, after=after, documents_after=documents_after),
         *check_rows(conn, after=after),

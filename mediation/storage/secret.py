@@ -16,7 +16,6 @@ import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from mediation.storage._sql import Prepared
 from mediation.storage._tables import installation_secret_table
@@ -39,6 +38,9 @@ def installation_secret(conn: Connection) -> bytes:
     transaction; two writers making it at once keep the first one's)."""
     found = _READ(conn, {}).scalar()
     if found is None:
+        # Imported here: the PostgreSQL dialect costs a read command ~45 ms to import.
+        from sqlalchemy.dialects import postgresql, sqlite
+
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         conn.execute(
             dialect.insert(installation_secret_table)
