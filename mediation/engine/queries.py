@@ -13,8 +13,6 @@ from sqlalchemy import Connection, func, select
 
 from mediation.domain import taxonomy
 from mediation.domain.personal import mask_address, mask_id, mask_phone
-from mediation.engine.declared import CORRECT, declared
-from mediation.engine.organisations import retired_at
 from mediation.errors import NotFoundError
 from mediation.i18n import _
 from mediation.storage._tables import (
@@ -190,6 +188,8 @@ def next_triggers(store: Store, ref: str) -> dict[str, Any]:
 
 def history(store: Store, ref: str) -> dict[str, Any]:
     """The events of a case, oldest first."""
+    from mediation.engine.declared import declared  # here: reading a case needs none of it
+
     with store.read() as conn:
         pid, _number = resolve(conn, ref)
         row = conn.execute(
@@ -218,6 +218,8 @@ def history(store: Store, ref: str) -> dict[str, Any]:
 
 def _corrections(events: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
     """Corrected step's seq → its corrections, field by field, oldest first."""
+    from mediation.engine.declared import CORRECT  # here: reading a case needs none of it
+
     found: dict[int, list[dict[str, Any]]] = {}
     for e in events:
         if e["trigger"] != CORRECT:
@@ -350,6 +352,8 @@ def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str
 
 
 def list_organisations(store: Store) -> list[dict[str, Any]]:
+    from mediation.engine.organisations import retired_at
+
     with store.read() as conn:
         counts: dict[int, int] = dict(
             conn.execute(
