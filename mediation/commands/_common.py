@@ -92,9 +92,9 @@ def handled(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except MediationError as exc:
-            typer.echo(f"错误：{exc.message}", err=True)
+            typer.echo(shown(f"错误：{exc.message}"), err=True)
             if exc.hint:
-                typer.echo(f"  → {exc.hint}", err=True)
+                typer.echo(shown(f"  → {exc.hint}"), err=True)
             raise typer.Exit(int(exc.exit_code)) from None
         except Exception as exc:
             refused = database_refusal(exc)
@@ -134,8 +134,20 @@ def database_refusal(exc: Exception) -> MediationError | None:
     return MediationError(f"the database refused: {first}", hint=hint)
 
 
+def shown(text: str) -> str:
+    """``text`` as a user reads it: in Chinese, articles written 第二十六条, not ``art. 26``
+    (mediation.domain.articles)."""
+    from mediation.i18n import language
+
+    if language() != "zh" or "art" not in text:
+        return text
+    from mediation.domain.articles import cn_basis
+
+    return cn_basis(text)
+
+
 def echo(text: str) -> None:
-    typer.echo(text)
+    typer.echo(shown(text))
 
 
 def read_data(path: Path | None, sets: list[str] | None) -> dict[str, Any]:

@@ -28,6 +28,8 @@ from sqlalchemy import Connection, select
 
 from mediation.documents import kinds as K
 from mediation.domain import taxonomy
+from mediation.domain.articles import cn_basis as cn_basis  # re-exported for the builders
+from mediation.domain.articles import cn_number as cn_number
 from mediation.domain.clock import BUSINESS_TZ, business_date
 from mediation.domain.personal import birth_date_of, resident_id_problem
 from mediation.engine.corrections import corrected
@@ -264,46 +266,7 @@ def gather(conn: Connection, pid: int) -> CaseFile:
 
 # -- formatting -----------------------------------------------------------------------
 
-_DIGITS = "零一二三四五六七八九"
-
-
-def cn_number(n: int) -> str:
-    """1 → 一, 12 → 十二, 110 → 一百一十, 205 → 二百零五 (copies, sessions, articles)."""
-    if n < 10:
-        return _DIGITS[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
-    if n < 1000:
-        hundreds, rest = divmod(n, 100)
-        head = _DIGITS[hundreds] + "百"
-        if rest == 0:
-            return head
-        if rest < 10:
-            return head + "零" + _DIGITS[rest]
-        return head + ("一" if rest < 20 else "") + cn_number(rest)
-    return str(n)
-
-
-_ARTICLES = re.compile(r"\s*\barts?\.\s*(\d+(?:\s*[-–,、]\s*\d+)*)")
-
-
-def cn_basis(text: str) -> str:
-    """A legal basis as documents print it: ``人民调解法 art. 26`` → 人民调解法第二十六条,
-    ``arts. 23-24`` → 第二十三条至第二十四条, ``arts. 19, 26`` → 第十九条、第二十六条."""
-
-    def articles(match: re.Match[str]) -> str:
-        out = []
-        for part in re.split(r"\s*([-–,、])\s*", match[1]):
-            if part in ("-", "–"):
-                out.append("至")
-            elif part in (",", "、"):
-                out.append("、")
-            else:
-                out.append(f"第{cn_number(int(part))}条")
-        return "".join(out)
-
-    return _ARTICLES.sub(articles, text)
+# cn_number and cn_basis live in mediation.domain.articles (the CLI and reports use them too).
 
 
 def cn_date(value: date | datetime | str | None) -> str:

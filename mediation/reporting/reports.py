@@ -201,8 +201,16 @@ def _rows(
 def overdue_rows(
     store: Store, *, as_of: date, filters: Filters = Filters(), within: int | None = None
 ) -> list[dict[str, Any]]:
-    """Overdue rows (or, with ``within``, rows due within that many days) as dicts."""
-    return [dict(zip(COLUMNS, r, strict=True)) for r in _rows(store, filters, as_of, within)]
+    """Overdue rows (or, with ``within``, rows due within that many days) as dicts; in
+    Chinese the legal basis cites articles as 第N条 (mediation.domain.articles)."""
+    from mediation.domain.articles import cn_basis
+    from mediation.i18n import language
+
+    rows = [dict(zip(COLUMNS, r, strict=True)) for r in _rows(store, filters, as_of, within)]
+    if language() == "zh":
+        for row in rows:
+            row["legal_basis"] = cn_basis(row["legal_basis"] or "")
+    return rows
 
 
 def write_csv(

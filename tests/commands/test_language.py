@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from mediation import i18n
 from mediation.cli import app
 from mediation.locale import catalog
+from mediation.storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -145,3 +146,30 @@ def english_hints() -> set[tuple[str, str]]:
 def test_no_english_hint() -> None:
     """Every hint a user reads is Chinese (English through the catalog)."""
     assert sorted(english_hints()) == []
+
+
+def test_articles_are_written_the_chinese_way(
+    store: Store, db_url: str, runner: CliRunner, tmp_path: Path
+) -> None:
+    """In Chinese output a legal basis cites 第三十三条, never ``art. 33`` (the flows' compact
+    form); English output keeps the compact form."""
+    import json
+
+    from tests.conftest import intake_record
+
+    path = tmp_path / "intake.json"
+    path.write_text(json.dumps(intake_record(), ensure_ascii=False), encoding="utf-8")
+    opened = runner.invoke(app, ["--db", db_url, "case", "open", "--from", str(path)])
+    assert opened.exit_code == 0, opened.stderr
+    accepted = runner.invoke(app, ["--db", db_url, "case", "advance", "1", "accept"])
+    assert "人民调解工作若干规定第三十三条" in accepted.stdout, accepted.stdout
+    shown = runner.invoke(app, ["--db", db_url, "case", "show", "1"])
+    assert "第三十三条" in shown.stdout and "art." not in shown.stdout
+    flows = runner.invoke(app, ["--db", db_url, "workflow", "show", "peoples"])
+    assert "art." not in flows.stdout and "人民调解法第" in flows.stdout
+    i18n.set_language("en")
+    try:
+        english = runner.invoke(app, ["--db", db_url, "case", "show", "1"])
+    finally:
+        i18n.set_language("zh")
+    assert "art. 33" in english.stdout

@@ -223,7 +223,7 @@ def test_doc_render_lists_missing_fields_and_writes_nothing(
     out = tmp_path / "a.pdf"
     result = cli(runner, db_url, "doc", "render", "1", "agreement", "-o", str(out))
     assert result.exit_code == 3
-    assert "被申请人李四的性别: 缺少（人民调解法 art. 29：当事人的基本情况）" in result.stderr
+    assert "被申请人李四的性别: 缺少（人民调解法第二十九条：当事人的基本情况）" in result.stderr
     assert "未写入任何数据" in result.stderr and not out.exists()
 
 

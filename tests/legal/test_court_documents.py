@@ -288,7 +288,7 @@ def test_the_referral_letter_never_names_the_scheduler(cli: Cli) -> None:
     assert cli.state(case, "2026-04-02") == "returned"
     # The letter was printed "由调解员scheduler主持调解": now it is refused.
     message = refused_render(cli, case, "court_letter", "2026-04-02")
-    assert "没有选定或指定调解员" in message and "特邀调解规定 art. 12" in message
+    assert "没有选定或指定调解员" in message and "特邀调解规定第十二条" in message
     assert "系统账号" in message
 
 

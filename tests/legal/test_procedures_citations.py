@@ -43,7 +43,7 @@ def test_labour_and_land_flows_cite_their_own_statutes(cli: Cli, flow: str, stat
     assert any(statute in b for b in bases)
     if flow == "land_contract":
         cited = " ".join(bases)
-        for art in ("art. 3", "art. 7", "art. 8"):
+        for art in ("第三条", "第七条", "第八条"):
             assert art in cited
 
 
@@ -66,7 +66,7 @@ def test_a_missing_agreement_field_is_the_centre_s_requirement(cli: Cli, tmp_pat
     cli.step(case, "agree_written", "2026-03-02", "--data", str(data))
     refused = cli("doc", "render", case, "agreement", day="2026-03-02")
     assert refused.exit_code == 3, (refused.stdout, refused.stderr)
-    assert "本中心要求" in refused.stderr and "若干规定 art. 35" in refused.stderr
+    assert "本中心要求" in refused.stderr and "若干规定第三十五条" in refused.stderr
     assert "可以载明" in refused.stderr
 
 

@@ -44,7 +44,7 @@ def test_the_special_procedure_cap_runs_beside_the_ruling_period(cli: Cli) -> No
     (ruling,) = deadlines(cli, case, "ruling_period", "2026-03-03")
     (cap,) = deadlines(cli, case, "special_procedure_limit", "2026-03-03")
     assert (ruling["due"], cap["due"]) == ("2026-03-18", "2026-04-02")
-    assert "民事诉讼法 art. 187" in cap["legal_basis"]
+    assert "民事诉讼法第一百八十七条" in cap["legal_basis"]
     cli.step(case, "confirm", "2026-03-16", ruling_ref="（2026）浙0681民特12号")
     (cap,) = deadlines(cli, case, "special_procedure_limit", "2026-03-16")
     assert cap["status"] == "met"

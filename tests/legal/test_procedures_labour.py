@@ -116,7 +116,7 @@ def test_non_performance_and_judicial_confirmation(cli: Cli) -> None:
     cli.step(case, "agree_written", "2026-03-04", "--data", str(EXAMPLES / "agreement.toml"))
     cli.sign_all(case, "2026-03-05")
     window = cli.deadline(case, "confirmation_window", "2026-03-05")
-    assert window["due"] == "2026-04-07" and "民事诉讼法 art. 205" in window["legal_basis"]
+    assert window["due"] == "2026-04-07" and "民事诉讼法第二百零五条" in window["legal_basis"]
     assert "人民调解法" not in window["legal_basis"]
     assert cli.apply_confirmation(case, "2026-04-07").exit_code == 0
     assert cli.state(case, "2026-04-07") == "confirmation_applied"

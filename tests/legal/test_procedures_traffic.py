@@ -122,7 +122,7 @@ def test_a_failed_people_s_mediation_goes_to_the_police_within_three_days(cli: C
         "case", "advance", other, "apply_police_mediation", "--set", "organisation=青交",
         "--set", "consented_by=张三、李四", day="2026-03-10",
     )  # fmt: skip
-    assert "2026-03-09" in late.stderr and "art. 85" in late.stderr
+    assert "2026-03-09" in late.stderr and "第八十五条" in late.stderr
 
 
 def test_a_people_s_traffic_agreement_needs_no_insurer(cli: Cli) -> None:

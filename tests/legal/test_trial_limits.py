@@ -52,7 +52,8 @@ def test_simple_procedure_three_months_and_one_more_with_approval(cli: Cli) -> N
         "open",
     )
     assert (
-        "民事诉讼法 art. 164" in limit["legal_basis"] and limit["label"] == "审理期限（简易程序）"
+        "民事诉讼法第一百六十四条" in limit["legal_basis"]
+        and limit["label"] == "审理期限（简易程序）"
     )
     cli.step(case, "record_session", "2026-03-05", kind="mediation", summary="法庭主持调解。")
     cli.step(case, "extend_trial_limit", "2026-05-25", approved_by="院长王某", reason="需调取证据")
@@ -74,7 +75,7 @@ def test_ordinary_procedure_six_months_rolled_past_national_day(cli: Cli) -> Non
     case = _open(cli, "2026-04-07", "judicial", "2026-04-03")
     row = cli.deadline(case, "trial_limit", "2026-04-07")
     assert (row["starts_on"], row["due"]) == ("2026-04-03", "2026-10-08")
-    assert "民事诉讼法 art. 152" in row["legal_basis"]
+    assert "民事诉讼法第一百五十二条" in row["legal_basis"]
     cli.step(case, "record_session", "2026-04-08", kind="mediation", summary="法庭主持调解。")
     cli.step(case, "extend_trial_limit", "2026-09-28", approved_by="院长王某", reason="案情复杂")
     # + 6 months from the nominal last day 10/3 (not the rolled 10/8) → Sat 2027-04-03; 2027

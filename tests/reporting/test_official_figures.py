@@ -210,7 +210,7 @@ def test_official_figures_by_the_day_things_happened(store, db_url, runner, reco
     figures = {f["key"]: f for f in report["figures"]}
     assert "调解纠纷数" in figures["official_rate"]["definition"]
     assert figures["official_rate"]["basis"] and figures["prevented_criminal"]["basis"]
-    assert "人民调解法 art. 25" in figures["prevented_criminal"]["basis"]
+    assert "人民调解法第二十五条" in figures["prevented_criminal"]["basis"]
 
 
 def test_february_counts_what_ended_in_february(store, db_url, runner, recorded):
@@ -281,7 +281,7 @@ def test_csv_and_pdf_carry_the_official_figures(store, db_url, runner, recorded,
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
     for expected in ("调解成功率（报表口径）", "80.0%", "涉及金额", "23,500.50 元", "排查次数",
-                     "防止民转刑", "人民调解法 art. 25"):  # fmt: skip
+                     "防止民转刑", "人民调解法第二十五条"):  # fmt: skip
         assert expected in text, expected
 
 

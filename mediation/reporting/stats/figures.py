@@ -100,7 +100,7 @@ PREVENTION_FIGURES = {
 def _prevention_figures() -> tuple[Figure, ...]:
     out: list[Figure] = []
     for code, (label, what) in PREVENTION_FIGURES.items():
-        basis = f"人民调解法 art. 25；{OFFICIAL}（{what}，件、人）"
+        basis = f"人民调解法第二十五条；{OFFICIAL}（{what}，件、人）"
         out.append(
             Figure(
                 f"prevented_{code}",
@@ -136,14 +136,14 @@ FIGURES = (
         "其中首次登记的纠纷（不含上报/移交而来的案件和已合并的重复登记）",
     ),
     Figure("awaiting", "待受理", "件", "尚未决定是否受理"),
-    Figure("rejected", "不予受理", "件", "不予受理（若干规定 art. 22）"),
-    Figure("refused", "当事人拒绝调解", "件", "一方明确拒绝，不得调解（人民调解法 art. 17）"),
+    Figure("rejected", "不予受理", "件", "不予受理（若干规定第二十二条）"),
+    Figure("refused", "当事人拒绝调解", "件", "一方明确拒绝，不得调解（人民调解法第十七条）"),
     Figure("accepted", "受理", "件", "收案 − 待受理 − 不予受理 − 拒绝调解"),
     Figure("settled", "调解成功", "件", "达成书面或口头协议（含调解书、司法调解协议）"),
-    Figure("written", "书面协议", "件", "达成书面调解协议（人民调解法 art. 29）"),
-    Figure("oral", "口头协议", "件", "达成口头协议（人民调解法 art. 28）"),
+    Figure("written", "书面协议", "件", "达成书面调解协议（人民调解法第二十九条）"),
+    Figure("oral", "口头协议", "件", "达成口头协议（人民调解法第二十八条）"),
     Figure("failed", "调解不成", "件", "终止调解、视为调解不成、逾期、退回法院、转入判决"),
-    Figure("withdrawn", "撤回", "件", "当事人撤回申请或要求终止（人民调解法 art. 23）"),
+    Figure("withdrawn", "撤回", "件", "当事人撤回申请或要求终止（人民调解法第二十三条）"),
     Figure(
         "transferred", "移交", "件", "上报上级调委会、移交其他程序、移送公安；在其后的案件中计结果"
     ),
@@ -176,7 +176,7 @@ FIGURES = (
     Figure("confirmation_refused", "法院不予受理", "件", "法院不予受理司法确认申请"),
     Figure("confirmation_pending", "司法确认审查中", "件", "已申请，尚无裁定"),
     Figure("confirmed_rate", "确认有效率", "%", "确认有效 ÷（确认有效 + 驳回 + 不予受理）"),
-    Figure("followed_up", "已回访", "件", "调解成功且有回访记录（人民调解法 art. 31）"),
+    Figure("followed_up", "已回访", "件", "调解成功且有回访记录（人民调解法第三十一条）"),
     Figure("follow_up_rate", "回访率", "%", "已回访 ÷ 有回访环节的流程中的调解成功案件"),
     Figure("performed", "已履行", "件", "最近一次回访：已履行"),
     Figure("performance_rate", "履行率", "%", "已履行 ÷ 已回访"),
@@ -219,7 +219,7 @@ FIGURES = (
         "涉及金额",
         "元",
         "调解成功数（报表口径）中各协议登记的涉及金额（amount）之和",
-        f"{OFFICIAL}（协议涉及金额）；人民调解法 art. 29",
+        f"{OFFICIAL}（协议涉及金额）；人民调解法第二十九条",
     ),
     Figure(
         "amount_recorded",
