@@ -30,12 +30,16 @@ if TYPE_CHECKING:
 class AdminAPI(Session):
     # -- schema ---------------------------------------------------------------------------
 
+    def _current(self) -> bool:
+        """Whether the database exists at the schema this code needs."""
+        from mediation.storage.migrations import HEAD
+
+        return self.store.exists() and self.store.revision() == HEAD
+
     def _authorize_if_current(self, action: Action) -> None:
         """Authorise on a database already at the schema this code needs (one not created
         or not yet upgraded has no users' roles to check)."""
-        from mediation.storage.migrations import HEAD
-
-        if self.store.exists() and self.store.revision() == HEAD:
+        if self._current():
             self._authorize(action)
 
     def init(
@@ -57,6 +61,8 @@ class AdminAPI(Session):
             documents say 「培训演示」. Refused on a database that holds users or cases.
         """
         self._refuse_pinned_clock_unless(training)
+        if training and self._current():
+            self._mark_training()  # only while it holds no users nor cases
         self._authorize_if_current(Action.INIT)
         before, after = self.store.upgrade()
         if training:

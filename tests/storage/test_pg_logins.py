@@ -47,12 +47,14 @@ class Centre:
     tmp: Path
 
     def run(self, login: str | None, *args: str, stdin: str | None = None, **env: str) -> Result:
-        """``mediation --db URL args`` connected as ``login`` (None: the owner), on the
-        wall clock (a real database refuses a pinned one; the server runs on this machine,
-        and a person's events are checked against the server's time)."""
+        """``mediation --db URL args`` connected as ``login`` (None: the owner), at the
+        server's clock (a person's events are checked against the server's time; the test
+        may run under faketime, which moves this process's clock only). The database is a
+        training one, so the pinned clock is honoured by the program."""
         url = self.db.owner_url if login is None else self.db.url_for(login)
+        now = _server_now(self.db.owner_url).isoformat()
         return CliRunner().invoke(
-            app, ["--db", url, *args], input=stdin, env={"MEDIATION_NOW": None, **env}
+            app, ["--db", url, *args], input=stdin, env={"MEDIATION_NOW": now, **env}
         )
 
     def ok(self, login: str | None, *args: str, **env: str) -> Result:
@@ -94,7 +96,7 @@ def centre(tmp_path: Path) -> Iterator[Centre]:
         )
         owner.close()
         c = Centre(db, admin, mediator, "", tmp_path)
-        c.ok(None, "init", "--role", "supervisor")
+        c.ok(None, "init", "--training", "--role", "supervisor")
         added = c.ok(
             None, "user", "add", admin, "--role", "admin", "--password-stdin",
             stdin="a-long-enough-password\n",
@@ -329,9 +331,8 @@ def test_person_logins_do_a_days_work(mediator_centre: Centre) -> None:
     assert "审计链完整" in c.ok(sup, "audit", "verify").stdout
     listed = c.ok(c.mediator, "case", "list", "--json").stdout
     assert case not in listed and own in listed
-    # A step dated by a clock the client pinned is refused, cleanly: by the library (this is
-    # no training database); a backdated row written directly is the recorder trigger's to
-    # refuse (test_bypassing_the_program_the_database_refuses).
+    # A step dated by the client's clock a day off the server's is refused, cleanly, by the
+    # recorder trigger (the program honours the pinned clock: a training database).
     tomorrow = (_server_now(c.db.owner_url) + timedelta(days=1)).isoformat()
     before = _rows(c.db.owner_url, "SELECT count(*) FROM event")
     skewed = CliRunner().invoke(
@@ -339,6 +340,6 @@ def test_person_logins_do_a_days_work(mediator_centre: Centre) -> None:
         ["--db", c.db.url_for(c.mediator), "case", "advance", own, "assign", "--data", ASSIGN],
         env={"MEDIATION_NOW": tomorrow},
     )
-    assert skewed.exit_code == ExitCode.PERMISSION, skewed.output
-    assert "培训演示数据库" in skewed.stderr and "Traceback" not in skewed.output
+    assert skewed.exit_code == ExitCode.ERROR, skewed.output
+    assert "服务器的时钟" in skewed.stderr and "Traceback" not in skewed.output
     assert _rows(c.db.owner_url, "SELECT count(*) FROM event") == before
