@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from mediation.demo.agreement import sign_in
-from mediation.demo.records import demo_intake
+from mediation.demo.records import demo_intake, dispute_summary
 from mediation.domain import intake
 from mediation.engine.machine import load
 from mediation.engine.organisations import add_organisation
@@ -282,19 +282,23 @@ def bulk_payload(
 ) -> dict[str, Any]:
     """The data each trigger of every flow requires, made up plausibly."""
     names = [p["name"] for p in record["parties"]]
+    applicant = next(p["name"] for p in record["parties"] if p["role"] == "applicant")
+    # The other side: who consents to 行政调解 (names_the_other_party), is notified of an
+    # online application, pays under the agreement.
+    other = next(p["name"] for p in record["parties"] if p["role"] == "respondent")
     data: dict[str, Any] = {
         "reason": rng.choice(["双方分歧较大", "案情复杂，需上级协调", "当事人要求"]),
         "redirect_to": "青山县人民法院",
-        "party": names[1],
+        "party": other,
         "mediators": [rng.choice(["周明", "吴桂英", "郑建国", "孙秀兰", "陈海燕", "刘志强"])],
         "selection": "designated",
         "kind": "mediation",
         "summary": "听取双方陈述，核实相关情况，释法明理。",
-        "consented_by": names,
+        "consented_by": names,  # both sides (both_sides_consent)
         "facts": record["summary"],
         "issues": "责任划分及赔偿数额",
         "responsibility": "双方各负部分责任",
-        "terms": f"{names[1]}于十日内向{names[0]}支付人民币{rng.randrange(5, 80) * 100}元，双方纠纷就此了结。",
+        "terms": f"{other}于十日内向{applicant}支付人民币{rng.randrange(5, 80) * 100}元，双方纠纷就此了结。",
         "performance_method": "银行转账",
         "performance_place": "现场",
         "performance_deadline": (day + timedelta(days=10)).isoformat(),
@@ -373,6 +377,9 @@ def run_bulk(
                     earlier = rng.choice(recent)
                     record["parties"] = earlier["parties"]
                     record["dispute_type"] = earlier["dispute_type"]
+                    record["title"] = earlier["title"]
+                    names = [p["name"] for p in earlier["parties"]]
+                    record["summary"] = dispute_summary(names[0], names[1], earlier["title"])
                 recent.append(record)
                 referral = _REFERRED_BY.get(flow_name)
                 if referral:

@@ -49,16 +49,19 @@ _CHANNEL_WEIGHTS = {
 }
 
 
+def _name(rng: random.Random) -> str:
+    return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice([1, 2])))
+
+
 def person(rng: random.Random, role: str) -> dict[str, Any]:
     gender = rng.choice(["male", "female"])
     birth = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 50))
     seq = rng.randrange(100, 999)
     seq -= (seq % 2) != (gender == "male")  # odd for men, even for women (GB 11643)
     body = f"{rng.choice(_REGIONS)}{birth:%Y%m%d}{seq:03d}"
-    name = rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice([1, 2])))
     return {
         "role": role,
-        "name": name,
+        "name": _name(rng),
         "gender": gender,
         "ethnicity": "汉族",
         "id_number": body + check_digit(body),
@@ -74,6 +77,10 @@ def demo_intake(rng: random.Random, org: str) -> dict[str, Any]:
     kind = rng.choices(list(_TYPE_WEIGHTS), weights=list(_TYPE_WEIGHTS.values()))[0]
     channel = rng.choices(list(_CHANNEL_WEIGHTS), weights=list(_CHANNEL_WEIGHTS.values()))[0]
     applicant, respondent = person(rng, "applicant"), person(rng, "respondent")
+    # Two people of one name would be one party to the guards that tell the sides apart
+    # (行政调解: only the other party consents, names_the_other_party).
+    while respondent["name"] == applicant["name"]:
+        respondent["name"] = _name(rng)
     title = rng.choice(_TITLES[kind])
     return {
         "organisation": org,
@@ -81,9 +88,13 @@ def demo_intake(rng: random.Random, org: str) -> dict[str, Any]:
         "channel": channel,
         "application_mode": "initiative" if channel in ("grid", "initiative") else "written",
         "title": title,
-        "summary": f"{applicant['name']}与{respondent['name']}因{title.removesuffix('纠纷')}发生争执，"
-        "双方多次协商未果。",
+        "summary": dispute_summary(applicant["name"], respondent["name"], title),
         "claims": "请求调委会主持调解，依法妥善解决。",
         "risk_level": rng.choices(["green", "yellow", "red"], weights=[80, 17, 3])[0],
         "parties": [applicant, respondent],
     }
+
+
+def dispute_summary(applicant: str, respondent: str, title: str) -> str:
+    """The intake record's 纠纷简要情况."""
+    return f"{applicant}与{respondent}因{title.removesuffix('纠纷')}发生争执，双方多次协商未果。"
