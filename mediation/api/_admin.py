@@ -532,7 +532,7 @@ def _checkpoint_of(since: AuditCheckpoint | Path | None) -> AuditCheckpoint | No
         raw = since.read_bytes()
     except OSError as exc:
         raise UsageError(
-            f"cannot read {since}: {exc.strerror}",
+            _("无法读取 {path}：{why}").format(path=since, why=exc.strerror),
             hint=_("请给出 `mediation audit checkpoint` 写出的检查点文件"),
         ) from None
     return checkpoint.parse(raw, str(since))

@@ -131,7 +131,7 @@ def database_refusal(exc: Exception) -> MediationError | None:
         )
     else:
         hint = _("未写入任何数据（事务已回滚）")
-    return MediationError(f"the database refused: {first}", hint=hint)
+    return MediationError(_("数据库拒绝了这项操作：{reason}").format(reason=first), hint=hint)
 
 
 def shown(text: str) -> str:
@@ -225,7 +225,7 @@ def write_file(output: Path, data: bytes) -> None:
         if exc.errno == errno.ELOOP:  # became a link since the check above
             raise _symlink_refused(output) from None
         raise MediationError(
-            f"cannot write {output}: {exc.strerror}",
+            _("无法写入 {path}：{why}").format(path=output, why=exc.strerror),
             hint=_("请检查文件夹是否存在且可写"),
         ) from None
     try:
@@ -235,6 +235,6 @@ def write_file(output: Path, data: bytes) -> None:
         if created:
             output.unlink(missing_ok=True)
         raise MediationError(
-            f"cannot write {output}: {exc.strerror}",
+            _("无法写入 {path}：{why}").format(path=output, why=exc.strerror),
             hint=_("请检查磁盘空间后重新运行命令"),
         ) from None

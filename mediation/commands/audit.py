@@ -92,7 +92,9 @@ def audit_checkpoint(
 
     if output is not None and (output.exists() or output.is_symlink()):
         check_output(output)
-        raise UsageError(f"{output} exists", hint=_("请换一个新文件名；不会覆盖任何文件"))
+        raise UsageError(
+            _("{path} 已存在").format(path=output), hint=_("请换一个新文件名；不会覆盖任何文件")
+        )
     with current_settings().api() as api:
         checkpoint = api.audit_checkpoint(since=since)
     if output is None:

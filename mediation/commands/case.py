@@ -49,7 +49,7 @@ def case_open(
     if from_file is None:
         if not (interactive or sys.stdin.isatty()):
             raise MediationError(
-                "no intake file given",
+                _("没有给出立案信息文件"),
                 hint=_("请用 --from FILE（见 data/examples/），或用 -i 逐项提问"),
             )
         from mediation.commands._prompts import ask_intake

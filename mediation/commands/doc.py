@@ -373,7 +373,8 @@ def doc_verify(
         data = file.read_bytes()
     except OSError as exc:
         raise MediationError(
-            f"cannot read {file}: {exc.strerror}", hint=_("请给出已签名 PDF 的路径")
+            _("无法读取 {path}：{why}").format(path=file, why=exc.strerror),
+            hint=_("请给出已签名 PDF 的路径"),
         ) from None
     with current_settings().api() as api:
         result = api.verify_document(data, case=case)
@@ -438,7 +439,7 @@ def doc_record_signature(
     kinds = [kind for kind, given in flags if given]
     if len(kinds) != 1:
         raise UsageError(
-            "give exactly one of --party, --mediator, --committee",
+            _("请只给出 --party、--mediator、--committee 中的一项"),
             hint="e.g. --signer 张三 --party --method sign",
         )
     settings = current_settings()

@@ -92,7 +92,8 @@ def keys_import(
         data = file.read_bytes()
     except OSError as exc:
         raise MediationError(
-            f"cannot read {file}: {exc.strerror}", hint=_("请给出 .p12 文件的路径")
+            _("无法读取 {path}：{why}").format(path=file, why=exc.strerror),
+            hint=_("请给出 .p12 文件的路径"),
         ) from None
     with current_settings().api() as api:
         key = api.import_key(org, data, passphrase=passphrase, source=file.name, directory=key_dir)

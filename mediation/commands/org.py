@@ -158,7 +158,8 @@ def org_set_period(
     ]
     if len(given) != 1:
         raise MediationError(
-            "give exactly one of --days, --working-days, --months", hint=_("例如 --working-days 30")
+            _("请只给出 --days、--working-days、--months 中的一项"),
+            hint=_("例如 --working-days 30"),
         )
     with current_settings().api() as api:
         result = api.set_period(code, flow=flow, kind=kind, count=given[0][0], unit=given[0][1])

@@ -43,7 +43,9 @@ def export_db(
     from mediation.reporting.output import to_json
 
     if fmt != "jsonl":
-        raise UsageError(f"unknown export format {fmt!r}", hint=_("请用 --format jsonl"))
+        raise UsageError(
+            _("没有导出格式 {fmt}").format(fmt=repr(fmt)), hint=_("请用 --format jsonl")
+        )
     with current_settings().api() as api:
         out = typer.get_binary_stream("stdout") if output == "-" else Path(output)
         summary = api.export(out, reveal=reveal)

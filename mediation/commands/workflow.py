@@ -65,7 +65,9 @@ def workflow_show(
     from mediation.reporting.output import table, to_json
 
     if format not in ("text", "mermaid"):
-        raise MediationError(f"unknown --format {format!r}", hint=_("请用 text 或 mermaid"))
+        raise MediationError(
+            _("没有这种 --format：{fmt}").format(fmt=repr(format)), hint=_("请用 text 或 mermaid")
+        )
     f = load(flow).flow
     if format == "mermaid":
         echo(mermaid(f).rstrip("\n"))

@@ -25,6 +25,7 @@ from mediation.documents import kinds as K
 from mediation.documents.service import DocumentSigned, _stylesheet, render
 from mediation.domain.clock import BUSINESS_TZ
 from mediation.errors import MediationError, UsageError, ValidationError
+from mediation.i18n import _
 from mediation.storage._tables import event_table, proceeding_table
 from mediation.storage.store import Store
 
@@ -48,7 +49,9 @@ def plan(
     """(case id, kind, seq) of every document the cases have now; with ``since``, only
     cases with an event on or after that day."""
     if kind is not None and kind not in K.KINDS:
-        raise UsageError(f"unknown document kind {kind!r}", hint="kinds: " + ", ".join(K.KINDS))
+        raise UsageError(
+            _("没有文书种类 {kind}").format(kind=repr(kind)), hint="kinds: " + ", ".join(K.KINDS)
+        )
     query = select(proceeding_table.c.id).order_by(proceeding_table.c.id)
     if since is not None:
         start = datetime(since.year, since.month, since.day, tzinfo=BUSINESS_TZ)

@@ -32,6 +32,7 @@ from mediation.documents.casefile import (
 )
 from mediation.domain.clock import BUSINESS_TZ
 from mediation.errors import FieldProblem, MediationError, UsageError
+from mediation.i18n import _
 from mediation.workflows import DocumentSpec
 
 __all__ = [
@@ -75,7 +76,7 @@ def build(case: CaseFile, kind: str, seq: int, *, now: datetime) -> Built:
     """
     if kind not in K.KINDS:
         raise UsageError(
-            f"unknown document kind {kind!r}",
+            _("没有文书种类 {kind}").format(kind=repr(kind)),
             hint="kinds: " + ", ".join(K.KINDS),
         )
     spec = spec_of(case, kind)
@@ -83,8 +84,9 @@ def build(case: CaseFile, kind: str, seq: int, *, now: datetime) -> Built:
         after = "、".join(case.flow.state_label(s) for s in spec.after)
         raise DocumentNotAvailable(
             f"{case.case_number} 尚未到达「{after}」，还没有{spec.label}",
-            hint=f"it is {case.flow.state_label(case.proceeding['state'])} now; "
-            f"its documents now: {now_available(case)}",
+            hint=_("案件现为「{state}」；现在可以生成的文书：{kinds}").format(
+                state=case.flow.state_label(case.proceeding["state"]), kinds=now_available(case)
+            ),
         )
     never = excluded(case, kind)
     if never:

@@ -57,8 +57,8 @@ def passphrase_from_env(environ: Mapping[str, str] | None = None) -> bytes:
     value = (os.environ if environ is None else environ).get(PASSPHRASE_ENV, "")
     if not value:
         raise UsageError(
-            f"{PASSPHRASE_ENV} is not set: the committee's key file is protected by a passphrase",
-            hint=f"export {PASSPHRASE_ENV}=... (from your password manager; it is never stored)",
+            _("未设置 {env}：调委会的密钥文件受口令保护").format(env=PASSPHRASE_ENV),
+            hint=_("请设置 {env}=…（取自口令管理器；口令从不保存）").format(env=PASSPHRASE_ENV),
         )
     return value.encode("utf-8")
 
@@ -114,7 +114,8 @@ def _organisation(conn: Connection, code: str) -> Any:
     ).first()
     if row is None:
         raise NotFoundError(
-            f"no organisation {code!r}", hint=_("用 `mediation org list` 查看组织代码")
+            _("没有代码为 {code} 的组织").format(code=repr(code)),
+            hint=_("用 `mediation org list` 查看组织代码"),
         )
     return row
 
@@ -363,7 +364,7 @@ def _write_private(path: Path, data: bytes) -> None:
     except OSError as exc:
         raise MediationError(
             f"cannot create key file {path}: {exc.strerror}",
-            hint=f"choose a writable folder with --key-dir or {KEY_DIR_ENV}",
+            hint=_("请用 --key-dir 或 {env} 指定一个可写的文件夹").format(env=KEY_DIR_ENV),
         ) from None
     with os.fdopen(fd, "wb") as out:
         os.fchmod(out.fileno(), 0o600)

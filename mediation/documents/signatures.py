@@ -85,8 +85,10 @@ def agreement_reached(conn: Connection, case: Any) -> datetime:
     ).scalar()
     if reached is None:
         raise TransitionNotAllowed(
-            f"{case.case_number} has no written agreement to sign",
-            hint=f"record it first: mediation case advance {case.case_number} agree_written",
+            _("{case} 没有可签署的书面调解协议").format(case=case.case_number),
+            hint=_("请先记录协议：mediation case advance {case} agree_written").format(
+                case=case.case_number
+            ),
         )
     return reached
 
@@ -348,7 +350,7 @@ def _signer(
         ).first()
         if row is None:
             raise TransitionNotAllowed(
-                f"{signer} is not a party of {case.case_number}",
+                _("{signer} 不是 {case} 的当事人").format(signer=signer, case=case.case_number),
                 hint=_("请按登记的姓名给出当事人（见 `mediation case show`）"),
             )
         if signer not in before.parties:
@@ -375,7 +377,7 @@ def _signer(
     if signer not in (org.name, org.code):
         raise TransitionNotAllowed(
             f"the case's committee is {org.name}, not {signer}",
-            hint=f"--committee --signer {org.name}",
+            hint=_("请用：--committee --signer {org}").format(org=org.name),
         )
     if before.committee is None:
         raise TransitionNotAllowed(f"{org.name}的盖章已记录", hint=once)

@@ -76,7 +76,7 @@ def _document(conn: Connection, pid: int, kind: str, seq: int | None = None) -> 
     if row is None:
         raise NotFoundError(
             f"the case has no rendered {kind} document" + (f" no. {seq}" if seq else ""),
-            hint=f"render it first: mediation doc render CASE {kind}",
+            hint=_("请先生成：mediation doc render 案号 {kind}").format(kind=kind),
         )
     return row
 
@@ -117,7 +117,9 @@ def sign_document(
         if doc.status == "signed":
             raise TransitionNotAllowed(
                 f"{case.case_number} 的{doc.title}已于 {_local(doc.signed_at)} 签章，签章后不再改动",
-                hint=f"verify it with `mediation doc verify FILE --case {case.case_number}`",
+                hint=_("可用 `mediation doc verify 文件 --case {case}` 核验").format(
+                    case=case.case_number
+                ),
             )
         key = conn.execute(
             select(
@@ -131,13 +133,15 @@ def sign_document(
         ).first()
         if key is None:
             raise NotFoundError(
-                f"{org.name} has no signing key",
-                hint=f"create one with `mediation keys init {org.code}` or import a CA's PKCS#12",
+                _("{org} 还没有签章密钥").format(org=org.name),
+                hint=_(
+                    "请用 `mediation keys init {code}` 生成，或导入 CA 签发的 PKCS#12 文件"
+                ).format(code=org.code),
             )
         if key.not_after < now:
             raise TransitionNotAllowed(
                 f"{org.name} 的签章证书已于 {_local(key.not_after)} 过期",
-                hint=f"create a new key: mediation keys init {org.code}",
+                hint=_("请生成新密钥：mediation keys init {code}").format(code=org.code),
             )
         committee = None
         if kind == "agreement":
@@ -314,7 +318,7 @@ def _seal_pdf(
         signer = signers.SimpleSigner.load_pkcs12_data(p12, [], passphrase=passphrase)
     except ValueError:
         raise UsageError(
-            f"{PASSPHRASE_ENV} does not open the key file {key_path}",
+            _("{env} 无法打开密钥文件 {path}").format(env=PASSPHRASE_ENV, path=key_path),
             hint=_("请设为生成或导入密钥时设定的口令"),
         ) from None
     if hashlib.sha256(signer.signing_cert.dump()).hexdigest() != fingerprint:

@@ -76,7 +76,9 @@ def stored_document(
     :raises TamperedError: when the stored bytes do not have the hash on record.
     """
     if kind not in K.KINDS:
-        raise UsageError(f"unknown document kind {kind!r}", hint="kinds: " + ", ".join(K.KINDS))
+        raise UsageError(
+            _("没有文书种类 {kind}").format(kind=repr(kind)), hint="kinds: " + ", ".join(K.KINDS)
+        )
     with store.write() as conn:
         pid = resolve(conn, case_ref)[0]
         case_number = case_number_of(conn, pid)

@@ -139,7 +139,9 @@ def clock_from_env(environ: os._Environ[str] | dict[str, str] | None = None) -> 
             from mediation.errors import UsageError
 
             raise UsageError(
-                f"MEDIATION_NOW={pinned!r} is not an ISO 8601 date or time",
+                _("MEDIATION_NOW={value} 不是 ISO 8601 格式的日期或时间").format(
+                    value=repr(pinned)
+                ),
                 hint=_("例如 MEDIATION_NOW=2026-03-02T09:00:00+08:00，或取消设置"),
             ) from None
         try:

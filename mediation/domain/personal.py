@@ -114,7 +114,8 @@ def configure_logging(level: str) -> None:
         from mediation.errors import UsageError
 
         raise UsageError(
-            f"unknown log level {level!r}", hint=_("请用 debug、info、warning 或 error")
+            _("没有日志级别 {level}").format(level=repr(level)),
+            hint=_("请用 debug、info、warning 或 error"),
         )
     handler = logging.StreamHandler()
     handler.addFilter(MaskingFilter())

@@ -47,7 +47,10 @@ def case_row(conn: Connection, pid: int, *, lock: bool = False) -> Any:
     """
     row = (_LOCK if lock else _ROW)(conn, {"pid": pid}).first()
     if row is None:
-        raise NotFoundError(f"no case with id {pid}", hint=_("用 `mediation case list` 查看案件"))
+        raise NotFoundError(
+            _("没有 id 为 {pid} 的案件").format(pid=pid),
+            hint=_("用 `mediation case list` 查看案件"),
+        )
 
     def decoded(value: Any, empty: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else (value or empty)

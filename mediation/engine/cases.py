@@ -282,13 +282,15 @@ def advance_in(
             raise ConflictError(
                 f"冲突：案件 {row.case_number} 在您操作期间已被他人变更"
                 f"（{_last_change(conn, pid)}），现为「{label}」，{trigger} 不再可用",
-                hint=f"reload with `mediation case show`; allowed now: {allowed}",
+                hint=_("请用 `mediation case show` 重新查看；现在可以执行：{allowed}").format(
+                    allowed=allowed
+                ),
             )
         known = any(t.trigger == trigger for t in flow.flow.transitions)
         what = "不能在此状态执行" if known else "不是本流程的操作"
         raise TransitionNotAllowed(
             f"案件 {row.case_number} 当前状态为「{label}」（{state}），{trigger} {what}",
-            hint=f"allowed now: {allowed}",
+            hint=_("现在可以执行：{allowed}").format(allowed=allowed),
         )
     problems = payload_problems(transition, payload)
     if note:
@@ -321,7 +323,9 @@ def advance_in(
         raise TransitionNotAllowed(
             f"案件 {row.case_number} 当前状态为「{flow.flow.state_label(state)}」（{state}），"
             f"{transition.label}（{trigger}）的条件不满足：" + "；".join(ctl.failures),
-            hint=f"correct the data and try again; allowed now: {_trigger_list(flow, state)}",
+            hint=_("请更正数据后重试；现在可以执行：{allowed}").format(
+                allowed=_trigger_list(flow, state)
+            ),
         )
     dest = ctl.state
     dest_state = flow.flow.state(dest)

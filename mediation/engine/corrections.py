@@ -189,7 +189,7 @@ def correct_in(
     if event is None:
         raise NotFoundError(
             f"{row.case_number} 没有第 {seq} 号记录（共 {len(events)} 条）",
-            hint=f"see the numbers (#) in `mediation case history {pid}`",
+            hint=_("步骤编号（#）见 `mediation case history {case}`").format(case=pid),
         )
     transition = correctable(flow, event)
     if transition is None:

@@ -177,7 +177,7 @@ def compute(
     ]
     if len(given) != 1:
         raise UsageError(
-            "give exactly one of --days, --working-days, --months",
+            _("请只给出 --days、--working-days、--months 中的一项"),
             hint=_("例如：mediation deadline compute 2026-03-02 --months 1"),
         )
     count, unit = given[0]

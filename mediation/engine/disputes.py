@@ -25,7 +25,8 @@ def _exists(conn: Connection, dispute_id: int) -> None:
         is None
     ):
         raise NotFoundError(
-            f"no dispute #{dispute_id}", hint=_("用 `mediation case list` 查看案件")
+            _("没有纠纷 #{dispute}").format(dispute=dispute_id),
+            hint=_("用 `mediation case list` 查看案件"),
         )
 
 

@@ -190,7 +190,7 @@ def organisation_row(conn: Connection, *, code: str | None = None, id: int | Non
         row = _ORG_BY_CODE(conn, {"code": code}).first()
         if row is None:
             raise NotFoundError(
-                f"no organisation with code {code!r}",
+                _("没有代码为 {code} 的组织").format(code=repr(code)),
                 hint=_("用 `mediation org list` 查看已登记的组织；用 `mediation org add` 登记"),
             )
         return row

@@ -128,7 +128,10 @@ def add_organisation(
                 )
             ).first()
             if row is None:
-                raise NotFoundError(f"no organisation {parent!r}", hint=_("请先登记上级组织"))
+                raise NotFoundError(
+                    _("没有代码为 {code} 的组织").format(code=repr(parent)),
+                    hint=_("请先登记上级组织"),
+                )
             # Escalation goes one level up (若干规定 art. 21): the parent is the next rung.
             if _LADDER.index(row.level) != _LADDER.index(level) + 1:
                 raise ValidationError(
@@ -209,7 +212,8 @@ def set_court_code(
         ).first()
         if row is None:
             raise NotFoundError(
-                f"no organisation {code!r}", hint=_("用 `mediation org list` 查看组织代码")
+                _("没有代码为 {code} 的组织").format(code=repr(code)),
+                hint=_("用 `mediation org list` 查看组织代码"),
             )
         problem = court_code_problem(court_code, row.kind)
         if problem is not None:
@@ -259,7 +263,8 @@ def set_period(
     rule = next((r for r in get_flow(flow).deadlines if r.kind == kind), None)
     if rule is None:
         raise NotFoundError(
-            f"flow {flow} has no deadline {kind!r}", hint=f"see `mediation workflow show {flow}`"
+            f"flow {flow} has no deadline {kind!r}",
+            hint=_("见 `mediation workflow show {flow}`").format(flow=flow),
         )
     if not rule.configurable:
         raise ValidationError(
@@ -288,7 +293,8 @@ def set_period(
         ).first()
         if row is None:
             raise NotFoundError(
-                f"no organisation {code!r}", hint=_("用 `mediation org list` 查看组织代码")
+                _("没有代码为 {code} 的组织").format(code=repr(code)),
+                hint=_("用 `mediation org list` 查看组织代码"),
             )
         periods = dict(row.periods or {})
         periods[f"{flow}.{kind}"] = [period.count, period.unit]

@@ -70,7 +70,7 @@ def _choose(parties: list[Any], who: str, role: str | None) -> Any:
     if not found:
         raise NotFoundError(
             f"这起纠纷没有名为「{who}」的当事人" + (f"（{role}）" if role else ""),
-            hint=f"the dispute's parties are: {names}",
+            hint=_("该纠纷的当事人：{names}").format(names=names),
         )
     raise UsageError(
         f"这起纠纷有 {len(found)} 位名为「{who}」的当事人",

@@ -278,13 +278,14 @@ def dispute_lineage(store: Store, ref: str, *, reveal: bool = False) -> dict[str
             dispute_id = int(text)
         else:
             raise NotFoundError(
-                f"not a dispute id: {text!r}",
+                _("不是纠纷编号：{text}").format(text=repr(text)),
                 hint="give the dispute id (纠纷 #N in `case show`) or case:CASE-NUMBER",
             )
         row = conn.execute(select(*_DISPUTE_SHOWN).where(dispute_table.c.id == dispute_id)).first()
         if row is None:
             raise NotFoundError(
-                f"no dispute #{dispute_id}", hint=_("用 `mediation case list` 查看案件")
+                _("没有纠纷 #{dispute}").format(dispute=dispute_id),
+                hint=_("用 `mediation case list` 查看案件"),
             )
         dispute = dict(row._mapping)
         from mediation.engine.disputes import group_of, merges_of

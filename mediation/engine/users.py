@@ -69,7 +69,7 @@ def _check_roles(roles: list[str]) -> list[str]:
     if unknown or not roles:
         raise UsageError(
             f"unknown role {', '.join(unknown)}" if unknown else "no role given",
-            hint=f"roles are: {', '.join(ROLES)}",
+            hint=_("角色可为：{roles}").format(roles="、".join(ROLES)),
         )
     return sorted(set(roles))
 
@@ -82,7 +82,8 @@ def _org_id(conn: Connection, code: str | None) -> int | None:
     ).scalar()
     if found is None:
         raise NotFoundError(
-            f"no organisation {code!r}", hint=_("用 `mediation org list` 查看组织代码")
+            _("没有代码为 {code} 的组织").format(code=repr(code)),
+            hint=_("用 `mediation org list` 查看组织代码"),
         )
     return int(found)
 
@@ -126,7 +127,7 @@ def add_user(
     database login is made too, in the same transaction (:func:`_database_login`)."""
     if not _LOGIN.match(login):
         raise UsageError(
-            f"login {login!r} is not usable",
+            _("登录名 {login} 不可用").format(login=repr(login)),
             hint=_("登录名为 1 至 80 个字母、数字或 .、_、@、- 字符"),
         )
     wanted = _check_roles(roles)
@@ -137,12 +138,13 @@ def add_user(
         )
     if "mediator" in wanted and organisation is None:
         raise UsageError(
-            "a mediator belongs to an organisation",
+            _("调解员必须属于一个调解组织（用 --org 指定）"),
             hint=_("请加上 --org CODE（见 `mediation org list`）"),
         )
     if get_user(conn, login) is not None:
         raise UsageError(
-            f"user {login!r} exists", hint=f"mediation user grant {login} ROLE to add a role"
+            _("用户 {login} 已存在").format(login=repr(login)),
+            hint=_("要增加角色请用 mediation user grant {login} 角色").format(login=login),
         )
     groups = _database_login(conn, login, wanted, password=password)
     conn.execute(
@@ -209,13 +211,16 @@ def grant(
     """Add (or with ``revoke`` remove) roles; optionally move the user to an organisation."""
     user = get_user(conn, login)
     if user is None:
-        raise NotFoundError(f"no user {login!r}", hint=_("用 `mediation user list` 查看用户"))
+        raise NotFoundError(
+            _("没有用户 {login}").format(login=repr(login)),
+            hint=_("用 `mediation user list` 查看用户"),
+        )
     changed = set(_check_roles(roles))
     new = sorted(user.roles - changed if revoke else user.roles | changed)
     if user.roles and "admin" in user.roles and "admin" not in new:
         others = conn.execute(select(_U.c.login, _U.c.roles).where(_U.c.login != login)).all()
         if not any("admin" in (r.roles or ()) for r in others):
-            raise UsageError("this would leave no admin", hint=_("请先把管理员角色授予他人"))
+            raise UsageError(_("这样将不再有任何系统管理员"), hint=_("请先把管理员角色授予他人"))
     values: dict[str, Any] = {"roles": new}
     if organisation is not None:
         values["organisation_id"] = _org_id(conn, organisation)

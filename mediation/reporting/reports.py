@@ -72,10 +72,14 @@ class Filters:
 
         if self.level is not None and self.level not in taxonomy.LEVELS:
             raise UsageError(
-                f"unknown --level {self.level!r}", hint=f"use {', '.join(taxonomy.LEVELS)}"
+                _("没有这种 --level：{level}").format(level=repr(self.level)),
+                hint=_("可用：{values}").format(values="、".join(taxonomy.LEVELS)),
             )
         if self.flow is not None and self.flow not in FLOW_MODULES:
-            raise UsageError(f"unknown --flow {self.flow!r}", hint=f"use {', '.join(FLOW_MODULES)}")
+            raise UsageError(
+                _("没有这种 --flow：{flow}").format(flow=repr(self.flow)),
+                hint=_("可用：{values}").format(values="、".join(FLOW_MODULES)),
+            )
 
 
 def _statement(f: Filters, *, soon: bool) -> Prepared:
@@ -149,7 +153,8 @@ def _rows(
         if f.org and org_id is None:
             # A typo in a cron line must not read as "nothing overdue".
             raise NotFoundError(
-                f"no organisation {f.org!r}", hint=_("用 `mediation org list` 查看组织代码")
+                _("没有代码为 {code} 的组织").format(code=repr(f.org)),
+                hint=_("用 `mediation org list` 查看组织代码"),
             )
         params: dict[str, Any] = {
             "status": "open",

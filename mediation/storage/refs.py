@@ -10,6 +10,7 @@ import re
 from sqlalchemy import Connection, select
 
 from mediation.errors import NotFoundError
+from mediation.i18n import _
 from mediation.storage._tables import proceeding_table
 
 #: The brackets people type around a case number's year, for the full-width ones the
@@ -67,8 +68,8 @@ def resolve(conn: Connection, ref: str | int) -> tuple[int, int]:
             else ""
         )
         raise NotFoundError(
-            f"no case {ref_text!r}",
-            hint="give the case number, e.g. （2026）城关人调字第1号, or the id from "
-            f"`mediation case list`{hidden}",
+            _("没有案件 {ref}").format(ref=repr(ref_text)),
+            hint=_("请给出案号，如（2026）城关人调字第1号，或 `mediation case list` 中的 id")
+            + hidden,
         )
     return row.id, row.version

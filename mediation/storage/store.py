@@ -54,7 +54,7 @@ def resolve_url(db: str | None) -> str:
         pass
     elif not url.drivername.startswith("postgresql"):
         raise UsageError(
-            f"unsupported database URL scheme {url.drivername!r}",
+            _("不支持的数据库地址类型 {scheme}").format(scheme=repr(url.drivername)),
             hint=_("请给出 SQLite 文件路径、sqlite:///路径 或 postgresql://用户@主机/数据库"),
         )
     return url.render_as_string(hide_password=False)
@@ -267,12 +267,14 @@ class Store:
 
         if self.dialect != "sqlite":
             raise UsageError(
-                "backup copies SQLite files; PostgreSQL has pg_dump",
+                _("backup 只复制 SQLite 数据库文件；PostgreSQL 请用 pg_dump"),
                 hint=_(
                     "PostgreSQL 请用：pg_dump --format=custom --file centre.dump 数据库名（见 docs/admin/backup.md）"
                 ),
             )
-        exists = UsageError(f"{target} exists", hint=_("请换一个新文件名；不会覆盖任何文件"))
+        exists = UsageError(
+            _("{path} 已存在").format(path=target), hint=_("请换一个新文件名；不会覆盖任何文件")
+        )
         if target.exists() or target.is_symlink():
             raise exists
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from importlib import import_module
 
 from mediation.errors import NotFoundError
+from mediation.i18n import _
 from mediation.workflows._spec import (
     AGREEMENT_EFFECTIVE,
     DeadlineRule,
@@ -68,8 +69,10 @@ def get_flow(name: str) -> Flow:
     module = FLOW_MODULES.get(name)
     if module is None:
         raise NotFoundError(
-            f"unknown flow {name!r}",
-            hint=f"known flows: {', '.join(FLOW_MODULES)} (see `mediation workflow list`)",
+            _("没有流程 {flow}").format(flow=repr(name)),
+            hint=_("已有的流程：{flows}（见 `mediation workflow list`）").format(
+                flows="、".join(FLOW_MODULES)
+            ),
         )
     flow = _WITH_COMMON.get(name)
     if flow is None:

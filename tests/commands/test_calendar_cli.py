@@ -90,7 +90,7 @@ def test_deadline_compute_matches_the_engine_rules(runner, tmp_path: Path):
     out = runner.invoke(
         app, ["--db", db, "deadline", "compute", "2026-01-31", "--days", "1", "--months", "1"]
     )
-    assert out.exit_code == 2 and "exactly one" in out.output
+    assert out.exit_code == 2 and "中的一项" in out.output
     assert not Path(db).exists()  # computing a date creates no database
 
 

@@ -628,7 +628,7 @@ def test_extension_needs_both_parties_and_a_later_date(
 
 
 def _allowed_in_hint(stderr: str) -> set[str]:
-    hint = stderr.split("allowed now:", 1)[1]
+    hint = stderr.split("现在可以执行：", 1)[1]
     return set(re.findall(r"([a-z_]+)（", hint))
 
 
@@ -674,7 +674,7 @@ def test_unknown_case_exits_4(db: str, runner: CliRunner, tmp_path: Path) -> Non
     ):
         result = cli(runner, db, *args)
         assert result.exit_code == 4, (args, result.output)
-        assert "no case" in result.stderr
+        assert "没有案件" in result.stderr
         assert "mediation case list" in result.stderr
 
 

@@ -124,8 +124,8 @@ def test_every_help_text_is_chinese() -> None:
 
 
 def english_hints() -> set[tuple[str, str]]:
-    """(module, hint) for every ``hint=`` string literal with no Chinese in it (an
-    untranslated English hint passed to a MediationError subclass)."""
+    """(module, hint) for every ``hint=`` string literal or f-string with no Chinese in it
+    (an untranslated English hint passed to a MediationError subclass)."""
     import ast
     import re
 
@@ -136,8 +136,15 @@ def english_hints() -> set[tuple[str, str]]:
                 continue
             for keyword in node.keywords:
                 value = keyword.value
-                if keyword.arg == "hint" and isinstance(value, ast.Constant):
-                    text = str(value.value)
+                if keyword.arg == "hint" and isinstance(value, (ast.Constant, ast.JoinedStr)):
+                    # An f-string's literal parts (what it says around the values).
+                    text = (
+                        str(value.value)
+                        if isinstance(value, ast.Constant)
+                        else "".join(
+                            str(v.value) for v in value.values if isinstance(v, ast.Constant)
+                        )
+                    )
                     if re.search(r"[A-Za-z]{3}", text) and not re.search(r"[\u4e00-\u9fff]", text):
                         found.add((path.relative_to(ROOT).as_posix(), text))
     return found

@@ -201,8 +201,8 @@ def test_doc_render_stores_and_writes_the_pdf(
 @pytest.mark.parametrize(
     "args, code, words",
     [
-        (("1", "nonsense"), 2, "unknown document kind 'nonsense'"),
-        (("99", "agreement"), 4, "no case '99'"),
+        (("1", "nonsense"), 2, "没有文书种类 'nonsense'"),
+        (("99", "agreement"), 4, "没有案件 '99'"),
         (("1", "cover"), 5, "尚未到达「结案归档」"),
         (("1", "court_letter"), 5, "没有「委派调解结果函」"),
         (("1", "investigation", "--seq", "1"), 5, "没有第1份调查记录"),

@@ -223,7 +223,7 @@ def test_a_missing_passphrase_is_refused_before_anything_is_written(
     result = cli.fails(ExitCode.USAGE, "doc", "sign", number, MEDIATION_KEY_PASSPHRASE=None)
     assert "MEDIATION_KEY_PASSPHRASE" in result.stderr
     wrong = cli.fails(ExitCode.USAGE, "doc", "sign", number, MEDIATION_KEY_PASSPHRASE="guess")
-    assert "does not open the key file" in wrong.stderr
+    assert "无法打开密钥文件" in wrong.stderr
     assert "guess" not in wrong.stderr
     after = stored_document(cli.db)
     assert (after.status, after.sha256) == ("rendered", before.sha256)
@@ -372,7 +372,7 @@ def test_bad_signatures_are_refused_and_write_nothing(cli: Cli, tmp_path: Path) 
     not_png = tmp_path / "scan.txt"
     not_png.write_text("not an image")
     for code, args, says in [
-        (ExitCode.NOT_ALLOWED, ("--signer", "王五", "--party", "--method", "sign"), "not a party"),
+        (ExitCode.NOT_ALLOWED, ("--signer", "王五", "--party", "--method", "sign"), "的当事人"),
         (ExitCode.NOT_ALLOWED, ("--signer", "郑七", "--mediator", "--method", "sign"), "not a mediator"),
         (ExitCode.NOT_ALLOWED, ("--signer", "别的调委会", "--committee", "--method", "seal"), "committee"),
         (ExitCode.INVALID_INPUT, ("--signer", "周明", "--mediator", "--method", "fingerprint"), "签名"),
@@ -380,7 +380,7 @@ def test_bad_signatures_are_refused_and_write_nothing(cli: Cli, tmp_path: Path) 
         (ExitCode.INVALID_INPUT, ("--signer", "张三", "--party", "--method", "sign", "--at", "2026-03-10"), "晚于"),
         (ExitCode.INVALID_INPUT, ("--signer", "张三", "--party", "--method", "sign", "--at", "soon"), "--at"),
         (ExitCode.INVALID_INPUT, ("--signer", "张三", "--party", "--method", "sign", "--image", str(not_png)), "PNG"),
-        (ExitCode.USAGE, ("--signer", "张三", "--party", "--mediator", "--method", "sign"), "exactly one"),
+        (ExitCode.USAGE, ("--signer", "张三", "--party", "--mediator", "--method", "sign"), "中的一项"),
     ]:  # fmt: skip
         assert says in cli.fails(code, *record, *args).stderr
     history = cli.events(number)
@@ -391,7 +391,7 @@ def test_bad_signatures_are_refused_and_write_nothing(cli: Cli, tmp_path: Path) 
         ExitCode.NOT_ALLOWED,
         *("doc", "record-signature", other, "--signer", "张三", "--party", "--method", "sign"),
     )
-    assert "no written agreement" in refused.stderr and "agree_written" in refused.stderr
+    assert "没有可签署的书面调解协议" in refused.stderr and "agree_written" in refused.stderr
 
 
 def test_a_new_agreement_is_signed_again(cli: Cli, tmp_path: Path) -> None:

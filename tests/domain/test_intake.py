@@ -348,7 +348,7 @@ def test_unknown_organisation_exits_4(db: str, runner: CliRunner, tmp_path: Path
         runner, db, write_intake(tmp_path, intake_record(organisation="河东"), "json")
     )
     assert result.exit_code == 4, result.output
-    assert "no organisation with code '河东'" in result.stderr
+    assert "没有代码为 '河东' 的组织" in result.stderr
     assert "mediation org list" in result.stderr
     assert row_counts(db) == before
 

@@ -34,7 +34,7 @@ def test_backup_copies_everything_while_the_store_is_open(tmp_path: Path, runner
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     again = runner.invoke(app, ["--db", str(db), "backup", str(copy)])
-    assert again.exit_code == 2 and "exists" in again.output  # never overwrites
+    assert again.exit_code == 2 and "已存在" in again.output  # never overwrites
 
 
 def test_backup_on_postgresql_points_to_pg_dump(store, db_url, runner, tmp_path: Path) -> None:

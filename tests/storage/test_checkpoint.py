@@ -197,7 +197,7 @@ def test_no_checkpoint_of_a_broken_chain_and_none_overwritten(
     path = tmp_path / "anchor.json"
     _checkpoint(store, runner, path)
     again = _cli(runner, store, "audit", "checkpoint", "-o", str(path))
-    assert again.exit_code == ExitCode.USAGE and "exists" in again.output
+    assert again.exit_code == ExitCode.USAGE and "已存在" in again.output
     with store.engine.begin() as conn:
         conn.execute(update(event_table).where(event_table.c.seq == 1).values(actor="sup"))
     broken = tmp_path / "broken.json"

@@ -464,7 +464,7 @@ def test_export_masks_personal_data_unless_revealed(
         empty = _empty_target(runner, target)
         refused = _cli(runner, target, "import", "-", input=masked)
         assert refused.exit_code == ExitCode.USAGE, refused.output
-        assert "masked" in refused.output and "--reveal" in refused.output
+        assert "隐去个人信息" in refused.output and "--reveal" in refused.output
         assert _rows(target) == empty
 
 
@@ -539,7 +539,7 @@ def test_a_target_holding_data_is_refused(
     before = _rows(db_url)
     result = _cli(runner, db_url, "import", "-", input=export)
     assert result.exit_code == ExitCode.USAGE, result.output
-    assert "not empty" in result.output and "organisation" in result.output
+    assert "不是空的" in result.output and "organisation" in result.output
     assert "db upgrade" in result.output  # the hint says how to make a target
     assert _rows(db_url) == before
 
@@ -577,7 +577,7 @@ def test_export_never_overwrites_and_knows_one_format(
     taken = tmp_path / "taken.jsonl"
     taken.write_text("mine")
     result = _cli(runner, db_url, "export", "--reveal", "-o", str(taken))
-    assert result.exit_code == ExitCode.USAGE and "exists" in result.output
+    assert result.exit_code == ExitCode.USAGE and "已存在" in result.output
     assert taken.read_text() == "mine"
     result = _cli(runner, db_url, "export", "--format", "csv")
     assert result.exit_code == ExitCode.USAGE and "jsonl" in result.output

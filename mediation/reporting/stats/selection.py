@@ -39,10 +39,14 @@ class Selection:
 
     def __post_init__(self) -> None:
         if self.by is not None and self.by not in DIMENSIONS:
-            raise UsageError(f"unknown --by {self.by!r}", hint=f"use {', '.join(DIMENSIONS)}")
+            raise UsageError(
+                _("没有这种 --by：{by}").format(by=repr(self.by)),
+                hint=_("可用：{values}").format(values="、".join(DIMENSIONS)),
+            )
         if self.end < self.start:
             raise UsageError(
-                f"--from {self.start} is after --to {self.end}", hint=_("请交换两个日期")
+                _("--from {start} 晚于 --to {end}").format(start=self.start, end=self.end),
+                hint=_("请交换两个日期"),
             )
 
 
@@ -117,7 +121,8 @@ def organisations_under(conn: Connection, code: str | None) -> tuple[list[int] |
     if root is None:
         # A typo in a cron line must not read as "nothing happened".
         raise NotFoundError(
-            f"no organisation {code!r}", hint=_("用 `mediation org list` 查看组织代码")
+            _("没有代码为 {code} 的组织").format(code=repr(code)),
+            hint=_("用 `mediation org list` 查看组织代码"),
         )
     children: dict[int | None, list[int]] = defaultdict(list)
     for r in rows:

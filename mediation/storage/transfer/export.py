@@ -189,7 +189,9 @@ def export_file(
     :raises UsageError: when ``path`` exists.
     """
     if path.exists():
-        raise UsageError(f"{path} exists", hint=_("请换一个新文件名；不会覆盖任何文件"))
+        raise UsageError(
+            _("{path} 已存在").format(path=path), hint=_("请换一个新文件名；不会覆盖任何文件")
+        )
     partial = path.with_name(path.name + ".partial")
     try:
         # Personal data (in full with --reveal): the owner's only, whatever the umask.
@@ -204,7 +206,7 @@ def export_file(
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise MediationError(
-            f"cannot write {path}: {exc.strerror}",
+            _("无法写入 {path}：{why}").format(path=path, why=exc.strerror),
             hint=_("请检查文件夹是否存在且可写"),
         ) from None
     except BaseException:

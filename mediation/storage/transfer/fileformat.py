@@ -304,7 +304,8 @@ def open_export(path: Path) -> Iterator[IO[bytes]]:
         stream = path.open("rb")
     except OSError as exc:
         raise UsageError(
-            f"cannot read {path}: {exc.strerror}", hint=_("请给出导出文件的路径")
+            _("无法读取 {path}：{why}").format(path=path, why=exc.strerror),
+            hint=_("请给出导出文件的路径"),
         ) from None
     with stream:
         yield stream

@@ -83,7 +83,7 @@ def import_jsonl(
 def _refuse_masked(reader: ExportReader, source: str) -> None:
     if reader.masked:
         raise UsageError(
-            f"{source} is a masked export (personal data hidden); it cannot be moved",
+            _("{source} 是隐去个人信息的导出文件，不能用于迁移").format(source=source),
             hint=_("迁移数据库须完整导出：mediation export --reveal -o 文件"),
         )
 
@@ -145,7 +145,9 @@ def _require_empty(conn: Connection, store: Store) -> None:
         busy.append(audit_head_table.name)
     if busy:
         raise UsageError(
-            f"the target database {store.display_url} is not empty (rows in: {', '.join(busy)})",
+            _("目标数据库 {db} 不是空的（以下表中有数据：{tables}）").format(
+                db=store.display_url, tables="、".join(busy)
+            ),
             hint="请导入新的空数据库：先运行 `mediation --db NEW db upgrade`（只建表结构；"
             "`init` 会登记第一位系统管理员），再运行 `mediation --db NEW import FILE`",
         )
