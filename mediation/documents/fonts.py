@@ -34,7 +34,7 @@ def font_source() -> Path:
     path = Path(os.environ.get("MEDIATION_CJK_FONT") or DEFAULT_CJK_FONT)
     if not path.is_file():
         raise MediationError(
-            f"no CJK font at {path}",
+            _("{path} 没有中文字体").format(path=path),
             hint=_(
                 "请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk），或将 MEDIATION_CJK_FONT 设为一个 .otf/.ttc 字体文件"
             ),
@@ -68,7 +68,9 @@ def face_index(source: Path, family: str = DEFAULT_FAMILY) -> int:
         collection.close()
     if family not in names:
         raise MediationError(
-            f"{source} has no face {family!r} (it has {', '.join(map(str, names))})",
+            _("{source} 中没有字体 {family}（它有：{names}）").format(
+                source=source, family=repr(family), names="、".join(map(str, names))
+            ),
             hint=_("请将 MEDIATION_CJK_FONT 设为含简体中文字形的字体文件"),
         )
     return names.index(family)

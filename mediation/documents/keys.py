@@ -363,7 +363,7 @@ def _write_private(path: Path, data: bytes) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         raise MediationError(
-            f"cannot create key file {path}: {exc.strerror}",
+            _("无法创建密钥文件 {path}：{why}").format(path=path, why=exc.strerror),
             hint=_("请用 --key-dir 或 {env} 指定一个可写的文件夹").format(env=KEY_DIR_ENV),
         ) from None
     with os.fdopen(fd, "wb") as out:

@@ -220,7 +220,7 @@ def render(
             _refuse_signed(fresh, kind, seq)
             return _store(conn, fresh, built, pdf, pages, actor=actor, now=now)
     raise ConflictError(
-        f"{case.case_number} kept changing while its {kind} was rendered",
+        _("生成 {kind} 期间 {case} 一直在变动").format(case=case.case_number, kind=kind),
         hint=_("请重新运行命令"),
     )
 

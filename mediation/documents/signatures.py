@@ -360,8 +360,9 @@ def _signer(
         names = case_mediators(case)
         if signer not in names:
             raise TransitionNotAllowed(
-                f"{signer} is not a mediator of {case.case_number} "
-                f"({'、'.join(names) or '尚未指派'})",
+                _("{signer} 不是 {case} 的调解员（{names}）").format(
+                    signer=signer, case=case.case_number, names="、".join(names) or _("尚未指派")
+                ),
                 hint=_("由主持调解的调解员签名"),
             )
         already = conn.execute(
@@ -376,7 +377,7 @@ def _signer(
         return signer, None
     if signer not in (org.name, org.code):
         raise TransitionNotAllowed(
-            f"the case's committee is {org.name}, not {signer}",
+            _("本案的调委会是 {org}，不是 {signer}").format(org=org.name, signer=signer),
             hint=_("请用：--committee --signer {org}").format(org=org.name),
         )
     if before.committee is None:

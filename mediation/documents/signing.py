@@ -311,7 +311,7 @@ def _seal_pdf(
         p12 = key_path.read_bytes()
     except OSError as exc:
         raise NotFoundError(
-            f"cannot read the key file {key_path}: {exc.strerror}",
+            _("无法读取密钥文件 {path}：{why}").format(path=key_path, why=exc.strerror),
             hint=_("请从备份恢复密钥文件，或用 `mediation keys init` 生成新密钥"),
         ) from None
     try:
@@ -323,7 +323,9 @@ def _seal_pdf(
         ) from None
     if hashlib.sha256(signer.signing_cert.dump()).hexdigest() != fingerprint:
         raise MediationError(
-            f"the key file {key_path} does not hold the recorded certificate {fingerprint[:16]}…",
+            _("密钥文件 {path} 不含登记的证书 {fingerprint}…").format(
+                path=key_path, fingerprint=fingerprint[:16]
+            ),
             hint=_("请恢复正确的密钥文件，或用 `mediation keys init` 生成新密钥"),
         )
     style = stamp_style(org_name)
@@ -351,7 +353,7 @@ def _seal_pdf(
         out = _AtNow(meta, signer, stamp_style=style, new_field_spec=spec).sign_pdf(writer)
     except Exception as exc:  # pyHanko raises many kinds on a malformed PDF
         raise MediationError(
-            f"the document could not be signed: {exc}",
+            _("文书未能签章：{why}").format(why=exc),
             hint=_("请用 `mediation doc render` 重新生成"),
         ) from None
     signed: bytes = out.getvalue()

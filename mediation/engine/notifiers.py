@@ -76,7 +76,7 @@ class SmtpNotifier:
             if self.user:
                 if not self.starttls:
                     raise UsageError(
-                        "refusing to send the SMTP password unencrypted",
+                        _("拒绝以未加密方式发送 SMTP 口令"),
                         hint=_("请设置 MEDIATION_SMTP_STARTTLS=1（或去掉 MEDIATION_SMTP_USER）"),
                     )
                 smtp.login(self.user, self.password or "")
@@ -93,15 +93,13 @@ def notifiers_from_env(environ: dict[str, str] | None = None) -> list[Notifier]:
         recipients = [r.strip() for r in env.get("MEDIATION_SMTP_TO", "").split(",") if r.strip()]
         if not recipients:
             raise UsageError(
-                "MEDIATION_SMTP_HOST is set but MEDIATION_SMTP_TO is empty",
+                _("已设置 MEDIATION_SMTP_HOST，但 MEDIATION_SMTP_TO 为空"),
                 hint="set MEDIATION_SMTP_TO=督办@example.org (comma-separated)",
             )
         try:
             port = int(env.get("MEDIATION_SMTP_PORT", "25"))
         except ValueError:
-            raise UsageError(
-                "MEDIATION_SMTP_PORT is not a number", hint=_("例如 25 或 587")
-            ) from None
+            raise UsageError(_("MEDIATION_SMTP_PORT 不是数字"), hint=_("例如 25 或 587")) from None
         out.append(
             SmtpNotifier(
                 host=env["MEDIATION_SMTP_HOST"],

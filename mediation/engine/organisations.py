@@ -263,7 +263,7 @@ def set_period(
     rule = next((r for r in get_flow(flow).deadlines if r.kind == kind), None)
     if rule is None:
         raise NotFoundError(
-            f"flow {flow} has no deadline {kind!r}",
+            _("流程 {flow} 没有期限 {kind}").format(flow=flow, kind=repr(kind)),
             hint=_("见 `mediation workflow show {flow}`").format(flow=flow),
         )
     if not rule.configurable:

@@ -269,7 +269,7 @@ def _head_missing() -> Exception:
     from mediation.errors import SchemaError
 
     return SchemaError(
-        "the audit chain's head row is missing",
+        _("审计链的链头记录缺失"),
         hint=_("请运行 `mediation audit verify`：数据库在本程序之外被改动过"),
     )
 

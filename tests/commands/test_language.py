@@ -180,3 +180,44 @@ def test_articles_are_written_the_chinese_way(
     finally:
         i18n.set_language("zh")
     assert "art. 33" in english.stdout
+
+
+#: The errors a user reads (mediation.errors and the document errors).
+_ERRORS = {
+    "MediationError",
+    "UsageError",
+    "ValidationError",
+    "NotFoundError",
+    "PermissionDenied",
+    "ConflictError",
+    "SchemaError",
+    "TamperedError",
+    "TransitionNotAllowed",
+    "DocumentIncomplete",
+    "DocumentNotAvailable",
+    "DocumentSigned",
+}
+
+
+def test_no_english_error_message() -> None:
+    """Every error message passed to a MediationError subclass, as a literal or an
+    f-string, says it in Chinese (English through the catalog)."""
+    import ast
+    import re
+
+    found = []
+    for path in sorted((ROOT / "mediation").rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            first = node.args[0]
+            if name not in _ERRORS or not isinstance(first, (ast.Constant, ast.JoinedStr)):
+                continue
+            parts = [first] if isinstance(first, ast.Constant) else first.values
+            text = "".join(str(p.value) for p in parts if isinstance(p, ast.Constant))
+            if re.search(r"[A-Za-z]{4}", text) and not re.search(r"[\u4e00-\u9fff]", text):
+                found.append((path.relative_to(ROOT).as_posix(), node.lineno, text))
+    assert found == []

@@ -373,7 +373,7 @@ def test_bad_signatures_are_refused_and_write_nothing(cli: Cli, tmp_path: Path) 
     not_png.write_text("not an image")
     for code, args, says in [
         (ExitCode.NOT_ALLOWED, ("--signer", "王五", "--party", "--method", "sign"), "的当事人"),
-        (ExitCode.NOT_ALLOWED, ("--signer", "郑七", "--mediator", "--method", "sign"), "not a mediator"),
+        (ExitCode.NOT_ALLOWED, ("--signer", "郑七", "--mediator", "--method", "sign"), "的调解员"),
         (ExitCode.NOT_ALLOWED, ("--signer", "别的调委会", "--committee", "--method", "seal"), "committee"),
         (ExitCode.INVALID_INPUT, ("--signer", "周明", "--mediator", "--method", "fingerprint"), "签名"),
         (ExitCode.INVALID_INPUT, ("--signer", "张三", "--party", "--method", "stamp"), "stamp"),

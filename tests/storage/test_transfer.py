@@ -507,7 +507,7 @@ REFUSALS: dict[str, tuple[Callable[[bytes], bytes], ExitCode, str]] = {
     "altered": (_alter_phone, ExitCode.INVALID_INPUT, "校验和不符"),
     "forged-history": (_forge_event_note, ExitCode.TAMPERED, "audit chains do not verify"),
     "other-revision": (_other_revision, ExitCode.SCHEMA, "0005"),
-    "missing-parents": (_drop_organisations, ExitCode.ERROR, "table"),
+    "missing-parents": (_drop_organisations, ExitCode.ERROR, "导入在表"),
 }
 
 

@@ -63,7 +63,8 @@ def upgrade(store: Migratable, revision: str = "head") -> tuple[str | None, str 
             command.upgrade(cfg, revision)
     except CommandError as exc:
         raise UsageError(
-            f"cannot upgrade to {revision!r}: {exc}", hint=_("请去掉 --revision")
+            _("无法升级到 {revision}：{why}").format(revision=repr(revision), why=exc),
+            hint=_("请去掉 --revision"),
         ) from None
     return before, store.revision()
 

@@ -120,7 +120,9 @@ def export_jsonl(
         schema = conn.execute(sql_text("SELECT version_num FROM alembic_version")).scalar()
         if schema != HEAD:
             raise SchemaError(
-                f"database schema is at revision {schema}, this version exports {HEAD}",
+                _("数据库结构版本为 {schema}，本版本导出的是 {head}").format(
+                    schema=schema, head=HEAD
+                ),
                 hint=_("请先运行 `mediation db upgrade`"),
             )
         summary = ExportSummary(schema=schema, masked=not reveal, signed=signer is not None)

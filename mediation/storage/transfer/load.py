@@ -97,12 +97,14 @@ def _import(store: Store, stream: IO[bytes], source: str, passphrase: str | None
     schema = reader.header["schema"]
     if schema != HEAD:
         raise SchemaError(
-            f"{source} holds schema revision {schema}; this version of mediation imports {HEAD}",
+            _("{source} 的数据库结构版本为 {schema}；本版本导入的是 {head}").format(
+                source=source, schema=schema, head=HEAD
+            ),
             hint=_("请先升级源数据库（`mediation db upgrade`），再用本版本重新导出"),
         )
     if reader.header["tables"] != [s.name for s in SPECS]:
         raise SchemaError(
-            f"{source} lists other tables than schema revision {HEAD} has",
+            _("{source} 所列的表与数据库结构版本 {head} 不符").format(source=source, head=HEAD),
             hint=_("请用与目标相同版本的本程序重新导出源数据库"),
         )
     store.require_current()
@@ -243,8 +245,9 @@ class _Loader:
         except DBAPIError as exc:
             message = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise MediationError(
-                f"import failed in table {table} (from line {self.first_line} of "
-                f"{self.reader.source}): {message}; nothing was imported",
+                _(
+                    "导入在表 {table} 失败（{source} 第 {line} 行起）：{why}；没有导入任何数据"
+                ).format(table=table, source=self.reader.source, line=self.first_line, why=message),
                 hint=_("该文件与本数据库不符；请用本版本重新导出"),
             ) from None
 
