@@ -1,9 +1,10 @@
 """Document commands: ``doc render`` / ``render-all`` / ``get`` / ``casefile`` / ``sign`` /
 ``verify`` / ``record-signature``."""
 
+import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -106,14 +107,29 @@ def doc_render_all(
         work = api.plan_documents(since=since_day, kind=kind)
         workers = min(jobs or default_jobs(), max(len(work), 1))
         batch = api.render_all(work, jobs=workers)
+
+        def collect(update: Any = None) -> None:
+            # Ctrl-C is held while a document is stored and counted, so that what the
+            # message says was made is what was stored; it takes effect right after.
+            while True:
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+                try:
+                    try:
+                        outcome = next(batch)
+                    except StopIteration:
+                        return
+                    outcomes.append(outcome)
+                    if update is not None:
+                        update(1)
+                finally:
+                    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
         try:
             if json_out or not work:
-                outcomes.extend(batch)
+                collect()
             else:
                 with typer.progressbar(length=len(work), label="生成文书", file=sys.stderr) as bar:
-                    for outcome in batch:
-                        outcomes.append(outcome)
-                        bar.update(1)
+                    collect(bar.update)
         except KeyboardInterrupt:
             # What was stored stays (one transaction per document); nothing more starts.
             outcomes.extend(batch.stop())
