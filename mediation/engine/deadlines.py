@@ -123,13 +123,6 @@ def recompute_provisional(
             .where(deadline_table.c.id == r.id)
             .values(due=due.due, provisional=due.provisional, reminded_at=None, overdue_at=None)
         )
-        version = versions.get(r.proceeding_id, r.version) + 1
-        versions[r.proceeding_id] = version
-        conn.execute(
-            update(proceeding_table)
-            .where(proceeding_table.c.id == r.proceeding_id)
-            .values(version=version)
-        )
         payload = {
             "kind": r.kind,
             "previous_due": r.due.isoformat(),
@@ -137,25 +130,47 @@ def recompute_provisional(
             "provisional": due.provisional,
             "calendar_year": reason,
         }
-        # The case's clocks as recomputed (mediation.storage.record_rows).
-        recorded = {**payload, CLOCKS_KEY: clocks_digest(conn, r.proceeding_id)}
-        append_event(
-            conn,
-            {
-                "dispute_id": r.dispute_id,
-                "proceeding_id": r.proceeding_id,
-                "seq": version,
-                "trigger": "recompute_deadline",
-                "from_state": r.state,
-                "to_state": r.state,
-                "actor": actor,
-                "note": f"{reason} 年节假日安排载入后重新计算期限",
-                "payload": recorded,
-                "occurred_at": now,
-            },
-        )
+        note = f"{reason} 年节假日安排载入后重新计算期限"
+        _record_recompute(conn, r, versions, payload, note=note, actor=actor, now=now)
         changed.append({"case_number": r.case_number, **payload})
     return changed
+
+
+def _record_recompute(
+    conn: Connection,
+    r: Any,
+    versions: dict[int, int],
+    payload: dict[str, Any],
+    *,
+    note: str,
+    actor: str,
+    now: datetime,
+) -> None:
+    """A deadline of case ``r`` recomputed: the case's next version and a
+    ``recompute_deadline`` event carrying ``payload`` and the case's clocks as they now
+    stand (their digest: mediation.storage.record_rows)."""
+    version = versions.get(r.proceeding_id, r.version) + 1
+    versions[r.proceeding_id] = version
+    conn.execute(
+        update(proceeding_table)
+        .where(proceeding_table.c.id == r.proceeding_id)
+        .values(version=version)
+    )
+    append_event(
+        conn,
+        {
+            "dispute_id": r.dispute_id,
+            "proceeding_id": r.proceeding_id,
+            "seq": version,
+            "trigger": "recompute_deadline",
+            "from_state": r.state,
+            "to_state": r.state,
+            "actor": actor,
+            "note": note,
+            "payload": {**payload, CLOCKS_KEY: clocks_digest(conn, r.proceeding_id)},
+            "occurred_at": now,
+        },
+    )
 
 
 def compute(
@@ -253,13 +268,6 @@ def recompute_changed_rules(
             continue
         why, values = found
         conn.execute(update(deadline_table).where(deadline_table.c.id == r.id).values(**values))
-        version = versions.get(r.proceeding_id, r.version) + 1
-        versions[r.proceeding_id] = version
-        conn.execute(
-            update(proceeding_table)
-            .where(proceeding_table.c.id == r.proceeding_id)
-            .values(version=version)
-        )
         due = values.get("due")
         payload = {
             "kind": r.kind,
@@ -268,22 +276,8 @@ def recompute_changed_rules(
             "provisional": values.get("provisional", False),
             "rule": why,
         }
-        recorded = {**payload, CLOCKS_KEY: clocks_digest(conn, r.proceeding_id)}
-        append_event(
-            conn,
-            {
-                "dispute_id": r.dispute_id,
-                "proceeding_id": r.proceeding_id,
-                "seq": version,
-                "trigger": "recompute_deadline",
-                "from_state": r.state,
-                "to_state": r.state,
-                "actor": actor,
-                "note": f"升级后按新规则重新计算期限：{_RULE_NOTES[why]}",
-                "payload": recorded,
-                "occurred_at": now,
-            },
-        )
+        note = f"升级后按新规则重新计算期限：{_RULE_NOTES[why]}"
+        _record_recompute(conn, r, versions, payload, note=note, actor=actor, now=now)
         changes.append({"case_number": r.case_number, **payload})
     return changes
 

@@ -203,9 +203,8 @@ def check_users(conn: Connection) -> Iterator[Problem]:
         yield Problem("state", f"用户 {login!r}", "审计链中添加过此用户，但用户表中已没有它")
 
 
-def keys_and_documents_one_by_one(conn: Connection) -> Iterator[Problem]:
-    """Each signing key and each sealed document has the event that made it (the
-    reference: a query per row; :func:`check_keys_and_documents` asks once)."""
+def _keys_without_events(conn: Connection) -> Iterator[Problem]:
+    """Each signing key in the table without the event that created or imported it."""
     keys = conn.execute(
         select(signing_key_table.c.fingerprint, organisation_table.c.code).join(
             organisation_table, organisation_table.c.id == signing_key_table.c.organisation_id
@@ -218,6 +217,12 @@ def keys_and_documents_one_by_one(conn: Connection) -> Iterator[Problem]:
                 f"签章密钥 {fingerprint[:16]}…（{org}）",
                 "密钥表中有此证书，但审计链中没有创建或导入它的记录",
             )
+
+
+def keys_and_documents_one_by_one(conn: Connection) -> Iterator[Problem]:
+    """Each signing key and each sealed document has the event that made it (the
+    reference: a query per row; :func:`check_keys_and_documents` asks once)."""
+    yield from _keys_without_events(conn)
     docs = conn.execute(
         select(
             document_table.c.id,
@@ -436,18 +441,7 @@ def check_keys_and_documents(
     intact; sealed documents matched with their cases' ``sign_document`` events in one
     query. With ``after``, only the documents of cases with events after that position
     and those with an id above ``documents_after``."""
-    keys = conn.execute(
-        select(signing_key_table.c.fingerprint, organisation_table.c.code).join(
-            organisation_table, organisation_table.c.id == signing_key_table.c.organisation_id
-        )
-    ).all()
-    for fingerprint, org in keys:
-        if key_event(conn, fingerprint, org) is None:
-            yield Problem(
-                "state",
-                f"签章密钥 {fingerprint[:16]}…（{org}）",
-                "密钥表中有此证书，但审计链中没有创建或导入它的记录",
-            )
+    yield from _keys_without_events(conn)
     scope = ""
     if after is not None:
         scope = (
