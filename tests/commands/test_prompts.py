@@ -194,13 +194,32 @@ def _finish(proc: subprocess.Popen[bytes], fd: int, seen: bytearray) -> str:
     return seen.decode(errors="replace")
 
 
+def _interrupt(proc: subprocess.Popen[bytes]) -> None:
+    """Press Ctrl-C at the prompt just shown: SIGINT to the terminal's foreground group.
+
+    The prompt appears a moment before the process blocks reading the terminal; a signal
+    in that gap is noted by Python but acted on only when the read returns (no person
+    types that fast, a test does). So wait until the process sleeps in its read, as it
+    does while a person thinks, then press.
+    """
+    deadline = time.monotonic() + 10
+    stat = Path(f"/proc/{proc.pid}/stat")
+    while time.monotonic() < deadline:
+        # /proc/PID/stat: "pid (comm) STATE ..."; S is sleeping (here: in read).
+        if stat.read_text().rsplit(")", 1)[1].split()[0] == "S":
+            break
+        time.sleep(0.02)
+    time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+
+
 def test_ctrl_c_in_a_terminal_cancels(store: Store, db_url: str, runner: CliRunner) -> None:
     proc, fd = _spawn(db_url, "case", "open")  # no -i: the terminal is enough
     seen = bytearray()
     _read_until(fd, "[organisation]", seen)
     os.write(fd, "桥头\n".encode())
     _read_until(fd, "[flow] [peoples]:", seen)
-    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does to the terminal's foreground
+    _interrupt(proc)
     output = _finish(proc, fd, seen)
     assert proc.returncode == 130, output
     assert "已取消" in output
