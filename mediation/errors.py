@@ -61,7 +61,7 @@ class ValidationError(MediationError):
 
     exit_code = ExitCode.INVALID_INPUT
 
-    def __init__(self, problems: list[FieldProblem], *, source: str = "input") -> None:
+    def __init__(self, problems: list[FieldProblem], *, source: str = "输入") -> None:
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(
             f"{source} 有 {len(problems)} 处错误，未写入任何数据:\n{lines}",

@@ -120,9 +120,8 @@ def database_refusal(exc: Exception) -> MediationError | None:
     if exc.connection_invalidated or ("connection" in first.lower() and lost):
         hint = _("与数据库的连接已断开；未写入任何数据——请重新运行命令")
     elif "permission denied" in first or "must be owner" in first:
-        hint = (
-            "the database role lacks this privilege; schema changes run as the owner "
-            "(docs/admin/postgresql.md, Database roles)"
+        hint = _(
+            "数据库角色没有此权限；更改数据库结构须由所有者运行（见 docs/admin/postgresql.md 的 Database roles）"
         )
     elif "not a step of its flow" in first:  # revision 0019's trigger on `event`
         hint = (
@@ -160,7 +159,7 @@ def read_data(path: Path | None, sets: list[str] | None) -> dict[str, Any]:
         if not sep or not key.strip():
             raise ValidationError(
                 [FieldProblem(f"--set {item}", "应为 KEY=VALUE", "e.g. --set reason=双方分歧过大")],
-                source="command line",
+                source="命令行",
             )
         data[key.strip()] = value
     return data

@@ -146,7 +146,7 @@ def _intake_problem(record: dict[str, Any], key: str) -> str | None:
     from mediation.errors import ValidationError
 
     try:
-        intake.validate({**record, "parties": list(_STAND_IN)}, source="prompts")
+        intake.validate({**record, "parties": list(_STAND_IN)}, source="输入")
     except ValidationError as exc:
         for p in exc.problems:
             if p.field == key:

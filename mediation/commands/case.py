@@ -56,7 +56,7 @@ def case_open(
 
         with current_settings().api() as api:
             organisations = api.organisations()
-        record = intake.validate(ask_intake(organisations), source="prompts")
+        record = intake.validate(ask_intake(organisations), source="输入")
     else:
         record = intake.load(from_file)
     with current_settings().api() as api:

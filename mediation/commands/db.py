@@ -105,9 +105,13 @@ def db_upgrade(
         done = api.upgrade(revision)
     before, after = done.before, done.after
     if before == after:
-        echo(f"schema already at {after}: nothing to do")
+        echo(_("数据库结构已是 {after}，无需升级").format(after=after))
     else:
-        echo(f"schema upgraded: {before or '(empty)'} → {after}")
+        echo(
+            _("数据库结构已升级：{before} → {after}").format(
+                before=before or _("（空）"), after=after
+            )
+        )
     echo(f"已按新规则重新计算 {len(done.recomputed)} 个期限")
 
 
@@ -137,8 +141,10 @@ def db_status(json_out: JsonOpt = False) -> None:
         raise missing
     if not json_out:
         echo(
-            f"{data['database']}: revision {found or '(none)'}, required {required}"
-            + ("" if found == required else " — run `mediation db upgrade`")
+            _("{database}：结构版本 {found}，本程序需要 {required}").format(
+                database=data["database"], found=found or _("（无）"), required=required
+            )
+            + ("" if found == required else _("——请运行 mediation db upgrade"))
         )
     if found != required:
         raise typer.Exit(int(ExitCode.SCHEMA))

@@ -183,7 +183,7 @@ def source_face(family: str = SOURCE_FAMILY) -> Face:
 
 def _missing(family: str) -> FontMissing:
     return FontMissing(
-        f"the font {family!r} is not installed; documents are set in it",
+        _("没有安装字体 {family}，文书需用它排版").format(family=repr(family)),
         hint=_("请安装中文字体：apt-get install fonts-noto-cjk（见 setup.sh）"),
     )
 

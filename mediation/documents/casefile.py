@@ -36,6 +36,7 @@ from mediation.engine.corrections import corrected
 from mediation.engine.declared import happened
 from mediation.engine.guards import SYSTEM_ACCOUNTS
 from mediation.errors import ExitCode, FieldProblem, MediationError, ValidationError
+from mediation.i18n import _
 from mediation.storage._tables import (
     app_user_table,
     dispute_table,
@@ -389,8 +390,10 @@ class Need:
                     self.add(
                         f"{p['role']}{p['name']}的{label}",
                         f"缺少（{basis}）",
-                        f"a party's {key} is recorded at intake (parties[].{key}); "
-                        "the product has no command yet to amend a recorded party",
+                        _(
+                            "当事人的{label}在受理时登记（parties[].{key}）；已登记的用 "
+                            "mediation case amend-party 案号 --set {key}=... --reason ... 更正"
+                        ).format(label=label, key=key),
                     )
 
 
@@ -399,11 +402,11 @@ ART29 = "人民调解法 art. 29：当事人的基本情况"
 
 
 def payload_fix(trigger: str, key: str) -> str:
-    return (
-        f"recorded with `mediation case advance CASE {trigger} --set {key}=...`; "
-        f"a step already recorded is corrected with `mediation case correct CASE SEQ "
-        f"--set {key}=... --reason ...` (SEQ: its # in `mediation case history`)"
-    )
+    return _(
+        "用 mediation case advance 案号 {trigger} --set {key}=... 登记；已登记的步骤用 "
+        "mediation case correct 案号 序号 --set {key}=... --reason ... 更正"
+        "（序号见 mediation case history 的 # 列）"
+    ).format(trigger=trigger, key=key)
 
 
 def day_of(event: dict[str, Any] | None, case: CaseFile) -> date:

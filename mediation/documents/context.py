@@ -90,12 +90,16 @@ def build(case: CaseFile, kind: str, seq: int, *, now: datetime) -> Built:
         )
     never = excluded(case, kind)
     if never:
-        raise DocumentNotAvailable(never, hint="its documents now: " + now_available(case))
+        raise DocumentNotAvailable(
+            never, hint=_("现在可生成的文书：{kinds}").format(kinds=now_available(case))
+        )
     count = occurrences(case, kind)
     if not 1 <= seq <= count:
         raise DocumentNotAvailable(
             f"{case.case_number} 没有第{seq}份{spec.label}（共 {count} 份）",
-            hint=f"use --seq 1..{count}" if count else "record the step it documents first",
+            hint=_("请用 --seq 1..{count}").format(count=count)
+            if count
+            else _("请先登记该文书所记载的步骤"),
         )
     need = Need()
     context = {
@@ -116,7 +120,7 @@ def build(case: CaseFile, kind: str, seq: int, *, now: datetime) -> Built:
             need.add(
                 path,
                 f"{chars} 没有任何已安装的字体可以显示",
-                "install a font that has it (fonts-noto-cjk covers most names), or record the standard character",
+                _("请安装含该字的字体（fonts-noto-cjk 可覆盖大多数姓名用字），或改登记规范汉字"),
             )
     return Built(spec, K.KINDS[kind], seq, context, need.problems)
 

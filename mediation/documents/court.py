@@ -28,6 +28,7 @@ from mediation.documents.casefile import (
 )
 from mediation.engine.guards import SYSTEM_ACCOUNTS
 from mediation.engine.opening import court_case_number
+from mediation.i18n import N_, _
 
 #: How a court's documents name the parties of a suit (intake role → 身份).
 SUIT_ROLES = {"applicant": "原告", "respondent": "被告", "third_party": "第三人"}
@@ -130,9 +131,7 @@ def _confirmation_ruling(case: CaseFile, seq: int, need: Need) -> dict[str, Any]
     data = event["payload"]
     on = day_of(event, case)
     agreement = _agreement_confirmed(case)
-    fix = (
-        "the agreement comes with the parties' application, handed on from the case that reached it"
-    )
+    fix = _("调解协议随当事人的申请一并移交，来自达成协议的案件")
     for key, label in (("organisation", "主持调解的组织"), ("terms", "调解协议内容")):
         agreement[key] = need.text(agreement[key], label, "民事裁定书：所确认的调解协议", fix)
     applicants = [{**p, "role": "申请人"} for p in parties_of(case, on, "applicant", "respondent")]
@@ -159,11 +158,11 @@ def designated_mediators(case: CaseFile, need: Need, document: str) -> str:
     lead = case.proceeding["mediator"]
     if lead and lead not in names:
         names.insert(0, lead)
-    fix = (
-        f"record who mediates: `mediation case advance {case.case_number} designate_mediator "
-        "--set mediators=姓名 --set designated_by=...` (or choose_mediator); a case past that "
-        "step cannot name one now"
-    )
+    fix = _(
+        "请登记由谁调解：mediation case advance {case} designate_mediator "
+        "--set mediators=姓名 --set designated_by=...（或 choose_mediator）；已过该步骤的案件"
+        "现在不能再指定"
+    ).format(case=case.case_number)
     if not names:
         need.add(
             "调解员",
@@ -185,15 +184,17 @@ def _referral(case: CaseFile) -> tuple[str, str]:
     return str(court), str(court_ref)
 
 
-_REFERRAL_FIX = "the court and its reference come with the referral (intake referring_organ/referral_ref, or court_referral's court/court_ref)"
+_REFERRAL_FIX = N_(
+    "法院及其案号随委派/移送登记（受理时的 referring_organ/referral_ref，或 court_referral 步骤的 court/court_ref）"
+)
 
 
 def _court_rights_notice(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
     informed = case.entered(("informed",))
     on = day_of(informed, case)
-    court, _ = _referral(case)
+    court, _ref = _referral(case)
     return {
-        "court": need.text(court, "委派（委托）法院", "特邀调解规定 art. 16", _REFERRAL_FIX),
+        "court": need.text(court, "委派（委托）法院", "特邀调解规定 art. 16", _(_REFERRAL_FIX)),
         "referral_kind": "委派" if case.flow.name == "court_referred" else "委托",
         "parties": parties_of(case, on),
         "mediators": designated_mediators(case, need, "权利义务告知书"),
@@ -210,9 +211,11 @@ def _court_letter(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
     result = {"agreed": "agreement", "suspended": "suspended"}.get(event["to_state"], "returned")
     reason = ending(case, event)["reason"] if result != "agreement" else ""
     return {
-        "court": need.text(court, "委派（委托）法院", "特邀调解规定 arts. 19, 26", _REFERRAL_FIX),
+        "court": need.text(
+            court, "委派（委托）法院", "特邀调解规定 arts. 19, 26", _(_REFERRAL_FIX)
+        ),
         "court_ref": need.text(
-            court_ref, "法院案号或委派文号", "特邀调解规定 arts. 19, 26", _REFERRAL_FIX
+            court_ref, "法院案号或委派文号", "特邀调解规定 arts. 19, 26", _(_REFERRAL_FIX)
         ),
         "received_on": cn_date(case.proceeding["opened_at"]),
         "parties": parties_of(case, day_of(event, case)),

@@ -25,6 +25,7 @@ from mediation.documents.casefile import (
 from mediation.domain import taxonomy
 from mediation.domain.clock import business_date
 from mediation.domain.taxonomy import PERFORMANCE, SATISFACTION
+from mediation.i18n import _
 
 
 def _application(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
@@ -35,17 +36,17 @@ def _application(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
     basics = {"gender": "性别", "age": "年龄", "address": "单位或住址"}
     need.particulars(applicants + respondents, basics, "人民调解申请书：当事人的基本情况")
     if not applicants:
-        need.add("申请人", "缺少（申请书须载明申请人）", "an applicant is recorded at intake")
+        need.add("申请人", "缺少（申请书须载明申请人）", _("申请人在受理时登记"))
     return {
         "applicants": applicants,
         "respondents": respondents,
         "third_parties": parties_of(case, on, "third_party"),
         "application_mode": taxonomy.label(taxonomy.APPLICATION_MODES, mode),
         "summary": need.text(
-            case.dispute["summary"], "纠纷简要情况", "申请书", "recorded at intake (summary)"
+            case.dispute["summary"], "纠纷简要情况", "申请书", _("受理时登记（summary）")
         ),
         "claims": need.text(
-            case.dispute["claims"], "申请事项", "申请书", "recorded at intake (claims)"
+            case.dispute["claims"], "申请事项", "申请书", _("受理时登记（claims）")
         ),
         "applied_on": cn_date(on),
     }
@@ -66,7 +67,7 @@ def _registration(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
         "referral": referral,
         "risk_level": taxonomy.label(taxonomy.RISK_LEVELS, d["risk_level"]),
         "summary": need.text(
-            d["summary"], "纠纷简要情况", "受理登记表", "recorded at intake (summary)"
+            d["summary"], "纠纷简要情况", "受理登记表", _("受理时登记（summary）")
         ),
         "received_on": cn_date(d["received_at"]),
         "accepted_on": cn_date(on),
@@ -206,7 +207,7 @@ def _follow_up(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
             _agreement_ref(case),
             "所涉调解协议",
             "回访记录：协议编号",
-            "a follow-up needs an agreement",
+            _("回访须针对一份调解协议"),
         ),
         "performance": PERFORMANCE.get(
             data.get("performance", ""), str(data.get("performance", ""))

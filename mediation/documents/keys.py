@@ -142,7 +142,7 @@ def init_key(
 
     if not 1 <= days <= 36_500:
         raise ValidationError(
-            [FieldProblem("--days", f"{days} 超出范围", "use 1-36500 days")], source="command line"
+            [FieldProblem("--days", f"{days} 超出范围", _("请给出 1 至 36500 天"))], source="命令行"
         )
     check_new_passphrase(passphrase)
     with store.read() as conn:
@@ -219,7 +219,7 @@ def import_key(
     from cryptography.hazmat.primitives.serialization import pkcs12
 
     def refuse(problem: str, fix: str) -> ValidationError:
-        return ValidationError([FieldProblem(source, problem, fix)], source="key import")
+        return ValidationError([FieldProblem(source, problem, fix)], source="keys import")
 
     check_new_passphrase(passphrase)  # the copy in the key folder is protected with it
     with store.read() as conn:
@@ -229,18 +229,18 @@ def import_key(
     except ValueError:
         raise refuse(
             "无法打开（口令错误或不是 PKCS#12 文件）",
-            f"set {PASSPHRASE_ENV} to the file's passphrase",
+            _("请将 {env} 设为该文件的口令").format(env=PASSPHRASE_ENV),
         ) from None
     if key is None or cert is None:
-        raise refuse("文件中缺少私钥或证书", "export the key together with its certificate")
+        raise refuse("文件中缺少私钥或证书", _("请连同证书一起导出私钥"))
     if not isinstance(key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey)):
-        raise refuse("私钥类型不受支持", "use an RSA or ECDSA key")
+        raise refuse("私钥类型不受支持", _("请使用 RSA 或 ECDSA 私钥"))
     if key.public_key().public_numbers() != cert.public_key().public_numbers():  # type: ignore[union-attr]
-        raise refuse("私钥与证书不匹配", "export the certificate that belongs to the key")
+        raise refuse("私钥与证书不匹配", _("请导出与该私钥配对的证书"))
     if not cert.not_valid_before_utc <= now.astimezone(UTC) <= cert.not_valid_after_utc:
         raise refuse(
             f"证书有效期为 {cert.not_valid_before_utc:%Y-%m-%d} 至 {cert.not_valid_after_utc:%Y-%m-%d}",
-            "import a certificate that is valid now",
+            _("请导入当前有效的证书"),
         )
     try:
         usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -249,7 +249,7 @@ def import_key(
     if usage is not None and not usage.content_commitment:
         raise refuse(
             "证书不允许用于签署文件（缺少 nonRepudiation/contentCommitment 密钥用途）",
-            "ask the CA for a document-signing certificate",
+            _("请向证书颁发机构申请可用于签署文件的证书"),
         )
     return _record_key(
         store,
@@ -291,10 +291,10 @@ def _record_key(
                     FieldProblem(
                         "certificate",
                         f"证书 {fingerprint[:16]}… 已登记",
-                        "see `mediation keys list`",
+                        _("见 mediation keys list"),
                     )
                 ],
-                source="key",
+                source="密钥",
             )
     data = pkcs12.serialize_key_and_certificates(
         org.name.encode("utf-8"), key, cert, chain or None, BestAvailableEncryption(passphrase)

@@ -256,7 +256,7 @@ def _confirmation_application(case: CaseFile, seq: int, need: Need) -> dict[str,
                 "facts": data.get("facts", ""),
             }
         court = case.organisation["name"]
-    fix = "the agreement is read from the case that reached it (agree_written / agree), handed on to the court's case"
+    fix = _("调解协议取自达成协议的案件（agree_written / agree），随案移交法院")
     for key, label in (
         ("number", "调解协议编号"),
         ("agreed_on", "调解协议达成日期"),
@@ -300,7 +300,7 @@ def _petition_feedback(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
             case.organisation_names.get(code) or (child["organisation"] if child else ""),
             "承办调解的人民调解委员会",
             "结果反馈",
-            "given when diverting (divert --set organisation=CODE)",
+            _("分流时登记（divert --set organisation=调委会代码）"),
         ),
         "mediation_case_number": child["case_number"] if child else "",
         "result": MEDIATION_RESULTS.get(data.get("result", ""), str(data.get("result", ""))),

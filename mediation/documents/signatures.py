@@ -226,7 +226,7 @@ def record_signature(
             # Bounded like any declared time (mediation.engine.declared); the signatures
             # of one agreement are made at one table, in any order.
             others = frozenset({"record_signature"})
-            check_declared(conn, pid, signed_at, now=now, source="signature", ignore=others)
+            check_declared(conn, pid, signed_at, now=now, source="签名", ignore=others)
             check_recent(conn, actor, signed_at, now=now)
         org = conn.execute(
             select(organisation_table.c.code, organisation_table.c.name).where(
@@ -266,36 +266,38 @@ def _check_input(
     stored (downscaled to :data:`STORED_IMAGE_SIDE`) and its MIME type."""
     problems = []
     if signer_kind not in SIGNER_KINDS:
-        fix = "use --party, --mediator or --committee"
+        fix = _("请用 --party、--mediator 或 --committee")
         problems.append(FieldProblem("signer", f"未知签署人类型 {signer_kind!r}", fix))
     if method not in SIGNATURE_METHODS:
-        fix = "use sign, seal or fingerprint"
+        fix = _("可选：sign（签名）、seal（盖章）、fingerprint（按指印）")
         problems.append(FieldProblem("--method", f"未知方式 {method!r}", fix))
     elif signer_kind in ALLOWED_METHODS and method not in ALLOWED_METHODS[signer_kind]:
         allowed = ALLOWED_METHODS[signer_kind]
         problem = f"{SIGNER_KINDS[signer_kind]}应以{'、'.join(SIGNATURE_METHODS[m] for m in allowed)}方式签署"
-        problems.append(FieldProblem("--method", problem, f"use --method {allowed[0]}"))
+        problems.append(
+            FieldProblem("--method", problem, _("请用 --method {method}").format(method=allowed[0]))
+        )
     if signed_at > now:
-        fix = "give the time the signature was made"
+        fix = _("请给出实际签署的时间")
         problems.append(FieldProblem("--at", "签署时间晚于当前时间", fix))
     if not signer.strip() or len(signer) > 100:
-        problems.append(FieldProblem("--signer", "签署人姓名为空或过长", "give 1-100 characters"))
+        problems.append(FieldProblem("--signer", "签署人姓名为空或过长", _("请给出 1 至 100 个字")))
     image_type = None
     if image is not None:
         image_type = _image_type(image)
         if image_type is None:
-            fix = "scan the signature as PNG or JPEG"
+            fix = _("请将签名扫描为 PNG 或 JPEG 图像")
             problems.append(FieldProblem("--image", "不是 PNG 或 JPEG 图像", fix))
         elif len(image) > MAX_IMAGE_BYTES:
             problem = f"图像过大（{len(image)} 字节）"
-            problems.append(FieldProblem("--image", problem, "keep it under 2 MiB"))
+            problems.append(FieldProblem("--image", problem, _("请控制在 2 MiB 以内")))
         else:
             image, too_large = _fitted(image, image_type)
             if too_large:
                 fix = f"请重新扫描，不超过 {MAX_IMAGE_SIDE}×{MAX_IMAGE_SIDE} 像素（300 dpi 足够）"
                 problems.append(FieldProblem("--image", too_large, fix))
     if problems:
-        raise ValidationError(problems, source="signature")
+        raise ValidationError(problems, source="签名")
     return image, image_type
 
 
@@ -341,7 +343,7 @@ def _signer(
     signer: str,
 ) -> tuple[str, int | None]:
     """(name to record, party id) of a signer of the case who has not signed yet."""
-    once = "each signature is recorded once; see `mediation case history`"
+    once = _("每个签名只登记一次；见 mediation case history")
     if signer_kind == "party":
         row = conn.execute(
             select(party_table.c.id)

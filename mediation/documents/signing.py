@@ -75,7 +75,11 @@ def _document(conn: Connection, pid: int, kind: str, seq: int | None = None) -> 
     row = conn.execute(query.order_by(document_table.c.seq.desc()).limit(1)).first()
     if row is None:
         raise NotFoundError(
-            f"the case has no rendered {kind} document" + (f" no. {seq}" if seq else ""),
+            (
+                _("本案没有已生成的第 {seq} 份 {kind} 文书").format(seq=seq, kind=kind)
+                if seq
+                else _("本案没有已生成的 {kind} 文书").format(kind=kind)
+            ),
             hint=_("请先生成：mediation doc render 案号 {kind}").format(kind=kind),
         )
     return row

@@ -18,6 +18,7 @@ from typing import Any
 
 from mediation.domain.files import read_file
 from mediation.errors import FieldProblem, ValidationError
+from mediation.i18n import _
 
 #: Fixed-date statutory holidays (全国年节及纪念日放假办法, as revised in 2024 with effect
 #: from 2025): New Year's Day, Labour Day (1-2 May) and National Day (1-3 October). The
@@ -140,18 +141,20 @@ def _dates(value: Any, where: str, year: int | None, problems: list[FieldProblem
     for i, item in enumerate(value):
         at = f"{where}[{i}]"
         text = str(item).strip()
-        first, _, last = text.partition("..")
+        first, _sep, last = text.partition("..")
         try:
             start = date.fromisoformat(first)
             end = date.fromisoformat(last) if last else start
         except ValueError:
-            problems.append(FieldProblem(at, f"{text!r} 不是日期或日期范围", "YYYY-MM-DD or A..B"))
+            problems.append(
+                FieldProblem(at, f"{text!r} 不是日期或日期范围", _("写成 YYYY-MM-DD 或 起..止"))
+            )
             continue
         if end < start:
-            problems.append(FieldProblem(at, f"范围 {text} 倒置", "write the earlier date first"))
+            problems.append(FieldProblem(at, f"范围 {text} 倒置", _("请先写较早的日期")))
             continue
         if year is not None and (start.year != year or end.year != year):
-            problems.append(FieldProblem(at, f"{text} 不在 {year} 年内", "one file per year"))
+            problems.append(FieldProblem(at, f"{text} 不在 {year} 年内", _("每年一个文件")))
             continue
         while start <= end:
             out.add(start)
@@ -159,7 +162,7 @@ def _dates(value: Any, where: str, year: int | None, problems: list[FieldProblem
     return out
 
 
-def parse_year(data: dict[str, Any], *, source: str = "calendar file") -> YearCalendar:
+def parse_year(data: dict[str, Any], *, source: str = "日历文件") -> YearCalendar:
     """Validate a year calendar given as parsed TOML/JSON.
 
     :raises ValidationError: naming each wrong field.
@@ -167,22 +170,24 @@ def parse_year(data: dict[str, Any], *, source: str = "calendar file") -> YearCa
     problems: list[FieldProblem] = []
     for key in data:
         if key not in ("year", "source", "holidays", "workdays"):
-            problems.append(FieldProblem(key, "未知字段", "use year, source, holidays, workdays"))
+            problems.append(
+                FieldProblem(key, "未知字段", _("可用字段：year、source、holidays、workdays"))
+            )
     year = data.get("year")
     if not isinstance(year, int) or not 2000 <= year <= 2100:
-        problems.append(FieldProblem("year", f"年份 {year!r} 无效", "e.g. year = 2027"))
+        problems.append(FieldProblem("year", f"年份 {year!r} 无效", _("例如 year = 2027")))
         year = None
     holidays = _dates(data.get("holidays"), "holidays", year, problems)
     workdays = _dates(data.get("workdays", []), "workdays", year, problems)
     for d in sorted(workdays):
         if d.weekday() < 5:
             problems.append(
-                FieldProblem("workdays", f"{d} 是工作日而非周末", "list only weekend make-up days")
+                FieldProblem("workdays", f"{d} 是工作日而非周末", _("只列周末调休上班的日期"))
             )
     for d in sorted(holidays & workdays):
-        problems.append(FieldProblem("holidays", f"{d} 同时列为放假和调休上班", "remove one"))
+        problems.append(FieldProblem("holidays", f"{d} 同时列为放假和调休上班", _("删去其中一处")))
     if not holidays:
-        problems.append(FieldProblem("holidays", "没有放假日期", "list the days off of each break"))
+        problems.append(FieldProblem("holidays", "没有放假日期", _("请列出每个假期的放假日期")))
     if problems:
         raise ValidationError(problems, source=source)
     assert year is not None

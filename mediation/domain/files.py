@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mediation.errors import FieldProblem, ValidationError
+from mediation.i18n import _
 
 MiB = 1024 * 1024
 #: The largest intake record, trigger data or calendar file read (one case's worth of text
@@ -38,7 +39,7 @@ def read_bounded(path: Path, limit: int) -> bytes:
             size = os.fstat(f.fileno()).st_size
             raw = f.read(limit + 1) if size <= limit else b""
     except OSError as exc:
-        problem = FieldProblem(str(path), f"无法读取：{exc.strerror}", "check the path")
+        problem = FieldProblem(str(path), f"无法读取：{exc.strerror}", _("请检查路径"))
         raise ValidationError([problem], source=str(path)) from exc
     if size > limit or len(raw) > limit:
         shown = f"{size / MiB:.1f} MiB" if size > limit else f"超过 {limit // MiB} MiB"
@@ -108,9 +109,11 @@ def read_file(path: Path, *, limit: int = MAX_DATA_FILE_BYTES) -> dict[str, Any]
         # ValueError: JSON syntax, or an integer too long to read; RecursionError: nesting.
         kind = "TOML" if path.suffix.lower() == ".toml" else "JSON"
         why = "嵌套过深" if isinstance(exc, RecursionError) else str(exc)[:200]
-        problem = FieldProblem("(file)", f"不是有效的 {kind}：{why}", f"fix the {kind} syntax")
+        problem = FieldProblem(
+            "（文件）", f"不是有效的 {kind}：{why}", _("请改正 {kind} 语法").format(kind=kind)
+        )
         raise ValidationError([problem], source=str(path)) from None
     if not isinstance(data, dict):
-        problem = FieldProblem("(file)", "顶层应为对象/表", "see data/examples/intake.toml")
+        problem = FieldProblem("（文件）", "顶层应为对象/表", _("参见 data/examples/intake.toml"))
         raise ValidationError([problem], source=str(path))
     return data

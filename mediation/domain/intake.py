@@ -18,6 +18,7 @@ from mediation.domain.clock import UTC, clock_from_env, parse_datetime
 from mediation.domain.files import read_file
 from mediation.domain.personal import birth_date_of, resident_id_problem
 from mediation.errors import FieldProblem, ValidationError
+from mediation.i18n import _
 
 DISPUTE_FIELDS = {
     "organisation": "受理的调委会代码（`mediation org list`）",
@@ -104,7 +105,11 @@ def _code(
     code = taxonomy.code_of(table, value) if isinstance(value, str) else None
     if code is None:
         problems.append(
-            FieldProblem(where, f"未知取值 {value!r}", f"use one of: {taxonomy.choices(table)}")
+            FieldProblem(
+                where,
+                f"未知取值 {value!r}",
+                _("可选：{choices}").format(choices=taxonomy.choices(table)),
+            )
         )
     return code
 
@@ -115,7 +120,11 @@ def _unknown_keys(
     for key in data:
         if key not in known:
             close = taxonomy.closest(str(key), known)
-            fix = f"did you mean {close!r}?" if close else f"known fields: {', '.join(known)}"
+            fix = (
+                _("是否应为 {close}？").format(close=repr(close))
+                if close
+                else _("可用字段：{known}").format(known="、".join(known))
+            )
             problems.append(FieldProblem(f"{prefix}{key}", "未知字段", fix))
 
 
@@ -134,14 +143,22 @@ def _text(
     value = data.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            problems.append(FieldProblem(where, "缺少必填字段", f"add {key}: {_describe(key)}"))
+            problems.append(
+                FieldProblem(
+                    where,
+                    "缺少必填字段",
+                    _("请填写 {key}：{what}").format(key=key, what=_describe(key)),
+                )
+            )
         return None
     if not isinstance(value, str):
-        problems.append(FieldProblem(where, f"应为文本，实为 {type(value).__name__}", "quote it"))
+        problems.append(
+            FieldProblem(where, f"应为文本，实为 {type(value).__name__}", _("请加引号写成文本"))
+        )
         return None
     value = value.strip()
     if len(value) > max_len:
-        problems.append(FieldProblem(where, f"过长（{len(value)} > {max_len} 字）", "shorten it"))
+        problems.append(FieldProblem(where, f"过长（{len(value)} > {max_len} 字）", _("请缩短")))
     bad = text_problem(value) or (invisible_problem(value) if name else None)
     if bad:
         problems.append(FieldProblem(where, bad, "请删去这些字符（重新输入该文字）"))
@@ -178,7 +195,7 @@ def _party(
 ) -> PartyRecord | None:
     at = f"parties[{i}]."
     if not isinstance(raw, dict):
-        problems.append(FieldProblem(f"parties[{i}]", "应为对象/表", "see data/examples/"))
+        problems.append(FieldProblem(f"parties[{i}]", "应为对象/表", _("参见 data/examples/")))
         return None
     _unknown_keys(raw, PARTY_FIELDS, at, problems)
     before = len(problems)
@@ -193,7 +210,7 @@ def _party(
         try:
             birth = date.fromisoformat(str(raw["birth_date"]))
         except ValueError:
-            problems.append(FieldProblem(at + "birth_date", "不是日期", "write YYYY-MM-DD"))
+            problems.append(FieldProblem(at + "birth_date", "不是日期", _("写成 YYYY-MM-DD")))
         else:
             today = today or clock_from_env().today()
             if not EARLIEST_BIRTH <= birth <= today:
@@ -216,14 +233,14 @@ def _party(
         problem = resident_id_problem(id_number)
         if problem:
             problems.append(
-                FieldProblem(at + "id_number", f"居民身份证号码无效：{problem}", "check the number")
+                FieldProblem(at + "id_number", f"居民身份证号码无效：{problem}", _("请核对号码"))
             )
         elif birth is not None and birth != birth_date_of(id_number):
             problems.append(
                 FieldProblem(
                     at + "birth_date",
                     "与身份证号码中的出生日期不一致",
-                    "correct one of them",
+                    _("请改正其中之一"),
                 )
             )
         elif birth is None:
@@ -233,14 +250,16 @@ def _party(
         digits = phone.replace("-", "").replace(" ", "").lstrip("+")
         if not (digits.isascii() and digits.isdigit()) or not 7 <= len(digits) <= 15:
             problems.append(
-                FieldProblem(at + "phone", "电话号码格式不对", "7–15 digits, e.g. 13812345678")
+                FieldProblem(
+                    at + "phone", "电话号码格式不对", _("7 至 15 位数字，例如 13812345678")
+                )
             )
     legal_rep = _text(
         raw, "legal_representative", at + "legal_representative", problems, max_len=100, name=True
     )
     if kind == "organisation" and not legal_rep:
         problems.append(
-            FieldProblem(at + "legal_representative", "组织当事人缺少法定代表人", "add it")
+            FieldProblem(at + "legal_representative", "组织当事人缺少法定代表人", _("请填写"))
         )
     if len(problems) > before or role is None or name is None or kind is None:
         return None
@@ -288,15 +307,21 @@ def validate(
 
     if not isinstance(flow, str) or flow not in FLOW_MODULES:
         problems.append(
-            FieldProblem("flow", f"未知流程 {flow!r}", f"use one of: {', '.join(FLOW_MODULES)}")
+            FieldProblem(
+                "flow",
+                f"未知流程 {flow!r}",
+                _("可选：{flows}").format(flows="、".join(FLOW_MODULES)),
+            )
         )
     if data.get("dispute_type") is None:
-        problems.append(FieldProblem("dispute_type", "缺少必填字段", "add dispute_type, e.g. 邻里"))
+        problems.append(
+            FieldProblem("dispute_type", "缺少必填字段", _("请填写 dispute_type，例如 邻里"))
+        )
         dispute_type = None
     else:
         dispute_type = _code(data["dispute_type"], taxonomy.DISPUTE_TYPES, "dispute_type", problems)
     if data.get("channel") is None:
-        problems.append(FieldProblem("channel", "缺少必填字段", "add channel, e.g. walk_in"))
+        problems.append(FieldProblem("channel", "缺少必填字段", _("请填写 channel，例如 walk_in")))
         channel = None
     else:
         channel = _code(data["channel"], taxonomy.CHANNELS, "channel", problems)
@@ -316,7 +341,11 @@ def validate(
         for key, value in (("referring_organ", referring_organ), ("referral_ref", referral_ref)):
             if not value:
                 problems.append(
-                    FieldProblem(key, f"渠道 {channel} 为移送/委派，缺少必填字段", f"add {key}")
+                    FieldProblem(
+                        key,
+                        f"渠道 {channel} 为移送/委派，缺少必填字段",
+                        _("请填写 {key}").format(key=key),
+                    )
                 )
     received_at = None
     if data.get("received_at") is not None:
@@ -326,13 +355,15 @@ def validate(
                 raise ValueError("out of range")
         except (ValueError, OverflowError):
             problems.append(
-                FieldProblem("received_at", "不是 ISO 8601 时间", "e.g. 2026-03-02T09:30:00+08:00")
+                FieldProblem(
+                    "received_at", "不是 ISO 8601 时间", _("例如 2026-03-02T09:30:00+08:00")
+                )
             )
     raw_parties = data.get("parties")
     parties: list[PartyRecord] = []
     if not isinstance(raw_parties, list) or not raw_parties:
         problems.append(
-            FieldProblem("parties", "缺少当事人", "list at least one applicant and one respondent")
+            FieldProblem("parties", "缺少当事人", _("至少列出一名申请人和一名被申请人"))
         )
     elif len(raw_parties) > MAX_PARTIES:
         problems.append(
@@ -351,7 +382,11 @@ def validate(
         for needed, label in (("applicant", "申请人"), ("respondent", "被申请人")):
             if needed not in roles:
                 problems.append(
-                    FieldProblem("parties", f"缺少{label}", f'add a party with role = "{needed}"')
+                    FieldProblem(
+                        "parties",
+                        f"缺少{label}",
+                        _('请添加 role = "{role}" 的当事人').format(role=needed),
+                    )
                 )
     if problems:
         raise ValidationError(problems, source=source)

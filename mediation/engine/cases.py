@@ -163,7 +163,7 @@ def payload_problems(transition: Transition, payload: dict[str, Any]) -> list[Fi
         for item in value if isinstance(value, list) else [value]:
             bad = text_problem(item) if isinstance(item, str) else None
             if bad:
-                problems.append(FieldProblem(name, bad, "remove it (retype the text)"))
+                problems.append(FieldProblem(name, bad, _("请删去（重新输入该文字）")))
                 break
     for name in transition.requires:
         value = payload.get(name)
@@ -172,12 +172,14 @@ def payload_problems(transition: Transition, payload: dict[str, Any]) -> list[Fi
                 FieldProblem(
                     name,
                     "缺少必填字段",
-                    f"give it with --set {name}=... or in --data FILE for {transition.trigger}",
+                    _("用 --set {name}=... 或在 --data 文件中为 {trigger} 给出").format(
+                        name=name, trigger=transition.trigger
+                    ),
                 )
             )
         elif not _is_text(value):
             problems.append(
-                FieldProblem(name, f"应为文本，实为 {type(value).__name__}", "write it as text")
+                FieldProblem(name, f"应为文本，实为 {type(value).__name__}", _("请写成文本"))
             )
     return problems
 
@@ -264,7 +266,7 @@ def advance_in(
                     "时间",
                     f"本次操作的时间 {now.astimezone(BUSINESS_TZ):%Y-%m-%d %H:%M} 早于本案上一次"
                     f"变更的时间 {row.updated_at.astimezone(BUSINESS_TZ):%Y-%m-%d %H:%M}",
-                    "check the computer's clock (and MEDIATION_NOW, if set)",
+                    _("请检查本机时钟（以及 MEDIATION_NOW，如已设置）"),
                 )
             ],
             source=row.case_number,
@@ -298,7 +300,7 @@ def advance_in(
 
         bad = text_problem(note)
         if bad:
-            problems.append(FieldProblem("--note", bad, "remove it (retype the text)"))
+            problems.append(FieldProblem("--note", bad, _("请删去（重新输入该文字）")))
     if problems:
         raise ValidationError(problems, source=f"{trigger} 的数据")
     # The law counts from when things happened: a declared step's clocks, its guards'
@@ -444,11 +446,11 @@ def reassign(
     names = [m.strip() for m in mediators if m.strip()]
     problems = []
     if not names:
-        problems.append(FieldProblem("--mediator", "缺少调解员", "name at least one mediator"))
+        problems.append(FieldProblem("--mediator", "缺少调解员", _("至少指定一名调解员")))
     if not reason.strip():
-        problems.append(FieldProblem("--reason", "缺少理由", "say why the case is reassigned"))
+        problems.append(FieldProblem("--reason", "缺少理由", _("请说明改派的理由")))
     if problems:
-        raise ValidationError(problems, source="reassign")
+        raise ValidationError(problems, source="case reassign")
     with store.write() as conn:
         row = lock_running(conn, ref, refused="不能改派", hint=_("只有进行中的案件可以改派"))
         previous = list(row.mediators)

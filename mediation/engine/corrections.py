@@ -225,7 +225,7 @@ def correct_in(
     for name in transition.guards:
         message = GUARDS[name](ctl) if name in VALUE_CHECKS else None
         if message:
-            problems.append(FieldProblem("--set", message, "give a value the step accepts"))
+            problems.append(FieldProblem("--set", message, _("请给出该步骤接受的值")))
     if problems:
         raise ValidationError(problems, source=source)
     changed = {

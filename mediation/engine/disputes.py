@@ -77,24 +77,20 @@ def merge(
     """
     if not reason.strip():
         raise ValidationError(
-            [FieldProblem("--reason", "缺少合并理由", "say why they are one dispute")],
-            source="command line",
+            [FieldProblem("--reason", "缺少合并理由", _("请说明为什么是同一纠纷"))],
+            source="命令行",
         )
     with store.write() as conn:
         _exists(conn, kept)
         _exists(conn, merged)
         problems = []
         if kept == merged:
-            problems.append(
-                FieldProblem("DISPUTE", "不能与自身合并", "name two different disputes")
-            )
+            problems.append(FieldProblem("DISPUTE", "不能与自身合并", _("请给出两件不同的纠纷")))
         elif kept in group_of(conn, merged):
-            problems.append(
-                FieldProblem("KEEP", f"纠纷 #{kept} 已并入 #{merged}", "merge the other way")
-            )
+            problems.append(FieldProblem("KEEP", f"纠纷 #{kept} 已并入 #{merged}", _("请反向合并")))
         elif (live := _active_merge_of(conn, merged)) is not None:
             problems.append(
-                FieldProblem("MERGED", f"纠纷 #{merged} 已并入 #{live.kept_id}", "split it first")
+                FieldProblem("MERGED", f"纠纷 #{merged} 已并入 #{live.kept_id}", _("请先拆分"))
             )
         if problems:
             raise ValidationError(problems, source="dispute merge")
@@ -126,7 +122,7 @@ def split(store: Store, merged: int, *, reason: str, actor: str, now: datetime) 
                     FieldProblem(
                         "DISPUTE",
                         f"纠纷 #{merged} 没有被合并",
-                        "name the dispute that was merged away",
+                        _("请给出被并入的纠纷"),
                     )
                 ],
                 source="dispute split",

@@ -36,6 +36,7 @@ from mediation.domain.spreadsheet import (
 )
 from mediation.engine.organisations import retired_at
 from mediation.errors import FieldProblem, ValidationError
+from mediation.i18n import _
 from mediation.storage._tables import dispute_table, organisation_table
 from mediation.storage.store import Store
 
@@ -103,7 +104,7 @@ def _records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         data = json.loads(text)
         records = data.get("records") if isinstance(data, dict) else data
         if not isinstance(records, list):
-            raise ValueError('a JSON import is a list of records, or {"records": [...]}')
+            raise ValueError(_('JSON 导入文件应为记录的列表，或 {"records": [...]}'))
         yield from enumerate(records, 1)
         return
     yield from _table(enumerate(csv.reader(io.StringIO(text)), 1))
@@ -123,7 +124,9 @@ def _table(
             unknown = [c for c in header if c and c not in ROW_FIELDS]
             if unknown:
                 raise ValueError(
-                    f"unknown CSV columns: {', '.join(unknown)}; known: {', '.join(ROW_FIELDS)}"
+                    _("未知的 CSV 列：{unknown}；可用的列：{known}").format(
+                        unknown="、".join(unknown), known="、".join(ROW_FIELDS)
+                    )
                 )
             continue
         yield (
@@ -181,10 +184,16 @@ def check(
         into their own committee only).
     """
     if channel not in taxonomy.CHANNELS:
-        allowed = ", ".join(taxonomy.CHANNELS)
+        allowed = taxonomy.choices(taxonomy.CHANNELS)
         raise ValidationError(
-            [FieldProblem("--channel", f"unknown channel {channel!r}", f"use one of: {allowed}")],
-            source="command line",
+            [
+                FieldProblem(
+                    "--channel",
+                    _("未知渠道 {channel}").format(channel=repr(channel)),
+                    _("可选：{choices}").format(choices=allowed),
+                )
+            ],
+            source="命令行",
         )
     defaults = {k: v for k, v in (("organisation", org), ("referring_organ", referring_organ)) if v}
     good: list[tuple[int, Intake]] = []
@@ -194,13 +203,13 @@ def check(
     except (OSError, UnicodeDecodeError, ValueError, csv.Error, RecursionError) as exc:
         why = "嵌套过深" if isinstance(exc, RecursionError) else str(exc)[:200]
         raise ValidationError(
-            [FieldProblem(str(path), f"无法读取：{why}", "check the file's format")],
+            [FieldProblem(str(path), f"无法读取：{why}", _("请检查文件格式"))],
             source=str(path),
         ) from None
     seen_refs: dict[str, int] = {}
     for row, rec in records:
         if not isinstance(rec, dict):
-            problems.append(RowProblem(row, "(row)", "应为对象/表", "one record per row"))
+            problems.append(RowProblem(row, "(row)", "应为对象/表", _("每行一条记录")))
             continue
         ref = str(rec.get("external_ref") or "").strip()
         if ref:
@@ -210,14 +219,14 @@ def check(
                         row,
                         "external_ref",
                         f"与第 {seen_refs[ref]} 行重复：{ref}",
-                        "remove the duplicate row",
+                        _("请删去重复的行"),
                     )
                 )
                 continue
             seen_refs[ref] = row
         try:
             good.append(
-                (row, validate(_intake_record(rec, channel, defaults), source=f"row {row}"))
+                (row, validate(_intake_record(rec, channel, defaults), source=f"第 {row} 行"))
             )
         except ValidationError as exc:
             problems.extend(
@@ -247,7 +256,7 @@ def check(
                     row,
                     "organisation",
                     f"只能导入本调委会（{only_org}）的案件，不能导入到 {record.organisation!r}",
-                    "ask a supervisor to import rows for other committees",
+                    _("其他调委会的案件请由督办人员导入"),
                 )
             )
         elif record.organisation in settings and record.organisation not in known:
@@ -256,7 +265,7 @@ def check(
                     row,
                     "organisation",
                     f"调委会 {record.organisation} 已撤销，不能受理新案件",
-                    "see `mediation org list`, or pass --org",
+                    _("见 mediation org list，或用 --org 指定"),
                 )
             )
         elif record.organisation not in known:
@@ -265,7 +274,7 @@ def check(
                     row,
                     "organisation",
                     f"未知调委会代码 {record.organisation!r}",
-                    "see `mediation org list`, or pass --org",
+                    _("见 mediation org list，或用 --org 指定"),
                 )
             )
         if record.referral_ref and record.referral_ref in taken:
@@ -274,7 +283,7 @@ def check(
                     row,
                     "external_ref",
                     f"{record.referral_ref} 已经导入过",
-                    "drop rows imported before",
+                    _("请删去已导入过的行"),
                 )
             )
     problems.sort(key=lambda p: p.row)

@@ -44,7 +44,7 @@ def court_code_problem(court_code: str, kind: str) -> FieldProblem | None:
         return FieldProblem(
             "court_code",
             f"只有人民法院（court）才有法院代字，该组织的类型为 {kind}",
-            "set a court code only on an organisation of kind court",
+            _("只为类型为 court 的组织设定法院代字"),
         )
     if not _COURT_CODE.match(court_code):
         return FieldProblem(
@@ -79,18 +79,26 @@ def add_organisation(
     """
     problems = []
     if level not in taxonomy.LEVELS:
-        problems.append(FieldProblem("level", f"未知层级 {level!r}", f"use {', '.join(_LADDER)}"))
+        problems.append(
+            FieldProblem(
+                "level",
+                f"未知层级 {level!r}",
+                _("可选：{levels}").format(levels="、".join(_LADDER)),
+            )
+        )
     if kind not in taxonomy.ORGANISATION_KINDS:
-        kinds = ", ".join(taxonomy.ORGANISATION_KINDS)
-        problems.append(FieldProblem("kind", f"未知类型 {kind!r}", f"use one of {kinds}"))
+        kinds = taxonomy.choices(taxonomy.ORGANISATION_KINDS)
+        problems.append(
+            FieldProblem("kind", f"未知类型 {kind!r}", _("可选：{choices}").format(choices=kinds))
+        )
     if not code.strip() or len(code) > 40:
-        problems.append(FieldProblem("code", "代码为空或过长", "use 1-40 characters, e.g. 城关"))
+        problems.append(FieldProblem("code", "代码为空或过长", _("请用 1 至 40 个字，例如 城关")))
     if court_code is not None:
         problem = court_code_problem(court_code, kind)
         if problem is not None:
             problems.append(problem)
     if problems:
-        raise ValidationError(problems, source="organisation")
+        raise ValidationError(problems, source="org")
     with store.write() as conn:
         same = conn.execute(
             select(
@@ -117,8 +125,8 @@ def add_organisation(
             }
         if same is not None:
             raise ValidationError(
-                [FieldProblem("code", f"代码 {code!r} 已被使用", "choose another code")],
-                source="organisation",
+                [FieldProblem("code", f"代码 {code!r} 已被使用", _("请换一个代码"))],
+                source="org",
             )
         parent_id = None
         if parent:
@@ -139,10 +147,10 @@ def add_organisation(
                         FieldProblem(
                             "parent",
                             f"上级 {parent} 的层级（{row.level}）不是 {level} 的上一级",
-                            "name an organisation exactly one level up the ladder",
+                            _("请给出恰好高一级的组织"),
                         )
                     ],
-                    source="organisation",
+                    source="org",
                 )
             parent_id = row.id
         new_id = conn.execute(
@@ -272,7 +280,7 @@ def set_period(
                 FieldProblem(
                     kind,
                     f"期限由法律规定（{rule.legal_basis}），不能由本机关设定",
-                    "choose a configurable rule",
+                    _("请选择可由本机关设定的期限"),
                 )
             ],
             source="org set-period",
@@ -280,10 +288,10 @@ def set_period(
     try:
         period = Period(count, unit)  # type: ignore[arg-type]
         if count < 1:
-            raise ValueError("a period must be at least 1")
+            raise ValueError(_("期限至少为 1"))
     except ValueError as exc:
         raise ValidationError(
-            [FieldProblem("period", str(exc), "e.g. --working-days 20")], source="org set-period"
+            [FieldProblem("period", str(exc), _("例如 --working-days 20"))], source="org set-period"
         ) from None
     with store.write() as conn:
         row = conn.execute(

@@ -102,14 +102,16 @@ def amend_party(
     role = _ROLE_CODES.get(role or "", role)
     problems = [
         FieldProblem(
-            f"--set {k}", "不能修改此项", f"fields that can be corrected: {', '.join(AMENDABLE)}"
+            f"--set {k}",
+            "不能修改此项",
+            _("可更正的项：{fields}").format(fields="、".join(AMENDABLE)),
         )
         for k in changes
         if k not in AMENDABLE
     ]
     bad = text_problem(reason) if reason.strip() else "缺少理由"
     if bad or len(reason) > 2000:
-        fix = "say, in at most 2,000 characters, why the particulars change"
+        fix = _("请说明为什么更正（不超过 2000 字）")
         problems.append(FieldProblem("--reason", bad or "过长", fix))
     if problems:
         raise ValidationError(problems, source="amend-party")

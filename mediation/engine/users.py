@@ -68,7 +68,11 @@ def _check_roles(roles: list[str]) -> list[str]:
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         raise UsageError(
-            f"unknown role {', '.join(unknown)}" if unknown else "no role given",
+            (
+                _("未知角色：{roles}").format(roles="、".join(unknown))
+                if unknown
+                else _("没有给出角色")
+            ),
             hint=_("角色可为：{roles}").format(roles="、".join(ROLES)),
         )
     return sorted(set(roles))

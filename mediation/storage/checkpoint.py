@@ -137,7 +137,7 @@ def parse(raw: bytes, source: str) -> AuditCheckpoint:
     """
 
     def bad(problem: str) -> ValidationError:
-        fix = "give a file written by `mediation audit checkpoint`, unchanged"
+        fix = _("请给出由 mediation audit checkpoint 写出、未经改动的文件")
         return ValidationError([FieldProblem("--since", problem, fix)], source=source)
 
     try:

@@ -253,7 +253,7 @@ BAD_RECORDS = [
     pytest.param(
         "toml",
         without(_VALID, "title"),
-        ["title: 缺少必填字段", "add title"],
+        ["title: 缺少必填字段", "请填写 title"],
         id="missing-title",
     ),
     pytest.param(
@@ -279,13 +279,13 @@ BAD_RECORDS = [
     pytest.param(
         "json",
         {**without(_VALID, "title"), "titel": "邻里通道堆放杂物纠纷"},
-        ["titel: 未知字段", "did you mean 'title'"],
+        ["titel: 未知字段", "是否应为 'title'？"],
         id="misspelled-key-json",
     ),
     pytest.param(
         "toml",
         {**without(_VALID, "title"), "titel": "邻里通道堆放杂物纠纷"},
-        ["titel: 未知字段", "did you mean 'title'"],
+        ["titel: 未知字段", "是否应为 'title'？"],
         id="misspelled-key-toml",
     ),
     pytest.param(
@@ -371,7 +371,7 @@ def test_malformed_file_exits_3(
     result = open_from(runner, db, path)
     assert result.exit_code == 3, result.output
     assert expected in result.stderr
-    assert "(file)" in result.stderr
+    assert "（文件）" in result.stderr
     assert row_counts(db) == before
 
 

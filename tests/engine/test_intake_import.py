@@ -227,7 +227,7 @@ def test_unknown_channel_and_unreadable_file(store, db_url, runner, tmp_path: Pa
     out = runner.invoke(
         app, ["--db", db_url, "intake", "import", str(bad_columns), "--channel", "hotline"]
     )
-    assert out.exit_code == 3 and "unknown CSV columns" in out.output
+    assert out.exit_code == 3 and "未知的 CSV 列" in out.output
     out = runner.invoke(
         app, ["--db", db_url, "intake", "import", str(bad_columns), "--channel", "fax"]
     )

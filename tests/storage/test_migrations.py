@@ -233,7 +233,7 @@ def test_cli_upgrade_from_the_first_revision_keeps_the_data(db_url, runner):
         result = _invoke(runner, db_url, "db", "upgrade")
         assert result.exit_code == 0, result.output
         if first == migrations.HEAD:
-            assert "nothing to do" in result.output
+            assert "无需升级" in result.output
         else:
             assert f"{first} → {migrations.HEAD}" in result.output
 
@@ -258,7 +258,7 @@ def test_cli_upgrade_from_the_first_revision_keeps_the_data(db_url, runner):
 
     again = _invoke(runner, db_url, "db", "upgrade")
     assert again.exit_code == 0, again.output
-    assert "nothing to do" in again.output
+    assert "无需升级" in again.output
     assert migrations.HEAD in again.output
 
 
@@ -288,7 +288,7 @@ def test_db_status_reports_current_and_required_revision(db_url, runner):
 
     text_out = _invoke(runner, db_url, "db", "status")
     assert text_out.exit_code == 0
-    assert f"revision {migrations.HEAD}, required {migrations.HEAD}" in text_out.output
+    assert f"结构版本 {migrations.HEAD}，本程序需要 {migrations.HEAD}" in text_out.output
 
 
 @pytest.mark.parametrize("command", [["case", "list"], ["org", "list", "--json"]])

@@ -147,7 +147,7 @@ def test_db_upgrade_recomputes_a_window_the_old_code_started_at_the_agreement(
     assert "协议生效" in events[0].note
 
     again = cli.ok("db", "upgrade", day="2026-03-06")
-    assert "nothing to do" in again.output
+    assert "无需升级" in again.output
     assert "已按新规则重新计算 0 个期限" in again.output
     assert cli.deadline(case, "confirmation_window", "2026-03-06")["due"] == "2026-04-07"
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mediation.errors import FieldProblem, UsageError, ValidationError
+from mediation.i18n import _
 
 PASSPHRASE_ENV = "MEDIATION_EXPORT_PASSPHRASE"
 MIN_PASSPHRASE_CHARS = 12
@@ -53,7 +54,7 @@ def require_passphrase(passphrase: str | None, *, doing: str) -> str:
                 FieldProblem(
                     PASSPHRASE_ENV,
                     f"口令只有 {len(passphrase)} 个字符，至少需要 {MIN_PASSPHRASE_CHARS} 个",
-                    "choose a longer passphrase (a few words)",
+                    _("请用更长的口令（几个词）"),
                 )
             ],
             source=PASSPHRASE_ENV,
