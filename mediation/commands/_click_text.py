@@ -9,10 +9,11 @@ through :func:`mediation.i18n._` with the Chinese text below as the catalog's ms
 import re
 from collections.abc import Callable, Sequence
 from typing import IO, Any
+from unicodedata import east_asian_width
 
 import typer.core
+from typer._click import _textwrap, exceptions, formatting
 from typer._click import core as click_core
-from typer._click import exceptions, formatting
 from typer._click.utils import echo
 
 from mediation.i18n import N_, _
@@ -134,8 +135,82 @@ def _translated_help(text: str) -> str:
 
 
 def _width(text: str) -> int:
-    """Terminal columns of ``text`` (a CJK character takes two)."""
-    return sum(2 if ord(c) >= 0x1100 else 1 for c in text)
+    """Terminal columns of ``text``: a wide or full-width character (CJK, full-width
+    punctuation) takes two."""
+    return sum(2 if east_asian_width(c) in "WF" else 1 for c in text)
+
+
+#: Punctuation that never starts a line, and that never ends one (GB/T 15834 line breaking).
+_NO_LINE_START = frozenset("，。、；：？！）」』》〉】”’…%,.;:!?)]}")
+_NO_LINE_END = frozenset("（「『《〈【“‘([{")
+
+
+class _WideTextWrapper(_textwrap.TextWrapper):
+    """click's wrapper measuring terminal columns (a CJK character takes two) and breaking
+    between CJK characters, never before closing or after opening punctuation, and never
+    at a hyphen (``YYYY-MM-DD`` stays whole)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.break_on_hyphens = False
+
+    def _split(self, text: str) -> list[str]:
+        chunks: list[str] = []
+        for chunk in super()._split(text):
+            # click's extras ("[环境变量：MEDIATION_DB]", "[必填]") stay whole when short.
+            whole = chunk.startswith("[") and chunk.endswith("]") and _width(chunk) <= 40
+            if whole or _width(chunk) == len(chunk):
+                chunks.append(chunk)
+                continue
+            run = ""  # narrow characters between wide ones stay together
+            for char in chunk:
+                if _width(char) == 1 and char not in _NO_LINE_START:
+                    run += char
+                    continue
+                if run:
+                    chunks.append(run)
+                    run = ""
+                if chunks and (char in _NO_LINE_START or chunks[-1][-1] in _NO_LINE_END):
+                    chunks[-1] += char
+                else:
+                    chunks.append(char)
+            if run:
+                chunks.append(run)
+        return chunks
+
+    def _handle_long_word(
+        self, reversed_chunks: list[str], cur_line: list[str], cur_len: int, width: int
+    ) -> None:
+        space_left = max(width - cur_len, 1)
+        last = reversed_chunks[-1]
+        cut = 1
+        while cut < len(last) and _width(last[: cut + 1]) <= space_left:
+            cut += 1
+        cur_line.append(last[:cut])
+        reversed_chunks[-1] = last[cut:]
+
+    def _wrap_chunks(self, chunks: list[str]) -> list[str]:
+        lines: list[str] = []
+        chunks.reverse()
+        while chunks:
+            line: list[str] = []
+            used = 0
+            indent = self.subsequent_indent if lines else self.initial_indent
+            width = self.width - _width(indent)
+            if self.drop_whitespace and lines and not chunks[-1].strip():
+                del chunks[-1]
+            while chunks and used + _width(chunks[-1]) <= width:
+                used += _width(chunks[-1])
+                line.append(chunks.pop())
+            if chunks and _width(chunks[-1]) > width:
+                self._handle_long_word(chunks, line, used, width)
+                if not chunks[-1]:
+                    chunks.pop()
+            if self.drop_whitespace and line and not line[-1].strip():
+                line.pop()
+            if line:
+                lines.append(indent + "".join(line))
+        return lines
 
 
 def _wrapped_short_help(original: Callable[[str, int], str]) -> Callable[[str, int], str]:
@@ -166,4 +241,5 @@ def install() -> None:
     formatting.HelpFormatter.write_usage = _wrapped_usage(formatting.HelpFormatter.write_usage)  # type: ignore[method-assign]
     formatting.HelpFormatter.write_dl = _wrapped_dl(formatting.HelpFormatter.write_dl)  # type: ignore[method-assign]
     click_core.make_default_short_help = _wrapped_short_help(click_core.make_default_short_help)  # type: ignore[assignment]
+    _textwrap.TextWrapper = _WideTextWrapper  # type: ignore[misc]  # read by formatting.wrap_text
     formatting.HelpFormatter._mediation_i18n = True  # type: ignore[attr-defined]
