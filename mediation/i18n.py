@@ -120,3 +120,31 @@ def N_(message: str) -> str:
     """Mark ``message`` for the catalog without translating it now (translated where it is
     shown, with :func:`_`)."""
     return message
+
+
+#: What the operating system says of a failed file operation (``strerror``, which it gives
+#: in English), for the errors a user meets with paths they typed.
+_OS_ERRORS = {
+    "ENOENT": N_("文件或文件夹不存在"),
+    "EACCES": N_("没有权限"),
+    "EPERM": N_("不允许此操作"),
+    "EISDIR": N_("这是一个文件夹，不是文件"),
+    "ENOTDIR": N_("路径中有一段不是文件夹"),
+    "EEXIST": N_("文件已存在"),
+    "ENOSPC": N_("磁盘空间不足"),
+    "EROFS": N_("文件系统为只读"),
+    "ELOOP": N_("符号链接过多或是符号链接"),
+    "ENAMETOOLONG": N_("文件名过长"),
+}
+
+
+def os_error(exc: OSError) -> str:
+    """Why a file operation failed, in the current language (the system's own words,
+    in English, for an error not listed)."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    message = _OS_ERRORS.get(name)
+    if message is None:
+        return exc.strerror or str(exc)
+    return _(message) if language() == "zh" else (exc.strerror or _(message))

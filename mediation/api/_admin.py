@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from mediation.api._base import Session, raise_pinned_clock_refused
 from mediation.engine.permissions import Action
-from mediation.i18n import _
+from mediation.i18n import _, os_error
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -532,7 +532,7 @@ def _checkpoint_of(since: AuditCheckpoint | Path | None) -> AuditCheckpoint | No
         raw = since.read_bytes()
     except OSError as exc:
         raise UsageError(
-            _("无法读取 {path}：{why}").format(path=since, why=exc.strerror),
+            _("无法读取 {path}：{why}").format(path=since, why=os_error(exc)),
             hint=_("请给出 `mediation audit checkpoint` 写出的检查点文件"),
         ) from None
     return checkpoint.parse(raw, str(since))

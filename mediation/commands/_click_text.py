@@ -40,7 +40,7 @@ MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Missing argument '(?P<name>.*)'\.?"), N_("缺少参数 '{name}'。")),
     (re.compile(r"Missing option '(?P<name>.*)'\.?"), N_("缺少选项 '{name}'。")),
     (
-        re.compile(r"Got unexpected extra arguments? \((?P<args>.*)\)"),
+        re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((?P<args>.*)\)"),
         N_("多余的参数（{args}）"),
     ),
     (re.compile(r"Option '(?P<name>.*)' requires an argument\."), N_("选项 '{name}' 需要一个值。")),
@@ -55,6 +55,16 @@ MESSAGES: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"Invalid value: (?P<why>.*)", re.S), N_("值无效：{why}")),
     (re.compile(r"Missing command\."), N_("缺少命令。")),
+    (re.compile(r"Missing parameter: (?P<name>.*)"), N_("缺少参数 {name}")),
+    (
+        re.compile(r"Could not open file '(?P<name>.*)': (?P<why>.*)", re.S),
+        N_("无法打开文件 '{name}'：{why}"),
+    ),
+    (re.compile(r"Value must be an iterable\."), N_("应给出多个值。")),
+    (
+        re.compile(r"Value '(?P<value>.*)' is not a valid (?P<kind>.*)\.", re.S),
+        N_("'{value}' 不是有效的 {kind}。"),
+    ),
     (
         re.compile(r"'(?P<value>.*)' is not one of (?P<choices>.*)\.", re.S),
         N_("'{value}' 不是可选值之一：{choices}。"),

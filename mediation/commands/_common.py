@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from mediation.errors import MediationError
-from mediation.i18n import _
+from mediation.i18n import _, os_error
 
 # We use no pydantic plugins; looking for them scans every installed package's entry
 # points (~30 ms of every command's start-up).
@@ -224,7 +224,7 @@ def write_file(output: Path, data: bytes) -> None:
         if exc.errno == errno.ELOOP:  # became a link since the check above
             raise _symlink_refused(output) from None
         raise MediationError(
-            _("无法写入 {path}：{why}").format(path=output, why=exc.strerror),
+            _("无法写入 {path}：{why}").format(path=output, why=os_error(exc)),
             hint=_("请检查文件夹是否存在且可写"),
         ) from None
     try:
@@ -234,6 +234,6 @@ def write_file(output: Path, data: bytes) -> None:
         if created:
             output.unlink(missing_ok=True)
         raise MediationError(
-            _("无法写入 {path}：{why}").format(path=output, why=exc.strerror),
+            _("无法写入 {path}：{why}").format(path=output, why=os_error(exc)),
             hint=_("请检查磁盘空间后重新运行命令"),
         ) from None

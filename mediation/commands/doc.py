@@ -18,7 +18,7 @@ from mediation.commands._common import (
     write_file,
 )
 from mediation.errors import ExitCode, MediationError
-from mediation.i18n import _
+from mediation.i18n import _, os_error
 
 doc_app = group(_("文书：中文 PDF 卷宗；已签名的协议书。"))
 
@@ -389,7 +389,7 @@ def doc_verify(
         data = file.read_bytes()
     except OSError as exc:
         raise MediationError(
-            _("无法读取 {path}：{why}").format(path=file, why=exc.strerror),
+            _("无法读取 {path}：{why}").format(path=file, why=os_error(exc)),
             hint=_("请给出已签名 PDF 的路径"),
         ) from None
     with current_settings().api() as api:

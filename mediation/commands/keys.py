@@ -7,7 +7,7 @@ import typer
 
 from mediation.commands._common import JsonOpt, current_settings, echo, group, handled
 from mediation.errors import MediationError
-from mediation.i18n import _
+from mediation.i18n import _, os_error
 
 if TYPE_CHECKING:
     from mediation.api.write_results import SigningKey
@@ -92,7 +92,7 @@ def keys_import(
         data = file.read_bytes()
     except OSError as exc:
         raise MediationError(
-            _("无法读取 {path}：{why}").format(path=file, why=exc.strerror),
+            _("无法读取 {path}：{why}").format(path=file, why=os_error(exc)),
             hint=_("请给出 .p12 文件的路径"),
         ) from None
     with current_settings().api() as api:

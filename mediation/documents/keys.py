@@ -30,7 +30,7 @@ from mediation.errors import (
     UsageError,
     ValidationError,
 )
-from mediation.i18n import _
+from mediation.i18n import _, os_error
 from mediation.storage._tables import organisation_table, signing_key_table
 from mediation.storage.audit import append_access
 from mediation.storage.store import Store
@@ -363,7 +363,7 @@ def _write_private(path: Path, data: bytes) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         raise MediationError(
-            _("无法创建密钥文件 {path}：{why}").format(path=path, why=exc.strerror),
+            _("无法创建密钥文件 {path}：{why}").format(path=path, why=os_error(exc)),
             hint=_("请用 --key-dir 或 {env} 指定一个可写的文件夹").format(env=KEY_DIR_ENV),
         ) from None
     with os.fdopen(fd, "wb") as out:

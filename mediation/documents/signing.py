@@ -41,7 +41,7 @@ from mediation.errors import (
     TransitionNotAllowed,
     UsageError,
 )
-from mediation.i18n import _
+from mediation.i18n import _, os_error
 from mediation.storage._tables import (
     document_table,
     organisation_table,
@@ -315,7 +315,7 @@ def _seal_pdf(
         p12 = key_path.read_bytes()
     except OSError as exc:
         raise NotFoundError(
-            _("无法读取密钥文件 {path}：{why}").format(path=key_path, why=exc.strerror),
+            _("无法读取密钥文件 {path}：{why}").format(path=key_path, why=os_error(exc)),
             hint=_("请从备份恢复密钥文件，或用 `mediation keys init` 生成新密钥"),
         ) from None
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mediation.errors import FieldProblem, ValidationError
-from mediation.i18n import _
+from mediation.i18n import _, os_error
 
 MiB = 1024 * 1024
 #: The largest intake record, trigger data or calendar file read (one case's worth of text
@@ -39,7 +39,7 @@ def read_bounded(path: Path, limit: int) -> bytes:
             size = os.fstat(f.fileno()).st_size
             raw = f.read(limit + 1) if size <= limit else b""
     except OSError as exc:
-        problem = FieldProblem(str(path), f"无法读取：{exc.strerror}", _("请检查路径"))
+        problem = FieldProblem(str(path), f"无法读取：{os_error(exc)}", _("请检查路径"))
         raise ValidationError([problem], source=str(path)) from exc
     if size > limit or len(raw) > limit:
         shown = f"{size / MiB:.1f} MiB" if size > limit else f"超过 {limit // MiB} MiB"

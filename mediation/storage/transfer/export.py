@@ -15,7 +15,7 @@ from sqlalchemy import text as sql_text
 
 from mediation.domain.personal import mask_address, mask_id, mask_phone
 from mediation.errors import MediationError, SchemaError, UsageError
-from mediation.i18n import _
+from mediation.i18n import _, os_error
 from mediation.storage import audit
 from mediation.storage.store import Store
 from mediation.storage.transfer.fileformat import FORMAT, SPECS, VERSION, dumps, encode
@@ -208,7 +208,7 @@ def export_file(
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise MediationError(
-            _("无法写入 {path}：{why}").format(path=path, why=exc.strerror),
+            _("无法写入 {path}：{why}").format(path=path, why=os_error(exc)),
             hint=_("请检查文件夹是否存在且可写"),
         ) from None
     except BaseException:

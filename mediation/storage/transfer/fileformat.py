@@ -20,7 +20,7 @@ from sqlalchemy import String as _String
 
 from mediation.domain.clock import UTC
 from mediation.errors import FieldProblem, UsageError, ValidationError
-from mediation.i18n import _
+from mediation.i18n import _, os_error
 from mediation.storage._tables import metadata
 from mediation.storage._types import JSONText, Timestamp
 from mediation.storage.transfer.signature import PASSPHRASE_ENV, Signer, signer_for
@@ -304,7 +304,7 @@ def open_export(path: Path) -> Iterator[IO[bytes]]:
         stream = path.open("rb")
     except OSError as exc:
         raise UsageError(
-            _("无法读取 {path}：{why}").format(path=path, why=exc.strerror),
+            _("无法读取 {path}：{why}").format(path=path, why=os_error(exc)),
             hint=_("请给出导出文件的路径"),
         ) from None
     with stream:
