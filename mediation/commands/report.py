@@ -54,8 +54,10 @@ def _run_report(
     fmt: str,
     output: Path | None,
 ) -> int:
-    """Write a deadline report; return its number of rows. Nothing is written for none,
-    except in JSON, where no rows is ``[]``: a program reading it gets valid JSON."""
+    """Write a deadline report; return its number of rows. For none, nothing is printed
+    (cron mails what a job prints), except in JSON, where no rows is ``[]``: a program
+    reading it gets valid JSON; a file asked for with ``-o`` is written all the same (the
+    columns, no rows), so the report of a day with nothing overdue is on file too."""
     from mediation.domain.clock import parse_day
     from mediation.reporting import reports
 
@@ -71,7 +73,7 @@ def _run_report(
         else:
             rows = api.deadline_rows(as_of=day, filters=filters, within=within)
     if fmt == "csv":
-        if count:
+        if count or output is not None:
             write_csv_out(buffer.getvalue(), output)
         return count
     if fmt == "json":
@@ -79,7 +81,7 @@ def _run_report(
 
         write_out(to_json(rows), output)
         return len(rows)
-    if not rows:
+    if not rows and output is None:
         return 0
     if fmt == "xlsx":
         assert output is not None
@@ -115,7 +117,7 @@ ReportAsOf = Annotated[str | None, typer.Option("--as-of", help=_("报表日期�
 @report_app.command(
     "overdue",
     help=_(
-        "按组织列出逾期的法定期限，含逾期天数、法律依据和责任调解员。没有逾期时不输出任何内容，退出码为 0（适合 cron）。\n\n示例：mediation report overdue --format csv -o overdue.csv"
+        "按组织列出逾期的法定期限，含逾期天数、法律依据和责任调解员。没有逾期时不输出任何内容（给了 -o 时仍写出只有表头的文件），退出码为 0（适合 cron）。\n\n示例：mediation report overdue --format csv -o overdue.csv"
     ),
 )
 @handled
@@ -132,7 +134,8 @@ def report_overdue(
     ] = False,
 ) -> None:
     """Overdue statutory deadlines by organisation, with days overdue, legal basis and the
-    responsible mediator. Prints nothing and exits 0 when nothing is overdue (cron-friendly).
+    responsible mediator. Prints nothing and exits 0 when nothing is overdue (cron-friendly);
+    a file named with -o is written all the same, with the columns and no rows.
 
     Example: mediation report overdue --format csv -o overdue.csv
     """
@@ -154,7 +157,7 @@ def report_overdue(
 @report_app.command(
     "due-soon",
     help=_(
-        "N 日内（含今天）届满的期限；没有时不输出。\n\n示例：mediation report due-soon --within 3 --org 城关"
+        "N 日内（含今天）届满的期限；没有时不输出（给了 -o 时仍写出只有表头的文件）。\n\n示例：mediation report due-soon --within 3 --org 城关"
     ),
 )
 @handled

@@ -226,12 +226,12 @@ def write_csv(
     filters: Filters = Filters(),
     within: int | None = None,
 ) -> int:
-    """Stream the report as CSV (header in Chinese); return the number of rows."""
+    """Stream the report as CSV (header in Chinese, written even for no rows); return the
+    number of rows."""
     rows = _rows(store, filters, as_of, within, for_csv=True)
-    if rows:
-        writer = csv.writer(out)
-        writer.writerow([HEADERS_ZH[c] for c in COLUMNS])
-        writer.writerows(csv_row(r) for r in rows)  # names never run as formulas
+    writer = csv.writer(out)
+    writer.writerow([HEADERS_ZH[c] for c in COLUMNS])
+    writer.writerows(csv_row(r) for r in rows)  # names never run as formulas
     return len(rows)
 
 

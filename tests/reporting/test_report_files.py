@@ -9,6 +9,7 @@ import io
 import json
 import os
 import stat
+import subprocess
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ from openpyxl import load_workbook
 from mediation.cli import app
 from mediation.domain import intake
 from mediation.engine import cases
+from mediation.reporting import reports
 from tests.conftest import T0, intake_record
 
 FORMULA = '=HYPERLINK("http://evil.example/","点我")'
@@ -174,9 +176,26 @@ def test_the_workbook_writer_neutralises_every_formula_start(tmp_path):
     assert [c.quotePrefix for c in cells[1:6]] == [True] * 5
 
 
-def test_nothing_overdue_still_writes_no_workbook(store, db_url, runner, tmp_path):
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "html", "pdf"])
+def test_a_file_asked_for_is_written_for_an_empty_report(store, db_url, runner, tmp_path, fmt):
+    """Nothing overdue: nothing printed (cron stays silent), but ``-o FILE`` is written, so
+    a supervisor who asked for the day's report has it, with its columns and no rows."""
     store.close()
-    path = tmp_path / "none.xlsx"
-    out = _cli(runner, db_url, *REPORTS["overdue"], "--format", "xlsx", "-o", str(path))
-    assert (out.exit_code, out.output) == (0, "")
-    assert not path.exists()
+    target = tmp_path / f"overdue.{fmt}"
+    out = _cli(runner, db_url, *REPORTS["overdue"], "--format", fmt, "-o", str(target))
+    assert out.exit_code == 0, out.output
+    assert out.stdout == ""
+    assert target.exists()
+    if fmt == "csv":
+        text = target.read_bytes().decode("utf-8-sig")
+        assert text.splitlines()[0].split(",")[0] == reports.HEADERS_ZH[reports.COLUMNS[0]]
+        assert len(text.splitlines()) == 1
+    elif fmt == "xlsx":
+        sheet = load_workbook(target).worksheets[0]
+        values = [v for row in sheet.iter_rows(values_only=True) for v in row if v]
+        assert reports.HEADERS_ZH[reports.COLUMNS[0]] in values
+    elif fmt == "pdf":
+        text = subprocess.run(
+            ["pdftotext", str(target), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert "超期案件督办表" in text
