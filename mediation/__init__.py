@@ -23,11 +23,9 @@ if TYPE_CHECKING:
     from mediation.api.admin_results import Initialised as Initialised
     from mediation.api.admin_results import SchemaStatus as SchemaStatus
     from mediation.api.admin_results import SchemaUpgraded as SchemaUpgraded
+    from mediation.api.detail_results import CaseDetail as CaseDetail
     from mediation.api.document_results import CaseFileVolume as CaseFileVolume
     from mediation.api.document_results import StoredDocument as StoredDocument
-    from mediation.api.results import (
-        CaseDetail as CaseDetail,
-    )
     from mediation.api.results import (
         CaseHistory as CaseHistory,
     )

@@ -7,7 +7,7 @@ so that neither imports the other.
 #: Public name → the module that defines it.
 EXPORTS = {
     "Mediation": "mediation.api",
-    "CaseDetail": "mediation.api.results",
+    "CaseDetail": "mediation.api.detail_results",
     "CaseFileVolume": "mediation.api.document_results",
     "StoredDocument": "mediation.api.document_results",
     "CaseHistory": "mediation.api.results",

@@ -71,9 +71,15 @@ def main() -> None:
             if not argv:
                 raise SystemExit(2)
             return
-    from mediation.commands.root import run
+    from mediation.commands import _collector
 
-    run()
+    _collector.pause()  # while the command starts (_collector)
+    try:
+        from mediation.commands.root import run
+
+        run()
+    finally:
+        _collector.restore()
 
 
 def __getattr__(name: str) -> Any:

@@ -25,19 +25,19 @@ from mediation.api._admin import AdminAPI
 from mediation.api._cases import CasesAPI
 from mediation.api._documents import DocumentsAPI
 from mediation.api._sweeps import SweepsAPI
-from mediation.api.results import CaseDetail as CaseDetail
-from mediation.api.results import CaseHistory as CaseHistory
-from mediation.api.results import CaseList as CaseList
-from mediation.api.results import CaseSummary as CaseSummary
-from mediation.api.results import DisputeLineage as DisputeLineage
-from mediation.api.results import NextTriggers as NextTriggers
 
 if TYPE_CHECKING:
     from mediation.api.admin_results import CalendarYear as CalendarYear
     from mediation.api.admin_results import Initialised as Initialised
     from mediation.api.admin_results import SchemaStatus as SchemaStatus
+    from mediation.api.detail_results import CaseDetail as CaseDetail
     from mediation.api.document_results import CaseFileVolume as CaseFileVolume
     from mediation.api.document_results import StoredDocument as StoredDocument
+    from mediation.api.results import CaseHistory as CaseHistory
+    from mediation.api.results import CaseList as CaseList
+    from mediation.api.results import CaseSummary as CaseSummary
+    from mediation.api.results import DisputeLineage as DisputeLineage
+    from mediation.api.results import NextTriggers as NextTriggers
     from mediation.api.sweep_results import Sweep as Sweep
     from mediation.api.sweep_results import SweepList as SweepList
     from mediation.api.write_results import CalendarLoaded as CalendarLoaded
@@ -53,11 +53,13 @@ if TYPE_CHECKING:
 
 
 def _lazy_results() -> dict[str, str]:
-    """The results of the administrative reads and of the write actions, imported on first
-    use (see mediation.api.results): name → its module, from :mod:`mediation._exports`."""
+    """The results of the actions, imported on first use (see mediation.api.results):
+    name → its module, from :mod:`mediation._exports`."""
     from mediation._exports import EXPORTS
 
     lazy = (
+        "mediation.api.detail_results",
+        "mediation.api.results",
         "mediation.api.admin_results",
         "mediation.api.document_results",
         "mediation.api.sweep_results",
@@ -74,18 +76,7 @@ class Mediation(CasesAPI, DocumentsAPI, SweepsAPI, AdminAPI):
     offers (see :class:`~mediation.api._base.Session` for opening and closing)."""
 
 
-__all__ = sorted(
-    [
-        "CaseDetail",
-        "CaseHistory",
-        "CaseList",
-        "CaseSummary",
-        "DisputeLineage",
-        "Mediation",
-        "NextTriggers",
-        *_LAZY_RESULTS,
-    ]
-)
+__all__ = sorted(["Mediation", *_LAZY_RESULTS])
 
 
 def __getattr__(name: str) -> Any:

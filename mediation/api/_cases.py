@@ -9,18 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mediation.api._base import Session
-from mediation.api.results import (
-    CaseDetail,
-    CaseHistory,
-    CaseList,
-    CaseSummary,
-    DisputeLineage,
-    NextTriggers,
-)
 from mediation.engine.permissions import Action, check_trigger_role
 from mediation.storage.refs import resolve
 
 if TYPE_CHECKING:
+    from mediation.api.detail_results import CaseDetail
+    from mediation.api.results import (
+        CaseHistory,
+        CaseList,
+        CaseSummary,
+        DisputeLineage,
+        NextTriggers,
+    )
     from mediation.api.write_results import Corrected, DisputeMerge, PartyAmended, Reassigned
     from mediation.domain.intake import Intake
     from mediation.engine.caselist import CaseQuery
@@ -197,6 +197,7 @@ class CasesAPI(Session):
 
     def next_triggers(self, case: str | int) -> NextTriggers:
         """The triggers allowed now, with the data each requires."""
+        from mediation.api.results import NextTriggers
         from mediation.engine.queries import next_triggers
 
         with self.store.read() as conn:
@@ -205,6 +206,7 @@ class CasesAPI(Session):
 
     def history(self, case: str | int) -> CaseHistory:
         """The recorded events of a case, oldest first."""
+        from mediation.api.results import CaseHistory
         from mediation.engine.queries import history
 
         with self.store.read() as conn:
@@ -214,6 +216,7 @@ class CasesAPI(Session):
     def show_case(self, case: str | int, *, reveal: bool = False) -> CaseDetail:
         """Everything about one case; personal data masked unless ``reveal`` (a permitted
         role only; recorded as an access event)."""
+        from mediation.api.detail_results import CaseDetail
         from mediation.engine.queries import case_detail
 
         today = self.clock.today()
@@ -287,6 +290,7 @@ class CasesAPI(Session):
 
     def _found(self, user: User | None, query: CaseQuery) -> CaseList:
         """The page ``query`` finds, within what ``user`` may see (checked for CASE_LIST)."""
+        from mediation.api.results import CaseList, CaseSummary
         from mediation.engine.caselist import find_cases
         from mediation.engine.permissions import restricted
 
@@ -367,6 +371,7 @@ class CasesAPI(Session):
 
     def dispute(self, ref: str, *, reveal: bool = False) -> DisputeLineage:
         """A dispute (its id, or ``case:CASE``) and the lineage of its proceedings."""
+        from mediation.api.results import DisputeLineage
         from mediation.engine.permissions import may_act_on, restricted, scope_row
         from mediation.engine.queries import dispute_lineage
         from mediation.errors import PermissionDenied

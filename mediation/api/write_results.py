@@ -3,7 +3,7 @@ sign, record a signature, signing keys, organisations, the calendar.
 
 Like the read results (:mod:`mediation.api.results`), each is a frozen dataclass built
 from the engine's dictionary, its fields that dictionary's keys in the same order, so
-:meth:`~mediation.api.results._Result.as_dict` gives the command's JSON. This module is
+:meth:`~mediation.api._result._Result.as_dict` gives the command's JSON. This module is
 imported by the actions that return them only, so a read command does not pay for
 creating these classes.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mediation.api.results import _Result
+from mediation.api._result import _Result
 
 
 @dataclass(frozen=True)

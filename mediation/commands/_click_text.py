@@ -33,48 +33,47 @@ WORDS: dict[str, str] = {
     "Show this message and exit.": N_("显示本帮助并退出。"),
 }
 
-#: click's English error messages (built before they reach us) → our Chinese msgid.
-MESSAGES: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"No such command '(?P<name>.*)'\."), N_("没有命令 '{name}'。")),
-    (re.compile(r"No such option: (?P<name>\S+)(?P<rest>.*)"), N_("没有选项 {name}{rest}")),
-    (re.compile(r"Missing argument '(?P<name>.*)'\.?"), N_("缺少参数 '{name}'。")),
-    (re.compile(r"Missing option '(?P<name>.*)'\.?"), N_("缺少选项 '{name}'。")),
+#: click's English error messages (built before they reach us), as patterns → our Chinese
+#: msgid. Compiled when an error is shown (by :mod:`re`, which keeps them), not at every
+#: start-up.
+MESSAGES: list[tuple[str, str]] = [
+    (r"No such command '(?P<name>.*)'\.", N_("没有命令 '{name}'。")),
+    (r"No such option: (?P<name>\S+)(?P<rest>.*)", N_("没有选项 {name}{rest}")),
+    (r"Missing argument '(?P<name>.*)'\.?", N_("缺少参数 '{name}'。")),
+    (r"Missing option '(?P<name>.*)'\.?", N_("缺少选项 '{name}'。")),
     (
-        re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((?P<args>.*)\)"),
+        r"Got unexpected extra argument(?:s|\(s\))? \((?P<args>.*)\)",
         N_("多余的参数（{args}）"),
     ),
-    (re.compile(r"Option '(?P<name>.*)' requires an argument\."), N_("选项 '{name}' 需要一个值。")),
+    (r"Option '(?P<name>.*)' requires an argument\.", N_("选项 '{name}' 需要一个值。")),
     (
-        re.compile(r"Option '(?P<name>.*)' requires (?P<n>\d+) arguments\."),
+        r"Option '(?P<name>.*)' requires (?P<n>\d+) arguments\.",
         N_("选项 '{name}' 需要 {n} 个值。"),
     ),
-    (re.compile(r"Option '(?P<name>.*)' does not take a value\."), N_("选项 '{name}' 不接受值。")),
+    (r"Option '(?P<name>.*)' does not take a value\.", N_("选项 '{name}' 不接受值。")),
     (
-        re.compile(r"Invalid value for (?P<name>.*?): (?P<why>.*)", re.S),
+        r"(?s)Invalid value for (?P<name>.*?): (?P<why>.*)",
         N_("{name} 的值无效：{why}"),
     ),
-    (re.compile(r"Invalid value: (?P<why>.*)", re.S), N_("值无效：{why}")),
-    (re.compile(r"Missing command\."), N_("缺少命令。")),
-    (re.compile(r"Missing parameter: (?P<name>.*)"), N_("缺少参数 {name}")),
+    (r"(?s)Invalid value: (?P<why>.*)", N_("值无效：{why}")),
+    (r"Missing command\.", N_("缺少命令。")),
+    (r"Missing parameter: (?P<name>.*)", N_("缺少参数 {name}")),
+    (r"(?s)Could not open file '(?P<name>.*)': (?P<why>.*)", N_("无法打开文件 '{name}'：{why}")),
+    (r"Value must be an iterable\.", N_("应给出多个值。")),
     (
-        re.compile(r"Could not open file '(?P<name>.*)': (?P<why>.*)", re.S),
-        N_("无法打开文件 '{name}'：{why}"),
-    ),
-    (re.compile(r"Value must be an iterable\."), N_("应给出多个值。")),
-    (
-        re.compile(r"Value '(?P<value>.*)' is not a valid (?P<kind>.*)\.", re.S),
+        r"(?s)Value '(?P<value>.*)' is not a valid (?P<kind>.*)\.",
         N_("'{value}' 不是有效的 {kind}。"),
     ),
     (
-        re.compile(r"'(?P<value>.*)' is not one of (?P<choices>.*)\.", re.S),
+        r"(?s)'(?P<value>.*)' is not one of (?P<choices>.*)\.",
         N_("'{value}' 不是可选值之一：{choices}。"),
     ),
     (
-        re.compile(r"'(?P<value>.*)' is not a valid (?P<kind>.*)\.", re.S),
+        r"(?s)'(?P<value>.*)' is not a valid (?P<kind>.*)\.",
         N_("'{value}' 不是有效的 {kind}。"),
     ),
-    (re.compile(r"\(Possible options: (?P<options>.*)\)"), N_("（可能的选项：{options}）")),
-    (re.compile(r"Did you mean (?P<name>.*)\?"), N_("是否想输入 {name}？")),
+    (r"\(Possible options: (?P<options>.*)\)", N_("（可能的选项：{options}）")),
+    (r"Did you mean (?P<name>.*)\?", N_("是否想输入 {name}？")),
 ]
 
 
@@ -87,14 +86,14 @@ def words(text: str) -> str:
 def message(text: str) -> str:
     """A click error message in the current language (each sentence that is known)."""
     for pattern, msgid in MESSAGES:
-        found = pattern.fullmatch(text)
+        found = re.fullmatch(pattern, text)
         if found:
             parts = {
                 k: message(v) if k in ("why", "rest") else v for k, v in found.groupdict().items()
             }
             return _(msgid).format(**parts)
     for pattern, msgid in MESSAGES:  # a trailing sentence ("... Did you mean --x?")
-        found = pattern.search(text)
+        found = re.search(pattern, text)
         if found and found.start() > 0:
             head = message(text[: found.start()].rstrip())
             return f"{head} {_(msgid).format(**found.groupdict())}"

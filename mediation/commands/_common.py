@@ -55,13 +55,17 @@ class Settings:
         ``require_current=False`` opens a database whose schema is missing or out of date
         (init, upgrade, import, status)."""
         from mediation.api import Mediation
+        from mediation.commands._collector import resume
 
-        return Mediation.connect(
-            self.db,
-            acting_for=self.acting_for,
-            clock=self.clock,
-            require_current=require_current,
-        )
+        try:
+            return Mediation.connect(
+                self.db,
+                acting_for=self.acting_for,
+                clock=self.clock,
+                require_current=require_current,
+            )
+        finally:
+            resume()  # start-up is over (_collector)
 
     @property
     def clock(self) -> "Clock":

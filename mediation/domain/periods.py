@@ -13,10 +13,12 @@ from __future__ import annotations
 import calendar as _gregorian
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from mediation.domain.calendar import WorkCalendar, default_calendar
 from mediation.domain.taxonomy import PERIOD_UNITS
+
+if TYPE_CHECKING:
+    from mediation.domain.calendar import WorkCalendar
 
 Unit = Literal["days", "working_days", "months"]
 
@@ -73,7 +75,11 @@ def compute_due(start: date, period: Period, cal: WorkCalendar | None = None) ->
     :param period: the statutory length.
     :param cal: the working-day calendar; the process default when omitted.
     """
-    cal = cal or default_calendar()
+    if cal is None:
+        # here: every flow imports this module for Period; reading a case needs no calendar
+        from mediation.domain.calendar import default_calendar
+
+        cal = default_calendar()
     provisional = False
     if period.unit == "working_days":
         day, left = start, period.count

@@ -62,11 +62,26 @@ def test_no_api_method_returns_a_bare_dict() -> None:
 
 def test_every_result_is_a_frozen_documented_export() -> None:
     import mediation.api
-    from mediation.api import admin_results, document_results, results, write_results
+    from mediation.api import (
+        admin_results,
+        detail_results,
+        document_results,
+        results,
+        sweep_results,
+        write_results,
+    )
 
+    modules = (
+        detail_results,
+        results,
+        admin_results,
+        document_results,
+        sweep_results,
+        write_results,
+    )
     classes = [
         c
-        for module in (results, admin_results, document_results, write_results)
+        for module in modules
         for _, c in inspect.getmembers(module, inspect.isclass)
         if c.__module__ == module.__name__ and not c.__name__.startswith("_")
     ]
