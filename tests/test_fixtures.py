@@ -15,14 +15,18 @@ from sqlalchemy import MetaData, create_engine, text
 
 from mediation.domain import intake
 from mediation.engine import cases
+from mediation.storage import stamps
 from mediation.storage.store import Store
 from tests.conftest import PG_URL, T0, _migrate_with_ladder, intake_record, pg_schema_url
 
 #: Columns two migrations of empty databases fill differently: the time of the migration,
-#: random secrets.
+#: random secrets, and what follows from them (PostgreSQL's stamps, revision 0020).
 VOLATILE = {
     "audit_head": {"updated_at"},
     "installation_secret": {"secret", "created_at"},
+    "event": {"recorded_at", "db_mac"},
+    "access_event": {"recorded_at", "db_mac"},
+    "audit_mac_key": {"inner_pad", "outer_pad", "created_at"},
 }
 
 
@@ -108,6 +112,18 @@ def test_the_postgresql_template_is_put_back_after_a_test(
     assert _contents(db_url) != expected
     url = template.fresh()
     assert _contents(url) == expected
+    # The events put back are stamped again by the server, under the key kept in place.
+    restored = Store(url)
+    try:
+        with restored.read() as conn:
+            assert stamps.check(conn) == []
+            stamped = conn.execute(
+                text("SELECT count(*), count(db_mac) FROM access_event WHERE NOT recorded_by_owner")
+            ).one()
+            assert stamped == (0, 0)  # the owner put them back
+            assert conn.execute(text("SELECT count(db_mac) FROM access_event")).scalar()
+    finally:
+        restored.close()
     engine = create_engine(url)
     try:
         with engine.connect() as conn:

@@ -540,15 +540,17 @@ def _checkpoint_of(since: AuditCheckpoint | Path | None) -> AuditCheckpoint | No
 
 def _verified(conn: Connection, since: AuditCheckpoint | None) -> AuditReport:
     """The audit report of ``conn``'s snapshot: everything, or what follows ``since``."""
-    from mediation.storage import audit_scan, checkpoint, consistency
+    from mediation.storage import audit_scan, checkpoint, consistency, stamps
 
     if since is None:
         steps = audit_scan.CaseSteps()  # the scan sees each case's steps: no second pass
         report = audit_scan.scan(conn, steps=steps)
+        report.problems.extend(stamps.check(conn))
         report.problems.extend(consistency.check(conn, steps=steps))
         return report
     checkpoint.check(conn, since)
     report = audit_scan.scan(conn, after=(since.position, since.head))
+    report.problems.extend(stamps.check(conn, after=since.position))
     report.problems.extend(
         consistency.check(conn, after=since.position, documents_after=since.documents)
     )

@@ -35,7 +35,9 @@ and counted. It is the reference: ``mediation audit verify`` runs
 (tests/storage/test_audit_scan.py holds them to it). What neither can see: someone who
 rewrites the whole chain and the head consistently, or who appends an event with a
 correctly computed hash (it looks pending, and the next seal takes it); a checkpoint kept
-outside the database (:mod:`mediation.storage.checkpoint`) closes the first gap.
+outside the database (:mod:`mediation.storage.checkpoint`) closes the first gap, and on
+PostgreSQL the server's stamp of each entry, under a key only the owner reads
+(:mod:`mediation.storage.stamps`), shows both unless the owner did it.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@
 - The **service** login (the application role: the scheduler, a web service that
   authenticates its users itself) gets the privileges :func:`grants_sql` writes: the
   application's tables only, never a row deleted, the history append-only (case and access
-  events: insert, and set their hash-chain columns once when sealing), no DDL. A login with
+  events: insert, and set their hash-chain columns once when sealing), no DDL, never the
+  key of the server's MACs (revision 0020, :mod:`mediation.storage.stamps`). A login with
   these privileges and no ``app_user`` row sees every case (revision 0015).
 - **Per-person logins** (``mediation user add``: :func:`create_login`) are members of group
   roles ``<prefix>_mediator``, ``_staff``, ``_supervisor``, ``_admin``, NOLOGIN, which carry
@@ -23,6 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mediation.storage._tables import metadata
+from mediation.storage.stamps import KEY_TABLE
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -88,6 +90,9 @@ def _common(role: str, sch: str) -> list[str]:
     return [
         f"GRANT USAGE ON SCHEMA {sch} TO {role};",
         f"GRANT SELECT ON {sch}.alembic_version TO {role};",
+        # The key of the server's MACs is the owner's alone (revision 0020), whatever an
+        # earlier GRANT ... ON ALL TABLES gave.
+        f"REVOKE ALL ON {sch}.{KEY_TABLE} FROM {role};",
     ]
 
 

@@ -115,8 +115,9 @@ def test_verify_since_a_checkpoint_checks_what_came_after(
 def test_a_consistent_rewrite_before_the_checkpoint_is_found_by_it(
     store: Store, runner: CliRunner, tmp_path: Path
 ) -> None:
-    """Rewriting the history and the head consistently passes the plain ``verify``: only
-    the head kept outside shows it."""
+    """Rewriting the history and the head consistently passes the plain ``verify`` on
+    SQLite: only the head kept outside shows it. On PostgreSQL the MACs the server gave the
+    rewritten events no longer match (revision 0020), unless the rewriter reads its key."""
     first = _open(store, 2)[0]
     path = tmp_path / "anchor.json"
     _checkpoint(store, runner, path)
@@ -127,7 +128,13 @@ def test_a_consistent_rewrite_before_the_checkpoint_is_found_by_it(
         ).scalar_one()
         _rewrite_consistently(conn, event_id, "（事后改写）")
     plain = _cli(runner, store, "audit", "verify")
-    assert plain.exit_code == 0, plain.output  # the gap the checkpoint closes
+    if store.dialect == "sqlite":
+        assert plain.exit_code == 0, plain.output  # the gap the checkpoint closes
+    else:
+        assert plain.exit_code == ExitCode.TAMPERED, plain.output
+        found = [line.strip() for line in plain.stdout.splitlines() if line.startswith("  [")]
+        assert found and all(line.startswith("[mac] ") for line in found), plain.output
+        assert f"（event id {event_id}）" in found[0]
     anchored = _since(store, runner, path)
     assert anchored.exit_code == ExitCode.TAMPERED, anchored.output
     assert "不是从检查点" in anchored.output

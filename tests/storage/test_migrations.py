@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from mediation.cli import app
 from mediation.domain.clock import BUSINESS_TZ
 from mediation.errors import ExitCode
-from mediation.storage import migrations
+from mediation.storage import migrations, stamps
 from mediation.storage.models import (
     Deadline,
     Dispute,
@@ -30,6 +30,7 @@ from mediation.storage.models import (
     Proceeding,
     metadata,
 )
+from mediation.storage.stamps import in_models
 from mediation.storage.store import Store
 from tests.conftest import T0
 
@@ -45,7 +46,9 @@ def empty_store(db_url: str) -> Iterator[Store]:
 
 def _schema_diff(store: Store) -> list[Any]:
     with store.read() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": in_models}
+        )
         return list(compare_metadata(ctx, metadata))
 
 
@@ -260,6 +263,33 @@ def test_cli_upgrade_from_the_first_revision_keeps_the_data(db_url, runner):
     assert again.exit_code == 0, again.output
     assert "无需升级" in again.output
     assert migrations.HEAD in again.output
+
+
+def test_the_server_stamps_are_postgresqls_only(empty_store):
+    """Revision 0020 adds the server's stamps and their key on PostgreSQL; SQLite's schema
+    is unchanged (the models have neither, on either database)."""
+    empty_store.upgrade()
+    with empty_store.read() as conn:
+        if empty_store.dialect == "sqlite":
+            columns = {r[1] for r in conn.execute(text("PRAGMA table_info(event)"))}
+            tables = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))}
+        else:
+            columns = set(
+                conn.execute(
+                    text(
+                        "SELECT column_name FROM information_schema.columns "
+                        "WHERE table_schema = current_schema() AND table_name = 'event'"
+                    )
+                ).scalars()
+            )
+            tables = set(
+                conn.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                ).scalars()
+            )
+    stamped = set(stamps.COLUMNS) <= columns and stamps.KEY_TABLE in tables
+    assert stamped == (empty_store.dialect == "postgresql")
+    assert not set(stamps.COLUMNS) & set(metadata.tables["event"].columns.keys())
 
 
 def test_head_names_the_newest_revision(empty_store):

@@ -33,7 +33,7 @@ class Migratable(Protocol):
 
 
 #: The schema revision this version of the code needs.
-HEAD = "0019"
+HEAD = "0020"
 
 _HERE = Path(__file__).parent
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from mediation.storage.models import metadata
+from mediation.storage.stamps import in_models
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -16,5 +17,6 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     compare_type=True,
+    include_object=in_models,  # the server's stamps (revision 0020) are not in the models
 )
 context.run_migrations()
