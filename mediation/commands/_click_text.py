@@ -95,8 +95,12 @@ def message(text: str) -> str:
     for pattern, msgid in MESSAGES:  # a trailing sentence ("... Did you mean --x?")
         found = re.search(pattern, text)
         if found and found.start() > 0:
-            head = message(text[: found.start()].rstrip())
-            return f"{head} {_(msgid).format(**found.groupdict())}"
+            # typer appends ". Did you mean ...?" to a message already translated, whose
+            # full stop (。) then doubles.
+            head = text[: found.start()].rstrip()
+            head = message(head[:-1] if head.endswith("。.") else head)
+            tail = _(msgid).format(**found.groupdict())
+            return f"{head}{tail}" if head.endswith("。") else f"{head} {tail}"
     return text
 
 

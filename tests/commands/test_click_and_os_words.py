@@ -38,3 +38,10 @@ def test_english_keeps_the_systems_words(tmp_path: Path) -> None:
         assert i18n.os_error(error) == "No such file or directory"
     finally:
         i18n.set_language(None)
+
+
+def test_a_mistyped_command_gets_one_full_stop(runner: CliRunner, db_url: str) -> None:
+    # typer appends ". Did you mean ...?" to the message it already translated.
+    result = runner.invoke(app, ["--db", db_url, "case", "shw"])
+    assert result.exit_code == 2
+    assert "没有命令 'shw'。是否想输入 'show'？" in result.output
