@@ -111,6 +111,24 @@ def access_body(row: tuple[Any, ...], stored: bool = False) -> bytes:
     ).encode()
 
 
+def _merged(events: Iterator[Any], access: Iterator[Any]) -> Iterator[Any]:
+    """Events and access events merged by (position, id, kind) as long as access events
+    remain: the rest of ``events`` is left to the caller."""
+    nxt = next(access, None)
+    if nxt is None:
+        return
+    for row in events:
+        # (position, id, kind) as the reference orders them: "access" < "event"
+        while nxt is not None and ((nxt[0] or 0), nxt[1], 0) < ((row[0] or 0), row[1], 1):
+            yield nxt
+            nxt = next(access, None)
+        yield row
+        if nxt is None:
+            return
+    yield nxt
+    yield from access
+
+
 @dataclass
 class CaseSteps:
     """What a full scan saw of each case's steps, for :func:`consistency.check_events`
@@ -202,20 +220,8 @@ class _Scan:
             f"ORDER BY {order}",
             params,
         )
-        nxt = next(access, None)
-        for row in events:
-            if nxt is None:  # no access event left: the events as they come
-                yield row
-                yield from events
-                return
-            # (position, id, kind) as the reference orders them: "access" < "event"
-            while nxt is not None and ((nxt[0] or 0), nxt[1], 0) < ((row[0] or 0), row[1], 1):
-                yield nxt
-                nxt = next(access, None)
-            yield row
-        if nxt is not None:
-            yield nxt
-            yield from access
+        # Once no access event is left, the events come straight from the driver's cursor.
+        return itertools.chain(_merged(events, access), events)
 
     def chain(self, after: int, head: str) -> None:
         """Check every entry after position ``after`` (and every pending one), fold them
@@ -234,7 +240,7 @@ class _Scan:
         edges: set[tuple[Any, ...]] = set() if steps is None else steps.edges
         recorded = Recorded() if steps is None else steps.recorded
         parties, clocks, signatures = recorded.parties, recorded.clocks, recorded.signatures
-        party_mark, party_skip = PARTIES_MARK, len(PARTIES_MARK)
+        party_mark, party_skip, party_triggers = PARTIES_MARK, len(PARTIES_MARK), PARTY_TRIGGERS
         clock_mark, clock_skip = CLOCKS_MARK, len(CLOCKS_MARK)
         cases: dict[Any, tuple[Any, ...]] = {}
         if steps is not None:
@@ -272,7 +278,7 @@ class _Scan:
                             at += clock_skip
                             if (had := clocks.get(case)) is None or eid > had[0]:
                                 clocks[case] = (eid, payload[at : payload.find('"', at)])
-                        if trigger in PARTY_TRIGGERS and (at := payload.find(party_mark)) >= 0:
+                        if trigger in party_triggers and (at := payload.find(party_mark)) >= 0:
                             at += party_skip
                             if (had := parties.get(dispute)) is None or eid > had[0]:
                                 parties[dispute] = (eid, payload[at : payload.find('"', at)])

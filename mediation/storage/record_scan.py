@@ -88,15 +88,16 @@ def _chunks(owners: list[Any]) -> Iterator[list[Any]]:
 
 def _stored_json(
     conn: Connection, table: str, owner: str, columns: tuple[str, ...], order: str
-) -> Iterator[tuple[Any, str | None]]:
-    """Each owner's rows as the JSON a digest covers, made of the values as stored (None
-    when one has no JSON form): on SQLite by its JSON functions, each owner's rows in the
-    order of its index on ``owner`` (their ids, as ``order`` puts them: no two rows of an
-    owner share ``order``), elsewhere by Python's encoder, ordered by ``order``."""
+) -> Iterator[tuple[Any, bytes | None]]:
+    """Each owner's rows as the JSON a digest covers (UTF-8), made of the values as stored
+    (None when one has no JSON form): on SQLite by its JSON functions, each owner's rows in
+    the order of its index on ``owner`` (their ids, as ``order`` puts them: no two rows of
+    an owner share ``order``), elsewhere by Python's encoder, ordered by ``order``."""
     listed = ", ".join(columns)
     if conn.dialect.name == "sqlite":
         sql = (
-            f"SELECT {owner}, json_group_array(json_array({listed})) FROM {table} GROUP BY {owner}"
+            f"SELECT {owner}, CAST(json_group_array(json_array({listed})) AS BLOB) "
+            f"FROM {table} GROUP BY {owner}"
         )
         try:
             found = list(driver_rows(conn, sql))
@@ -108,24 +109,24 @@ def _stored_json(
     rows = driver_rows(conn, f"SELECT {owner}, {listed} FROM {table} ORDER BY {owner}, {order}")
     for key, group in groupby(rows, itemgetter(0)):
         try:
-            yield key, _encode([row[1:] for row in group])
+            yield key, _encode([row[1:] for row in group]).encode()
         except (TypeError, ValueError):
             yield key, None
 
 
 def _differing(
-    found: Iterable[tuple[Any, str | None]],
+    found: Iterable[tuple[Any, bytes | None]],
     digest: Callable[[bytes], str],
     expected: dict[Any, str],
 ) -> list[Any]:
     """The owners in ``expected`` whose rows' JSON (``found``) has another digest."""
     seen: set[Any] = set()
     differ: set[Any] = set()
-    for owner, text in found:
+    for owner, body in found:
         want = expected.get(owner)
         if want is None:
             continue
-        if owner in seen or text is None or digest(text.encode()) != want:
+        if owner in seen or body is None or digest(body) != want:
             differ.add(owner)  # the reference decides
         seen.add(owner)
     empty = digest(b"[]")
