@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, text
 
+from mediation.storage._cursor import driver_rows
 from mediation.storage._tables import access_event_table, event_table, proceeding_table
 from mediation.storage.audit import (
     GENESIS,
@@ -45,9 +46,9 @@ from mediation.storage.audit import (
     access_hash,
     event_hash,
 )
+from mediation.storage.record_scan import CLOCKS_MARK, PARTIES_MARK, PARTY_TRIGGERS, Recorded
 
 _enc: Callable[[str], str] = json.encoder.encode_basestring
-_cursors = itertools.count(1)
 
 _EVENT_COLUMNS = (
     "chain_seq, id, dispute_id, proceeding_id, seq, trigger, from_state, to_state, actor, "
@@ -83,8 +84,10 @@ def event_body(row: tuple[Any, ...], stored: bool = False) -> bytes:
     _cs, _id, dispute, proceeding, seq, trig, src, dest, actor, note, payload, ts, prev, _h = row
     if not (type(dispute) is int and type(proceeding) is int and type(seq) is int):
         raise ValueError("not an integer")  # e.g. text in an integer column of SQLite
-    if stored:
-        ts = _iso_stored(ts)
+    if stored:  # _iso_stored, inline: once for every event
+        if type(ts) is not str or len(ts) != 26 or ts[10] != " ":
+            raise ValueError("not a timestamp as mediation stores it")
+        ts = f"{ts[:10]}T{ts[11:]}+00:00"
     return (
         f'event\n{{"actor":{_enc(actor)},"dispute_id":{dispute},'
         f'"from_state":{"null" if src is None else _enc(src)},'
@@ -108,6 +111,24 @@ def access_body(row: tuple[Any, ...], stored: bool = False) -> bytes:
     ).encode()
 
 
+def _merged(events: Iterator[Any], access: Iterator[Any]) -> Iterator[Any]:
+    """Events and access events merged by (position, id, kind) as long as access events
+    remain: the rest of ``events`` is left to the caller."""
+    nxt = next(access, None)
+    if nxt is None:
+        return
+    for row in events:
+        # (position, id, kind) as the reference orders them: "access" < "event"
+        while nxt is not None and ((nxt[0] or 0), nxt[1], 0) < ((row[0] or 0), row[1], 1):
+            yield nxt
+            nxt = next(access, None)
+        yield row
+        if nxt is None:
+            return
+    yield nxt
+    yield from access
+
+
 @dataclass
 class CaseSteps:
     """What a full scan saw of each case's steps, for :func:`consistency.check_events`
@@ -121,13 +142,16 @@ class CaseSteps:
     last event; ``breaks``: (case, number,
     event id, from_state, previous to_state) of the events that do not start where the
     previous one ended; ``unordered``: the cases whose events the scan met out of number
-    order (or with a number that is not an integer): the database decides for those."""
+    order (or with a number that is not an integer): the database decides for those;
+    ``recorded``: what the events say of the parties, deadlines and signatures
+    (:mod:`mediation.storage.record_scan`)."""
 
     cases: dict[Any, tuple[Any, ...]] = field(default_factory=dict)
     edges: set[tuple[Any, ...]] = field(default_factory=set)
     last: dict[Any, tuple[int, Any]] = field(default_factory=dict)
     breaks: list[tuple[Any, ...]] = field(default_factory=list)
     unordered: set[Any] = field(default_factory=set)
+    recorded: Recorded = field(default_factory=Recorded)
     done: bool = False
 
 
@@ -149,7 +173,6 @@ class _Scan:
         self.breaks: list[tuple[Any, ...]] = []
         self.disordered: set[int] = set()
         self.dialect = conn.dialect.name
-        self.raw: Any = conn.connection.driver_connection
 
     def add(self, kind: str, where: str, detail: str) -> None:
         if len(self.report.problems) < self.limit:
@@ -157,17 +180,7 @@ class _Scan:
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
         """A query's rows on the driver's cursor (server-side on PostgreSQL)."""
-        if self.dialect == "postgresql":
-            cursor = self.raw.cursor(name=f"mediation_audit_{next(_cursors)}")
-            cursor.itersize = 5000
-            sql = sql.replace("?", "%s")
-        else:
-            cursor = self.raw.cursor()
-        try:
-            cursor.execute(sql, params)
-            yield from cursor
-        finally:
-            cursor.close()
+        return driver_rows(self.conn, sql, params)
 
     # -- where ------------------------------------------------------------------------------
 
@@ -207,16 +220,8 @@ class _Scan:
             f"ORDER BY {order}",
             params,
         )
-        nxt = next(access, None)
-        for row in events:
-            # (position, id, kind) as the reference orders them: "access" < "event"
-            while nxt is not None and ((nxt[0] or 0), nxt[1], 0) < ((row[0] or 0), row[1], 1):
-                yield nxt
-                nxt = next(access, None)
-            yield row
-        if nxt is not None:
-            yield nxt
-            yield from access
+        # Once no access event is left, the events come straight from the driver's cursor.
+        return itertools.chain(_merged(events, access), events)
 
     def chain(self, after: int, head: str) -> None:
         """Check every entry after position ``after`` (and every pending one), fold them
@@ -227,18 +232,22 @@ class _Scan:
         expected = after + 1
         events = access = pending_count = 0
         full = self.since is None
-        stored = self.dialect == "sqlite"
+        stored = self.dialect == "sqlite"  # timestamps as SQLite stores them (_ts)
         steps = self.steps if full else None
         last_step: dict[Any, tuple[int, Any]] = {} if steps is None else steps.last
         step_breaks = [] if steps is None else steps.breaks
         unordered: set[Any] = set() if steps is None else steps.unordered
         edges: set[tuple[Any, ...]] = set() if steps is None else steps.edges
+        recorded = Recorded() if steps is None else steps.recorded
+        parties, clocks, signatures = recorded.parties, recorded.clocks, recorded.signatures
+        party_mark, party_skip, party_triggers = PARTIES_MARK, len(PARTIES_MARK), PARTY_TRIGGERS
+        clock_mark, clock_skip = CLOCKS_MARK, len(CLOCKS_MARK)
         cases: dict[Any, tuple[Any, ...]] = {}
         if steps is not None:
             cases = steps.cases
-            for pid, *rest in self.rows("SELECT id, flow, state, version FROM proceeding"):
-                cases[pid] = tuple(rest)
-        no_case = (None,)
+            for row in self.rows("SELECT id, flow, state, version FROM proceeding"):
+                cases[row[0]] = row[1:]
+        no_case, first_link = (None,), (0, GENESIS)
         links: dict[int, tuple[int, str]] = {}  # dispute → (id, hash) of its last event
         numbers: dict[tuple[int, int], int] = {}  # (dispute, case) → its last event's number
         pending = self.entries("chain_seq IS NULL", "id", ())
@@ -247,46 +256,64 @@ class _Scan:
         else:
             positioned = self.entries("chain_seq > ?", "chain_seq, id", (after,))
         for row in itertools.chain(pending, positioned):
-            is_event = len(row) == 14
-            stored = row[-1]
-            if is_event:
+            hashed = row[-1]
+            if len(row) == 14:
                 events += 1
+                _, eid, dispute, case, n, trigger, source, dest, actor, _, payload, _, prev, _ = row
                 if steps is not None:  # each case's steps, in number order
-                    case, n = row[3], row[4]
-                    edges.add((cases.get(case, no_case)[0], row[5], row[6], row[7]))
+                    edges.add((cases.get(case, no_case)[0], trigger, source, dest))
                     if type(n) is not int:
                         unordered.add(case)
                     elif (prior := last_step.get(case)) is None:
-                        last_step[case] = (n, row[7])
+                        last_step[case] = (n, dest)
                     elif n > prior[0]:
-                        if prior[1] is not None and row[6] != prior[1]:
-                            step_breaks.append((case, n, row[1], row[6], prior[1]))
-                        last_step[case] = (n, row[7])
+                        if prior[1] is not None and source != prior[1]:
+                            step_breaks.append((case, n, eid, source, prior[1]))
+                        last_step[case] = (n, dest)
                     else:
                         unordered.add(case)
+                    # what the record rows are checked against (record_rows._latest)
+                    if type(payload) is str:
+                        if (at := payload.find(clock_mark)) >= 0:
+                            at += clock_skip
+                            if (had := clocks.get(case)) is None or eid > had[0]:
+                                clocks[case] = (eid, payload[at : payload.find('"', at)])
+                        if trigger in party_triggers and (at := payload.find(party_mark)) >= 0:
+                            at += party_skip
+                            if (had := parties.get(dispute)) is None or eid > had[0]:
+                                parties[dispute] = (eid, payload[at : payload.find('"', at)])
+                    if trigger == "record_signature":
+                        signatures.append((case, actor, payload))
+                if hashed is None:
+                    add("inserted", self._where(row), "not in the chain: written outside mediation")
+                    continue
+                try:
+                    same = sha256(event_body(row, stored)).hexdigest()
+                except (ValueError, TypeError):
+                    same = None
+                if same != hashed and self.event_edited(row):
+                    add("edited", self._where(row), "its content no longer matches its hash")
+                if full:
+                    last_id, link = links.get(dispute, first_link)
+                    key = (dispute, case)
+                    before = numbers.get(key, 0)
+                    if eid < last_id:  # chain order is not id order here: the database decides
+                        self.disordered.add(dispute)
+                    elif prev != link or n != before + 1:
+                        self.breaks.append((dispute, eid, case, n, prev, link, before))
+                    links[dispute] = (eid, hashed)
+                    numbers[key] = n
             else:
                 access += 1
-            if stored is None:
-                add("inserted", self._where(row), "not in the chain: written outside mediation")
-                continue
-            try:
-                body = event_body(row, stored) if is_event else access_body(row, stored)
-                same = sha256(body).hexdigest()
-            except (ValueError, TypeError):
-                same = None
-            if same != stored and (self.event_edited(row) if is_event else self.access_edited(row)):
-                add("edited", self._where(row), "its content no longer matches its hash")
-            if is_event and full:
-                eid, dispute, case, n = row[1], row[2], row[3], row[4]
-                last_id, link = links.get(dispute, (0, GENESIS))
-                key = (dispute, case)
-                before = numbers.get(key, 0)
-                if eid < last_id:  # chain order is not id order here: the database decides
-                    self.disordered.add(dispute)
-                elif row[12] != link or n != before + 1:
-                    self.breaks.append((dispute, eid, case, n, row[12], link, before))
-                links[dispute] = (eid, stored)
-                numbers[key] = n
+                if hashed is None:
+                    add("inserted", self._where(row), "not in the chain: written outside mediation")
+                    continue
+                try:
+                    same = sha256(access_body(row, stored)).hexdigest()
+                except (ValueError, TypeError):
+                    same = None
+                if same != hashed and self.access_edited(row):
+                    add("edited", self._where(row), "its content no longer matches its hash")
             seq = row[0]
             if seq is None:
                 pending_count += 1
@@ -295,7 +322,7 @@ class _Scan:
                 missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
                 add("deleted", f"chain positions {missing}", f"missing before {self._where(row)}")
             expected = seq + 1
-            head = sha256(f"{head}{stored}".encode()).hexdigest()
+            head = sha256(f"{head}{hashed}".encode()).hexdigest()
         report.entries += events + access
         report.events += events
         report.access_events += access

@@ -39,6 +39,7 @@ from mediation.storage._tables import (
 from mediation.storage.audit import Problem
 from mediation.storage.audit_scan import CaseSteps, intact_events
 from mediation.storage.record_rows import check_rows
+from mediation.storage.record_scan import check_recorded
 from mediation.storage.vouching import key_event, sealing_event
 
 #: Events that record an action on a case without moving it: signatures, the seal, the
@@ -419,7 +420,7 @@ def _scanned_steps(conn: Connection, steps: CaseSteps) -> Iterator[Problem]:
     yield from _step_breaks(found)
     last = steps.last
     differ: list[tuple[Any, ...]] = []
-    for pid, (_flow, state, version) in sorted(steps.cases.items()):
+    for pid, (_flow, state, version) in steps.cases.items():  # sorted below
         if pid in unordered:
             continue
         final = last.get(pid)
@@ -491,10 +492,13 @@ def check(
 ) -> list[Problem]:
     """Every difference between the state rows and what the chain records; with ``after``
     (a checkpoint's position), what changed since: the events after it and their cases,
-    the documents added since, and the users and keys (few, so all of them)."""
+    the documents added since, and the users and keys (few, so all of them). Given the
+    ``steps`` a full scan recorded, the record rows are checked against the events it read
+    (:mod:`mediation.storage.record_scan`)."""
+    scanned = steps.recorded if after is None and steps is not None and steps.done else None
     return [
         *check_events(conn, after=after, steps=steps),
         *check_users(conn),
         *check_keys_and_documents(conn, after=after, documents_after=documents_after),
-        *check_rows(conn, after=after),
+        *(check_rows(conn, after=after) if scanned is None else check_recorded(conn, scanned)),
     ]

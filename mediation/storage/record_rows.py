@@ -32,6 +32,8 @@ it is not compared until ``org set-court-code`` records one.
 
 Each check reads its table once (and the events it needs once) and reports only the rows
 that differ; with ``after`` (a checkpoint's position) only the cases with events after it.
+These checks are the reference and what `audit verify --since` runs; a full `audit verify`
+reaches the same findings from what its scan of the chain read (:mod:`.record_scan`).
 """
 
 from __future__ import annotations
@@ -143,6 +145,13 @@ def _touched(after: int | None, column: str = "proceeding_id", by: str = "procee
     )
 
 
+def _trigger(conn: Connection, after: int | None) -> str:
+    """The trigger column as a query restricted to the cases touched since a checkpoint
+    names it: ``+trigger`` on SQLite, so that those few cases drive the query rather than
+    the trigger's index (which would have it read every such event: every ``open``)."""
+    return "+trigger" if after is not None and conn.dialect.name == "sqlite" else "trigger"
+
+
 def _latest(
     conn: Connection, key: str, by: str, after: int | None, triggers: tuple[str, ...] = ()
 ) -> dict[int, str]:
@@ -151,7 +160,9 @@ def _latest(
     (:func:`mediation.storage._types.dumps`): the hex digest is read where its key is, not
     decoded; an edited payload is the chains' finding."""
     scope = _touched(after, by, by)
-    only = " AND trigger IN ({})".format(", ".join(f"'{t}'" for t in triggers)) if triggers else ""
+    only = ""
+    if triggers:
+        only = f" AND {_trigger(conn, after)} IN ({', '.join(repr(t) for t in triggers)})"
     mark = f'"{key}":"'
     rows = conn.execute(
         text(
@@ -192,6 +203,10 @@ def check_parties(conn: Connection, *, after: int | None = None) -> Iterator[Pro
         if row[0] in expected:
             rows[row[0]].append(row[1:])
     wrong = [d for d, want in expected.items() if parties_digest(secret, rows.get(d, [])) != want]
+    yield from _parties_problems(conn, wrong)
+
+
+def _parties_problems(conn: Connection, wrong: list[Any]) -> Iterator[Problem]:
     if not wrong:
         return
     numbers = _case_numbers(conn, disputes=True)
@@ -216,6 +231,10 @@ def check_deadlines(conn: Connection, *, after: int | None = None) -> Iterator[P
         if row[0] in expected:
             rows[row[0]].append(row[1:])
     wrong = [p for p, want in expected.items() if _clocks(rows.get(p, [])) != want]
+    yield from _deadlines_problems(conn, wrong)
+
+
+def _deadlines_problems(conn: Connection, wrong: list[Any]) -> Iterator[Problem]:
     if not wrong:
         return
     numbers = _case_numbers(conn)
@@ -231,32 +250,32 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(BUSINESS_TZ).isoformat(timespec="seconds")
 
 
-def check_signatures(conn: Connection, *, after: int | None = None) -> Iterator[Problem]:
-    """Each signature row equals a ``record_signature`` event of its case, one for one."""
-    s = signature_table
-    query = select(
-        s.c.proceeding_id,
-        s.c.document_kind,
-        s.c.signer_kind,
-        s.c.signer_name,
-        s.c.method,
-        s.c.signed_at,
-        s.c.image,
-        s.c.recorded_by,
-    )
-    if after is not None:
-        query = query.where(text(_touched(after, "signature.proceeding_id")))
-    rows: dict[int, Counter[tuple[Any, ...]]] = defaultdict(Counter)
-    for pid, kind, signer_kind, name, method, signed_at, image, by in conn.execute(query):
+_SIGNATURE_COLUMNS = (
+    "proceeding_id",
+    "document_kind",
+    "signer_kind",
+    "signer_name",
+    "method",
+    "signed_at",
+    "image",
+    "recorded_by",
+)
+
+Counted = dict[Any, Counter[tuple[Any, ...]]]
+
+
+def _signature_rows(found: Iterable[Iterable[Any]]) -> Counted:
+    """Case → its signature rows, each as the events record them."""
+    rows: Counted = defaultdict(Counter)
+    for pid, kind, signer_kind, name, method, signed_at, image, by in found:
         digest = hashlib.sha256(image).hexdigest() if image is not None else None
         rows[pid][(kind, signer_kind, name, method, _iso(signed_at), digest, by)] += 1
-    events: dict[int, Counter[tuple[Any, ...]]] = defaultdict(Counter)
-    found = conn.execute(
-        text(
-            "SELECT proceeding_id, actor, payload FROM event "
-            f"WHERE trigger = 'record_signature' AND {_touched(after)}"
-        )
-    )
+    return rows
+
+
+def _signature_events(found: Iterable[Iterable[Any]]) -> Counted:
+    """Case → what its ``record_signature`` events record, from (case, actor, payload)."""
+    events: Counted = defaultdict(Counter)
     for pid, actor, payload in found:
         p = json.loads(payload or "{}")
         events[pid][
@@ -270,7 +289,30 @@ def check_signatures(conn: Connection, *, after: int | None = None) -> Iterator[
                 actor,
             )
         ] += 1
+    return events
+
+
+def check_signatures(conn: Connection, *, after: int | None = None) -> Iterator[Problem]:
+    """Each signature row equals a ``record_signature`` event of its case, one for one."""
+    query = select(*(signature_table.c[c] for c in _SIGNATURE_COLUMNS))
+    if after is not None:
+        query = query.where(text(_touched(after, "signature.proceeding_id")))
+    rows = _signature_rows(conn.execute(query))
+    events = _signature_events(
+        conn.execute(
+            text(
+                "SELECT proceeding_id, actor, payload FROM event "
+                f"WHERE {_trigger(conn, after)} = 'record_signature' AND {_touched(after)}"
+            )
+        )
+    )
     wrong = sorted(pid for pid in rows.keys() | events.keys() if rows[pid] != events[pid])
+    yield from _signatures_problems(conn, wrong, rows, events)
+
+
+def _signatures_problems(
+    conn: Connection, wrong: list[Any], rows: Counted, events: Counted
+) -> Iterator[Problem]:
     if not wrong:
         return
     numbers = _case_numbers(conn)

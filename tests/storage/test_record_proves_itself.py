@@ -294,3 +294,94 @@ def test_a_court_code_or_retirement_changed_behind_the_chain_is_reported(
     out = _audit(worked).output
     assert "组织 青法" in out and "浙0682" in out
     assert "组织 溪村" in out and "retired" in out
+
+
+#: Edits behind the chain's back of the record rows, for the fast check against the
+#: reference; (SQLite, PostgreSQL) where the two need their own statement. "Stored
+#: otherwise": the same values in another form SQLite reads back as equal (the fast
+#: check's digests then differ, and the reference way must clear them).
+RECORD_EDITS: dict[str, list[str | tuple[str, str]]] = {
+    "intact": [],
+    "phone": ["UPDATE party SET phone = '13900000000' WHERE name = '李四'"],
+    "party-added": [
+        "INSERT INTO party (dispute_id, role, kind, ordinal, name) "
+        "SELECT dispute_id, 'third_party', 'person', 9, '王五' FROM party WHERE name = '张三'"
+    ],
+    "ordinals-swapped": [
+        "UPDATE party SET ordinal = 1 - ordinal WHERE dispute_id = "
+        "(SELECT min(dispute_id) FROM party)"
+    ],
+    "due": ["UPDATE deadline SET due = '2026-12-31' WHERE kind = 'mediation_period'"],
+    "deadline-deleted": [
+        "DELETE FROM deadline WHERE status <> 'open' AND proceeding_id = "
+        "(SELECT min(proceeding_id) FROM signature)"
+    ],
+    "signature-method": ["UPDATE signature SET method = 'fingerprint' WHERE signer_name = '李四'"],
+    "signature-deleted": ["DELETE FROM signature WHERE signer_name = '李四'"],
+    "signature-inserted": [
+        "INSERT INTO signature (proceeding_id, document_kind, signer_kind, signer_name, method,"
+        " signed_at, recorded_by, recorded_at) SELECT proceeding_id, document_kind, signer_kind,"
+        " '王五', method, signed_at, recorded_by, recorded_at FROM signature"
+        " WHERE signer_name = '张三'"
+    ],
+    "signed-at": [
+        (
+            "UPDATE signature SET signed_at = replace(signed_at, '2026-03-24', '2026-03-23')",
+            "UPDATE signature SET signed_at = signed_at - interval '1 day'",
+        )
+    ],
+    "stored-otherwise": [  # ISO week dates, a 'T' in the time: read back as the same
+        (
+            "UPDATE deadline SET due = '2026-W20-5' WHERE due = '2026-05-15'",
+            "UPDATE deadline SET due = due WHERE due = '2026-05-15'",
+        ),
+        (
+            "UPDATE party SET birth_date = '1949-W52-6' WHERE birth_date = '1949-12-31'",
+            "UPDATE party SET birth_date = birth_date WHERE birth_date = '1949-12-31'",
+        ),
+        (
+            "UPDATE signature SET signed_at = replace(signed_at, ' ', 'T')",
+            "UPDATE signature SET signed_at = signed_at",
+        ),
+    ],
+    "digests-edited": [
+        'UPDATE event SET payload = replace(replace(payload, \'"clocks_sha256":"\', '
+        '\'"clocks_sha256":"0\'), \'"parties_hmac":"\', \'"parties_hmac":"0\') '
+        "WHERE id = (SELECT max(id) FROM event WHERE payload LIKE '%parties_hmac%')"
+    ],
+    "secret": ["UPDATE installation_secret SET secret = '" + "0" * 64 + "'"],
+    "organisation": ["UPDATE organisation SET name = '某某法院' WHERE code = '青法'"],
+}
+
+
+def test_the_fast_record_check_finds_what_the_reference_finds(worked: Cli, db_url: str) -> None:
+    """consistency.check given a full scan's steps (mediation.storage.record_scan) reports
+    what the reference (record_rows, through consistency.check_reference) reports, edit by
+    edit, each rolled back after."""
+    from mediation.storage import audit_scan, consistency, record_scan
+    from mediation.storage.secret import installation_secret
+
+    store = Store(db_url)
+    try:
+        for edit, statements in RECORD_EDITS.items():
+            with store.engine.connect() as conn, conn.begin() as transaction:
+                for sql in statements:
+                    if isinstance(sql, tuple):
+                        sql = sql[store.dialect == "postgresql"]
+                    assert conn.execute(text(sql)).rowcount >= 1, (edit, sql)
+                steps = audit_scan.CaseSteps()
+                audit_scan.scan(conn, steps=steps)
+                fast = sorted(map(str, consistency.check(conn, steps=steps)))
+                assert fast == sorted(map(str, consistency.check_reference(conn))), edit
+                assert fast == sorted(map(str, consistency.check(conn))), edit
+                if edit == "intact":  # every digest matched as stored: no second read
+                    seen = steps.recorded
+                    secret = installation_secret(conn)
+                    parties = {d: digest for d, (_, digest) in seen.parties.items()}
+                    clocks = {p: digest for p, (_, digest) in seen.clocks.items()}
+                    assert parties and record_scan.parties_differing(conn, parties, secret) == []
+                    assert clocks and record_scan.clocks_differing(conn, clocks) == []
+                transaction.rollback()
+            assert (edit in ("intact", "stored-otherwise")) == (not fast), (edit, fast)
+    finally:
+        store.close()
