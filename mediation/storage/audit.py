@@ -53,7 +53,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, text, update
 
 from mediation.domain.clock import UTC
-from mediation.i18n import _
+from mediation.i18n import N_, _
 from mediation.storage._sql import Prepared, driver_error
 from mediation.storage._tables import (
     access_event_table,
@@ -407,8 +407,9 @@ class AuditReport:
 
 
 def _event_where(row: Mapping[str, Any]) -> str:
-    number = row.get("case_number") or f"proceeding {row['proceeding_id']}"
-    return f"event id {row['id']} ({number}, seq {row['seq']}, dispute {row['dispute_id']})"
+    return event_where(
+        row["id"], row.get("case_number"), row["proceeding_id"], row["seq"], row["dispute_id"]
+    )
 
 
 def _events(conn: Connection, order: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
@@ -450,36 +451,36 @@ def verify(conn: Connection, *, limit: int = 1000) -> AuditReport:
             where = _event_where(row)
         else:
             report.access_events += 1
-            where = f"access event id {row['id']} ({row['action']} by {row['actor']})"
+            where = access_where(row["id"], row["action"], row["actor"])
         if row["hash"] is None:
-            add("inserted", where, "not in the chain: written outside mediation")
+            add("inserted", where, _(NOT_IN_CHAIN))
             continue
         if kind == "event":
             digest = event_hash(row, prev_hash=row["prev_hash"] or "")
         else:
             digest = access_hash(row)
         if digest != row["hash"]:
-            add("edited", where, "its content no longer matches its hash")
+            add("edited", where, _(EDITED))
         if row["chain_seq"] is None:
             report.pending += 1  # written, not yet sealed: checked, not folded
             continue
         if seq > expected:
             missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
-            add("deleted", f"chain positions {missing}", f"missing before {where}")
+            add("deleted", positions(missing), _(MISSING_BEFORE).format(where=where))
         expected = seq + 1
         head = fold(head, row["hash"])
     stored = _HEAD(conn, {}).first()
     report.head_seq, report.head_hash = expected - 1, head
     if stored is None:
-        add("deleted", "audit_head", "the chain's head row is missing")
+        add("deleted", _(HEAD_WHERE), _(HEAD_MISSING))
     elif stored.seq > expected - 1:
         add(
             "deleted",
-            f"chain positions {expected}-{stored.seq}",
-            "the newest entries of the chain are missing",
+            positions(f"{expected}-{stored.seq}"),
+            _(NEWEST_MISSING),
         )
     elif stored.seq < expected - 1 or stored.hash != head:
-        add("head", "audit_head", "the head does not match the chain (entries or head rewritten)")
+        add("head", _(HEAD_WHERE), _(HEAD_MISMATCH))
 
     # 2. Each dispute's chain, and each proceeding's event numbers.
     dispute, prev = None, GENESIS
@@ -495,7 +496,7 @@ def verify(conn: Connection, *, limit: int = 1000) -> AuditReport:
             add(
                 "deleted" if row["prev_hash"] != GENESIS else "inserted",
                 _event_where(row),
-                f"does not follow the dispute's previous event (expected link {prev[:12]}…)",
+                _(NOT_LINKED).format(link=prev[:12]),
             )
         pid, n = row["proceeding_id"], row["seq"]
         before = last_seq.get(pid, 0)
@@ -503,7 +504,7 @@ def verify(conn: Connection, *, limit: int = 1000) -> AuditReport:
             add(
                 "deleted" if n > before + 1 else "inserted",
                 _event_where(row),
-                f"event numbers jump from {before} to {n} in this case",
+                _(NUMBERS_JUMP).format(before=before, n=n),
             )
         last_seq[pid] = n
         prev = row["hash"]
@@ -513,3 +514,37 @@ def verify(conn: Connection, *, limit: int = 1000) -> AuditReport:
 def head_row_sql() -> Any:
     """The statement an upgrade runs to create the chain's head."""
     return text("INSERT INTO audit_head (id, seq, hash, updated_at) VALUES (1, 0, :h, :now)")
+
+
+# What verify says of a problem (mediation.storage.audit_scan says the same; English in the
+# catalog). Where: an entry, a range of chain positions, or the head.
+NOT_IN_CHAIN = N_("不在审计链中：不是经本程序写入的")
+EDITED = N_("内容与其哈希不符：写入后被改动")
+MISSING_BEFORE = N_("在 {where} 之前缺失")
+HEAD_MISSING = N_("审计链头记录缺失")
+NEWEST_MISSING = N_("审计链最新的条目缺失")
+HEAD_MISMATCH = N_("链头与审计链不符（条目或链头被改写）")
+NOT_LINKED = N_("没有接在本纠纷的上一事件之后（应链接 {link}…）")
+NUMBERS_JUMP = N_("本案的事件序号从 {before} 跳到 {n}")
+POSITIONS = N_("链位置 {positions}")
+HEAD_WHERE = N_("链头（audit_head）")
+EVENT_WHERE = N_("事件 id {id}（{number}，第 {seq} 号，纠纷 #{dispute}）")
+ACCESS_WHERE = N_("访问记录 id {id}（{actor}：{action}）")
+PROCEEDING = N_("案件 id {id}")
+
+
+def event_where(eid: Any, number: Any, proceeding: Any, seq: Any, dispute: Any) -> str:
+    """Where an event is, as verify names it."""
+    return _(EVENT_WHERE).format(
+        id=eid, number=number or _(PROCEEDING).format(id=proceeding), seq=seq, dispute=dispute
+    )
+
+
+def access_where(aid: Any, action: Any, actor: Any) -> str:
+    """Where an access event is, as verify names it."""
+    return _(ACCESS_WHERE).format(id=aid, action=action, actor=actor)
+
+
+def positions(text: str) -> str:
+    """Chain positions (``3`` or ``5-6``), as verify names them."""
+    return _(POSITIONS).format(positions=text)

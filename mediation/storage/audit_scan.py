@@ -37,6 +37,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select, text
 
+from mediation.i18n import _
+from mediation.storage import audit
 from mediation.storage._cursor import driver_rows
 from mediation.storage._tables import access_event_table, event_table, proceeding_table
 from mediation.storage.audit import (
@@ -188,9 +190,7 @@ class _Scan:
         number = self.conn.execute(
             select(proceeding_table.c.case_number).where(proceeding_table.c.id == proceeding)
         ).scalar()
-        return (
-            f"event id {eid} ({number or f'proceeding {proceeding}'}, seq {seq}, dispute {dispute})"
-        )
+        return audit.event_where(eid, number, proceeding, seq, dispute)
 
     def event_edited(self, row: tuple[Any, ...]) -> bool:
         """Whether the event's content no longer matches its hash, the reference way."""
@@ -259,7 +259,22 @@ class _Scan:
             hashed = row[-1]
             if len(row) == 14:
                 events += 1
-                _, eid, dispute, case, n, trigger, source, dest, actor, _, payload, _, prev, _ = row
+                (
+                    _pos,
+                    eid,
+                    dispute,
+                    case,
+                    n,
+                    trigger,
+                    source,
+                    dest,
+                    actor,
+                    _at,
+                    payload,
+                    _ip,
+                    prev,
+                    _hash,
+                ) = row
                 if steps is not None:  # each case's steps, in number order
                     edges.add((cases.get(case, no_case)[0], trigger, source, dest))
                     if type(n) is not int:
@@ -285,14 +300,14 @@ class _Scan:
                     if trigger == "record_signature":
                         signatures.append((case, actor, payload))
                 if hashed is None:
-                    add("inserted", self._where(row), "not in the chain: written outside mediation")
+                    add("inserted", self._where(row), _(audit.NOT_IN_CHAIN))
                     continue
                 try:
                     same = sha256(event_body(row, stored)).hexdigest()
                 except (ValueError, TypeError):
                     same = None
                 if same != hashed and self.event_edited(row):
-                    add("edited", self._where(row), "its content no longer matches its hash")
+                    add("edited", self._where(row), _(audit.EDITED))
                 if full:
                     last_id, link = links.get(dispute, first_link)
                     key = (dispute, case)
@@ -306,21 +321,25 @@ class _Scan:
             else:
                 access += 1
                 if hashed is None:
-                    add("inserted", self._where(row), "not in the chain: written outside mediation")
+                    add("inserted", self._where(row), _(audit.NOT_IN_CHAIN))
                     continue
                 try:
                     same = sha256(access_body(row, stored)).hexdigest()
                 except (ValueError, TypeError):
                     same = None
                 if same != hashed and self.access_edited(row):
-                    add("edited", self._where(row), "its content no longer matches its hash")
+                    add("edited", self._where(row), _(audit.EDITED))
             seq = row[0]
             if seq is None:
                 pending_count += 1
                 continue
             if seq > expected:
                 missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
-                add("deleted", f"chain positions {missing}", f"missing before {self._where(row)}")
+                add(
+                    "deleted",
+                    audit.positions(missing),
+                    _(audit.MISSING_BEFORE).format(where=self._where(row)),
+                )
             expected = seq + 1
             head = sha256(f"{head}{hashed}".encode()).hexdigest()
         report.entries += events + access
@@ -347,7 +366,7 @@ class _Scan:
     def _where(self, row: tuple[Any, ...]) -> str:
         if len(row) == 14:
             return self.event_where(row[1], row[3], row[4], row[2])
-        return f"access event id {row[1]} ({row[2]} by {row[3]})"
+        return audit.access_where(row[1], row[2], row[3])
 
     def compare_head(self, seq: int, head: str) -> None:
         report = self.report
@@ -357,28 +376,28 @@ class _Scan:
         if since is not None and stored is not None and stored.seq < since:
             self.add(
                 "deleted",
-                f"chain positions {stored.seq + 1}-{since}",
+                audit.positions(f"{stored.seq + 1}-{since}"),
                 f"全库链只有 {stored.seq} 条，比检查点（#{since}）时还短：记录被删除或链被改写",
             )
         elif since is not None and stored is not None and stored.seq == seq and stored.hash != head:
             self.add(
                 "head",
-                "audit_head",
+                _(audit.HEAD_WHERE),
                 f"链头不是从检查点（#{since}）的链头延续下来的：检查点及之前的记录或链头被改写",
             )
         elif stored is None:
-            self.add("deleted", "audit_head", "the chain's head row is missing")
+            self.add("deleted", _(audit.HEAD_WHERE), _(audit.HEAD_MISSING))
         elif stored.seq > seq:
             self.add(
                 "deleted",
-                f"chain positions {seq + 1}-{stored.seq}",
-                "the newest entries of the chain are missing",
+                audit.positions(f"{seq + 1}-{stored.seq}"),
+                _(audit.NEWEST_MISSING),
             )
         elif stored.seq < seq or stored.hash != head:
             self.add(
                 "head",
-                "audit_head",
-                "the head does not match the chain (entries or head rewritten)",
+                _(audit.HEAD_WHERE),
+                _(audit.HEAD_MISMATCH),
             )
 
     # -- each dispute's chain ---------------------------------------------------------------
@@ -440,13 +459,13 @@ class _Scan:
                 self.add(
                     "deleted" if prev_hash != GENESIS else "inserted",
                     where,
-                    f"does not follow the dispute's previous event (expected link {link[:12]}…)",
+                    _(audit.NOT_LINKED).format(link=link[:12]),
                 )
             if n != before + 1:
                 self.add(
                     "deleted" if n > before + 1 else "inserted",
                     where,
-                    f"event numbers jump from {before} to {n} in this case",
+                    _(audit.NUMBERS_JUMP).format(before=before, n=n),
                 )
 
 
@@ -466,7 +485,7 @@ def scan(
     if after is not None and position > 0 and not check.positioned(position):
         check.add(
             "deleted",
-            f"chain position {position}",
+            audit.positions(str(position)),
             "检查点时链上的最后一条记录已不在库中",
         )
     check.chain(position, head)

@@ -4,6 +4,7 @@ locale, through the gettext catalog (mediation/locale), which must match the sou
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -220,4 +221,63 @@ def test_no_english_error_message() -> None:
             text = "".join(str(p.value) for p in parts if isinstance(p, ast.Constant))
             if re.search(r"[A-Za-z]{4}", text) and not re.search(r"[\u4e00-\u9fff]", text):
                 found.append((path.relative_to(ROOT).as_posix(), node.lineno, text))
+    assert found == []
+
+
+#: Calls whose problem and fix texts a user reads: an input file's or a command line's
+#: problems (field, problem, fix), an import row's (row, field, problem, fix), a document's
+#: missing particulars (field, problem, fix) and a key file's refusal (problem, fix).
+#: A command's or an option's name, as a ``source=`` names it ("case list", "-o/--output").
+_COMMAND = re.compile(r"-[-a-z/]+|[a-z][a-z-]*(?: [a-z-]+)?")
+_PROBLEMS = {"FieldProblem": 1, "RowProblem": 2, "add": 1, "text": 1, "refuse": 0}
+
+
+def _english(node: object) -> str | None:
+    """The literal text of ``node`` (a string or an f-string) when it is English only."""
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        text = node.value
+    elif isinstance(node, ast.JoinedStr):
+        text = "".join(str(p.value) for p in node.values if isinstance(p, ast.Constant))
+    else:
+        return None
+    if re.search(r"[A-Za-z]{4}", text) and not re.search(r"[\u4e00-\u9fff]", text):
+        return text
+    return None
+
+
+def test_no_english_fix_or_hint() -> None:
+    """Every problem, fix and hint a user reads is Chinese (English through the catalog):
+    the texts given to FieldProblem / RowProblem / a document's missing particulars, every
+    ``fix = ...`` and every ``hint=...``, and the ``source=`` an error names."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "mediation").rglob("*.py")):
+        if "migrations" in path.parts or path.name == "_tablegen.py":
+            continue
+        where = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            texts: list[object] = []
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+                if name in _PROBLEMS:
+                    texts += node.args[_PROBLEMS[name] :]
+                texts += [k.value for k in node.keywords if k.arg == "hint"]
+                texts += [
+                    k.value
+                    for k in node.keywords
+                    if k.arg == "source" and not _COMMAND.fullmatch(_english(k.value) or "")
+                ]
+            elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id in ("fix", "hint") for t in node.targets
+            ):
+                value = node.value
+                texts += [value.body, value.orelse] if isinstance(value, ast.IfExp) else [value]
+            for text in texts:
+                english = _english(text)
+                if english is not None:
+                    found.append((where, getattr(text, "lineno", 0), english))
     assert found == []

@@ -79,10 +79,10 @@ def test_an_edited_event_is_found(store: Store, runner: CliRunner, db_url: str) 
     tamper(store, "UPDATE event SET actor = 'someone-else' WHERE chain_seq = 3")
     report = verify(store)
     assert [p.kind for p in report.problems] == ["edited"]
-    assert "seq 2" in report.problems[0].where  # the first case's second event
+    assert "第 2 号" in report.problems[0].where  # the first case's second event
     code, out = cli_verify(runner, db_url)
     assert code == 10
-    assert "[edited] event id" in out and "（2026）桥头人调字第1号" in out
+    assert "[edited] 事件 id" in out and "（2026）桥头人调字第1号" in out
 
 
 def test_a_deleted_event_is_found(store: Store) -> None:
@@ -91,14 +91,14 @@ def test_a_deleted_event_is_found(store: Store) -> None:
     kinds = {p.kind for p in verify(store).problems}
     assert "deleted" in kinds
     wheres = " ".join(p.where for p in verify(store).problems)
-    assert "chain positions 3" in wheres
+    assert "链位置 3" in wheres
 
 
 def test_the_newest_events_deleted_show_at_the_head(store: Store) -> None:
     _walk(store)
     tamper(store, "DELETE FROM event WHERE chain_seq >= 5")
     problems = verify(store).problems
-    assert [(p.kind, p.where) for p in problems] == [("deleted", "chain positions 5-6")]
+    assert [(p.kind, p.where) for p in problems] == [("deleted", "链位置 5-6")]
 
 
 def test_an_inserted_event_is_found(store: Store) -> None:
@@ -112,7 +112,7 @@ def test_an_inserted_event_is_found(store: Store) -> None:
     )
     problems = verify(store).problems
     assert [p.kind for p in problems] == ["inserted"]
-    assert "written outside mediation" in problems[0].detail
+    assert "不是经本程序写入的" in problems[0].detail
 
 
 def test_a_rewritten_hash_breaks_the_next_link(store: Store) -> None:
@@ -140,7 +140,7 @@ def test_an_edited_access_event_is_found(store: Store) -> None:
     tamper(store, "UPDATE access_event SET subject = 'root'")
     problems = verify(store).problems
     assert [p.kind for p in problems] == ["edited"]
-    assert "access event" in problems[0].where
+    assert "访问记录" in problems[0].where
 
 
 def test_events_written_before_the_chains_are_chained_by_the_upgrade(tmp_path) -> None:
@@ -213,7 +213,7 @@ def test_a_row_edited_with_the_sqlite3_shell_is_caught(tmp_path, runner: CliRunn
     report = json.loads(out.stdout)
     assert report["ok"] is False
     assert [p["kind"] for p in report["problems"]] == ["edited"]
-    assert "seq 2" in report["problems"][0]["where"]
+    assert "第 2 号" in report["problems"][0]["where"]
 
 
 def test_verify_sees_one_moment_while_others_write(store: Store, db_url: str) -> None:

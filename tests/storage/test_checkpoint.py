@@ -160,7 +160,7 @@ def test_edits_after_the_checkpoint_are_reported_with_their_case(
         )
     result = _since(store, runner, path)
     assert result.exit_code == ExitCode.TAMPERED, result.output
-    assert "[edited]" in result.output and "its content no longer matches its hash" in result.output
+    assert "[edited]" in result.output and "内容与其哈希不符" in result.output
     assert "（2026）桥头人调字第2号" in result.output
     assert "按事件重放应为 accepted" in result.output
 
