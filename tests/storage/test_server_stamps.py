@@ -238,6 +238,22 @@ def _rechain(conn: Any) -> None:
     conn.execute(text("UPDATE audit_head SET seq = :s, hash = :h"), {"s": len(entries), "h": head})
 
 
+@pytest.mark.parametrize("table", ["event", "access_event"])
+def test_a_hash_cleared_and_set_again_keeps_the_first_mac(centre: Centre, table: str) -> None:
+    """The service may set a hash the program left empty (an access event's, just after
+    its insert) and have it vouched for; clearing a hash and setting another in a second
+    statement must not pass for that: the MAC stays the first one, which no longer
+    matches."""
+    c = centre
+    c.open_as_service()
+    entry = _rows(c.db.owner_url, f"SELECT max(id) FROM {table}")[0][0]
+    _rows(c.db.app_url, f"UPDATE {table} SET hash = NULL WHERE id = :i", i=entry)
+    _rows(c.db.app_url, f"UPDATE {table} SET hash = :h WHERE id = :i", h="f" * 64, i=entry)
+    out = c.verify()
+    assert out.exit_code == ExitCode.TAMPERED, out.output
+    assert any(p.startswith("[mac] ") and f"id {entry}" in p for p in _problems(out)), out.stdout
+
+
 def test_the_key_is_the_owners_alone(centre: Centre) -> None:
     """(c) Neither the application role nor a person's group may read the key; a later
     grant shows no row (row-level security), and ``db grants`` revokes it again."""

@@ -107,12 +107,22 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = {path} AS $fn$
 DECLARE
     k record;
 BEGIN
+    SELECT inner_pad, outer_pad INTO k FROM audit_mac_key WHERE id = 1;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '数据库的审计密钥（audit_mac_key）缺失：请表的所有者从备份恢复'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
     IF TG_OP = 'UPDATE' THEN
-        -- The stamps never change; the MAC is given again only when the hash is first set.
+        -- The stamps never change; the MAC is given again only when the hash is first set:
+        -- the MAC on record is the one given at insert, over no hash. (Clearing a hash and
+        -- setting another keeps the MAC of the first, which then no longer matches.)
         NEW.recorded_at := OLD.recorded_at;
         NEW.recorded_by := OLD.recorded_by;
         NEW.recorded_by_owner := OLD.recorded_by_owner;
-        IF OLD.hash IS NOT NULL OR NEW.hash IS NULL OR NEW.id IS DISTINCT FROM OLD.id THEN
+        IF OLD.hash IS NOT NULL OR NEW.hash IS NULL OR NEW.id IS DISTINCT FROM OLD.id
+           OR OLD.db_mac IS DISTINCT FROM mediation_audit_mac(k.inner_pad, k.outer_pad,
+               TG_TABLE_NAME, OLD.id, NULL, OLD.recorded_at, OLD.recorded_by,
+               OLD.recorded_by_owner) THEN
             NEW.db_mac := OLD.db_mac;
             RETURN NEW;
         END IF;
@@ -123,11 +133,6 @@ BEGIN
             pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID),
                         'MEMBER')
             OR (SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false);
-    END IF;
-    SELECT inner_pad, outer_pad INTO k FROM audit_mac_key WHERE id = 1;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '数据库的审计密钥（audit_mac_key）缺失：请表的所有者从备份恢复'
-            USING ERRCODE = 'object_not_in_prerequisite_state';
     END IF;
     NEW.db_mac := mediation_audit_mac(k.inner_pad, k.outer_pad, TG_TABLE_NAME, NEW.id,
         NEW.hash, NEW.recorded_at, NEW.recorded_by, NEW.recorded_by_owner);
