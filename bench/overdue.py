@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import random
 import sqlite3
@@ -123,8 +124,9 @@ def build(path: Path, n: int, seed: int = 1) -> None:
         db.executemany(
             "INSERT INTO proceeding (id, dispute_id, flow, state, organisation_id, level,"
             " case_year, case_serial, case_number, application_mode, mediator, mediators, facts,"
-            " opened_at, closed_at, updated_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            procs,
+            " opened_at, closed_at, updated_at, version, case_word)"
+            f" VALUES ({','.join('?' * 18)})",
+            [(*p, _case_word(p[2])) for p in procs],
         )
         db.executemany(
             "INSERT INTO deadline (proceeding_id, kind, label, period, legal_basis, duty,"
@@ -205,6 +207,14 @@ def baseline(path: Path, out: io.StringIO) -> int:
         count += 1
     db.close()
     return count
+
+
+@functools.cache
+def _case_word(flow: str) -> str:
+    """The register a case of ``flow`` is numbered in (revision 0018: 人调, 民诉前调 ...)."""
+    from mediation.workflows import get_flow
+
+    return get_flow(flow).case_word
 
 
 def main() -> None:

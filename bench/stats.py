@@ -21,6 +21,7 @@ The last line is ``seconds=<x>`` (target <= 5).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -319,9 +320,9 @@ def build(path: Path, n: int, seed: int = 1) -> dict[str, int]:
         db.executemany(
             "INSERT INTO proceeding (id, dispute_id, parent_id, flow, state, organisation_id,"
             " level, case_year, case_serial, case_number, application_mode, mediator, mediators,"
-            " facts, outcome, opened_at, closed_at, updated_at, version)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            procs,
+            " facts, outcome, opened_at, closed_at, updated_at, version, case_word)"
+            f" VALUES ({','.join('?' * 20)})",
+            [(*p, _case_word(p[3])) for p in procs],
         )
         db.executemany(
             "INSERT INTO deadline (proceeding_id, kind, label, period, legal_basis, duty,"
@@ -373,6 +374,14 @@ def _kept(path: Path, n: int) -> dict[str, int] | None:
         return None
     expected: dict[str, int] = meta["expected"]
     return expected
+
+
+@functools.cache
+def _case_word(flow: str) -> str:
+    """The register a case of ``flow`` is numbered in (revision 0018: 人调, 民诉前调 ...)."""
+    from mediation.workflows import get_flow
+
+    return get_flow(flow).case_word
 
 
 def main() -> None:

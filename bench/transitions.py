@@ -129,14 +129,14 @@ def run_baseline(path: Path, n: int, first: int = 0) -> float:
                 ),
             )
         (serial,) = db.execute(
-            "INSERT INTO case_counter (organisation_id, year, last) VALUES (1, 2026, 1)"
-            " ON CONFLICT (organisation_id, year) DO UPDATE SET last = case_counter.last + 1"
+            "INSERT INTO case_counter (organisation_id, year, word, last) VALUES (1, 2026, '人调', 1)"
+            " ON CONFLICT (organisation_id, year, word) DO UPDATE SET last = case_counter.last + 1"
             " RETURNING last"
         ).fetchone()
         (pid,) = db.execute(
             "INSERT INTO proceeding (dispute_id, flow, state, organisation_id, level, case_year,"
-            " case_serial, case_number, application_mode, mediators, facts, opened_at,"
-            " updated_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+            " case_word, case_serial, case_number, application_mode, mediators, facts,"
+            " opened_at, updated_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
             (
                 did,
                 "peoples",
@@ -144,6 +144,7 @@ def run_baseline(path: Path, n: int, first: int = 0) -> float:
                 1,
                 "township",
                 2026,
+                "人调",
                 serial,
                 f"（2026）CG人调字第{serial}号-b",
                 "written",
