@@ -41,6 +41,7 @@ from mediation.i18n import _
 from mediation.storage import audit
 from mediation.storage._cursor import driver_rows
 from mediation.storage._tables import access_event_table, event_table, proceeding_table
+from mediation.storage._types import dumps
 from mediation.storage.audit import (
     GENESIS,
     AuditReport,
@@ -111,6 +112,20 @@ def access_body(row: tuple[Any, ...], stored: bool = False) -> bytes:
         f'access\n{{"action":{_enc(action)},"actor":{_enc(actor)},"detail":{detail},'
         f'"id":{aid},"occurred_at":{_enc(ts)},"subject":{_enc(subject)}}}'
     ).encode()
+
+
+def _canonical(stored: Any) -> bool:
+    """Whether a stored JSON column is the text the program writes (``dumps``: one
+    encoding, keys sorted and unique). The hash covers the *decoded* value, so another
+    text of it (a key given twice, other separators, bytes) would still hash right while
+    readers that look for a digest in the text (``record_rows``, the scan) read another
+    value: such a text is an edit."""
+    if type(stored) is not str:
+        return False
+    try:
+        return dumps(json.loads(stored)) == stored
+    except (ValueError, RecursionError):
+        return False
 
 
 def _merged(events: Iterator[Any], access: Iterator[Any]) -> Iterator[Any]:
@@ -193,18 +208,23 @@ class _Scan:
         return audit.event_where(eid, number, proceeding, seq, dispute)
 
     def event_edited(self, row: tuple[Any, ...]) -> bool:
-        """Whether the event's content no longer matches its hash, the reference way."""
+        """Whether the event's content no longer matches its hash, the reference way, or
+        its payload is not stored as the program writes it (see :func:`_canonical`)."""
         found = self.conn.execute(select(event_table).where(event_table.c.id == row[1])).first()
         if found is None:  # gone since the scan read it: cannot be, in one snapshot
             return True
         values = dict(found._mapping)
-        return event_hash(values, prev_hash=values["prev_hash"] or "") != row[-1]
+        return event_hash(values, prev_hash=values["prev_hash"] or "") != row[-1] or not (
+            _canonical(row[10])
+        )
 
     def access_edited(self, row: tuple[Any, ...]) -> bool:
         found = self.conn.execute(
             select(access_event_table).where(access_event_table.c.id == row[1])
         ).first()
-        return found is None or access_hash(dict(found._mapping)) != row[-1]
+        return (
+            found is None or access_hash(dict(found._mapping)) != row[-1] or not _canonical(row[5])
+        )
 
     # -- the database-wide chain ------------------------------------------------------------
 

@@ -156,14 +156,15 @@ def _latest(
     conn: Connection, key: str, by: str, after: int | None, triggers: tuple[str, ...] = ()
 ) -> dict[int, str]:
     """``by`` (dispute_id or proceeding_id) → the value of ``key`` in the payload of its
-    latest event carrying it (of ``triggers``, when given). The payload is canonical JSON
-    (:func:`mediation.storage._types.dumps`): the hex digest is read where its key is, not
-    decoded; an edited payload is the chains' finding."""
+    latest event carrying it (of ``triggers``, when given). The payload is decoded, as the
+    hash covers it: a text giving the key twice, or written with other separators, is
+    read as the program reads it (the last of two keys), whatever a search of the text
+    would find first; such a text is also the chains' finding (``audit_scan._canonical``)."""
     scope = _touched(after, by, by)
     only = ""
     if triggers:
         only = f" AND {_trigger(conn, after)} IN ({', '.join(repr(t) for t in triggers)})"
-    mark = f'"{key}":"'
+    mark = f'"{key}"'
     rows = conn.execute(
         text(
             f"SELECT {by}, id, payload FROM event "
@@ -173,9 +174,12 @@ def _latest(
     )
     found: dict[int, str] = {}
     for owner, _id, payload in rows:
-        at = payload.find(mark)
-        if at >= 0:
-            found[owner] = payload[at + len(mark) : payload.find('"', at + len(mark))]
+        try:
+            value = json.loads(payload).get(key)
+        except (ValueError, TypeError, AttributeError, RecursionError):
+            continue  # not a JSON object: the chains report the event
+        if isinstance(value, str):
+            found[owner] = value
     return found
 
 

@@ -88,6 +88,14 @@ def test_the_fast_verification_finds_what_the_reference_finds(edit: str, store: 
         reference = audit.verify(conn)
         steps = audit_scan.CaseSteps()
         fast = audit_scan.scan(conn, steps=steps)
+        if edit == "payload-same-value-other-spacing":
+            # The reference hashes the decoded value, which is unchanged; the scan also
+            # holds the text to the one the program writes, since readers that search the
+            # text for a digest would read another one (test_record_proves_itself).
+            assert reference.ok and [(p.kind, p.where.split("（")[0]) for p in fast.problems] == [
+                ("edited", "事件 id 3")
+            ]
+            fast = reference
         assert fast.as_dict() == reference.as_dict()
         # each case's steps and state from what the scan saw, and asked of the database
         state = sorted(map(str, consistency.check(conn, steps=steps)))

@@ -4,6 +4,7 @@ reported by ``audit verify`` (exit 10) with the case or user it concerns."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from mediation import Mediation
 from mediation.cli import app
 from mediation.domain import intake
 from mediation.domain.clock import FixedClock
-from mediation.errors import PermissionDenied
+from mediation.errors import ExitCode, PermissionDenied
 from mediation.storage import audit
 from mediation.storage._tables import app_user_table, proceeding_table
 from mediation.storage.store import Store
@@ -385,3 +386,57 @@ def test_the_fast_record_check_finds_what_the_reference_finds(worked: Cli, db_ur
             assert (edit in ("intact", "stored-otherwise")) == (not fast), (edit, fast)
     finally:
         store.close()
+
+
+def _amendment(db_url: str) -> tuple[int, int, str]:
+    store = Store(db_url)
+    try:
+        with store.engine.connect() as conn:
+            eid, did, payload = conn.execute(
+                text("SELECT id, dispute_id, payload FROM event WHERE trigger = 'amend_party'")
+            ).one()
+    finally:
+        store.close()
+    return eid, did, payload
+
+
+def test_a_digest_given_twice_in_a_payload_is_an_edit(worked: Cli, db_url: str) -> None:
+    """The hash covers the decoded payload, where a key given twice counts once (the last):
+    so '{"parties_hmac":"<forged>", ...the original...}' still hashes right. With the
+    parties changed and the forged digest computed for them (the installation secret
+    read), a search of the text for the digest found the forged one and verify passed."""
+    from mediation.storage import record_rows
+
+    eid, did, payload = _amendment(db_url)
+    store = Store(db_url)
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE party SET phone = '13500000000' WHERE name = '李四' AND dispute_id = :d"
+                ),
+                {"d": did},
+            )
+            forged = record_rows.dispute_parties_digest(conn, did)
+            conn.execute(
+                text("UPDATE event SET payload = :p WHERE id = :i"),
+                {"p": f'{{"parties_hmac":"{forged}",' + payload[1:], "i": eid},
+            )
+    finally:
+        store.close()
+    out = _audit(worked)
+    assert out.exit_code == ExitCode.TAMPERED, out.output
+    assert "[edited]" in out.output
+
+
+def test_a_payload_rewritten_in_another_json_form_is_an_edit(worked: Cli, db_url: str) -> None:
+    """The same value written with other separators hashes right the reference way but
+    hid the amendment's digest from a search of the text: reverting the amendment then
+    passed."""
+    eid, _dispute, payload = _amendment(db_url)
+    loose = json.dumps(json.loads(payload), ensure_ascii=False, separators=(", ", ": "))
+    _tamper(db_url, "UPDATE event SET payload = :p WHERE id = :i", p=loose, i=eid)
+    _tamper(db_url, "UPDATE party SET phone = '13987654321' WHERE name = '李四'")
+    out = _audit(worked)
+    assert out.exit_code == ExitCode.TAMPERED, out.output
+    assert "[edited]" in out.output
