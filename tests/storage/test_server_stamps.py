@@ -200,7 +200,7 @@ def test_a_rewritten_history_with_the_chain_recomputed_is_reported(centre: Centr
         with engine.begin() as conn:
             with pytest.raises(DBAPIError, match="permission denied"), conn.begin_nested():
                 conn.execute(text(f"SELECT * FROM {stamps.KEY_TABLE}"))
-            conn.execute(text('UPDATE event SET payload = \'{"reason": "改过"}\' WHERE seq = 2'))
+            conn.execute(text('UPDATE event SET payload = \'{"reason":"改过"}\' WHERE seq = 2'))
             _rechain(conn)
     finally:
         engine.dispose()
@@ -369,3 +369,63 @@ def test_an_untouched_database_verifies_after_the_upgrade_from_0019(
     assert out.exit_code == ExitCode.TAMPERED, out.output
     (problem,) = _problems(out)
     assert problem.startswith("[mac] ") and "（event id 1）" in problem, problem
+
+
+def test_a_chain_position_is_given_by_the_seal_alone(centre: Centre) -> None:
+    """The service may not write an entry already positioned (``verify --since`` looks only
+    after the checkpoint's position: an entry at -1 escaped it), nor move one."""
+    c = centre
+    c.open_as_service()
+    anchor = c.tmp / "anchor.json"
+    assert c.run("audit", "checkpoint", "-o", str(anchor)).exit_code == 0
+    app, owner = c.db.app_url, c.db.owner_url
+    with pytest.raises(DBAPIError, match="审计链位置"):
+        _rows(app, "UPDATE event SET chain_seq = -1 WHERE id = (SELECT max(id) FROM event)")
+    aid = _rows(
+        app,
+        "INSERT INTO access_event (action, actor, subject, detail, occurred_at, chain_seq) "
+        "VALUES ('case_show', 'm', '1', '{}', now() - interval '2 days', -1) RETURNING id",
+    )[0][0]
+    assert _rows(owner, "SELECT chain_seq FROM access_event WHERE id = :i", i=aid) == [(None,)]
+    out = c.verify("--since", str(anchor))
+    assert out.exit_code == ExitCode.TAMPERED, out.output
+    assert any(p.startswith("[backdated]") for p in _problems(out)), out.stdout
+
+
+def test_the_stamping_function_serves_only_its_two_tables(centre: Centre) -> None:
+    """Attached to a table of the caller's own (a temporary ``event``), the owner's
+    function would give a MAC of the caller's choosing, marked as the owner's."""
+    c = centre
+    schema = c.db.schema
+    engine = create_engine(c.db.app_url)
+    try:
+        with engine.begin() as conn, pytest.raises(DBAPIError, match="permission denied"):
+            conn.execute(text("CREATE TEMP TABLE event (id int, hash text, chain_seq int)"))
+            conn.execute(
+                text(
+                    "CREATE TRIGGER t BEFORE INSERT ON pg_temp.event FOR EACH ROW "
+                    f'EXECUTE FUNCTION "{schema}".mediation_stamp_entry()'
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+def test_no_schema_function_stands_in_for_a_builtin(centre: Centre) -> None:
+    """The owner's functions look in pg_catalog first: a ``sha256`` made in the schema by
+    a login that was given CREATE there is never run as the owner (it saw the key)."""
+    c = centre
+    schema, login = c.db.schema, _app_login(c)
+    _rows(c.db.owner_url, f'GRANT CREATE ON SCHEMA "{schema}" TO "{login}"')
+    _rows(
+        c.db.app_url,
+        f'CREATE FUNCTION "{schema}".sha256(b bytea) RETURNS bytea LANGUAGE plpgsql AS $$ '
+        "BEGIN CREATE TABLE IF NOT EXISTS public.leaked (pad bytea); "
+        "INSERT INTO public.leaked VALUES (b); RETURN pg_catalog.sha256(b); END $$",
+    )
+    _rows(
+        c.db.app_url,
+        "INSERT INTO access_event (action, actor, subject, detail, occurred_at) "
+        "VALUES ('case_show', 'm', '1', '{}', now())",
+    )
+    assert _rows(c.db.owner_url, "SELECT to_regclass('public.leaked')") == [(None,)]

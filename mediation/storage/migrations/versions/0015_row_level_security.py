@@ -221,7 +221,8 @@ def upgrade() -> None:
     if bind.dialect.name != "postgresql":
         return
     schema = bind.exec_driver_sql("SELECT current_schema()").scalar_one()
-    path = f"{_quote(schema)}, pg_catalog, pg_temp"
+    # pg_catalog first: nothing in the schema may stand in for a built-in function.
+    path = f"pg_catalog, {_quote(schema)}, pg_temp"
     bind.exec_driver_sql(_FUNCTIONS.format(path=path).replace("%", "%%"))  # no parameters
     for table, (read, add, using, check) in _POLICIES.items():
         bind.exec_driver_sql(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")

@@ -106,11 +106,35 @@ CREATE FUNCTION mediation_stamp_entry() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = {path} AS $fn$
 DECLARE
     k record;
+    owner boolean;
 BEGIN
+    -- Only the two tables' own triggers: attached to a table of a caller's own (a
+    -- temporary "event", say) it would MAC what the caller chose, as the owner's.
+    IF TG_RELID NOT IN ('event'::regclass, 'access_event'::regclass) THEN
+        RAISE EXCEPTION 'mediation_stamp_entry 只用于 event 和 access_event 表'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
     SELECT inner_pad, outer_pad INTO k FROM audit_mac_key WHERE id = 1;
     IF NOT FOUND THEN
         RAISE EXCEPTION '数据库的审计密钥（audit_mac_key）缺失：请表的所有者从备份恢复'
             USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    owner := coalesce(
+        pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID), 'MEMBER')
+        OR (SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false);
+    -- A chain position is given once, by the seal (mediation_seal, run as the owner for
+    -- any login), after the head: a login other than the owner cannot write an entry
+    -- already positioned, move one, or place one at or before the head (where `audit
+    -- verify --since` a checkpoint would not look).
+    IF NOT owner THEN
+        IF TG_OP = 'INSERT' THEN
+            NEW.chain_seq := NULL;
+        ELSIF NEW.chain_seq IS DISTINCT FROM OLD.chain_seq
+              AND (OLD.chain_seq IS NOT NULL OR NEW.chain_seq IS NULL
+                   OR NEW.chain_seq <= (SELECT seq FROM audit_head WHERE id = 1)) THEN
+            RAISE EXCEPTION '审计链位置只能由封存（mediation_seal）在链头之后给出一次'
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
     END IF;
     IF TG_OP = 'UPDATE' THEN
         -- The stamps never change; the MAC is given again only when the hash is first set:
@@ -129,10 +153,7 @@ BEGIN
     ELSE
         NEW.recorded_at := clock_timestamp();
         NEW.recorded_by := session_user::text;
-        NEW.recorded_by_owner := coalesce(
-            pg_has_role(session_user, (SELECT relowner FROM pg_class WHERE oid = TG_RELID),
-                        'MEMBER')
-            OR (SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false);
+        NEW.recorded_by_owner := owner;
     END IF;
     NEW.db_mac := mediation_audit_mac(k.inner_pad, k.outer_pad, TG_TABLE_NAME, NEW.id,
         NEW.hash, NEW.recorded_at, NEW.recorded_by, NEW.recorded_by_owner);
@@ -179,7 +200,8 @@ $fn$;
 
 _TRIGGER = """
 CREATE TRIGGER mediation_stamp BEFORE INSERT
-    OR UPDATE OF id, hash, recorded_at, recorded_by, recorded_by_owner, db_mac ON {table}
+    OR UPDATE OF id, hash, chain_seq, recorded_at, recorded_by, recorded_by_owner, db_mac
+    ON {table}
 FOR EACH ROW EXECUTE FUNCTION mediation_stamp_entry()
 """
 
@@ -201,10 +223,13 @@ def upgrade() -> None:
     if bind.dialect.name != "postgresql":
         return
     schema = bind.exec_driver_sql("SELECT current_schema()").scalar_one()
-    path = f"{_quote(schema)}, pg_catalog, pg_temp"
+    # pg_catalog first: nothing in the schema may stand in for a built-in (sha256 ...).
+    path = f"pg_catalog, {_quote(schema)}, pg_temp"
     # No parameters: a percent sign would be taken for one.
     bind.exec_driver_sql(_KEY.replace("%", "%%"))
     bind.exec_driver_sql(_FUNCTIONS.format(path=path).replace("%", "%%"))
+    # Its triggers fire whoever writes; nobody else may attach it to a table.
+    bind.exec_driver_sql("REVOKE EXECUTE ON FUNCTION mediation_stamp_entry() FROM PUBLIC")
     for table in _STAMPED:
         bind.exec_driver_sql(
             f"ALTER TABLE {table} ADD COLUMN recorded_at timestamptz, "
