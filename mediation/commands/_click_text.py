@@ -175,32 +175,43 @@ class _WideTextWrapper(_textwrap.TextWrapper):
             if whole or _width(chunk) == len(chunk):
                 chunks.append(chunk)
                 continue
-            run = ""  # narrow characters between wide ones stay together
+            run = ""  # narrow characters between wide ones stay together (HH:MM, 1.5)
             for char in chunk:
-                if _width(char) == 1 and char not in _NO_LINE_START:
+                if _width(char) == 1 and (run or char not in _NO_LINE_START):
                     run += char
                     continue
                 if run:
-                    chunks.append(run)
+                    self._add(chunks, run)
                     run = ""
                 if chunks and (char in _NO_LINE_START or chunks[-1][-1] in _NO_LINE_END):
                     chunks[-1] += char
                 else:
                     chunks.append(char)
             if run:
-                chunks.append(run)
+                self._add(chunks, run)
         return chunks
+
+    @staticmethod
+    def _add(chunks: list[str], run: str) -> None:
+        """A run of narrow characters, kept with an opening bracket before it."""
+        if chunks and chunks[-1][-1] in _NO_LINE_END:
+            chunks[-1] += run
+        else:
+            chunks.append(run)
 
     def _handle_long_word(
         self, reversed_chunks: list[str], cur_line: list[str], cur_len: int, width: int
     ) -> None:
-        space_left = max(width - cur_len, 1)
+        space_left = width - cur_len
         last = reversed_chunks[-1]
-        cut = 1
+        cut = 0
         while cut < len(last) and _width(last[: cut + 1]) <= space_left:
             cut += 1
-        cur_line.append(last[:cut])
-        reversed_chunks[-1] = last[cut:]
+        if cut == 0 and not cur_line:  # a character wider than the whole line
+            cut = 1
+        if cut:  # else the line is full: the word starts the next one
+            cur_line.append(last[:cut])
+            reversed_chunks[-1] = last[cut:]
 
     def _wrap_chunks(self, chunks: list[str]) -> list[str]:
         lines: list[str] = []

@@ -52,3 +52,24 @@ def test_dates_are_not_cut_at_their_hyphens(runner: CliRunner) -> None:
     lines = result.output.splitlines()
     assert not any(line.rstrip().endswith(("YYYY-", "YYYY-MM-")) for line in lines)
     assert max(_width(line) for line in lines) <= 80
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    from mediation.commands import _click_text
+
+    return _click_text._WideTextWrapper(width).wrap(text)
+
+
+def test_the_wrapper_never_overflows_a_full_line() -> None:
+    for width in range(6, 16):
+        for text in ("xxxxxxxxx data/examples/intake.toml", "xxxxxxxx 环境变量：MEDIATION_EXPORT"):
+            assert all(_width(line) <= width for line in _wrap(text, width)), (width, text)
+
+
+def test_brackets_and_times_stay_with_what_they_hold() -> None:
+    text = "由操作系统账户或数据库登录名（PostgreSQL）决定，时间写成 HH:MM 或 1.5 小时"
+    for width in range(12, 40):
+        lines = _wrap(text, width)
+        assert not any(line.rstrip().endswith(("（", "(")) for line in lines), lines
+        joined = "\n".join(lines)
+        assert "HH:MM" in joined and "1.5" in joined, lines
