@@ -29,19 +29,20 @@ from mediation.storage.stamps import KEY_TABLE
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-#: Tables the application appends to but never rewrites: only the chain columns, which
-#: the inserting transaction (links) and the sealing step (positions) set once.
-APPEND_ONLY = {"event": ("chain_seq", "prev_hash", "hash"), "access_event": ("chain_seq", "hash")}
-#: What a person's login may set of them: an access event's hash (it covers the row's id,
-#: so it is set just after the insert); the seal (run as the owner) sets the positions.
-PERSON_APPEND_ONLY: dict[str, tuple[str, ...]] = {"event": (), "access_event": ("hash",)}
+#: Tables the application appends to but never rewrites. Of their columns it sets only an
+#: access event's hash (it covers the row's id, so it is set just after the insert); an
+#: event is inserted linked, and the seal (run as the owner since revision 0015) gives
+#: the positions. The service and a person's login alike.
+APPEND_ONLY: dict[str, tuple[str, ...]] = {"event": (), "access_event": ("hash",)}
+PERSON_APPEND_ONLY = APPEND_ONLY
 #: Tables the application reads, and writes only to make a missing row, never to change
 #: one: the installation's secret (mediation.storage.secret; the key of party_key) and
 #: its settings (mediation.storage.settings: a training database).
 WRITE_ONCE = {"installation_secret", "installation_setting"}
 #: Tables only admins (and the service) write: users, organisations, calendars, keys.
 ADMIN_WRITES = {"app_user", "organisation", "calendar_year", "signing_key"}
-#: Tables no person's login writes: the chain's head is moved by the seal (as the owner).
+#: Tables no login but the owner writes: the chain's head is moved by the seal (as the
+#: owner).
 SEALED = {"audit_head"}
 #: Tables every login reads and none writes: the steps of the flows, derived from the code
 #: by ``db upgrade`` (run as the owner; mediation.storage.flow_edges).
@@ -76,9 +77,7 @@ def _table_grants(role: str, sch: str, *, person: str | None) -> list[str]:
             privileges = "SELECT"
         elif table.name in WRITE_ONCE:
             privileges = "SELECT, INSERT"
-        elif person and (
-            table.name in SEALED or (table.name in ADMIN_WRITES and person != "admin")
-        ):
+        elif table.name in SEALED or (person and table.name in ADMIN_WRITES and person != "admin"):
             privileges = "SELECT"
         else:
             privileges = "SELECT, INSERT, UPDATE"

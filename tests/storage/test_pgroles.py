@@ -146,7 +146,12 @@ def test_grants_cover_every_table() -> None:
     for table in metadata.sorted_tables:
         assert f'"public"."{table.name}"' in sql
     assert "DELETE" not in sql
-    assert 'UPDATE (chain_seq, prev_hash, hash) ON "public"."event"' in sql
+    # History is appended, never rewritten: an event is inserted linked and positioned by
+    # the seal (as the owner), which alone moves the head; an access event's hash is set
+    # just after its insert.
+    assert 'GRANT SELECT, INSERT ON "public"."event" TO "app";' in sql
+    assert 'GRANT SELECT, INSERT, UPDATE (hash) ON "public"."access_event" TO "app";' in sql
+    assert 'GRANT SELECT ON "public"."audit_head" TO "app";' in sql
 
 
 def test_a_password_is_for_postgresql_person_logins_only(tmp_path, monkeypatch) -> None:
