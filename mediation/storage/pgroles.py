@@ -87,6 +87,9 @@ def _table_grants(role: str, sch: str, *, person: str | None) -> list[str]:
 
 def _common(role: str, sch: str) -> list[str]:
     return [
+        # What an earlier version granted goes first (column privileges too): the grants
+        # below are all the role has. Run the whole in one transaction (psql -1).
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA {sch} FROM {role};",
         f"GRANT USAGE ON SCHEMA {sch} TO {role};",
         f"GRANT SELECT ON {sch}.alembic_version TO {role};",
         # The key of the server's MACs is the owner's alone (revision 0020), whatever an
@@ -102,7 +105,8 @@ def grants_sql(app_role: str, *, schema: str = "public", groups: str = DEFAULT_G
     role, sch = _ident(app_role), _ident(schema)
     seal = f"{sch}.mediation_seal(boolean)"
     lines = [
-        "-- Run as the owner of the mediation tables, after `mediation db upgrade`.",
+        "-- Run as the owner of the mediation tables, after `mediation db upgrade`, in one",
+        "-- transaction: psql -1 -f grants.sql",
         f"REVOKE CREATE ON SCHEMA {sch} FROM PUBLIC;",
         *_common(role, sch),
         *_table_grants(role, sch, person=None),

@@ -168,3 +168,28 @@ def test_a_password_is_for_postgresql_person_logins_only(tmp_path, monkeypatch) 
     assert out.exit_code == 2 and "--password-stdin" in out.stderr, out.output
     listed = runner.invoke(app, ["--db", db, "user", "list"])
     assert "wang" not in listed.stdout
+
+
+def test_grants_run_again_take_back_what_an_earlier_version_gave() -> None:
+    """An earlier version let the service UPDATE events' chain columns and the head; the
+    grants, run again, leave it only what they list."""
+    with app_database() as db:
+        app = make_url(db.app_url).username
+        owner = create_engine(db.owner_url)
+        try:
+            with owner.begin() as conn:
+                conn.execute(text(f'GRANT UPDATE (chain_seq, hash) ON event TO "{app}"'))
+                conn.execute(text(f'GRANT UPDATE ON audit_head TO "{app}"'))
+                conn.exec_driver_sql(grants_sql(app, schema=db.schema, groups=db.groups))
+            with owner.connect() as conn:
+                held = conn.execute(
+                    text(
+                        "SELECT has_column_privilege(:r, 'event', 'hash', 'UPDATE'), "
+                        "has_table_privilege(:r, 'audit_head', 'UPDATE'), "
+                        "has_column_privilege(:r, 'access_event', 'hash', 'UPDATE')"
+                    ),
+                    {"r": app},
+                ).one()
+        finally:
+            owner.dispose()
+    assert tuple(held) == (False, False, True)
