@@ -4,6 +4,7 @@ upgrade``, the deadlines computed by a rule since changed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -67,30 +68,7 @@ def recompute_provisional(
     conn: Connection, cal: WorkCalendar, *, actor: str, now: datetime, reason: int
 ) -> list[dict[str, Any]]:
     """Recompute open provisional deadlines with ``cal``; record each change as an event."""
-    rows = conn.execute(
-        select(
-            deadline_table.c.id,
-            deadline_table.c.kind,
-            deadline_table.c.starts_on,
-            deadline_table.c.due,
-            deadline_table.c.proceeding_id,
-            deadline_table.c.extensions,
-            deadline_table.c.counted_from,
-            deadline_table.c.period_count,
-            deadline_table.c.period_unit,
-            proceeding_table.c.flow,
-            proceeding_table.c.state,
-            proceeding_table.c.version,
-            proceeding_table.c.dispute_id,
-            proceeding_table.c.case_number,
-        )
-        .join(proceeding_table, proceeding_table.c.id == deadline_table.c.proceeding_id)
-        .where(
-            deadline_table.c.provisional.is_(True), deadline_table.c.status.in_(("open", "paused"))
-        )
-        .order_by(deadline_table.c.id)
-        .with_for_update()
-    ).all()
+    rows = _open_clocks(conn, deadline_table.c.provisional.is_(True))
     changed = []
     versions: dict[int, int] = {}
     for r in rows:
@@ -134,6 +112,36 @@ def recompute_provisional(
         _record_recompute(conn, r, versions, payload, note=note, actor=actor, now=now)
         changed.append({"case_number": r.case_number, **payload})
     return changed
+
+
+def _open_clocks(conn: Connection, *where: Any) -> Sequence[Any]:
+    """The open and paused deadlines (matching ``where``) with what their cases say, in id
+    order, locked for update: what a recompute reads."""
+    return conn.execute(
+        select(
+            deadline_table.c.id,
+            deadline_table.c.kind,
+            deadline_table.c.starts_on,
+            deadline_table.c.due,
+            deadline_table.c.provisional,
+            deadline_table.c.status,
+            deadline_table.c.proceeding_id,
+            deadline_table.c.extensions,
+            deadline_table.c.counted_from,
+            deadline_table.c.period_count,
+            deadline_table.c.period_unit,
+            proceeding_table.c.flow,
+            proceeding_table.c.state,
+            proceeding_table.c.version,
+            proceeding_table.c.dispute_id,
+            proceeding_table.c.case_number,
+            proceeding_table.c.organisation_id,
+        )
+        .join(proceeding_table, proceeding_table.c.id == deadline_table.c.proceeding_id)
+        .where(deadline_table.c.status.in_(("open", "paused")), *where)
+        .order_by(deadline_table.c.id)
+        .with_for_update()
+    ).all()
 
 
 def _record_recompute(
@@ -232,31 +240,7 @@ def recompute_changed_rules(
       provisional where it reaches a year whose calendar is not loaded;
     - a clock the law counts from receipt starts on the day the application was received.
     """
-    rows = conn.execute(
-        select(
-            deadline_table.c.id,
-            deadline_table.c.kind,
-            deadline_table.c.starts_on,
-            deadline_table.c.due,
-            deadline_table.c.provisional,
-            deadline_table.c.status,
-            deadline_table.c.proceeding_id,
-            deadline_table.c.extensions,
-            deadline_table.c.counted_from,
-            deadline_table.c.period_count,
-            deadline_table.c.period_unit,
-            proceeding_table.c.flow,
-            proceeding_table.c.state,
-            proceeding_table.c.version,
-            proceeding_table.c.dispute_id,
-            proceeding_table.c.case_number,
-            proceeding_table.c.organisation_id,
-        )
-        .join(proceeding_table, proceeding_table.c.id == deadline_table.c.proceeding_id)
-        .where(deadline_table.c.status.in_(("open", "paused")))
-        .order_by(deadline_table.c.id)
-        .with_for_update()
-    ).all()
+    rows = _open_clocks(conn)
     changes: list[dict[str, Any]] = []
     versions: dict[int, int] = {}
     for r in rows:
