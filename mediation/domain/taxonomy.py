@@ -163,6 +163,10 @@ OUTCOMES = _table(
 #: How the mediators were chosen (人民调解法 art. 19).
 SELECTIONS = _table(("chosen", "当事人选择"), ("designated", "调委会指定"))
 
+#: How the parties of a 治安调解 case settled without the police's mediation (治安管理处罚法
+#: art. 9, 2025 text, third paragraph): by themselves, or through a people's mediation committee.
+SETTLEMENTS = _table(("self", "当事人自行和解"), ("peoples", "经人民调解委员会调解"))
+
 #: What a recorded session was.
 SESSION_KINDS = _table(("investigation", "调查"), ("mediation", "调解"))
 
@@ -233,6 +237,7 @@ CHOICE_FIELDS = MappingProxyType(
         "result": MEDIATION_RESULTS,
         "exclusion": EXCLUSIONS,
         "prevention": PREVENTIONS,
+        "settled_by": SETTLEMENTS,
     }
 )
 

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from mediation.domain.clock import business_date
 from mediation.domain.periods import Period, compute_due
-from mediation.engine.guards import _open_deadline, _parse_date, guard
+from mediation.domain.taxonomy import SETTLEMENTS
+from mediation.engine.guards import _choice, _open_deadline, _parse_date, guard
 from mediation.storage._tables import event_table
 
 if TYPE_CHECKING:
@@ -118,3 +119,10 @@ def objection_in_time(ctl: Controller) -> str | None:
             f"已于 {last} 届满（民事诉讼法解释 art. 372）"
         )
     return None
+
+
+@guard
+def settlement_is_known(ctl: Controller) -> str | None:
+    """治安调解: the parties settled by themselves or through a people's mediation
+    committee (治安管理处罚法 art. 9, third paragraph), one of :data:`SETTLEMENTS`."""
+    return _choice(ctl.payload.get("settled_by"), SETTLEMENTS, "settled_by")

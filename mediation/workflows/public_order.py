@@ -8,7 +8,11 @@ days of the first (art. 183): the clock runs from the first session until mediat
 (agreement or failure), not until the second session starts, and an agreement reached
 after it is recorded as late. An agreement that is performed means no penalty; no
 agreement, or an agreement not performed, means the penalty and a notice that the parties
-may sue (art. 185).
+may sue (art. 185). Before the police decide, the parties may settle by themselves or through
+a people's mediation committee; once that agreement is performed and the police approve the
+parties' written application, there is no penalty either (治安管理处罚法 art. 9, 2025 text,
+third paragraph). The police did not mediate that settlement, so the statistics count it as
+the parties ending police mediation (withdrawn), not as the police's success.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from mediation.workflows import _common as common
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
 
 _RULES = "公安机关办理行政案件程序规定"
+_ART9 = "治安管理处罚法 art. 9"
 
 FLOW = Flow(
     name="public_order",
@@ -33,6 +38,7 @@ FLOW = Flow(
         State("mediating", "调解中（第二次及以后）"),
         State("agreed", "达成调解协议"),
         State("no_penalty", "协议已履行，不予处罚", final=True),
+        State("settled", "当事人和解（或经人民调解）并履行，经公安机关认可不予处罚", final=True),
         State("penalised", "依法处罚并告知可提起民事诉讼", final=True),
     ),
     transitions=(
@@ -91,6 +97,20 @@ FLOW = Flow(
             requires=("reason", "penalty"),
             outcome="terminated",
             legal_basis=f"{_RULES} art. 185",
+        ),
+        Transition(
+            "settlement_approved",
+            ("accepted", "first_held", "mediating"),
+            "settled",
+            "当事人自行和解或经人民调解委员会调解达成协议并履行，书面申请经公安机关认可，不予处罚",
+            requires=("settled_by", "summary"),
+            guards=("settlement_is_known",),
+            outcome="withdrawn",
+            legal_basis=(
+                f"{_ART9}（2025年修订）第三款（公安机关作出处理决定前，当事人自行和解或者经人民"
+                "调解委员会调解达成协议并履行，书面申请经公安机关认可的，不予处罚）"
+            ),
+            role="supervisor",
         ),
         Transition(
             "not_agreed",

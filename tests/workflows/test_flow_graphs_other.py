@@ -189,6 +189,8 @@ EDGES = {
         ("agreed", "not_performed", "penalised"),
         ("first_held", "not_agreed", "penalised"),
         ("mediating", "not_agreed", "penalised"),
+        # settled by the parties or through 人民调解, performed, approved (处罚法 art. 9)
+        *((s, "settlement_approved", "settled") for s in ("accepted", "first_held", "mediating")),
     },
     **{
         name: {
