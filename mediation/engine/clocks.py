@@ -142,7 +142,7 @@ _CLOCK_OF = Prepared(
 )
 # Not Prepared: the timestamp is read through its column type (a string on SQLite else).
 _RECEIVED_ON = (
-    select(dispute_table.c.received_at)
+    select(dispute_table.c.received_at, proceeding_table.c.parent_id)
     .join(proceeding_table, proceeding_table.c.dispute_id == dispute_table.c.id)
     .where(proceeding_table.c.id == bindparam("pid"))
 )
@@ -214,11 +214,13 @@ def start_deadlines(
 
 def received_on(conn: Connection, pid: int, today: date) -> date:
     """The day the proceeding's application was received (the intake's ``received_at``,
-    in business time); never after ``today``."""
-    received = conn.execute(_RECEIVED_ON, {"pid": pid}).scalar()
-    if received is None:
+    in business time); never after ``today``. A proceeding entered by a hand-off (a court's
+    referral of a case already mediated elsewhere) was received on the day of its entry:
+    the dispute's own receipt belongs to the first proceeding."""
+    row = conn.execute(_RECEIVED_ON, {"pid": pid}).first()
+    if row is None or row.received_at is None or row.parent_id is not None:
         return today
-    return min(business_date(received), today)
+    return min(business_date(row.received_at), today)
 
 
 def restart_on_event(
