@@ -198,6 +198,8 @@ FLOW = Flow(
             starts_on=("open", "receive_application"),
             runs_in=frozenset({"applied"}),
             remind_before=1,
+            # 收到申请后: from the day the court received it (the intake's received_at).
+            from_receipt=True,
         ),
         DeadlineRule(
             kind="ruling_period",

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from mediation.storage.store import Store
 from tests.commands.test_cli_peoples import _cli_built_once  # noqa: F401  (autouse: one command tree)
+from tests.legal._procedures import add_org
 from tests.legal.helpers import Cli
 from tests.legal.test_court_documents import REFERRED
 
@@ -49,6 +50,21 @@ def test_an_entrusted_simple_procedure_case_counts_from_the_signing_too(cli: Cli
     period = cli.deadline(case, "mediation_period", "2026-05-07")
     assert (period["starts_on"], period["due"]) == ("2026-04-30", "2026-05-07")
     assert "签收" in period["legal_basis"]
+
+
+def test_a_confirmation_application_is_decided_within_3_days_of_its_receipt(cli: Cli) -> None:
+    # 司法确认规定 art. 4: 收到申请后3日内决定是否受理. Received Fri 3/27, typed in Tue 3/31.
+    # 3/28 (Sat), 3/29 (Sun), 3/30 (Mon) → due Mon 3/30, a working day: already passed when
+    # the clerk types it in. (From 3/31 it would run 4/1 .. 4/3, Fri.)
+    add_org(cli, "青法", "青山县人民法院", "court")
+    case = cli.open(
+        "2026-03-31",
+        organisation="青法",
+        flow="judicial_confirmation",
+        received_at="2026-03-27T16:00:00+08:00",
+    )
+    period = cli.deadline(case, "acceptance_period", "2026-03-31")
+    assert (period["starts_on"], period["due"]) == ("2026-03-27", "2026-03-30")
 
 
 def test_an_ordinary_entrusted_case_typed_in_the_day_it_was_signed_for(cli: Cli) -> None:
