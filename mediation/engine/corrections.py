@@ -50,6 +50,7 @@ VALUE_CHECKS = frozenset(
         "performance_deadline_is_date",
         "prevention_is_known",
         "amount_is_valid",
+        "accepted_elsewhere_already",
     }
 )
 
