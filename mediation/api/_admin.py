@@ -401,7 +401,7 @@ class AdminAPI(Session):
         return stats.compute(self.store, selection)
 
     def dispatch(self, notifiers: list[Notifier]) -> DispatchResult:
-        """One run of the deadline dispatcher: reminders, overdue marks, consequences."""
+        """One run of the deadline dispatcher: consequences, reminders, overdue marks."""
         from mediation.engine import scheduler
 
         self._authorize(Action.SCHEDULER_RUN)

@@ -51,6 +51,7 @@ VALUE_CHECKS = frozenset(
         "prevention_is_known",
         "amount_is_valid",
         "settlement_is_known",
+        "accepted_elsewhere_already",
     }
 )
 

@@ -84,6 +84,22 @@ def within_three_days_of_failure(ctl: Controller) -> str | None:
     return None
 
 
+@guard
+def accepted_elsewhere_already(ctl: Controller) -> str | None:
+    """医疗纠纷预防和处理条例 arts. 31, 40: a court's or the other body's *acceptance* of the
+    dispute ends this mediation, a mere application does not. ``accepted_on`` is the day it
+    was accepted: a date, not after today (an acceptance still to come ends nothing)."""
+    accepted = _parse_date(ctl.payload.get("accepted_on"))
+    if accepted is None:
+        return "accepted_on（受理日期）应为日期（YYYY-MM-DD）"
+    if accepted > ctl.today:
+        return (
+            f"受理日期 {accepted} 晚于今天 {ctl.today}：纠纷已被受理才终止调解，"
+            "仅提出申请、尚未受理的，调解继续（医疗纠纷预防和处理条例 arts. 31, 40）"
+        )
+    return None
+
+
 #: Who may object to a special-procedure ruling, and within what (民事诉讼法解释 art. 372).
 OBJECTORS = {"party": "当事人", "third_party": "利害关系人"}
 

@@ -3,13 +3,13 @@
 The database is the source of truth; the dispatcher only looks at it and acts, so it may
 run late, twice, or on two machines and every decision is still made once:
 
+- the statutory consequence a flow declares (``DeadlineRule.on_expiry``): fired as an
+  ordinary transition by the user ``scheduler``; once fired the clock has stopped, so it
+  cannot be fired again, and it is not overdue (the law's outcome, not an overrun);
 - a reminder ``remind_before`` days ahead of a due date: claimed by setting
   ``deadline.reminded_at`` where it is still empty, and queued in the outbox (one row per
   deadline and kind, a unique constraint);
 - an overdue mark the day after the due date: ``deadline.overdue_at``, likewise;
-- the statutory consequence a flow declares (``DeadlineRule.on_expiry``): fired as an
-  ordinary transition by the user ``scheduler``; once fired the clock has stopped, so it
-  cannot be fired again;
 - delivery of the outbox to the notifiers, retried until it succeeds (at least once).
 
 On PostgreSQL one dispatcher at a time holds an advisory lock; a second one skips its
@@ -278,15 +278,18 @@ def deliver(
 
 
 def dispatch(store: Store, *, now: datetime, notifiers: list[Notifier]) -> DispatchResult:
-    """One run: reminders, overdue marks, consequences, then delivery."""
+    """One run: consequences, reminders, overdue marks, then delivery."""
     lock = _AdvisoryLock(store)
     if not lock.acquire():
         log.info("another dispatcher holds the lock; skipping this run")
         return DispatchResult(ran=False)
     try:
         result = DispatchResult()
-        result.reminders, result.overdue = mark_and_queue(store, now)
+        # The statutory consequences first: a clock whose expiry is the law's own outcome
+        # (医调委 deemed failure, a labour lapse) is then stopped as expired and is never
+        # marked, nor noticed, as overdue (超期); one whose consequence cannot fire still is.
         result.consequences = fire_consequences(store, now)
+        result.reminders, result.overdue = mark_and_queue(store, now)
         result.delivered, result.failed_deliveries = deliver(store, notifiers, now)
         result.sealed = store.seal_pending()  # audit entries a busy moment left pending
         return result
@@ -340,8 +343,7 @@ def plan(store: Store, *, now: datetime, limit: int = 500) -> DispatchPlan:
     cal = store.calendar()
     try:
         with store.write() as conn:
-            reminded, overdue = _mark_and_queue_in(conn, now)
-            fired = []
+            fired = []  # in the order dispatch() runs: consequences, then marks
             for row in _candidates_expired(conn, today):
                 rule = load(row.flow).rules.get(row.kind)
                 if rule is None or rule.on_expiry is None:
@@ -351,6 +353,7 @@ def plan(store: Store, *, now: datetime, limit: int = 500) -> DispatchPlan:
                         fired.append(_fire_in(conn, row, rule, now=now, cal=cal))
                 except (TransitionNotAllowed, ConflictError):
                     continue
+            reminded, overdue = _mark_and_queue_in(conn, now)
             notices = [
                 {"kind": r.kind, "subject": r.subject}
                 for r in conn.execute(_pending(limit))

@@ -76,6 +76,7 @@ FLOW = Flow(
             "failed",
             "纠纷已被人民法院或医调委受理，终止调解",
             requires=("accepted_by", "accepted_on", "reason"),
+            guards=("accepted_elsewhere_already",),
             outcome="terminated",
             legal_basis=(
                 f"{_ART40}（已经向人民法院提起诉讼并且已被受理，或者已经申请医疗纠纷人民调解"

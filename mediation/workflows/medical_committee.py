@@ -81,6 +81,7 @@ FLOW = Flow(
             "terminated",
             "纠纷已被人民法院或卫生主管部门受理，终止调解",
             requires=("accepted_by", "accepted_on", "reason"),
+            guards=("accepted_elsewhere_already",),
             outcome="terminated",
             legal_basis=(
                 "医疗纠纷预防和处理条例 art. 31（已经向人民法院提起诉讼并且已被受理，或者已经"

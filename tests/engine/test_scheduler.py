@@ -77,7 +77,9 @@ def test_stopped_then_restarted_acts_exactly_once(store, tmp_path: Path):
 
     # The scheduler is stopped for a month; the clock moves past every deadline.
     second = dispatch(store, now=at("2026-05-01"), notifiers=[log])
-    assert second.overdue == 3
+    # The medical clock's expiry is deemed failure (条例 art. 38), not an overrun: only the
+    # two people's periods are overdue.
+    assert second.overdue == 2
     assert [c["trigger"] for c in second.consequences] == ["deem_failed"]
     # Restarted again, and again the next day: nothing more happens.
     for day in ("2026-05-01", "2026-05-02"):
@@ -93,17 +95,12 @@ def test_stopped_then_restarted_acts_exactly_once(store, tmp_path: Path):
     assert _events(store, peoples) == ["open", "accept"]
     assert _events(store, late) == ["open", "accept"]
     outbox = _outbox(store)
-    assert len(outbox) == len(set((d, k) for d, k, _ in outbox)) == 5
-    assert sorted(k for _, k, _ in outbox) == [
-        "consequence",
-        "overdue",
-        "overdue",
-        "overdue",
-        "reminder",
-    ]
+    assert len(outbox) == len(set((d, k) for d, k, _ in outbox)) == 4
+    assert sorted(k for _, k, _ in outbox) == ["consequence", "overdue", "overdue", "reminder"]
     assert all(sent for *_, sent in outbox)
     lines = [json.loads(x) for x in (tmp_path / "notices.jsonl").read_text().splitlines()]
-    assert len(lines) == 5
+    assert len(lines) == 4
+    assert not any("超期" in line["subject"] and "医调" in line["subject"] for line in lines)
     assert lines[0]["at"] == "2026-03-30T08:00:00+08:00" and "04-02" in lines[0]["subject"]
     # The consequence was recorded as the scheduler, with its legal basis.
     t = event_table
@@ -245,7 +242,7 @@ def test_two_schedulers_on_one_database_act_once(store, db_url, tmp_path: Path):
         results.append(json.loads(out))
     fired = sum(len(r["consequences"]) for r in results)
     assert fired == 5
-    assert sum(r["overdue"] for r in results) == 10
+    assert sum(r["overdue"] for r in results) == 5  # the people's; the medical ones expired
     t = event_table
     with store.read() as conn:
         counts = conn.execute(
@@ -254,8 +251,8 @@ def test_two_schedulers_on_one_database_act_once(store, db_url, tmp_path: Path):
             .group_by(t.c.proceeding_id)
         ).all()
     assert sorted(counts) == [(pid, 1) for pid in medicals]
-    assert len(_outbox(store)) == 15
-    assert len(log.read_text().splitlines()) == 15  # each notice delivered once
+    assert len(_outbox(store)) == 10
+    assert len(log.read_text().splitlines()) == 10  # each notice delivered once
 
 
 def test_the_daemon_runs_at_start_and_keeps_running(store, db_url, tmp_path: Path):

@@ -93,11 +93,12 @@ def test_the_dry_run_lists_exactly_what_the_real_run_then_does(store, tmp_path: 
         if now == at("2026-03-30"):
             assert len(planned.reminders) == 1 and "04-02" in planned.notifications[0]["subject"]
         if now == at("2026-05-01"):
-            assert len(planned.overdue) == 3
+            # The medical clock expires (deemed failure), it is not marked overdue.
+            assert len(planned.overdue) == 2
             assert [c["trigger"] for c in planned.consequences] == ["deem_failed"]
             # The reminder queued a month ago goes first, then this run's notices.
             kinds = [n["kind"] for n in planned.notifications]
-            assert kinds == ["reminder", "overdue", "overdue", "overdue", "consequence"]
+            assert kinds == ["reminder", "consequence", "overdue", "overdue"]
         if now == at("2026-05-02"):
             assert planned.empty
 
