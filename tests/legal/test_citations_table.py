@@ -46,8 +46,20 @@ CORRECTED = [
             (flow, "document", "court_rights_notice", f"{_COURT} art. 14", f"{_COURT} art. 16"),
         )
     ],
-    ("traffic_police", "transition", "notify_parties", f"{_TRAFFIC} art. 88", f"{_TRAFFIC} art. 86"),
-    ("traffic_police", "transition", "record_session", f"{_TRAFFIC} art. 91", f"{_TRAFFIC} art. 90"),
+    (
+        "traffic_police",
+        "transition",
+        "notify_parties",
+        f"{_TRAFFIC} art. 88",
+        f"{_TRAFFIC} art. 86",
+    ),
+    (
+        "traffic_police",
+        "transition",
+        "record_session",
+        f"{_TRAFFIC} art. 91",
+        f"{_TRAFFIC} art. 90",
+    ),
     ("traffic_police", "transition", "agree", f"{_TRAFFIC} art. 93", f"{_TRAFFIC} art. 90"),
     ("traffic_police", "transition", "end", f"{_TRAFFIC} art. 93", f"{_TRAFFIC} art. 90"),
     ("traffic_police", "document", "agreement", f"{_TRAFFIC} art. 93", f"{_TRAFFIC} art. 90"),
@@ -65,7 +77,13 @@ CORRECTED = [
     ("land_contract", "transition", "withdraw", f"{_LAND} art. 4", f"{_LAND} art. 3"),
     ("health_admin", "transition", "agree", f"{_MEDICAL} art. 41", f"{_MEDICAL} art. 40"),
     ("health_admin", "document", "agreement", f"{_MEDICAL} art. 41", f"{_MEDICAL} art. 40"),
-    ("public_order", "transition", "agree", f"{_POLICE} arts. 183-185", f"{_POLICE} arts. 183, 185"),
+    (
+        "public_order",
+        "transition",
+        "agree",
+        f"{_POLICE} arts. 183-185",
+        f"{_POLICE} arts. 183, 185",
+    ),
     ("public_order", "document", "agreement", f"{_POLICE} art. 184", f"{_POLICE} art. 185"),
 ]
 
