@@ -49,7 +49,7 @@ _BULK_TOWNSHIPS = ["城关", "东岭", "西溪"]
 
 _PEOPLE = ("accept", "assign", "inform", "record_session")
 #: 委派/委托: the court designates the mediator and the parties are told their rights first
-#: (特邀调解规定 arts. 12, 16).
+#: (特邀调解规定 arts. 12, 14).
 _COURT = ("designate_mediator", "inform", "record_session")
 #: What happens to a case of each flow: (share of cases in %, where it is opened, its
 #: dispute type (None: the usual mix), [(weight, triggers)]). People's mediation settles
@@ -312,7 +312,7 @@ def bulk_payload(
         "confirmation_notice": "已告知当事人可申请司法确认",
         "determination_received_on": (day - timedelta(days=3)).isoformat(),
         "applied_on": day.isoformat(),
-        # Notified 3 days ahead (道路交通事故处理程序规定 art. 86); see run_bulk.
+        # Notified 3 days ahead (道路交通事故处理程序规定 art. 88); see run_bulk.
         "session_on": (day + timedelta(days=3)).isoformat(),
         "place": "调解室",
         "penalty": "罚款二百元",

@@ -1,6 +1,6 @@
 """Documents of the court-docked flows: the court's own 民事调解书 (民事诉讼法 art. 100) and
 民事裁定书 confirming a mediation agreement (民特, arts. 205-206), and what a 委派/委托
-mediation sends or shows: the rights notice (特邀调解规定 art. 16) and the result letter to
+mediation sends or shows: the rights notice (特邀调解规定 art. 14) and the result letter to
 the court (arts. 18-20, 26).
 
 A court's documents carry its own case number, （2026）浙0681民初123号, built from the
@@ -194,7 +194,7 @@ def _court_rights_notice(case: CaseFile, seq: int, need: Need) -> dict[str, Any]
     on = day_of(informed, case)
     court, _ref = _referral(case)
     return {
-        "court": need.text(court, "委派（委托）法院", "特邀调解规定 art. 16", _(_REFERRAL_FIX)),
+        "court": need.text(court, "委派（委托）法院", "特邀调解规定 art. 14", _(_REFERRAL_FIX)),
         "referral_kind": "委派" if case.flow.name == "court_referred" else "委托",
         "parties": parties_of(case, on),
         "mediators": designated_mediators(case, need, "权利义务告知书"),

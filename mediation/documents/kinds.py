@@ -249,7 +249,7 @@ KINDS: Mapping[str, Kind] = MappingProxyType(
             _kind(
                 "court_rights_notice",
                 "当事人权利义务告知书（特邀调解）",
-                "委派/委托调解开始前告知当事人权利义务（特邀调解规定第十六条），当事人签收",
+                "委派/委托调解开始前告知当事人权利义务（特邀调解规定第十四条），当事人签收",
                 court="委派或委托的人民法院",
                 referral_kind="委派（立案前）或 委托（立案后）",
                 parties="全部当事人（签收栏）",

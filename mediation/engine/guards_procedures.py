@@ -39,14 +39,14 @@ def _last_event(ctl: Controller, trigger: str) -> object:
 @guard
 def parties_notified_three_days_ahead(ctl: Controller) -> str | None:
     """Traffic police mediation: the time and place agreed with the parties are notified
-    at least 3 days before the mediation (道路交通事故处理程序规定 art. 86)."""
+    at least 3 days before the mediation (道路交通事故处理程序规定 art. 88)."""
     session = _parse_date(ctl.payload.get("session_on"))
     if session is None:
         return "session_on（调解日期）应为日期（YYYY-MM-DD）"
     if (session - ctl.today).days < 3:
         return (
             f"调解日期 {session} 距今不足3日：应于调解时间三日前通知当事人"
-            f"（{_TRAFFIC_RULES} art. 86），请另行约定调解时间"
+            f"（{_TRAFFIC_RULES} art. 88），请另行约定调解时间"
         )
     return None
 
@@ -57,7 +57,7 @@ def notified_session_reached(ctl: Controller) -> str | None:
     notice = _last_event(ctl, "notify_parties")
     if notice is None:
         return (
-            f"尚未通知当事人调解时间、地点（{_TRAFFIC_RULES} art. 86）："
+            f"尚未通知当事人调解时间、地点（{_TRAFFIC_RULES} art. 88）："
             "先执行 notify_parties 并提前三日通知"
         )
     session = _parse_date(notice.payload.get("session_on"))  # type: ignore[attr-defined]

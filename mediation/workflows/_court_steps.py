@@ -1,6 +1,6 @@
 """Steps the court-docked flows share (委派 and 委托 mediation, 特邀调解规定 2016), declared
 once: choosing or designating the mediator before mediation (art. 12), telling the parties
-their rights and duties (art. 16), and suspending on suspected collusion (art. 18).
+their rights and duties (art. 14), and suspending on suspected collusion (art. 18).
 
 The mediator is a named person: chosen by both parties from the court's roster, or
 designated by the court or the organisation; a user given by login is recorded by their
@@ -24,7 +24,7 @@ SUSPENDED = State("suspended", "涉嫌虚假调解，中止调解并报告法院
 
 def mediator_steps(source: tuple[str, ...]) -> tuple[Transition, ...]:
     """The parties choose from the roster, or the court or organisation designates (art.
-    12); then the parties are told their rights and duties (art. 16)."""
+    12); then the parties are told their rights and duties (art. 14)."""
     return (
         Transition(
             "choose_mediator",
@@ -51,7 +51,7 @@ def mediator_steps(source: tuple[str, ...]) -> tuple[Transition, ...]:
             ("assigned",),
             "informed",
             "告知当事人权利义务",
-            legal_basis=f"{RULES} art. 16",
+            legal_basis=f"{RULES} art. 14",
         ),
     )
 

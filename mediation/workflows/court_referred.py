@@ -2,7 +2,7 @@
 §3.4; 最高人民法院关于人民法院特邀调解的规定 2016).
 
 The parties choose the mediator from the court's roster, or the court or the organisation
-designates one (art. 12), and are told their rights and duties (art. 16) before mediation;
+designates one (art. 12), and are told their rights and duties (art. 14) before mediation;
 suspected collusion suspends the mediation, reported to the court (art. 18). 30 days from
 the day the mediator signs for the court's materials (art. 27); if both parties agree to
 extend, the 30-day limit no longer applies. An agreement is served and
@@ -42,7 +42,7 @@ FLOW = Flow(
     ),
     transitions=(
         *court.mediator_steps(("received",)),
-        *common.sessions("特邀调解规定 art. 16", first_from="informed", label="记录调解"),
+        *common.sessions("特邀调解规定 art. 17", first_from="informed", label="记录调解"),
         *court.suspension(("assigned", "informed", "mediating")),
         common.extend("双方同意延长调解期限（不再受30日限制）", "特邀调解规定 art. 27", _WORKING),
         Transition(
@@ -112,7 +112,7 @@ FLOW = Flow(
     documents=(
         DocumentSpec("agreement", "人民调解协议书", "特邀调解规定 art. 19", ("agreed",)),
         DocumentSpec(
-            "court_rights_notice", "当事人权利义务告知书", "特邀调解规定 art. 16", ("informed",)
+            "court_rights_notice", "当事人权利义务告知书", "特邀调解规定 art. 14", ("informed",)
         ),
         DocumentSpec(
             "court_letter",

@@ -2,7 +2,7 @@
 (domain.md §3.4; 特邀调解规定 2016 arts. 20, 21, 27).
 
 The parties choose the mediator from the court's roster, or the court designates one (art.
-12), and are told their rights and duties (art. 16) before mediation; suspected collusion
+12), and are told their rights and duties (art. 14) before mediation; suspected collusion
 suspends it, reported to the court (art. 18). 15 days (普通程序; 7 for 简易程序,
 :mod:`mediation.workflows.entrusted_simple`); an extension by agreement is not counted in
 the trial limit (art. 27). An agreement goes to the court,
@@ -41,7 +41,7 @@ def build(name: str, label: str, days: int, procedure: str) -> Flow:
         ),
         transitions=(
             *court.mediator_steps(("received",)),
-            *common.sessions(f"{_RULES} art. 16", first_from="informed", label="记录调解"),
+            *common.sessions(f"{_RULES} art. 17", first_from="informed", label="记录调解"),
             *court.suspension(("assigned", "informed", "mediating")),
             common.extend("双方同意延长调解期限（不计入审限）", f"{_RULES} art. 27", _WORKING),
             Transition(
@@ -90,7 +90,7 @@ def build(name: str, label: str, days: int, procedure: str) -> Flow:
         ),
         documents=(
             DocumentSpec(
-                "court_rights_notice", "当事人权利义务告知书", f"{_RULES} art. 16", ("informed",)
+                "court_rights_notice", "当事人权利义务告知书", f"{_RULES} art. 14", ("informed",)
             ),
             DocumentSpec(
                 "court_letter",

@@ -1,9 +1,10 @@
 """医疗纠纷行政调解 — mediation by the county health authority (domain.md §3.2;
-医疗纠纷预防和处理条例 2018 art. 40).
+医疗纠纷预防和处理条例 2018 arts. 40-41).
 
 Acceptance decided within 5 working days of the application; mediation completed within 30
 working days of acceptance; appraisal (鉴定) time is not counted; expiry without agreement is
-failure, which the scheduler records. Mutually exclusive with 医调委 mediation: not accepted
+failure, which the scheduler records (art. 40); an agreement is a signed 调解协议书
+(art. 41). Mutually exclusive with 医调委 mediation: not accepted
 once the committee or a court has accepted the dispute (a mere application does not bar
 it), and ended when one of them accepts it later, an appraisal under way included.
 """
@@ -17,6 +18,8 @@ from mediation.workflows import _common as common
 from mediation.workflows._spec import DeadlineRule, DocumentSpec, Flow, State, Transition
 
 _ART40 = "医疗纠纷预防和处理条例 art. 40"
+#: Art. 41: an agreement reached before the health authority is a signed 调解协议书.
+_ART41 = "医疗纠纷预防和处理条例 art. 41"
 _WORKING = ("accepted", "mediating")
 
 FLOW = Flow(
@@ -51,7 +54,7 @@ FLOW = Flow(
         ),
         *common.sessions(_ART40, first_from="accepted", label="记录调解"),
         *common.appraisal(_ART40),
-        replace(common.agree_written(legal_basis=_ART40), dest="agreed", trigger="agree"),
+        replace(common.agree_written(legal_basis=_ART41), dest="agreed", trigger="agree"),
         Transition(
             "fail",
             _WORKING,
@@ -109,5 +112,5 @@ FLOW = Flow(
             on_expiry="expire",
         ),
     ),
-    documents=(DocumentSpec("agreement", "医疗纠纷行政调解协议书", _ART40, ("agreed",)),),
+    documents=(DocumentSpec("agreement", "医疗纠纷行政调解协议书", _ART41, ("agreed",)),),
 )

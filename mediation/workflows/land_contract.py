@@ -1,7 +1,8 @@
 """农村土地承包经营纠纷调解 (domain.md §3.6; 农村土地承包经营纠纷调解仲裁法 2009).
 
 Mediated by the village committee or the township government (arts. 3, 7), on a written or
-oral application (art. 8); every step cites this statute, not the 人民调解法. The law sets no
+oral application (art. 8); every step cites this statute, not the 人民调解法. A party who
+does not wish to mediate, or whose mediation fails, may apply for arbitration or sue (art. 4). The law sets no
 period for mediation. If mediation fails the parties may apply for arbitration, where the
 award is due within 60 days (+30) of acceptance (art. 47) — a different proceeding.
 """
@@ -15,9 +16,9 @@ from mediation.workflows._spec import DocumentSpec, Flow, State
 
 _WORKING = ("accepted", "assigned", "informed", "mediating")
 _LAW = "农村土地承包经营纠纷调解仲裁法"
-#: Art. 3: the parties may settle, ask the village committee or township government to
-#: mediate, or — not wishing to, or failing — apply for arbitration or sue.
-_ART3 = f"{_LAW} art. 3"
+#: Art. 4: a party who does not wish to settle or mediate, or whose settlement or mediation
+#: fails, may apply for arbitration or sue (art. 3 only says who may be asked to mediate).
+_ART4 = f"{_LAW} art. 4"
 
 FLOW = Flow(
     name="land_contract",
@@ -46,13 +47,13 @@ FLOW = Flow(
             common.REJECT,
             legal_basis=f"{_LAW} arts. 2-3（不属于农村土地承包经营纠纷的，告知其他途径）",
         ),
-        common.refuse(legal_basis=f"{_ART3}（不愿调解的，可以申请仲裁或者起诉）"),
+        common.refuse(legal_basis=f"{_ART4}（不愿调解的，可以申请仲裁或者起诉）"),
         replace(common.ASSIGN, legal_basis=f"{_LAW} art. 7"),
         replace(common.INFORM, legal_basis=f"{_LAW} art. 9"),
         *common.sessions(f"{_LAW} art. 9"),
         common.agree_written(legal_basis=f"{_LAW} art. 10"),
-        replace(common.TERMINATE, legal_basis=f"{_ART3}（调解不成的，可以申请仲裁或者起诉）"),
-        replace(common.withdraw(_WORKING), legal_basis=_ART3),
+        replace(common.TERMINATE, legal_basis=f"{_ART4}（调解不成的，可以申请仲裁或者起诉）"),
+        replace(common.withdraw(_WORKING), legal_basis=_ART4),
         *(
             replace(t, legal_basis=f"{_LAW} arts. 7, 10")
             for t in common.follow_ups(("agreed_written",))

@@ -1,12 +1,14 @@
 """在线调解 — online pre-filing mediation through the court's platform (domain.md §3.4;
-人民法院在线调解规则 2021 arts. 12, 15, 24, 26).
+人民法院在线调解规则 2021 arts. 10, 12, 15, 19-26).
 
 The parties choose a mediator within 2 working days, else the court designates one within 3
-working days; the mediator confirms within 3 working days (art. 12); the other party is
+working days (art. 10); the mediator confirms within 3 working days (art. 12); the other party is
 notified within 3 working days (art. 15); the mediation period is 30 days before filing
 (15/7 after filing, art. 24); appraisal time is excluded (art. 26). An agreement, once
-signed by the parties and the mediator (in effect), may go on to judicial confirmation
-within 30 days (人民调解法 art. 33; 民事诉讼法 art. 205), handed to the court's own case.
+signed by the parties and the mediator (in effect, art. 19), may go on to judicial
+confirmation within 30 days (art. 20; 民事诉讼法 art. 205), handed to the court's own case;
+the mediating organisation need not be a people's mediation committee (art. 5), so the
+人民调解法 is not cited.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ FLOW = Flow(
             requires=("mediators",),
             guards=("mediators_are_people",),
             effects=("designate_mediators",),
-            legal_basis=f"{_RULES} art. 12",
+            legal_basis=f"{_RULES} art. 10",
         ),
         Transition(
             "designate_mediator",
@@ -59,7 +61,7 @@ FLOW = Flow(
             requires=("mediators", "selection"),
             guards=("selection_is_known", "mediators_are_people"),
             effects=("designate_mediators",),
-            legal_basis=f"{_RULES} art. 12",
+            legal_basis=f"{_RULES} art. 10",
         ),
         Transition(
             "confirm", ("assigned",), "confirmed", "调解员确认接受", legal_basis=f"{_RULES} art. 12"
@@ -73,7 +75,7 @@ FLOW = Flow(
             guards=("names_a_party",),
             legal_basis=f"{_RULES} art. 15",
         ),
-        *common.sessions(_RULES, first_from="notified", label="记录在线调解"),
+        *common.sessions(f"{_RULES} art. 22", first_from="notified", label="记录在线调解"),
         *common.appraisal(f"{_RULES} art. 26", paused=""),
         common.extend("双方同意延长调解期限", f"{_RULES} art. 24", _WORKING),
         Transition(
@@ -85,7 +87,7 @@ FLOW = Flow(
             guards=("performance_deadline_is_date",),
             effects=("record_agreement",),
             outcome="agreement_written",
-            legal_basis=_RULES,
+            legal_basis=f"{_RULES} art. 19",
         ),
         Transition(
             "fail",
@@ -94,7 +96,7 @@ FLOW = Flow(
             "调解不成",
             requires=("reason", "other_routes"),
             outcome="terminated",
-            legal_basis=_RULES,
+            legal_basis=f"{_RULES} art. 21",
         ),
         Transition(
             "withdraw",
@@ -104,7 +106,7 @@ FLOW = Flow(
             requires=("party", "reason"),
             guards=("names_a_party",),
             outcome="withdrawn",
-            legal_basis=_RULES,
+            legal_basis=f"{_RULES} art. 25",
         ),
         Transition(
             "apply_confirmation",
@@ -120,16 +122,19 @@ FLOW = Flow(
                 entry_trigger="receive_application",
                 entry_state="applied",
             ),
-            legal_basis="人民调解法 art. 33；民事诉讼法 art. 205",
+            legal_basis=f"{_RULES} art. 20；民事诉讼法 art. 205",
         ),
-        common.archive(("agreed",)),
+        replace(
+            common.archive(("agreed",)),
+            legal_basis=f"{_RULES} art. 20（立案前达成调解协议的，按诉讼外调解结案）",
+        ),
     ),
     deadlines=(
         DeadlineRule(
             kind="selection_period",
             label="选定调解员期限",
             period=Period(2, "working_days"),
-            legal_basis=f"{_RULES} art. 12（2个工作日内选定，逾期由法院3个工作日内指定）",
+            legal_basis=f"{_RULES} art. 10（2个工作日内选定，逾期由法院3个工作日内指定）",
             starts_on=("open",),
             runs_in=frozenset({"applied"}),
             remind_before=1,
@@ -163,7 +168,11 @@ FLOW = Flow(
             paused_by=("start_appraisal",),
             resumed_by=("finish_appraisal",),
         ),
-        replace(common.CONFIRMATION_WINDOW, runs_in=frozenset({"agreed"})),
+        replace(
+            common.CONFIRMATION_WINDOW,
+            runs_in=frozenset({"agreed"}),
+            legal_basis="民事诉讼法 art. 205（协议生效之日起三十日内）",
+        ),
     ),
-    documents=(DocumentSpec("agreement", "调解协议", _RULES, ("agreed",)),),
+    documents=(DocumentSpec("agreement", "调解协议", f"{_RULES} art. 19", ("agreed",)),),
 )

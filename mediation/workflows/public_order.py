@@ -1,12 +1,13 @@
 """治安调解 — police mediation of a minor public-order case arising from a civil dispute
-(domain.md §3.2; 治安管理处罚法 art. 9; 公安机关办理行政案件程序规定 arts. 178-179, 183, 185).
+(domain.md §3.2; 治安管理处罚法 art. 9; 公安机关办理行政案件程序规定 arts. 178-179, 183-185).
 
 Mediation needs both parties' consent: a party who refuses before the first session means
 no mediation, and the case is dealt with by a penalty (arts. 178-179). Mediation is
 normally one session; a second one, where needed, must be *completed* within 7 working
 days of the first (art. 183): the clock runs from the first session until mediation ends
 (agreement or failure), not until the second session starts, and an agreement reached
-after it is recorded as late. An agreement that is performed means no penalty; no
+after it is recorded as late. An agreement is written in a 调解协议书 signed by both
+parties (art. 184). An agreement that is performed means no penalty; no
 agreement, or an agreement not performed, means the penalty and a notice that the parties
 may sue (art. 185). Before the police decide, the parties may settle by themselves or through
 a people's mediation committee; once that agreement is performed and the police approve the
@@ -27,7 +28,7 @@ _ART9 = "治安管理处罚法 art. 9"
 FLOW = Flow(
     name="public_order",
     label="治安调解",
-    legal_basis=f"《治安管理处罚法》art. 9；《{_RULES}》arts. 178-179, 183, 185",
+    legal_basis=f"《治安管理处罚法》art. 9；《{_RULES}》arts. 178-179, 183-185",
     case_word="治调",
     initial="accepted",
     description="公安机关对因民间纠纷引起的情节较轻的治安案件进行调解。",
@@ -79,7 +80,7 @@ FLOW = Flow(
             guards=("performance_deadline_is_date",),
             effects=("record_agreement",),
             outcome="agreement_written",
-            legal_basis=f"{_RULES} arts. 183, 185",
+            legal_basis=f"{_RULES} arts. 183-185",
         ),
         Transition(
             "performed",
@@ -138,5 +139,5 @@ FLOW = Flow(
             remind_before=2,
         ),
     ),
-    documents=(DocumentSpec("agreement", "治安调解协议书", f"{_RULES} art. 185", ("agreed",)),),
+    documents=(DocumentSpec("agreement", "治安调解协议书", f"{_RULES} art. 184", ("agreed",)),),
 )

@@ -1,11 +1,11 @@
 """道路交通事故损害赔偿调解 by the traffic police (domain.md §3.2; 道路交通事故处理程序规定
-2017 arts. 85, 86, 90, 112).
+2017 arts. 85-86, 88, 90-91, 93, 112).
 
 The parties apply jointly and in writing within 10 days of receiving the accident
 determination (art. 86); the police agree the time and place with them and notify them at
-least 3 days before the mediation (art. 86); the police issue a 调解书 (agreement) or
-调解终结书 (no agreement) within 10 days of the start of mediation; these days are working
-days (art. 112). After a failed police mediation the parties may sue or apply to a people's
+least 3 days before the mediation (art. 88); the police issue a 调解书 (agreement) or
+调解终结书 (no agreement) (art. 93) within 10 days of the start of mediation (art. 90);
+these days are working days (art. 112). After a failed police mediation the parties may sue or apply to a people's
 mediation committee (art. 86): the latter is a hand-off to the 交调委. After a failed
 people's mediation the parties may jointly apply for police mediation within 3 days
 (art. 85): the hand-off from the 交调委 enters this flow accepted.
@@ -63,7 +63,7 @@ FLOW = Flow(
             "约定调解时间、地点，并于调解三日前通知当事人",
             requires=("session_on", "place"),
             guards=("parties_notified_three_days_ahead",),
-            legal_basis=f"{_RULES} art. 86",
+            legal_basis=f"{_RULES} art. 88",
         ),
         Transition(
             "start_mediation",
@@ -83,7 +83,7 @@ FLOW = Flow(
             requires=("kind", "summary"),
             guards=("session_kind_is_known",),
             optional=common.SESSION_DETAILS,
-            legal_basis=f"{_RULES} art. 90",
+            legal_basis=f"{_RULES} art. 91",
         ),
         Transition(
             "agree",
@@ -96,7 +96,7 @@ FLOW = Flow(
             guards=("performance_deadline_is_date",),
             effects=("record_agreement",),
             outcome="agreement_written",
-            legal_basis=f"{_RULES} art. 90",
+            legal_basis=f"{_RULES} art. 93",
         ),
         Transition(
             "end",
@@ -105,7 +105,7 @@ FLOW = Flow(
             "未达成协议，制作调解终结书",
             requires=("reason", "other_routes"),
             outcome="terminated",
-            legal_basis=f"{_RULES} art. 90",
+            legal_basis=f"{_RULES} art. 93",
         ),
         Transition(
             "refer_peoples",
@@ -142,9 +142,9 @@ FLOW = Flow(
         ),
     ),
     documents=(
-        DocumentSpec("agreement", "道路交通事故损害赔偿调解书", f"{_RULES} art. 90", ("agreed",)),
+        DocumentSpec("agreement", "道路交通事故损害赔偿调解书", f"{_RULES} art. 93", ("agreed",)),
         DocumentSpec(
-            "termination", "道路交通事故损害赔偿调解终结书", f"{_RULES} art. 90", ("ended",)
+            "termination", "道路交通事故损害赔偿调解终结书", f"{_RULES} art. 93", ("ended",)
         ),
     ),
 )

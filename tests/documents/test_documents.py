@@ -220,7 +220,7 @@ def walk(
             agreement = t.trigger
         if "notified_session_reached" in t.guards:
             # The mediation starts on the day notified to the parties (session_on, 5 days
-            # on: at least 3 days' notice, 道路交通事故处理程序规定 art. 86).
+            # on: at least 3 days' notice, 道路交通事故处理程序规定 art. 88).
             at += timedelta(days=5)
         at += timedelta(hours=1)
         payload = payload_for(t.trigger, t.requires, at, names)

@@ -117,7 +117,7 @@ def _public_order(store: Store) -> int:
 
 
 def _terms(terms: str, deadline: str) -> dict[str, str]:
-    """An agreement's fields (治安调解协议书, 程序规定 art. 185)."""
+    """An agreement's fields (治安调解协议书, 程序规定 art. 184)."""
     return {
         "facts": "李四推搡张三致其轻微伤",
         "issues": "医药费赔偿",

@@ -9,7 +9,7 @@ court-docked mediation names as its mediator.
 - Item 8: a 委派 result letter named the system account "scheduler" as the mediator. The
   mediator is chosen by the parties from the roster or designated (特邀调解规定 art. 12)
   before mediation, and a document never prints a system account as a person.
-- Missing procedure: the rights notice (art. 16), the written report when 委托 mediation
+- Missing procedure: the rights notice (art. 14), the written report when 委托 mediation
   fails (art. 26), suspension on suspected collusion (art. 18), an online agreement going on
   to 司法确认.
 
@@ -298,7 +298,7 @@ def test_no_mediation_before_a_mediator_is_chosen_or_designated(cli: Cli) -> Non
     assert early.exit_code == ExitCode.NOT_ALLOWED
     assert "designate_mediator" in early.stderr and "choose_mediator" in early.stderr
     cli.step(case, "designate_mediator", "2026-03-03", mediators="周明", designated_by=COURT)
-    # The parties are told their rights first (art. 16).
+    # The parties are told their rights first (art. 14).
     informed = cli.advance(case, "record_session", "2026-03-03", kind="mediation", summary="协商。")
     assert informed.exit_code == ExitCode.NOT_ALLOWED and "inform" in informed.stderr
     cli.step(case, "inform", "2026-03-03")
@@ -340,7 +340,7 @@ def test_the_parties_choose_their_mediator_together(cli: Cli) -> None:
     result, text = render(cli, case, "court_rights_notice", "2026-03-02")
     assert result.exit_code == 0, result.stderr
     assert f"你们之间的纠纷经{COURT}委托{ORG_NAME}调解，由调解员吴桂英主持调解" in text
-    assert "特邀调解的规定》第十六条" in text and "申请调解员回避" in text
+    assert "特邀调解的规定》第十四条" in text and "申请调解员回避" in text
     assert "不得恶意串通、虚假调解" in text and "中止调解并向人民法院报告（第十八条）" in text
 
 

@@ -43,7 +43,7 @@ def test_labour_and_land_flows_cite_their_own_statutes(cli: Cli, flow: str, stat
     assert any(statute in b for b in bases)
     if flow == "land_contract":
         cited = " ".join(bases)
-        for art in ("第三条", "第七条", "第八条"):
+        for art in ("第三条", "第四条", "第七条", "第八条"):
             assert art in cited
 
 

@@ -1,6 +1,6 @@
 """Road-traffic accident mediation after issue 14 (道路交通事故处理程序规定 2017; domain.md
 §3.2, §3.6), through the real CLI on both databases: the joint written application and the
-notice 3 days before a police mediation (art. 86); a failed police mediation handed on to
+notice 3 days before a police mediation (art. 88); a failed police mediation handed on to
 people's mediation (art. 86); a failed people's mediation handed to the police within 3
 days (art. 85); the insurer printed only where one takes part.
 

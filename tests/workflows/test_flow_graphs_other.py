@@ -10,7 +10,7 @@ from mediation.engine.machine import load
 
 W = ("accepted", "assigned", "informed", "mediating")
 #: 委派/委托 (特邀调解规定): the mediator is chosen or designated (art. 12) and the parties are
-#: told their rights (art. 16) before mediation; collusion suspends it (art. 18).
+#: told their rights (art. 14) before mediation; collusion suspends it (art. 18).
 COURT_WORKING = ("received", "assigned", "informed", "mediating", "suspended")
 COURT_STEPS = {
     ("received", "choose_mediator", "assigned"),
@@ -168,7 +168,7 @@ EDGES = {
     "traffic_police": {
         ("applied", "accept", "accepted"),
         ("applied", "reject", "rejected"),
-        # the parties are notified 3 days ahead (art. 86), then mediation starts
+        # the parties are notified 3 days ahead (art. 88), then mediation starts
         ("accepted", "notify_parties", "notified"),
         ("notified", "notify_parties", "notified"),
         ("notified", "start_mediation", "mediating"),
@@ -349,7 +349,7 @@ def test_edges(name: str) -> None:
         ("entrusted", "mediation_period", Period(15, "days"), "特邀调解规定 art. 27"),
         ("entrusted_simple", "mediation_period", Period(7, "days"), "特邀调解规定 art. 27"),
         ("traffic", "mediation_period", Period(1, "months"), "人民调解工作若干规定 art. 33"),
-        ("online", "selection_period", Period(2, "working_days"), "人民法院在线调解规则 art. 12"),
+        ("online", "selection_period", Period(2, "working_days"), "人民法院在线调解规则 art. 10"),
         (
             "online",
             "confirmation_period",
