@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from mediation.engine.controller import Controller
 
 _TRAFFIC_RULES = "道路交通事故处理程序规定"
+#: The regulation's "三日", a period in working days (道路交通事故处理程序规定 art. 112).
+_THREE_WORKING_DAYS = Period(3, "working_days")
 
 
 def _last_event(ctl: Controller, trigger: str) -> object:
@@ -39,14 +41,17 @@ def _last_event(ctl: Controller, trigger: str) -> object:
 @guard
 def parties_notified_three_days_ahead(ctl: Controller) -> str | None:
     """Traffic police mediation: the time and place agreed with the parties are notified
-    at least 3 days before the mediation (道路交通事故处理程序规定 art. 88)."""
+    at least 3 days before the mediation (道路交通事故处理程序规定 art. 88), the
+    regulation's days being working days (art. 112): the session is on or after the third
+    working day after the notice."""
     session = _parse_date(ctl.payload.get("session_on"))
     if session is None:
         return "session_on（调解日期）应为日期（YYYY-MM-DD）"
-    if (session - ctl.today).days < 3:
+    earliest = compute_due(ctl.today, _THREE_WORKING_DAYS, ctl.cal).due
+    if session < earliest:
         return (
-            f"调解日期 {session} 距今不足3日：应于调解时间三日前通知当事人"
-            f"（{_TRAFFIC_RULES} art. 88），请另行约定调解时间"
+            f"调解日期 {session} 距今不足3个工作日：应于调解时间三日前通知当事人"
+            f"（{_TRAFFIC_RULES} arts. 88, 112，以工作日计），最早可约定 {earliest}"
         )
     return None
 
@@ -69,17 +74,17 @@ def notified_session_reached(ctl: Controller) -> str | None:
 @guard
 def within_three_days_of_failure(ctl: Controller) -> str | None:
     """After a failed people's mediation, the parties may jointly apply for traffic police
-    mediation within 3 days (道路交通事故处理程序规定 art. 85): counted from the day after
-    the termination, a last day on a rest day rolling to the next working day."""
+    mediation within 3 days (道路交通事故处理程序规定 art. 85), the regulation's days being
+    working days (art. 112): the third working day after the termination."""
     ended = _last_event(ctl, "terminate")
     if ended is None:
         return "人民调解尚未终止，不能申请公安机关交通管理部门调解"
     day = business_date(ended.occurred_at)  # type: ignore[attr-defined]
-    last = compute_due(day, Period(3, "days"), ctl.cal).due
+    last = compute_due(day, _THREE_WORKING_DAYS, ctl.cal).due
     if ctl.today > last:
         return (
-            f"人民调解于 {day} 终止，申请公安机关交通管理部门调解须在三日内（至 {last}）"
-            f"提出（{_TRAFFIC_RULES} art. 85），已逾期：可向人民法院提起民事诉讼"
+            f"人民调解于 {day} 终止，申请公安机关交通管理部门调解须在三日内（以工作日计，"
+            f"至 {last}）提出（{_TRAFFIC_RULES} arts. 85, 112），已逾期：可向人民法院提起民事诉讼"
         )
     return None
 

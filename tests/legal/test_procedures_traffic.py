@@ -146,3 +146,34 @@ def _agreement() -> dict[str, str]:
         "performance_place": "青山县交警大队调解室",
         "performance_deadline": "2026-03-12",
     }
+
+
+def test_the_regulation_s_three_days_are_working_days(cli: Cli) -> None:
+    """道路交通事故处理程序规定 art. 112(5): the regulation's "三日" are working days.
+
+    Notice (art. 88): notified Thu 4/30, the next working days are 5/6 (1), 5/7 (2), 5/8 (3)
+    after 劳动节 5/1-5/5, so a session on Wed 5/6 is too soon (in calendar days it is 6 days
+    away) and the earliest is Fri 5/8.
+    Application after a failed people's mediation (art. 85): terminated Thu 4/30, the last
+    day is the third working day, Fri 5/8. An application on Thu 5/7 is in time (counted in
+    calendar days, 5/1-5/3 with the roll-over, it would have ended Wed 5/6); one on Sat 5/9,
+    a make-up working day (调休) after the last day, is late."""
+    case = _police_case(cli)
+    cli.step(case, "accept", "2026-03-02", **_APPLICATION, consented_by="张三、李四")
+    soon = cli.refused(
+        "case", "advance", case, "notify_parties", "--set", "session_on=2026-05-06",
+        "--set", "place=青山县交警大队调解室", day="2026-04-30",
+    )  # fmt: skip
+    assert "3个工作日" in soon.stderr and "2026-05-08" in soon.stderr
+    cli.step(case, "notify_parties", "2026-04-30", session_on="2026-05-08",
+             place="青山县交警大队调解室")  # fmt: skip
+    failed = _peoples_failed(cli, "2026-04-30")
+    done = advance_json(cli, failed, "apply_police_mediation", "2026-05-07", organisation="青交",
+                        consented_by="张三、李四")  # fmt: skip
+    assert "交调" in done["handed_off_to"]["case_number"]
+    other = _peoples_failed(cli, "2026-04-30")
+    late = cli.refused(
+        "case", "advance", other, "apply_police_mediation", "--set", "organisation=青交",
+        "--set", "consented_by=张三、李四", day="2026-05-09",
+    )  # fmt: skip
+    assert "2026-05-08" in late.stderr and "工作日" in late.stderr
