@@ -317,7 +317,7 @@ def police_take_over(source: tuple[str, ...]) -> Transition:
 
 
 def remediate_agreement(source: tuple[str, ...] = ("followed_up",)) -> Transition:
-    """人民调解工作若干规定 art. 38: found at a follow-up that the agreement is unsuitable, the
+    """人民调解工作若干规定 art. 37, item 2: found at a follow-up that the agreement is unsuitable, the
     committee mediates again with both parties' consent to change it (or replace it with a
     new one); a new agreement must then be signed and takes effect anew."""
     return Transition(
@@ -327,7 +327,7 @@ def remediate_agreement(source: tuple[str, ...] = ("followed_up",)) -> Transitio
         "经双方同意再次调解，变更原调解协议",
         requires=("reason", "consented_by"),
         guards=("both_sides_consent",),
-        legal_basis="人民调解工作若干规定 art. 38",
+        legal_basis="人民调解工作若干规定 art. 37（二）（协议内容不当，征得双方同意后再次调解变更）",
     )
 
 

@@ -288,7 +288,7 @@ BRANCHES: list[tuple[list[str], str]] = [
     ),
     (["accept", "refer_police"], "referred_police"),
     (["accept", "assign", "refer_police"], "referred_police"),
-    # 若干规定 art. 38: the agreement changed by mediating again after a follow-up.
+    # 若干规定 art. 37 item 2: the agreement changed by mediating again after a follow-up.
     (
         [
             *["accept", "assign", "inform", "record_session", "agree_oral", "follow_up"],

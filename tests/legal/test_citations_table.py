@@ -10,7 +10,9 @@ and the court's designation within 3 (art. 12 is the mediator's confirmation), a
 25 the agreement, its 结案, failure and withdrawal; 农村土地承包经营纠纷调解仲裁法 art. 4
 "不愿调解、调解不成 → 仲裁或者起诉" (art. 3 only says who may mediate); 医疗纠纷预防和处理条例
 art. 41 the agreement before the health authority (art. 40 acceptance and periods);
-公安机关办理行政案件程序规定 art. 184 the 治安调解协议书 (art. 185 its consequences).
+公安机关办理行政案件程序规定 art. 184 the 治安调解协议书 (art. 185 its consequences);
+人民调解工作若干规定 art. 37 item 2 re-mediation of an unsuitable agreement (art. 38 is
+assisting the court).
 """
 
 from __future__ import annotations
@@ -85,6 +87,16 @@ CORRECTED = [
         f"{_POLICE} arts. 183, 185",
     ),
     ("public_order", "document", "agreement", f"{_POLICE} art. 184", f"{_POLICE} art. 185"),
+    # 人民调解工作若干规定 (2002) art. 37 item 2: an unsuitable agreement changed by mediating
+    # again with both parties' consent (art. 38 is the committee assisting a court trying a
+    # suit over the agreement).
+    (
+        "peoples",
+        "transition",
+        "remediate_agreement",
+        "人民调解工作若干规定 art. 37（二）",
+        "art. 38",
+    ),
 ]
 
 

@@ -4,7 +4,7 @@ on a SQLite file and on PostgreSQL (domain.md §3.1).
 - 人民调解法 art. 25: a dispute that may become a public-order or criminal case is reported
   to the police and preventive measures are taken — a duty recorded on the case, not an
   outcome; the mediation ends only if the police take the matter over.
-- 人民调解工作若干规定 art. 38: an agreement found unsuitable (at a follow-up) is changed by
+- 人民调解工作若干规定 art. 37 item 2: an agreement found unsuitable (at a follow-up) is changed by
   mediating again with both parties' consent; the new agreement takes effect anew.
 
 Dates by hand (domain.md §4): the day of the event is not counted; a month ends on the
@@ -86,7 +86,7 @@ def test_the_mediation_ends_only_when_the_police_take_over(cli: Cli) -> None:
 
 
 def test_an_agreement_changed_by_mediating_again_after_a_follow_up(cli: Cli) -> None:
-    """若干规定 art. 38. Agreement Mon 3/2, signed and sealed the same day: the confirmation
+    """若干规定 art. 37 item 2. Agreement Mon 3/2, signed and sealed the same day: the confirmation
     window runs 3/3 .. 4/1. Follow-up Fri 3/20 finds it unsuitable. Mediating again needs
     both parties' consent (张三 alone is refused); with both, on Mon 3/23 the case is back in
     mediation with a new month (3/24 .. 4/23, Thu) and the old window is closed. A new

@@ -76,7 +76,7 @@ PEOPLES_EDGES: set[tuple[str, str, str]] = {
     ("agreed_written", "follow_up", "followed_up"),
     ("agreed_oral", "follow_up", "followed_up"),
     ("followed_up", "follow_up", "followed_up"),
-    # re-mediation to change the agreement, with both parties' consent (若干规定 art. 38)
+    # re-mediation to change the agreement, with both parties' consent (若干规定 art. 37 item 2)
     ("followed_up", "remediate_agreement", "mediating"),
     # optional 司法确认 (art. 33; 民事诉讼法 arts. 205-206)
     ("agreed_written", "apply_confirmation", "confirmation_applied"),
