@@ -102,6 +102,7 @@ FLOW = Flow(
             runs_in=frozenset(_WORKING),
             extended_by=("extend",),
             agreed_extension_lifts_limit=True,
+            from_receipt=True,
             on_expiry="expire",
         ),
         replace(common.CONFIRMATION_WINDOW, runs_in=frozenset({"agreed"})),

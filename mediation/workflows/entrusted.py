@@ -78,10 +78,11 @@ def build(name: str, label: str, days: int, procedure: str) -> Flow:
                 kind="mediation_period",
                 label=f"委托调解期限（{procedure}）",
                 period=Period(days, "days"),
-                legal_basis=f"{_RULES} art. 27（{procedure}{days}日，双方同意延长的不计入审限）",
+                legal_basis=f"{_RULES} art. 27（自签收法院移交材料之日起，{procedure}{days}日，双方同意延长的不计入审限）",
                 starts_on=("open",),
                 runs_in=frozenset(_WORKING),
                 extended_by=("extend",),
+                from_receipt=True,
             ),
         ),
         documents=(
