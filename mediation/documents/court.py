@@ -217,7 +217,13 @@ def _court_letter(case: CaseFile, seq: int, need: Need) -> dict[str, Any]:
         "court_ref": need.text(
             court_ref, "法院案号或委派文号", "特邀调解规定 arts. 19, 26", _(_REFERRAL_FIX)
         ),
-        "received_on": cn_date(case.proceeding["opened_at"]),
+        # The day the materials were signed for (特邀调解规定 art. 27): the intake's
+        # received_at, or the day a failed people's case was handed over by the court.
+        "received_on": cn_date(
+            case.dispute["received_at"]
+            if case.proceeding["parent_id"] is None
+            else case.proceeding["opened_at"]
+        ),
         "parties": parties_of(case, day_of(event, case)),
         "mediators": designated_mediators(case, need, spec.label),
         "result": result,

@@ -142,7 +142,7 @@ _CLOCK_OF = Prepared(
 )
 # Not Prepared: the timestamp is read through its column type (a string on SQLite else).
 _RECEIVED_ON = (
-    select(dispute_table.c.received_at, proceeding_table.c.parent_id)
+    select(dispute_table.c.received_at, proceeding_table.c.parent_id, proceeding_table.c.opened_at)
     .join(proceeding_table, proceeding_table.c.dispute_id == dispute_table.c.id)
     .where(proceeding_table.c.id == bindparam("pid"))
 )
@@ -214,13 +214,16 @@ def start_deadlines(
 
 def received_on(conn: Connection, pid: int, today: date) -> date:
     """The day the proceeding's application was received (the intake's ``received_at``,
-    in business time); never after ``today``. A proceeding entered by a hand-off (a court's
-    referral of a case already mediated elsewhere) was received on the day of its entry:
-    the dispute's own receipt belongs to the first proceeding."""
+    in business time); never after ``today``. A proceeding handed over from another (a
+    court's referral of a failed people's case, an escalation) was received the day it was
+    handed over: the dispute's own intake day is an earlier proceeding's."""
     row = conn.execute(_RECEIVED_ON, {"pid": pid}).first()
-    if row is None or row.received_at is None or row.parent_id is not None:
+    if row is None:
         return today
-    return min(business_date(row.received_at), today)
+    received = row.opened_at if row.parent_id is not None else row.received_at
+    if received is None:
+        return today
+    return min(business_date(received), today)
 
 
 def restart_on_event(

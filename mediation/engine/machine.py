@@ -164,12 +164,15 @@ def check_flow(flow: Flow, *, known_flows: list[str] | None = None) -> list[Prob
     )
     recorded = {AGREEMENT_EFFECTIVE} if written else set()
     for rule in flow.deadlines:
-        if rule.from_receipt and "open" not in rule.starts_on:
+        if rule.from_receipt and (
+            "open" not in rule.starts_on or set(rule.starts_on) - {"open"} - entry_triggers
+        ):
             problems.append(
                 Problem(
                     "F007",
                     f"deadline {rule.kind}: counted from receipt but not started on open",
-                    "a clock counted from the intake's received_at starts when the case opens",
+                    "a clock counted from the day of receipt starts when the case opens (from"
+                    " the intake's received_at) or is handed over (that day)",
                 )
             )
         for trig in rule.starts_on:

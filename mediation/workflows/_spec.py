@@ -112,9 +112,9 @@ class DeadlineRule:
     #: Days before the due date the scheduler reminds the organisation.
     remind_before: int = 3
     #: Whether the clock counts from the day the application was received (the intake's
-    #: ``received_at``: 收到申请之日, 收到信访事项之日, 签收法院移交材料之日) rather than the day the case was typed
-    #: in (domain.md §4). Only for rules started on ``open``; a hand-off into the flow
-    #: counts from the day of its entry.
+    #: ``received_at``: 收到申请之日, 收到信访事项之日) rather than the day the case was typed
+    #: in (domain.md §4). Only for rules started on ``open`` (or also on a hand-off's
+    #: entry trigger: a case handed over is received the day it is handed over).
     from_receipt: bool = False
     #: A trigger the scheduler fires once the due date has passed (a statutory
     #: consequence, e.g. 医调委 expiry = deemed failure); None for none.

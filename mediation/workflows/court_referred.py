@@ -102,10 +102,10 @@ FLOW = Flow(
             runs_in=frozenset(_WORKING),
             extended_by=("extend",),
             agreed_extension_lifts_limit=True,
-            on_expiry="expire",
             # 签收之日: the intake's received_at is the day the mediator signed for the
             # court's materials, whenever the case is typed in (domain.md §4).
             from_receipt=True,
+            on_expiry="expire",
         ),
         replace(common.CONFIRMATION_WINDOW, runs_in=frozenset({"agreed"})),
     ),

@@ -83,9 +83,9 @@ def build(name: str, label: str, days: int, procedure: str) -> Flow:
                     "双方同意延长的不计入审限）"
                 ),
                 starts_on=("open",),
-                from_receipt=True,
                 runs_in=frozenset(_WORKING),
                 extended_by=("extend",),
+                from_receipt=True,
             ),
         ),
         documents=(

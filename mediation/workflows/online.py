@@ -2,7 +2,8 @@
 人民法院在线调解规则 2021 arts. 10, 12, 15, 19-26).
 
 The parties choose a mediator within 2 working days, else the court designates one within 3
-working days (art. 10); the mediator confirms within 3 working days (art. 12); the other party is
+working days after those (art. 10; ``designation_period``: working day 5 from the
+application); the mediator confirms within 3 working days (art. 12); the other party is
 notified within 3 working days (art. 15); the mediation period is 30 days before filing
 (15/7 after filing, art. 24); appraisal time is excluded (art. 26). An agreement, once
 signed by the parties and the mediator (in effect, art. 19), may go on to judicial
@@ -135,6 +136,20 @@ FLOW = Flow(
             label="选定调解员期限",
             period=Period(2, "working_days"),
             legal_basis=f"{_RULES} art. 10（2个工作日内选定，逾期由法院3个工作日内指定）",
+            starts_on=("open",),
+            runs_in=frozenset({"applied"}),
+            remind_before=1,
+            # The parties' window: when it passes the court designates (designation_period,
+            # the court's duty); nobody overran anything.
+            duty=False,
+        ),
+        # The court's 3 working days run from the end of the parties' 2 (art. 10): working
+        # day 5 from the application, counted the way domain.md §4 counts working days.
+        DeadlineRule(
+            kind="designation_period",
+            label="法院指定调解员期限",
+            period=Period(5, "working_days"),
+            legal_basis=f"{_RULES} art. 10（当事人2个工作日内未选定的，法院在其后3个工作日内指定）",
             starts_on=("open",),
             runs_in=frozenset({"applied"}),
             remind_before=1,
