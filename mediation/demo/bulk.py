@@ -13,6 +13,8 @@ from sqlalchemy import select
 from mediation.demo.agreement import sign_in
 from mediation.demo.records import demo_intake, dispute_summary
 from mediation.domain import intake
+from mediation.domain.calendar import WorkCalendar
+from mediation.domain.periods import Period, compute_due
 from mediation.engine.machine import load
 from mediation.engine.organisations import add_organisation
 from mediation.storage._tables import organisation_table
@@ -278,7 +280,7 @@ PERFORMANCE_CODES = ("performed", "partly_performed", "in_progress", "not_perfor
 
 
 def bulk_payload(
-    t: Transition, rng: random.Random, record: dict[str, Any], day: date
+    t: Transition, rng: random.Random, record: dict[str, Any], day: date, cal: WorkCalendar
 ) -> dict[str, Any]:
     """The data each trigger of every flow requires, made up plausibly."""
     names = [p["name"] for p in record["parties"]]
@@ -312,8 +314,8 @@ def bulk_payload(
         "confirmation_notice": "已告知当事人可申请司法确认",
         "determination_received_on": (day - timedelta(days=3)).isoformat(),
         "applied_on": day.isoformat(),
-        # Notified 3 days ahead (道路交通事故处理程序规定 art. 88); see run_bulk.
-        "session_on": (day + timedelta(days=3)).isoformat(),
+        # Notified 3 working days ahead (道路交通事故处理程序规定 arts. 88, 112); see run_bulk.
+        "session_on": compute_due(day, Period(3, "working_days"), cal).due.isoformat(),
         "place": "调解室",
         "penalty": "罚款二百元",
         "served_on": day.isoformat(),
@@ -333,6 +335,10 @@ def bulk_payload(
             ["satisfied", "basically_satisfied", "dissatisfied"], weights=[75, 20, 5]
         )[0]
     return payload
+
+
+def _day_fields(day: date) -> dict[str, int]:
+    return {"year": day.year, "month": day.month, "day": day.day}
 
 
 def run_bulk(
@@ -399,12 +405,14 @@ def run_bulk(
                 steps = rng.choices([s for _, s in scripts], weights=[w for w, _ in scripts])[0]
                 # One case in ten drags on (and may run over its statutory period).
                 gaps = [4, 7, 9, 12] if rng.random() < 0.1 else [0, 1, 1, 2, 3, 5]
+                session_on: date | None = None
                 for step in steps:
                     if step.startswith(">"):
                         step = step[1:]
                     at += timedelta(days=rng.choice(gaps), hours=rng.randrange(1, 4))
-                    if step == "start_mediation":  # on the day notified (session_on)
-                        at += timedelta(days=3)
+                    if step == "start_mediation" and session_on is not None:
+                        # on the day notified, at the earliest
+                        at = max(at, at.replace(**_day_fields(session_on)))
                     if at >= now:
                         break  # still under way today
                     t = flow.transition(step, state)
@@ -418,8 +426,10 @@ def run_bulk(
                         actor=actor,
                         now=at,
                         cal=cal,
-                        payload=bulk_payload(t, rng, record, at.date()),
+                        payload=(payload := bulk_payload(t, rng, record, at.date(), cal)),
                     )
+                    if step == "notify_parties":
+                        session_on = date.fromisoformat(payload["session_on"])
                     state = result.to_state
                     if t.handoff is not None:  # the rest happens in the next proceeding
                         assert result.handed_off_to is not None

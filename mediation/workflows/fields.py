@@ -84,6 +84,7 @@ FIELD_LABELS = MappingProxyType(
         "selection": "调解员产生方式",
         "served_on": "送达日期",
         "session_on": "调解日期",
+        "settled_by": "和解方式",
         "summary": "经过和内容摘要",
         "terms": "协议内容",
         "verification": "核实情况",

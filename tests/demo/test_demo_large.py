@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from mediation import demo
 from mediation.cli import app
 from mediation.demo import bulk, records
+from mediation.domain.calendar import default_calendar
 from mediation.engine.machine import load
 from mediation.reporting import stats
 from mediation.storage._tables import event_table, proceeding_table
@@ -65,7 +66,9 @@ def test_the_small_demo_keeps_its_own_path() -> None:
     rng = random.Random(1)
     t = load("peoples").transition("follow_up", "agreed_written")
     assert t is not None
-    payload = bulk.bulk_payload(t, rng, demo.demo_intake(rng, "桥头"), date(2026, 3, 2))
+    payload = bulk.bulk_payload(
+        t, rng, demo.demo_intake(rng, "桥头"), date(2026, 3, 2), default_calendar()
+    )
     assert set(payload) == {"performance", "summary", "satisfaction"}
 
 

@@ -375,9 +375,7 @@ def test_online_mediation_around_labour_day_and_a_late_confirmation(cli: Cli) ->
     assert selection["due"] == "2026-05-07" and "在线调解规则第十条" in selection["legal_basis"]
     assert selection["duty"] is False  # the parties' window, not the court's duty
     designation = cli.deadline(case, "designation_period", "2026-04-30")
-    assert (
-        designation["due"] == "2026-05-11" and "在线调解规则第十条" in designation["legal_basis"]
-    )
+    assert designation["due"] == "2026-05-11" and "在线调解规则第十条" in designation["legal_basis"]
     cli.step(case, "designate_mediator", "2026-05-11", mediators="周明", selection="designated")
     assert status(cli, case, "designation_period", "2026-05-11") == ("2026-05-11", "met")
     assert status(cli, case, "confirmation_period", "2026-05-11") == ("2026-05-14", "open")
