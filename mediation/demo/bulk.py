@@ -337,10 +337,6 @@ def bulk_payload(
     return payload
 
 
-def _day_fields(day: date) -> dict[str, int]:
-    return {"year": day.year, "month": day.month, "day": day.day}
-
-
 def run_bulk(
     store: Store, *, cases: int, rng: random.Random, now: datetime, actor: str
 ) -> Counter[str]:
@@ -412,7 +408,8 @@ def run_bulk(
                     at += timedelta(days=rng.choice(gaps), hours=rng.randrange(1, 4))
                     if step == "start_mediation" and session_on is not None:
                         # on the day notified, at the earliest
-                        at = max(at, at.replace(**_day_fields(session_on)))
+                        day = session_on
+                        at = max(at, at.replace(year=day.year, month=day.month, day=day.day))
                     if at >= now:
                         break  # still under way today
                     t = flow.transition(step, state)
