@@ -155,3 +155,44 @@ def test_db_upgrade_recomputes_a_window_the_old_code_started_at_the_agreement(
     assert verified.exit_code == 0, verified.output
     # The window runs: an application inside it is accepted.
     cli.apply_confirmation(case, "2026-04-03")
+
+
+def test_db_upgrade_counts_a_referral_from_the_day_its_materials_were_signed_for(
+    cli: Cli, db_url: str
+) -> None:
+    """A 委派 case whose materials were signed for on Wed 4/1 and typed in on Tue 4/7: the
+    code before this change counted its 30 days from 4/7 (4/8 .. 5/7, Thu); 特邀调解规定
+    art. 27 counts from the signing, 4/2 .. 5/1, 劳动节 → Wed 5/6. ``db upgrade`` brings the
+    running clock forward, as an event."""
+    from tests.legal.test_court_documents import REFERRED
+
+    case = cli.open(
+        "2026-04-07", flow="court_referred", received_at="2026-04-01T15:00:00+08:00", **REFERRED
+    )
+    store = Store(db_url)
+    try:
+        with store.write() as conn:  # the clock as the old code started it
+            pid = conn.execute(
+                select(proceeding_table.c.id).where(proceeding_table.c.case_number == case)
+            ).scalar_one()
+            conn.execute(
+                deadline_table.update()
+                .where(
+                    deadline_table.c.proceeding_id == pid,
+                    deadline_table.c.kind == "mediation_period",
+                )
+                .values(
+                    starts_on=date(2026, 4, 7), counted_from=date(2026, 4, 7), due=date(2026, 5, 7)
+                )
+            )
+    finally:
+        store.close()
+    upgraded = cli.ok("db", "upgrade", day="2026-04-08")
+    assert "已按新规则重新计算 1 个期限" in upgraded.output
+    period = cli.deadline(case, "mediation_period", "2026-04-08")
+    assert (period["starts_on"], period["due"]) == ("2026-04-01", "2026-05-06")
+    (event,) = [e for e in cli.events(case, "2026-04-08") if e["trigger"] == "recompute_deadline"]
+    assert (event["payload"]["previous_due"], event["payload"]["due"]) == (
+        "2026-05-07",
+        "2026-05-06",
+    )
