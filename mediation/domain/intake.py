@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mediation.domain import taxonomy
-from mediation.domain.clock import UTC, clock_from_env, parse_datetime
+from mediation.domain.clock import UTC, business_date, clock_from_env, parse_datetime
 from mediation.domain.files import read_file
 from mediation.domain.personal import birth_date_of, resident_id_problem
 from mediation.errors import FieldProblem, ValidationError
@@ -359,6 +359,18 @@ def validate(
                     "received_at", "不是 ISO 8601 时间", _("例如 2026-03-02T09:30:00+08:00")
                 )
             )
+        else:
+            # A clock counted from receipt starts on this day (domain.md §4); a day still
+            # to come is a typing error (a clock never starts after today either).
+            today = today or clock_from_env().today()
+            if business_date(received_at) > today:
+                problems.append(
+                    FieldProblem(
+                        "received_at",
+                        f"收到时间 {business_date(received_at)} 晚于今天 {today}",
+                        _("请填写实际收到申请（或签收材料）的时间"),
+                    )
+                )
     raw_parties = data.get("parties")
     parties: list[PartyRecord] = []
     if not isinstance(raw_parties, list) or not raw_parties:

@@ -300,6 +300,14 @@ BAD_RECORDS = [
         ["referral_ref: 渠道 petition 为移送/委派，缺少必填字段"],
         id="petition-without-referral-ref",
     ),
+    pytest.param(
+        # The clock is pinned at Mon 2026-03-02 09:00: received "tomorrow" is a typing error
+        # (a clock counted from receipt would start on a day still to come).
+        "json",
+        {**_VALID, "received_at": "2026-03-03T09:00:00+08:00"},
+        ["received_at: 收到时间 2026-03-03 晚于今天 2026-03-02", "请填写实际收到申请"],
+        id="received-tomorrow",
+    ),
 ]
 
 
