@@ -152,3 +152,51 @@ def render_flows() -> str:
     for flow in flows:
         parts += ["", render_flow(flow, mermaid(flow))]
     return "\n".join(parts)
+
+
+def _counted_from(rule: Any) -> str:
+    """The day a clock counts from, in the words of domain.md §4."""
+    from mediation.workflows import AGREEMENT_EFFECTIVE
+
+    starts = [t for t in rule.starts_on if t != "open"]
+    parts = []
+    if "open" in rule.starts_on:
+        parts.append(
+            "the day the application (or the court's materials) was received, the intake's"
+            " `received_at`"
+            if rule.from_receipt
+            else "the day the case is opened"
+        )
+    for trigger in starts:
+        if trigger == AGREEMENT_EFFECTIVE:
+            parts.append("the day the agreement took effect (the last signature or seal)")
+        elif rule.starts_from:
+            parts.append(f"the day recorded as `{rule.starts_from}` on `{trigger}`")
+        else:
+            parts.append(f"the day of `{trigger}`")
+    return "; ".join(parts)
+
+
+def render_clock_starts() -> str:
+    """Every clock of every flow and the day it counts from (docs/deadlines.md)."""
+    from mediation.workflows import flow_names, get_flow
+
+    rows = []
+    for name in flow_names():
+        for rule in get_flow(name).deadlines:
+            rows.append(
+                (
+                    code(name),
+                    code(rule.kind) + (" (duty)" if rule.duty else " (window)"),
+                    rule.period.label,
+                    _counted_from(rule),
+                    rule.legal_basis,
+                )
+            )
+    return "\n".join(
+        [
+            source_note("mediation/workflows/ (`DeadlineRule`)"),
+            "",
+            table(("Flow", "Clock", "Period", "Counted from", "Legal basis"), rows),
+        ]
+    )

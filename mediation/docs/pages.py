@@ -54,6 +54,7 @@ SECTIONS: dict[str, Section] = {
     "exit-codes": Section("reference/exit-codes.md", reference.render_exit_codes),
     "figures": Section("reference/statistics.md", reference.render_figures),
     "flow-documents": Section("documents.md", reference.render_flow_documents),
+    "clock-starts": Section("deadlines.md", flows.render_clock_starts),
     "pg-grants": Section("admin/postgresql.md", reference.render_pg_grants),
     # The transcripts of "A mediator's day", from a run of the day (mediation.docs.walkthrough).
     **{
