@@ -277,22 +277,26 @@ def _signature_rows(found: Iterable[Iterable[Any]]) -> Counted:
     return rows
 
 
+def signature_event_key(actor: Any, payload: str | None) -> tuple[Any, ...]:
+    """What one ``record_signature`` event records, in the order a signature row is
+    compared with it (document, signer kind, signer, method, moment, image digest, actor)."""
+    p = json.loads(payload or "{}")
+    return (
+        p.get("document_kind"),
+        p.get("signer_kind"),
+        p.get("signer"),
+        p.get("method"),
+        p.get("signed_at"),
+        p.get("image_sha256"),
+        actor,
+    )
+
+
 def _signature_events(found: Iterable[Iterable[Any]]) -> Counted:
     """Case → what its ``record_signature`` events record, from (case, actor, payload)."""
     events: Counted = defaultdict(Counter)
     for pid, actor, payload in found:
-        p = json.loads(payload or "{}")
-        events[pid][
-            (
-                p.get("document_kind"),
-                p.get("signer_kind"),
-                p.get("signer"),
-                p.get("method"),
-                p.get("signed_at"),
-                p.get("image_sha256"),
-                actor,
-            )
-        ] += 1
+        events[pid][signature_event_key(actor, payload)] += 1
     return events
 
 

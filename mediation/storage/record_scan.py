@@ -209,16 +209,7 @@ def _signatures(conn: Connection, recorded: Recorded) -> Iterator[Problem]:
     # reference's multisets), so equal lists in another order are equal still.
     events: dict[Any, list[tuple[Any, ...]]] = {}
     for pid, actor, payload in recorded.signatures:
-        p = json.loads(payload or "{}")
-        key = (
-            p.get("document_kind"),
-            p.get("signer_kind"),
-            p.get("signer"),
-            p.get("method"),
-            p.get("signed_at"),
-            p.get("image_sha256"),
-            actor,
-        )
+        key = reference.signature_event_key(actor, payload)
         if (listed := events.get(pid)) is None:
             events[pid] = [key]
         else:

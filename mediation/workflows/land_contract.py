@@ -2,9 +2,10 @@
 
 Mediated by the village committee or the township government (arts. 3, 7), on a written or
 oral application (art. 8); every step cites this statute, not the 人民调解法. A party who
-does not wish to mediate, or whose mediation fails, may apply for arbitration or sue (art. 4). The law sets no
-period for mediation. If mediation fails the parties may apply for arbitration, where the
-award is due within 60 days (+30) of acceptance (art. 47) — a different proceeding.
+does not wish to mediate, or whose mediation fails, may apply for arbitration or sue
+(art. 4). The law sets no period for mediation. If mediation fails the parties may apply
+for arbitration, where the award is due within 60 days (+30) of acceptance (art. 47) — a
+different proceeding.
 """
 
 from __future__ import annotations

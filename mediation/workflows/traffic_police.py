@@ -5,8 +5,9 @@ The parties apply jointly and in writing within 10 days of receiving the acciden
 determination (art. 86); the police agree the time and place with them and notify them at
 least 3 days before the mediation (art. 88); the police issue a 调解书 (agreement) or
 调解终结书 (no agreement) (art. 93) within 10 days of the start of mediation (art. 90);
-these days are working days (art. 112). After a failed police mediation the parties may sue or apply to a people's
-mediation committee (art. 86): the latter is a hand-off to the 交调委. After a failed
+these days are working days (art. 112), and so are the 3 days of the notice and of art.
+85. After a failed police mediation the parties may sue or apply to a people's mediation
+committee (art. 86): the latter is a hand-off to the 交调委. After a failed
 people's mediation the parties may jointly apply for police mediation within 3 days
 (art. 85): the hand-off from the 交调委 enters this flow accepted.
 """
