@@ -395,10 +395,11 @@ class _AdvisoryLock:
 
     def release(self) -> None:
         if self.conn is not None:
-            self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
-            self.conn.commit()
-            self.conn.close()
-            self.conn = None
+            conn, self.conn = self.conn, None
+            # Ending the server session releases the lock, whatever state the connection is
+            # in; it does not go back to the engine's pool (the lock would go with it).
+            conn.invalidate()
+            conn.close()
 
 
 def run_forever(

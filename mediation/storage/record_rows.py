@@ -327,8 +327,9 @@ def _signatures_problems(
     for pid in wrong:
         extra, gone = rows[pid] - events[pid], events[pid] - rows[pid]
         what = "、".join(
-            [f"{k[2]}（表中有、链中无）" for k in extra]
-            + [f"{k[2]}（链中有、表中无）" for k in gone]
+            # In a fixed order: the rows and events come in whatever order the scan read.
+            [f"{k[2]}（表中有、链中无）" for k in sorted(extra, key=str)]
+            + [f"{k[2]}（链中有、表中无）" for k in sorted(gone, key=str)]
         )
         yield Problem(
             "state",

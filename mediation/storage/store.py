@@ -8,8 +8,10 @@ at READ COMMITTED with rows locked ``FOR UPDATE`` by the engine.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -100,6 +102,55 @@ def _configure_sqlite(engine: Engine) -> None:
             raise driver_error(conn, exc, sql) from exc
 
 
+#: Engines by (process, URL, echo), the most recently opened last. A store opened again on
+#: the same database in one process (a service handling requests, a script, the test
+#: suite) takes its engine: its dialect is set up, its compiled statements are cached, and
+#: on PostgreSQL its pool holds the connections earlier stores closed. A new PostgreSQL
+#: connection is a new server process, which reads the catalog and compiles the trigger
+#: functions again before its first write: tens of milliseconds a command. A SQLite
+#: connection is a file handle: closing a SQLite store closes it (the file may be copied
+#: or replaced next), and only the engine stays.
+_ENGINES: OrderedDict[tuple[int, str, bool], Engine] = OrderedDict()
+#: How many databases' engines a process keeps.
+_KEPT_ENGINES = 4
+
+
+def _engine(url: str, echo: bool) -> Engine:
+    """The engine for ``url`` in this process, made on first use."""
+    pid = os.getpid()
+    key = (pid, url, echo)
+    engine = _ENGINES.get(key)
+    if engine is not None:
+        _ENGINES.move_to_end(key)
+        return engine
+    # Parameters (names, ID numbers, phones) never reach logs or error messages.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
+    else:
+        # A pooled connection the server has ended since (a restart) is replaced.
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    _ENGINES[key] = engine
+    # The oldest of this process's engines goes. A forked process leaves its parent's
+    # alone: their connections are the parent's, and closing one here would end it there.
+    own = [k for k in _ENGINES if k[0] == pid]
+    for oldest in own[: max(0, len(own) - _KEPT_ENGINES)]:
+        _ENGINES.pop(oldest).dispose()
+    return engine
+
+
+@atexit.register
+def _close_engines() -> None:
+    """Close this process's pooled connections on exit (the server sees a proper goodbye
+    rather than a dropped connection)."""
+    pid = os.getpid()
+    for key in [k for k in _ENGINES if k[0] == pid]:
+        _ENGINES.pop(key).dispose()
+
+
 class Store:
     """One database: hands out read and write transactions on one reused connection.
 
@@ -108,15 +159,7 @@ class Store:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        # Parameters (names, ID numbers, phones) never reach logs or error messages.
-        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
-        else:
-            kwargs["pool_pre_ping"] = True
-        self.engine = create_engine(url, **kwargs)
-        if self.engine.dialect.name == "sqlite":
-            _configure_sqlite(self.engine)
+        self.engine = _engine(url, echo)
         self._conn: Connection | None = None
         self._login: str | None = None
         self._calendar: WorkCalendar | None = None
@@ -314,7 +357,8 @@ class Store:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
-        self.engine.dispose()
+        if self.dialect == "sqlite":
+            self.engine.dispose()
 
     def __enter__(self) -> Store:
         return self
