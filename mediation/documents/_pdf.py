@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,8 +137,18 @@ def _watch_notdef() -> Iterator[_NotdefWatch]:
         logger.removeHandler(watch)
 
 
+#: How many renderings a renderer keeps (the newest), by their HTML's digest.
+_KEPT_RENDERINGS = 16
+
+
 class Renderer:
-    """WeasyPrint for one process: fonts, fetcher and stylesheet built once, reused."""
+    """WeasyPrint for one process: fonts, fetcher and stylesheet built once, reused.
+
+    The same HTML gives the same PDF, byte for byte: the output depends on the HTML, the
+    stylesheet and the fonts, and the last two are fixed for a renderer. So :meth:`pdf`
+    keeps the newest renderings and lays out a document met again unchanged (rendered,
+    then sealed; rendered again by a second request) only once.
+    """
 
     def __init__(self, stylesheet: str) -> None:
         self.font_config = FontConfiguration()
@@ -148,9 +160,29 @@ class Renderer:
             font_config=self.font_config,
         )
         self.documents = 0
+        self._recent: OrderedDict[bytes, tuple[bytes, int]] = OrderedDict()
 
     def pdf(self, html: str) -> tuple[bytes, int]:
-        """``html`` as PDF bytes, and its number of pages.
+        """``html`` as PDF bytes, and its number of pages (laid out again only if this
+        renderer has not rendered the same HTML lately).
+
+        :raises ResourceRefused: when the HTML names a resource outside the package.
+        :raises GlyphMissing: when a character had to be drawn as an empty box.
+        """
+        key = hashlib.sha256(html.encode("utf-8", "surrogatepass")).digest()
+        found = self._recent.get(key)
+        if found is not None:
+            self._recent.move_to_end(key)
+            return found
+        rendered = self.render(html)
+        self._recent[key] = rendered
+        if len(self._recent) > _KEPT_RENDERINGS:
+            self._recent.popitem(last=False)
+        return rendered
+
+    def render(self, html: str) -> tuple[bytes, int]:
+        """``html`` laid out and written as PDF now (:meth:`pdf` without its memory):
+        (PDF bytes, pages).
 
         :raises ResourceRefused: when the HTML names a resource outside the package.
         :raises GlyphMissing: when a character had to be drawn as an empty box.

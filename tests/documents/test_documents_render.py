@@ -14,6 +14,7 @@ import http.server
 import io
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -141,8 +142,29 @@ def test_one_font_configuration_per_process(renderer: _pdf.Renderer) -> None:
     again = _pdf.renderer(service._stylesheet())
     assert again is renderer and again.font_config is renderer.font_config
     before = renderer.documents
-    renderer.pdf(_page())
+    renderer.pdf(_page(body=f"<p>{uuid.uuid4()}</p>"))  # HTML this process has not rendered
     assert renderer.documents == before + 1
+
+
+def test_the_same_html_is_laid_out_once_and_gives_the_same_pdf(
+    renderer: _pdf.Renderer,
+) -> None:
+    """A document met again unchanged (rendered, then sealed) is not laid out twice: the
+    renderer keeps its newest renderings, and gives the same bytes, which a new layout
+    gives too (WeasyPrint's output depends on the HTML, stylesheet and fonts alone)."""
+    html = _page(body=f"<p>{uuid.uuid4()}</p>")
+    before = renderer.documents
+    first = renderer.pdf(html)
+    assert renderer.pdf(html) == first
+    assert renderer.documents == before + 1
+    assert renderer.render(html) == first  # laid out anew: the same bytes
+    assert renderer.documents == before + 2
+    other = renderer.pdf(_page(body=f"<p>{uuid.uuid4()}</p>"))
+    assert other != first and renderer.documents == before + 3
+    for _ in range(_pdf._KEPT_RENDERINGS):  # the oldest are forgotten
+        renderer.pdf(_page(body=f"<p>{uuid.uuid4()}</p>"))
+    counted = renderer.documents
+    assert renderer.pdf(html) == first and renderer.documents == counted + 1
 
 
 def _rss_mb() -> float:
@@ -155,10 +177,10 @@ def _rss_mb() -> float:
 def test_memory_does_not_grow_with_each_document(renderer: _pdf.Renderer) -> None:
     html = _page(body="<p>" + "被申请人于2026年3月20日前清理通道内全部杂物。" * 40 + "</p>")
     for _ in range(5):
-        renderer.pdf(html)
+        renderer.render(html)  # laid out each time (pdf() would remember the first)
     start = _rss_mb()
     for _ in range(40):
-        renderer.pdf(html)
+        renderer.render(html)
     grown = _rss_mb() - start
     # Reused, it grows by well under 1 MB over 40 documents; a new FontConfiguration per
     # document (measured here) adds ~0.45 MB each, never given back, i.e. ~18 MB.
