@@ -394,11 +394,18 @@ class _AdvisoryLock:
         return got
 
     def release(self) -> None:
-        if self.conn is not None:
-            conn, self.conn = self.conn, None
-            # Ending the server session releases the lock, whatever state the connection is
-            # in; it does not go back to the engine's pool (the lock would go with it).
+        if self.conn is None:
+            return
+        conn, self.conn = self.conn, None
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+            conn.commit()
+        except BaseException:
+            # Not back to the engine's pool with the lock possibly still held: ending the
+            # server session releases it.
             conn.invalidate()
+            raise
+        finally:
             conn.close()
 
 

@@ -25,18 +25,27 @@ def part_count() -> int:
     return max(1, min(os.cpu_count() or 1, 4))
 
 
+#: Below this many proceedings (by id) a report runs its statements one after another, in
+#: this process: forking processes (SQLite) or opening connections (PostgreSQL) costs more
+#: than a few thousand cases take to count.
+PARALLEL_FROM = 5_000
+
+
 def _id_ranges(conn: Connection, parts: int) -> list[tuple[int, int] | None]:
     lo, hi = conn.execute(
         select(func.min(proceeding_table.c.id), func.max(proceeding_table.c.id))
     ).one()
-    if lo is None or parts == 1:
+    if lo is None or parts == 1 or hi - lo + 1 < PARALLEL_FROM:
         return [None]
     step = (hi - lo) // parts + 1
     return [(start, min(start + step - 1, hi)) for start in range(lo, hi + 1, step)]
 
 
-def _run(store: Store, statements: list[Any]) -> list[list[dict[str, Any]]]:
-    """Run the statements side by side, each in a read transaction of its own connection.
+def _run(
+    store: Store, statements: list[Any], *, side_by_side: bool = True
+) -> list[list[dict[str, Any]]]:
+    """Run the statements side by side (unless not ``side_by_side``: one after another),
+    each in a read transaction of its own connection.
 
     They start together, so they read the database as of (nearly) the same moment. On
     PostgreSQL the server does the work, so threads suffice. On SQLite the work is in this
@@ -45,6 +54,8 @@ def _run(store: Store, statements: list[Any]) -> list[list[dict[str, Any]]]:
     thread alone. So the parts run in forked processes, one per core, where there is
     ``fork`` and no other thread; else one after another.
     """
+    if not side_by_side:
+        return [_run_one(store, s) for s in statements]
     if len(statements) == 1:
         return [_run_one(store, statements[0])]
     if store.dialect != "sqlite":
@@ -154,7 +165,9 @@ def compute(store: Store, sel: Selection) -> StatsReport:
         ("sweeps", official.sweeps(whole)),
     ]
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for (name, _), rows in zip(tasks, _run(store, [t for _, t in tasks]), strict=True):
+    statements = [t for _, t in tasks]
+    run = _run(store, statements, side_by_side=len(ranges) > 1)
+    for (name, _), rows in zip(tasks, run, strict=True):
         found[name] += rows
     if not sql.pg:
         found["volume"], found["after"] = queries.split_pass(found["pass"])
