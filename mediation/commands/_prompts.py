@@ -380,14 +380,14 @@ def complete_step(api: Any, case: str, trigger: str, payload: dict[str, Any]) ->
             payload[key] = value
 
 
-def document_warnings(api: Any, result: Any, payload: Mapping[str, Any]) -> list[str]:
+def document_warnings(result: Any, payload: Mapping[str, Any]) -> list[str]:
     """After ``case advance`` recorded ``result`` with ``payload``: one warning for each
     field the step's documents need that it left out, naming the documents that cannot
     then be printed."""
     from mediation.workflows import get_flow
     from mediation.workflows.fields import document_needs, field_label
 
-    flow = get_flow(api.show_case(result.proceeding_id).proceeding["flow"])
+    flow = get_flow(result.flow)
     transition = next(
         (
             t

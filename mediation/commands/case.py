@@ -409,7 +409,7 @@ def case_advance(
         complete_step(api, case, trigger, payload)  # asks in a terminal
         result = api.advance(case, trigger, payload=payload, note=note, at=happened)
         warn_calendar(api.store.calendar(), api.clock.today())
-        warnings = document_warnings(api, result, payload)
+        warnings = document_warnings(result, payload)
     for warning in warnings:
         typer.echo(warning, err=True)
     if json_out:

@@ -44,12 +44,23 @@ class WorkCalendar:
     """Answers "is this a working day?" and whether the answer is provisional."""
 
     years: dict[int, YearCalendar] = field(default_factory=dict)
+    #: Answers given so far (a period counts day by day, a report over every clock).
+    _answers: dict[date, tuple[bool, bool]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def add_year(self, year_calendar: YearCalendar) -> None:
         self.years[year_calendar.year] = year_calendar
+        self._answers.clear()
 
     def is_working_day(self, day: date) -> tuple[bool, bool]:
         """Return ``(working, provisional)`` for ``day``."""
+        answer = self._answers.get(day)
+        if answer is None:
+            answer = self._answers[day] = self._is_working_day(day)
+        return answer
+
+    def _is_working_day(self, day: date) -> tuple[bool, bool]:
         loaded = self.years.get(day.year)
         if loaded is not None:
             if day in loaded.holidays:

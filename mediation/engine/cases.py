@@ -91,6 +91,7 @@ class Advanced:
 
     proceeding_id: int
     case_number: str
+    flow: str
     trigger: str
     trigger_label: str
     from_state: str
@@ -357,6 +358,7 @@ def advance_in(
     result = Advanced(
         proceeding_id=pid,
         case_number=row.case_number,
+        flow=row.flow,
         trigger=trigger,
         trigger_label=transition.label,
         from_state=state,

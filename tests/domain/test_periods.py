@@ -168,3 +168,13 @@ def test_working_days_count_exactly_n_working_days(start, count) -> None:
         cal.is_working_day(start + timedelta(days=i))[0] for i in range(1, (due - start).days + 1)
     )
     assert counted == count and cal.is_working_day(due)[0]
+
+
+def test_a_year_loaded_later_changes_the_answers_already_given() -> None:
+    """The calendar remembers its answers (a period counts day by day); loading a year's
+    announced calendar forgets them, so a provisional answer gives way to the law's."""
+    cal = WorkCalendar()
+    national_day = date(2031, 10, 8)  # a Wednesday, in a year no package knows
+    assert cal.is_working_day(national_day) == (True, True)  # provisional: a weekday
+    cal.add_year(YearCalendar(2031, holidays=frozenset({national_day}), workdays=frozenset()))
+    assert cal.is_working_day(national_day) == (False, False)
