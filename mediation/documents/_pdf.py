@@ -137,8 +137,10 @@ def _watch_notdef() -> Iterator[_NotdefWatch]:
         logger.removeHandler(watch)
 
 
-#: How many renderings a renderer keeps (the newest), by their HTML's digest.
+#: How many renderings a renderer keeps (the newest), by their HTML's digest, and how many
+#: bytes of PDF at most (a bound volume of a case file is large, and seldom met again).
 _KEPT_RENDERINGS = 16
+_KEPT_BYTES = 32 * 2**20
 
 
 class Renderer:
@@ -161,6 +163,7 @@ class Renderer:
         )
         self.documents = 0
         self._recent: OrderedDict[bytes, tuple[bytes, int]] = OrderedDict()
+        self._kept_bytes = 0
 
     def pdf(self, html: str) -> tuple[bytes, int]:
         """``html`` as PDF bytes, and its number of pages (laid out again only if this
@@ -175,9 +178,11 @@ class Renderer:
             self._recent.move_to_end(key)
             return found
         rendered = self.render(html)
-        self._recent[key] = rendered
-        if len(self._recent) > _KEPT_RENDERINGS:
-            self._recent.popitem(last=False)
+        if len(rendered[0]) <= _KEPT_BYTES // 4:
+            self._recent[key] = rendered
+            self._kept_bytes += len(rendered[0])
+        while len(self._recent) > _KEPT_RENDERINGS or self._kept_bytes > _KEPT_BYTES:
+            self._kept_bytes -= len(self._recent.popitem(last=False)[1][0])
         return rendered
 
     def render(self, html: str) -> tuple[bytes, int]:

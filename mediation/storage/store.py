@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,8 +116,27 @@ _ENGINES: OrderedDict[tuple[int, str, bool], Engine] = OrderedDict()
 _KEPT_ENGINES = 4
 
 
+#: Threads of one process open stores at once (a service's requests, the concurrency tests).
+_ENGINES_LOCK = threading.Lock()
+
+
+def _new_lock_in_child() -> None:
+    """A forked child gets a lock of its own (the parent's may have been held by a thread
+    the child does not have)."""
+    global _ENGINES_LOCK
+    _ENGINES_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
 def _engine(url: str, echo: bool) -> Engine:
     """The engine for ``url`` in this process, made on first use."""
+    with _ENGINES_LOCK:
+        return _engine_locked(url, echo)
+
+
+def _engine_locked(url: str, echo: bool) -> Engine:
     pid = os.getpid()
     key = (pid, url, echo)
     engine = _ENGINES.get(key)
@@ -147,8 +167,13 @@ def _close_engines() -> None:
     """Close this process's pooled connections on exit (the server sees a proper goodbye
     rather than a dropped connection)."""
     pid = os.getpid()
-    for key in [k for k in _ENGINES if k[0] == pid]:
-        _ENGINES.pop(key).dispose()
+    if not _ENGINES_LOCK.acquire(timeout=5):  # a thread stuck opening one: leave them be
+        return
+    try:
+        for key in [k for k in _ENGINES if k[0] == pid]:
+            _ENGINES.pop(key).dispose()
+    finally:
+        _ENGINES_LOCK.release()
 
 
 class Store:

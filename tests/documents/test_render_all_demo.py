@@ -102,6 +102,7 @@ def test_ctrl_c_stops_render_all_and_keeps_what_was_made(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        preexec_fn=_interruptible,
     )
     try:
         deadline = time.monotonic() + 120
@@ -121,3 +122,10 @@ def test_ctrl_c_stops_render_all_and_keeps_what_was_made(
     made, left = int(found[1]), int(found[2])
     assert made == _renders(demo_db) - before  # what it says it made is what was stored
     assert made >= 1 and left >= 1
+
+
+def _interruptible() -> None:
+    """Run in the child before ``mediation`` starts: Ctrl-C's default action, as in a
+    terminal's foreground job (a suite started in the background of a shell script
+    inherits SIGINT ignored, and so would the child)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

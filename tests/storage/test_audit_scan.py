@@ -56,7 +56,11 @@ EDITS = {
     "link": ["UPDATE event SET prev_hash = hash WHERE id = 7"],
     "numbers": ["UPDATE event SET seq = seq + 5 WHERE id = 8"],
     "positions": ["UPDATE event SET chain_seq = chain_seq + 100 WHERE id = 9"],
-    "head": ["UPDATE audit_head SET hash = 'ab' || substr(hash, 3)"],
+    # Another first byte, always (a head that began with "ab" was left as it was).
+    "head": [
+        "UPDATE audit_head SET hash = CASE WHEN substr(hash, 1, 2) = 'ab' THEN 'cd' ELSE 'ab' END"
+        " || substr(hash, 3)"
+    ],
     "access": ["UPDATE access_event SET actor = 'sup'"],
     "state": ["UPDATE proceeding SET state = 'agreed_written', version = 9 WHERE id = 1"],
     "step": ["UPDATE event SET to_state = 'agreed_written' WHERE id = 2"],
