@@ -294,8 +294,8 @@ def validate(
 ) -> Intake:
     """Validate a parsed intake record.
 
-    :param today: the day birth dates may not be after (default: the clock's today,
-        ``MEDIATION_NOW`` or the wall clock).
+    :param today: the day birth dates and ``received_at`` may not be after (default: the
+        clock's today, ``MEDIATION_NOW`` or the wall clock).
 
     :raises ValidationError: listing every problem with its field and fix.
     """
@@ -363,11 +363,12 @@ def validate(
             # A clock counted from receipt starts on this day (domain.md §4); a day still
             # to come is a typing error (a clock never starts after today either).
             today = today or clock_from_env().today()
-            if business_date(received_at) > today:
+            received_on = business_date(received_at)
+            if received_on > today:
                 problems.append(
                     FieldProblem(
                         "received_at",
-                        f"收到时间 {business_date(received_at)} 晚于今天 {today}",
+                        f"收到时间 {received_on} 晚于今天 {today}",
                         _("请填写实际收到申请（或签收材料）的时间"),
                     )
                 )
