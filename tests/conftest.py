@@ -59,6 +59,13 @@ from mediation.storage.store import Store
 # collects first.
 gc.set_threshold(50_000, 20, 10)
 
+# The tests' files (SQLite databases, PDFs, exports) are written to memory where the machine
+# has it (/dev/shm): on disk every SQLite commit waits for the disk (synchronous = FULL), and
+# nothing here has to outlive the run. Read by pytest when it makes its base temporary folder
+# (in the xdist controller too, which hands each worker a folder inside it).
+if "PYTEST_DEBUG_TEMPROOT" not in os.environ and os.access("/dev/shm", os.W_OK | os.X_OK):
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = "/dev/shm"
+
 #: The PostgreSQL server, and a database on it to connect to for administration.
 #: Revealed exports are signed and imports check the signature (storage.transfer.signature):
 #: every test that moves a database uses this passphrase unless it says otherwise.
@@ -171,7 +178,12 @@ def _create_session_database() -> None:
     try:
         with server.connect() as conn:
             _sweep_stale_databases(conn)
-            conn.execute(text(f'CREATE DATABASE "{make_url(PG_URL).database}"'))
+            name = make_url(PG_URL).database
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # A throw-away database: a commit need not wait for the server's disk (a server
+            # crash could lose the last commits; no test crashes the server). Every session
+            # on it, the commands' subprocesses included, commits without that wait.
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     finally:
         server.dispose()
 
