@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from mediation.domain.intake import Intake
 from mediation.storage._tables import (
@@ -18,6 +18,35 @@ from mediation.storage._tables import (
     organisation_table,
     party_table,
     proceeding_table,
+)
+
+#: The disputes of a type with a party of one of the ID numbers or names (by index).
+_CANDIDATES = (
+    select(party_table.c.dispute_id)
+    .join(dispute_table, dispute_table.c.id == party_table.c.dispute_id)
+    .where(
+        or_(
+            party_table.c.id_number.in_(bindparam("ids", expanding=True)),
+            party_table.c.name.in_(bindparam("names", expanding=True)),
+        ),
+        dispute_table.c.dispute_type == bindparam("dispute_type"),
+    )
+    .distinct()
+    .limit(200)
+)
+#: The parties of those disputes.
+_PARTIES = select(party_table.c.dispute_id, party_table.c.id_number, party_table.c.name).where(
+    party_table.c.dispute_id.in_(bindparam("disputes", expanding=True))
+)
+#: The open cases of the disputes found the same.
+_OPEN_CASES = (
+    select(proceeding_table.c.case_number, organisation_table.c.code)
+    .join(organisation_table, organisation_table.c.id == proceeding_table.c.organisation_id)
+    .where(
+        proceeding_table.c.dispute_id.in_(bindparam("disputes", expanding=True)),
+        proceeding_table.c.closed_at.is_(None),
+    )
+    .order_by(proceeding_table.c.id)
 )
 
 
@@ -31,27 +60,16 @@ def open_duplicates(conn: Connection, record: Intake) -> list[dict[str, Any]]:
     """The open cases (case number, organisation code) of disputes of ``record``'s type
     whose parties are ``record``'s parties."""
     new = [(p.id_number, p.name) for p in record.parties]
-    ids = sorted({i for i, _ in new if i})
-    names = sorted({n for _, n in new})
     if not new:
         return []
-    match = or_(party_table.c.id_number.in_(ids), party_table.c.name.in_(names))
-    candidates = (
-        select(party_table.c.dispute_id)
-        .join(dispute_table, dispute_table.c.id == party_table.c.dispute_id)
-        .where(match, dispute_table.c.dispute_type == record.dispute_type)
-        .distinct()
-        .limit(200)
-    )
-    dispute_ids = list(conn.execute(candidates).scalars())
+    ids = sorted({i for i, _ in new if i})
+    names = sorted({n for _, n in new})
+    wanted = {"ids": ids, "names": names, "dispute_type": record.dispute_type}
+    dispute_ids = list(conn.execute(_CANDIDATES, wanted).scalars())
     if not dispute_ids:
         return []
     parties: dict[int, list[tuple[str | None, str]]] = {}
-    for row in conn.execute(
-        select(party_table.c.dispute_id, party_table.c.id_number, party_table.c.name).where(
-            party_table.c.dispute_id.in_(dispute_ids)
-        )
-    ):
+    for row in conn.execute(_PARTIES, {"disputes": dispute_ids}):
         parties.setdefault(row.dispute_id, []).append((row.id_number, row.name))
     same = [
         d
@@ -61,10 +79,5 @@ def open_duplicates(conn: Connection, record: Intake) -> list[dict[str, Any]]:
     ]
     if not same:
         return []
-    rows = conn.execute(
-        select(proceeding_table.c.case_number, organisation_table.c.code)
-        .join(organisation_table, organisation_table.c.id == proceeding_table.c.organisation_id)
-        .where(proceeding_table.c.dispute_id.in_(same), proceeding_table.c.closed_at.is_(None))
-        .order_by(proceeding_table.c.id)
-    )
+    rows = conn.execute(_OPEN_CASES, {"disputes": same})
     return [{"case_number": r.case_number, "organisation": r.code} for r in rows]

@@ -25,7 +25,7 @@ from mediation.storage._tables import (
     party_table,
     proceeding_table,
 )
-from mediation.storage.audit import append_event
+from mediation.storage.audit import append_event, new_dispute
 from mediation.storage.record_rows import (
     CLOCKS_KEY,
     PARTIES_KEY,
@@ -180,6 +180,7 @@ def record_dispute(conn: Connection, intake: Intake, *, actor: str, now: datetim
             "party_key": party_key(intake.parties, installation_secret(conn)),
         },
     ).scalar_one()
+    new_dispute(conn, dispute_id)
     for ordinal, party in enumerate(intake.parties):
         _INSERT_PARTY(conn, {**party.__dict__, "dispute_id": dispute_id, "ordinal": ordinal})
     return dispute_id

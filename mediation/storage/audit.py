@@ -209,6 +209,13 @@ def _written(conn: Connection) -> list[tuple[int, int, str]]:
     return written
 
 
+def new_dispute(conn: Connection, dispute_id: int) -> None:
+    """``conn``'s transaction has just inserted dispute ``dispute_id``: its chain starts at
+    genesis, and no other session can see the dispute before the commit, let alone append to
+    it, so its first event needs neither the lock nor a read of the chain's end."""
+    conn.info.setdefault(_LINKS, {})[dispute_id] = GENESIS
+
+
 def append_event(conn: Connection, values: Mapping[str, Any]) -> int:
     """Insert one case event (``EVENT_COLUMNS``) linked into its dispute's chain; it takes
     its place in the database-wide chain when it is sealed (see the module's text).

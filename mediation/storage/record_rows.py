@@ -46,9 +46,10 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, bindparam, select, text
 
 from mediation.domain.clock import BUSINESS_TZ
+from mediation.storage._sql import Prepared
 from mediation.storage._tables import (
     access_event_table,
     deadline_table,
@@ -105,14 +106,24 @@ def parties_digest(secret: bytes, rows: Iterable[Iterable[Any]]) -> str:
     return hmac.new(secret, _canonical(rows), hashlib.sha256).hexdigest()
 
 
+# The write path's reads, run straight through the driver (storage._sql): dates come back
+# as the driver gives them (ISO text on SQLite), which _plain writes as it writes a date.
+_DISPUTE_PARTIES = Prepared(
+    select(*(party_table.c[c] for c in PARTY_COLUMNS))
+    .where(party_table.c.dispute_id == bindparam("dispute_id"))
+    .order_by(party_table.c.ordinal, party_table.c.id)
+)
+_CASE_CLOCKS = Prepared(
+    select(*(deadline_table.c[c] for c in CLOCK_COLUMNS))
+    .where(deadline_table.c.proceeding_id == bindparam("proceeding_id"))
+    .order_by(deadline_table.c.id)
+)
+
+
 def dispute_parties_digest(conn: Connection, dispute_id: int) -> str:
     """:func:`parties_digest` of the dispute's parties as stored now (for the event that
     registers or amends them)."""
-    rows = conn.execute(
-        select(*(party_table.c[c] for c in PARTY_COLUMNS))
-        .where(party_table.c.dispute_id == dispute_id)
-        .order_by(party_table.c.ordinal, party_table.c.id)
-    ).all()
+    rows = _DISPUTE_PARTIES(conn, {"dispute_id": dispute_id}).all()
     return parties_digest(installation_secret(conn), rows)
 
 
@@ -123,12 +134,7 @@ def _clocks(rows: Iterable[Iterable[Any]]) -> str:
 def clocks_digest(conn: Connection, proceeding_id: int) -> str:
     """The digest of the case's deadline rows as stored now (for the event that changed
     them)."""
-    rows = conn.execute(
-        select(*(deadline_table.c[c] for c in CLOCK_COLUMNS))
-        .where(deadline_table.c.proceeding_id == proceeding_id)
-        .order_by(deadline_table.c.id)
-    ).all()
-    return _clocks(rows)
+    return _clocks(_CASE_CLOCKS(conn, {"proceeding_id": proceeding_id}).all())
 
 
 # -- the checks ------------------------------------------------------------------------------

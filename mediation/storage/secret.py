@@ -33,19 +33,41 @@ def new_secret() -> str:
     return secrets.token_hex(32)
 
 
+#: ``conn.info`` key: (the transaction, the secret it read). Read once per transaction:
+#: opening a case uses it twice (the dispute's party key, the parties' digest), a bulk
+#: import a thousand times.
+_SEEN = "mediation_installation_secret"
+
+
 def installation_secret(conn: Connection) -> bytes:
     """The installation's secret, made now if the row is missing (in ``conn``'s write
     transaction; two writers making it at once keep the first one's)."""
+    transaction = conn.get_transaction()
+    seen = conn.info.get(_SEEN)
+    if seen is not None and transaction is not None and seen[0] is transaction:
+        return seen[1]
     found = _READ(conn, {}).scalar()
     if found is None:
-        # Imported here: the PostgreSQL dialect costs a read command ~45 ms to import.
-        from sqlalchemy.dialects import postgresql, sqlite
+        return _make(conn)  # not remembered: a savepoint rolled back could take it away
+    secret = bytes.fromhex(found)
+    conn.info[_SEEN] = (transaction, secret)
+    return secret
 
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        conn.execute(
-            dialect.insert(installation_secret_table)
-            .values(id=ROW_ID, secret=new_secret(), created_at=datetime.now(UTC))
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
-        found = _READ(conn, {}).scalar_one()
-    return bytes.fromhex(found)
+
+def forget_secret(conn: Connection) -> None:
+    """After ``conn``'s transaction wrote the secret's row (an import puts the source's in
+    place): the next :func:`installation_secret` reads it again."""
+    conn.info.pop(_SEEN, None)
+
+
+def _make(conn: Connection) -> bytes:
+    # Imported here: the PostgreSQL dialect costs a read command ~45 ms to import.
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(
+        dialect.insert(installation_secret_table)
+        .values(id=ROW_ID, secret=new_secret(), created_at=datetime.now(UTC))
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
+    return bytes.fromhex(_READ(conn, {}).scalar_one())

@@ -182,6 +182,32 @@ def test_a_lost_secret_row_is_made_again_on_first_use(store: Store) -> None:
         assert installation_secret(conn) == made and len(made) == 32
 
 
+def test_the_secret_is_read_once_a_transaction_and_afresh_in_the_next(store: Store) -> None:
+    """Read once per transaction (opening a case uses it twice, a bulk import a thousand
+    times), never carried into the next one: a secret another session put in place since
+    is the one used; within a transaction, after the row was written (as an import does)
+    and :func:`forget_secret` called, the new one is read."""
+    from mediation.storage._tables import installation_secret_table
+    from mediation.storage.secret import forget_secret, installation_secret
+
+    replaced = "ab" * 32
+    with store.write() as conn:
+        first = installation_secret(conn)
+        assert installation_secret(conn) == first
+        conn.execute(installation_secret_table.update().values(secret=replaced))
+        assert installation_secret(conn) == first  # remembered within the transaction...
+        forget_secret(conn)
+        assert installation_secret(conn) == bytes.fromhex(replaced)  # ...until forgotten
+    other = Store(store.url)  # another session puts yet another secret in place
+    try:
+        with other.write() as conn:
+            conn.execute(installation_secret_table.update().values(secret="cd" * 32))
+    finally:
+        other.close()
+    with store.write() as conn:
+        assert installation_secret(conn) == bytes.fromhex("cd" * 32)
+
+
 # -- a move keeps the keys ------------------------------------------------------------------
 
 

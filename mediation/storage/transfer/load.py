@@ -17,6 +17,7 @@ from mediation.errors import MediationError, SchemaError, TamperedError, UsageEr
 from mediation.i18n import _
 from mediation.storage import audit
 from mediation.storage._tables import audit_head_table, installation_secret_table
+from mediation.storage.secret import forget_secret
 from mediation.storage.store import Store
 from mediation.storage.transfer.fileformat import (
     BY_NAME,
@@ -236,6 +237,7 @@ class _Loader:
                         self.conn.execute(insert(table).values(head))
 
             self._run(spec.name, write_heads)
+            forget_secret(self.conn)
         else:
             self._run(spec.name, lambda: self.conn.execute(insert(table), batch))
 
