@@ -45,7 +45,7 @@ import pytest
 import typer
 import typer.main
 import typer.testing
-from sqlalchemy import MetaData, create_engine, insert, text
+from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -406,36 +406,52 @@ class _PgTemplate:
             raise
 
     def _capture(self) -> None:
-        """Note the rows, the sequences and the catalog digest the migration left."""
-        schema = self.schema
+        """Keep a copy of the rows the migration and the ladder left (in a schema beside the
+        test schema, server-side), and the catalog digest; write the script that puts them
+        back (:meth:`_reset`)."""
+        schema, copy = self.schema, f"{self.schema}_rows"
         meta = MetaData(schema=schema)
         with self.engine.begin() as conn:
             meta.reflect(conn)
-            # Referenced tables first; not the steps of the flows, which `db upgrade` derives
-            # from the code and no test writes (thousands of rows to put back per test), nor
-            # the server's audit key (revision 0020): the stamping trigger needs it while the
-            # events are put back (and stamps them again, as the owner).
-            kept = {"flow_edge", KEY_TABLE}
-            self.tables = [t for t in meta.sorted_tables if t.name not in kept]
-            self.steps = next(t for t in meta.sorted_tables if t.name == "flow_edge")
-            self.step_rows = [dict(r) for r in conn.execute(self.steps.select()).mappings()]
-            self.rows: dict[str, list[dict[str, Any]]] = {
-                t.name: [
-                    dict(r)
-                    for r in conn.execute(t.select().order_by(*t.primary_key.columns)).mappings()
-                ]
-                for t in self.tables
-            }
-            self.sequences = [
-                (f'"{schema}"."{r.sequencename}"', r.start_value, r.last_value)
-                for r in conn.execute(
-                    text(
-                        "SELECT sequencename, start_value, last_value FROM pg_sequences "
-                        "WHERE schemaname = :s"
-                    ),
-                    {"s": schema},
-                )
+            conn.execute(text(f'CREATE SCHEMA "{copy}"'))
+            self.schemas.append(copy)
+            # Referenced tables first; not the server's audit key (revision 0020): the
+            # stamping trigger needs it while the events are put back (and stamps them again,
+            # as the owner). Nor the steps of the flows, which `db upgrade` derives from the
+            # code and no test writes (thousands of rows): put back only if a test emptied
+            # them.
+            tables = [t.name for t in meta.sorted_tables if t.name != KEY_TABLE]
+            for name in tables:
+                conn.execute(text(f'CREATE TABLE "{copy}"."{name}" AS TABLE "{schema}"."{name}"'))
+            steps = conn.execute(text(f'SELECT count(*) FROM "{schema}".flow_edge')).scalar()
+            restore = [f'DELETE FROM "{schema}"."{name}";' for name in reversed(tables)]
+            restore[tables[::-1].index("flow_edge")] = ""
+            restore.append(  # before the events: their trigger looks the steps up
+                f"""DO $$ BEGIN
+                    IF (SELECT count(*) FROM "{schema}".flow_edge) <> {steps} THEN
+                        DELETE FROM "{schema}".flow_edge;
+                        INSERT INTO "{schema}".flow_edge SELECT * FROM "{copy}".flow_edge;
+                    END IF;
+                END $$;"""
+            )
+            restore += [
+                f'INSERT INTO "{schema}"."{name}" SELECT * FROM "{copy}"."{name}";'
+                for name in tables
+                if name != "flow_edge"
             ]
+            for r in conn.execute(
+                text(
+                    "SELECT sequencename, start_value, last_value FROM pg_sequences "
+                    "WHERE schemaname = :s"
+                ),
+                {"s": schema},
+            ):
+                name = f'"{schema}"."{r.sequencename}"'.replace("'", "''")
+                if r.last_value is None:
+                    restore.append(f"SELECT setval('{name}', {int(r.start_value)}, false);")
+                else:
+                    restore.append(f"SELECT setval('{name}', {int(r.last_value)}, true);")
+            self.restore = "SET LOCAL lock_timeout = '10s';\n" + "\n".join(restore)
             self.catalog = conn.execute(text(_CATALOG_SQL), {"schema": schema}).scalar()
 
     def fresh(self) -> str:
@@ -458,40 +474,26 @@ class _PgTemplate:
         return self.url
 
     def _reset(self) -> None:
+        """Two round trips: the catalog's digest, then one script that empties every table,
+        copies the kept rows back and sets every sequence where it stood."""
         with self.engine.begin() as conn:
             conn.execute(text("SET LOCAL lock_timeout = '10s'"))
             found = conn.execute(text(_CATALOG_SQL), {"schema": self.schema}).scalar()
             if found != self.catalog:
                 raise _SchemaChanged(self.schema)
-            held = conn.execute(text(f'SELECT count(*) FROM "{self.schema}".flow_edge')).scalar()
-            if held != len(self.step_rows):  # a test emptied them: put them back
-                conn.execute(self.steps.delete())
-                conn.execute(insert(self.steps), self.step_rows)
-            for table in reversed(self.tables):
-                conn.execute(table.delete())
-            for table in self.tables:
-                if self.rows[table.name]:
-                    conn.execute(insert(table), self.rows[table.name])
-            for name, start, last in self.sequences:
-                if last is None:
-                    conn.execute(
-                        text("SELECT setval(CAST(:n AS regclass), :v, false)"),
-                        {"n": name, "v": start},
-                    )
-                else:
-                    conn.execute(
-                        text("SELECT setval(CAST(:n AS regclass), :v, true)"),
-                        {"n": name, "v": last},
-                    )
+            conn.exec_driver_sql(self.restore)
 
     def _drop(self, schema: str, *, lock_timeout: str) -> None:
-        try:
-            with self.admin.connect() as conn:
-                conn.execute(text(f"SET lock_timeout = '{lock_timeout}'"))
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            self.schemas.remove(schema)
-        except Exception as exc:
-            warnings.warn(f"could not drop test schema {schema}: {exc}", stacklevel=1)
+        for name in (schema, f"{schema}_rows"):
+            if name not in self.schemas:
+                continue
+            try:
+                with self.admin.connect() as conn:
+                    conn.execute(text(f"SET lock_timeout = '{lock_timeout}'"))
+                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+                self.schemas.remove(name)
+            except Exception as exc:
+                warnings.warn(f"could not drop test schema {name}: {exc}", stacklevel=1)
 
     def close(self) -> None:
         for schema in list(self.schemas):

@@ -96,11 +96,12 @@ def test_a_store_holds_what_migrating_an_empty_database_gives(
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
-@pytest.mark.parametrize("change", ["rows", "schema"])
+@pytest.mark.parametrize("change", ["rows", "schema", "steps"])
 def test_the_postgresql_template_is_put_back_after_a_test(
     store: Store, db_url: str, tmp_path: Path, request: pytest.FixtureRequest, change: str
 ) -> None:
-    """Rows written (and sequences moved) are undone; a changed schema is migrated anew."""
+    """Rows written (and sequences moved) are undone, the steps of the flows put back if a
+    test emptied them; a changed schema is migrated anew."""
     template = request.getfixturevalue("_pg_template")
     with _freshly_migrated("postgresql", tmp_path) as fresh:
         expected = _contents(fresh)
@@ -108,6 +109,9 @@ def test_the_postgresql_template_is_put_back_after_a_test(
     if change == "schema":
         with store.write() as conn:
             conn.execute(text("CREATE INDEX ix_test_extra ON party (name)"))
+    if change == "steps":
+        with store.write() as conn:
+            conn.execute(text("DELETE FROM flow_edge"))
     store.close()
     assert _contents(db_url) != expected
     url = template.fresh()
