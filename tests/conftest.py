@@ -59,12 +59,25 @@ from mediation.storage.store import Store
 # collects first.
 gc.set_threshold(50_000, 20, 10)
 
+
+def _memory_folder(path: str = "/dev/shm", *, room: int = 1 << 30) -> str | None:
+    """``path`` if it is a writable folder with ``room`` bytes free (a container's /dev/shm
+    may hold only 64 MB), else None."""
+    try:
+        stat = os.statvfs(path)
+    except OSError:
+        return None
+    free = stat.f_bavail * stat.f_frsize
+    return path if free >= room and os.access(path, os.W_OK | os.X_OK) else None
+
+
 # The tests' files (SQLite databases, PDFs, exports) are written to memory where the machine
-# has it (/dev/shm): on disk every SQLite commit waits for the disk (synchronous = FULL), and
-# nothing here has to outlive the run. Read by pytest when it makes its base temporary folder
-# (in the xdist controller too, which hands each worker a folder inside it).
-if "PYTEST_DEBUG_TEMPROOT" not in os.environ and os.access("/dev/shm", os.W_OK | os.X_OK):
-    os.environ["PYTEST_DEBUG_TEMPROOT"] = "/dev/shm"
+# has room for them (/dev/shm): on disk every SQLite commit waits for the disk (synchronous =
+# FULL), and nothing here has to outlive the run (only failed tests' folders are kept:
+# pyproject.toml). Read by pytest when it makes its base temporary folder (in the xdist
+# controller too, which hands each worker a folder inside it).
+if "PYTEST_DEBUG_TEMPROOT" not in os.environ and (_shm := _memory_folder()):
+    os.environ["PYTEST_DEBUG_TEMPROOT"] = _shm
 
 #: The PostgreSQL server, and a database on it to connect to for administration.
 #: Revealed exports are signed and imports check the signature (storage.transfer.signature):
