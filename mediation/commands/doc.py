@@ -86,18 +86,25 @@ def doc_render_all(
     kind: Annotated[str | None, typer.Option("--kind", help=_("只生成此种文书。"))] = None,
     jobs: Annotated[
         int,
-        typer.Option("-j", "--jobs", min=0, max=64, help=_("工作进程数（0：每个 CPU 一个）。")),
+        typer.Option(
+            "-j",
+            "--jobs",
+            min=0,
+            max=64,
+            help=_("工作进程数（0：自动，每个 CPU 一个，文书不多时在本进程内生成）。"),
+        ),
     ] = 0,
     json_out: JsonOpt = False,
 ) -> None:
     """Render every document the cases have now (or only those of cases with events since
-    a date) with parallel worker processes and a progress bar. Signed documents are
+    a date) with parallel worker processes (by default one per CPU, none for a batch too
+    small to pay for their start) and a progress bar. Signed documents are
     skipped; documents with missing fields are listed, not rendered (exit 3). Ctrl-C
     stops it: the documents already made are kept (exit 130).
 
     Example: mediation doc render-all --since 2026-03-01 --kind agreement -j 2
     """
-    from mediation.documents.batch import Outcome, default_jobs
+    from mediation.documents.batch import Outcome, auto_jobs
     from mediation.domain.clock import parse_day
     from mediation.reporting.output import to_json
 
@@ -105,7 +112,7 @@ def doc_render_all(
     outcomes: list[Outcome] = []
     with current_settings().api() as api:
         work = api.plan_documents(since=since_day, kind=kind)
-        workers = min(jobs or default_jobs(), max(len(work), 1))
+        workers = min(jobs, max(len(work), 1)) if jobs else auto_jobs(len(work))
         batch = api.render_all(work, jobs=workers)
 
         def collect(update: Any = None) -> None:

@@ -290,6 +290,34 @@ def test_render_all_renders_skips_and_reports(
     assert "（2026）桥头人调字第2号 agreement #1：人民调解协议书" in text.stdout
 
 
+def test_render_all_starts_workers_only_for_a_batch_worth_their_start() -> None:
+    """``-j 0`` (the default): one worker per CPU, each with at least
+    ``DOCUMENTS_PER_WORKER`` documents; a smaller batch is rendered in the command's own
+    process (starting a worker costs about as much as rendering eight documents)."""
+    from mediation.documents.batch import DOCUMENTS_PER_WORKER as PER
+    from mediation.documents.batch import auto_jobs
+
+    assert [auto_jobs(n, cpus=8) for n in (0, 1, 2 * PER - 1)] == [1, 1, 1]
+    assert auto_jobs(2 * PER, cpus=8) == 2
+    assert auto_jobs(5 * PER + 3, cpus=8) == 5
+    assert auto_jobs(1000, cpus=8) == 8
+    assert auto_jobs(1000, cpus=1) == 1
+
+
+def test_render_all_by_default_renders_a_small_batch(
+    runner: CliRunner, db_url: str, agreed: int, store: Store
+) -> None:
+    """Without ``-j``, five documents (``auto_jobs`` gives 1: rendered in this process)."""
+    result = cli(runner, db_url, "doc", "render-all", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["counts"] == {
+        "rendered": 5,
+        "skipped_signed": 0,
+        "refused": 0,
+        "failed": 0,
+    }
+
+
 def test_render_all_with_worker_processes(
     runner: CliRunner, db_url: str, agreed: int, store: Store
 ) -> None:
