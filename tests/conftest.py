@@ -437,8 +437,11 @@ class _PgTemplate:
             for name in tables:
                 conn.execute(text(f'CREATE TABLE "{copy}"."{name}" AS TABLE "{schema}"."{name}"'))
             steps = conn.execute(text(f'SELECT count(*) FROM "{schema}".flow_edge')).scalar()
-            restore = [f'DELETE FROM "{schema}"."{name}";' for name in reversed(tables)]
-            restore[tables[::-1].index("flow_edge")] = ""
+            restore = [
+                f'DELETE FROM "{schema}"."{name}";'
+                for name in reversed(tables)
+                if name != "flow_edge"
+            ]
             restore.append(  # before the events: their trigger looks the steps up
                 f"""DO $$ BEGIN
                     IF (SELECT count(*) FROM "{schema}".flow_edge) <> {steps} THEN
@@ -464,7 +467,7 @@ class _PgTemplate:
                     restore.append(f"SELECT setval('{name}', {int(r.start_value)}, false);")
                 else:
                     restore.append(f"SELECT setval('{name}', {int(r.last_value)}, true);")
-            self.restore = "SET LOCAL lock_timeout = '10s';\n" + "\n".join(restore)
+            self.restore = "\n".join(restore)
             self.catalog = conn.execute(text(_CATALOG_SQL), {"schema": schema}).scalar()
 
     def fresh(self) -> str:
