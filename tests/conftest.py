@@ -33,6 +33,7 @@ import functools
 import gc
 import os
 import shutil
+import signal
 import time
 import uuid
 import warnings
@@ -643,3 +644,10 @@ def drop_step_trigger(store: Store) -> None:
             conn.execute(text("DROP TRIGGER event_is_a_step_of_its_flow"))
         else:
             conn.execute(text("DROP TRIGGER event_is_a_step_of_its_flow ON event"))
+
+
+def interruptible() -> None:
+    """``preexec_fn`` of a child the test will interrupt: Ctrl-C's default action, as in a
+    terminal's foreground job (a suite started in the background of a shell script
+    inherits SIGINT ignored, and so would the child)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -24,6 +24,7 @@ from typer.testing import CliRunner, Result
 
 from mediation.cli import app
 from mediation.storage.store import Store
+from tests.conftest import interruptible
 
 NOW = "2026-03-02T09:00:00+08:00"
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,17 +152,10 @@ def _spawn(db: str, *args: str) -> tuple[subprocess.Popen[bytes], int]:
         stderr=follower,
         env=env,
         start_new_session=True,
-        preexec_fn=_interruptible,
+        preexec_fn=interruptible,
     )
     os.close(follower)
     return proc, leader
-
-
-def _interruptible() -> None:
-    """Run in the child before ``mediation`` starts: Ctrl-C's default action, as in a
-    terminal's foreground job (a suite started in the background of a shell script
-    inherits SIGINT ignored, and so would the child)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _read_until(fd: int, text: str, seen: bytearray, timeout: float = 30.0) -> str:

@@ -307,7 +307,8 @@ def test_render_all_starts_workers_only_for_a_batch_worth_their_start() -> None:
 def test_render_all_by_default_renders_a_small_batch(
     runner: CliRunner, db_url: str, agreed: int, store: Store
 ) -> None:
-    """Without ``-j``, five documents (``auto_jobs`` gives 1: rendered in this process)."""
+    """Without ``-j``, a small batch is rendered whole (the default path; how many
+    processes render it is ``auto_jobs``' choice, tested above)."""
     result = cli(runner, db_url, "doc", "render-all", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["counts"] == {

@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from mediation.cli import app
 from mediation.storage._tables import access_event_table, proceeding_table
 from mediation.storage.store import Store
+from tests.conftest import interruptible
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-06-30T17:00:00+08:00"
@@ -102,7 +103,7 @@ def test_ctrl_c_stops_render_all_and_keeps_what_was_made(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
-        preexec_fn=_interruptible,
+        preexec_fn=interruptible,
     )
     try:
         deadline = time.monotonic() + 120
@@ -122,10 +123,3 @@ def test_ctrl_c_stops_render_all_and_keeps_what_was_made(
     made, left = int(found[1]), int(found[2])
     assert made == _renders(demo_db) - before  # what it says it made is what was stored
     assert made >= 1 and left >= 1
-
-
-def _interruptible() -> None:
-    """Run in the child before ``mediation`` starts: Ctrl-C's default action, as in a
-    terminal's foreground job (a suite started in the background of a shell script
-    inherits SIGINT ignored, and so would the child)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
