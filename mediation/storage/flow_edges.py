@@ -26,6 +26,14 @@ _FLOW_EDGE = sa.table(
 )
 
 
+_COLUMNS = ("flow", "trigger", "source", "dest")
+_INSERT_ARRAYS = sa.text(
+    "INSERT INTO flow_edge (flow, trigger, source, dest) SELECT * FROM unnest("
+    "CAST(:flow AS text[]), CAST(:trigger AS text[]), CAST(:source AS text[]), "
+    "CAST(:dest AS text[]))"
+)
+
+
 def steps() -> set[tuple[str, str, str, str]]:
     """(flow, trigger, source, dest) of every step the code's flows allow."""
     from mediation.storage.consistency import IN_PLACE, _edges, _entries
@@ -57,8 +65,14 @@ def refresh(conn: Connection) -> int:
             )
         )
     if new:
-        conn.execute(
-            sa.insert(_FLOW_EDGE),
-            [dict(zip(("flow", "trigger", "source", "dest"), row, strict=True)) for row in new],
-        )
+        rows = sorted(new)
+        if conn.dialect.name == "postgresql":
+            # One statement for the ~2,000 rows (a row a statement costs the server a parse
+            # and an execution each: most of a fresh migration's time).
+            columns = {name: [row[i] for row in rows] for i, name in enumerate(_COLUMNS)}
+            conn.execute(_INSERT_ARRAYS, columns)
+        else:
+            conn.execute(
+                sa.insert(_FLOW_EDGE), [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
+            )
     return len(gone) + len(new)

@@ -405,15 +405,7 @@ class Store:
                 # Personal data: readable by its owner only; SQLite gives its -wal and
                 # -shm files the database file's mode.
                 create_private_file(Path(path))
-        before, after = migrations.upgrade(self, revision)
-        if after == migrations.HEAD:
-            # The steps of the flows, as this version's code has them (the trigger on
-            # `event` refuses others): an update may have changed the flows, not the schema.
-            from mediation.storage.flow_edges import refresh
-
-            with self.write() as conn:
-                refresh(conn)
-        return before, after
+        return migrations.upgrade(self, revision)
 
     def login(self) -> str:
         """Who is acting (:mod:`mediation.storage.identity`): the database login on

@@ -505,3 +505,40 @@ def test_a_naive_datetime_is_refused(empty_store):
     assert "naive datetime" in str(raised.value.orig)
     with empty_store.read() as conn:
         assert conn.execute(select(t.c.id)).all() == []
+
+
+# -- the steps of the flows (revision 0019) ---------------------------------------------
+
+
+def _steps_held(store: Store) -> set[tuple[str, ...]]:
+    with store.read() as conn:
+        return {tuple(r) for r in conn.execute(text("SELECT * FROM flow_edge"))}
+
+
+def test_db_upgrade_puts_back_the_steps_the_code_has(store: Store, runner: CliRunner) -> None:
+    """``flow_edge`` holding a step the flows lack and missing one they have (as after an
+    update of the program that changed a flow): ``db upgrade`` at the newest revision makes
+    it the code's steps again, in the transaction that checks the schema."""
+    from mediation.storage.flow_edges import steps
+
+    wanted = steps()
+    assert _steps_held(store) == wanted  # the template's migration wrote them
+    dropped = ("peoples", "accept", "applied", "accepted")
+    assert dropped in wanted
+    with store.write() as conn:
+        conn.execute(
+            text(
+                "DELETE FROM flow_edge WHERE flow = :f AND trigger = :t AND source = :s"
+                " AND dest = :d"
+            ),
+            dict(zip("ftsd", dropped, strict=True)),
+        )
+        conn.execute(
+            text("INSERT INTO flow_edge VALUES ('peoples', 'accept', 'applied', 'agreed_written')")
+        )
+    assert _steps_held(store) == wanted - {dropped} | {
+        ("peoples", "accept", "applied", "agreed_written")
+    }
+    result = _invoke(runner, store.url, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert _steps_held(store) == wanted
