@@ -82,9 +82,7 @@ class Session:
 
         store = Store(resolve_url(db))
         try:
-            if require_current:
-                store.require_current()
-            login = store.login()
+            login = store.current_login() if require_current else store.login()
         except BaseException:
             store.close()
             raise

@@ -120,13 +120,15 @@ class CasesAPI(Session):
         from mediation.engine.payloads import checked_payload, trigger_named
         from mediation.storage._tables import proceeding_table
 
-        cal = self.store.calendar()
         if expect_version is None:
             # The version as the request found it: when another change is committed while
             # this one waits for the case's lock, this one is a conflict (exit 6), not a
             # trigger the new state happens to refuse.
             with self.store.read() as conn:
+                cal = self.store.calendar_reading(conn)
                 expect_version = resolve(conn, case)[1]
+        else:
+            cal = self.store.calendar()
         with self._writing() as conn:
             pid = self._case(conn, Action.CASE_ADVANCE, case, acting=True)
             flow_name, state = conn.execute(

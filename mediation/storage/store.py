@@ -375,6 +375,13 @@ class Store:
                 self._calendar = calendar_in(conn)
         return self._calendar
 
+    def calendar_reading(self, conn: Connection) -> WorkCalendar:
+        """:meth:`calendar`, read (if not yet) in ``conn``'s transaction: for a command that
+        reads something else before it writes, one transaction fewer."""
+        if self._calendar is None:
+            self._calendar = calendar_in(conn)
+        return self._calendar
+
     def forget_calendar(self) -> None:
         self._calendar = None
 
@@ -410,14 +417,48 @@ class Store:
     def login(self) -> str:
         """Who is acting (:mod:`mediation.storage.identity`): the database login on
         PostgreSQL, the operating-system account on SQLite (asking creates nothing)."""
-        from mediation.storage.identity import established_login, os_login
+        from mediation.storage.identity import os_login
 
         if self.dialect == "sqlite":
             return os_login()
         if self._login is None:  # one login for the engine's every connection
             with self.read() as conn:
-                self._login = established_login(conn)
+                self._login_in(conn)
+        assert self._login is not None
         return self._login
+
+    def _login_in(self, conn: Connection) -> None:
+        from mediation.storage.identity import established_login
+
+        if self._login is None:
+            self._login = established_login(conn)
+
+    def current_login(self) -> str:
+        """:meth:`login`, on a database whose schema is the current one: both asked in one
+        read transaction (a command's first; on PostgreSQL two round trips fewer than
+        asking each in its own).
+
+        :raises SchemaError: as :meth:`require_current`.
+        """
+        from sqlalchemy.exc import DBAPIError
+
+        from mediation.storage.migrations import stored_revision
+
+        missing = self.missing_file()
+        if missing is not None:
+            raise missing
+        found: str | None
+        try:
+            with self.read() as conn:
+                if self.dialect != "sqlite":
+                    self._login_in(conn)
+                found = stored_revision(conn)  # last: a missing table ends the transaction
+        except DBAPIError as exc:
+            if "alembic_version" not in str(exc.orig):
+                raise
+            found = None  # no such table: an empty database
+        self._refuse_revision(found)
+        return self.login()
 
     def exists(self) -> bool:
         """False for a SQLite file not created yet (asking would create it)."""
@@ -428,16 +469,13 @@ class Store:
 
     def revision(self) -> str | None:
         """The schema revision stored in the database (None for an empty database)."""
-        from sqlalchemy import text
         from sqlalchemy.exc import DBAPIError
 
-        # A plain query rather than schema reflection, which costs the CLI a slow import.
+        from mediation.storage.migrations import stored_revision
+
         try:
             with self.read() as conn:
-                found: str | None = conn.execute(
-                    text("SELECT version_num FROM alembic_version")
-                ).scalar()
-                return found
+                return stored_revision(conn)
         except DBAPIError as exc:
             if "alembic_version" in str(exc.orig):
                 return None  # no such table: an empty database
@@ -448,12 +486,14 @@ class Store:
 
         :raises SchemaError: with the command that fixes it.
         """
-        from mediation.storage.migrations import HEAD
-
         missing = self.missing_file()
         if missing is not None:
             raise missing
-        found = self.revision()
+        self._refuse_revision(self.revision())
+
+    def _refuse_revision(self, found: str | None) -> None:
+        from mediation.storage.migrations import HEAD
+
         if found == HEAD:
             return
         if found is None:

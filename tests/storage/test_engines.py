@@ -127,3 +127,39 @@ def test_a_forked_process_leaves_its_parent_s_connections_alone(store: Store) ->
     with Store(store.url) as again:
         _query(again)
     assert made == []  # the pooled session was alive: no new connection
+
+
+def test_a_command_asks_schema_and_login_in_one_transaction(store: Store, tmp_path: Path) -> None:
+    """A command's first read — is the schema current, who is acting — is one transaction,
+    and ``case advance`` reads the calendar with the case's version: ``case show`` runs in
+    two transactions, ``case advance`` in three (on PostgreSQL each costs a BEGIN and a
+    COMMIT round trip)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from mediation.cli import app
+    from tests.conftest import intake_record
+
+    runner, env = CliRunner(), {"MEDIATION_NOW": T0.isoformat()}
+    record = tmp_path / "intake.json"
+    record.write_text(json.dumps(intake_record()), encoding="utf-8")
+    opened = runner.invoke(app, ["--db", store.url, "case", "open", "--from", str(record)], env=env)
+    assert opened.exit_code == 0, opened.output
+    begun: list[object] = []
+
+    def count(conn: object) -> None:
+        begun.append(conn)
+
+    event.listen(store.engine, "begin", count)
+    try:
+        for args, transactions in (
+            (["case", "show", "1"], 2),
+            (["case", "advance", "1", "accept"], 3),
+        ):
+            begun.clear()
+            result = runner.invoke(app, ["--db", store.url, *args], env=env)
+            assert result.exit_code == 0, result.output
+            assert len(begun) == transactions, args
+    finally:
+        event.remove(store.engine, "begin", count)

@@ -61,7 +61,7 @@ def upgrade(store: Migratable, revision: str = "head") -> tuple[str | None, str 
         with store.migrating() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
-            if _stored_revision(conn) == HEAD:
+            if stored_revision(conn) == HEAD:
                 # The steps of the flows as this version's code has them (the trigger on
                 # `event` refuses others): an update may change the flows, not the schema.
                 from mediation.storage.flow_edges import refresh
@@ -75,7 +75,10 @@ def upgrade(store: Migratable, revision: str = "head") -> tuple[str | None, str 
     return before, store.revision()
 
 
-def _stored_revision(conn: Connection) -> str | None:
+def stored_revision(conn: Connection) -> str | None:
+    """The revision in ``alembic_version``, read in ``conn``'s transaction (a plain query:
+    schema reflection would cost the command line a slow import). Raises the driver's error
+    when the table is missing (an empty database)."""
     from sqlalchemy import text
 
     found: str | None = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
