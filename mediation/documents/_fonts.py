@@ -5,7 +5,7 @@ Official documents are set in a Song/Ming-style serif (domain.md §5): Noto Seri
 WeasyPrint embeds font subsets that keep the original glyph ids, so an embedded subset
 carries an empty slot for every id below the highest one used: a full-width comma (id
 58,960) alone adds ~110 KB to a PDF. We therefore print with a *document face*: the SC
-face cut by HarfBuzz (hb-subset, ~0.1 s, in memory, once per process) to GB 2312 (the
+face cut by HarfBuzz (hb-subset, ~0.2 s, once; kept in the font cache) to GB 2312 (the
 6,763 hanzi and the symbols of everyday Chinese), ASCII and every character of our own
 templates, so that ids stay below ~7,600. A character outside it — a rare name character
 such as 䶮 or 𠈌 — falls back to the full SC face, which is then embedded as well.
@@ -62,6 +62,7 @@ hb_set_t *hb_subset_input_unicode_set (hb_subset_input_t *input);
 hb_set_t *hb_subset_input_set (hb_subset_input_t *input, int set_type);
 void hb_subset_input_set_flags (hb_subset_input_t *input, unsigned value);
 hb_face_t *hb_subset_or_fail (hb_face_t *source, const hb_subset_input_t *input);
+const char *hb_version_string (void);
 
 typedef int FcBool;
 typedef unsigned char FcChar8;
@@ -270,10 +271,51 @@ def document_charset() -> set[str]:
 
 @functools.cache
 def document_face() -> bytes:
-    """The document face as OpenType bytes (cut once per process, in memory)."""
+    """The document face as OpenType bytes: cut once and kept in the font cache
+    (:func:`mediation.documents.fonts.cache_dir`, beside the seals' cut fonts) under a name
+    derived from all it is cut from — the source file (path, size, modification time), the
+    face, the characters, the cut's settings and HarfBuzz's version — so that a later
+    process reads it instead of cutting again (~0.2 s of each command that renders). A
+    cache that cannot be written only costs that time."""
+    import contextlib
+    import hashlib
+
+    face = source_face()
+    chars = "".join(sorted(document_charset()))
+    libs = _libraries()
+    stat = face.path.stat()
+    made_from = "\0".join(
+        (
+            str(face.path.resolve()),
+            str(stat.st_size),
+            str(stat.st_mtime_ns),
+            str(face.index),
+            libs.ffi.string(libs.hb.hb_version_string()).decode(),
+            ",".join(_DROP_TABLES),
+            str(_HB_SUBSET_FLAGS_NO_HINTING),
+            chars,
+        )
+    )
+    key = hashlib.sha256(made_from.encode()).hexdigest()[:20]
+    from mediation.documents.fonts import cache_dir, write_atomically
+
+    # The name ends with the digest of the bytes: a file damaged since is cut again.
+    folder, stem = cache_dir(), f"{DOCUMENT_FAMILY.replace(' ', '')}-{key}"
+    with contextlib.suppress(OSError):
+        for kept in folder.glob(f"{stem}-*.otf"):
+            data = kept.read_bytes()
+            if kept.stem.endswith(hashlib.sha256(data).hexdigest()[:16]):
+                return data
+    data = _cut(face, chars)
+    with contextlib.suppress(OSError):
+        write_atomically(folder / f"{stem}-{hashlib.sha256(data).hexdigest()[:16]}.otf", data)
+    return data
+
+
+def _cut(face: Face, chars: str) -> bytes:
+    """``face`` cut by hb-subset to ``chars``, without hinting or the dropped tables."""
     libs = _libraries()
     ffi, hb = libs.ffi, libs.hb
-    face = source_face()
     blob = hb.hb_blob_create_from_file_or_fail(str(face.path).encode())
     if blob == ffi.NULL:
         raise FontMissing(f"cannot read {face.path}", hint=_("请检查字体安装"))
@@ -281,7 +323,7 @@ def document_face() -> bytes:
     subset_input = hb.hb_subset_input_create_or_fail()
     try:
         unicodes = hb.hb_subset_input_unicode_set(subset_input)
-        for char in sorted(document_charset()):
+        for char in chars:
             hb.hb_set_add(unicodes, ord(char))
         drop = hb.hb_subset_input_set(subset_input, _HB_SUBSET_SETS_DROP_TABLE_TAG)
         for tag in _DROP_TABLES:

@@ -13,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from mediation.errors import MediationError
 from mediation.i18n import _
@@ -103,15 +105,26 @@ def subset_font(text: str, *, family: str = DEFAULT_FAMILY, source: Path | None 
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=chars)
     subsetter.subset(font)
+    try:
+        write_atomically(target, font.save)
+    finally:
+        font.close()
+    return target
+
+
+def write_atomically(target: Path, content: bytes | Callable[[BinaryIO], object]) -> None:
+    """Write ``content`` (bytes, or a function writing to a binary file) to ``target``
+    through a temporary file beside it, renamed into place: two processes writing the same
+    cached font at once both leave a whole file, and a reader never sees half of one."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".otf.tmp")
     try:
         with os.fdopen(fd, "wb") as out:
-            font.save(out)
+            if isinstance(content, bytes):
+                out.write(content)
+            else:
+                content(out)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    finally:
-        font.close()
-    return target

@@ -146,6 +146,40 @@ def test_one_font_configuration_per_process(renderer: _pdf.Renderer) -> None:
     assert renderer.documents == before + 1
 
 
+def test_the_document_face_is_cut_once_and_read_from_the_font_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cut face is kept in the font cache, named for what it was cut from and for its
+    own digest: a later process reads it; a file whose bytes do not match its name is not
+    used, and the face is cut again."""
+    import hashlib
+
+    from mediation.documents import _fonts
+
+    monkeypatch.setenv("MEDIATION_FONT_CACHE", str(tmp_path))
+    _fonts.document_face.cache_clear()  # as a new process
+    try:
+        face = _fonts.document_face()
+        (kept,) = tmp_path.glob("MediationSerif-*.otf")
+        assert kept.read_bytes() == face
+        assert kept.stem.endswith(hashlib.sha256(face).hexdigest()[:16])
+        # Another file for the same source, whole by its name: it is what a process reads.
+        stem = kept.stem.rsplit("-", 1)[0]
+        other = b"OTTO another cut"
+        kept.unlink()
+        (tmp_path / f"{stem}-{hashlib.sha256(other).hexdigest()[:16]}.otf").write_bytes(other)
+        _fonts.document_face.cache_clear()
+        assert _fonts.document_face() == other
+        # Damaged (its bytes no longer match its name): cut again, and kept whole.
+        for damaged in tmp_path.glob("*.otf"):
+            damaged.write_bytes(b"OTTO damaged")
+        _fonts.document_face.cache_clear()
+        assert _fonts.document_face() == face
+        assert {p.read_bytes() for p in tmp_path.glob("*.otf")} >= {face}
+    finally:
+        _fonts.document_face.cache_clear()
+
+
 def test_the_same_html_is_laid_out_once_and_gives_the_same_pdf(
     renderer: _pdf.Renderer,
 ) -> None:
