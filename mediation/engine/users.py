@@ -24,11 +24,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from mediation.domain.taxonomy import ROLES
 from mediation.errors import FieldProblem, NotFoundError, UsageError, ValidationError
 from mediation.i18n import _
+from mediation.storage._sql import Prepared
 from mediation.storage._tables import app_user_table, organisation_table
 
 _U = app_user_table
@@ -96,12 +97,17 @@ def users_exist(conn: Connection) -> bool:
     return bool(conn.execute(select(func.count()).select_from(_U)).scalar())
 
 
+#: A user and their committee's code (every command's permission check reads it).
+_USER = Prepared(
+    select(_U, organisation_table.c.code.label("org_code"))
+    .outerjoin(organisation_table, organisation_table.c.id == _U.c.organisation_id)
+    .where(_U.c.login == bindparam("login")),
+    typed=True,
+)
+
+
 def get_user(conn: Connection, login: str) -> User | None:
-    row = conn.execute(
-        select(_U, organisation_table.c.code.label("org_code"))
-        .outerjoin(organisation_table, organisation_table.c.id == _U.c.organisation_id)
-        .where(_U.c.login == login)
-    ).first()
+    row = _USER(conn, {"login": login}).first()
     if row is None:
         return None
     return User(

@@ -30,10 +30,16 @@ _Param = tuple[str, str, "Callable[[Any], Any] | None", Any]
 class Prepared:
     """A Core statement, compiled lazily for each dialect it meets."""
 
-    __slots__ = ("_compiled", "_row", "_shape", "statement")
+    __slots__ = ("_compiled", "_processors", "_row", "_shape", "_typed", "statement")
 
-    def __init__(self, statement: ClauseElement) -> None:
+    def __init__(self, statement: ClauseElement, *, typed: bool = False) -> None:
+        """``typed``: the selected columns' values come back as their column types make them
+        (a JSON column parsed, a timestamp aware), as a Core execution returns them;
+        otherwise as the driver gives them."""
         self.statement = statement
+        self._typed = typed
+        #: Per dialect, each result column's processor (None: the values as they come).
+        self._processors: dict[str, list[Callable[[Any], Any] | None] | None] = {}
         self._compiled: dict[str, tuple[str, bool, list[_Param]]] = {}
         self._row: tuple[tuple[str, ...], type] | None = None
         #: Per dialect, the row type of the statement's result (None: it returns no rows),
@@ -57,6 +63,13 @@ class Prepared:
             params.append((name, bind.key, processor, _REQUIRED if bind.required else bind.value))
         entry = (compiled.string, positional, params)
         self._compiled[dialect.name] = entry
+        if self._typed:
+            columns = getattr(self.statement, "selected_columns", ())
+            processors = [
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in columns
+            ]
+            self._processors[dialect.name] = processors if any(processors) else None
         return entry
 
     def _args(self, conn: Connection, values: Mapping[str, Any]) -> tuple[str, Any]:
@@ -87,6 +100,11 @@ class Prepared:
                 raise driver_error(conn, exc, sql, cursor) from exc
             if make is None:
                 return Rows([], cursor.rowcount)
+            processors = self._processors.get(dialect)
+            if processors:
+                fetched = [
+                    [p(v) if p else v for p, v in zip(processors, r, strict=True)] for r in fetched
+                ]
             return Rows([make(*r) for r in fetched], cursor.rowcount)
         finally:
             cursor.close()

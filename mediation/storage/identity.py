@@ -19,6 +19,8 @@ import os
 
 from sqlalchemy import Connection, text
 
+from mediation.storage._sql import Prepared
+
 
 def os_login() -> str:
     """The operating-system account this process runs as."""
@@ -43,5 +45,8 @@ def established_login(conn: Connection) -> str:
     """The acting login on ``conn``'s database: the database login on PostgreSQL, the
     operating-system account on SQLite."""
     if conn.dialect.name == "postgresql":
-        return str(conn.execute(text("SELECT session_user")).scalar_one())
+        return str(_SESSION_USER(conn, {}).scalar_one())
     return os_login()
+
+
+_SESSION_USER = Prepared(text("SELECT session_user"))

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from mediation.errors import NotFoundError
 from mediation.i18n import _
+from mediation.storage._sql import Prepared
 from mediation.storage._tables import proceeding_table
 
 #: The brackets people type around a case number's year, for the full-width ones the
@@ -44,6 +45,19 @@ def canonical_case_number(text: str) -> str:
     return _SERIAL.sub(r"第\1号", text)
 
 
+_CASE = select(proceeding_table.c.id, proceeding_table.c.version)
+#: A case by id, or by number (every command on one case starts with one of these).
+_BY_ID = Prepared(_CASE.where(proceeding_table.c.id == bindparam("id")))
+_BY_NUMBER = Prepared(
+    _CASE.where(
+        or_(
+            proceeding_table.c.case_number == bindparam("given"),
+            proceeding_table.c.case_number == bindparam("canonical"),
+        )
+    )
+)
+
+
 def resolve(conn: Connection, ref: str | int) -> tuple[int, int]:
     """(proceeding id, version) of a case given by case number (however its brackets and
     serial are typed: :func:`canonical_case_number`) or internal id.
@@ -52,14 +66,12 @@ def resolve(conn: Connection, ref: str | int) -> tuple[int, int]:
     """
     ref_text = str(ref).strip()
     if ref_text.isascii() and ref_text.isdigit() and len(ref_text) <= 15:
-        cond = proceeding_table.c.id == int(ref_text)
+        row = _BY_ID(conn, {"id": int(ref_text)}).first()
     else:
-        # The number as given first: a committee code is matched as it was registered.
-        numbers = {ref_text, canonical_case_number(ref_text)}
-        cond = proceeding_table.c.case_number.in_(sorted(numbers))
-    row = conn.execute(
-        select(proceeding_table.c.id, proceeding_table.c.version).where(cond)
-    ).first()
+        # The number as given, and as case numbers are issued: a committee code is
+        # matched as it was registered.
+        given = {"given": ref_text, "canonical": canonical_case_number(ref_text)}
+        row = _BY_NUMBER(conn, given).first()
     if row is None:
         hidden = (
             "；PostgreSQL 上，不属于您的调委会、也未指派给您的案件，对您的数据库登录不可见"

@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select
 
 from mediation.errors import UsageError
+from mediation.storage._sql import Prepared
 from mediation.storage._tables import (
     app_user_table,
     installation_setting_table,
@@ -29,14 +30,15 @@ TRAINING = "training"
 _YES = "yes"
 
 
+#: The training setting's value (read by every command that pins its clock).
+_TRAINING_VALUE = Prepared(
+    select(installation_setting_table.c.value).where(installation_setting_table.c.name == TRAINING)
+)
+
+
 def is_training(conn: Connection) -> bool:
     """Whether the database is a training database."""
-    value = conn.execute(
-        select(installation_setting_table.c.value).where(
-            installation_setting_table.c.name == TRAINING
-        )
-    ).scalar()
-    return value == _YES
+    return bool(_TRAINING_VALUE(conn, {}).scalar() == _YES)
 
 
 def mark_training(conn: Connection, *, actor: str, now: datetime) -> bool:

@@ -10,7 +10,10 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from sqlalchemy import text
+
 from mediation.i18n import _
+from mediation.storage._sql import Prepared
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -79,10 +82,11 @@ def stored_revision(conn: Connection) -> str | None:
     """The revision in ``alembic_version``, read in ``conn``'s transaction (a plain query:
     schema reflection would cost the command line a slow import). Raises the driver's error
     when the table is missing (an empty database)."""
-    from sqlalchemy import text
-
-    found: str | None = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    found: str | None = _REVISION(conn, {}).scalar()
     return found
+
+
+_REVISION = Prepared(text("SELECT version_num FROM alembic_version"))
 
 
 def downgrade(store: Migratable, revision: str) -> None:
