@@ -79,6 +79,7 @@ from mediation.errors import (
     ValidationError,
 )
 from mediation.storage import audit
+from mediation.storage._sql import Prepared
 from mediation.storage._tables import (
     audit_head_table,
     deadline_table,
@@ -333,30 +334,38 @@ def _check_deadlines(
             assert (r.closed_at, r.paused_on) == (stopped_at, None), where
 
 
+#: What the invariants read after every step, compiled once (values typed as Core types them).
+_PROCEEDINGS = Prepared(
+    select(_P.c.id, _P.c.flow, _P.c.state, _P.c.version, _P.c.closed_at, _P.c.case_number).order_by(
+        _P.c.id
+    ),
+    typed=True,
+)
+_EVENTS = Prepared(
+    select(
+        _E.c.proceeding_id,
+        _E.c.seq,
+        _E.c.trigger,
+        _E.c.from_state,
+        _E.c.to_state,
+        _E.c.occurred_at,
+    ).order_by(_E.c.proceeding_id, _E.c.seq),
+    typed=True,
+)
+_DEADLINES = Prepared(select(_D).order_by(_D.c.id), typed=True)
+
+
 def check_invariants(store: Store, *, chains: bool = True) -> dict[int, tuple[str, str, int]]:
     """Every invariant of the module docstring, on every proceeding in the database (the
     hash chains only if ``chains``); returns each proceeding's (flow, state, version)."""
     cal = store.calendar()
     with store.read() as conn:
-        procs = conn.execute(
-            select(
-                _P.c.id, _P.c.flow, _P.c.state, _P.c.version, _P.c.closed_at, _P.c.case_number
-            ).order_by(_P.c.id)
-        ).all()
+        procs = _PROCEEDINGS(conn, {}).all()
         events: dict[int, list[Any]] = defaultdict(list)
-        for ev in conn.execute(
-            select(
-                _E.c.proceeding_id,
-                _E.c.seq,
-                _E.c.trigger,
-                _E.c.from_state,
-                _E.c.to_state,
-                _E.c.occurred_at,
-            ).order_by(_E.c.proceeding_id, _E.c.seq)
-        ):
+        for ev in _EVENTS(conn, {}).all():
             events[ev.proceeding_id].append(ev)
         deadlines: dict[int, list[Any]] = defaultdict(list)
-        for row in conn.execute(select(_D).order_by(_D.c.id)):
+        for row in _DEADLINES(conn, {}).all():
             deadlines[row.proceeding_id].append(row)
         report = audit.verify(conn) if chains else None
     if report is not None:
