@@ -12,8 +12,11 @@ loop on SQLite alone, and ``pytest -m postgres`` runs the other half.
 Databases. ``db_url`` is an empty database (a new SQLite file; a new PostgreSQL schema,
 dropped afterwards) — unless the test also uses ``store`` (itself or through another
 fixture): then it is the store's database, migrated to the head revision with the ladder
-of committees. Migrating takes every Alembic revision; so it is done once per session (per
-xdist worker), and each test gets a copy of the result:
+of committees (and, but with the ``no_runner`` marker, the runner as its first admin);
+with the ``upgraded`` marker and no ``store``, an empty database as ``mediation db
+upgrade`` leaves it. Migrating takes every Alembic revision; so it is done once per session
+(per xdist worker) for each of these kinds (:data:`TEMPLATE_KINDS`), and each test gets a
+copy of the result:
 
 - SQLite: the migrated file, checkpointed and closed, copied to the test's ``tmp_path``;
 - PostgreSQL: one migrated schema per worker; before each test every row is deleted, the
@@ -311,13 +314,24 @@ def make_training(store: Store) -> None:
         mark_training(conn, actor=login, now=T0)
 
 
-def _migrate_with_ladder(url: str) -> None:
+#: What a test's database holds when it starts, by the fixture or marker that asks for it:
+#: ``store``, a training database with the ladder and the runner as its first admin;
+#: ``no_runner``, the ladder and no users; ``upgraded``, only what ``mediation db upgrade``
+#: leaves in an empty database.
+TEMPLATE_KINDS = ("store", "no_runner", "upgraded")
+
+
+def _migrate_as(kind: str, url: str) -> None:
+    """Migrate the empty database at ``url`` and fill it as ``kind`` (:data:`TEMPLATE_KINDS`)."""
     store = Store(url)
     try:
         store.upgrade()
-        make_training(store)
-        add_ladder(store)
-        add_runner(store)
+        if kind == "store":
+            make_training(store)
+        if kind in ("store", "no_runner"):
+            add_ladder(store)
+        if kind == "store":
+            add_runner(store)
     finally:
         store.close()
 
@@ -325,24 +339,46 @@ def _migrate_with_ladder(url: str) -> None:
 # -- the migrated templates -----------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file migrated to the head, with the ladder; closed, its WAL checkpointed
-    into the file (so the file alone is the whole database)."""
-    path = tmp_path_factory.mktemp("template") / "mediation.db"
-    _migrate_with_ladder(f"sqlite:///{path}")
-    import sqlite3
+class _SqliteTemplates:
+    """One SQLite file per kind of database (:data:`TEMPLATE_KINDS`), migrated on first use,
+    closed, its WAL checkpointed into the file (so the file alone is the whole database)."""
 
-    conn = sqlite3.connect(path)
-    try:
-        busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        assert busy == 0, "the template's WAL could not be checkpointed"
-    finally:
-        conn.close()
-    for suffix in ("-wal", "-journal"):
-        side = path.with_name(path.name + suffix)
-        assert not side.exists() or side.stat().st_size == 0, f"{side} left behind"
-    return path
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.files: dict[str, Path] = {}
+
+    def file(self, kind: str) -> Path:
+        if kind not in self.files:
+            self.files[kind] = self._build(kind)
+        return self.files[kind]
+
+    def _build(self, kind: str) -> Path:
+        path = self.folder / kind / "mediation.db"
+        path.parent.mkdir()
+        _migrate_as(kind, f"sqlite:///{path}")
+        import sqlite3
+
+        conn = sqlite3.connect(path)
+        try:
+            busy, _log, _done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            assert busy == 0, "the template's WAL could not be checkpointed"
+        finally:
+            conn.close()
+        for suffix in ("-wal", "-journal"):
+            side = path.with_name(path.name + suffix)
+            assert not side.exists() or side.stat().st_size == 0, f"{side} left behind"
+        return path
+
+
+@pytest.fixture(scope="session")
+def _sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> _SqliteTemplates:
+    return _SqliteTemplates(tmp_path_factory.mktemp("templates"))
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(_sqlite_templates: _SqliteTemplates) -> Path:
+    """The ``store`` fixture's SQLite template."""
+    return _sqlite_templates.file("store")
 
 
 #: A digest of everything in one schema's catalog a test could change: its objects (tables,
@@ -397,10 +433,12 @@ class _SchemaChanged(Exception):
 
 
 class _PgTemplate:
-    """One PostgreSQL schema per session (per xdist worker), migrated once, with the ladder;
-    :meth:`fresh` puts it back to the state the migrations and the ladder left it in."""
+    """One PostgreSQL schema per session (per xdist worker) and kind of database
+    (:data:`TEMPLATE_KINDS`), migrated once; :meth:`fresh` puts it back to the state the
+    migrations and what the kind adds (the ladder, the runner) left it in."""
 
-    def __init__(self) -> None:
+    def __init__(self, kind: str = "store") -> None:
+        self.kind = kind
         self.admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
         self.engine = create_engine(PG_URL)
         self.schemas: list[str] = []
@@ -413,7 +451,7 @@ class _PgTemplate:
         self.schemas.append(schema)
         self.schema, self.url, self.used = schema, pg_schema_url(schema), False
         try:
-            _migrate_with_ladder(self.url)
+            _migrate_as(self.kind, self.url)
             self._capture()
         except BaseException:
             self._drop(schema, lock_timeout="30s")
@@ -519,35 +557,68 @@ class _PgTemplate:
         self.admin.dispose()
 
 
+class _PgTemplates:
+    """The session's PostgreSQL templates, one per kind, each made on first use."""
+
+    def __init__(self) -> None:
+        self.made: dict[str, _PgTemplate] = {}
+
+    def template(self, kind: str) -> _PgTemplate:
+        if kind not in self.made:
+            self.made[kind] = _PgTemplate(kind)
+        return self.made[kind]
+
+    def close(self) -> None:
+        for template in self.made.values():
+            template.close()
+
+
 @pytest.fixture(scope="session")
-def _pg_template() -> Iterator[_PgTemplate]:
+def _pg_templates() -> Iterator[_PgTemplates]:
     _require_pg()
-    template = _PgTemplate()
+    templates = _PgTemplates()
     try:
-        yield template
+        yield templates
     finally:
-        template.close()
+        templates.close()
+
+
+@pytest.fixture(scope="session")
+def _pg_template(_pg_templates: _PgTemplates) -> _PgTemplate:
+    """The ``store`` fixture's PostgreSQL template."""
+    return _pg_templates.template("store")
 
 
 # -- databases --------------------------------------------------------------------------
 
 
+def _template_kind(request: pytest.FixtureRequest) -> str | None:
+    """Which template the test's database is a copy of (:data:`TEMPLATE_KINDS`), if any."""
+    upgraded = request.node.get_closest_marker("upgraded") is not None
+    if "store" in request.fixturenames:
+        if upgraded:
+            raise pytest.UsageError("the upgraded marker is for db_url without store")
+        return "no_runner" if request.node.get_closest_marker("no_runner") else "store"
+    return "upgraded" if upgraded else None
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL for an empty database: a SQLite file, or a fresh PostgreSQL schema. When the
-    test uses ``store`` too, the URL of the store's database instead: a copy of the
-    session's migrated template (see the module's docstring)."""
-    migrated = "store" in request.fixturenames and not request.node.get_closest_marker("no_runner")
-    request.node._mediation_migrated = migrated
+    test uses ``store`` too, the URL of the store's database instead, and with the
+    ``upgraded`` marker a database as ``db upgrade`` leaves it: a copy of the session's
+    template of that kind (see the module's docstring)."""
+    kind = _template_kind(request)
+    request.node._mediation_template = kind
     if request.param == "sqlite":
         path = tmp_path / "mediation.db"
-        if migrated:
-            shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        if kind is not None:
+            shutil.copyfile(request.getfixturevalue("_sqlite_templates").file(kind), path)
         yield f"sqlite:///{path}"
         return
     _require_pg()
-    if migrated:
-        yield request.getfixturevalue("_pg_template").fresh()
+    if kind is not None:
+        yield request.getfixturevalue("_pg_templates").template(kind).fresh()
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -564,15 +635,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def store(request: pytest.FixtureRequest, db_url: str) -> Iterator[Store]:
     """A migrated, empty store with the demo ladder of committees."""
-    s = Store(db_url)
-    if not getattr(request.node, "_mediation_migrated", False):
+    template = getattr(request.node, "_mediation_template", None)
+    if template is None:
         # ``store`` was asked for dynamically, after ``db_url`` made an empty database.
-        s.upgrade()
-        if not request.node.get_closest_marker("no_runner"):
-            make_training(s)
-        add_ladder(s)
-        if not request.node.get_closest_marker("no_runner"):
-            add_runner(s)
+        _migrate_as(
+            "no_runner" if request.node.get_closest_marker("no_runner") else "store", db_url
+        )
+    elif template == "upgraded":
+        raise pytest.UsageError("the upgraded marker is for db_url without store")
+    s = Store(db_url)
     yield s
     s.close()
 

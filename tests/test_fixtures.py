@@ -17,7 +17,7 @@ from mediation.domain import intake
 from mediation.engine import cases
 from mediation.storage import stamps
 from mediation.storage.store import Store
-from tests.conftest import PG_URL, T0, _migrate_with_ladder, intake_record, pg_schema_url
+from tests.conftest import PG_URL, T0, _migrate_as, intake_record, pg_schema_url
 
 #: Columns two migrations of empty databases fill differently: the time of the migration,
 #: random secrets, and what follows from them (PostgreSQL's stamps, revision 0020).
@@ -64,11 +64,12 @@ def _contents(url: str) -> dict[str, Any]:
 
 
 @contextmanager
-def _freshly_migrated(kind: str, tmp_path: Path) -> Iterator[str]:
-    """A database of ``kind`` migrated and given the ladder the slow way, in this test."""
+def _freshly_migrated(kind: str, tmp_path: Path, template: str = "store") -> Iterator[str]:
+    """A database of ``kind`` migrated and filled as ``template`` the slow way, in this
+    test."""
     if kind == "sqlite":
         url = f"sqlite:///{tmp_path / 'fresh.db'}"
-        _migrate_with_ladder(url)
+        _migrate_as(template, url)
         yield url
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -76,12 +77,34 @@ def _freshly_migrated(kind: str, tmp_path: Path) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        _migrate_with_ladder(pg_schema_url(schema))
+        _migrate_as(template, pg_schema_url(schema))
         yield pg_schema_url(schema)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.mark.upgraded
+def test_an_upgraded_database_holds_what_db_upgrade_gives(db_url: str, tmp_path: Path) -> None:
+    kind = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    with _freshly_migrated(kind, tmp_path, "upgraded") as fresh:
+        expected = _contents(fresh)
+    assert _contents(db_url) == expected
+    assert expected["organisation"] == [] and expected["app_user"] == []
+    assert expected["alembic_version"] and expected["flow_edge"]
+
+
+@pytest.mark.no_runner
+def test_a_store_without_runner_holds_the_ladder_and_no_user(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
+    store.close()
+    kind = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    with _freshly_migrated(kind, tmp_path, "no_runner") as fresh:
+        expected = _contents(fresh)
+    assert _contents(db_url) == expected
+    assert len(expected["organisation"]) == 4 and expected["app_user"] == []
 
 
 def test_a_store_holds_what_migrating_an_empty_database_gives(

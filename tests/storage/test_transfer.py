@@ -404,11 +404,11 @@ def test_a_move_keeps_every_row_and_the_audit_chain(
         assert _verify(target).ok
 
 
+@pytest.mark.upgraded  # db_url: an empty database as `db upgrade` leaves it
 def test_import_reads_stdin_and_the_library_round_trips(
     db_url: str, tmp_path: Path, runner: CliRunner, export: bytes
 ) -> None:
     """``import -`` takes the export on stdin (``export -o - | import -``)."""
-    _empty_target(runner, db_url)
     out = _ok(_cli(runner, db_url, "import", "-", "--json", input=export))
     summary = json.loads(out.stdout)
     lines = _lines(export)
@@ -511,6 +511,7 @@ REFUSALS: dict[str, tuple[Callable[[bytes], bytes], ExitCode, str]] = {
 }
 
 
+@pytest.mark.upgraded  # db_url: an empty database as `db upgrade` leaves it
 @pytest.mark.parametrize("via", ["file", "stdin"])
 @pytest.mark.parametrize("case", list(REFUSALS))
 def test_a_bad_file_is_refused_and_nothing_is_written(
@@ -519,7 +520,7 @@ def test_a_bad_file_is_refused_and_nothing_is_written(
     change, code, message = REFUSALS[case]
     bad = change(export)
     assert bad != export
-    empty = _empty_target(runner, db_url)
+    empty = _rows(db_url)
     if via == "file":
         path = tmp_path / "bad.jsonl"
         path.write_bytes(bad)
