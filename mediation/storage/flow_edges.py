@@ -16,17 +16,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-#: The table as revision 0019 made it (not the current models: a migration calls this).
-_FLOW_EDGE = sa.table(
-    "flow_edge",
-    sa.column("flow", sa.String()),
-    sa.column("trigger", sa.String()),
-    sa.column("source", sa.String()),
-    sa.column("dest", sa.String()),
-)
-
-
 _COLUMNS = ("flow", "trigger", "source", "dest")
+#: The table as revision 0019 made it (not the current models: a migration calls this).
+_FLOW_EDGE = sa.table("flow_edge", *(sa.column(name, sa.String()) for name in _COLUMNS))
+#: PostgreSQL: the rows in one statement, as four arrays.
 _INSERT_ARRAYS = sa.text(
     "INSERT INTO flow_edge (flow, trigger, source, dest) SELECT * FROM unnest("
     "CAST(:flow AS text[]), CAST(:trigger AS text[]), CAST(:source AS text[]), "

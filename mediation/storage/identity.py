@@ -41,12 +41,12 @@ def os_login() -> str:
         return f"uid{uid}"
 
 
+_SESSION_USER = Prepared(text("SELECT session_user"))
+
+
 def established_login(conn: Connection) -> str:
     """The acting login on ``conn``'s database: the database login on PostgreSQL, the
     operating-system account on SQLite."""
     if conn.dialect.name == "postgresql":
         return str(_SESSION_USER(conn, {}).scalar_one())
     return os_login()
-
-
-_SESSION_USER = Prepared(text("SELECT session_user"))
