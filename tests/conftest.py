@@ -375,12 +375,6 @@ def _sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> _SqliteTempla
     return _SqliteTemplates(tmp_path_factory.mktemp("templates"))
 
 
-@pytest.fixture(scope="session")
-def _sqlite_template(_sqlite_templates: _SqliteTemplates) -> Path:
-    """The ``store`` fixture's SQLite template."""
-    return _sqlite_templates.file("store")
-
-
 #: A digest of everything in one schema's catalog a test could change: its objects (tables,
 #: sequences, functions, types, views), their columns (types, defaults), indexes,
 #: constraints, triggers, sequences' settings, and the grants. Found through ``pg_depend``
@@ -437,7 +431,7 @@ class _PgTemplate:
     (:data:`TEMPLATE_KINDS`), migrated once; :meth:`fresh` puts it back to the state the
     migrations and what the kind adds (the ladder, the runner) left it in."""
 
-    def __init__(self, kind: str = "store") -> None:
+    def __init__(self, kind: str) -> None:
         self.kind = kind
         self.admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
         self.engine = create_engine(PG_URL)
@@ -583,13 +577,10 @@ def _pg_templates() -> Iterator[_PgTemplates]:
         templates.close()
 
 
-@pytest.fixture(scope="session")
-def _pg_template(_pg_templates: _PgTemplates) -> _PgTemplate:
-    """The ``store`` fixture's PostgreSQL template."""
-    return _pg_templates.template("store")
-
-
 # -- databases --------------------------------------------------------------------------
+
+
+_UPGRADED_WITH_STORE = "the upgraded marker is for db_url without store"
 
 
 def _template_kind(request: pytest.FixtureRequest) -> str | None:
@@ -597,7 +588,7 @@ def _template_kind(request: pytest.FixtureRequest) -> str | None:
     upgraded = request.node.get_closest_marker("upgraded") is not None
     if "store" in request.fixturenames:
         if upgraded:
-            raise pytest.UsageError("the upgraded marker is for db_url without store")
+            raise pytest.UsageError(_UPGRADED_WITH_STORE)
         return "no_runner" if request.node.get_closest_marker("no_runner") else "store"
     return "upgraded" if upgraded else None
 
@@ -642,7 +633,7 @@ def store(request: pytest.FixtureRequest, db_url: str) -> Iterator[Store]:
             "no_runner" if request.node.get_closest_marker("no_runner") else "store", db_url
         )
     elif template == "upgraded":
-        raise pytest.UsageError("the upgraded marker is for db_url without store")
+        raise pytest.UsageError(_UPGRADED_WITH_STORE)
     s = Store(db_url)
     yield s
     s.close()

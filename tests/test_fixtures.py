@@ -125,7 +125,7 @@ def test_the_postgresql_template_is_put_back_after_a_test(
 ) -> None:
     """Rows written (and sequences moved) are undone, the steps of the flows put back if a
     test emptied them; a changed schema is migrated anew."""
-    template = request.getfixturevalue("_pg_template")
+    template = request.getfixturevalue("_pg_templates").template("store")
     with _freshly_migrated("postgresql", tmp_path) as fresh:
         expected = _contents(fresh)
     cases.open_case(store, intake.validate(intake_record()), actor="t", now=T0)

@@ -421,17 +421,18 @@ class Store:
 
         if self.dialect == "sqlite":
             return os_login()
-        if self._login is None:  # one login for the engine's every connection
-            with self.read() as conn:
-                self._login_in(conn)
-        assert self._login is not None
-        return self._login
+        if self._login is not None:  # one login for the engine's every connection
+            return self._login
+        with self.read() as conn:
+            return self._login_in(conn)
 
-    def _login_in(self, conn: Connection) -> None:
+    def _login_in(self, conn: Connection) -> str:
+        """:meth:`login` on PostgreSQL, asked in ``conn``'s transaction (once per store)."""
         from mediation.storage.identity import established_login
 
         if self._login is None:
             self._login = established_login(conn)
+        return self._login
 
     def current_login(self) -> str:
         """:meth:`login`, on a database whose schema is the current one: both asked in one

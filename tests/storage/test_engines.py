@@ -5,17 +5,20 @@ connection; a forked process leaves its parent's connections alone."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 from sqlalchemy import event, text
+from typer.testing import CliRunner
 
+from mediation.cli import app
 from mediation.engine import scheduler
 from mediation.storage import store as store_module
 from mediation.storage.store import Store
-from tests.conftest import T0
+from tests.conftest import T0, intake_record
 
 pg_only = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -134,13 +137,6 @@ def test_a_command_asks_schema_and_login_in_one_transaction(store: Store, tmp_pa
     and ``case advance`` reads the calendar with the case's version: ``case show`` runs in
     two transactions, ``case advance`` in three (on PostgreSQL each costs a BEGIN and a
     COMMIT round trip)."""
-    import json
-
-    from typer.testing import CliRunner
-
-    from mediation.cli import app
-    from tests.conftest import intake_record
-
     runner, env = CliRunner(), {"MEDIATION_NOW": T0.isoformat()}
     record = tmp_path / "intake.json"
     record.write_text(json.dumps(intake_record()), encoding="utf-8")
