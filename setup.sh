@@ -25,14 +25,13 @@ fi
 # The distribution's Python (the python3 package above) unless PYTHON names another:
 # Debian builds it with profile-guided and link-time optimisation, which runs the engine
 # and the test suite on ~8% less CPU than a plain source build (pyenv's, say) first on PATH.
+new_enough() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
 python=${PYTHON:-}
 if [ -z "$python" ]; then
   python=python3
-  if /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    python=/usr/bin/python3
-  fi
+  if new_enough /usr/bin/python3; then python=/usr/bin/python3; fi
 fi
-"$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+new_enough "$python" || {
   echo "Python >= 3.11 is needed; found $("$python" --version 2>&1). Set PYTHON=/path/to/python3.11" >&2
   exit 1
 }

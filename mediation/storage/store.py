@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -372,7 +372,7 @@ class Store:
         """
         if self._calendar is None:
             with self.read() as conn:
-                self._calendar = calendar_in(conn)
+                return self.calendar_reading(conn)
         return self._calendar
 
     def calendar_reading(self, conn: Connection) -> WorkCalendar:
@@ -441,24 +441,7 @@ class Store:
 
         :raises SchemaError: as :meth:`require_current`.
         """
-        from sqlalchemy.exc import DBAPIError
-
-        from mediation.storage.migrations import stored_revision
-
-        missing = self.missing_file()
-        if missing is not None:
-            raise missing
-        found: str | None
-        try:
-            with self.read() as conn:
-                if self.dialect != "sqlite":
-                    self._login_in(conn)
-                found = stored_revision(conn)  # last: a missing table ends the transaction
-        except DBAPIError as exc:
-            if "alembic_version" not in str(exc.orig):
-                raise
-            found = None  # no such table: an empty database
-        self._refuse_revision(found)
+        self._check_current(self._login_in if self.dialect != "sqlite" else None)
         return self.login()
 
     def exists(self) -> bool:
@@ -470,12 +453,19 @@ class Store:
 
     def revision(self) -> str | None:
         """The schema revision stored in the database (None for an empty database)."""
+        return self._revision_after(None)
+
+    def _revision_after(self, first: Callable[[Connection], object] | None) -> str | None:
+        """:meth:`revision`, read in one transaction after ``first`` (if given): last,
+        because a missing table ends the transaction."""
         from sqlalchemy.exc import DBAPIError
 
         from mediation.storage.migrations import stored_revision
 
         try:
             with self.read() as conn:
+                if first is not None:
+                    first(conn)
                 return stored_revision(conn)
         except DBAPIError as exc:
             if "alembic_version" in str(exc.orig):
@@ -487,10 +477,14 @@ class Store:
 
         :raises SchemaError: with the command that fixes it.
         """
+        self._check_current(None)
+
+    def _check_current(self, first: Callable[[Connection], object] | None) -> None:
+        """:meth:`require_current`, its revision read after ``first`` (:meth:`_revision_after`)."""
         missing = self.missing_file()
         if missing is not None:
             raise missing
-        self._refuse_revision(self.revision())
+        self._refuse_revision(self._revision_after(first))
 
     def _refuse_revision(self, found: str | None) -> None:
         from mediation.storage.migrations import HEAD
