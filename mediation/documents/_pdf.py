@@ -29,11 +29,15 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
-
 from mediation.documents import _fonts
+from mediation.documents._weasy import (
+    CSS,
+    HTML,
+    FatalURLFetchingError,
+    FontConfiguration,
+    URLFetcher,
+    URLFetcherResponse,
+)
 from mediation.errors import MediationError
 from mediation.i18n import _
 

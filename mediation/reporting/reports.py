@@ -330,7 +330,7 @@ def as_pdf(
     rows: list[dict[str, Any]], *, as_of: date, title: str, remaining: bool = False
 ) -> bytes:
     """The HTML version rendered to PDF by WeasyPrint; fetches nothing from anywhere."""
-    from weasyprint import HTML
+    from mediation.documents._weasy import HTML
 
     def no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         raise ValueError(f"the report fetches no resources (asked for {url!r})")

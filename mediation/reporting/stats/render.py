@@ -196,7 +196,7 @@ def as_html(report: StatsReport) -> str:
 
 def as_pdf(report: StatsReport) -> bytes:
     """The HTML version rendered to PDF by WeasyPrint (charts included); fetches nothing."""
-    from weasyprint import HTML
+    from mediation.documents._weasy import HTML
 
     def no_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         raise ValueError(f"the report fetches no resources (asked for {url!r})")
