@@ -11,7 +11,9 @@ events its transaction sees so far) in a small file, and waits. The points:
   written and the old clock stopped, the new clock not yet started;
 - ``before_commit``, after it ran: everything is written (on SQLite also sealed into the
   audit head), only the COMMIT is left;
-- ``open_in``, before the 500th of 1,000 rows of a bulk import (499 cases written).
+- ``open_in``, halfway through a bulk import: before the 151st of 300 rows (150 cases
+  written). (All or nothing over 1,000 rows is test_intake_import's; what matters here is
+  the kill in the middle of the one transaction.)
 
 This process first checks that the child really holds an open write transaction (SQLite:
 its write lock; PostgreSQL: a backend idle in a transaction that has a transaction id),
@@ -57,7 +59,7 @@ from mediation.storage.store import Store
 from tests.conftest import T0, intake_record, snapshot
 
 NOW = "2026-03-04T10:00:00+08:00"
-#: How long the child may take to reach its hook (imports, migrations check, 500 rows).
+#: How long the child may take to reach its hook (imports, migrations check, 150 rows).
 REACH_TIMEOUT = 60.0
 
 #: The child: wrap ``spec["hook"]`` so that its ``spec["call"]``-th call reports and waits,
@@ -314,12 +316,16 @@ def _id_number(i: int) -> str:
     return body + check_digit(body)
 
 
-def thousand_rows(path: Path) -> Path:
-    """A 12345 hotline export of 1,000 valid rows."""
+#: The rows of the bulk import killed halfway.
+IMPORT_ROWS = 300
+
+
+def hotline_rows(path: Path) -> Path:
+    """A 12345 hotline export of :data:`IMPORT_ROWS` valid rows."""
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(ROW_FIELDS))
         writer.writeheader()
-        for i in range(1000):
+        for i in range(IMPORT_ROWS):
             row = dict.fromkeys(ROW_FIELDS, "")
             row.update(
                 external_ref=f"GD2026{i:06d}",
@@ -336,11 +342,11 @@ def thousand_rows(path: Path) -> Path:
 
 
 _IMPORT_POINTS: dict[str, dict[str, Any]] = {
-    "row-500": {"hook": "mediation.engine.cases:open_in", "call": 500},
+    "halfway": {"hook": "mediation.engine.cases:open_in", "call": IMPORT_ROWS // 2 + 1},
     "before-commit": {"hook": "mediation.storage.audit:before_commit", "after": True},
 }
 #: The new events the import's transaction holds at each point (one per case opened).
-_IMPORT_WRITTEN = {"row-500": 499, "before-commit": 1000}
+_IMPORT_WRITTEN = {"halfway": IMPORT_ROWS // 2, "before-commit": IMPORT_ROWS}
 
 
 @pytest.mark.parametrize("point", list(_IMPORT_POINTS))
@@ -348,7 +354,7 @@ def test_killed_in_the_middle_of_a_bulk_import(
     store: Store, db_url: str, tmp_path: Path, point: str
 ) -> None:
     mediating_case(store)  # something already there, which must stay as it is
-    export = thousand_rows(tmp_path / "12345.csv")
+    export = hotline_rows(tmp_path / "12345.csv")
     before = snapshot(store)
     argv = [
         "--db",
@@ -363,17 +369,17 @@ def test_killed_in_the_middle_of_a_bulk_import(
         mid_transaction(db_url, info)
         assert info["events"] == len(before["event"]) + _IMPORT_WRITTEN[point]
         kill(proc, info)
-    assert snapshot(store) == before  # not one of the 1,000 rows, nor a case number used up
+    assert snapshot(store) == before  # not one of the rows, nor a case number used up
     consistent(store, db_url)
     lock_timeout(store)
     result = import_file(store, export, channel="hotline", actor="登记员", now=T0)
-    assert (len(result.imported), result.problems) == (1000, [])
+    assert (len(result.imported), result.problems) == (IMPORT_ROWS, [])
     assert result.imported[0] == "（2026）城关人调字第1号"  # numbering starts where it was
     with store.read() as conn:
         refs = conn.execute(
             select(func.count()).where(dispute_table.c.referral_ref.like("GD2026%"))
         ).scalar_one()
-    assert refs == 1000
+    assert refs == IMPORT_ROWS
     consistent(store, db_url)
 
 
