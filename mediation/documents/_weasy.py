@@ -4,7 +4,7 @@ WeasyPrint loads GObject, Pango, HarfBuzz, fontconfig and the rest through ``cff
 up to six spellings of each name (those of Windows and macOS first). For every spelling the
 dynamic loader does not take as it is, ``cffi`` asks :func:`ctypes.util.find_library`,
 which on Linux reads ``ldconfig -p`` and, when the name is not there, runs ``gcc`` and
-``ld`` to look for it: about 60 processes and 0.25 s before a command's first PDF (each
+``ld`` to look for it: 86 processes and ~0.2 s before a command's first PDF (each
 ``doc`` command, each worker of ``doc render-all -j``).
 
 Where the loader has its cache (glibc's ``/etc/ld.so.cache``) and no ``LD_LIBRARY_PATH``,
