@@ -6,7 +6,9 @@
   statutory fields are missing is refused with the list of what is missing.
 - :mod:`.service` — rendering and storing a document; :mod:`.batch` — many at once.
 - ``_pdf`` / ``_fonts`` — WeasyPrint set up once per process with a restricted URL
-  fetcher, and the Song-style typeface with a coverage check for rare characters.
+  fetcher, and the Song-style typeface with a coverage check for rare characters;
+  ``_weasy`` — WeasyPrint imported with its native libraries found without the compiler
+  (every module that renders a PDF takes WeasyPrint's names from there).
 
 Templates: ``mediation/templates/doc_<kind>.html`` (Jinja2, autoescaped) and
 ``mediation/templates/assets/doc.css``.
